@@ -1,0 +1,64 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "folio",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "folio", targets: ["FolioCLI"]),
+        .library(name: "Folio", targets: ["Folio"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.0.0"..<"5.0.0"),
+        .package(url: "https://github.com/vapor/console-kit.git", from: "4.16.0"),
+    ],
+    targets: [
+        // LMDB as Debian ships it (liblmdb-dev); `tools/setup` installs it.
+        .systemLibrary(
+            name: "CLMDB",
+            pkgConfig: "lmdb",
+            providers: [.apt(["liblmdb-dev"])]
+        ),
+        .target(name: "LMDB", dependencies: ["CLMDB"]),
+        .target(
+            name: "EventStore",
+            dependencies: ["LMDB", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .target(name: "Domain"),
+        .target(name: "Projections", dependencies: ["EventStore", "Domain", "LMDB"]),
+        .target(
+            name: "Folio",
+            dependencies: [
+                "Domain", "EventStore", "Projections", "LMDB",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "FolioCLI",
+            dependencies: [
+                "Folio",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ConsoleKitTerminal", package: "console-kit"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // A long-running writer that tests and tools/ drive from outside: concurrent writers, crash harness.
+        .executableTarget(name: "Worker", dependencies: ["Folio", "EventStore"]),
+
+        .testTarget(name: "LMDBTests", dependencies: ["LMDB"]),
+        .testTarget(name: "EventStoreTests", dependencies: ["EventStore", "LMDB"]),
+        .testTarget(name: "DomainTests", dependencies: ["Domain"]),
+        .testTarget(name: "ProjectionsTests", dependencies: ["Projections", "EventStore", "Domain", "Folio"]),
+        .testTarget(name: "FolioTests", dependencies: ["Folio", "Domain", "EventStore", "Projections", "LMDB"]),
+        .testTarget(name: "FolioCLITests", dependencies: ["FolioCLI", "Folio"]),
+    ]
+)
+
+for target in package.targets where target.type != .system {
+    var settings = target.swiftSettings ?? []
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    settings.append(.swiftLanguageMode(.v6))
+    target.swiftSettings = settings
+}

@@ -1,0 +1,110 @@
+import Foundation
+import LMDB
+
+/// The append-only event log, kept in an LMDB environment.
+///
+/// Stores envelopes and payload bytes; knows nothing of what the events mean. Every append
+/// commits with LMDB's synced commit before it returns (unless the environment was opened with
+/// `unsafeNoSync`). Several processes may use one store at once: LMDB serialises their writers,
+/// and each write reads the head afresh, so positions stay gapless.
+public final class EventStore: Sendable {
+    /// The storage format this build writes and the newest it reads.
+    public static let formatVersion: UInt32 = 1
+
+    /// The environment, for modules that keep their own databases beside the log.
+    public let environment: Environment
+    let databases: Databases
+
+    struct Databases: Sendable {
+        let meta: Database
+        let log: Database
+        let ids: Database
+        let streams: Database
+        let streamHeads: Database
+        let types: Database
+    }
+
+    /// Opens the store in the directory `path`, creating it if needed.
+    ///
+    /// - Throws: `EventStoreError` with `newerFormat` when a newer Folio wrote the store (nothing
+    ///   is changed), `notAStore` when the directory holds some other LMDB environment;
+    ///   `LMDBError` when the directory cannot be used.
+    public init(path: String, options: Environment.Options = Environment.Options()) throws {
+        let environment = try Environment.open(at: path, options: options)
+        if let meta = try environment.existingDatabase("meta") {
+            let format: UInt32? = try environment.read { txn in
+                try txn.withValue(meta, Array("format".utf8)) { value in
+                    value.flatMap { $0.count == 4 ? UInt32(bigEndian: $0.loadUnaligned(as: UInt32.self)) : nil }
+                }
+            }
+            guard let format else {
+                throw EventStoreError(.notAStore, "\(path) is not a Folio store: it has no storage format mark")
+            }
+            if format > Self.formatVersion {
+                throw EventStoreError(
+                    .newerFormat,
+                    "the store at \(path) uses storage format \(format); this Folio reads format \(Self.formatVersion) at most: upgrade Folio to open it"
+                )
+            }
+        } else if try environment.hasNamedDatabases() {
+            throw EventStoreError(.notAStore, "\(path) is not a Folio store: it holds other LMDB databases")
+        }
+        self.environment = environment
+        self.databases = Databases(
+            meta: try environment.database("meta"),
+            log: try environment.database("log"),
+            ids: try environment.database("event_ids"),
+            streams: try environment.database("streams"),
+            streamHeads: try environment.database("stream_heads"),
+            types: try environment.database("types")
+        )
+        try environment.write { txn in
+            let key = Array("format".utf8)
+            if try !txn.contains(databases.meta, key) {
+                try txn.put(databases.meta, key, withUnsafeBytes(of: Self.formatVersion.bigEndian) { Array($0) })
+            }
+        }
+    }
+
+    /// The path of the store's directory.
+    public var path: String { environment.path }
+
+    /// Runs `body` in a snapshot of the log.
+    public func read<T>(_ body: (ReadSession) throws -> T) throws -> T {
+        try environment.read { txn in try body(ReadSession(transaction: txn, databases: databases)) }
+    }
+
+    /// Runs `body` in one write transaction: appends and writes to other databases of the
+    /// environment commit together, or (when `body` throws) not at all.
+    ///
+    /// `body` may run more than once when the map has to grow; keep its effects inside the session.
+    public func write<T>(_ body: (WriteSession) throws -> T) throws -> T {
+        try environment.write { txn in try body(WriteSession(transaction: txn, databases: databases)) }
+    }
+
+    /// Appends `events` to `stream` atomically, in one synced commit.
+    ///
+    /// - Throws: `EventStoreError` (`wrongExpectedVersion`, `positionConflict`, `idConflict`,
+    ///   `invalidStream`, `invalidEvent`, `timeWentBackwards`); nothing is written then.
+    @discardableResult
+    public func append(_ events: [ProposedEvent], to stream: String, expected: ExpectedVersion = .any) throws -> AppendResult {
+        try write { try $0.append(events, to: stream, expected: expected) }
+    }
+
+    /// The last position in the log (0 when it is empty).
+    public func head() throws -> UInt64 { try read { try $0.head() } }
+}
+
+extension Environment {
+    /// The named database if it exists, opened without creating it.
+    func existingDatabase(_ name: String) throws -> Database? {
+        do {
+            return try read { txn in try txn.contains(mainDatabase, Array(name.utf8)) } ? try database(name) : nil
+        }
+    }
+
+    /// Whether the environment holds any named database at all.
+    func hasNamedDatabases() throws -> Bool {
+        try read { txn in try txn.withCursor(mainDatabase) { try $0.first() != nil } }
+    }
+}

@@ -1,0 +1,47 @@
+/// A refusal or failure of the event log.
+///
+/// `code` names the rule; `message` is one line for a person, naming the thing and the rule.
+public struct EventStoreError: Error, Hashable, Sendable, CustomStringConvertible {
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Value: Hashable, Sendable {
+            case wrongExpectedVersion, positionConflict, idConflict, invalidStream, invalidEvent
+            case corruptRecord, newerFormat, notAStore, timeWentBackwards
+        }
+        private let value: Value
+        private init(_ value: Value) { self.value = value }
+
+        /// The stream is not at the version the append expected.
+        public static let wrongExpectedVersion = Code(.wrongExpectedVersion)
+        /// The append named a position other than the next one.
+        public static let positionConflict = Code(.positionConflict)
+        /// Some, but not all, events of a batch are already in the log.
+        public static let idConflict = Code(.idConflict)
+        /// A stream name is empty, too long or holds a NUL byte.
+        public static let invalidStream = Code(.invalidStream)
+        /// An event's type, actor or payload breaks a limit of the format.
+        public static let invalidEvent = Code(.invalidEvent)
+        /// A stored record fails its checksum or breaks the hash chain.
+        public static let corruptRecord = Code(.corruptRecord)
+        /// The store was written by a newer storage format than this build reads.
+        public static let newerFormat = Code(.newerFormat)
+        /// The directory holds an LMDB environment that is not a Folio log.
+        public static let notAStore = Code(.notAStore)
+        /// An event's `recorded_at` lies before its predecessor's.
+        public static let timeWentBackwards = Code(.timeWentBackwards)
+
+        public var description: String { "\(value)" }
+    }
+
+    public let code: Code
+    public let message: String
+    /// The position the error is about, when there is one (a corrupt record, say).
+    public let position: UInt64?
+
+    public init(_ code: Code, _ message: String, position: UInt64? = nil) {
+        self.code = code
+        self.message = message
+        self.position = position
+    }
+
+    public var description: String { message }
+}

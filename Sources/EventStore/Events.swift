@@ -1,0 +1,77 @@
+import Foundation
+
+/// The version a stream must be at for an append to go ahead.
+public enum ExpectedVersion: Hashable, Sendable {
+    /// Append whatever the stream's version.
+    case any
+    /// The stream must have no events yet.
+    case noStream
+    /// The stream's last event must have exactly this version (versions start at 1).
+    case exactly(UInt64)
+}
+
+/// An event about to be appended: its identity, type, metadata and payload bytes.
+public struct ProposedEvent: Hashable, Sendable {
+    /// The idempotency key: an event whose id is already in the log is not appended again.
+    public var id: UUID
+    public var type: String
+    /// The payload's schema version, for upcasting when it is read back.
+    public var schemaVersion: UInt16
+    /// The payload as stored (Folio stores canonical JSON).
+    public var payload: [UInt8]
+    public var actor: String
+    public var correlationID: UUID?
+    public var causationID: UUID?
+    /// When the event happened; `nil` records the time of the append. An import passes the original.
+    public var recordedAt: Date?
+    /// The global position this event must land at; `nil` takes the next one. An import passes it.
+    public var position: UInt64?
+
+    public init(
+        id: UUID, type: String, schemaVersion: UInt16 = 1, payload: [UInt8], actor: String = "admin",
+        correlationID: UUID? = nil, causationID: UUID? = nil, recordedAt: Date? = nil, position: UInt64? = nil
+    ) {
+        self.id = id
+        self.type = type
+        self.schemaVersion = schemaVersion
+        self.payload = payload
+        self.actor = actor
+        self.correlationID = correlationID
+        self.causationID = causationID
+        self.recordedAt = recordedAt
+        self.position = position
+    }
+}
+
+/// An event as the log holds it: envelope and payload, copied out of the store.
+public struct RecordedEvent: Hashable, Sendable {
+    public var id: UUID
+    /// The global position: 1, 2, 3… with no gaps.
+    public var position: UInt64
+    public var stream: String
+    /// The event's version within its stream: 1, 2, 3…
+    public var streamVersion: UInt64
+    public var type: String
+    public var schemaVersion: UInt16
+    /// Microseconds since 1970-01-01T00:00:00Z.
+    public var recordedAtMicroseconds: Int64
+    public var actor: String
+    public var correlationID: UUID?
+    public var causationID: UUID?
+    public var payload: [UInt8]
+    /// SHA-256 of the record, which includes `previousHash`: the log is a hash chain.
+    public var hash: [UInt8]
+    public var previousHash: [UInt8]
+
+    public var recordedAt: Date { Date(timeIntervalSince1970: Double(recordedAtMicroseconds) / 1_000_000) }
+}
+
+/// What an append did.
+public struct AppendResult: Hashable, Sendable {
+    /// The global positions of the events, in order (the stored ones for duplicates).
+    public var positions: [UInt64]
+    /// The stream's version after the append.
+    public var streamVersion: UInt64
+    /// True when every event was already in the log and nothing was written.
+    public var wasDuplicate: Bool
+}

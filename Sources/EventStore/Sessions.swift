@@ -1,0 +1,314 @@
+import Crypto
+import Foundation
+import LMDB
+
+/// Reads of the log inside one snapshot.
+///
+/// `RecordView`s handed to callbacks are valid only during the callback's session.
+public class ReadSession {
+    /// The underlying transaction, for reading other databases in the same snapshot.
+    public let transaction: Transaction
+    let databases: EventStore.Databases
+
+    init(transaction: Transaction, databases: EventStore.Databases) {
+        self.transaction = transaction
+        self.databases = databases
+    }
+
+    /// The last position in the log (0 when it is empty).
+    public func head() throws -> UInt64 {
+        try transaction.withCursor(databases.log) { cursor in
+            try cursor.last().map { UInt64(bigEndianBytes: $0.key) } ?? 0
+        }
+    }
+
+    /// The record at `position`, read in place, or `nil` past the head.
+    public func withRecord<R>(at position: UInt64, _ body: (RecordView?) throws -> R) throws -> R {
+        try transaction.withValue(databases.log, position.bigEndianBytes) { value in try body(value.map(RecordView.init)) }
+    }
+
+    /// A copy of the event at `position`, or `nil` past the head.
+    ///
+    /// - Throws: `corruptRecord` when the record fails its checksum.
+    public func event(at position: UInt64) throws -> RecordedEvent? {
+        try withRecord(at: position) { view in
+            guard let view else { return nil }
+            guard view.checksumIsValid else { throw corrupt(position) }
+            return view.materialize()
+        }
+    }
+
+    /// The position of the event with `id`, or `nil` when it is not in the log.
+    public func position(ofEvent id: UUID) throws -> UInt64? {
+        try transaction.withValue(databases.ids, id.bytes) { $0.map(UInt64.init(bigEndianBytes:)) }
+    }
+
+    /// The version of `stream`'s last event, or `nil` when the stream has none.
+    public func version(ofStream stream: String) throws -> UInt64? {
+        try transaction.withValue(databases.streamHeads, Array(stream.utf8)) { $0.map(UInt64.init(bigEndianBytes:)) }
+    }
+
+    /// Visits records in position order starting at `position` (forward) or ending at it (backward),
+    /// until `body` returns false or the log ends.
+    ///
+    /// With `verify`, each record's checksum and link to its predecessor are checked first, and a
+    /// bad record stops the scan with `corruptRecord` naming its position.
+    public func scan(
+        from position: UInt64 = 1, backward: Bool = false, verify: Bool = false, _ body: (RecordView) throws -> Bool
+    ) throws {
+        try transaction.withCursor(databases.log) { cursor in
+            var entry = backward ? try cursor.seek(atOrBefore: position.bigEndianBytes) : try cursor.seek(atOrAfter: position.bigEndianBytes)
+            var expectedPrevious: [UInt8]? = nil
+            if verify, !backward, let first = entry {
+                let firstPosition = UInt64(bigEndianBytes: first.key)
+                expectedPrevious = firstPosition <= 1 ? Record.zeroHash : try previousHash(before: firstPosition)
+            }
+            while let current = entry {
+                let view = RecordView(current.value)
+                if verify {
+                    let key = UInt64(bigEndianBytes: current.key)
+                    guard view.checksumIsValid, view.position == key else { throw corrupt(key) }
+                    if let expected = expectedPrevious {
+                        guard view.previousHash.elementsEqual(expected) else { throw corrupt(key, chain: true) }
+                        expectedPrevious = Array(view.hash)
+                    }
+                }
+                guard try body(view) else { return }
+                entry = backward ? try cursor.previous() : try cursor.next()
+            }
+        }
+    }
+
+    /// Visits the records of `stream` from stream version `version` on, until `body` returns false.
+    public func scan(stream: String, from version: UInt64 = 1, _ body: (RecordView) throws -> Bool) throws {
+        let prefix = Array(stream.utf8) + [0]
+        try transaction.withCursor(databases.streams) { cursor in
+            var entry = try cursor.seek(atOrAfter: prefix + version.bigEndianBytes)
+            while let current = entry, current.key.count == prefix.count + 8, current.key.starts(with: prefix) {
+                let position = UInt64(bigEndianBytes: current.value)
+                let keepGoing = try withRecord(at: position) { view in
+                    guard let view, view.checksumIsValid else { throw corrupt(position) }
+                    return try body(view)
+                }
+                guard keepGoing else { return }
+                entry = try cursor.next()
+            }
+        }
+    }
+
+    /// Visits the records of event type `type` after position `after`, until `body` returns false.
+    public func scan(type: String, after: UInt64 = 0, _ body: (RecordView) throws -> Bool) throws {
+        let prefix = Array(type.utf8) + [0]
+        try transaction.withCursor(databases.types) { cursor in
+            var entry = try cursor.seek(atOrAfter: prefix + (after + 1).bigEndianBytes)
+            while let current = entry, current.key.count == prefix.count + 8, current.key.starts(with: prefix) {
+                let position = UInt64(bigEndianBytes: UnsafeRawBufferPointer(rebasing: current.key[prefix.count...]))
+                let keepGoing = try withRecord(at: position) { view in
+                    guard let view, view.checksumIsValid else { throw corrupt(position) }
+                    return try body(view)
+                }
+                guard keepGoing else { return }
+                entry = try cursor.next()
+            }
+        }
+    }
+
+    /// Counts of events by type, read from the type index.
+    public func countsByType() throws -> [String: Int] {
+        var counts: [String: Int] = [:]
+        try transaction.withCursor(databases.types) { cursor in
+            var entry = try cursor.first()
+            while let current = entry {
+                let name = String(decoding: current.key.prefix(current.key.count - 9), as: UTF8.self)
+                counts[name, default: 0] += 1
+                entry = try cursor.next()
+            }
+        }
+        return counts
+    }
+
+    /// How many streams the log holds.
+    public func streamCount() throws -> Int { try transaction.statistics(databases.streamHeads).entries }
+
+    /// Bytes held by the log's own databases (records and indexes), from LMDB's page counts.
+    public func storageBytes() throws -> (log: Int, indexes: Int) {
+        let log = try transaction.statistics(databases.log).bytes
+        var indexes = 0
+        for database in [databases.ids, databases.streams, databases.streamHeads, databases.types, databases.meta] {
+            indexes += try transaction.statistics(database).bytes
+        }
+        return (log, indexes)
+    }
+
+    /// Checks every record's checksum, the hash chain, gapless positions and the head mark.
+    ///
+    /// - Returns: how many records were checked.
+    /// - Throws: `corruptRecord` naming the first bad position.
+    @discardableResult
+    public func verify(progress: ((UInt64) -> Void)? = nil) throws -> UInt64 {
+        var expectedPosition: UInt64 = 1
+        var lastHash = Record.zeroHash
+        try transaction.withCursor(databases.log) { cursor in
+            var entry = try cursor.first()
+            while let current = entry {
+                let key = UInt64(bigEndianBytes: current.key)
+                guard key == expectedPosition else {
+                    throw EventStoreError(.corruptRecord, "position \(expectedPosition) is missing from the log (next is \(key)): positions must have no gaps", position: expectedPosition)
+                }
+                let view = RecordView(current.value)
+                guard view.checksumIsValid, view.position == key else { throw corrupt(key) }
+                guard view.previousHash.elementsEqual(lastHash) else { throw corrupt(key, chain: true) }
+                lastHash = Array(view.hash)
+                if key % 65_536 == 0 { progress?(key) }
+                expectedPosition += 1
+                entry = try cursor.next()
+            }
+        }
+        let head = expectedPosition - 1
+        let mark = try transaction.get(databases.meta, Array("head".utf8))
+        let expectedMark = head == 0 ? nil : head.bigEndianBytes + lastHash
+        if mark != expectedMark {
+            throw EventStoreError(.corruptRecord, "the head mark does not match record \(head): the log's last record was changed or removed", position: head)
+        }
+        return head
+    }
+
+    func previousHash(before position: UInt64) throws -> [UInt8] {
+        try withRecord(at: position - 1) { view in
+            guard let view else { throw corrupt(position - 1) }
+            return Array(view.hash)
+        }
+    }
+
+    func corrupt(_ position: UInt64, chain: Bool = false) -> EventStoreError {
+        EventStoreError(
+            .corruptRecord,
+            chain
+                ? "record \(position) does not link to record \(position - 1): the hash chain is broken there"
+                : "record \(position) fails its checksum: the log is corrupt or was tampered with at that position",
+            position: position
+        )
+    }
+}
+
+/// The log's write transaction: appends, plus writes to other databases that commit with them.
+public final class WriteSession: ReadSession {
+    /// The underlying write transaction, for projections and indexes that commit with the events.
+    public let writer: WriteTransaction
+    private var cachedHead: (position: UInt64, hash: [UInt8], recordedAt: Int64)?
+
+    init(transaction: WriteTransaction, databases: EventStore.Databases) {
+        self.writer = transaction
+        super.init(transaction: transaction, databases: databases)
+    }
+
+    private func currentHead() throws -> (position: UInt64, hash: [UInt8], recordedAt: Int64) {
+        if let cachedHead { return cachedHead }
+        let head = try transaction.withCursor(databases.log) { cursor in
+            guard let last = try cursor.last() else { return (UInt64(0), Record.zeroHash, Int64.min) }
+            let view = RecordView(last.value)
+            return (UInt64(bigEndianBytes: last.key), Array(view.hash), view.recordedAtMicroseconds)
+        }
+        cachedHead = head
+        return head
+    }
+
+    /// Appends `events` to `stream` in this transaction.
+    ///
+    /// Events whose ids are all in the log already are not appended again: their stored
+    /// positions come back with `wasDuplicate`. Otherwise the stream must be at `expected`.
+    /// - Throws: `EventStoreError`; the caller's transaction should then be abandoned (throw on).
+    @discardableResult
+    public func append(_ events: [ProposedEvent], to stream: String, expected: ExpectedVersion = .any) throws -> AppendResult {
+        let streamKey = Array(stream.utf8)
+        guard !streamKey.isEmpty, streamKey.count <= Record.maxNameLength, !streamKey.contains(0) else {
+            throw EventStoreError(.invalidStream, "stream name \"\(stream)\" is invalid: it must be 1 to 255 bytes with no NUL")
+        }
+        let current = try version(ofStream: stream) ?? 0
+
+        var stored: [UInt64] = []
+        for event in events {
+            if let position = try position(ofEvent: event.id) { stored.append(position) }
+        }
+        if !stored.isEmpty {
+            guard stored.count == events.count else {
+                throw EventStoreError(.idConflict, "\(stored.count) of \(events.count) events are already in the log: a batch is appended whole or not at all")
+            }
+            return AppendResult(positions: stored, streamVersion: current, wasDuplicate: true)
+        }
+
+        switch expected {
+        case .any: break
+        case .noStream where current != 0:
+            throw EventStoreError(.wrongExpectedVersion, "stream \(stream) already exists at version \(current): the append expected no stream")
+        case .exactly(let version) where version != current:
+            throw EventStoreError(.wrongExpectedVersion, "stream \(stream) is at version \(current), not \(version): another write came first")
+        default: break
+        }
+
+        var head = try currentHead()
+        var positions: [UInt64] = []
+        positions.reserveCapacity(events.count)
+        var streamVersion = current
+        let now = Int64((Date().timeIntervalSince1970 * 1_000_000).rounded())
+        for event in events {
+            let position = head.position + 1
+            if let wanted = event.position, wanted != position {
+                throw EventStoreError(
+                    .positionConflict,
+                    "event \(event.id.uuidString.lowercased()) must land at position \(wanted) but the next position is \(position): positions are gapless and never reused",
+                    position: wanted
+                )
+            }
+            try validate(event)
+            let recordedAt: Int64
+            if let given = event.recordedAt {
+                recordedAt = Int64((given.timeIntervalSince1970 * 1_000_000).rounded())
+                guard recordedAt >= head.recordedAt else {
+                    throw EventStoreError(.timeWentBackwards, "event at position \(position) was recorded before position \(head.position): recorded_at never goes backwards", position: position)
+                }
+            } else {
+                recordedAt = max(now, head.recordedAt)
+            }
+            streamVersion += 1
+            let record = Record.encode(
+                Record.Fields(
+                    id: event.id, position: position, stream: stream, streamVersion: streamVersion, type: event.type,
+                    schemaVersion: event.schemaVersion, recordedAt: recordedAt, actor: event.actor,
+                    correlationID: event.correlationID, causationID: event.causationID, previousHash: head.hash
+                ),
+                payload: event.payload
+            )
+            let positionKey = position.bigEndianBytes
+            do {
+                try writer.put(databases.log, positionKey, record, options: .append)
+            } catch let error as LMDBError where error.code == .keyExists {
+                throw EventStoreError(.positionConflict, "position \(position) is already taken: the log is append-only", position: position)
+            }
+            try writer.put(databases.ids, event.id.bytes, positionKey, options: .noOverwrite)
+            try writer.put(databases.streams, streamKey + [0] + streamVersion.bigEndianBytes, positionKey)
+            try writer.put(databases.types, Array(event.type.utf8) + [0] + positionKey, [UInt8]())
+            head = (position, Array(record[0..<32]), recordedAt)
+            positions.append(position)
+        }
+        if !events.isEmpty {
+            try writer.put(databases.streamHeads, streamKey, streamVersion.bigEndianBytes)
+            try writer.put(databases.meta, Array("head".utf8), head.position.bigEndianBytes + head.hash)
+            cachedHead = head
+        }
+        return AppendResult(positions: positions, streamVersion: streamVersion, wasDuplicate: false)
+    }
+
+    private func validate(_ event: ProposedEvent) throws {
+        let type = event.type.utf8.count, actor = event.actor.utf8.count
+        guard (1...Record.maxNameLength).contains(type), !event.type.utf8.contains(0) else {
+            throw EventStoreError(.invalidEvent, "event type \"\(event.type)\" is invalid: it must be 1 to 255 bytes with no NUL")
+        }
+        guard (1...Record.maxNameLength).contains(actor) else {
+            throw EventStoreError(.invalidEvent, "actor \"\(event.actor)\" is invalid: it must be 1 to 255 bytes")
+        }
+        guard event.payload.count <= Int(UInt32.max) else {
+            throw EventStoreError(.invalidEvent, "event \(event.id.uuidString.lowercased()) has a payload over 4 GiB")
+        }
+    }
+}

@@ -1,0 +1,239 @@
+internal import CLMDB
+import Foundation
+import Synchronization
+
+/// An LMDB environment: one directory holding `data.mdb` and `lock.mdb`.
+///
+/// LMDB forbids opening one environment twice in a process, so `open(at:)` hands back the
+/// instance already open for a path. Transactions are closure-scoped and tied to the calling
+/// thread for their whole life: never hold one across an `await`. Several processes may share
+/// an environment; LMDB's lock file serialises their writers.
+public final class Environment: @unchecked Sendable {
+    // @unchecked: `handle` is immutable after init and LMDB's MDB_env is thread-safe with MDB_NOTLS;
+    // the database cache is guarded by `databases`, map resizing by `resizeLock`.
+
+    /// How an environment is opened.
+    public struct Options: Sendable, Hashable {
+        /// The initial map size in bytes; the map doubles whenever a write fills it.
+        public var mapSize: Int = 1 << 30
+        /// The most named databases the environment may hold.
+        public var maxDatabases: Int = 64
+        /// The most concurrent read transactions across all processes.
+        public var maxReaders: Int = 126
+        /// Skip the fsync at commit. Only benchmarks and throwaway stores should set it: an
+        /// acknowledged write may then be lost on a crash of the machine.
+        public var unsafeNoSync: Bool = false
+
+        public init(mapSize: Int = 1 << 30, maxDatabases: Int = 64, maxReaders: Int = 126, unsafeNoSync: Bool = false) {
+            self.mapSize = mapSize
+            self.maxDatabases = maxDatabases
+            self.maxReaders = maxReaders
+            self.unsafeNoSync = unsafeNoSync
+        }
+    }
+
+    /// The directory of the environment.
+    public let path: String
+    let handle: OpaquePointer
+    private let databases = Mutex<[String: Database]>([:])
+    private let resizeLock = ReadWriteLock()
+
+    private static let registry = Mutex<[String: Weak]>([:])
+    private struct Weak { weak var environment: Environment? }
+
+    /// Opens (creating if needed) the environment in the directory `path`.
+    ///
+    /// The directory and its files are created readable by their owner only. Stale reader
+    /// slots left by dead processes are cleared. Returns the instance already open in this
+    /// process for the same path, if any.
+    /// - Throws: `LMDBError` when the directory cannot be created or LMDB refuses it.
+    public static func open(at path: String, options: Options = Options()) throws -> Environment {
+        let url = URL(fileURLWithPath: path).standardizedFileURL
+        let manager = FileManager.default
+        var isDirectory: ObjCBool = false
+        if manager.fileExists(atPath: url.path, isDirectory: &isDirectory) {
+            if !isDirectory.boolValue { throw LMDBError(code: .notADirectory, operation: "open \(url.path)") }
+        } else {
+            do {
+                try manager.createDirectory(at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw LMDBError(code: .accessDenied, operation: "create directory \(url.path)")
+            }
+        }
+        let key = url.resolvingSymlinksInPath().path
+        return try registry.withLock { registry in
+            if let existing = registry[key]?.environment { return existing }
+            let environment = try Environment(path: key, options: options)
+            registry[key] = Weak(environment: environment)
+            return environment
+        }
+    }
+
+    private init(path: String, options: Options) throws {
+        var env: OpaquePointer?
+        try check(mdb_env_create(&env), "mdb_env_create")
+        guard let env else { throw LMDBError(code: .invalid, operation: "mdb_env_create") }
+        do {
+            try check(mdb_env_set_maxdbs(env, MDB_dbi(options.maxDatabases)), "mdb_env_set_maxdbs")
+            try check(mdb_env_set_maxreaders(env, UInt32(options.maxReaders)), "mdb_env_set_maxreaders")
+            try check(mdb_env_set_mapsize(env, options.mapSize), "mdb_env_set_mapsize")
+            var flags = UInt32(MDB_NOTLS)
+            if options.unsafeNoSync { flags |= UInt32(MDB_NOSYNC) }
+            try check(mdb_env_open(env, path, flags, 0o600), "mdb_env_open \(path)")
+        } catch {
+            mdb_env_close(env)
+            throw error
+        }
+        self.handle = env
+        self.path = path
+        var dead: Int32 = 0
+        mdb_reader_check(env, &dead)
+    }
+
+    deinit {
+        mdb_env_close(handle)
+    }
+
+    /// Opens (creating if needed) the named database and caches its handle.
+    ///
+    /// Call this at start, outside any transaction of the calling thread.
+    public func database(_ name: String, options: Database.Options = []) throws -> Database {
+        if let cached = databases.withLock({ $0[name] }) { return cached }
+        let database = try write { txn in try txn.openDatabase(name, options: options) }
+        databases.withLock { $0[name] = database }
+        return database
+    }
+
+    /// The unnamed main database, whose keys are the names of the named databases.
+    public var mainDatabase: Database { Database(dbi: 1, name: "(main)") } // LMDB's MAIN_DBI
+
+    /// Runs `body` in a read-only snapshot transaction.
+    ///
+    /// Values handed out inside `body` point into the memory map and are valid only until it returns.
+    public func read<T>(_ body: (Transaction) throws -> T) throws -> T {
+        while true {
+            let outcome: Result<T, any Error>? = resizeLock.withReadLock {
+                var txn: OpaquePointer?
+                let rc = mdb_txn_begin(handle, nil, UInt32(MDB_RDONLY), &txn)
+                if rc == MDB_MAP_RESIZED { return nil }
+                do {
+                    try check(rc, "mdb_txn_begin(read)")
+                    let transaction = Transaction(handle: txn!)
+                    defer { transaction.finish() }
+                    return .success(try body(transaction))
+                } catch {
+                    return .failure(error)
+                }
+            }
+            if let outcome { return try outcome.get() }
+            adoptResizedMap()
+        }
+    }
+
+    /// Runs `body` in the write transaction: returning commits, throwing aborts.
+    ///
+    /// Writers from every process are serialised by LMDB. When the map fills, the transaction is
+    /// aborted, the map doubled and `body` run again from the start, so `body` must not have
+    /// effects outside the transaction that cannot be repeated. The commit is synced to disk
+    /// unless the environment was opened with `unsafeNoSync`.
+    public func write<T>(_ body: (WriteTransaction) throws -> T) throws -> T {
+        while true {
+            let outcome: Result<T, any Error>? = resizeLock.withReadLock {
+                var txn: OpaquePointer?
+                let rc = mdb_txn_begin(handle, nil, 0, &txn)
+                if rc == MDB_MAP_RESIZED { return nil }
+                do {
+                    try check(rc, "mdb_txn_begin(write)")
+                } catch {
+                    return .failure(error)
+                }
+                let transaction = WriteTransaction(handle: txn!)
+                do {
+                    let value = try body(transaction)
+                    try transaction.commit()
+                    return .success(value)
+                } catch let error as LMDBError where error.code == .mapFull || error.code == .mapResized {
+                    transaction.finish()
+                    return nil
+                } catch {
+                    transaction.finish()
+                    return .failure(error)
+                }
+            }
+            if let outcome { return try outcome.get() }
+            grow()
+        }
+    }
+
+    /// The current size of the memory map in bytes.
+    public var mapSize: Int {
+        var info = MDB_envinfo()
+        mdb_env_info(handle, &info)
+        return info.me_mapsize
+    }
+
+    /// Bytes LMDB uses in its data file (pages up to the last one written).
+    public var usedBytes: Int {
+        var info = MDB_envinfo()
+        mdb_env_info(handle, &info)
+        var stat = MDB_stat()
+        mdb_env_stat(handle, &stat)
+        return (info.me_last_pgno + 1) * Int(stat.ms_psize)
+    }
+
+    /// Clears reader slots left by processes that died; returns how many were cleared.
+    @discardableResult
+    public func clearStaleReaders() -> Int {
+        var dead: Int32 = 0
+        mdb_reader_check(handle, &dead)
+        return Int(dead)
+    }
+
+    /// Flushes buffers to disk (only needed with `unsafeNoSync`).
+    public func sync() throws {
+        try check(mdb_env_sync(handle, 1), "mdb_env_sync")
+    }
+
+    private func adoptResizedMap() {
+        resizeLock.withWriteLock { _ = mdb_env_set_mapsize(handle, 0) }
+    }
+
+    private func grow() {
+        resizeLock.withWriteLock {
+            // Another process may have grown the map already: adopt its size first.
+            _ = mdb_env_set_mapsize(handle, 0)
+            var info = MDB_envinfo()
+            mdb_env_info(handle, &info)
+            _ = mdb_env_set_mapsize(handle, info.me_mapsize * 2)
+        }
+    }
+}
+
+/// A readers-writer lock: transactions share it, resizing the map takes it alone
+/// (LMDB requires that no transaction of the process is active while the map is resized).
+final class ReadWriteLock: @unchecked Sendable {
+    // @unchecked: the pthread lock is heap-allocated once and only used through its own API.
+    private let lock: UnsafeMutablePointer<pthread_rwlock_t>
+
+    init() {
+        lock = .allocate(capacity: 1)
+        pthread_rwlock_init(lock, nil)
+    }
+
+    deinit {
+        pthread_rwlock_destroy(lock)
+        lock.deallocate()
+    }
+
+    func withReadLock<T>(_ body: () throws -> T) rethrows -> T {
+        pthread_rwlock_rdlock(lock)
+        defer { pthread_rwlock_unlock(lock) }
+        return try body()
+    }
+
+    func withWriteLock<T>(_ body: () throws -> T) rethrows -> T {
+        pthread_rwlock_wrlock(lock)
+        defer { pthread_rwlock_unlock(lock) }
+        return try body()
+    }
+}

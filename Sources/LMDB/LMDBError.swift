@@ -1,0 +1,48 @@
+internal import CLMDB
+
+/// A failure reported by LMDB, carrying its result code.
+///
+/// Business code rarely inspects the code; the store reacts to the few that matter
+/// (`mapFull` grows the map, `mapResized` adopts another process's growth).
+public struct LMDBError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// An LMDB or system result code. New codes can appear without breaking callers.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        public let rawValue: Int32
+        public init(rawValue: Int32) { self.rawValue = rawValue }
+
+        public static let keyExists = Code(rawValue: MDB_KEYEXIST)
+        public static let notFound = Code(rawValue: MDB_NOTFOUND)
+        public static let corrupted = Code(rawValue: MDB_CORRUPTED)
+        public static let versionMismatch = Code(rawValue: MDB_VERSION_MISMATCH)
+        public static let invalid = Code(rawValue: MDB_INVALID)
+        public static let mapFull = Code(rawValue: MDB_MAP_FULL)
+        public static let databasesFull = Code(rawValue: MDB_DBS_FULL)
+        public static let readersFull = Code(rawValue: MDB_READERS_FULL)
+        public static let mapResized = Code(rawValue: MDB_MAP_RESIZED)
+        public static let badTransaction = Code(rawValue: MDB_BAD_TXN)
+        public static let badValueSize = Code(rawValue: MDB_BAD_VALSIZE)
+        public static let badDatabase = Code(rawValue: MDB_BAD_DBI)
+        public static let accessDenied = Code(rawValue: 13) // EACCES
+        public static let noSuchFile = Code(rawValue: 2) // ENOENT
+        public static let notADirectory = Code(rawValue: 20) // ENOTDIR
+        public static let noSpace = Code(rawValue: 28) // ENOSPC
+
+        public var description: String { String(cString: mdb_strerror(rawValue)) }
+    }
+
+    public let code: Code
+    /// The LMDB call that failed, e.g. `mdb_put`.
+    public let operation: String
+
+    public init(code: Code, operation: String) {
+        self.code = code
+        self.operation = operation
+    }
+
+    public var description: String { "\(operation): \(code)" }
+}
+
+@inline(__always)
+func check(_ result: Int32, _ operation: @autoclosure () -> String) throws(LMDBError) {
+    if result != MDB_SUCCESS { throw LMDBError(code: .init(rawValue: result), operation: operation()) }
+}

@@ -1,0 +1,126 @@
+internal import CLMDB
+import Foundation
+
+/// A read-only view of the environment at one moment (a snapshot).
+///
+/// Buffers handed out point into the memory map: they are valid until the transaction ends
+/// (and, in a write transaction, until the next write to the same database).
+public class Transaction {
+    let handle: OpaquePointer
+    private(set) var isFinished = false
+
+    init(handle: OpaquePointer) { self.handle = handle }
+
+    func finish() {
+        guard !isFinished else { return }
+        isFinished = true
+        mdb_txn_abort(handle)
+    }
+
+    func markCommitted() { isFinished = true }
+
+    /// Calls `body` with the value stored under `key`, or `nil` when there is none.
+    public func withValue<K: ContiguousBytes, R>(
+        _ database: Database, _ key: K, _ body: (UnsafeRawBufferPointer?) throws -> R
+    ) throws -> R {
+        let found: UnsafeRawBufferPointer? = try key.withUnsafeBytes { keyBytes in
+            var k = MDB_val(mv_size: keyBytes.count, mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
+            var v = MDB_val()
+            let rc = mdb_get(handle, database.dbi, &k, &v)
+            if rc == MDB_NOTFOUND { return nil }
+            try check(rc, "mdb_get(\(database.name))")
+            return UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size)
+        }
+        return try body(found)
+    }
+
+    /// The value stored under `key` as a copy, or `nil`.
+    public func get<K: ContiguousBytes>(_ database: Database, _ key: K) throws -> [UInt8]? {
+        try withValue(database, key) { $0.map { Array($0) } }
+    }
+
+    /// Whether a value is stored under `key`.
+    public func contains<K: ContiguousBytes>(_ database: Database, _ key: K) throws -> Bool {
+        try withValue(database, key) { $0 != nil }
+    }
+
+    /// Opens a cursor over `database`, closed when `body` returns.
+    public func withCursor<R>(_ database: Database, _ body: (Cursor) throws -> R) throws -> R {
+        var cursor: OpaquePointer?
+        try check(mdb_cursor_open(handle, database.dbi, &cursor), "mdb_cursor_open(\(database.name))")
+        let wrapped = Cursor(handle: cursor!)
+        defer { mdb_cursor_close(cursor) }
+        return try body(wrapped)
+    }
+
+    /// LMDB's counts for `database` as this transaction sees it.
+    public func statistics(_ database: Database) throws -> DatabaseStatistics {
+        var stat = MDB_stat()
+        try check(mdb_stat(handle, database.dbi, &stat), "mdb_stat(\(database.name))")
+        return DatabaseStatistics(
+            entries: stat.ms_entries, depth: Int(stat.ms_depth), pageSize: Int(stat.ms_psize),
+            branchPages: stat.ms_branch_pages, leafPages: stat.ms_leaf_pages, overflowPages: stat.ms_overflow_pages
+        )
+    }
+}
+
+/// The environment's one write transaction. Every change commits together or not at all.
+public final class WriteTransaction: Transaction {
+    func openDatabase(_ name: String, options: Database.Options) throws -> Database {
+        var dbi: MDB_dbi = 0
+        try check(mdb_dbi_open(handle, name, options.rawValue | UInt32(MDB_CREATE), &dbi), "mdb_dbi_open(\(name))")
+        return Database(dbi: dbi, name: name)
+    }
+
+    func commit() throws {
+        markCommitted()
+        try check(mdb_txn_commit(handle), "mdb_txn_commit")
+    }
+
+    /// Stores `value` under `key`.
+    /// - Throws: `keyExists` with `.noOverwrite` on an existing key or `.append` out of order.
+    public func put<K: ContiguousBytes, V: ContiguousBytes>(
+        _ database: Database, _ key: K, _ value: V, options: PutOptions = []
+    ) throws {
+        try key.withUnsafeBytes { keyBytes in
+            try value.withUnsafeBytes { valueBytes in
+                var k = MDB_val(mv_size: keyBytes.count, mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
+                var v = MDB_val(mv_size: valueBytes.count, mv_data: UnsafeMutableRawPointer(mutating: valueBytes.baseAddress))
+                try check(mdb_put(handle, database.dbi, &k, &v, options.rawValue), "mdb_put(\(database.name))")
+            }
+        }
+    }
+
+    /// Reserves `count` bytes under `key` and lets `body` fill them in place (no extra copy).
+    public func put<K: ContiguousBytes>(
+        _ database: Database, _ key: K, reserving count: Int, options: PutOptions = [],
+        _ body: (UnsafeMutableRawBufferPointer) throws -> Void
+    ) throws {
+        try key.withUnsafeBytes { keyBytes in
+            var k = MDB_val(mv_size: keyBytes.count, mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
+            var v = MDB_val(mv_size: count, mv_data: nil)
+            try check(
+                mdb_put(handle, database.dbi, &k, &v, options.rawValue | UInt32(MDB_RESERVE)),
+                "mdb_put(\(database.name))"
+            )
+            try body(UnsafeMutableRawBufferPointer(start: v.mv_data, count: count))
+        }
+    }
+
+    /// Removes `key`; returns whether it was there.
+    @discardableResult
+    public func delete<K: ContiguousBytes>(_ database: Database, _ key: K) throws -> Bool {
+        try key.withUnsafeBytes { keyBytes in
+            var k = MDB_val(mv_size: keyBytes.count, mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
+            let rc = mdb_del(handle, database.dbi, &k, nil)
+            if rc == MDB_NOTFOUND { return false }
+            try check(rc, "mdb_del(\(database.name))")
+            return true
+        }
+    }
+
+    /// Removes every entry of `database`, keeping the database itself.
+    public func clear(_ database: Database) throws {
+        try check(mdb_drop(handle, database.dbi, 0), "mdb_drop(\(database.name))")
+    }
+}
