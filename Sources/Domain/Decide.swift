@@ -1,0 +1,236 @@
+import Foundation
+
+/// A request to change one client. The command handler supplies ids and the drawn token, and
+/// checks what one client's state cannot tell (a token used by anyone, an intent of another client).
+public enum Command: Sendable, Hashable {
+    case createClient(clientID: UUID, name: String, email: String?, metadata: JSONValue)
+    case issueToken(clientID: UUID, token: Token)
+    case activate(clientID: UUID, token: Token)
+    case draftVersion(
+        clientID: UUID, versionID: UUID, pageType: PageType, content: JSONValue, iterationNotes: String?, hypothesis: String?,
+        createdBy: String, metadata: JSONValue
+    )
+    case promoteVersion(clientID: UUID, versionID: UUID)
+    case recordOutcome(clientID: UUID, versionID: UUID, outcome: Outcome, notes: String?)
+    /// `paymentID` is used only when the intent is new.
+    case payment(PaymentAction, clientID: UUID, paymentID: UUID, intent: String, amount: Int64, contentVersionID: UUID?, reason: String?)
+    case deleteClient(clientID: UUID)
+
+    public var clientID: UUID {
+        switch self {
+        case .createClient(let id, _, _, _), .issueToken(let id, _), .activate(let id, _), .promoteVersion(let id, _),
+             .recordOutcome(let id, _, _, _), .deleteClient(let id):
+            id
+        case .draftVersion(let id, _, _, _, _, _, _, _): id
+        case .payment(_, let id, _, _, _, _, _): id
+        }
+    }
+}
+
+/// The most a payment may be, in cents (Stripe's own limit).
+public let maximumAmount: Int64 = 99_999_999
+/// The longest name, notes or other free text Folio keeps, in characters.
+public let maximumTextLength = 10_000
+
+/// Decides what `command` does to a client in `state`: the events to append, none for an
+/// idempotent repeat, or a refusal naming the rule.
+public func decide(_ command: Command, state: ClientState) throws(DomainError) -> [Event] {
+    let client = command.clientID
+    if case .createClient(_, let name, let email, let metadata) = command {
+        guard !state.exists else {
+            throw DomainError(.clientExists, "client \(client.lowercased) already exists")
+        }
+        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty, trimmed.count <= 200 else {
+            throw DomainError(.name, "a client's name must be 1 to 200 characters, not blank")
+        }
+        if let email { try checkEmail(email) }
+        guard metadata.isObject else { throw DomainError(.metadataNotObject, "metadata must be a JSON object (rule 5)") }
+        return [.clientCreated(ClientCreated(clientID: client, name: trimmed, email: email, metadata: metadata))]
+    }
+    guard state.exists else {
+        throw DomainError(.unknownClient, "client \(client.lowercased) does not exist (rule 7: unknown ids are refused)")
+    }
+    guard !state.isDeleted else {
+        throw DomainError(.clientDeleted, "client \(client.lowercased) was deleted: its history is kept but it takes no more actions")
+    }
+
+    switch command {
+    case .createClient:
+        return []
+
+    case .issueToken(_, let token):
+        if token == state.token || state.retiredTokens.contains(token) {
+            throw DomainError(.tokenAlreadyIssued, "token \(token) is already issued: a token is never issued twice (rule 1)")
+        }
+        return [.tokenIssued(TokenIssued(clientID: client, activationToken: token, replaces: state.token))]
+
+    case .activate(_, let token):
+        if state.retiredTokens.contains(token) {
+            throw DomainError(.tokenRetired, "token \(token) was retired: an old activation link never opens the pages again (rule 1)")
+        }
+        guard let current = state.token else {
+            throw DomainError(.statusTransition, "client \(client.lowercased) has no activation token yet: issue one first (rule 2)")
+        }
+        guard token == current else {
+            throw DomainError(.tokenMismatch, "token \(token) is not client \(client.lowercased)'s token (rule 1)")
+        }
+        switch state.status {
+        case .pending: return [.clientActivated(ClientActivated(clientID: client, activationToken: token))]
+        case .active: return []
+        case .paid, .failed:
+            throw DomainError(.statusTransition, "client \(client.lowercased) is \(state.status.rawValue): activating twice is refused (rule 2: pending → active happens once)")
+        }
+
+    case .draftVersion(_, let versionID, let page, let content, let notes, let hypothesis, let createdBy, let metadata):
+        guard state.versions[versionID] == nil else {
+            throw DomainError(.versionExists, "content version \(versionID.lowercased) already exists")
+        }
+        guard content.isObject else { throw DomainError(.contentNotObject, "content must be a JSON object (rule 5)") }
+        guard metadata.isObject else { throw DomainError(.metadataNotObject, "metadata must be a JSON object (rule 5)") }
+        try checkActor(createdBy)
+        try checkText(notes, "iteration notes")
+        try checkText(hypothesis, "hypothesis")
+        let number = (state.lastVersionNumber[page] ?? 0) + 1
+        return [.versionDrafted(VersionDrafted(
+            clientID: client, versionID: versionID, pageType: page, versionNumber: number, content: content,
+            iterationNotes: notes, hypothesis: hypothesis, createdBy: createdBy, metadata: metadata
+        ))]
+
+    case .promoteVersion(_, let versionID):
+        guard let version = state.versions[versionID] else { throw unknownVersion(versionID, client) }
+        if version.isCurrent { return [] }
+        return [.versionPromoted(VersionPromoted(
+            clientID: client, versionID: versionID, pageType: version.pageType, previousVersionID: state.currentVersionByPage[version.pageType]
+        ))]
+
+    case .recordOutcome(_, let versionID, let outcome, let notes):
+        guard state.versions[versionID] != nil else { throw unknownVersion(versionID, client) }
+        try checkText(notes, "outcome notes")
+        return [.outcomeRecorded(OutcomeRecorded(clientID: client, versionID: versionID, outcome: outcome, notes: notes))]
+
+    case .payment(let action, _, let paymentID, let intent, let amount, let versionID, let reason):
+        guard (1...maximumAmount).contains(amount) else {
+            throw DomainError(.amount, "amount \(amount) is not allowed: it is a positive whole number of cents up to \(maximumAmount) (rule 6)")
+        }
+        guard !intent.isEmpty, intent.utf8.count <= 255, !intent.contains(where: \.isWhitespace) else {
+            throw DomainError(.intent, "payment intent id \"\(intent)\" is invalid: 1 to 255 characters without spaces (rule 6)")
+        }
+        try checkText(reason, "reason")
+        guard state.status != .pending else {
+            throw DomainError(.statusTransition, "client \(client.lowercased) is pending: a payment before activation is refused (rule 2: status moves pending → active → paid)")
+        }
+        if let versionID, state.versions[versionID] == nil {
+            throw DomainError(.versionOfAnotherClient, "content version \(versionID.lowercased) is not one of client \(client.lowercased)'s versions (rule 6)")
+        }
+        let status = action.status
+        if let known = state.payments[intent] {
+            guard known.amount == amount else {
+                throw DomainError(.intentMismatch, "payment intent \(intent) was recorded for \(known.amount) cents, not \(amount) (rule 6)")
+            }
+            if let versionID, versionID != known.contentVersionID {
+                throw DomainError(.intentMismatch, "payment intent \(intent) is linked to content version \(known.contentVersionID?.lowercased ?? "none"), not \(versionID.lowercased) (rule 6)")
+            }
+            if known.status == status { return [] }
+            let allowed: Set<PaymentStatus> = switch known.status {
+            case .pending: [.succeeded, .failed, .cancelled]
+            case .failed: [.succeeded, .cancelled, .pending]
+            case .succeeded, .cancelled: []
+            }
+            guard allowed.contains(status) else {
+                throw DomainError(.paymentTransition, "payment intent \(intent) is \(known.status.rawValue): it cannot become \(status.rawValue) (rule 6)")
+            }
+            return [paymentEvent(action, PaymentRecord(
+                clientID: client, paymentID: known.paymentID, contentVersionID: known.contentVersionID,
+                stripePaymentIntentID: intent, amount: amount, reason: action == .fail ? reason : nil
+            ))]
+        }
+        return [paymentEvent(action, PaymentRecord(
+            clientID: client, paymentID: paymentID, contentVersionID: versionID ?? state.currentVersionID,
+            stripePaymentIntentID: intent, amount: amount, reason: action == .fail ? reason : nil
+        ))]
+
+    case .deleteClient:
+        return [.clientDeleted(ClientDeleted(clientID: client))]
+    }
+}
+
+/// Checks that a stored or imported `event` is what its command would have produced on `state`.
+///
+/// - Throws: the refusal its command would get, or `eventMismatch` when the event differs from
+///   what the rules make (a skipped version number, a wrong previous version…).
+public func validate(_ event: Event, state: ClientState) throws(DomainError) {
+    let command: Command
+    switch event {
+    case .clientCreated(let e):
+        command = .createClient(clientID: e.clientID, name: e.name, email: e.email, metadata: e.metadata)
+    case .tokenIssued(let e):
+        command = .issueToken(clientID: e.clientID, token: e.activationToken)
+    case .clientActivated(let e):
+        command = .activate(clientID: e.clientID, token: e.activationToken)
+    case .versionDrafted(let e):
+        command = .draftVersion(
+            clientID: e.clientID, versionID: e.versionID, pageType: e.pageType, content: e.content, iterationNotes: e.iterationNotes,
+            hypothesis: e.hypothesis, createdBy: e.createdBy, metadata: e.metadata
+        )
+    case .versionPromoted(let e):
+        command = .promoteVersion(clientID: e.clientID, versionID: e.versionID)
+    case .outcomeRecorded(let e):
+        command = .recordOutcome(clientID: e.clientID, versionID: e.versionID, outcome: e.outcome, notes: e.notes)
+    case .paymentInitiated(let p), .paymentSucceeded(let p), .paymentFailed(let p), .paymentCancelled(let p):
+        let action: PaymentAction = switch event {
+        case .paymentInitiated: .start
+        case .paymentSucceeded: .succeed
+        case .paymentFailed: .fail
+        default: .cancel
+        }
+        command = .payment(action, clientID: p.clientID, paymentID: p.paymentID, intent: p.stripePaymentIntentID, amount: p.amount, contentVersionID: p.contentVersionID, reason: p.reason)
+    case .clientDeleted(let e):
+        command = .deleteClient(clientID: e.clientID)
+    }
+    let expected = try decide(command, state: state)
+    guard expected == [event] else {
+        if expected.isEmpty {
+            throw DomainError(.eventMismatch, "\(event.type.rawValue) changes nothing: the same action was already recorded")
+        }
+        throw DomainError(.eventMismatch, "\(event.type.rawValue) is not what the rules make of it here: expected \(String(decoding: expected[0].encodePayload(), as: UTF8.self).prefix(300))")
+    }
+}
+
+private func paymentEvent(_ action: PaymentAction, _ record: PaymentRecord) -> Event {
+    switch action {
+    case .start: .paymentInitiated(record)
+    case .succeed: .paymentSucceeded(record)
+    case .fail: .paymentFailed(record)
+    case .cancel: .paymentCancelled(record)
+    }
+}
+
+private func unknownVersion(_ version: UUID, _ client: UUID) -> DomainError {
+    DomainError(.unknownVersion, "content version \(version.lowercased) is not one of client \(client.lowercased)'s versions (rule 7: unknown ids are refused)")
+}
+
+private func checkEmail(_ email: String) throws(DomainError) {
+    let parts = email.split(separator: "@", omittingEmptySubsequences: false)
+    guard email.count <= 320, parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."),
+          !parts[1].hasSuffix("."), !email.contains(where: \.isWhitespace)
+    else {
+        throw DomainError(.email, "email \"\(email)\" is not an email address (name@domain)")
+    }
+}
+
+private func checkActor(_ actor: String) throws(DomainError) {
+    guard !actor.trimmingCharacters(in: .whitespaces).isEmpty, actor.utf8.count <= 255 else {
+        throw DomainError(.actor, "created_by must be 1 to 255 bytes, not blank")
+    }
+}
+
+private func checkText(_ text: String?, _ what: String) throws(DomainError) {
+    if let text, text.count > maximumTextLength {
+        throw DomainError(.text, "\(what) are \(text.count) characters, over the limit of \(maximumTextLength)")
+    }
+}
+
+extension UUID {
+    var lowercased: String { uuidString.lowercased() }
+}

@@ -1,0 +1,56 @@
+/// A rule of the domain said no, or an event could not be read.
+///
+/// `message` is one line naming the thing and the rule, e.g. "token G0427 is already issued
+/// (rule 1: a token is never issued twice)".
+public struct DomainError: Error, Hashable, Sendable, CustomStringConvertible {
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private let name: String
+        fileprivate init(_ name: String) { self.name = name }
+        public var description: String { name }
+
+        public static let tokenFormat = Code("tokenFormat")
+        public static let tokenAlreadyIssued = Code("tokenAlreadyIssued")
+        public static let tokenRetired = Code("tokenRetired")
+        public static let tokenMismatch = Code("tokenMismatch")
+        public static let tokensExhausted = Code("tokensExhausted")
+        public static let unknownClient = Code("unknownClient")
+        public static let clientExists = Code("clientExists")
+        public static let clientDeleted = Code("clientDeleted")
+        public static let statusTransition = Code("statusTransition")
+        public static let pageType = Code("pageType")
+        public static let outcome = Code("outcome")
+        public static let contentNotObject = Code("contentNotObject")
+        public static let metadataNotObject = Code("metadataNotObject")
+        public static let jsonInvalid = Code("jsonInvalid")
+        public static let jsonTooLarge = Code("jsonTooLarge")
+        public static let jsonTooDeep = Code("jsonTooDeep")
+        public static let unknownVersion = Code("unknownVersion")
+        public static let versionExists = Code("versionExists")
+        public static let versionOfAnotherClient = Code("versionOfAnotherClient")
+        public static let duplicateIntent = Code("duplicateIntent")
+        public static let intentMismatch = Code("intentMismatch")
+        public static let paymentTransition = Code("paymentTransition")
+        public static let amount = Code("amount")
+        public static let intent = Code("intent")
+        public static let name = Code("name")
+        public static let email = Code("email")
+        public static let actor = Code("actor")
+        public static let text = Code("text")
+        public static let unknownEventType = Code("unknownEventType")
+        public static let invalidPayload = Code("invalidPayload")
+        public static let eventMismatch = Code("eventMismatch")
+    }
+
+    public let code: Code
+    public let message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    /// A business refusal (a rule), as opposed to an event that could not be read.
+    public var isRefusal: Bool { code != .unknownEventType && code != .invalidPayload }
+
+    public var description: String { message }
+}

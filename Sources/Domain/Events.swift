@@ -1,0 +1,360 @@
+import Foundation
+
+/// A client was created (status `pending`).
+public struct ClientCreated: Codable, Hashable, Sendable {
+    public var clientID: UUID
+    public var name: String
+    public var email: String?
+    public var metadata: JSONValue
+
+    public init(clientID: UUID, name: String, email: String?, metadata: JSONValue) {
+        self.clientID = clientID
+        self.name = name
+        self.email = email
+        self.metadata = metadata
+    }
+
+    enum CodingKeys: String, CodingKey { case clientID = "client_id", name, email, metadata }
+}
+
+/// A token was issued to a client; `replaces` is the token it retires.
+public struct TokenIssued: Codable, Hashable, Sendable {
+    public var clientID: UUID
+    public var activationToken: Token
+    public var replaces: Token?
+
+    public init(clientID: UUID, activationToken: Token, replaces: Token?) {
+        self.clientID = clientID
+        self.activationToken = activationToken
+        self.replaces = replaces
+    }
+
+    enum CodingKeys: String, CodingKey { case clientID = "client_id", activationToken = "activation_token", replaces }
+}
+
+/// A client opened its activation link (pending → active).
+public struct ClientActivated: Codable, Hashable, Sendable {
+    public var clientID: UUID
+    public var activationToken: Token
+
+    public init(clientID: UUID, activationToken: Token) {
+        self.clientID = clientID
+        self.activationToken = activationToken
+    }
+
+    enum CodingKeys: String, CodingKey { case clientID = "client_id", activationToken = "activation_token" }
+}
+
+/// A content version was drafted for one of a client's pages.
+public struct VersionDrafted: Codable, Hashable, Sendable {
+    public var clientID: UUID
+    public var versionID: UUID
+    public var pageType: PageType
+    public var versionNumber: Int
+    public var content: JSONValue
+    public var iterationNotes: String?
+    public var hypothesis: String?
+    public var createdBy: String
+    public var metadata: JSONValue
+
+    public init(
+        clientID: UUID, versionID: UUID, pageType: PageType, versionNumber: Int, content: JSONValue,
+        iterationNotes: String?, hypothesis: String?, createdBy: String, metadata: JSONValue
+    ) {
+        self.clientID = clientID
+        self.versionID = versionID
+        self.pageType = pageType
+        self.versionNumber = versionNumber
+        self.content = content
+        self.iterationNotes = iterationNotes
+        self.hypothesis = hypothesis
+        self.createdBy = createdBy
+        self.metadata = metadata
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case clientID = "client_id", versionID = "version_id", pageType = "page_type", versionNumber = "version_number"
+        case content, iterationNotes = "iteration_notes", hypothesis, createdBy = "created_by", metadata
+    }
+}
+
+/// A version became current for its page; the previous current one (if any) stopped being.
+public struct VersionPromoted: Codable, Hashable, Sendable {
+    public var clientID: UUID
+    public var versionID: UUID
+    public var pageType: PageType
+    public var previousVersionID: UUID?
+
+    public init(clientID: UUID, versionID: UUID, pageType: PageType, previousVersionID: UUID?) {
+        self.clientID = clientID
+        self.versionID = versionID
+        self.pageType = pageType
+        self.previousVersionID = previousVersionID
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case clientID = "client_id", versionID = "version_id", pageType = "page_type", previousVersionID = "previous_version_id"
+    }
+}
+
+/// What a version led to was recorded.
+public struct OutcomeRecorded: Codable, Hashable, Sendable {
+    public var clientID: UUID
+    public var versionID: UUID
+    public var outcome: Outcome
+    public var notes: String?
+
+    public init(clientID: UUID, versionID: UUID, outcome: Outcome, notes: String?) {
+        self.clientID = clientID
+        self.versionID = versionID
+        self.outcome = outcome
+        self.notes = notes
+    }
+
+    enum CodingKeys: String, CodingKey { case clientID = "client_id", versionID = "version_id", outcome, notes }
+}
+
+/// The payload of the four payment events.
+public struct PaymentRecord: Codable, Hashable, Sendable {
+    public var clientID: UUID
+    public var paymentID: UUID
+    public var contentVersionID: UUID?
+    public var stripePaymentIntentID: String
+    public var amount: Int64
+    /// Why it failed (PaymentFailed only).
+    public var reason: String?
+
+    public init(clientID: UUID, paymentID: UUID, contentVersionID: UUID?, stripePaymentIntentID: String, amount: Int64, reason: String? = nil) {
+        self.clientID = clientID
+        self.paymentID = paymentID
+        self.contentVersionID = contentVersionID
+        self.stripePaymentIntentID = stripePaymentIntentID
+        self.amount = amount
+        self.reason = reason
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case clientID = "client_id", paymentID = "payment_id", contentVersionID = "content_version_id"
+        case stripePaymentIntentID = "stripe_payment_intent_id", amount, reason
+    }
+}
+
+/// A client was deleted; its rows leave the read models, its history stays in the log.
+public struct ClientDeleted: Codable, Hashable, Sendable {
+    public var clientID: UUID
+
+    public init(clientID: UUID) { self.clientID = clientID }
+
+    enum CodingKeys: String, CodingKey { case clientID = "client_id" }
+}
+
+/// The stored names of the event types. Add, never rename: they are the storage format.
+public enum EventType: String, CaseIterable, Sendable, Codable {
+    case clientCreated = "ClientCreated"
+    case tokenIssued = "TokenIssued"
+    case clientActivated = "ClientActivated"
+    case versionDrafted = "VersionDrafted"
+    case versionPromoted = "VersionPromoted"
+    case outcomeRecorded = "OutcomeRecorded"
+    case paymentInitiated = "PaymentInitiated"
+    case paymentSucceeded = "PaymentSucceeded"
+    case paymentFailed = "PaymentFailed"
+    case paymentCancelled = "PaymentCancelled"
+    case clientDeleted = "ClientDeleted"
+
+    /// The payload schema version this build writes. Older payloads are upcast when read.
+    public var currentSchemaVersion: Int {
+        switch self {
+        case .clientCreated: 2
+        default: 1
+        }
+    }
+}
+
+/// Everything that can happen to a client.
+public enum Event: Hashable, Sendable {
+    case clientCreated(ClientCreated)
+    case tokenIssued(TokenIssued)
+    case clientActivated(ClientActivated)
+    case versionDrafted(VersionDrafted)
+    case versionPromoted(VersionPromoted)
+    case outcomeRecorded(OutcomeRecorded)
+    case paymentInitiated(PaymentRecord)
+    case paymentSucceeded(PaymentRecord)
+    case paymentFailed(PaymentRecord)
+    case paymentCancelled(PaymentRecord)
+    case clientDeleted(ClientDeleted)
+
+    public var type: EventType {
+        switch self {
+        case .clientCreated: .clientCreated
+        case .tokenIssued: .tokenIssued
+        case .clientActivated: .clientActivated
+        case .versionDrafted: .versionDrafted
+        case .versionPromoted: .versionPromoted
+        case .outcomeRecorded: .outcomeRecorded
+        case .paymentInitiated: .paymentInitiated
+        case .paymentSucceeded: .paymentSucceeded
+        case .paymentFailed: .paymentFailed
+        case .paymentCancelled: .paymentCancelled
+        case .clientDeleted: .clientDeleted
+        }
+    }
+
+    public var clientID: UUID {
+        switch self {
+        case .clientCreated(let e): e.clientID
+        case .tokenIssued(let e): e.clientID
+        case .clientActivated(let e): e.clientID
+        case .versionDrafted(let e): e.clientID
+        case .versionPromoted(let e): e.clientID
+        case .outcomeRecorded(let e): e.clientID
+        case .paymentInitiated(let e), .paymentSucceeded(let e), .paymentFailed(let e), .paymentCancelled(let e): e.clientID
+        case .clientDeleted(let e): e.clientID
+        }
+    }
+
+    /// The payment payload, for the four payment events.
+    public var payment: PaymentRecord? {
+        switch self {
+        case .paymentInitiated(let p), .paymentSucceeded(let p), .paymentFailed(let p), .paymentCancelled(let p): p
+        default: nil
+        }
+    }
+
+    /// The stream of a client's events: `client-<lowercase uuid>`.
+    public static func stream(for clientID: UUID) -> String { "client-" + clientID.uuidString.lowercased() }
+
+    /// The payload as canonical JSON (sorted keys, no whitespace, lowercase UUIDs) at the current schema version.
+    public func encodePayload() -> Data {
+        payloadValue().canonicalJSON()
+    }
+
+    /// The payload as a JSON object, keys as in the schema.
+    public func payloadValue() -> JSONValue {
+        func id(_ id: UUID) -> JSONValue { .string(id.uuidString.lowercased()) }
+        func optionalID(_ id: UUID?) -> JSONValue { id.map { .string($0.uuidString.lowercased()) } ?? .null }
+        func text(_ text: String?) -> JSONValue { text.map(JSONValue.string) ?? .null }
+        switch self {
+        case .clientCreated(let e):
+            return .object(["client_id": id(e.clientID), "name": .string(e.name), "email": text(e.email), "metadata": e.metadata])
+        case .tokenIssued(let e):
+            return .object(["client_id": id(e.clientID), "activation_token": .string(e.activationToken.description), "replaces": text(e.replaces?.description)])
+        case .clientActivated(let e):
+            return .object(["client_id": id(e.clientID), "activation_token": .string(e.activationToken.description)])
+        case .versionDrafted(let e):
+            return .object([
+                "client_id": id(e.clientID), "version_id": id(e.versionID), "page_type": .string(e.pageType.rawValue),
+                "version_number": .integer(Int64(e.versionNumber)), "content": e.content, "iteration_notes": text(e.iterationNotes),
+                "hypothesis": text(e.hypothesis), "created_by": .string(e.createdBy), "metadata": e.metadata,
+            ])
+        case .versionPromoted(let e):
+            return .object([
+                "client_id": id(e.clientID), "version_id": id(e.versionID), "page_type": .string(e.pageType.rawValue),
+                "previous_version_id": optionalID(e.previousVersionID),
+            ])
+        case .outcomeRecorded(let e):
+            return .object(["client_id": id(e.clientID), "version_id": id(e.versionID), "outcome": .string(e.outcome.rawValue), "notes": text(e.notes)])
+        case .paymentInitiated(let e), .paymentSucceeded(let e), .paymentCancelled(let e):
+            return .object([
+                "client_id": id(e.clientID), "payment_id": id(e.paymentID), "content_version_id": optionalID(e.contentVersionID),
+                "stripe_payment_intent_id": .string(e.stripePaymentIntentID), "amount": .integer(e.amount),
+            ])
+        case .paymentFailed(let e):
+            return .object([
+                "client_id": id(e.clientID), "payment_id": id(e.paymentID), "content_version_id": optionalID(e.contentVersionID),
+                "stripe_payment_intent_id": .string(e.stripePaymentIntentID), "amount": .integer(e.amount), "reason": text(e.reason),
+            ])
+        case .clientDeleted(let e):
+            return .object(["client_id": id(e.clientID)])
+        }
+    }
+
+    /// Reads a stored payload of `type` at `schemaVersion`, upcasting older payloads first.
+    ///
+    /// - Throws: `unknownEventType`, or `invalidPayload` naming the type and the field.
+    public static func decode(type: String, schemaVersion: Int, payload: Data) throws(DomainError) -> Event {
+        guard let eventType = EventType(rawValue: type) else {
+            throw DomainError(.unknownEventType, "event type \"\(type)\" is unknown: one of \(EventType.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard schemaVersion >= 1, schemaVersion <= eventType.currentSchemaVersion else {
+            throw DomainError(.invalidPayload, "\(type) schema version \(schemaVersion) is not one this Folio reads (1…\(eventType.currentSchemaVersion))")
+        }
+        var payload = payload
+        if schemaVersion < eventType.currentSchemaVersion {
+            payload = try Upcaster.upcast(type: eventType, from: schemaVersion, payload: payload)
+        }
+        let decoder = JSONDecoder()
+        do {
+            switch eventType {
+            case .clientCreated: return .clientCreated(try decoder.decode(ClientCreated.self, from: payload))
+            case .tokenIssued: return .tokenIssued(try decoder.decode(TokenIssued.self, from: payload))
+            case .clientActivated: return .clientActivated(try decoder.decode(ClientActivated.self, from: payload))
+            case .versionDrafted: return .versionDrafted(try decoder.decode(VersionDrafted.self, from: payload))
+            case .versionPromoted: return .versionPromoted(try decoder.decode(VersionPromoted.self, from: payload))
+            case .outcomeRecorded: return .outcomeRecorded(try decoder.decode(OutcomeRecorded.self, from: payload))
+            case .paymentInitiated: return .paymentInitiated(try decoder.decode(PaymentRecord.self, from: payload))
+            case .paymentSucceeded: return .paymentSucceeded(try decoder.decode(PaymentRecord.self, from: payload))
+            case .paymentFailed: return .paymentFailed(try decoder.decode(PaymentRecord.self, from: payload))
+            case .paymentCancelled: return .paymentCancelled(try decoder.decode(PaymentRecord.self, from: payload))
+            case .clientDeleted: return .clientDeleted(try decoder.decode(ClientDeleted.self, from: payload))
+            }
+        } catch {
+            throw DomainError(.invalidPayload, "\(type) payload is invalid: \(Self.describe(error))")
+        }
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        guard let error = error as? DecodingError else { return "not valid JSON" }
+        func path(_ context: DecodingError.Context) -> String {
+            context.codingPath.map(\.stringValue).joined(separator: ".")
+        }
+        switch error {
+        case .keyNotFound(let key, _): return "\(key.stringValue) is missing"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context):
+            return "\(path(context)) has the wrong type"
+        case .dataCorrupted(let context):
+            let at = path(context)
+            return at.isEmpty ? "not valid JSON" : "\(at) is not valid (\(context.debugDescription))"
+        @unknown default: return "not valid"
+        }
+    }
+}
+
+/// Brings stored payloads of older schema versions up to the current one, step by step.
+public enum Upcaster {
+    /// One step: the payload object at `from` becomes the object at `from + 1`.
+    public typealias Step = @Sendable ([String: JSONValue]) -> [String: JSONValue]
+
+    /// The steps, by type and the version they start from.
+    ///
+    /// ClientCreated v1 named the email `contact_email` and had no `metadata`; v2 renames it
+    /// and adds `metadata: {}`.
+    public static let steps: [EventType: [Int: Step]] = [
+        .clientCreated: [
+            1: { old in
+                var new = old
+                new["email"] = old["contact_email"] ?? .null
+                new["contact_email"] = nil
+                if new["metadata"] == nil { new["metadata"] = .object([:]) }
+                return new
+            },
+        ],
+    ]
+
+    /// Upcasts `payload` of `type` from `version` to the type's current version.
+    public static func upcast(type: EventType, from version: Int, payload: Data) throws(DomainError) -> Data {
+        guard case .object(var fields) = try? JSONDecoder().decode(JSONValue.self, from: payload) else {
+            throw DomainError(.invalidPayload, "\(type.rawValue) payload is not a JSON object")
+        }
+        var version = version
+        while version < type.currentSchemaVersion {
+            guard let step = steps[type]?[version] else {
+                throw DomainError(.invalidPayload, "\(type.rawValue) has no upcast from schema version \(version)")
+            }
+            fields = step(fields)
+            version += 1
+        }
+        return JSONValue.object(fields).canonicalJSON()
+    }
+}

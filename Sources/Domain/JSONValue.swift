@@ -1,0 +1,124 @@
+import Foundation
+
+/// A JSON value: page content, metadata, event payloads.
+///
+/// Integers that fit `Int64` stay integers; other numbers are doubles. Encodes as plain JSON.
+public enum JSONValue: Hashable, Sendable, Codable {
+    case null
+    case bool(Bool)
+    case integer(Int64)
+    case double(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() { self = .null }
+        else if let value = try? container.decode(Bool.self) { self = .bool(value) }
+        else if let value = try? container.decode(Int64.self) { self = .integer(value) }
+        else if let value = try? container.decode(Double.self) { self = .double(value) }
+        else if let value = try? container.decode(String.self) { self = .string(value) }
+        else if let value = try? container.decode([JSONValue].self) { self = .array(value) }
+        else if let value = try? container.decode([String: JSONValue].self) { self = .object(value) }
+        else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "not a JSON value")
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .null: try container.encodeNil()
+        case .bool(let value): try container.encode(value)
+        case .integer(let value): try container.encode(value)
+        case .double(let value): try container.encode(value)
+        case .string(let value): try container.encode(value)
+        case .array(let value): try container.encode(value)
+        case .object(let value): try container.encode(value)
+        }
+    }
+
+    /// Nesting depth: 0 for a scalar, 1 for an array or object of scalars, and so on.
+    public var depth: Int {
+        switch self {
+        case .array(let values): 1 + (values.map(\.depth).max() ?? 0)
+        case .object(let fields): 1 + (fields.values.map(\.depth).max() ?? 0)
+        default: 0
+        }
+    }
+
+    /// Whether this is a JSON object.
+    public var isObject: Bool {
+        if case .object = self { return true }
+        return false
+    }
+
+    /// Parses JSON bytes, within `limits`.
+    ///
+    /// The nesting is measured on the raw bytes before parsing, so hostile input nested
+    /// 100,000 deep is refused without recursing into it.
+    /// - Throws: `DomainError` with `jsonInvalid`, `jsonTooLarge` or `jsonTooDeep`.
+    public static func parse(_ data: Data, limits: JSONLimits = .default) throws(DomainError) -> JSONValue {
+        guard data.count <= limits.maxBytes else {
+            throw DomainError(.jsonTooLarge, "is \(data.count) bytes, over the limit of \(limits.maxBytes) bytes")
+        }
+        guard String(data: data, encoding: .utf8) != nil else {
+            throw DomainError(.jsonInvalid, "is not valid UTF-8")
+        }
+        let depth = data.withUnsafeBytes { maximumNesting($0) }
+        guard depth <= limits.maxDepth else {
+            throw DomainError(.jsonTooDeep, "nests deeper than \(limits.maxDepth) levels")
+        }
+        do {
+            return try JSONDecoder().decode(JSONValue.self, from: data)
+        } catch {
+            throw DomainError(.jsonInvalid, "is not valid JSON")
+        }
+    }
+
+    /// The deepest nesting of `[` and `{` outside strings.
+    static func maximumNesting(_ bytes: UnsafeRawBufferPointer) -> Int {
+        var depth = 0, deepest = 0, inString = false, escaped = false
+        for byte in bytes {
+            if inString {
+                if escaped { escaped = false } else if byte == 92 { escaped = true } else if byte == 34 { inString = false }
+                continue
+            }
+            switch byte {
+            case 34: inString = true
+            case 91, 123:
+                depth += 1
+                deepest = max(deepest, depth)
+            case 93, 125: depth -= 1
+            default: break
+            }
+        }
+        return deepest
+    }
+
+    /// Canonical JSON bytes: sorted keys, no whitespace, slashes unescaped.
+    public func canonicalJSON() -> Data {
+        (try? JSONValue.canonicalEncoder.encode(self)) ?? Data("null".utf8)
+    }
+
+    static let canonicalEncoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+}
+
+/// Limits on JSON that Folio accepts as content or metadata.
+public struct JSONLimits: Hashable, Sendable {
+    public var maxBytes: Int
+    public var maxDepth: Int
+
+    public init(maxBytes: Int, maxDepth: Int) {
+        self.maxBytes = maxBytes
+        self.maxDepth = maxDepth
+    }
+
+    /// 1 MiB and 32 levels: pages run 20–50 KB and a few levels deep.
+    public static let `default` = JSONLimits(maxBytes: 1 << 20, maxDepth: 32)
+}

@@ -1,0 +1,120 @@
+import Foundation
+
+/// The four pages every client has.
+public enum PageType: String, Codable, CaseIterable, Sendable, Comparable {
+    case activation, agreement, confirmation, processing
+
+    public static func < (a: PageType, b: PageType) -> Bool {
+        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    }
+
+    /// Parses a page type, naming the rule when it is not one of the four.
+    public static func parse(_ text: String) throws(DomainError) -> PageType {
+        guard let page = PageType(rawValue: text) else {
+            throw DomainError(.pageType, "page type \"\(text)\" is unknown: it is one of activation, agreement, confirmation, processing (rule 5)")
+        }
+        return page
+    }
+}
+
+/// What a content version led to.
+public enum Outcome: String, Codable, CaseIterable, Sendable {
+    case success, failure, pending
+
+    public static func parse(_ text: String) throws(DomainError) -> Outcome {
+        guard let outcome = Outcome(rawValue: text) else {
+            throw DomainError(.outcome, "outcome \"\(text)\" is unknown: it is one of success, failure, pending (rule 5)")
+        }
+        return outcome
+    }
+}
+
+/// Where a client is in its life: pending → active → paid, active → failed → paid.
+public enum ClientStatus: String, Codable, CaseIterable, Sendable {
+    case pending, active, paid, failed
+}
+
+/// Where a payment is.
+public enum PaymentStatus: String, Codable, CaseIterable, Sendable {
+    case pending, succeeded, failed, cancelled
+}
+
+/// What a payment command reports.
+public enum PaymentAction: String, Codable, CaseIterable, Sendable {
+    case start, succeed, fail, cancel
+
+    /// The status this action gives the payment.
+    public var status: PaymentStatus {
+        switch self {
+        case .start: .pending
+        case .succeed: .succeeded
+        case .fail: .failed
+        case .cancel: .cancelled
+        }
+    }
+}
+
+/// An activation token: `G` and four ASCII digits, `G0000`–`G9999`.
+public struct Token: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
+    /// 0…9999.
+    public let number: Int
+    /// How many tokens there are.
+    public static let space = 10_000
+
+    /// Parses `G` + exactly four ASCII digits.
+    public init(_ string: String) throws(DomainError) {
+        let bytes = Array(string.utf8)
+        guard bytes.count == 5, bytes[0] == UInt8(ascii: "G"), bytes[1...].allSatisfy({ (48...57).contains($0) }) else {
+            throw DomainError(.tokenFormat, "\"\(string)\" is not an activation token: a token is G followed by 4 digits, such as G0427 (rule 1)")
+        }
+        number = bytes[1...].reduce(0) { $0 * 10 + Int($1 - 48) }
+    }
+
+    /// The token with `number` (0…9999).
+    public init(number: Int) {
+        precondition((0..<Self.space).contains(number), "a token number is 0…9999")
+        self.number = number
+    }
+
+    public var description: String {
+        let digits = String(number)
+        return "G" + String(repeating: "0", count: 4 - digits.count) + digits
+    }
+
+    public static func < (a: Token, b: Token) -> Bool { a.number < b.number }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        do { try self.init(text) } catch {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.message))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+
+    /// Draws uniformly among the tokens for which `isIssued` is false.
+    ///
+    /// Tries a few uniform draws first; when most tokens are taken it lists the free ones and
+    /// picks one of them uniformly, so it stays fast with 9,999 issued.
+    /// - Throws: `tokensExhausted` when all 10,000 have been issued.
+    public static func draw(
+        issuedCount: Int, isIssued: (Token) -> Bool, using rng: inout some RandomNumberGenerator
+    ) throws(DomainError) -> Token {
+        guard issuedCount < space else {
+            throw DomainError(.tokensExhausted, "all 10000 activation tokens (G0000–G9999) have been issued: a token is never issued twice (rule 1)")
+        }
+        for _ in 0..<16 {
+            let token = Token(number: Int.random(in: 0..<space, using: &rng))
+            if !isIssued(token) { return token }
+        }
+        var candidates: [Token] = []
+        for number in 0..<space where !isIssued(Token(number: number)) { candidates.append(Token(number: number)) }
+        guard let token = candidates.randomElement(using: &rng) else {
+            throw DomainError(.tokensExhausted, "all 10000 activation tokens (G0000–G9999) have been issued: a token is never issued twice (rule 1)")
+        }
+        return token
+    }
+}
