@@ -78,7 +78,7 @@ public enum JSONValue: Hashable, Sendable, Codable {
     }
 
     /// The deepest nesting of `[` and `{` outside strings.
-    static func maximumNesting(_ bytes: UnsafeRawBufferPointer) -> Int {
+    public static func maximumNesting(_ bytes: UnsafeRawBufferPointer) -> Int {
         var depth = 0, deepest = 0, inString = false, escaped = false
         for byte in bytes {
             if inString {

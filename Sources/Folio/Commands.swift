@@ -1,0 +1,239 @@
+import Domain
+import EventStore
+import Foundation
+import Projections
+
+/// What a write command was asked to do to a payment.
+public typealias PaymentAction = Domain.PaymentAction
+
+extension Store {
+    /// Who records an action when nobody is named (the schema's `created_by` default).
+    public static let defaultActor = "admin"
+
+    // MARK: - Commands
+
+    /// Creates a client (status `pending`).
+    public func createClient(name: String, email: String? = nil, metadata: JSONValue = .object([:]), actor: String = Store.defaultActor) throws -> ClientRow {
+        let client = options.ids()
+        try execute(client: client, actor: actor) { _, _ in
+            .createClient(clientID: client, name: name, email: email, metadata: metadata)
+        }
+        return try clientRow(client)
+    }
+
+    /// Issues the client a fresh activation token, drawn uniformly from the tokens never issued;
+    /// a reissue retires the old one.
+    public func issueToken(client reference: String, actor: String = Store.defaultActor) throws -> ClientRow {
+        let client = try execute(reference: reference, actor: actor) { model, client, _ in
+            let issued = try model.issuedTokenCount
+            let token = try drawToken(issuedCount: issued) { token in (try? model.tokenOwner(token)) != nil }
+            return .issueToken(clientID: client, token: token)
+        }
+        return try clientRow(client)
+    }
+
+    /// Activates the client holding `token` (pending → active); again with the same token is a no-op.
+    public func activate(token text: String, actor: String = Store.defaultActor) throws -> ClientRow {
+        let token = try parseToken(text)
+        var client = UUID()
+        try write(actor: actor) { model in
+            guard let owner = try model.tokenOwner(token) else {
+                throw FolioError(.notFound, "token \(token) was never issued (rule 7: unknown tokens are refused)")
+            }
+            client = owner.client
+            let state = try model.state(of: owner.client).state
+            if owner.retired {
+                let current = state.token.map { " by \($0)" } ?? ""
+                throw FolioError(.refused, "token \(token) was retired when it was replaced\(current): an old activation link never opens pages again (rule 1)")
+            }
+            return (owner.client, .activate(clientID: owner.client, token: token))
+        }
+        return try clientRow(client)
+    }
+
+    /// Drafts a new content version; Folio assigns its version number (1, 2, 3… per page).
+    public func draftVersion(
+        client reference: String, page: PageType, content: JSONValue, notes: String? = nil, hypothesis: String? = nil,
+        createdBy: String = Store.defaultActor, metadata: JSONValue = .object([:])
+    ) throws -> VersionRow {
+        let version = options.ids()
+        try execute(reference: reference, actor: createdBy) { _, client, _ in
+            .draftVersion(
+                clientID: client, versionID: version, pageType: page, content: content, iterationNotes: notes,
+                hypothesis: hypothesis, createdBy: createdBy, metadata: metadata
+            )
+        }
+        return try versionRow(version)
+    }
+
+    /// Makes `version` the current one for its page, demoting the previous one in the same step.
+    public func promote(version: String, actor: String = Store.defaultActor) throws -> VersionRow {
+        let id = try parseVersionID(version)
+        try write(actor: actor) { model in
+            let client = try owner(ofVersion: id, model: model)
+            return (client, .promoteVersion(clientID: client, versionID: id))
+        }
+        return try versionRow(id)
+    }
+
+    /// Records what happened with a version (`success`, `failure`, `pending`).
+    public func recordOutcome(version: String, outcome: Outcome, notes: String? = nil, actor: String = Store.defaultActor) throws -> VersionRow {
+        let id = try parseVersionID(version)
+        try write(actor: actor) { model in
+            let client = try owner(ofVersion: id, model: model)
+            return (client, .recordOutcome(clientID: client, versionID: id, outcome: outcome, notes: notes))
+        }
+        return try versionRow(id)
+    }
+
+    /// Records a payment event for a Stripe payment intent. The same intent reported again with
+    /// the same status is a no-op (webhooks retry).
+    public func payment(
+        _ action: PaymentAction, client reference: String, intent: String, amount: Int64, version: String? = nil,
+        reason: String? = nil, actor: String = Store.defaultActor
+    ) throws -> PaymentRow {
+        let versionID = try version.map(parseVersionID)
+        let paymentID = options.ids()
+        var storedPayment = paymentID
+        let client = try execute(reference: reference, actor: actor) { model, client, state in
+            if let owner = try model.intentOwner(intent), owner != client {
+                throw FolioError(.refused, "payment intent \(intent) already belongs to client \(owner.lowercased): stripe_payment_intent_id is unique across the store (rule 6)")
+            }
+            if let versionID {
+                let owner = try self.owner(ofVersion: versionID, model: model)
+                if owner != client {
+                    throw FolioError(.refused, "content version \(versionID.lowercased) belongs to client \(owner.lowercased), not \(client.lowercased): a payment links to its own client's content (rule 6)")
+                }
+            }
+            storedPayment = state.payments[intent]?.paymentID ?? paymentID
+            return .payment(action, clientID: client, paymentID: paymentID, intent: intent, amount: amount, contentVersionID: versionID, reason: reason)
+        }
+        guard let row = try projections.read({ try $0.payment(id: storedPayment) }) else {
+            throw FolioError(.notFound, "payment \(storedPayment.lowercased) of client \(client.lowercased) is not in the read model")
+        }
+        return row
+    }
+
+    /// Deletes a client: its rows leave the read models; the log keeps its history.
+    /// - Returns: the client's row as it was before the deletion.
+    public func deleteClient(_ reference: String, actor: String = Store.defaultActor) throws -> ClientRow {
+        let before = try resolveClient(reference)
+        let row = try clientRow(before)
+        try execute(reference: before.lowercased, actor: actor) { _, client, _ in .deleteClient(clientID: client) }
+        return row
+    }
+
+    // MARK: - Lookups
+
+    /// The client a `CLIENT` argument names: a client's UUID or its current activation token.
+    public func resolveClient(_ reference: String) throws -> UUID {
+        try log.read { session in
+            try resolve(reference, lookup: { token in try session.transaction.withValue(indexes.tokens, Array(token.description.utf8)) { value in
+                value.map { TokenOwner(client: UUID(bytes: UnsafeRawBufferPointer(rebasing: $0[0..<16])), retired: $0[16] == 1) }
+            } })
+        }
+    }
+
+    func resolve(_ reference: String, lookup: (Token) throws -> TokenOwner?) throws -> UUID {
+        if let id = UUID(uuidString: reference) { return id }
+        guard reference.first == "G" || reference.first == "g" else {
+            throw FolioError(.invalidInput, "\"\(reference)\" is neither a client UUID nor an activation token (G + 4 digits)")
+        }
+        let token = try parseToken(reference)
+        guard let owner = try lookup(token) else {
+            throw FolioError(.notFound, "token \(token) was never issued (rule 7: unknown tokens are refused)")
+        }
+        if owner.retired {
+            throw FolioError(.refused, "token \(token) was retired when it was replaced: use the client's id or current token (rule 1)")
+        }
+        return owner.client
+    }
+
+    func parseToken(_ text: String) throws -> Token {
+        do { return try Token(text) } catch { throw FolioError.wrapping(error) }
+    }
+
+    func parseVersionID(_ text: String) throws -> UUID {
+        guard let id = UUID(uuidString: text) else {
+            throw FolioError(.invalidInput, "\"\(text)\" is not a content version id (a UUID)")
+        }
+        return id
+    }
+
+    func owner(ofVersion id: UUID, model: WriteModel) throws -> UUID {
+        guard let owner = try model.versionOwner(id) else {
+            throw FolioError(.notFound, "content version \(id.lowercased) does not exist (rule 7: unknown ids are refused)")
+        }
+        return owner
+    }
+
+    func clientRow(_ id: UUID) throws -> ClientRow {
+        guard let row = try projections.read({ try $0.client(id: id) }) else {
+            throw FolioError(.notFound, "client \(id.lowercased) does not exist (rule 7: unknown ids are refused)")
+        }
+        return row
+    }
+
+    func versionRow(_ id: UUID) throws -> VersionRow {
+        guard let row = try projections.read({ try $0.version(id: id) }) else {
+            throw FolioError(.notFound, "content version \(id.lowercased) does not exist (rule 7: unknown ids are refused)")
+        }
+        return row
+    }
+
+    // MARK: - The command path
+
+    /// Runs a command on the client named by `reference` (UUID or current token).
+    @discardableResult
+    func execute(
+        reference: String, actor: String, _ command: (WriteModel, UUID, ClientState) throws -> Command
+    ) throws -> UUID {
+        var resolved = UUID()
+        try write(actor: actor) { model in
+            let client = try resolve(reference, lookup: { try model.tokenOwner($0) })
+            resolved = client
+            return (client, try command(model, client, try model.state(of: client).state))
+        }
+        return resolved
+    }
+
+    /// Runs a command on the client `client`.
+    func execute(client: UUID, actor: String, _ command: (WriteModel, ClientState) throws -> Command) throws {
+        try write(actor: actor) { model in (client, try command(model, try model.state(of: client).state)) }
+    }
+
+    /// One write transaction: decide, append, index, project, commit (synced).
+    ///
+    /// - Returns: the events appended (empty for an idempotent repeat).
+    @discardableResult
+    func write(actor: String = Store.defaultActor, _ makeCommand: (WriteModel) throws -> (UUID, Command)) throws -> [Event] {
+        do {
+            return try log.write { session in
+                let model = WriteModel(session: session, indexes: indexes)
+                let (client, command) = try makeCommand(model)
+                let (version, state) = try model.state(of: client)
+                let events = try decide(command, state: state)
+                guard !events.isEmpty else { return [] }
+                let recordedAt = options.clock?()
+                let proposed = events.map { event in
+                    ProposedEvent(
+                        id: options.ids(), type: event.type.rawValue, schemaVersion: UInt16(event.type.currentSchemaVersion),
+                        payload: Array(event.encodePayload()), actor: actor, recordedAt: recordedAt
+                    )
+                }
+                let result = try session.append(proposed, to: Event.stream(for: client), expected: version == 0 ? .noStream : .exactly(version))
+                try model.record(events, streamVersion: result.streamVersion)
+                try model.flush()
+                try projections.catchUp(in: session)
+                return events
+            }
+        } catch {
+            throw FolioError.wrapping(error)
+        }
+    }
+}
+
+extension UUID {
+    /// The lowercase form Folio prints.
+    public var lowercased: String { uuidString.lowercased() }
+}

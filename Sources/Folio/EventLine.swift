@@ -1,0 +1,180 @@
+import Domain
+import EventStore
+import Foundation
+
+/// One event as a line of JSON Lines: the envelope's keys and `data`, the payload.
+///
+/// Export writes the stored payload bytes as they are, so importing an export and exporting
+/// again gives the same lines. Keys are written in a fixed order.
+public struct EventLine: Hashable, Sendable {
+    public var id: UUID
+    public var position: UInt64
+    public var stream: String
+    public var streamVersion: UInt64
+    public var type: String
+    public var schemaVersion: UInt16
+    public var recordedAtMicroseconds: Int64
+    public var actor: String
+    public var correlationID: UUID?
+    public var causationID: UUID?
+    /// The payload in canonical JSON (sorted keys, no whitespace).
+    public var data: [UInt8]
+
+    /// The longest line import accepts; longer lines are refused before they are parsed.
+    public static let maximumLength = 8 << 20
+
+    /// Renders a stored record as one line (without the newline), adding its `hash`.
+    public static func render(_ view: RecordView, into out: inout [UInt8]) {
+        renderEnvelope(
+            id: view.id, position: view.position, stream: view.stream, streamVersion: view.streamVersion, type: view.type,
+            schemaVersion: view.schemaVersion, recordedAt: view.recordedAtMicroseconds, actor: view.actor,
+            correlationID: view.correlationID, causationID: view.causationID, data: view.payload, into: &out
+        )
+        out.removeLast()
+        out.append(contentsOf: #","hash":""#.utf8)
+        for byte in view.hash {
+            out.append(hexDigits[Int(byte >> 4)])
+            out.append(hexDigits[Int(byte & 15)])
+        }
+        out.append(contentsOf: #""}"#.utf8)
+    }
+
+    /// Renders this line (without the newline and without a hash).
+    public func render(into out: inout [UInt8]) {
+        Self.renderEnvelope(
+            id: id, position: position, stream: stream, streamVersion: streamVersion, type: type, schemaVersion: schemaVersion,
+            recordedAt: recordedAtMicroseconds, actor: actor, correlationID: correlationID, causationID: causationID,
+            data: data, into: &out
+        )
+    }
+
+    private static func renderEnvelope(
+        id: UUID, position: UInt64, stream: String, streamVersion: UInt64, type: String, schemaVersion: UInt16,
+        recordedAt: Int64, actor: String, correlationID: UUID?, causationID: UUID?, data: some Collection<UInt8>,
+        into out: inout [UInt8]
+    ) {
+        out.append(contentsOf: #"{"id":""#.utf8)
+        out.append(contentsOf: id.uuidString.lowercased().utf8)
+        out.append(contentsOf: #"","position":"#.utf8)
+        out.append(contentsOf: String(position).utf8)
+        out.append(contentsOf: #","stream":"#.utf8)
+        appendJSONString(&out, stream)
+        out.append(contentsOf: #","stream_version":"#.utf8)
+        out.append(contentsOf: String(streamVersion).utf8)
+        out.append(contentsOf: #","type":"#.utf8)
+        appendJSONString(&out, type)
+        out.append(contentsOf: #","schema_version":"#.utf8)
+        out.append(contentsOf: String(schemaVersion).utf8)
+        out.append(contentsOf: #","recorded_at":""#.utf8)
+        out.append(contentsOf: Timestamp.format(microseconds: recordedAt).utf8)
+        out.append(contentsOf: #"","actor":"#.utf8)
+        appendJSONString(&out, actor)
+        out.append(contentsOf: #","correlation_id":"#.utf8)
+        appendOptionalID(&out, correlationID)
+        out.append(contentsOf: #","causation_id":"#.utf8)
+        appendOptionalID(&out, causationID)
+        out.append(contentsOf: #","data":"#.utf8)
+        out.append(contentsOf: data)
+        out.append(125)
+    }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    private static func appendOptionalID(_ out: inout [UInt8], _ id: UUID?) {
+        guard let id else { out.append(contentsOf: "null".utf8); return }
+        out.append(34)
+        out.append(contentsOf: id.uuidString.lowercased().utf8)
+        out.append(34)
+    }
+
+    /// Parses one line; `number` (1-based) goes into every error message.
+    ///
+    /// - Throws: `FolioError` (`invalidInput`) naming the line and the key at fault.
+    public static func parse(_ line: some Collection<UInt8>, number: Int) throws -> EventLine {
+        guard line.count <= maximumLength else {
+            throw FolioError(.invalidInput, "line \(number) is longer than \(maximumLength >> 20) MiB")
+        }
+        let data = Data(line)
+        let depth = data.withUnsafeBytes { JSONValue.maximumNesting($0) }
+        guard depth <= 64 else {
+            throw FolioError(.invalidInput, "line \(number) nests deeper than 64 levels")
+        }
+        let raw: RawLine
+        do {
+            raw = try JSONDecoder().decode(RawLine.self, from: data)
+        } catch let error as DecodingError {
+            throw FolioError(.invalidInput, "line \(number): \(describe(error))")
+        } catch {
+            throw FolioError(.invalidInput, "line \(number) is not valid JSON")
+        }
+        func fail(_ key: String, _ rule: String) -> FolioError {
+            FolioError(.invalidInput, "line \(number): \(key) \(rule)")
+        }
+        guard let id = UUID(uuidString: raw.id) else { throw fail("id", "must be a UUID") }
+        guard raw.position >= 1 else { throw fail("position", "must be 1 or more") }
+        guard raw.stream_version >= 1 else { throw fail("stream_version", "must be 1 or more") }
+        guard raw.schema_version >= 1 else { throw fail("schema_version", "must be 1 or more") }
+        guard let recordedAt = Timestamp.parse(raw.recorded_at) else {
+            throw fail("recorded_at", "must be an ISO 8601 UTC timestamp such as 2026-01-31T09:30:00.000000Z")
+        }
+        func optionalID(_ text: String?, _ key: String) throws -> UUID? {
+            guard let text else { return nil }
+            guard let id = UUID(uuidString: text) else { throw fail(key, "must be a UUID or null") }
+            return id
+        }
+        guard raw.data.isObject else { throw fail("data", "must be a JSON object") }
+        return EventLine(
+            id: id, position: raw.position, stream: raw.stream, streamVersion: raw.stream_version, type: raw.type,
+            schemaVersion: raw.schema_version, recordedAtMicroseconds: recordedAt, actor: raw.actor,
+            correlationID: try optionalID(raw.correlation_id, "correlation_id"),
+            causationID: try optionalID(raw.causation_id, "causation_id"),
+            data: Array(raw.data.canonicalJSON())
+        )
+    }
+
+    private struct RawLine: Decodable {
+        var id: String
+        var position: UInt64
+        var stream: String
+        var stream_version: UInt64
+        var type: String
+        var schema_version: UInt16
+        var recorded_at: String
+        var actor: String
+        var correlation_id: String?
+        var causation_id: String?
+        var data: JSONValue
+    }
+
+    private static func describe(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            context.codingPath.map(\.stringValue).joined(separator: ".")
+        }
+        switch error {
+        case .keyNotFound(let key, _): return "\(key.stringValue) is missing"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context):
+            return "\(path(context)) has the wrong type or is out of range"
+        case .dataCorrupted(let context):
+            let at = path(context)
+            return at.isEmpty ? "not valid JSON" : "\(at) is out of range or not valid"
+        @unknown default: return "not valid"
+        }
+    }
+}
+
+/// Appends `string` as a JSON string literal.
+func appendJSONString(_ out: inout [UInt8], _ string: String) {
+    out.append(34)
+    for byte in string.utf8 {
+        switch byte {
+        case 34: out.append(contentsOf: [92, 34])
+        case 92: out.append(contentsOf: [92, 92])
+        case 10: out.append(contentsOf: [92, 110])
+        case 13: out.append(contentsOf: [92, 114])
+        case 9: out.append(contentsOf: [92, 116])
+        case 0..<32: out.append(contentsOf: Array(String(format: "\\u%04x", byte).utf8))
+        default: out.append(byte)
+        }
+    }
+    out.append(34)
+}

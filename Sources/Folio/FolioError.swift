@@ -1,0 +1,55 @@
+import Domain
+import EventStore
+import Foundation
+import LMDB
+
+/// An error of a Folio operation, shown to a person as one line.
+///
+/// Business refusals (a rule said no) are kept apart from technical failures (the store
+/// could not do what was asked); both name the thing and the rule or problem.
+public struct FolioError: Error, Hashable, Sendable, CustomStringConvertible {
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private let name: String
+        private init(_ name: String) { self.name = name }
+        public var description: String { name }
+
+        /// A domain rule refused the command.
+        public static let refused = Code("refused")
+        /// An id, token or name that Folio does not know.
+        public static let notFound = Code("not found")
+        /// Input that is malformed (a bad UUID, JSON, file, line).
+        public static let invalidInput = Code("invalid input")
+        /// The store refused or failed (format, corruption, I/O).
+        public static let store = Code("store")
+    }
+
+    public let code: Code
+    public let message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    /// Whether a rule refused the request (as opposed to a technical failure).
+    public var isRefusal: Bool { code == .refused || code == .notFound || code == .invalidInput }
+
+    public var description: String { message }
+
+    /// Wraps any error of the lower modules into one line for a person.
+    public static func wrapping(_ error: any Error) -> FolioError {
+        switch error {
+        case let error as FolioError: return error
+        case let error as DomainError: return FolioError(.refused, error.message)
+        case let error as EventStoreError: return FolioError(.store, error.message)
+        case let error as LMDBError:
+            switch error.code {
+            case .accessDenied: return FolioError(.store, "the store cannot be opened: permission denied (\(error.operation))")
+            case .notADirectory: return FolioError(.store, "the store path is not a directory (\(error.operation))")
+            case .noSpace: return FolioError(.store, "the disk is full: nothing was written (\(error.operation))")
+            default: return FolioError(.store, "the store failed: \(error)")
+            }
+        default: return FolioError(.store, "\(error)")
+        }
+    }
+}

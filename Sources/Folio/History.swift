@@ -1,0 +1,161 @@
+import Domain
+import EventStore
+import Foundation
+
+/// A client's content history, page by page and version by version: why content changed.
+public struct History: Sendable {
+    public var clientID: UUID
+    public var name: String
+    public var pages: [Page]
+
+    public struct Page: Sendable {
+        public var pageType: PageType
+        public var versions: [Version]
+    }
+
+    public struct Version: Sendable {
+        public var id: UUID
+        public var versionNumber: Int
+        public var draftedAt: Date
+        public var createdBy: String
+        public var iterationNotes: String?
+        public var hypothesis: String?
+        public var outcome: Outcome?
+        public var outcomeNotes: String?
+        public var outcomeAt: Date?
+        /// When it became current, each time.
+        public var promotedAt: [Date]
+        /// When another version replaced it as current, each time.
+        public var demotedAt: [Date]
+        /// Payments linked to this version (their current status).
+        public var payments: [Payment]
+        public var content: JSONValue
+        /// The change against the previous version of the page (empty for the first).
+        public var changes: [ContentChange]
+    }
+
+    public struct Payment: Sendable {
+        public var intent: String
+        public var amount: Int64
+        public var status: PaymentStatus
+        public var at: Date
+    }
+}
+
+extension Store {
+    /// Replays one client's stream into its content history.
+    ///
+    /// - Parameter page: only this page type, when given.
+    public func history(client reference: String, page: PageType? = nil) throws -> History {
+        let client = try resolveClient(reference)
+        var name = ""
+        var exists = false
+        var order: [PageType: [UUID]] = [:]
+        var versions: [UUID: History.Version] = [:]
+        var pageOf: [UUID: PageType] = [:]
+        var current: [PageType: UUID] = [:]
+        var paymentIndex: [String: (version: UUID, index: Int)] = [:]
+        do {
+            try log.read { session in
+                try session.scan(stream: Event.stream(for: client)) { view in
+                    let event = try Event.decode(type: view.type, schemaVersion: Int(view.schemaVersion), payload: Data(view.payload))
+                    let at = Date(timeIntervalSince1970: Double(view.recordedAtMicroseconds) / 1_000_000)
+                    switch event {
+                    case .clientCreated(let created):
+                        name = created.name
+                        exists = true
+                    case .versionDrafted(let drafted):
+                        order[drafted.pageType, default: []].append(drafted.versionID)
+                        pageOf[drafted.versionID] = drafted.pageType
+                        versions[drafted.versionID] = History.Version(
+                            id: drafted.versionID, versionNumber: drafted.versionNumber, draftedAt: at, createdBy: drafted.createdBy,
+                            iterationNotes: drafted.iterationNotes, hypothesis: drafted.hypothesis, promotedAt: [], demotedAt: [],
+                            payments: [], content: drafted.content, changes: []
+                        )
+                    case .versionPromoted(let promoted):
+                        if let previous = current[promoted.pageType] { versions[previous]?.demotedAt.append(at) }
+                        current[promoted.pageType] = promoted.versionID
+                        versions[promoted.versionID]?.promotedAt.append(at)
+                    case .outcomeRecorded(let recorded):
+                        versions[recorded.versionID]?.outcome = recorded.outcome
+                        versions[recorded.versionID]?.outcomeNotes = recorded.notes
+                        versions[recorded.versionID]?.outcomeAt = at
+                    case .paymentInitiated(let payment), .paymentSucceeded(let payment), .paymentFailed(let payment), .paymentCancelled(let payment):
+                        let status = event.paymentStatus ?? .pending
+                        if let known = paymentIndex[payment.stripePaymentIntentID] {
+                            versions[known.version]?.payments[known.index].status = status
+                        } else if let version = payment.contentVersionID, versions[version] != nil {
+                            paymentIndex[payment.stripePaymentIntentID] = (version, versions[version]!.payments.count)
+                            versions[version]?.payments.append(
+                                History.Payment(intent: payment.stripePaymentIntentID, amount: payment.amount, status: status, at: at)
+                            )
+                        }
+                    default:
+                        break
+                    }
+                    return true
+                }
+            }
+        } catch {
+            throw FolioError.wrapping(error)
+        }
+        guard exists else {
+            throw FolioError(.notFound, "client \(client.lowercased) does not exist (rule 7: unknown ids are refused)")
+        }
+        let pages = PageType.allCases.filter { page == nil || $0 == page }.map { type in
+            var previous: JSONValue?
+            let list = (order[type] ?? []).compactMap { id -> History.Version? in
+                guard var version = versions[id] else { return nil }
+                if let previous { version.changes = ContentChange.diff(from: previous, to: version.content) }
+                previous = version.content
+                return version
+            }
+            return History.Page(pageType: type, versions: list)
+        }
+        return History(clientID: client, name: name, pages: pages)
+    }
+}
+
+/// One difference between two JSON documents, at a path such as `sections[2].title`.
+public struct ContentChange: Hashable, Sendable {
+    public enum Kind: String, Sendable { case added, removed, changed }
+    public var kind: Kind
+    public var path: String
+    public var old: JSONValue?
+    public var new: JSONValue?
+
+    /// The structural difference from `old` to `new`: added, removed and changed paths, in path order.
+    public static func diff(from old: JSONValue, to new: JSONValue) -> [ContentChange] {
+        var changes: [ContentChange] = []
+        walk(old, new, path: "", into: &changes)
+        return changes
+    }
+
+    private static func walk(_ old: JSONValue, _ new: JSONValue, path: String, into changes: inout [ContentChange]) {
+        switch (old, new) {
+        case (.object(let a), .object(let b)):
+            for key in Set(a.keys).union(b.keys).sorted() {
+                let child = path.isEmpty ? key : "\(path).\(key)"
+                switch (a[key], b[key]) {
+                case (let x?, let y?): walk(x, y, path: child, into: &changes)
+                case (let x?, nil): changes.append(ContentChange(kind: .removed, path: child, old: x, new: nil))
+                case (nil, let y?): changes.append(ContentChange(kind: .added, path: child, old: nil, new: y))
+                case (nil, nil): break
+                }
+            }
+        case (.array(let a), .array(let b)):
+            for index in 0..<max(a.count, b.count) {
+                let child = "\(path)[\(index)]"
+                if index >= a.count {
+                    changes.append(ContentChange(kind: .added, path: child, old: nil, new: b[index]))
+                } else if index >= b.count {
+                    changes.append(ContentChange(kind: .removed, path: child, old: a[index], new: nil))
+                } else {
+                    walk(a[index], b[index], path: child, into: &changes)
+                }
+            }
+        default:
+            if old != new { changes.append(ContentChange(kind: .changed, path: path.isEmpty ? "$" : path, old: old, new: new)) }
+        }
+    }
+}

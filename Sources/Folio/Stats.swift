@@ -1,0 +1,72 @@
+import EventStore
+import Foundation
+import LMDB
+
+/// Figures about a store: events by type, streams, sizes, head.
+public struct StoreStatistics: Sendable {
+    public var head: UInt64
+    public var streams: Int
+    public var eventsByType: [String: Int]
+    /// Size of `data.mdb` on disk.
+    public var fileBytes: Int
+    /// Bytes in LMDB pages of the log's records, its indexes, the write side's indexes and the read models.
+    public var logBytes: Int
+    public var logIndexBytes: Int
+    public var writeIndexBytes: Int
+    public var readModelBytes: Int
+}
+
+extension Store {
+    /// Counts and sizes of the store.
+    public func statistics() throws -> StoreStatistics {
+        do {
+            let environment = log.environment
+            let names: [String] = try environment.read { txn in
+                try txn.withCursor(environment.mainDatabase) { cursor in
+                    var names: [String] = []
+                    var entry = try cursor.first()
+                    while let current = entry {
+                        names.append(String(decoding: current.key, as: UTF8.self))
+                        entry = try cursor.next()
+                    }
+                    return names
+                }
+            }
+            let databases = try names.map { try environment.database($0) }
+            return try log.read { session in
+                let sizes = try session.storageBytes()
+                var writeIndexes = 0
+                var readModels = 0
+                for database in databases {
+                    let bytes = try session.transaction.statistics(database).bytes
+                    if database.name.hasPrefix("idx.") { writeIndexes += bytes }
+                    if database.name.hasPrefix("rm.") || database.name == "projections" { readModels += bytes }
+                }
+                let file = (try? FileManager.default.attributesOfItem(atPath: path + "/data.mdb")[.size] as? Int) ?? 0
+                return StoreStatistics(
+                    head: try session.head(), streams: try session.streamCount(), eventsByType: try session.countsByType(),
+                    fileBytes: file ?? 0, logBytes: sizes.log, logIndexBytes: sizes.indexes, writeIndexBytes: writeIndexes,
+                    readModelBytes: readModels
+                )
+            }
+        } catch {
+            throw FolioError.wrapping(error)
+        }
+    }
+
+    /// Checks every record's checksum and the hash chain of the whole log.
+    ///
+    /// - Returns: how many events were checked.
+    /// - Throws: `FolioError` naming the first bad position.
+    @discardableResult
+    public func verify(progress: ((JobProgress) -> Void)? = nil) throws -> UInt64 {
+        do {
+            return try log.read { session in
+                let head = Int(try session.head())
+                return try session.verify { progress?(JobProgress(done: Int($0), total: head)) }
+            }
+        } catch {
+            throw FolioError.wrapping(error)
+        }
+    }
+}

@@ -1,0 +1,100 @@
+import Domain
+import EventStore
+import Foundation
+import LMDB
+import Projections
+import Synchronization
+
+/// A Folio store: the event log, the write side's indexes and the read models, in one
+/// LMDB environment (one directory).
+///
+/// Every command runs in one write transaction: it reads the client's state, checks the rules
+/// (across clients too), appends its events, updates the indexes and catches the read models
+/// up, then commits with a synced commit. Writers in every process are serialised by LMDB's
+/// writer lock, so two commands never decide on the same state: no duplicate token, no gap in
+/// version numbers. Reads right after a command include its events.
+public final class Store: Sendable {
+    /// How a store is opened.
+    public struct Options: Sendable {
+        public var environment: Environment.Options
+        /// Rebuild read models whose projector changed (or were never built) when the store opens.
+        public var rebuildStaleProjections: Bool
+        /// Stamps events instead of the wall clock (tests, generated histories). `nil`: the clock,
+        /// never going backwards.
+        public var clock: (@Sendable () -> Date)?
+        /// Makes event and entity ids. Default: random UUIDs.
+        public var ids: @Sendable () -> UUID
+        /// Seeds token draws for repeatable runs; `nil` draws from the system's secure generator.
+        public var tokenSeed: UInt64?
+
+        public init(
+            environment: Environment.Options = Environment.Options(), rebuildStaleProjections: Bool = true,
+            clock: (@Sendable () -> Date)? = nil, ids: @escaping @Sendable () -> UUID = { UUID() }, tokenSeed: UInt64? = nil
+        ) {
+            self.environment = environment
+            self.rebuildStaleProjections = rebuildStaleProjections
+            self.clock = clock
+            self.ids = ids
+            self.tokenSeed = tokenSeed
+        }
+    }
+
+    /// The append-only log.
+    public let log: EventStore
+    /// The read models.
+    public let projections: Projections
+    let indexes: WriteIndexes
+    let options: Options
+    private let seededRandom: Mutex<SplitMix64?>
+
+    /// Opens (creating if needed) the store in directory `path`.
+    ///
+    /// - Parameter progress: told about the rebuild of read models that are stale at open.
+    /// - Throws: `FolioError` naming the problem (a newer storage format, a path that is a file…).
+    public init(path: String, options: Options = Options(), progress: ((RebuildProgress) -> Void)? = nil) throws {
+        do {
+            log = try EventStore(path: path, options: options.environment)
+            indexes = try WriteIndexes(environment: log.environment)
+            projections = try Projections(store: log)
+            self.options = options
+            seededRandom = Mutex(options.tokenSeed.map { SplitMix64(seed: $0) })
+            if options.rebuildStaleProjections {
+                try projections.rebuildStale(progress: progress)
+            }
+        } catch {
+            throw FolioError.wrapping(error)
+        }
+    }
+
+    /// The directory of the store.
+    public var path: String { log.path }
+
+    /// The default store directory: `FOLIO_STORE`, else `./folio-store`.
+    public static var defaultPath: String {
+        ProcessInfo.processInfo.environment["FOLIO_STORE"].flatMap { $0.isEmpty ? nil : $0 } ?? "folio-store"
+    }
+
+    func drawToken(issuedCount: Int, isIssued: (Token) -> Bool) throws -> Token {
+        let seeded: Token? = try seededRandom.withLock { rng in
+            guard var generator = rng else { return nil }
+            defer { rng = generator }
+            return try Token.draw(issuedCount: issuedCount, isIssued: isIssued, using: &generator)
+        }
+        if let seeded { return seeded }
+        var rng = SystemRandomNumberGenerator()
+        return try Token.draw(issuedCount: issuedCount, isIssued: isIssued, using: &rng)
+    }
+}
+
+/// A small, fast, seedable generator (SplitMix64) for repeatable runs.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

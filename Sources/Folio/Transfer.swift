@@ -1,0 +1,272 @@
+import Domain
+import EventStore
+import Foundation
+
+/// Progress of a long job: how far it is, of how much (when known).
+public struct JobProgress: Sendable {
+    public var done: Int
+    public var total: Int?
+}
+
+/// Reads a file (or standard input) line by line without loading it whole, refusing a line
+/// longer than `maximumLength` before it is buffered.
+struct LineReader {
+    private let handle: FileHandle
+    private var buffer: [UInt8] = []
+    private var start = 0
+    private var atEnd = false
+    private let maximumLength: Int
+    private(set) var lineNumber = 0
+    private(set) var bytesRead = 0
+
+    init(handle: FileHandle, maximumLength: Int) {
+        self.handle = handle
+        self.maximumLength = maximumLength
+    }
+
+    /// The next line without its newline, or `nil` at the end.
+    mutating func next() throws -> ArraySlice<UInt8>? {
+        while true {
+            if let newline = buffer[start...].firstIndex(of: 10) {
+                let line = buffer[start..<newline]
+                start = newline + 1
+                lineNumber += 1
+                return line
+            }
+            if buffer.count - start > maximumLength {
+                throw FolioError(.invalidInput, "line \(lineNumber + 1) is longer than \(maximumLength >> 20) MiB")
+            }
+            if atEnd {
+                guard start < buffer.count else { return nil }
+                let line = buffer[start...]
+                start = buffer.count
+                lineNumber += 1
+                return line
+            }
+            if start > 0 {
+                buffer.removeFirst(start)
+                start = 0
+            }
+            let chunk = handle.readData(ofLength: 1 << 20)
+            if chunk.isEmpty { atEnd = true } else {
+                bytesRead += chunk.count
+                buffer.append(contentsOf: chunk)
+            }
+        }
+    }
+}
+
+/// What an import did.
+public struct ImportReport: Hashable, Sendable {
+    public var events: Int
+    public var clients: Int
+}
+
+extension Store {
+    /// Appends an exported log (JSON Lines) to this store, which must be empty.
+    ///
+    /// Every line is checked against the format and the rules as if its command were run now;
+    /// the first bad line refuses the whole file with its line number, and nothing is appended.
+    /// The events go in one transaction (group commit) with one synced commit at the end, so a
+    /// crash midway leaves the store empty. Ids, positions, times and payloads are kept.
+    public func importLog(from path: String, progress: ((JobProgress) -> Void)? = nil) throws -> ImportReport {
+        var source = path
+        var temporary: URL?
+        if path == "-" {
+            // The transaction may start over when the map grows, so standard input is spooled first.
+            let url = FileManager.default.temporaryDirectory.appendingPathComponent("folio-import-\(UUID().lowercased).jsonl")
+            FileManager.default.createFile(atPath: url.path, contents: nil, attributes: [.posixPermissions: 0o600])
+            let out = try FileHandle(forWritingTo: url)
+            while case let chunk = FileHandle.standardInput.readData(ofLength: 1 << 20), !chunk.isEmpty { out.write(chunk) }
+            try out.close()
+            source = url.path
+            temporary = url
+        }
+        defer { temporary.map { try? FileManager.default.removeItem(at: $0) } }
+        guard let handle = FileHandle(forReadingAtPath: source) else {
+            throw FolioError(.invalidInput, "cannot read \(path): no such file or not readable")
+        }
+        defer { try? handle.close() }
+        let total = (try? FileManager.default.attributesOfItem(atPath: source)[.size] as? Int) ?? nil
+
+        do {
+            return try log.write { session in
+                try handle.seek(toOffset: 0)
+                let head = try session.head()
+                guard head == 0 else {
+                    throw FolioError(.refused, "import needs an empty store: \(path == "-" ? "this one" : "the one at \(self.path)") already holds \(head) events")
+                }
+                let model = WriteModel(session: session, indexes: indexes)
+                var reader = LineReader(handle: handle, maximumLength: EventLine.maximumLength)
+                var count = 0
+                var clients = Set<UUID>()
+                while let raw = try reader.next() {
+                    if raw.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) { continue }
+                    let number = reader.lineNumber
+                    let line = try EventLine.parse(raw, number: number)
+                    do {
+                        try importLine(line, expectedPosition: UInt64(count + 1), model: model, session: session)
+                    } catch let error as FolioError {
+                        throw FolioError(error.code, "line \(number): \(error.message)")
+                    } catch {
+                        throw FolioError(.invalidInput, "line \(number): \(FolioError.wrapping(error).message)")
+                    }
+                    count += 1
+                    clients.insert(line.clientStreamID ?? UUID())
+                    if count % 10_000 == 0 { progress?(JobProgress(done: reader.bytesRead, total: total)) }
+                }
+                try model.flush()
+                try projections.rebuildAll(in: session)
+                progress?(JobProgress(done: reader.bytesRead, total: total))
+                return ImportReport(events: count, clients: clients.count)
+            }
+        } catch {
+            throw FolioError.wrapping(error)
+        }
+    }
+
+    private func importLine(_ line: EventLine, expectedPosition: UInt64, model: WriteModel, session: WriteSession) throws {
+        guard line.position == expectedPosition else {
+            throw FolioError(.invalidInput, "position is \(line.position) but must be \(expectedPosition): positions start at 1 and have no gaps")
+        }
+        let event: Event
+        do {
+            event = try Event.decode(type: line.type, schemaVersion: Int(line.schemaVersion), payload: Data(line.data))
+        } catch {
+            throw FolioError.wrapping(error)
+        }
+        let client = event.clientID
+        guard line.stream == Event.stream(for: client) else {
+            throw FolioError(.invalidInput, "stream is \(line.stream) but a \(line.type) of client \(client.lowercased) belongs to \(Event.stream(for: client))")
+        }
+        let (version, state) = try model.state(of: client)
+        guard line.streamVersion == version + 1 else {
+            throw FolioError(.invalidInput, "stream_version is \(line.streamVersion) but stream \(line.stream) is at version \(version): stream versions have no gaps")
+        }
+        try checkAcrossClients(event, model: model)
+        do {
+            try validate(event, state: state)
+        } catch {
+            throw FolioError.wrapping(error)
+        }
+        let proposed = ProposedEvent(
+            id: line.id, type: line.type, schemaVersion: line.schemaVersion, payload: line.data, actor: line.actor,
+            correlationID: line.correlationID, causationID: line.causationID,
+            recordedAt: Date(timeIntervalSince1970: Double(line.recordedAtMicroseconds) / 1_000_000), position: line.position
+        )
+        let result = try session.append([proposed], to: line.stream, expected: .exactly(version))
+        guard !result.wasDuplicate else {
+            throw FolioError(.invalidInput, "event id \(line.id.lowercased) appears twice: event ids are unique")
+        }
+        try model.record([event], streamVersion: result.streamVersion)
+    }
+
+    /// The rules an event must keep that one client's state cannot tell.
+    private func checkAcrossClients(_ event: Event, model: WriteModel) throws {
+        let client = event.clientID
+        switch event {
+        case .tokenIssued(let issued):
+            if let owner = try model.tokenOwner(issued.activationToken) {
+                throw FolioError(.refused, "token \(issued.activationToken) is already issued (to client \(owner.client.lowercased)): a token is never issued twice (rule 1)")
+            }
+        case .versionDrafted(let drafted):
+            if let owner = try model.versionOwner(drafted.versionID) {
+                throw FolioError(.refused, "content version \(drafted.versionID.lowercased) already exists (client \(owner.lowercased))")
+            }
+        case .versionPromoted(let promoted):
+            try checkOwner(promoted.versionID, client: client, model: model)
+        case .outcomeRecorded(let recorded):
+            try checkOwner(recorded.versionID, client: client, model: model)
+        case .paymentInitiated(let payment), .paymentSucceeded(let payment), .paymentFailed(let payment), .paymentCancelled(let payment):
+            if let owner = try model.intentOwner(payment.stripePaymentIntentID), owner != client {
+                throw FolioError(.refused, "payment intent \(payment.stripePaymentIntentID) already belongs to client \(owner.lowercased): stripe_payment_intent_id is unique across the store (rule 6)")
+            }
+            if let version = payment.contentVersionID { try checkOwner(version, client: client, model: model) }
+        default:
+            break
+        }
+    }
+
+    private func checkOwner(_ version: UUID, client: UUID, model: WriteModel) throws {
+        guard let owner = try model.versionOwner(version) else {
+            throw FolioError(.notFound, "content version \(version.lowercased) does not exist (rule 7: unknown ids are refused)")
+        }
+        guard owner == client else {
+            throw FolioError(.refused, "content version \(version.lowercased) belongs to client \(owner.lowercased), not \(client.lowercased) (rule 4: a version of another client never becomes current)")
+        }
+    }
+
+    /// Writes the whole log as JSON Lines to `handle`, one event a line.
+    ///
+    /// - Returns: how many events were written.
+    @discardableResult
+    public func exportLog(to handle: FileHandle, progress: ((JobProgress) -> Void)? = nil) throws -> Int {
+        try writeLines(to: handle, progress: progress) { session, body in try session.scan(from: 1, verify: true, body) }
+    }
+
+    /// Raw events as JSON Lines, filtered: after a position, of a type, of a client; at most `limit`.
+    @discardableResult
+    public func writeLog(
+        to handle: FileHandle, after: UInt64 = 0, limit: Int? = nil, type: String? = nil, client: String? = nil
+    ) throws -> Int {
+        let clientID = try client.map { try resolveClient($0) }
+        if let type, EventType(rawValue: type) == nil {
+            throw FolioError(.invalidInput, "unknown event type \(type): one of \(EventType.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        var remaining = limit ?? Int.max
+        guard remaining > 0 else { return 0 }
+        return try writeLines(to: handle) { session, body in
+            let filtered: (RecordView) throws -> Bool = { view in
+                if view.position <= after { return true }
+                if let type, !view.hasType(type) { return true }
+                guard try body(view) else { return false }
+                remaining -= 1
+                return remaining > 0
+            }
+            if let clientID {
+                try session.scan(stream: Event.stream(for: clientID), filtered)
+            } else if let type {
+                try session.scan(type: type, after: after, filtered)
+            } else {
+                try session.scan(from: after + 1, filtered)
+            }
+        }
+    }
+
+    private func writeLines(
+        to handle: FileHandle, progress: ((JobProgress) -> Void)? = nil,
+        _ scan: (ReadSession, (RecordView) throws -> Bool) throws -> Void
+    ) throws -> Int {
+        do {
+            return try log.read { session in
+                let head = Int(try session.head())
+                var buffer: [UInt8] = []
+                buffer.reserveCapacity(1 << 20)
+                var count = 0
+                try scan(session) { view in
+                    EventLine.render(view, into: &buffer)
+                    buffer.append(10)
+                    count += 1
+                    if buffer.count >= 1 << 20 {
+                        try handle.write(contentsOf: buffer)
+                        buffer.removeAll(keepingCapacity: true)
+                        progress?(JobProgress(done: count, total: head))
+                    }
+                    return true
+                }
+                try handle.write(contentsOf: buffer)
+                progress?(JobProgress(done: count, total: head))
+                return count
+            }
+        } catch {
+            throw FolioError.wrapping(error)
+        }
+    }
+}
+
+extension EventLine {
+    /// The client id in a `client-<uuid>` stream name.
+    var clientStreamID: UUID? {
+        stream.hasPrefix("client-") ? UUID(uuidString: String(stream.dropFirst(7))) : nil
+    }
+}

@@ -1,0 +1,60 @@
+import ArgumentParser
+import Domain
+import Folio
+import Foundation
+
+struct Demo: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Build a sample store and tour it: clients, current versions, analytics and one client's audit.",
+        discussion: """
+            On an empty store, imports Fixtures/small.jsonl when run from the project (else a history generated \
+            from a fixed seed), then shows what Folio answers. A store that already holds events is only shown.
+            Example: folio demo --store /tmp/demo-store
+            """
+    )
+    @OptionGroup var store: StoreOptions
+    @Option(help: "Clients in a generated history.") var clients: Int = 12
+    @Option(help: "The generator's seed.") var seed: UInt64 = 2026
+
+    func run() throws {
+        let store = try store.open()
+        if try store.log.head() == 0 {
+            let fixture = FileManager.default.currentDirectoryPath + "/Fixtures/small.jsonl"
+            let source: String
+            var generated: URL?
+            if FileManager.default.fileExists(atPath: fixture) {
+                source = fixture
+            } else {
+                let url = FileManager.default.temporaryDirectory.appendingPathComponent("folio-demo-\(UUID().lowercased).jsonl")
+                FileManager.default.createFile(atPath: url.path, contents: nil)
+                let handle = try FileHandle(forWritingTo: url)
+                try HistoryGenerator(seed: seed, clients: clients, contentBytes: 2_000...6_000).write(to: handle)
+                try handle.close()
+                source = url.path
+                generated = url
+            }
+            defer { generated.map { try? FileManager.default.removeItem(at: $0) } }
+            let bar = Progress(title: "Importing")
+            let report = try store.importLog(from: source) { bar.update(done: $0.done, total: $0.total) }
+            bar.finish()
+            emit("Imported \(report.events) events of \(report.clients) clients into \(store.path)\n\n")
+        } else {
+            emit("The store at \(store.path) already holds events; showing it as it is.\n\n")
+        }
+
+        let clients = try store.projections.read { try $0.clients(status: nil) }
+        emit("== Clients (folio clients)\n")
+        emit(try RowPrinter(format: .table, columns: ["activation_token", "name", "status", "email", "created_at"]).render(list: clients))
+        let current = try store.projections.read { try $0.versions(client: nil, page: nil, currentOnly: true) }
+        emit("\n== Current versions (folio versions --current)\n")
+        emit(try RowPrinter(format: .table, columns: ["client_id", "page_type", "version_number", "outcome", "hypothesis"]).render(list: current.prefix(16).map { $0 }))
+        emit("\n== Analytics (folio analytics)\n")
+        emit(try AnalyticsPrinter(format: .table).render(try store.projections.read { try $0.analytics() }))
+        if let client = clients.first(where: { $0.status == .paid }) ?? clients.first {
+            let reference = client.activationToken?.description ?? client.id.lowercased
+            emit("\n== Audit of \(client.name) (folio history \(reference) --diff)\n")
+            emit(try HistoryPrinter(format: .table, diff: true).render(try store.history(client: client.id.lowercased)))
+        }
+        emit("\nNext: folio clients --status paid, folio history CLIENT --diff, folio analytics --format json (store: \(store.path))\n")
+    }
+}

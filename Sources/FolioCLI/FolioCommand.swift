@@ -1,0 +1,49 @@
+import ArgumentParser
+import Folio
+import Foundation
+
+/// `folio`: the command line of a Folio store.
+@main
+struct FolioCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "folio",
+        abstract: "An event-sourced record of clients, their versioned pages and their payments.",
+        discussion: """
+            Every action is appended to an append-only log in LMDB; read models are folded from it.
+            The store is a directory: --store PATH, else $FOLIO_STORE, else ./folio-store.
+
+            Start with `folio demo`, then try `folio clients` or `folio analytics`.
+            """,
+        version: "0.1.0",
+        subcommands: [
+            Demo.self, ClientGroup.self, TokenGroup.self, VersionGroup.self, PaymentGroup.self,
+            Clients.self, Versions.self, Payments.self, Analytics.self,
+            HistoryCommand.self, LogCommand.self, Verify.self, Export.self, Import.self,
+            ProjectionsGroup.self, Stats.self,
+        ]
+    )
+
+    /// Runs the command; any error becomes one line on standard error and a non-zero exit.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                emit(fullMessage(for: error) + "\n")
+                Foundation.exit(0)
+            }
+            warn("folio: " + oneLine(error))
+            Foundation.exit(code == .failure || code.rawValue == 0 ? 1 : code.rawValue)
+        }
+    }
+
+    /// The first line of an error's message, without the parser's "Error: " prefix.
+    static func oneLine(_ error: any Error) -> String {
+        if let error = error as? FolioError { return error.message }
+        let message = fullMessage(for: error)
+        let first = message.split(separator: "\n").first.map(String.init) ?? message
+        return first.hasPrefix("Error: ") ? String(first.dropFirst(7)) : first
+    }
+}

@@ -1,0 +1,94 @@
+import ArgumentParser
+import ConsoleKitTerminal
+import Domain
+import Folio
+import Foundation
+import Projections
+
+/// `--store`: where the store lives.
+struct StoreOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The store directory (an LMDB environment).", discussion: "Default: $FOLIO_STORE, else ./folio-store.", valueName: "path"))
+    var store: String?
+
+    var path: String { store ?? Store.defaultPath }
+
+    /// Opens the store, rebuilding stale read models with a progress bar on a terminal.
+    func open() throws -> Store {
+        let bar = Progress(title: "Rebuilding read models")
+        defer { bar.finish() }
+        return try Store(path: path) { bar.update(done: $0.done, total: $0.total) }
+    }
+}
+
+/// `--format`.
+struct FormatOptions: ParsableArguments {
+    @Option(name: .long, help: "Output format: table, json or csv.")
+    var format: OutputFormat = .table
+}
+
+extension OutputFormat: ExpressibleByArgument {}
+extension PageType: ExpressibleByArgument {}
+extension Outcome: ExpressibleByArgument {}
+extension ClientStatus: ExpressibleByArgument {}
+extension PaymentStatus: ExpressibleByArgument {}
+
+/// `--as-of`: the read model as it stood at a position or a time.
+struct AsOfOptions: ParsableArguments {
+    @Option(name: .customLong("as-of"), help: ArgumentHelp("Show the read model as it stood at a log position or an ISO 8601 UTC time.", valueName: "position|timestamp"))
+    var asOf: String?
+
+    func parsed() throws -> AsOf? {
+        guard let asOf else { return nil }
+        if let position = UInt64(asOf) { return .position(position) }
+        if let micros = Timestamp.parse(asOf) { return .timestamp(Date(timeIntervalSince1970: Double(micros) / 1_000_000)) }
+        throw ValidationError("--as-of takes a log position (a whole number) or a UTC time such as 2026-11-25T09:30:00Z, not \"\(asOf)\"")
+    }
+
+    /// Runs `body` on the current read model, or on the one folded up to `--as-of`.
+    func read<T>(_ store: Store, _ body: (ReadModel) throws -> T) throws -> T {
+        do {
+            if let asOf = try parsed() { return try body(try store.projections.model(asOf: asOf)) }
+            return try store.projections.read(body)
+        } catch let error as ValidationError {
+            throw error
+        } catch {
+            throw FolioError.wrapping(error)
+        }
+    }
+}
+
+/// A progress bar on standard error when it is a terminal; silent otherwise.
+final class Progress: @unchecked Sendable {
+    // @unchecked: used from the thread running the command only; the indicator is Sendable.
+    private let indicator: ActivityIndicator<ProgressBar>?
+    private var started = false
+
+    init(title: String) {
+        indicator = isatty(STDERR_FILENO) == 1 ? Terminal().progressBar(title: title) : nil
+    }
+
+    func update(done: Int, total: Int?) {
+        guard let indicator, let total, total > 0 else { return }
+        if !started {
+            indicator.start(refreshRate: 20)
+            started = true
+        }
+        indicator.activity.currentProgress = min(1, Double(done) / Double(total))
+    }
+
+    func finish() {
+        if started { indicator?.succeed() }
+    }
+}
+
+/// Reads JSON given on the command line, naming the option on error.
+func parseJSONObject(_ text: String?, option: String) throws -> JSONValue {
+    guard let text else { return .object([:]) }
+    do {
+        let value = try JSONValue.parse(Data(text.utf8))
+        guard case .object = value else { throw ValidationError("\(option) must be a JSON object, such as {\"source\":\"referral\"}") }
+        return value
+    } catch let error as DomainError {
+        throw ValidationError("\(option): \(error.message)")
+    }
+}

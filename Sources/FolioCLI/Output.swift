@@ -1,0 +1,140 @@
+import Domain
+import Foundation
+import Folio
+
+/// How rows are printed.
+enum OutputFormat: String, CaseIterable, Sendable {
+    case table, json, csv
+}
+
+/// Prints rows as a table, one JSON value or CSV, keeping the schema's column order.
+struct RowPrinter {
+    var format: OutputFormat
+    var columns: [String]
+
+    /// The JSON object form of an encodable row (keys are its coding keys).
+    static func object(_ row: some Encodable) throws -> [String: JSONValue] {
+        let data = try JSONEncoder.folio.encode(row)
+        guard case .object(let fields) = try JSONDecoder().decode(JSONValue.self, from: data) else { return [:] }
+        return fields
+    }
+
+    func keys(of objects: [[String: JSONValue]]) -> [String] {
+        var keys = columns
+        var extra = Set<String>()
+        for object in objects { extra.formUnion(object.keys) }
+        keys.append(contentsOf: extra.subtracting(columns).sorted())
+        return keys
+    }
+
+    /// The text for a list of rows.
+    func render(list rows: [some Encodable]) throws -> String {
+        let objects = try rows.map(Self.object)
+        let keys = keys(of: objects)
+        switch format {
+        case .json:
+            guard !objects.isEmpty else { return "[]\n" }
+            return "[\n" + objects.map { Self.json($0, keys: keys) }.joined(separator: ",\n") + "\n]\n"
+        case .csv:
+            return Self.csv(objects, keys: keys)
+        case .table:
+            return Self.table(objects, keys: keys)
+        }
+    }
+
+    /// The text for one row (a `show` or write command).
+    func render(one row: some Encodable) throws -> String {
+        let object = try Self.object(row)
+        let keys = keys(of: [object])
+        switch format {
+        case .json: return Self.json(object, keys: keys) + "\n"
+        case .csv: return Self.csv([object], keys: keys)
+        case .table:
+            let width = keys.map(\.count).max() ?? 0
+            return keys.map { key in
+                key.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + Self.cell(object[key] ?? .null, limit: 100)
+            }.joined(separator: "\n") + "\n"
+        }
+    }
+
+    /// One JSON object with `keys` first, in order.
+    static func json(_ object: [String: JSONValue], keys: [String]) -> String {
+        var parts: [String] = []
+        for key in keys {
+            guard let value = object[key] else { continue }
+            parts.append(jsonString(key) + ":" + value.canonicalText)
+        }
+        return "{" + parts.joined(separator: ",") + "}"
+    }
+
+    static func jsonString(_ text: String) -> String {
+        JSONValue.string(text).canonicalText
+    }
+
+    static func csv(_ objects: [[String: JSONValue]], keys: [String]) -> String {
+        func quote(_ text: String) -> String {
+            text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
+                ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
+        }
+        var lines = [keys.map(quote).joined(separator: ",")]
+        for object in objects {
+            lines.append(keys.map { key -> String in
+                switch object[key] ?? .null {
+                case .null: ""
+                case .string(let text): quote(text)
+                case let value: quote(value.canonicalText)
+                }
+            }.joined(separator: ","))
+        }
+        return lines.joined(separator: "\r\n") + "\r\n"
+    }
+
+    /// A cell's text, shortened to `limit` characters.
+    static func cell(_ value: JSONValue, limit: Int = 36) -> String {
+        let text: String
+        switch value {
+        case .null: text = "-"
+        case .string(let string): text = string
+        default: text = value.canonicalText
+        }
+        let flat = text.replacingOccurrences(of: "\n", with: " ")
+        return flat.count > limit ? String(flat.prefix(limit - 1)) + "…" : flat
+    }
+
+    static func table(_ objects: [[String: JSONValue]], keys: [String]) -> String {
+        guard !objects.isEmpty else { return "(no rows)\n" }
+        let cells = objects.map { object in keys.map { cell(object[$0] ?? .null) } }
+        let widths = keys.indices.map { column in max(keys[column].count, cells.map { $0[column].count }.max() ?? 0) }
+        func line(_ values: [String]) -> String {
+            zip(values, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }
+                .joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
+        }
+        var lines = [line(keys), line(widths.map { String(repeating: "-", count: $0) })]
+        lines.append(contentsOf: cells.map(line))
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+extension JSONEncoder {
+    /// Folio's output encoding: ISO 8601 dates, sorted keys.
+    static var folio: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+}
+
+extension JSONValue {
+    /// Compact canonical JSON text.
+    var canonicalText: String { String(decoding: canonicalJSON(), as: UTF8.self) }
+}
+
+/// Writes text to standard output.
+func emit(_ text: String) {
+    FileHandle.standardOutput.write(Data(text.utf8))
+}
+
+/// Writes one line to standard error.
+func warn(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}

@@ -1,0 +1,152 @@
+import Domain
+import Folio
+import Foundation
+
+/// Prints payment analytics: one JSON object, a table per section, or CSV rows tagged by section.
+struct AnalyticsPrinter {
+    var format: OutputFormat
+
+    static let figures = ["exposed", "payments_succeeded", "payments_failed", "revenue", "conversion_rate"]
+    static let sections: [(key: String, columns: [String])] = [
+        ("by_version", ["content_version_id", "client_id", "page_type", "version_number", "outcome"] + figures),
+        ("by_page_type", ["page_type"] + figures),
+        ("by_version_number", ["version_number"] + figures),
+        ("by_outcome", ["outcome"] + figures),
+    ]
+
+    func render(_ analytics: some Encodable) throws -> String {
+        let object = try RowPrinter.object(analytics)
+        switch format {
+        case .json:
+            return JSONValue.object(object).canonicalText + "\n"
+        case .table, .csv:
+            var out = ""
+            for section in Self.sections {
+                guard case .array(let rows)? = object[section.key] else { continue }
+                let objects = rows.compactMap { row -> [String: JSONValue]? in if case .object(let fields) = row { fields } else { nil } }
+                let printer = RowPrinter(format: format, columns: section.columns)
+                let keys = printer.keys(of: objects)
+                if format == .table {
+                    out += "\(section.key.replacingOccurrences(of: "_", with: " "))\n" + RowPrinter.table(objects, keys: keys) + "\n"
+                } else {
+                    out += "# \(section.key)\r\n" + RowPrinter.csv(objects, keys: keys)
+                }
+            }
+            if case .object(let funnel)? = object["funnel"] {
+                let keys = funnel.keys.sorted()
+                if format == .table {
+                    out += "funnel\n" + RowPrinter.table([funnel], keys: keys)
+                } else {
+                    out += "# funnel\r\n" + RowPrinter.csv([funnel], keys: keys)
+                }
+            }
+            return out
+        }
+    }
+}
+
+/// Prints a client's content history.
+struct HistoryPrinter {
+    var format: OutputFormat
+    var diff: Bool
+
+    func render(_ history: History) throws -> String {
+        switch format {
+        case .json: return JSONValue.object(json(history)).canonicalText + "\n"
+        case .csv: return csv(history)
+        case .table: return text(history)
+        }
+    }
+
+    private func time(_ date: Date?) -> JSONValue { date.map { .string(Timestamp.format($0)) } ?? .null }
+    private func optional(_ text: String?) -> JSONValue { text.map(JSONValue.string) ?? .null }
+
+    private func json(_ history: History) -> [String: JSONValue] {
+        [
+            "client_id": .string(history.clientID.lowercased), "name": .string(history.name),
+            "pages": .array(history.pages.map { page in
+                .object([
+                    "page_type": .string(page.pageType.rawValue),
+                    "versions": .array(page.versions.map { version in
+                        var fields: [String: JSONValue] = [
+                            "id": .string(version.id.lowercased), "version_number": .integer(Int64(version.versionNumber)),
+                            "created_at": time(version.draftedAt), "created_by": .string(version.createdBy),
+                            "iteration_notes": optional(version.iterationNotes), "hypothesis": optional(version.hypothesis),
+                            "outcome": optional(version.outcome?.rawValue), "outcome_notes": optional(version.outcomeNotes),
+                            "outcome_at": time(version.outcomeAt),
+                            "promoted_at": .array(version.promotedAt.map { time($0) }),
+                            "demoted_at": .array(version.demotedAt.map { time($0) }),
+                            "payments": .array(version.payments.map { payment in
+                                .object([
+                                    "stripe_payment_intent_id": .string(payment.intent), "amount": .integer(payment.amount),
+                                    "status": .string(payment.status.rawValue), "created_at": time(payment.at),
+                                ])
+                            }),
+                        ]
+                        if diff {
+                            fields["changes"] = .array(version.changes.map { change in
+                                .object([
+                                    "kind": .string(change.kind.rawValue), "path": .string(change.path),
+                                    "old": change.old ?? .null, "new": change.new ?? .null,
+                                ])
+                            })
+                        }
+                        return .object(fields)
+                    }),
+                ])
+            }),
+        ]
+    }
+
+    private func csv(_ history: History) -> String {
+        let keys = ["page_type", "version_number", "id", "created_at", "created_by", "iteration_notes", "hypothesis", "outcome", "promoted_at", "demoted_at", "payments"]
+        var rows: [[String: JSONValue]] = []
+        for page in history.pages {
+            for version in page.versions {
+                rows.append([
+                    "page_type": .string(page.pageType.rawValue), "version_number": .integer(Int64(version.versionNumber)),
+                    "id": .string(version.id.lowercased), "created_at": time(version.draftedAt), "created_by": .string(version.createdBy),
+                    "iteration_notes": optional(version.iterationNotes), "hypothesis": optional(version.hypothesis),
+                    "outcome": optional(version.outcome?.rawValue),
+                    "promoted_at": .string(version.promotedAt.map(Timestamp.format).joined(separator: " ")),
+                    "demoted_at": .string(version.demotedAt.map(Timestamp.format).joined(separator: " ")),
+                    "payments": .string(version.payments.map { "\($0.intent):\($0.status.rawValue):\($0.amount)" }.joined(separator: " ")),
+                ])
+            }
+        }
+        return RowPrinter.csv(rows, keys: keys)
+    }
+
+    private func text(_ history: History) -> String {
+        var lines = ["\(history.name) (\(history.clientID.lowercased))"]
+        for page in history.pages where !page.versions.isEmpty {
+            lines.append("")
+            lines.append("\(page.pageType.rawValue)")
+            for version in page.versions {
+                lines.append("  v\(version.versionNumber)  \(version.id.lowercased)  drafted \(Timestamp.format(version.draftedAt)) by \(version.createdBy)")
+                if let notes = version.iterationNotes { lines.append("      why:        \(notes)") }
+                if let hypothesis = version.hypothesis { lines.append("      hypothesis: \(hypothesis)") }
+                if let outcome = version.outcome {
+                    lines.append("      outcome:    \(outcome.rawValue)" + (version.outcomeNotes.map { " — \($0)" } ?? ""))
+                }
+                for date in version.promotedAt { lines.append("      promoted    \(Timestamp.format(date))") }
+                for date in version.demotedAt { lines.append("      demoted     \(Timestamp.format(date))") }
+                for payment in version.payments {
+                    lines.append("      payment     \(payment.intent)  \(payment.amount) cents  \(payment.status.rawValue)  \(Timestamp.format(payment.at))")
+                }
+                if diff {
+                    if version.versionNumber > 1 && version.changes.isEmpty { lines.append("      (content unchanged)") }
+                    for change in version.changes {
+                        switch change.kind {
+                        case .added: lines.append("      + \(change.path): \(RowPrinter.cell(change.new ?? .null, limit: 60))")
+                        case .removed: lines.append("      - \(change.path): \(RowPrinter.cell(change.old ?? .null, limit: 60))")
+                        case .changed:
+                            lines.append("      ~ \(change.path): \(RowPrinter.cell(change.old ?? .null, limit: 40)) → \(RowPrinter.cell(change.new ?? .null, limit: 40))")
+                        }
+                    }
+                }
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

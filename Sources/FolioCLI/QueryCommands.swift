@@ -1,0 +1,277 @@
+import ArgumentParser
+import Domain
+import Folio
+import Foundation
+import Projections
+
+struct Clients: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List clients.", discussion: "Example: folio clients --status paid --format csv")
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var output: FormatOptions
+    @OptionGroup var asOf: AsOfOptions
+    @Option(help: "Only clients with this status: pending, active, paid or failed.") var status: ClientStatus?
+
+    func run() throws {
+        let store = try store.open()
+        let rows = try asOf.read(store) { try $0.clients(status: status) }
+        emit(try RowPrinter(format: output.format, columns: ClientRow.columns).render(list: rows))
+    }
+}
+
+struct Versions: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List content versions.", discussion: "Example: folio versions --client G0427 --page agreement --current")
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var output: FormatOptions
+    @OptionGroup var asOf: AsOfOptions
+    @Option(help: "Only this client's versions (UUID or token).") var client: String?
+    @Option(help: "Only this page: activation, agreement, confirmation or processing.") var page: PageType?
+    @Flag(help: "Only the current version of each page.") var current = false
+
+    func run() throws {
+        let store = try store.open()
+        let id = try client.map { try store.resolveClient($0) }
+        let rows = try asOf.read(store) { try $0.versions(client: id, page: page, currentOnly: current) }
+        emit(try RowPrinter(format: output.format, columns: VersionRow.columns).render(list: rows))
+    }
+}
+
+struct Payments: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List payments.", discussion: "Example: folio payments --status succeeded --format json")
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var output: FormatOptions
+    @OptionGroup var asOf: AsOfOptions
+    @Option(help: "Only this client's payments (UUID or token).") var client: String?
+    @Option(help: "Only payments linked to this content version.") var version: String?
+    @Option(help: "Only payments with this status: pending, succeeded, failed or cancelled.") var status: PaymentStatus?
+
+    func run() throws {
+        let store = try store.open()
+        let id = try client.map { try store.resolveClient($0) }
+        let versionID = try version.map { text -> UUID in
+            guard let id = UUID(uuidString: text) else { throw FolioError(.invalidInput, "\"\(text)\" is not a content version id (a UUID)") }
+            return id
+        }
+        let rows = try asOf.read(store) { try $0.payments(client: id, version: versionID, status: status) }
+        emit(try RowPrinter(format: output.format, columns: PaymentRow.columns).render(list: rows))
+    }
+}
+
+struct Analytics: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Conversion by content version, rolled up by page type, version number and outcome, and the funnel.",
+        discussion: "Example: folio analytics --format json"
+    )
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var output: FormatOptions
+    @OptionGroup var asOf: AsOfOptions
+
+    func run() throws {
+        let store = try store.open()
+        let analytics = try asOf.read(store) { try $0.analytics() }
+        emit(try AnalyticsPrinter(format: output.format).render(analytics))
+    }
+}
+
+struct HistoryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "history",
+        abstract: "Why a client's content changed, version by version.",
+        discussion: "Each version with when, who, notes, hypothesis, outcome, promotions and payments; --diff adds what changed. Example: folio history G0427 --page agreement --diff"
+    )
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var output: FormatOptions
+    @Argument(help: "The client's UUID or activation token.") var client: String
+    @Option(help: "Only this page.") var page: PageType?
+    @Flag(help: "Show each version's content changes against the previous one.") var diff = false
+
+    func run() throws {
+        let history = try store.open().history(client: client, page: page)
+        emit(try HistoryPrinter(format: output.format, diff: diff).render(history))
+    }
+}
+
+struct LogCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "log", abstract: "Raw events as JSON Lines, filtered.",
+        discussion: "Example: folio log --client G0427 --type VersionPromoted --limit 20"
+    )
+    @OptionGroup var store: StoreOptions
+    @Option(help: "Only events after this position.") var after: UInt64 = 0
+    @Option(help: "At most this many events.") var limit: Int?
+    @Option(help: "Only events of this type, e.g. PaymentSucceeded.") var type: String?
+    @Option(help: "Only this client's events (UUID or token).") var client: String?
+
+    func validate() throws {
+        if let limit, limit < 0 { throw ValidationError("--limit must be 0 or more") }
+    }
+
+    func run() throws {
+        try store.open().writeLog(to: .standardOutput, after: after, limit: limit, type: type, client: client)
+    }
+}
+
+struct Verify: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check every record's checksum and the hash chain of the whole log.",
+        discussion: "Exits non-zero naming the first bad position. Example: folio verify"
+    )
+    @OptionGroup var store: StoreOptions
+
+    func run() throws {
+        let store = try store.open()
+        let bar = Progress(title: "Verifying")
+        defer { bar.finish() }
+        let count = try store.verify { bar.update(done: $0.done, total: $0.total) }
+        emit("ok: \(count) events, checksums and hash chain intact\n")
+    }
+}
+
+struct Export: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write the whole log as JSON Lines, to FILE or standard output.",
+        discussion: "Example: folio export backup.jsonl"
+    )
+    @OptionGroup var store: StoreOptions
+    @Argument(help: "The file to write (standard output when omitted).") var file: String?
+
+    func run() throws {
+        let store = try store.open()
+        guard let file else {
+            try store.exportLog(to: .standardOutput)
+            return
+        }
+        let temporary = file + ".partial"
+        guard FileManager.default.createFile(atPath: temporary, contents: nil, attributes: [.posixPermissions: 0o600]),
+              let handle = FileHandle(forWritingAtPath: temporary)
+        else { throw FolioError(.invalidInput, "cannot write \(file)") }
+        let bar = Progress(title: "Exporting")
+        let count: Int
+        do {
+            count = try store.exportLog(to: handle) { bar.update(done: $0.done, total: $0.total) }
+            try handle.synchronize()
+            try handle.close()
+            bar.finish()
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw error
+        }
+        _ = try? FileManager.default.removeItem(atPath: file)
+        try FileManager.default.moveItem(atPath: temporary, toPath: file)
+        warn("exported \(count) events to \(file)")
+    }
+}
+
+struct Import: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Append an exported log (JSON Lines) to an empty store.",
+        discussion: "Every line is checked against the rules; a bad line refuses the whole file with its line number. Example: folio import backup.jsonl --store restored"
+    )
+    @OptionGroup var store: StoreOptions
+    @Argument(help: "The file to read, or - for standard input.") var file: String
+
+    func run() throws {
+        let store = try store.open()
+        let bar = Progress(title: "Importing")
+        let report = try store.importLog(from: file) { bar.update(done: $0.done, total: $0.total) }
+        bar.finish()
+        emit("imported \(report.events) events of \(report.clients) clients\n")
+    }
+}
+
+struct ProjectionsGroup: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "projections", abstract: "Show or rebuild the read models.",
+        subcommands: [Status.self, Rebuild.self], defaultSubcommand: Status.self
+    )
+
+    struct Status: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Each projector's checkpoint, fingerprint and whether it is stale.", discussion: "Example: folio projections status")
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: FormatOptions
+
+        func run() throws {
+            let path = store.path
+            let opened = try Store(path: path, options: Store.Options(rebuildStaleProjections: false))
+            let rows = try opened.projections.status()
+            emit(try RowPrinter(format: output.format, columns: ["name", "version", "fingerprint", "stored_fingerprint", "checkpoint", "head", "stale"]).render(list: rows.map(StatusRow.init)))
+        }
+    }
+
+    struct Rebuild: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Rebuild read models from the whole log, switched in atomically when done.",
+            discussion: "With no NAME, rebuilds them all. Example: folio projections rebuild analytics"
+        )
+        @OptionGroup var store: StoreOptions
+        @Argument(help: "Projector names: clients, content_versions, payments, analytics.") var names: [String] = []
+
+        func run() throws {
+            let opened = try Store(path: store.path, options: Store.Options(rebuildStaleProjections: false))
+            let bar = Progress(title: "Rebuilding")
+            let reports = try opened.projections.rebuild(names.isEmpty ? nil : names) { bar.update(done: $0.done, total: $0.total) }
+            bar.finish()
+            for report in reports { emit("rebuilt \(report.name): \(report.events) events, \(report.rows) rows\n") }
+        }
+    }
+}
+
+private struct StatusRow: Encodable {
+    let status: ProjectorStatus
+    init(_ status: ProjectorStatus) { self.status = status }
+    enum CodingKeys: String, CodingKey { case name, version, fingerprint, stored_fingerprint, checkpoint, head, stale }
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(status.name, forKey: .name)
+        try container.encode(status.version, forKey: .version)
+        try container.encode(status.fingerprint, forKey: .fingerprint)
+        try container.encode(status.storedFingerprint, forKey: .stored_fingerprint)
+        try container.encode(status.checkpoint, forKey: .checkpoint)
+        try container.encode(status.head, forKey: .head)
+        try container.encode(status.isStale, forKey: .stale)
+    }
+}
+
+struct Stats: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Events by type, streams, store size and head position.", discussion: "Example: folio stats --format json")
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var output: FormatOptions
+
+    func run() throws {
+        let stats = try store.open().statistics()
+        var object: [String: JSONValue] = [
+            "head": .integer(Int64(stats.head)), "streams": .integer(Int64(stats.streams)),
+            "file_bytes": .integer(Int64(stats.fileBytes)), "log_bytes": .integer(Int64(stats.logBytes)),
+            "log_index_bytes": .integer(Int64(stats.logIndexBytes)), "write_index_bytes": .integer(Int64(stats.writeIndexBytes)),
+            "read_model_bytes": .integer(Int64(stats.readModelBytes)),
+        ]
+        object["events_by_type"] = .object(stats.eventsByType.mapValues { .integer(Int64($0)) })
+        switch output.format {
+        case .json:
+            emit(JSONValue.object(object).canonicalText + "\n")
+        case .csv:
+            var lines = ["name,value"]
+            for key in object.keys.sorted() where key != "events_by_type" { lines.append("\(key),\(object[key]!.canonicalText)") }
+            for (type, count) in stats.eventsByType.sorted(by: { $0.key < $1.key }) { lines.append("events.\(type),\(count)") }
+            emit(lines.joined(separator: "\r\n") + "\r\n")
+        case .table:
+            var lines = [
+                "head position     \(stats.head)",
+                "streams           \(stats.streams)",
+                "store file        \(bytes(stats.fileBytes))",
+                "  log records     \(bytes(stats.logBytes))",
+                "  log indexes     \(bytes(stats.logIndexBytes))",
+                "  write indexes   \(bytes(stats.writeIndexBytes))",
+                "  read models     \(bytes(stats.readModelBytes))",
+                "events by type",
+            ]
+            for (type, count) in stats.eventsByType.sorted(by: { $0.key < $1.key }) {
+                lines.append("  " + type.padding(toLength: 18, withPad: " ", startingAt: 0) + String(count))
+            }
+            emit(lines.joined(separator: "\n") + "\n")
+        }
+    }
+
+    private func bytes(_ count: Int) -> String {
+        count >= 1 << 20 ? String(format: "%.1f MiB", Double(count) / 1_048_576) : count >= 1024 ? String(format: "%.1f KiB", Double(count) / 1024) : "\(count) B"
+    }
+}

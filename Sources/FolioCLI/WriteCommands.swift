@@ -1,0 +1,260 @@
+import ArgumentParser
+import Domain
+import Folio
+import Foundation
+import Projections
+
+private let clientColumns = ["id", "name", "email", "activation_token", "current_version_id", "status", "metadata", "created_at"]
+private let versionColumns = [
+    "id", "client_id", "page_type", "content", "iteration_notes", "hypothesis", "outcome", "is_current", "version_number",
+    "created_at", "created_by", "metadata",
+]
+private let paymentColumns = ["id", "client_id", "content_version_id", "stripe_payment_intent_id", "amount", "status", "created_at"]
+
+extension ClientRow {
+    static var columns: [String] { clientColumns }
+}
+extension VersionRow {
+    static var columns: [String] { versionColumns }
+}
+extension PaymentRow {
+    static var columns: [String] { paymentColumns }
+}
+
+struct ClientGroup: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "client", abstract: "Create, show, activate or delete a client.",
+        subcommands: [Create.self, Show.self, Activate.self, Delete.self]
+    )
+
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a client (status pending).",
+            discussion: "Example: folio client create --name \"Ada Lovelace\" --email ada@example.com --metadata '{\"source\":\"referral\"}'"
+        )
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: FormatOptions
+        @Option(help: "The client's name.") var name: String
+        @Option(help: "The client's email address.") var email: String?
+        @Option(help: "A JSON object of client metadata.") var metadata: String?
+        @Option(help: "Who records it.") var by: String = Store.defaultActor
+
+        func run() throws {
+            let metadata = try parseJSONObject(metadata, option: "--metadata")
+            let row = try store.open().createClient(name: name, email: email, metadata: metadata, actor: by)
+            emit(try RowPrinter(format: output.format, columns: ClientRow.columns).render(one: row))
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show one client.", discussion: "Example: folio client show G0427 --format json"
+        )
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: FormatOptions
+        @OptionGroup var asOf: AsOfOptions
+        @Argument(help: "The client's UUID or activation token.") var client: String
+
+        func run() throws {
+            let store = try store.open()
+            let id = try store.resolveClient(client)
+            guard let row = try asOf.read(store, { try $0.client(id: id) }) else {
+                throw FolioError(.notFound, "client \(id.lowercased) does not exist (rule 7: unknown ids are refused)")
+            }
+            emit(try RowPrinter(format: output.format, columns: ClientRow.columns).render(one: row))
+        }
+    }
+
+    struct Activate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Activate the client holding a token (pending → active).",
+            discussion: "Activating an active client again with its token changes nothing. Example: folio client activate G0427"
+        )
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: FormatOptions
+        @Argument(help: "The activation token (G + 4 digits).") var token: String
+
+        func run() throws {
+            let row = try store.open().activate(token: token)
+            emit(try RowPrinter(format: output.format, columns: ClientRow.columns).render(one: row))
+        }
+    }
+
+    struct Delete: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Delete a client: its rows leave the read models; the log keeps its history.",
+            discussion: "Prints the client's row as it was. Example: folio client delete G0427"
+        )
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: FormatOptions
+        @Argument(help: "The client's UUID or activation token.") var client: String
+
+        func run() throws {
+            let row = try store.open().deleteClient(client)
+            emit(try RowPrinter(format: output.format, columns: ClientRow.columns).render(one: row))
+        }
+    }
+}
+
+struct TokenGroup: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "token", abstract: "Issue activation tokens.", subcommands: [Issue.self]
+    )
+
+    struct Issue: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Issue the client a new activation token; a reissue retires the old one for good.",
+            discussion: "Tokens are drawn uniformly from G0000–G9999 and never issued twice. Example: folio token issue 3f2a…"
+        )
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: FormatOptions
+        @Argument(help: "The client's UUID or current activation token.") var client: String
+
+        func run() throws {
+            let row = try store.open().issueToken(client: client)
+            emit(try RowPrinter(format: output.format, columns: ClientRow.columns).render(one: row))
+        }
+    }
+}
+
+struct VersionGroup: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "version", abstract: "Draft, promote, judge or show content versions.",
+        subcommands: [Draft.self, Promote.self, OutcomeCommand.self, Show.self]
+    )
+
+    struct Draft: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Draft a new content version of a client's page; Folio numbers it.",
+            discussion: """
+                The content is a JSON object read from FILE, or from standard input with -.
+                Example: folio version draft G0427 --page agreement --content page.json --notes "Shorter terms" --hypothesis "More sign"
+                """
+        )
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: FormatOptions
+        @Argument(help: "The client's UUID or activation token.") var client: String
+        @Option(help: "The page: activation, agreement, confirmation or processing.") var page: PageType
+        @Option(help: ArgumentHelp("A file holding the content as a JSON object, or - for standard input.", valueName: "file|-")) var content: String
+        @Option(help: "Why this change (iteration notes).") var notes: String?
+        @Option(help: "What the change is expected to do.") var hypothesis: String?
+        @Option(help: "Who made it.") var by: String = Store.defaultActor
+        @Option(help: "A JSON object of version metadata.") var metadata: String?
+
+        func run() throws {
+            let data: Data
+            if content == "-" {
+                data = FileHandle.standardInput.readDataToEndOfFile()
+            } else {
+                guard let read = FileManager.default.contents(atPath: content) else {
+                    throw FolioError(.invalidInput, "cannot read content file \(content): no such file or not readable")
+                }
+                data = read
+            }
+            let value: JSONValue
+            do { value = try JSONValue.parse(data) } catch { throw FolioError(.invalidInput, "content: \(FolioError.wrapping(error).message)") }
+            let metadata = try parseJSONObject(metadata, option: "--metadata")
+            let row = try store.open().draftVersion(
+                client: client, page: page, content: value, notes: notes, hypothesis: hypothesis, createdBy: by, metadata: metadata
+            )
+            emit(try RowPrinter(format: output.format, columns: VersionRow.columns).render(one: row))
+        }
+    }
+
+    struct Promote: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make a version current for its page; the previous one is demoted in the same step.",
+            discussion: "Example: folio version promote 9c1e…"
+        )
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: FormatOptions
+        @Argument(help: "The content version's UUID.") var version: String
+
+        func run() throws {
+            let row = try store.open().promote(version: version)
+            emit(try RowPrinter(format: output.format, columns: VersionRow.columns).render(one: row))
+        }
+    }
+
+    struct OutcomeCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "outcome", abstract: "Record what happened with a version: success, failure or pending.",
+            discussion: "Example: folio version outcome 9c1e… success --notes \"Signed within a day\""
+        )
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: FormatOptions
+        @Argument(help: "The content version's UUID.") var version: String
+        @Argument(help: "success, failure or pending.") var outcome: Outcome
+        @Option(help: "What was learned.") var notes: String?
+
+        func run() throws {
+            let row = try store.open().recordOutcome(version: version, outcome: outcome, notes: notes)
+            emit(try RowPrinter(format: output.format, columns: VersionRow.columns).render(one: row))
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one content version.", discussion: "Example: folio version show 9c1e… --format json")
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: FormatOptions
+        @OptionGroup var asOf: AsOfOptions
+        @Argument(help: "The content version's UUID.") var version: String
+
+        func run() throws {
+            guard let id = UUID(uuidString: version) else {
+                throw FolioError(.invalidInput, "\"\(version)\" is not a content version id (a UUID)")
+            }
+            let store = try store.open()
+            guard let row = try asOf.read(store, { try $0.version(id: id) }) else {
+                throw FolioError(.notFound, "content version \(id.lowercased) does not exist (rule 7: unknown ids are refused)")
+            }
+            emit(try RowPrinter(format: output.format, columns: VersionRow.columns).render(one: row))
+        }
+    }
+}
+
+struct PaymentGroup: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "payment", abstract: "Record what Stripe reports about a payment.",
+        subcommands: [Start.self, Succeed.self, Fail.self, Cancel.self]
+    )
+
+    struct Arguments: ParsableArguments {
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: FormatOptions
+        @Argument(help: "The client's UUID or activation token.") var client: String
+        @Option(help: "The Stripe payment intent id (unique across the store).") var intent: String
+        @Option(help: "The amount in cents, e.g. 50000 for $500.") var amount: Int64
+        @Option(help: "The content version the client saw (default: the client's current version).") var version: String?
+        @Option(help: "Why the payment failed.") var reason: String?
+
+        func run(_ action: PaymentAction) throws {
+            let row = try store.open().payment(action, client: client, intent: intent, amount: amount, version: version, reason: reason)
+            emit(try RowPrinter(format: output.format, columns: PaymentRow.columns).render(one: row))
+        }
+    }
+
+    struct Start: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A payment was initiated (status pending).", discussion: "Example: folio payment start G0427 --intent pi_3Nf… --amount 50000")
+        @OptionGroup var arguments: Arguments
+        func run() throws { try arguments.run(.start) }
+    }
+
+    struct Succeed: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A payment succeeded; the client becomes paid.", discussion: "The same intent reported again is a no-op. Example: folio payment succeed G0427 --intent pi_3Nf… --amount 50000")
+        @OptionGroup var arguments: Arguments
+        func run() throws { try arguments.run(.succeed) }
+    }
+
+    struct Fail: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A payment failed; an active client becomes failed.", discussion: "Example: folio payment fail G0427 --intent pi_3Nf… --amount 50000 --reason card_declined")
+        @OptionGroup var arguments: Arguments
+        func run() throws { try arguments.run(.fail) }
+    }
+
+    struct Cancel: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A payment was cancelled.", discussion: "Example: folio payment cancel G0427 --intent pi_3Nf… --amount 50000")
+        @OptionGroup var arguments: Arguments
+        func run() throws { try arguments.run(.cancel) }
+    }
+}

@@ -1,0 +1,185 @@
+import Domain
+import Foundation
+
+/// Conversion figures for one content version or a group of them.
+///
+/// - `exposed`: versions that have been current at least once;
+/// - `payments_succeeded` / `payments_failed`: payments by their current status, counted for the
+///   version in their `content_version_id`;
+/// - `revenue`: the sum of succeeded amounts, in cents;
+/// - `conversion_rate`: exposed versions with at least one succeeded payment ÷ exposed versions
+///   (0 when none was exposed), so always within 0…1.
+public struct Figures: Hashable, Sendable, Codable {
+    public var exposed = 0
+    public var converted = 0
+    public var paymentsSucceeded = 0
+    public var paymentsFailed = 0
+    public var revenue: Int64 = 0
+
+    public var conversionRate: Double { exposed == 0 ? 0 : Double(converted) / Double(exposed) }
+
+    mutating func add(_ other: Figures) {
+        exposed += other.exposed
+        converted += other.converted
+        paymentsSucceeded += other.paymentsSucceeded
+        paymentsFailed += other.paymentsFailed
+        revenue += other.revenue
+    }
+
+    func encode(into c: inout KeyedEncodingContainer<AnyKey>) throws {
+        try c.encode(exposed, forKey: AnyKey("exposed"))
+        try c.encode(paymentsSucceeded, forKey: AnyKey("payments_succeeded"))
+        try c.encode(paymentsFailed, forKey: AnyKey("payments_failed"))
+        try c.encode(revenue, forKey: AnyKey("revenue"))
+        try c.encode((conversionRate * 10_000).rounded() / 10_000, forKey: AnyKey("conversion_rate"))
+    }
+}
+
+/// Analytics of one content version.
+public struct VersionFigures: Hashable, Sendable, Encodable {
+    public var contentVersionID: UUID
+    public var clientID: UUID
+    public var pageType: PageType
+    public var versionNumber: Int
+    public var outcome: Outcome?
+    public var figures: Figures
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: AnyKey.self)
+        try c.encode(contentVersionID.lowercased, forKey: AnyKey("content_version_id"))
+        try c.encode(clientID.lowercased, forKey: AnyKey("client_id"))
+        try c.encode(pageType, forKey: AnyKey("page_type"))
+        try c.encode(versionNumber, forKey: AnyKey("version_number"))
+        try c.encode(outcome, forKey: AnyKey("outcome"))
+        try figures.encode(into: &c)
+    }
+}
+
+/// Figures rolled up by a group: a page type, a version number or an outcome.
+public struct GroupFigures: Hashable, Sendable, Encodable {
+    /// The column the group is named by: `page_type`, `version_number` or `outcome`.
+    public var key: String
+    public var value: JSONValue
+    public var figures: Figures
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: AnyKey.self)
+        try c.encode(value, forKey: AnyKey(key))
+        try figures.encode(into: &c)
+    }
+}
+
+/// How many clients reached each step, and the median time between steps.
+public struct Funnel: Hashable, Sendable, Encodable {
+    public var created = 0
+    public var tokenIssued = 0
+    public var activated = 0
+    public var paid = 0
+    /// Median seconds from creation to the first token, over the clients that have both.
+    public var medianSecondsCreatedToTokenIssued: Double?
+    public var medianSecondsTokenIssuedToActivated: Double?
+    public var medianSecondsActivatedToPaid: Double?
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: AnyKey.self)
+        try c.encode(created, forKey: AnyKey("created"))
+        try c.encode(tokenIssued, forKey: AnyKey("token_issued"))
+        try c.encode(activated, forKey: AnyKey("activated"))
+        try c.encode(paid, forKey: AnyKey("paid"))
+        try c.encode(medianSecondsCreatedToTokenIssued, forKey: AnyKey("median_seconds_created_to_token_issued"))
+        try c.encode(medianSecondsTokenIssuedToActivated, forKey: AnyKey("median_seconds_token_issued_to_activated"))
+        try c.encode(medianSecondsActivatedToPaid, forKey: AnyKey("median_seconds_activated_to_paid"))
+    }
+}
+
+/// Payment analytics: conversion by content version, its roll-ups, and the funnel.
+public struct Analytics: Hashable, Sendable, Encodable {
+    public var byVersion: [VersionFigures]
+    public var byPageType: [GroupFigures]
+    public var byVersionNumber: [GroupFigures]
+    public var byOutcome: [GroupFigures]
+    public var funnel: Funnel
+
+    enum CodingKeys: String, CodingKey {
+        case byVersion = "by_version", byPageType = "by_page_type", byVersionNumber = "by_version_number", byOutcome = "by_outcome", funnel
+    }
+
+    /// Rolls the per-version figures up and computes the funnel's medians.
+    init(versions: [VersionFigures], funnels: [FunnelRow]) {
+        byVersion = versions
+        func group<K: Hashable & Comparable>(_ key: String, _ value: (VersionFigures) -> K, _ json: (K) -> JSONValue) -> [GroupFigures] {
+            var groups: [K: Figures] = [:]
+            for version in versions { groups[value(version), default: Figures()].add(version.figures) }
+            return groups.keys.sorted().map { GroupFigures(key: key, value: json($0), figures: groups[$0]!) }
+        }
+        byPageType = group("page_type", \.pageType) { .string($0.rawValue) }
+        byVersionNumber = group("version_number", \.versionNumber) { .integer(Int64($0)) }
+        byOutcome = group("outcome", { $0.outcome?.rawValue ?? "" }) { $0.isEmpty ? .null : .string($0) }
+        var funnel = Funnel()
+        var toToken: [Double] = [], toActivated: [Double] = [], toPaid: [Double] = []
+        for row in funnels {
+            funnel.created += 1
+            if let token = row.tokenIssuedAt {
+                funnel.tokenIssued += 1
+                toToken.append(token.timeIntervalSince(row.createdAt))
+            }
+            if let activated = row.activatedAt {
+                funnel.activated += 1
+                if let token = row.tokenIssuedAt { toActivated.append(activated.timeIntervalSince(token)) }
+            }
+            if let paid = row.paidAt {
+                funnel.paid += 1
+                if let activated = row.activatedAt { toPaid.append(paid.timeIntervalSince(activated)) }
+            }
+        }
+        funnel.medianSecondsCreatedToTokenIssued = Self.median(toToken)
+        funnel.medianSecondsTokenIssuedToActivated = Self.median(toActivated)
+        funnel.medianSecondsActivatedToPaid = Self.median(toPaid)
+        self.funnel = funnel
+    }
+
+    static func median(_ values: [Double]) -> Double? {
+        guard !values.isEmpty else { return nil }
+        let sorted = values.sorted()
+        let middle = sorted.count / 2
+        let value = sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+        return (value * 1_000).rounded() / 1_000
+    }
+}
+
+/// A coding key made from any string.
+struct AnyKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(_ string: String) { stringValue = string }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}
+
+/// The analytics projector's stored figures of one version.
+struct VersionStatsRow: Codable, Hashable, Sendable {
+    var clientID: UUID
+    var pageType: PageType
+    var versionNumber: Int
+    var outcome: Outcome?
+    var exposed: Bool
+    var succeeded: Int
+    var failed: Int
+    var revenue: Int64
+}
+
+/// The analytics projector's view of one payment: where it counts and as what.
+struct PaymentStatsRow: Codable, Hashable, Sendable {
+    var versionID: UUID?
+    var clientID: UUID
+    var status: PaymentStatus
+    var amount: Int64
+}
+
+/// When a client reached each step of the funnel (the first time).
+struct FunnelRow: Codable, Hashable, Sendable {
+    var createdAt: Date
+    var tokenIssuedAt: Date?
+    var activatedAt: Date?
+    var paidAt: Date?
+}

@@ -1,0 +1,122 @@
+import Domain
+import EventStore
+import Foundation
+import LMDB
+
+/// A table of a read model: rows of one type under byte keys, sorted by key.
+public struct Table<Row: Codable & Sendable>: Sendable {
+    public let name: String
+    public init(_ name: String) { self.name = name }
+}
+
+/// Where projectors read and write rows: LMDB inside a transaction (catch-up, queries), or
+/// memory (rebuilds and time travel, written out sorted afterwards).
+public protocol ModelStore: AnyObject {
+    func get<Row>(_ table: Table<Row>, _ key: [UInt8]) throws -> Row?
+    func put<Row>(_ table: Table<Row>, _ key: [UInt8], _ row: Row) throws
+    func delete<Row>(_ table: Table<Row>, _ key: [UInt8]) throws
+    /// Every row whose key starts with `prefix`, in key order.
+    func scan<Row>(_ table: Table<Row>, prefix: [UInt8]) throws -> [(key: [UInt8], row: Row)]
+}
+
+/// Rows kept in memory as values, no encoding.
+final class MemoryStore: ModelStore {
+    var tables: [String: [[UInt8]: any Sendable]] = [:]
+
+    func get<Row>(_ table: Table<Row>, _ key: [UInt8]) throws -> Row? {
+        tables[table.name]?[key] as? Row
+    }
+
+    func put<Row>(_ table: Table<Row>, _ key: [UInt8], _ row: Row) throws {
+        tables[table.name, default: [:]][key] = row
+    }
+
+    func delete<Row>(_ table: Table<Row>, _ key: [UInt8]) throws {
+        tables[table.name]?[key] = nil
+    }
+
+    func scan<Row>(_ table: Table<Row>, prefix: [UInt8]) throws -> [(key: [UInt8], row: Row)] {
+        guard let rows = tables[table.name] else { return [] }
+        return rows.compactMap { key, value -> (key: [UInt8], row: Row)? in
+            guard key.starts(with: prefix), let row = value as? Row else { return nil }
+            return (key, row)
+        }.sorted { $0.key.lexicographicallyPrecedes($1.key) }
+    }
+
+    /// The rows of `table` encoded, sorted by key: ready for appending to LMDB.
+    func encodedRows(_ name: String, encoder: JSONEncoder) throws -> [(key: [UInt8], value: Data)] {
+        guard let rows = tables[name] else { return [] }
+        return try rows.keys.sorted { $0.lexicographicallyPrecedes($1) }.map { key in
+            (key, try encoder.encode(AnyEncodable(rows[key]!)))
+        }
+    }
+}
+
+private struct AnyEncodable: Encodable {
+    let value: any Sendable
+    init(_ value: any Sendable) { self.value = value }
+    func encode(to encoder: any Encoder) throws {
+        guard let value = value as? any Encodable else { return }
+        try value.encode(to: encoder)
+    }
+}
+
+/// Rows in LMDB databases (one per table, in the projector's active slot), encoded as JSON.
+final class LMDBStore: ModelStore {
+    let transaction: Transaction
+    let writer: WriteTransaction?
+    let databases: [String: Database]
+    private let encoder = JSONEncoder()
+    private let decoder = JSONDecoder()
+
+    init(transaction: Transaction, writer: WriteTransaction?, databases: [String: Database]) {
+        self.transaction = transaction
+        self.writer = writer
+        self.databases = databases
+    }
+
+    private func database(_ name: String) throws -> Database {
+        guard let database = databases[name] else {
+            throw ProjectionError(.unknownTable, "read model table \(name) is not open")
+        }
+        return database
+    }
+
+    func get<Row>(_ table: Table<Row>, _ key: [UInt8]) throws -> Row? {
+        try transaction.withValue(try database(table.name), key) { value in
+            guard let value else { return nil }
+            return try decoder.decode(Row.self, from: Data(value))
+        }
+    }
+
+    func put<Row>(_ table: Table<Row>, _ key: [UInt8], _ row: Row) throws {
+        guard let writer else { throw ProjectionError(.readOnly, "read models are read-only in a query") }
+        try writer.put(try database(table.name), key, try encoder.encode(row))
+    }
+
+    func delete<Row>(_ table: Table<Row>, _ key: [UInt8]) throws {
+        guard let writer else { throw ProjectionError(.readOnly, "read models are read-only in a query") }
+        try writer.delete(try database(table.name), key)
+    }
+
+    func scan<Row>(_ table: Table<Row>, prefix: [UInt8]) throws -> [(key: [UInt8], row: Row)] {
+        try transaction.withCursor(try database(table.name)) { cursor in
+            var rows: [(key: [UInt8], row: Row)] = []
+            var entry = prefix.isEmpty ? try cursor.first() : try cursor.seek(atOrAfter: prefix)
+            while let current = entry, current.key.starts(with: prefix) {
+                rows.append((Array(current.key), try decoder.decode(Row.self, from: Data(current.value))))
+                entry = try cursor.next()
+            }
+            return rows
+        }
+    }
+}
+
+/// Key encodings shared by the projectors.
+enum Key {
+    static func id(_ id: UUID) -> [UInt8] { withUnsafeBytes(of: id.uuid) { Array($0) } }
+    static func id(_ a: UUID, _ b: UUID) -> [UInt8] { id(a) + id(b) }
+    static func page(_ page: PageType) -> UInt8 { UInt8(PageType.allCases.firstIndex(of: page)!) }
+    static func text(_ text: String) -> [UInt8] { Array(text.utf8) }
+    static func number(_ value: Int) -> [UInt8] { withUnsafeBytes(of: UInt32(value).bigEndian) { Array($0) } }
+}

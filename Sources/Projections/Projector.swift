@@ -1,0 +1,274 @@
+import Domain
+import Foundation
+
+/// Where and when an event was recorded, as a projector sees it.
+public struct Envelope: Hashable, Sendable {
+    public var position: UInt64
+    public var recordedAt: Date
+    public var actor: String
+    public var eventID: UUID
+}
+
+/// Folds events into one read model.
+///
+/// A projector has a stable name, a version to bump whenever its output would change, the
+/// tables it owns, and the event types it reads (records of other types are skipped without
+/// decoding their payloads). `apply` must only touch its own tables.
+public protocol Projector: Sendable {
+    var name: String { get }
+    var version: Int { get }
+    var tables: [String] { get }
+    var eventTypes: Set<EventType> { get }
+    func apply(_ event: Event, at envelope: Envelope, to store: any ModelStore) throws
+}
+
+extension Projector {
+    /// Changes whenever the projector's output would: its name, version and tables, and the
+    /// layout of the rows it stores.
+    public var fingerprint: String {
+        let text = "\(name)|v\(version)|\(tables.joined(separator: ","))|rows-v\(Projections.rowLayoutVersion)"
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 {
+            hash ^= UInt64(byte)
+            hash &*= 0x0100_0000_01b3
+        }
+        return "\(name)-v\(version)-" + String(hash, radix: 16)
+    }
+}
+
+/// The read models' tables.
+enum Tables {
+    static let clients = Table<ClientRow>("clients")
+    static let clientsByToken = Table<UUID>("clients_by_token")
+    static let versions = Table<VersionRow>("content_versions")
+    static let versionsByClient = Table<UUID>("content_versions_by_client")
+    static let currentVersions = Table<UUID>("current_versions")
+    static let payments = Table<PaymentRow>("payments")
+    static let paymentsByIntent = Table<UUID>("payments_by_intent")
+    static let paymentsByVersion = Table<UUID>("payments_by_version")
+    static let paymentsByClient = Table<UUID>("payments_by_client")
+    static let versionStats = Table<VersionStatsRow>("analytics_versions")
+    static let paymentStats = Table<PaymentStatsRow>("analytics_payments")
+    static let funnel = Table<FunnelRow>("analytics_funnel")
+    static let analyticsByClient = Table<UUID>("analytics_by_client")
+}
+
+/// `clients`: one row per client, and the lookup of a client by its current token.
+public struct ClientsProjector: Projector {
+    public init() {}
+    public var name: String { "clients" }
+    public var version: Int { 1 }
+    public var tables: [String] { [Tables.clients.name, Tables.clientsByToken.name] }
+    public var eventTypes: Set<EventType> {
+        [.clientCreated, .tokenIssued, .clientActivated, .versionPromoted, .paymentSucceeded, .paymentFailed, .clientDeleted]
+    }
+
+    public func apply(_ event: Event, at envelope: Envelope, to store: any ModelStore) throws {
+        let key = Key.id(event.clientID)
+        if case .clientCreated(let e) = event {
+            try store.put(Tables.clients, key, ClientRow(id: e.clientID, name: e.name, email: e.email, metadata: e.metadata, createdAt: envelope.recordedAt))
+            return
+        }
+        guard var row = try store.get(Tables.clients, key) else { return }
+        switch event {
+        case .tokenIssued(let e):
+            if let old = row.activationToken { try store.delete(Tables.clientsByToken, Key.text(old.description)) }
+            row.activationToken = e.activationToken
+            try store.put(Tables.clientsByToken, Key.text(e.activationToken.description), e.clientID)
+        case .clientActivated:
+            guard row.status == .pending else { return }
+            row.status = .active
+            row.activatedAt = envelope.recordedAt
+        case .versionPromoted(let e):
+            row.currentVersionID = e.versionID
+        case .paymentSucceeded:
+            guard row.status == .active || row.status == .failed else { return }
+            row.status = .paid
+        case .paymentFailed:
+            guard row.status == .active else { return }
+            row.status = .failed
+        case .clientDeleted:
+            try store.delete(Tables.clients, key)
+            if let token = row.activationToken { try store.delete(Tables.clientsByToken, Key.text(token.description)) }
+            return
+        default:
+            return
+        }
+        row.updatedAt = envelope.recordedAt
+        try store.put(Tables.clients, key, row)
+    }
+}
+
+/// `content_versions`: every version, the versions of a client in order, and the current
+/// version of each (client, page).
+public struct ContentVersionsProjector: Projector {
+    public init() {}
+    public var name: String { "content_versions" }
+    public var version: Int { 1 }
+    public var tables: [String] { [Tables.versions.name, Tables.versionsByClient.name, Tables.currentVersions.name] }
+    public var eventTypes: Set<EventType> { [.versionDrafted, .versionPromoted, .outcomeRecorded, .clientDeleted] }
+
+    public func apply(_ event: Event, at envelope: Envelope, to store: any ModelStore) throws {
+        switch event {
+        case .versionDrafted(let e):
+            try store.put(Tables.versions, Key.id(e.versionID), VersionRow(e, at: envelope.recordedAt))
+            try store.put(Tables.versionsByClient, Key.id(e.clientID) + [Key.page(e.pageType)] + Key.number(e.versionNumber), e.versionID)
+        case .versionPromoted(let e):
+            let currentKey = Key.id(e.clientID) + [Key.page(e.pageType)]
+            if let previous = try store.get(Tables.currentVersions, currentKey), previous != e.versionID,
+               var row = try store.get(Tables.versions, Key.id(previous)) {
+                row.isCurrent = false
+                row.demotedAt = envelope.recordedAt
+                try store.put(Tables.versions, Key.id(previous), row)
+            }
+            guard var row = try store.get(Tables.versions, Key.id(e.versionID)) else { return }
+            row.isCurrent = true
+            row.promotedAt = envelope.recordedAt
+            try store.put(Tables.versions, Key.id(e.versionID), row)
+            try store.put(Tables.currentVersions, currentKey, e.versionID)
+        case .outcomeRecorded(let e):
+            guard var row = try store.get(Tables.versions, Key.id(e.versionID)) else { return }
+            row.outcome = e.outcome
+            try store.put(Tables.versions, Key.id(e.versionID), row)
+        case .clientDeleted(let e):
+            for (key, version) in try store.scan(Tables.versionsByClient, prefix: Key.id(e.clientID)) {
+                try store.delete(Tables.versions, Key.id(version))
+                try store.delete(Tables.versionsByClient, key)
+            }
+            for page in PageType.allCases { try store.delete(Tables.currentVersions, Key.id(e.clientID) + [Key.page(page)]) }
+        default:
+            return
+        }
+    }
+}
+
+/// `payments`: one row per payment (per Stripe intent), with lookups by intent, content version and client.
+public struct PaymentsProjector: Projector {
+    public init() {}
+    public var name: String { "payments" }
+    public var version: Int { 1 }
+    public var tables: [String] {
+        [Tables.payments.name, Tables.paymentsByIntent.name, Tables.paymentsByVersion.name, Tables.paymentsByClient.name]
+    }
+    public var eventTypes: Set<EventType> { [.paymentInitiated, .paymentSucceeded, .paymentFailed, .paymentCancelled, .clientDeleted] }
+
+    public func apply(_ event: Event, at envelope: Envelope, to store: any ModelStore) throws {
+        if case .clientDeleted(let e) = event {
+            for (key, payment) in try store.scan(Tables.paymentsByClient, prefix: Key.id(e.clientID)) {
+                if let row = try store.get(Tables.payments, Key.id(payment)) {
+                    try store.delete(Tables.paymentsByIntent, Key.text(row.stripePaymentIntentID))
+                    if let version = row.contentVersionID { try store.delete(Tables.paymentsByVersion, Key.id(version, payment)) }
+                }
+                try store.delete(Tables.payments, Key.id(payment))
+                try store.delete(Tables.paymentsByClient, key)
+            }
+            return
+        }
+        guard let payment = event.payment, let status = event.paymentStatus else { return }
+        if let id = try store.get(Tables.paymentsByIntent, Key.text(payment.stripePaymentIntentID)),
+           var row = try store.get(Tables.payments, Key.id(id)) {
+            row.status = status
+            row.updatedAt = envelope.recordedAt
+            if status == .failed { row.failureReason = payment.reason }
+            try store.put(Tables.payments, Key.id(id), row)
+            return
+        }
+        let row = PaymentRow(payment, status: status, at: envelope.recordedAt)
+        try store.put(Tables.payments, Key.id(row.id), row)
+        try store.put(Tables.paymentsByIntent, Key.text(row.stripePaymentIntentID), row.id)
+        try store.put(Tables.paymentsByClient, Key.id(row.clientID, row.id), row.id)
+        if let version = row.contentVersionID { try store.put(Tables.paymentsByVersion, Key.id(version, row.id), row.id) }
+    }
+}
+
+/// Payment analytics: figures per content version and the funnel per client.
+public struct AnalyticsProjector: Projector {
+    public init() {}
+    public var name: String { "analytics" }
+    public var version: Int { 1 }
+    public var tables: [String] { [Tables.versionStats.name, Tables.paymentStats.name, Tables.funnel.name, Tables.analyticsByClient.name] }
+    public var eventTypes: Set<EventType> {
+        [.clientCreated, .tokenIssued, .clientActivated, .versionDrafted, .versionPromoted, .outcomeRecorded,
+         .paymentInitiated, .paymentSucceeded, .paymentFailed, .paymentCancelled, .clientDeleted]
+    }
+
+    public func apply(_ event: Event, at envelope: Envelope, to store: any ModelStore) throws {
+        let client = event.clientID
+        switch event {
+        case .clientCreated:
+            try store.put(Tables.funnel, Key.id(client), FunnelRow(createdAt: envelope.recordedAt))
+        case .tokenIssued:
+            try updateFunnel(client, store) { if $0.tokenIssuedAt == nil { $0.tokenIssuedAt = envelope.recordedAt } }
+        case .clientActivated:
+            try updateFunnel(client, store) { if $0.activatedAt == nil { $0.activatedAt = envelope.recordedAt } }
+        case .versionDrafted(let e):
+            try store.put(Tables.versionStats, Key.id(e.versionID), VersionStatsRow(
+                clientID: client, pageType: e.pageType, versionNumber: e.versionNumber, outcome: nil, exposed: false,
+                succeeded: 0, failed: 0, revenue: 0
+            ))
+            try store.put(Tables.analyticsByClient, Key.id(client) + [1] + Key.id(e.versionID), e.versionID)
+        case .versionPromoted(let e):
+            try updateVersion(e.versionID, store) { $0.exposed = true }
+        case .outcomeRecorded(let e):
+            try updateVersion(e.versionID, store) { $0.outcome = e.outcome }
+        case .paymentInitiated(let p), .paymentSucceeded(let p), .paymentFailed(let p), .paymentCancelled(let p):
+            let status = event.paymentStatus!
+            let key = Key.id(p.paymentID)
+            var stats = try store.get(Tables.paymentStats, key)
+                ?? PaymentStatsRow(versionID: p.contentVersionID, clientID: client, status: .pending, amount: p.amount)
+            if let version = stats.versionID { try updateVersion(version, store) { $0.count(stats.status, stats.amount, -1) } }
+            stats.status = status
+            if let version = stats.versionID { try updateVersion(version, store) { $0.count(status, stats.amount, 1) } }
+            try store.put(Tables.paymentStats, key, stats)
+            try store.put(Tables.analyticsByClient, Key.id(client) + [2] + key, p.paymentID)
+            if status == .succeeded {
+                try updateFunnel(client, store) { if $0.paidAt == nil { $0.paidAt = envelope.recordedAt } }
+            }
+        case .clientDeleted:
+            for (key, id) in try store.scan(Tables.analyticsByClient, prefix: Key.id(client)) {
+                if key[16] == 1 { try store.delete(Tables.versionStats, Key.id(id)) } else { try store.delete(Tables.paymentStats, Key.id(id)) }
+                try store.delete(Tables.analyticsByClient, key)
+            }
+            try store.delete(Tables.funnel, Key.id(client))
+        }
+    }
+
+    private func updateVersion(_ id: UUID, _ store: any ModelStore, _ change: (inout VersionStatsRow) -> Void) throws {
+        guard var row = try store.get(Tables.versionStats, Key.id(id)) else { return }
+        change(&row)
+        try store.put(Tables.versionStats, Key.id(id), row)
+    }
+
+    private func updateFunnel(_ client: UUID, _ store: any ModelStore, _ change: (inout FunnelRow) -> Void) throws {
+        guard var row = try store.get(Tables.funnel, Key.id(client)) else { return }
+        change(&row)
+        try store.put(Tables.funnel, Key.id(client), row)
+    }
+}
+
+extension VersionStatsRow {
+    mutating func count(_ status: PaymentStatus, _ amount: Int64, _ sign: Int) {
+        switch status {
+        case .succeeded:
+            succeeded += sign
+            revenue += Int64(sign) * amount
+        case .failed:
+            failed += sign
+        case .pending, .cancelled:
+            break
+        }
+    }
+}
+
+extension Event {
+    /// The status a payment event gives its payment, or `nil` for other events.
+    public var paymentStatus: PaymentStatus? {
+        switch self {
+        case .paymentInitiated: .pending
+        case .paymentSucceeded: .succeeded
+        case .paymentFailed: .failed
+        case .paymentCancelled: .cancelled
+        default: nil
+        }
+    }
+}
