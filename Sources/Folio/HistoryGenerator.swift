@@ -53,7 +53,8 @@ public struct HistoryGenerator: Sendable {
         for (index, item) in planned.enumerated() {
             var event = item.event
             if case .versionDrafted(var drafted) = event {
-                let size = Int.random(in: contentBytes, using: &rng)
+                // One size per page, so that versions differ by their edits only.
+                let size = contentBytes.lowerBound + Int(item.contentSeed % UInt64(contentBytes.count))
                 drafted.content = PageWriter.content(page: drafted.pageType, seed: item.contentSeed, step: item.contentStep, bytes: size)
                 event = .versionDrafted(drafted)
             }

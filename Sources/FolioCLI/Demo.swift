@@ -44,12 +44,12 @@ struct Demo: ParsableCommand {
 
         let clients = try store.projections.read { try $0.clients(status: nil) }
         emit("== Clients (folio clients)\n")
-        emit(try RowPrinter(format: .table, columns: ["activation_token", "name", "status", "email", "created_at"]).render(list: clients))
-        let current = try store.projections.read { try $0.versions(client: nil, page: nil, currentOnly: true) }
-        emit("\n== Current versions (folio versions --current)\n")
-        emit(try RowPrinter(format: .table, columns: ["client_id", "page_type", "version_number", "outcome", "hypothesis"]).render(list: current.prefix(16).map { $0 }))
-        emit("\n== Analytics (folio analytics)\n")
-        emit(try AnalyticsPrinter(format: .table).render(try store.projections.read { try $0.analytics() }))
+        emit(try RowPrinter(format: .table, columns: ["activation_token", "name", "status", "email", "created_at"], onlyColumns: true).render(list: clients))
+        let current = try store.projections.read { try $0.versions(client: clients.first?.id, page: nil, currentOnly: true) }
+        emit("\n== Current versions of \(clients.first?.name ?? "the first client") (folio versions --client … --current)\n")
+        emit(try RowPrinter(format: .table, columns: ["page_type", "version_number", "id", "iteration_notes", "hypothesis"], onlyColumns: true).render(list: current))
+        emit("\n== Analytics by page type and outcome (folio analytics)\n")
+        emit(try AnalyticsPrinter(format: .table, sections: ["by_page_type", "by_outcome"]).render(try store.projections.read { try $0.analytics() }))
         if let client = clients.first(where: { $0.status == .paid }) ?? clients.first {
             let reference = client.activationToken?.description ?? client.id.lowercased
             emit("\n== Audit of \(client.name) (folio history \(reference) --diff)\n")

@@ -11,6 +11,8 @@ enum OutputFormat: String, CaseIterable, Sendable {
 struct RowPrinter {
     var format: OutputFormat
     var columns: [String]
+    /// Print only `columns`, not the extra keys a row has beyond them.
+    var onlyColumns = false
 
     /// The JSON object form of an encodable row (keys are its coding keys).
     static func object(_ row: some Encodable) throws -> [String: JSONValue] {
@@ -21,6 +23,7 @@ struct RowPrinter {
 
     func keys(of objects: [[String: JSONValue]]) -> [String] {
         var keys = columns
+        if onlyColumns { return keys }
         var extra = Set<String>()
         for object in objects { extra.formUnion(object.keys) }
         keys.append(contentsOf: extra.subtracting(columns).sorted())

@@ -5,6 +5,8 @@ import Foundation
 /// Prints payment analytics: one JSON object, a table per section, or CSV rows tagged by section.
 struct AnalyticsPrinter {
     var format: OutputFormat
+    /// The sections to print (all when `nil`); the funnel always follows.
+    var sections: Set<String>? = nil
 
     static let figures = ["exposed", "payments_succeeded", "payments_failed", "revenue", "conversion_rate"]
     static let sections: [(key: String, columns: [String])] = [
@@ -21,7 +23,7 @@ struct AnalyticsPrinter {
             return JSONValue.object(object).canonicalText + "\n"
         case .table, .csv:
             var out = ""
-            for section in Self.sections {
+            for section in Self.sections where sections?.contains(section.key) ?? true {
                 guard case .array(let rows)? = object[section.key] else { continue }
                 let objects = rows.compactMap { row -> [String: JSONValue]? in if case .object(let fields) = row { fields } else { nil } }
                 let printer = RowPrinter(format: format, columns: section.columns)
@@ -33,7 +35,7 @@ struct AnalyticsPrinter {
                 }
             }
             if case .object(let funnel)? = object["funnel"] {
-                let keys = funnel.keys.sorted()
+                let keys = RowPrinter(format: format, columns: ["created", "token_issued", "activated", "paid"]).keys(of: [funnel])
                 if format == .table {
                     out += "funnel\n" + RowPrinter.table([funnel], keys: keys)
                 } else {

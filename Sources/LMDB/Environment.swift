@@ -84,6 +84,17 @@ public final class Environment: @unchecked Sendable {
             mdb_env_close(env)
             throw error
         }
+        // Opening the main database once sets its key comparator for every later transaction.
+        var txn: OpaquePointer?
+        var main: MDB_dbi = 0
+        do {
+            try check(mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txn), "mdb_txn_begin(read)")
+            try check(mdb_dbi_open(txn, nil, 0, &main), "mdb_dbi_open(main)")
+            try check(mdb_txn_commit(txn), "mdb_txn_commit")
+        } catch {
+            mdb_env_close(env)
+            throw error
+        }
         self.handle = env
         self.path = path
         var dead: Int32 = 0
