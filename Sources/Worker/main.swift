@@ -1,1 +1,65 @@
-print("worker")
+import EventStore
+import Folio
+import Foundation
+
+// A long-running writer that tests and tools/ drive from outside: it prints each acknowledged
+// id on its own line as soon as the append (or command) has returned, so a harness that kills it
+// knows exactly what was acknowledged.
+//
+//   Worker append --store PATH --stream NAME --count N      raw single-event appends
+//   Worker draft  --store PATH --client ID --count N [--page P]   drafts through the command path
+//   Worker tokens --store PATH --clients N                  creates clients and issues their tokens
+
+func argument(_ name: String, in arguments: [String]) -> String? {
+    guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return nil }
+    return arguments[index + 1]
+}
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("Worker: \(message)\n".utf8))
+    exit(2)
+}
+
+func acknowledge(_ text: String) {
+    FileHandle.standardOutput.write(Data((text + "\n").utf8))
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+guard let command = arguments.first else { fail("usage: Worker append|draft|tokens --store PATH …") }
+guard let path = argument("--store", in: arguments) else { fail("--store PATH is required") }
+let count = Int(argument("--count", in: arguments) ?? "1") ?? 1
+
+do {
+    switch command {
+    case "append":
+        let store = try EventStore(path: path)
+        let stream = argument("--stream", in: arguments) ?? "worker"
+        for _ in 0..<count {
+            let id = UUID()
+            try store.append([ProposedEvent(id: id, type: "TestEvent", payload: Array("{}".utf8))], to: stream)
+            acknowledge(id.uuidString.lowercased())
+        }
+    case "draft":
+        let store = try Store(path: path)
+        guard let client = argument("--client", in: arguments) else { fail("--client ID is required") }
+        let page = argument("--page", in: arguments) ?? "agreement"
+        for index in 0..<count {
+            let row = try store.draftVersion(
+                client: client, page: .init(rawValue: page) ?? .agreement, content: .object(["n": .integer(Int64(index))])
+            )
+            acknowledge("\(row.id.lowercased) \(row.versionNumber)")
+        }
+    case "tokens":
+        let store = try Store(path: path)
+        let clients = Int(argument("--clients", in: arguments) ?? "1") ?? 1
+        for index in 0..<clients {
+            let client = try store.createClient(name: "Worker client \(index)")
+            let row = try store.issueToken(client: client.id.lowercased)
+            acknowledge("\(row.id.lowercased) \(row.activationToken?.description ?? "-")")
+        }
+    default:
+        fail("unknown subcommand \(command): append, draft or tokens")
+    }
+} catch {
+    fail("\(error)")
+}

@@ -1,0 +1,171 @@
+import Domain
+import EventStore
+import Folio
+import Foundation
+import Projections
+import Testing
+
+@Suite("The command path")
+struct CommandPathTests {
+    @Test("a client's life through the commands shows in the read models at once")
+    func life() throws {
+        let directory = try TemporaryDirectory()
+        let store = try makeStore(directory)
+        let (client, token) = try activeClient(store)
+        let v1 = try store.draftVersion(client: token, page: .agreement, content: .object(["title": .string("One")]), notes: "first", hypothesis: "h1")
+        let v2 = try store.draftVersion(client: token, page: .agreement, content: .object(["title": .string("Two")]), notes: "second")
+        let other = try store.draftVersion(client: token, page: .activation, content: .object([:]))
+        let numbers: [Int] = [v1.versionNumber, v2.versionNumber, other.versionNumber]
+        #expect(numbers == [1, 2, 1])
+        _ = try store.promote(version: v1.id.lowercased)
+        let promoted = try store.promote(version: v2.id.lowercased)
+        #expect(promoted.isCurrent)
+        let demoted = try #require(try store.projections.read { try $0.version(id: v1.id) })
+        #expect(!demoted.isCurrent)
+        let payment = try store.payment(.succeed, client: token, intent: "pi_life", amount: 50_000)
+        #expect(payment.contentVersionID == v2.id)
+        let row = try #require(try store.projections.read { try $0.client(id: client) })
+        #expect(row.status == .paid)
+        #expect(row.currentVersionID == v2.id)
+    }
+
+    @Test("every token issued is new, across clients and reissues")
+    func tokensAreUnique() throws {
+        let directory = try TemporaryDirectory()
+        let store = try makeStore(directory, noSync: true)
+        var seen = Set<String>()
+        for index in 0..<40 {
+            let client = try store.createClient(name: "Client \(index)")
+            for _ in 0..<3 {
+                let token = try #require(try store.issueToken(client: client.id.lowercased).activationToken).description
+                #expect(seen.insert(token).inserted, "token \(token) issued twice")
+            }
+        }
+        #expect(seen.count == 120)
+    }
+
+    @Test("a reissued token is retired: it no longer activates or names the client")
+    func retiredToken() throws {
+        let directory = try TemporaryDirectory()
+        let store = try makeStore(directory)
+        let client = try store.createClient(name: "Grace Hopper")
+        let old = try #require(try store.issueToken(client: client.id.lowercased).activationToken).description
+        let new = try #require(try store.issueToken(client: client.id.lowercased).activationToken).description
+        #expect(old != new)
+        try expectRefusal(store, containing: "retired") { _ = try store.activate(token: old) }
+        try expectRefusal(store, containing: "retired") { _ = try store.issueToken(client: old) }
+        #expect(try store.activate(token: new).status == .active)
+    }
+
+    @Test("when all 10000 tokens are issued, issuing fails with a clear error")
+    func tokensExhausted() throws {
+        let directory = try TemporaryDirectory()
+        let store = try makeStore(directory, noSync: true)
+        let clients = try (0..<100).map { try store.createClient(name: "Client \($0)").id.lowercased }
+        for client in clients {
+            for _ in 0..<100 { _ = try store.issueToken(client: client) }
+        }
+        try expectRefusal(store, containing: "all 10000 activation tokens") { _ = try store.issueToken(client: clients[0]) }
+    }
+
+    @Test("a payment intent belongs to one client only")
+    func intentIsUnique() throws {
+        let directory = try TemporaryDirectory()
+        let store = try makeStore(directory)
+        let a = try activeClient(store, name: "A")
+        let b = try activeClient(store, name: "B")
+        _ = try store.payment(.start, client: a.token, intent: "pi_shared", amount: 50_000)
+        try expectRefusal(store, containing: "already belongs to client") {
+            _ = try store.payment(.succeed, client: b.token, intent: "pi_shared", amount: 50_000)
+        }
+    }
+
+    @Test("a payment cannot name another client's content version")
+    func versionOfAnotherClient() throws {
+        let directory = try TemporaryDirectory()
+        let store = try makeStore(directory)
+        let a = try activeClient(store, name: "A")
+        let b = try activeClient(store, name: "B")
+        let version = try store.draftVersion(client: a.token, page: .agreement, content: .object([:]))
+        try expectRefusal(store, containing: "belongs to client") {
+            _ = try store.payment(.start, client: b.token, intent: "pi_x", amount: 50_000, version: version.id.lowercased)
+        }
+    }
+
+    @Test("repeats are no-ops: the same webhook twice, activating twice with the token, promoting the current version")
+    func idempotentRepeats() throws {
+        let directory = try TemporaryDirectory()
+        let store = try makeStore(directory)
+        let (_, token) = try activeClient(store)
+        var before = try exportText(store)
+        #expect(try store.activate(token: token).status == .active)
+        #expect(try exportText(store) == before)
+        let version = try store.draftVersion(client: token, page: .agreement, content: .object([:]))
+        _ = try store.promote(version: version.id.lowercased)
+        _ = try store.payment(.succeed, client: token, intent: "pi_1", amount: 50_000)
+        before = try exportText(store)
+        _ = try store.payment(.succeed, client: token, intent: "pi_1", amount: 50_000)
+        _ = try store.promote(version: version.id.lowercased)
+        #expect(try exportText(store) == before)
+        try expectRefusal(store, containing: "activating twice") { _ = try store.activate(token: token) }
+    }
+
+    @Test("unknown ids and tokens are refused, naming them")
+    func unknownIDs() throws {
+        let directory = try TemporaryDirectory()
+        let store = try makeStore(directory)
+        let missing = UUID().uuidString.lowercased()
+        try expectRefusal(store, containing: missing) { _ = try store.issueToken(client: missing) }
+        try expectRefusal(store, containing: missing) { _ = try store.promote(version: missing) }
+        try expectRefusal(store, containing: "G4242") { _ = try store.activate(token: "G4242") }
+        try expectRefusal(store, containing: "not an activation token") { _ = try store.activate(token: "g1234") }
+        try expectRefusal(store, containing: "neither a client UUID") { _ = try store.issueToken(client: "nobody") }
+    }
+
+    @Test("a deleted client leaves the read models and takes no more commands; the log keeps it")
+    func deletion() throws {
+        let directory = try TemporaryDirectory()
+        let store = try makeStore(directory)
+        let (client, token) = try activeClient(store)
+        let version = try store.draftVersion(client: token, page: .agreement, content: .object([:]))
+        _ = try store.promote(version: version.id.lowercased)
+        _ = try store.payment(.succeed, client: token, intent: "pi_del", amount: 50_000)
+        let deleted = try store.deleteClient(client.uuidString)
+        #expect(deleted.id == client)
+        let (row, versions, payments, analytics) = try store.projections.read { model in
+            (try model.client(id: client), try model.versions(client: client), try model.payments(client: client), try model.analytics())
+        }
+        #expect(row == nil)
+        #expect(versions.isEmpty)
+        #expect(payments.isEmpty)
+        #expect(analytics.byVersion.isEmpty)
+        try expectRefusal(store, containing: "was deleted") {
+            _ = try store.draftVersion(client: client.uuidString, page: .agreement, content: .object([:]))
+        }
+        #expect(try store.history(client: client.uuidString).pages.contains { !$0.versions.isEmpty })
+    }
+
+    @Test("history lists each version with why it changed and a structural diff")
+    func history() throws {
+        let directory = try TemporaryDirectory()
+        let store = try makeStore(directory)
+        let (_, token) = try activeClient(store)
+        let first = try store.draftVersion(client: token, page: .agreement, content: .object(["title": .string("Terms"), "price": .integer(500)]), notes: "first")
+        _ = try store.promote(version: first.id.lowercased)
+        let second = try store.draftVersion(
+            client: token, page: .agreement, content: .object(["title": .string("Plain terms"), "faq": .array([.string("Q")])]),
+            notes: "plain words", hypothesis: "more sign"
+        )
+        _ = try store.promote(version: second.id.lowercased)
+        _ = try store.recordOutcome(version: first.id.lowercased, outcome: .failure, notes: "stalled")
+        _ = try store.payment(.succeed, client: token, intent: "pi_h", amount: 50_000)
+        let history = try store.history(client: token, page: .agreement)
+        let versions = try #require(history.pages.first?.versions)
+        #expect(versions.map(\.versionNumber) == [1, 2])
+        #expect(versions[0].outcome == .failure && versions[0].demotedAt.count == 1)
+        #expect(versions[1].iterationNotes == "plain words" && versions[1].hypothesis == "more sign")
+        #expect(versions[1].payments.map(\.intent) == ["pi_h"])
+        let changes = Set(versions[1].changes.map { "\($0.kind.rawValue) \($0.path)" })
+        #expect(changes == ["changed title", "removed price", "added faq"])
+    }
+}

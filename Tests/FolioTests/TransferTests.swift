@@ -1,0 +1,128 @@
+import Domain
+import EventStore
+import Folio
+import Foundation
+import Projections
+import Testing
+
+@Suite("Import and export")
+struct TransferTests {
+    /// A generated history written to a file.
+    func history(_ directory: TemporaryDirectory, clients: Int = 6, seed: UInt64 = 42) throws -> String {
+        let file = directory.path("history-\(seed).jsonl")
+        _ = FileManager.default.createFile(atPath: file, contents: nil)
+        let handle = try #require(FileHandle(forWritingAtPath: file))
+        try HistoryGenerator(seed: seed, clients: clients, contentBytes: 500...2_000).write(to: handle)
+        try handle.close()
+        return file
+    }
+
+    @Test("the generator is deterministic: the same seed writes the same lines")
+    func deterministic() throws {
+        let a = try TemporaryDirectory(), b = try TemporaryDirectory()
+        let first = try String(contentsOfFile: try history(a), encoding: .utf8)
+        #expect(first == (try String(contentsOfFile: try history(b), encoding: .utf8)))
+        #expect(first != (try String(contentsOfFile: try history(a, seed: 43), encoding: .utf8)))
+    }
+
+    @Test("importing an export reproduces the log event for event, and exporting again gives the same lines")
+    func roundTrip() throws {
+        let directory = try TemporaryDirectory()
+        let source = try makeStore(directory, name: "source")
+        let report = try source.importLog(from: try history(directory))
+        #expect(report.events > 50)
+        let exported = try exportText(source)
+        let file = directory.path("export.jsonl")
+        try exported.write(toFile: file, atomically: true, encoding: .utf8)
+        let copy = try makeStore(directory, name: "copy")
+        _ = try copy.importLog(from: file)
+        #expect(try exportText(copy) == exported)
+        let (a, b) = (try source.projections.read { try $0.dump() }, try copy.projections.read { try $0.dump() })
+        #expect(a == b)
+    }
+
+    @Test("generated lines import unchanged: export gives the same envelopes and payloads back")
+    func generatedLinesSurvive() throws {
+        let directory = try TemporaryDirectory()
+        let file = try history(directory)
+        let store = try makeStore(directory)
+        _ = try store.importLog(from: file)
+        let original = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n")
+        let exported = try exportText(store).split(separator: "\n").map { line in
+            String(line[..<line.range(of: #","hash":"#)!.lowerBound]) + "}"
+        }
+        #expect(exported == original.map(String.init))
+    }
+
+    @Test("a bad line refuses the whole file with its line number, and nothing is appended", arguments: [
+        ("not json", "line 3: not valid JSON"),
+        (#"{"id":"x"}"#, "line 3:"),
+    ])
+    func badLine(replacement: String, message: String) throws {
+        let directory = try TemporaryDirectory()
+        var lines = try String(contentsOfFile: try history(directory), encoding: .utf8).split(separator: "\n").map(String.init)
+        lines[2] = replacement
+        let file = directory.path("bad.jsonl")
+        try (lines.joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let store = try makeStore(directory)
+        #expect {
+            _ = try store.importLog(from: file)
+        } throws: { error in
+            (error as? FolioError)?.message.hasPrefix(message) == true
+        }
+        #expect(try store.log.head() == 0)
+    }
+
+    @Test("import checks the rules: a reused token, a skipped position, a foreign version are refused")
+    func importChecksRules() throws {
+        let directory = try TemporaryDirectory()
+        let lines = try String(contentsOfFile: try history(directory), encoding: .utf8).split(separator: "\n").map(String.init)
+        // Positions must have no gaps.
+        var gapped = lines
+        gapped.remove(at: 1)
+        let gapFile = directory.path("gap.jsonl")
+        try gapped.joined(separator: "\n").write(toFile: gapFile, atomically: true, encoding: .utf8)
+        let store = try makeStore(directory)
+        #expect { _ = try store.importLog(from: gapFile) } throws: { ($0 as? FolioError)?.message.contains("line 2: position is 3 but must be 2") == true }
+        #expect(try store.log.head() == 0)
+
+        // A token is never issued twice, even in an imported file.
+        let issued = lines.enumerated().filter { $0.element.contains(#""type":"TokenIssued""#) }
+        let first = try #require(issued.first), second = try #require(issued.dropFirst().first)
+        let range = try #require(first.element.range(of: #""activation_token":"G[0-9]{4}""#, options: .regularExpression))
+        let token = String(first.element[range].suffix(6).prefix(5))
+        var reused = lines
+        reused[second.offset] = second.element.replacingOccurrences(of: #""activation_token":"G[0-9]{4}""#, with: "\"activation_token\":\"\(token)\"", options: .regularExpression)
+        let reusedFile = directory.path("reused.jsonl")
+        try reused.joined(separator: "\n").write(toFile: reusedFile, atomically: true, encoding: .utf8)
+        #expect { _ = try store.importLog(from: reusedFile) } throws: {
+            ($0 as? FolioError)?.message.contains("line \(second.offset + 1): token \(token) is already issued") == true
+        }
+        #expect(try store.log.head() == 0)
+    }
+
+    @Test("import needs an empty store")
+    func importNeedsEmptyStore() throws {
+        let directory = try TemporaryDirectory()
+        let file = try history(directory)
+        let store = try makeStore(directory)
+        _ = try store.importLog(from: file)
+        let head = try store.log.head()
+        #expect { _ = try store.importLog(from: file) } throws: { ($0 as? FolioError)?.message.contains("needs an empty store") == true }
+        #expect(try store.log.head() == head)
+    }
+
+    @Test("as-of a position shows the read models as they stood then")
+    func asOf() throws {
+        let directory = try TemporaryDirectory()
+        let store = try makeStore(directory)
+        let (_, token) = try activeClient(store)
+        let head = try store.log.head()
+        _ = try store.payment(.succeed, client: token, intent: "pi_asof", amount: 50_000)
+        let then = try store.projections.model(asOf: .position(head))
+        #expect(try then.clients().map(\.status) == [.active])
+        #expect(try then.payments().isEmpty)
+        let now = try store.projections.model(asOf: .position(try store.log.head()))
+        #expect(try now.dump() == (try store.projections.read { try $0.dump() }))
+    }
+}
