@@ -211,8 +211,8 @@ public final class Environment: @unchecked Sendable {
 
     private func grow() {
         resizeLock.withWriteLock {
-            // Another process may have grown the map already: adopt its size first.
-            _ = mdb_env_set_mapsize(handle, 0)
+            // Double this process's size. (A larger size set by another process shows up as
+            // MDB_MAP_RESIZED at the next transaction's start, and is adopted there.)
             var info = MDB_envinfo()
             mdb_env_info(handle, &info)
             _ = mdb_env_set_mapsize(handle, info.me_mapsize * 2)

@@ -1,0 +1,296 @@
+import Foundation
+import LMDB
+import Testing
+
+@testable import EventStore
+
+/// A directory that exists for one test and is removed after it.
+final class TemporaryDirectory {
+    let url: URL
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("folio-log-\(UUID().uuidString.lowercased())")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+    deinit { try? FileManager.default.removeItem(at: url) }
+}
+
+func event(_ type: String = "Noted", payload: String = "{}", id: UUID = UUID(), position: UInt64? = nil, at: Date? = nil) -> ProposedEvent {
+    ProposedEvent(id: id, type: type, payload: Array(payload.utf8), recordedAt: at, position: position)
+}
+
+/// Every record and index of the log, to compare before and after a refused write.
+func snapshot(_ store: EventStore) throws -> [String: [[UInt8]: [UInt8]]] {
+    var out: [String: [[UInt8]: [UInt8]]] = [:]
+    for name in ["meta", "log", "event_ids", "streams", "stream_heads", "types"] {
+        let database = try store.environment.database(name)
+        try store.environment.read { txn in
+            try txn.withCursor(database) { cursor in
+                var entry = try cursor.first()
+                while let current = entry {
+                    out[name, default: [:]][Array(current.key)] = Array(current.value)
+                    entry = try cursor.next()
+                }
+            }
+        }
+    }
+    return out
+}
+
+@Suite("The event log")
+struct EventStoreTests {
+    @Test("appends get gapless positions from 1 and stream versions from 1")
+    func positions() throws {
+        let directory = try TemporaryDirectory()
+        let store = try EventStore(path: directory.path("log"))
+        let first = try store.append([event(), event()], to: "a", expected: .noStream)
+        let second = try store.append([event()], to: "b", expected: .noStream)
+        let third = try store.append([event()], to: "a", expected: .exactly(2))
+        #expect(first.positions == [1, 2] && first.streamVersion == 2)
+        #expect(second.positions == [3] && third.positions == [4] && third.streamVersion == 3)
+        #expect(try store.head() == 4)
+        #expect(try store.read { try $0.verify() } == 4)
+    }
+
+    @Test("a wrong expected version is refused and changes nothing", arguments: [ExpectedVersion.noStream, .exactly(1), .exactly(3)])
+    func expectedVersion(expected: ExpectedVersion) throws {
+        let directory = try TemporaryDirectory()
+        let store = try EventStore(path: directory.path("log"))
+        try store.append([event(), event()], to: "s")
+        let before = try snapshot(store)
+        #expect { try store.append([event()], to: "s", expected: expected) } throws: {
+            ($0 as? EventStoreError)?.code == .wrongExpectedVersion
+        }
+        #expect(try snapshot(store) == before)
+    }
+
+    @Test("an event id already in the log is a no-op returning its stored position")
+    func duplicateID() throws {
+        let directory = try TemporaryDirectory()
+        let store = try EventStore(path: directory.path("log"))
+        let id = UUID(), other = UUID()
+        try store.append([event(id: id), event(id: other)], to: "s")
+        let before = try snapshot(store)
+        let again = try store.append([event(id: id)], to: "s", expected: .exactly(0))
+        #expect(again.wasDuplicate && again.positions == [1])
+        let batch = try store.append([event(id: id), event(id: other)], to: "s")
+        #expect(batch.positions == [1, 2])
+        #expect(try snapshot(store) == before)
+        #expect { try store.append([event(id: id), event()], to: "s") } throws: { ($0 as? EventStoreError)?.code == .idConflict }
+        #expect(try snapshot(store) == before)
+    }
+
+    @Test("an append at a taken or out-of-order position is refused and changes nothing", arguments: [1, 2, 5] as [UInt64])
+    func positionConflict(position: UInt64) throws {
+        let directory = try TemporaryDirectory()
+        let store = try EventStore(path: directory.path("log"))
+        try store.append([event(), event()], to: "s")
+        let before = try snapshot(store)
+        #expect { try store.append([event(position: position)], to: "s") } throws: { ($0 as? EventStoreError)?.code == .positionConflict }
+        #expect(try snapshot(store) == before)
+        try store.append([event(position: 3)], to: "s")
+        #expect(try store.head() == 3)
+    }
+
+    @Test("recorded_at never goes backwards")
+    func timeOrder() throws {
+        let directory = try TemporaryDirectory()
+        let store = try EventStore(path: directory.path("log"))
+        try store.append([event(at: Date(timeIntervalSince1970: 2_000))], to: "s")
+        #expect { try store.append([event(at: Date(timeIntervalSince1970: 1_000))], to: "s") } throws: {
+            ($0 as? EventStoreError)?.code == .timeWentBackwards
+        }
+    }
+
+    @Test("reads forward, backward, by stream and by type, without decoding payloads")
+    func reads() throws {
+        let directory = try TemporaryDirectory()
+        let store = try EventStore(path: directory.path("log"))
+        for index in 0..<10 {
+            try store.append([event(index % 2 == 0 ? "Even" : "Odd", payload: #"{"n":\#(index)}"#)], to: "s\(index % 3)")
+        }
+        try store.read { session in
+            var forward: [UInt64] = [], backward: [UInt64] = [], stream: [UInt64] = [], odd: [UInt64] = []
+            try session.scan(from: 4) { forward.append($0.position); return true }
+            try session.scan(from: 6, backward: true) { backward.append($0.position); return backward.count < 3 }
+            try session.scan(stream: "s1") { stream.append($0.streamVersion); return true }
+            try session.scan(type: "Odd", after: 4) { odd.append($0.position); return true }
+            #expect(forward == Array(4...10))
+            #expect(backward == [6, 5, 4])
+            #expect(stream == [1, 2, 3])
+            #expect(odd == [6, 8, 10])
+            #expect(try session.version(ofStream: "s0") == 4)
+            #expect(try session.event(at: 2)?.payload == Array(#"{"n":1}"#.utf8))
+            #expect(try session.countsByType() == ["Even": 5, "Odd": 5])
+        }
+    }
+
+    @Test("a batch of 10000 events commits in one transaction")
+    func batch() throws {
+        let directory = try TemporaryDirectory()
+        let store = try EventStore(path: directory.path("log"))
+        let events = (0..<10_000).map { _ in event() }
+        let result = try store.append(events, to: "bulk")
+        #expect(result.positions.count == 10_000 && result.positions.last == 10_000)
+        #expect(try store.read { try $0.verify() } == 10_000)
+    }
+
+    @Test("a changed byte in a stored record is found, by position")
+    func tamperedByte() throws {
+        let directory = try TemporaryDirectory()
+        let store = try EventStore(path: directory.path("log"))
+        for _ in 0..<5 { try store.append([event(payload: #"{"amount":50000}"#)], to: "s") }
+        let log = try store.environment.database("log")
+        try store.environment.write { txn in
+            let key = UInt64(3).bigEndianBytes
+            var record = try #require(try txn.get(log, key))
+            record[record.count - 3] ^= 0x04
+            try txn.put(log, key, record)
+        }
+        #expect { try store.read { try $0.verify() } } throws: { ($0 as? EventStoreError)?.position == 3 }
+        #expect { try store.read { try $0.event(at: 3) } } throws: { ($0 as? EventStoreError)?.code == .corruptRecord }
+        var seen: [UInt64] = []
+        #expect { try store.read { try $0.scan(verify: true) { seen.append($0.position); return true } } } throws: {
+            ($0 as? EventStoreError)?.position == 3
+        }
+        #expect(seen == [1, 2])
+    }
+
+    @Test("a re-hashed record that does not link to its predecessor breaks the chain there")
+    func brokenChain() throws {
+        let directory = try TemporaryDirectory()
+        let store = try EventStore(path: directory.path("log"))
+        for _ in 0..<4 { try store.append([event()], to: "s") }
+        let forged = try store.read { session -> [UInt8] in
+            let original = try #require(try session.event(at: 2))
+            return Record.encode(
+                Record.Fields(
+                    id: original.id, position: 2, stream: original.stream, streamVersion: 2, type: original.type,
+                    schemaVersion: 1, recordedAt: original.recordedAtMicroseconds, actor: original.actor,
+                    correlationID: nil, causationID: nil, previousHash: Record.zeroHash
+                ),
+                payload: Array(#"{"forged":true}"#.utf8)
+            )
+        }
+        let log = try store.environment.database("log")
+        try store.environment.write { txn in try txn.put(log, UInt64(2).bigEndianBytes, forged) }
+        #expect { try store.read { try $0.verify() } } throws: { error in
+            let error = error as? EventStoreError
+            return error?.position == 2 && error?.message.contains("hash chain") == true
+        }
+    }
+
+    @Test("removing the last record is found through the head mark")
+    func truncated() throws {
+        let directory = try TemporaryDirectory()
+        let store = try EventStore(path: directory.path("log"))
+        for _ in 0..<3 { try store.append([event()], to: "s") }
+        let log = try store.environment.database("log")
+        try store.environment.write { txn in _ = try txn.delete(log, UInt64(3).bigEndianBytes) }
+        #expect { try store.read { try $0.verify() } } throws: { ($0 as? EventStoreError)?.code == .corruptRecord }
+    }
+
+    @Test("a store written by a newer storage format is refused, and left as it was")
+    func newerFormat() throws {
+        let directory = try TemporaryDirectory()
+        do {
+            let store = try EventStore(path: directory.path("log"))
+            try store.append([event()], to: "s")
+            let meta = try store.environment.database("meta")
+            try store.environment.write { txn in try txn.put(meta, Array("format".utf8), withUnsafeBytes(of: UInt32(2).bigEndian) { Array($0) }) }
+        }
+        // One environment per path per process: a copy opens as a fresh environment.
+        try FileManager.default.copyItem(atPath: directory.path("log"), toPath: directory.path("copy"))
+        let before = try Data(contentsOf: URL(fileURLWithPath: directory.path("copy") + "/data.mdb"))
+        #expect { _ = try EventStore(path: directory.path("copy")) } throws: { error in
+            let error = error as? EventStoreError
+            return error?.code == .newerFormat && error?.message.contains("format 2") == true && error?.message.contains("format 1") == true
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: directory.path("copy") + "/data.mdb")) == before)
+    }
+
+    @Test("a directory holding another LMDB environment is not taken for a store")
+    func notAStore() throws {
+        let directory = try TemporaryDirectory()
+        let environment = try Environment.open(at: directory.path("other"))
+        let table = try environment.database("accounts")
+        try environment.write { txn in try txn.put(table, Array("k".utf8), Array("v".utf8)) }
+        try FileManager.default.copyItem(atPath: directory.path("other"), toPath: directory.path("copy"))
+        #expect { _ = try EventStore(path: directory.path("copy")) } throws: { ($0 as? EventStoreError)?.code == .notAStore }
+    }
+
+    @Test("an acknowledged append survives its process being killed right after")
+    func survivesKill() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("log")
+        let process = Process()
+        process.executableURL = try workerURL()
+        process.arguments = ["append", "--store", path, "--stream", "kill", "--count", "100000"]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        var acknowledged: [String] = []
+        var buffer = Data()
+        while acknowledged.count < 20 {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            buffer.append(chunk)
+            acknowledged = String(decoding: buffer, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: true).dropLast().map(String.init)
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(acknowledged.count >= 20)
+        let store = try EventStore(path: path)
+        let head = try store.read { try $0.verify() }
+        #expect(head >= UInt64(acknowledged.count))
+        try store.read { session in
+            for id in acknowledged {
+                let position = try UUID(uuidString: id).flatMap { try session.position(ofEvent: $0) }
+                #expect(position != nil, "acknowledged event \(id) is missing")
+            }
+        }
+    }
+
+    @Test("two processes appending at once: every event once, positions gapless, each stream in order")
+    func twoWriters() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("log")
+        _ = try EventStore(path: path)
+        let count = 200
+        let processes = try ["left", "right"].map { stream in
+            let process = Process()
+            process.executableURL = try workerURL()
+            process.arguments = ["append", "--store", path, "--stream", stream, "--count", String(count)]
+            let out = Pipe()
+            process.standardOutput = out
+            try process.run()
+            return (process, out)
+        }
+        var ids: [String] = []
+        for (process, out) in processes {
+            ids += String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n").map(String.init)
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0)
+        }
+        let store = try EventStore(path: path)
+        #expect(Set(ids).count == 2 * count)
+        try store.read { session in
+            #expect(try session.verify() == UInt64(2 * count))
+            for stream in ["left", "right"] {
+                var versions: [UInt64] = []
+                try session.scan(stream: stream) { versions.append($0.streamVersion); return true }
+                #expect(versions == Array(1...UInt64(count)))
+            }
+        }
+    }
+}
+
+func workerURL() throws -> URL {
+    var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+    while url.path != "/" {
+        url.deleteLastPathComponent()
+        let candidate = url.appendingPathComponent("Worker")
+        if FileManager.default.fileExists(atPath: candidate.path) { return candidate }
+    }
+    throw EventStoreError(.notAStore, "the Worker executable was not found beside the tests; run `swift build --build-tests` first")
+}

@@ -1,0 +1,125 @@
+import Foundation
+import LMDB
+import Testing
+
+final class TemporaryDirectory {
+    let url: URL
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("folio-lmdb-\(UUID().uuidString.lowercased())")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+    deinit { try? FileManager.default.removeItem(at: url) }
+}
+
+func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+
+@Suite("LMDB")
+struct LMDBTests {
+    @Test("put, get, delete; a missing key is nil")
+    func basics() throws {
+        let directory = try TemporaryDirectory()
+        let environment = try Environment.open(at: directory.path("env"))
+        let table = try environment.database("t")
+        try environment.write { txn in try txn.put(table, bytes("a"), bytes("1")) }
+        #expect(try environment.read { try $0.get(table, bytes("a")) } == bytes("1"))
+        #expect(try environment.read { try $0.get(table, bytes("zz")) } == nil)
+        #expect(try environment.write { try $0.delete(table, bytes("a")) })
+        #expect(try environment.write { try $0.delete(table, bytes("a")) } == false)
+    }
+
+    @Test("a write that throws rolls back everything it did")
+    func rollback() throws {
+        struct Stop: Error {}
+        let directory = try TemporaryDirectory()
+        let environment = try Environment.open(at: directory.path("env"))
+        let table = try environment.database("t")
+        #expect(throws: Stop.self) {
+            try environment.write { txn in
+                try txn.put(table, bytes("a"), bytes("1"))
+                throw Stop()
+            }
+        }
+        #expect(try environment.read { try $0.get(table, bytes("a")) } == nil)
+    }
+
+    @Test("an append out of key order fails loudly")
+    func appendOrder() throws {
+        let directory = try TemporaryDirectory()
+        let environment = try Environment.open(at: directory.path("env"))
+        let table = try environment.database("t")
+        try environment.write { txn in try txn.put(table, bytes("b"), bytes("1"), options: .append) }
+        #expect { try environment.write { txn in try txn.put(table, bytes("a"), bytes("2"), options: .append) } } throws: {
+            ($0 as? LMDBError)?.code == .keyExists
+        }
+    }
+
+    @Test("cursors seek at or after, at or before, and exactly")
+    func cursors() throws {
+        let directory = try TemporaryDirectory()
+        let environment = try Environment.open(at: directory.path("env"))
+        let table = try environment.database("t")
+        try environment.write { txn in for key in ["b", "d", "f"] { try txn.put(table, bytes(key), bytes(key)) } }
+        let found = try environment.read { txn in
+            try txn.withCursor(table) { cursor -> [[UInt8]?] in
+                [
+                    try cursor.seek(atOrAfter: bytes("c")).map { Array($0.key) },
+                    try cursor.seek(atOrBefore: bytes("e")).map { Array($0.key) },
+                    try cursor.seek(atOrBefore: bytes("z")).map { Array($0.key) },
+                    try cursor.seek(atOrAfter: bytes("g")).map { Array($0.key) },
+                    try cursor.seek(exactly: bytes("c")).map { Array($0.key) },
+                    try cursor.seek(exactly: bytes("b")).map { Array($0.value) },
+                ]
+            }
+        }
+        #expect(found == [bytes("d"), bytes("d"), bytes("f"), nil, nil, bytes("b")])
+    }
+
+    @Test("the map grows by itself when it fills")
+    func mapGrowth() throws {
+        let directory = try TemporaryDirectory()
+        let environment = try Environment.open(at: directory.path("env"), options: .init(mapSize: 64 << 10))
+        let table = try environment.database("t")
+        let value = [UInt8](repeating: 7, count: 4_000)
+        for batch in 0..<20 {
+            try environment.write { txn in
+                for index in 0..<50 { try txn.put(table, bytes("\(batch)-\(index)"), value) }
+            }
+        }
+        #expect(environment.mapSize > 64 << 10)
+        #expect(try environment.read { try $0.statistics(table).entries } == 1_000)
+    }
+
+    @Test("one environment per path per process")
+    func oneInstance() throws {
+        let directory = try TemporaryDirectory()
+        let a = try Environment.open(at: directory.path("env"))
+        let b = try Environment.open(at: directory.path("env") + "/")
+        #expect(a === b)
+    }
+
+    @Test("the directory and its files are readable by their owner only")
+    func permissions() throws {
+        let directory = try TemporaryDirectory()
+        let environment = try Environment.open(at: directory.path("new/env"))
+        _ = environment
+        let attributes = try FileManager.default.attributesOfItem(atPath: directory.path("new/env"))
+        #expect((attributes[.posixPermissions] as? Int).map { $0 & 0o077 } == 0)
+        let data = try FileManager.default.attributesOfItem(atPath: directory.path("new/env") + "/data.mdb")
+        #expect((data[.posixPermissions] as? Int).map { $0 & 0o077 } == 0)
+    }
+
+    @Test("a path that is a file is refused clearly")
+    func fileAsPath() throws {
+        let directory = try TemporaryDirectory()
+        _ = FileManager.default.createFile(atPath: directory.path("file"), contents: Data("x".utf8))
+        #expect { _ = try Environment.open(at: directory.path("file")) } throws: { ($0 as? LMDBError)?.code == .notADirectory }
+    }
+
+    @Test("stale reader slots can be cleared")
+    func staleReaders() throws {
+        let directory = try TemporaryDirectory()
+        let environment = try Environment.open(at: directory.path("env"))
+        #expect(environment.clearStaleReaders() == 0)
+    }
+}
