@@ -1,0 +1,261 @@
+import Domain
+import Foundation
+import Testing
+
+let clientID = UUID(uuidString: "11111111-1111-4111-8111-111111111111")!
+let versionA = UUID(uuidString: "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa")!
+let versionB = UUID(uuidString: "bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb")!
+let paymentID = UUID(uuidString: "cccccccc-cccc-4ccc-8ccc-cccccccccccc")!
+let t1 = Token(number: 427), t2 = Token(number: 9_001)
+
+/// Given these events (of the one client), the client's state.
+func given(_ events: [Event]) -> ClientState { ClientState.fold(events) }
+
+let created = Event.clientCreated(ClientCreated(clientID: clientID, name: "Ada", email: "ada@example.com", metadata: .object([:])))
+let issued = Event.tokenIssued(TokenIssued(clientID: clientID, activationToken: t1, replaces: nil))
+let activated = Event.clientActivated(ClientActivated(clientID: clientID, activationToken: t1))
+func drafted(_ id: UUID, _ page: PageType = .agreement, number: Int = 1) -> Event {
+    .versionDrafted(VersionDrafted(
+        clientID: clientID, versionID: id, pageType: page, versionNumber: number, content: .object([:]),
+        iterationNotes: nil, hypothesis: nil, createdBy: "admin", metadata: .object([:])
+    ))
+}
+func promoted(_ id: UUID, previous: UUID? = nil, _ page: PageType = .agreement) -> Event {
+    .versionPromoted(VersionPromoted(clientID: clientID, versionID: id, pageType: page, previousVersionID: previous))
+}
+func pay(_ action: PaymentAction, intent: String = "pi_1", amount: Int64 = 50_000, version: UUID? = nil) -> Command {
+    .payment(action, clientID: clientID, paymentID: paymentID, intent: intent, amount: amount, contentVersionID: version, reason: nil)
+}
+func payment(_ action: PaymentAction, intent: String = "pi_1", version: UUID? = nil) -> Event {
+    let record = PaymentRecord(clientID: clientID, paymentID: paymentID, contentVersionID: version, stripePaymentIntentID: intent, amount: 50_000)
+    switch action {
+    case .start: return .paymentInitiated(record)
+    case .succeed: return .paymentSucceeded(record)
+    case .fail: return .paymentFailed(record)
+    case .cancel: return .paymentCancelled(record)
+    }
+}
+
+/// Expects `command` on `state` to be refused with `code`, and a one-line message containing `fragment`.
+func expectRefused(_ command: Command, _ state: ClientState, _ code: DomainError.Code, _ fragment: String = "", sourceLocation: SourceLocation = #_sourceLocation) {
+    do {
+        let events = try decide(command, state: state)
+        Issue.record("expected \(code), got \(events)", sourceLocation: sourceLocation)
+    } catch {
+        #expect(error.code == code, "\(error.message)", sourceLocation: sourceLocation)
+        #expect(fragment.isEmpty || error.message.contains(fragment), "\(error.message)", sourceLocation: sourceLocation)
+        #expect(!error.message.contains("\n"), sourceLocation: sourceLocation)
+    }
+}
+
+@Suite("Clients and tokens (rules 1, 2, 7)")
+struct ClientTests {
+    @Test("creating a client gives a pending client; creating it again is refused")
+    func create() throws {
+        let command = Command.createClient(clientID: clientID, name: "  Ada  ", email: nil, metadata: .object(["a": .integer(1)]))
+        let events = try decide(command, state: .initial)
+        #expect(events == [.clientCreated(ClientCreated(clientID: clientID, name: "Ada", email: nil, metadata: .object(["a": .integer(1)])))])
+        #expect(given(events).status == .pending)
+        expectRefused(command, given(events), .clientExists)
+    }
+
+    @Test("a blank name, a bad email or non-object metadata is refused", arguments: [
+        Command.createClient(clientID: clientID, name: " ", email: nil, metadata: .object([:])),
+        .createClient(clientID: clientID, name: "Ada", email: "not-an-email", metadata: .object([:])),
+        .createClient(clientID: clientID, name: "Ada", email: "a b@example.com", metadata: .object([:])),
+        .createClient(clientID: clientID, name: "Ada", email: nil, metadata: .array([])),
+    ])
+    func badClient(command: Command) {
+        #expect(throws: DomainError.self) { try decide(command, state: .initial) }
+    }
+
+    @Test("any command on an unknown client is refused with its id")
+    func unknownClient() {
+        expectRefused(.issueToken(clientID: clientID, token: t1), .initial, .unknownClient, clientID.uuidString.lowercased())
+        expectRefused(pay(.start), .initial, .unknownClient, clientID.uuidString.lowercased())
+    }
+
+    @Test("a first token, then a reissue that retires it")
+    func tokens() throws {
+        #expect(try decide(.issueToken(clientID: clientID, token: t1), state: given([created])) == [issued])
+        let reissue = try decide(.issueToken(clientID: clientID, token: t2), state: given([created, issued]))
+        #expect(reissue == [.tokenIssued(TokenIssued(clientID: clientID, activationToken: t2, replaces: t1))])
+        let state = given([created, issued] + reissue)
+        #expect(state.token == t2 && state.retiredTokens == [t1])
+        expectRefused(.issueToken(clientID: clientID, token: t1), state, .tokenAlreadyIssued, "G0427")
+        expectRefused(.issueToken(clientID: clientID, token: t2), state, .tokenAlreadyIssued, "G9001")
+        expectRefused(.activate(clientID: clientID, token: t1), state, .tokenRetired, "G0427")
+    }
+
+    @Test("activation: pending → active once; again with the token is a no-op; other cases are refused")
+    func activation() throws {
+        #expect(try decide(.activate(clientID: clientID, token: t1), state: given([created, issued])) == [activated])
+        #expect(try decide(.activate(clientID: clientID, token: t1), state: given([created, issued, activated])).isEmpty)
+        expectRefused(.activate(clientID: clientID, token: t1), given([created]), .statusTransition, "no activation token")
+        expectRefused(.activate(clientID: clientID, token: t2), given([created, issued]), .tokenMismatch, "G9001")
+        let paid = given([created, issued, activated, payment(.succeed)])
+        expectRefused(.activate(clientID: clientID, token: t1), paid, .statusTransition, "activating twice")
+    }
+
+    @Test("a deleted client takes no more commands")
+    func deleted() throws {
+        let deleted = try decide(.deleteClient(clientID: clientID), state: given([created]))
+        let state = given([created] + deleted)
+        #expect(state.isDeleted)
+        expectRefused(.issueToken(clientID: clientID, token: t1), state, .clientDeleted)
+        expectRefused(.deleteClient(clientID: clientID), state, .clientDeleted)
+    }
+}
+
+@Suite("Status transitions (rule 2)")
+struct StatusTests {
+    static let paths: [(history: [Event], command: Command, status: ClientStatus?)] = [
+        ([created, issued], pay(.start), nil),
+        ([created, issued], pay(.succeed), nil),
+        ([created, issued], pay(.fail), nil),
+        ([created, issued], pay(.cancel), nil),
+        ([created, issued, activated], pay(.succeed), .paid),
+        ([created, issued, activated], pay(.fail), .failed),
+        ([created, issued, activated], pay(.start), .active),
+        ([created, issued, activated, payment(.fail)], pay(.succeed), .paid),
+        ([created, issued, activated, payment(.fail)], pay(.succeed, intent: "pi_2"), .paid),
+        ([created, issued, activated, payment(.succeed)], pay(.fail, intent: "pi_2"), .paid),
+    ]
+
+    @Test("payments move the status as the rule says; paying before activation is refused", arguments: paths.indices)
+    func transition(index: Int) throws {
+        let path = Self.paths[index]
+        guard let status = path.status else {
+            expectRefused(path.command, given(path.history), .statusTransition, "before activation")
+            return
+        }
+        let events = try decide(path.command, state: given(path.history))
+        #expect(given(path.history + events).status == status)
+    }
+}
+
+@Suite("Content versions (rules 3, 4, 5)")
+struct VersionTests {
+    func draft(_ id: UUID, _ page: PageType = .agreement, content: JSONValue = .object([:])) -> Command {
+        .draftVersion(clientID: clientID, versionID: id, pageType: page, content: content, iterationNotes: "why", hypothesis: "what", createdBy: "admin", metadata: .object([:]))
+    }
+
+    @Test("version numbers are 1, 2, 3… per page, assigned by decide")
+    func numbers() throws {
+        var history = [created]
+        var numbers: [Int] = []
+        for (id, page) in [(UUID(), PageType.agreement), (UUID(), .agreement), (UUID(), .activation), (UUID(), .agreement)] {
+            let events = try decide(draft(id, page), state: given(history))
+            if case .versionDrafted(let e) = events.first { numbers.append(e.versionNumber) }
+            history += events
+        }
+        #expect(numbers == [1, 2, 1, 3])
+    }
+
+    @Test("content and metadata must be JSON objects")
+    func content() {
+        expectRefused(draft(versionA, content: .array([])), given([created]), .contentNotObject, "rule 5")
+        expectRefused(draft(versionA, content: .string("x")), given([created]), .contentNotObject)
+    }
+
+    @Test("promoting demotes the previous current version in the same event; promoting the current one is a no-op")
+    func promotion() throws {
+        let history = [created, drafted(versionA), drafted(versionB, number: 2)]
+        let first = try decide(.promoteVersion(clientID: clientID, versionID: versionA), state: given(history))
+        #expect(first == [promoted(versionA)])
+        let second = try decide(.promoteVersion(clientID: clientID, versionID: versionB), state: given(history + first))
+        #expect(second == [promoted(versionB, previous: versionA)])
+        let state = given(history + first + second)
+        #expect(state.versions[versionA]?.isCurrent == false && state.versions[versionB]?.isCurrent == true)
+        #expect(state.currentVersionID == versionB)
+        #expect(try decide(.promoteVersion(clientID: clientID, versionID: versionB), state: state).isEmpty)
+    }
+
+    @Test("a version the client does not have is refused, naming it")
+    func unknownVersion() {
+        expectRefused(.promoteVersion(clientID: clientID, versionID: versionA), given([created]), .unknownVersion, versionA.uuidString.lowercased())
+        expectRefused(.recordOutcome(clientID: clientID, versionID: versionA, outcome: .success, notes: nil), given([created]), .unknownVersion)
+    }
+
+    @Test("outcomes are success, failure or pending", arguments: ["success", "failure", "pending", "won", ""])
+    func outcomes(text: String) throws {
+        if ["success", "failure", "pending"].contains(text) {
+            let outcome = try Outcome.parse(text)
+            let events = try decide(.recordOutcome(clientID: clientID, versionID: versionA, outcome: outcome, notes: "n"), state: given([created, drafted(versionA)]))
+            #expect(given([created, drafted(versionA)] + events).versions[versionA]?.outcome == outcome)
+        } else {
+            #expect(throws: DomainError.self) { try Outcome.parse(text) }
+        }
+    }
+
+    @Test("page types are the four", arguments: ["activation", "agreement", "confirmation", "processing", "home", "Agreement"])
+    func pages(text: String) {
+        let valid = PageType.allCases.map(\.rawValue).contains(text)
+        #expect(((try? PageType.parse(text)) != nil) == valid)
+    }
+}
+
+@Suite("Payments (rule 6)")
+struct PaymentTests {
+    let active = [created, issued, activated, drafted(versionA), promoted(versionA)]
+
+    @Test("amounts are positive whole cents up to Stripe's maximum", arguments: [0, -1, 100_000_000, Int64.max, 1, 99_999_999] as [Int64])
+    func amounts(amount: Int64) {
+        let allowed = amount >= 1 && amount <= 99_999_999
+        let result = Result { try decide(pay(.start, amount: amount), state: given(active)) }
+        #expect(((try? result.get()) != nil) == allowed)
+    }
+
+    @Test("the content version defaults to the client's current version")
+    func defaultVersion() throws {
+        let events = try decide(pay(.start), state: given(active))
+        #expect(events.first?.payment?.contentVersionID == versionA)
+    }
+
+    @Test("a content version that is not the client's is refused")
+    func foreignVersion() {
+        expectRefused(pay(.start, version: versionB), given(active), .versionOfAnotherClient, versionB.uuidString.lowercased())
+    }
+
+    @Test("the same intent reported again with the same status is a no-op")
+    func webhookRetry() throws {
+        let history = active + [payment(.succeed, version: versionA)]
+        #expect(try decide(pay(.succeed), state: given(history)).isEmpty)
+    }
+
+    @Test("an intent keeps its amount and its payment id")
+    func intentIdentity() throws {
+        let history = active + [payment(.start, version: versionA)]
+        expectRefused(pay(.succeed, amount: 49_999), given(history), .intentMismatch, "50000")
+        let other = UUID()
+        let events = try decide(.payment(.succeed, clientID: clientID, paymentID: other, intent: "pi_1", amount: 50_000, contentVersionID: nil, reason: nil), state: given(history))
+        #expect(events.first?.payment?.paymentID == paymentID)
+    }
+
+    @Test("payment statuses move forward only", arguments: [
+        (PaymentAction.start, PaymentAction.succeed, true), (.start, .fail, true), (.start, .cancel, true),
+        (.fail, .succeed, true), (.fail, .start, true), (.succeed, .fail, false), (.succeed, .start, false),
+        (.cancel, .succeed, false),
+    ])
+    func paymentTransitions(first: PaymentAction, then: PaymentAction, allowed: Bool) throws {
+        let history = active + (try decide(pay(first), state: given(active)))
+        if allowed {
+            #expect(try decide(pay(then), state: given(history)).count == 1)
+        } else {
+            expectRefused(pay(then), given(history), .paymentTransition)
+        }
+    }
+}
+
+@Suite("Validating stored events")
+struct ValidateTests {
+    @Test("what decide makes validates; a skipped version number or a wrong previous version does not")
+    func validate() throws {
+        let state = given([created, drafted(versionA), promoted(versionA)])
+        try Domain.validate(drafted(versionB, number: 2), state: state)
+        #expect(throws: DomainError.self) { try Domain.validate(drafted(versionB, number: 3), state: state) }
+        let withB = given([created, drafted(versionA), promoted(versionA), drafted(versionB, number: 2)])
+        try Domain.validate(promoted(versionB, previous: versionA), state: withB)
+        #expect(throws: DomainError.self) { try Domain.validate(promoted(versionB, previous: nil), state: withB) }
+    }
+}
