@@ -19,7 +19,7 @@ struct FolioCommand: ParsableCommand {
             Demo.self, ClientGroup.self, TokenGroup.self, VersionGroup.self, PaymentGroup.self,
             Clients.self, Versions.self, Payments.self, Analytics.self,
             HistoryCommand.self, LogCommand.self, Verify.self, Export.self, Import.self,
-            ProjectionsGroup.self, Stats.self,
+            ProjectionsGroup.self, Stats.self, Generate.self,
         ]
     )
 

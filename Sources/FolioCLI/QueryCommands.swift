@@ -275,3 +275,36 @@ struct Stats: ParsableCommand {
         count >= 1 << 20 ? String(format: "%.1f MiB", Double(count) / 1_048_576) : count >= 1024 ? String(format: "%.1f KiB", Double(count) / 1024) : "\(count) B"
     }
 }
+
+struct Generate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write a realistic generated history as JSON Lines, the same for the same seed.",
+        discussion: "Feed it to `folio import`. Example: folio generate --clients 100 --seed 7 history.jsonl && folio import history.jsonl"
+    )
+    @Option(help: "How many clients.") var clients: Int = 100
+    @Option(help: "The seed: the same seed writes the same history.") var seed: UInt64 = 2026
+    @Option(help: "Smallest content of a version, in bytes.") var contentMin: Int = 20_000
+    @Option(help: "Largest content of a version, in bytes.") var contentMax: Int = 50_000
+    @Argument(help: "The file to write (standard output when omitted).") var file: String?
+
+    func validate() throws {
+        guard clients >= 0 else { throw ValidationError("--clients must be 0 or more") }
+        guard contentMin > 0, contentMax >= contentMin else { throw ValidationError("--content-min must be positive and at most --content-max") }
+    }
+
+    func run() throws {
+        let generator = HistoryGenerator(seed: seed, clients: clients, contentBytes: contentMin...contentMax)
+        guard let file else {
+            try generator.write(to: .standardOutput)
+            return
+        }
+        guard FileManager.default.createFile(atPath: file, contents: nil), let handle = FileHandle(forWritingAtPath: file) else {
+            throw FolioError(.invalidInput, "cannot write \(file)")
+        }
+        let bar = Progress(title: "Generating")
+        let count = try generator.write(to: handle) { bar.update(done: $0.done, total: $0.total) }
+        try handle.close()
+        bar.finish()
+        warn("wrote \(count) events of \(clients) clients to \(file)")
+    }
+}

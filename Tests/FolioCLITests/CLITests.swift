@@ -1,0 +1,247 @@
+import ArgumentParser
+import Foundation
+import Testing
+
+@testable import FolioCLI
+
+/// A directory that exists for one test and is removed after it.
+final class TemporaryDirectory {
+    let url: URL
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("folio-cli-\(UUID().uuidString.lowercased())")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+    deinit { try? FileManager.default.removeItem(at: url) }
+}
+
+/// The project's root, found from this file.
+let projectRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+func products() throws -> URL {
+    var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+    while url.path != "/" {
+        url.deleteLastPathComponent()
+        if FileManager.default.fileExists(atPath: url.appendingPathComponent("folio").path) { return url }
+    }
+    throw ValidationError("the folio executable was not found beside the tests; run `swift build --build-tests` first")
+}
+
+struct Result {
+    var status: Int32
+    var out: String
+    var err: String
+}
+
+/// Runs the built `folio` with `arguments`, on `store`.
+@discardableResult
+func folio(_ arguments: [String], store: String? = nil, input: String? = nil) throws -> Result {
+    let process = Process()
+    process.executableURL = try products().appendingPathComponent("folio")
+    process.arguments = arguments + (store.map { ["--store", $0] } ?? [])
+    var environment = ProcessInfo.processInfo.environment
+    environment["FOLIO_STORE"] = nil
+    process.environment = environment
+    process.currentDirectoryURL = FileManager.default.temporaryDirectory
+    let out = Pipe(), err = Pipe(), stdin = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = stdin
+    try process.run()
+    if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
+    try stdin.fileHandleForWriting.close()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return Result(status: process.terminationStatus, out: String(decoding: outData, as: UTF8.self), err: String(decoding: errData, as: UTF8.self))
+}
+
+func json(_ text: String) throws -> [String: Any] {
+    try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+}
+
+@Suite("The folio command line")
+struct CLITests {
+    @Test("the fixture's read models print exactly as the golden files, in table, JSON and CSV")
+    func golden() throws {
+        let directory = try TemporaryDirectory()
+        let store = directory.path("store")
+        let imported = try folio(["import", projectRoot.appendingPathComponent("Fixtures/small.jsonl").path], store: store)
+        #expect(imported.status == 0, "\(imported.err)")
+        let script = Process()
+        script.executableURL = URL(fileURLWithPath: "/bin/bash")
+        script.arguments = [projectRoot.appendingPathComponent("tools/golden").path, try products().appendingPathComponent("folio").path, store, directory.path("out")]
+        try script.run()
+        script.waitUntilExit()
+        #expect(script.terminationStatus == 0)
+        let golden = projectRoot.appendingPathComponent("Fixtures/golden")
+        let names = try FileManager.default.contentsOfDirectory(atPath: golden.path).sorted()
+        #expect(names.count == 15)
+        for name in names {
+            let expected = try String(contentsOf: golden.appendingPathComponent(name), encoding: .utf8)
+            let actual = try String(contentsOfFile: directory.path("out/\(name)"), encoding: .utf8)
+            #expect(actual == expected, "\(name) differs from Fixtures/golden (regenerate with tools/fixtures if the change is meant)")
+        }
+    }
+
+    @Test("the generator writes the committed fixture again from its seed")
+    func fixtureIsReproducible() throws {
+        let generated = try folio(["generate", "--clients", "12", "--seed", "2026", "--content-min", "2000", "--content-max", "6000"])
+        let committed = try String(contentsOf: projectRoot.appendingPathComponent("Fixtures/small.jsonl"), encoding: .utf8)
+        #expect(generated.status == 0)
+        #expect(generated.out == committed)
+    }
+
+    @Test("write commands print the row they made, in every format")
+    func writeCommands() throws {
+        let directory = try TemporaryDirectory()
+        let store = directory.path("store")
+        let created = try folio(["client", "create", "--name", "Ada Lovelace", "--email", "ada@example.com", "--metadata", #"{"source":"referral"}"#, "--format", "json"], store: store)
+        #expect(created.status == 0)
+        let client = try json(created.out)
+        #expect(client["status"] as? String == "pending")
+        #expect((client["metadata"] as? [String: Any])?["source"] as? String == "referral")
+        let id = try #require(client["id"] as? String)
+        let issued = try json(try folio(["token", "issue", id, "--format", "json"], store: store).out)
+        let token = try #require(issued["activation_token"] as? String)
+        #expect(token.range(of: #"^G[0-9]{4}$"#, options: .regularExpression) != nil)
+        let csv = try folio(["client", "activate", token, "--format", "csv"], store: store)
+        #expect(csv.out.hasPrefix("id,name,email,activation_token,current_version_id,status,metadata,created_at"))
+        #expect(csv.out.contains(",active,"))
+        let draft = try json(try folio(["version", "draft", token, "--page", "agreement", "--content", "-", "--notes", "Shorter", "--hypothesis", "More sign", "--format", "json"], store: store, input: #"{"title":"Terms"}"#).out)
+        #expect(draft["version_number"] as? Int == 1)
+        #expect(draft["is_current"] as? Bool == false)
+        let version = try #require(draft["id"] as? String)
+        let promoted = try json(try folio(["version", "promote", version, "--format", "json"], store: store).out)
+        #expect(promoted["is_current"] as? Bool == true)
+        let outcome = try json(try folio(["version", "outcome", version, "success", "--notes", "Signed", "--format", "json"], store: store).out)
+        #expect(outcome["outcome"] as? String == "success")
+        let paid = try json(try folio(["payment", "succeed", token, "--intent", "pi_cli", "--amount", "50000", "--format", "json"], store: store).out)
+        #expect(paid["status"] as? String == "succeeded" && paid["amount"] as? Int == 50_000 && paid["content_version_id"] as? String == version)
+        let table = try folio(["client", "show", token], store: store)
+        #expect(table.out.contains("status") && table.out.contains("paid"))
+        let list = try folio(["clients", "--status", "paid", "--format", "json"], store: store)
+        #expect(try (JSONSerialization.jsonObject(with: Data(list.out.utf8)) as? [Any])?.count == 1)
+        let asOf = try folio(["clients", "--status", "paid", "--as-of", "3", "--format", "json"], store: store)
+        #expect(asOf.out == "[]\n")
+        let log = try folio(["log", "--type", "PaymentSucceeded"], store: store)
+        #expect(log.out.split(separator: "\n").count == 1 && log.out.contains(#""stripe_payment_intent_id":"pi_cli""#))
+        #expect(try folio(["verify"], store: store).out.hasPrefix("ok: 7 events"))
+        let stats = try json(try folio(["stats", "--format", "json"], store: store).out)
+        #expect(stats["head"] as? Int == 7)
+        let deleted = try json(try folio(["client", "delete", token, "--format", "json"], store: store).out)
+        #expect(deleted["id"] as? String == id)
+        #expect(try folio(["clients", "--format", "json"], store: store).out == "[]\n")
+    }
+
+    @Test("bad input: one line on stderr naming the rule, a non-zero exit, and nothing appended", arguments: [
+        (["client", "activate", "G123"], "G followed by 4 digits"),
+        (["client", "activate", "g1234"], "not an activation token"),
+        (["client", "activate", "G12345"], "not an activation token"),
+        (["client", "activate", "G9999"], "G9999 was never issued"),
+        (["client", "show", "4a9f6c1e-0000-4000-8000-000000000000"], "4a9f6c1e-0000-4000-8000-000000000000"),
+        (["version", "promote", "not-a-uuid"], "not a content version id"),
+        (["version", "draft", "G0001", "--page", "home", "--content", "-"], "home"),
+        (["client", "create", "--name", "X", "--metadata", "[1]"], "--metadata must be a JSON object"),
+        (["client", "create", "--name", "X", "--email", "nope"], "not an email address"),
+        (["client", "create"], "--name"),
+        (["payments", "--status", "refunded"], "refunded"),
+        (["clients", "--as-of", "yesterday"], "--as-of"),
+        (["projections", "rebuild", "revenue"], "no projector is named revenue"),
+        (["log", "--type", "ClientRenamed"], "unknown event type"),
+    ] as [([String], String)])
+    func refusals(arguments: [String], fragment: String) throws {
+        let directory = try TemporaryDirectory()
+        let store = directory.path("store")
+        try folio(["client", "create", "--name", "Existing"], store: store)
+        let before = try folio(["export"], store: store).out
+        let result = try folio(arguments, store: store)
+        #expect(result.status != 0)
+        #expect(result.out.isEmpty)
+        let lines = result.err.split(separator: "\n")
+        #expect(lines.count == 1, "stderr: \(result.err)")
+        #expect(result.err.contains(fragment), "stderr: \(result.err)")
+        #expect(try folio(["export"], store: store).out == before)
+    }
+
+    @Test("payment refusals: before activation, a bad amount, a duplicate intent of another client")
+    func paymentRefusals() throws {
+        let directory = try TemporaryDirectory()
+        let store = directory.path("store")
+        let a = try #require(try json(try folio(["client", "create", "--name", "A", "--format", "json"], store: store).out)["id"] as? String)
+        let early = try folio(["payment", "succeed", a, "--intent", "pi_1", "--amount", "50000"], store: store)
+        #expect(early.status != 0 && early.err.contains("before activation"))
+        for client in [a] {
+            let token = try #require(try json(try folio(["token", "issue", client, "--format", "json"], store: store).out)["activation_token"] as? String)
+            try folio(["client", "activate", token], store: store)
+        }
+        for amount in ["0", "-5", "100000000"] {
+            let bad = try folio(["payment", "start", a, "--intent", "pi_2", "--amount", amount], store: store)
+            #expect(bad.status != 0 && bad.err.split(separator: "\n").count == 1, "\(amount): \(bad.err)")
+        }
+        let overflow = try folio(["payment", "start", a, "--intent", "pi_2", "--amount", "99999999999999999999999"], store: store)
+        #expect(overflow.status != 0)
+        let b = try #require(try json(try folio(["client", "create", "--name", "B", "--format", "json"], store: store).out)["id"] as? String)
+        let bToken = try #require(try json(try folio(["token", "issue", b, "--format", "json"], store: store).out)["activation_token"] as? String)
+        try folio(["client", "activate", bToken], store: store)
+        #expect(try folio(["payment", "start", a, "--intent", "pi_x", "--amount", "50000"], store: store).status == 0)
+        let stolen = try folio(["payment", "succeed", b, "--intent", "pi_x", "--amount", "50000"], store: store)
+        #expect(stolen.status != 0 && stolen.err.contains("rule 6"))
+    }
+
+    @Test("a store path that is a file is refused clearly")
+    func storeIsAFile() throws {
+        let directory = try TemporaryDirectory()
+        let file = directory.path("file")
+        _ = FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
+        let result = try folio(["clients"], store: file)
+        #expect(result.status != 0)
+        #expect(result.err.contains("not a directory"), "\(result.err)")
+    }
+
+    @Test("export then import into an empty store gives the same log back")
+    func exportImport() throws {
+        let directory = try TemporaryDirectory()
+        let store = directory.path("store")
+        try folio(["import", projectRoot.appendingPathComponent("Fixtures/small.jsonl").path], store: store)
+        let exported = try folio(["export"], store: store).out
+        let copy = directory.path("copy")
+        let imported = try folio(["import", "-"], store: copy, input: exported)
+        #expect(imported.status == 0, "\(imported.err)")
+        #expect(try folio(["export"], store: copy).out == exported)
+        let again = try folio(["import", "-"], store: copy, input: exported)
+        #expect(again.status != 0 && again.err.contains("needs an empty store"))
+    }
+
+    @Test("projections status and rebuild")
+    func projections() throws {
+        let directory = try TemporaryDirectory()
+        let store = directory.path("store")
+        try folio(["import", projectRoot.appendingPathComponent("Fixtures/small.jsonl").path], store: store)
+        let before = try folio(["analytics", "--format", "json"], store: store).out
+        let rebuilt = try folio(["projections", "rebuild", "analytics"], store: store)
+        #expect(rebuilt.status == 0 && rebuilt.out.hasPrefix("rebuilt analytics:"))
+        #expect(try folio(["analytics", "--format", "json"], store: store).out == before)
+        let status = try folio(["projections", "status", "--format", "csv"], store: store)
+        #expect(status.out.split(separator: "\r\n").count == 5)
+        #expect(!status.out.contains(",true"))
+    }
+
+    @Test("every command has help with an example")
+    func help() throws {
+        for path in [["client", "create"], ["token", "issue"], ["version", "draft"], ["payment", "succeed"], ["history"], ["log"], ["import"], ["projections", "rebuild"], ["analytics"]] {
+            let result = try folio(path + ["--help"])
+            #expect(result.status == 0)
+            #expect(result.out.contains("Example:") || result.out.contains("example"), "\(path): \(result.out)")
+        }
+    }
+
+    @Test("arguments parse in process: formats, pages and as-of")
+    func parsing() throws {
+        let command = try FolioCommand.parseAsRoot(["versions", "--page", "agreement", "--current", "--format", "csv", "--as-of", "2026-01-05T09:00:00Z"])
+        let versions = try #require(command as? Versions)
+        #expect(versions.page == .agreement && versions.current && versions.output.format == .csv)
+        #expect(try versions.asOf.parsed() != nil)
+        #expect(throws: (any Error).self) { try FolioCommand.parseAsRoot(["versions", "--format", "xml"]) }
+    }
+}
