@@ -59,13 +59,32 @@ struct CommandPathTests {
 
     @Test("when all 10000 tokens are issued, issuing fails with a clear error")
     func tokensExhausted() throws {
+        // 100 clients each issued 100 tokens (99 reissues), imported in one transaction.
         let directory = try TemporaryDirectory()
-        let store = try makeStore(directory, noSync: true)
-        let clients = try (0..<100).map { try store.createClient(name: "Client \($0)").id.lowercased }
-        for client in clients {
-            for _ in 0..<100 { _ = try store.issueToken(client: client) }
+        var lines: [String] = []
+        var position = 0
+        func line(_ client: String, _ version: Int, _ type: String, _ data: String) {
+            position += 1
+            lines.append(#"{"id":"\#(UUID().uuidString.lowercased())","position":\#(position),"stream":"client-\#(client)","stream_version":\#(version),"type":"\#(type)","schema_version":\#(type == "ClientCreated" ? 2 : 1),"recorded_at":"2026-01-05T09:00:00.000000Z","actor":"admin","correlation_id":null,"causation_id":null,"data":\#(data)}"#)
         }
+        var clients: [String] = []
+        for index in 0..<100 {
+            let client = UUID().uuidString.lowercased()
+            clients.append(client)
+            line(client, 1, "ClientCreated", #"{"client_id":"\#(client)","email":null,"metadata":{},"name":"Client \#(index)"}"#)
+            for step in 0..<100 {
+                let token = Token(number: index * 100 + step).description
+                let replaces = step == 0 ? "null" : "\"\(Token(number: index * 100 + step - 1))\""
+                line(client, step + 2, "TokenIssued", #"{"activation_token":"\#(token)","client_id":"\#(client)","replaces":\#(replaces)}"#)
+            }
+        }
+        let file = directory.path("tokens.jsonl")
+        try lines.joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let store = try makeStore(directory)
+        #expect(try store.importLog(from: file).events == 10_100)
         try expectRefusal(store, containing: "all 10000 activation tokens") { _ = try store.issueToken(client: clients[0]) }
+        let fresh = try store.createClient(name: "Late")
+        try expectRefusal(store, containing: "all 10000 activation tokens") { _ = try store.issueToken(client: fresh.id.lowercased) }
     }
 
     @Test("a payment intent belongs to one client only")

@@ -126,3 +126,22 @@ struct TransferTests {
         #expect(try now.dump() == (try store.projections.read { try $0.dump() }))
     }
 }
+
+@Suite("Upcasting stored events")
+struct UpcastTests {
+    @Test("a ClientCreated stored at schema version 1 is read as version 2 by the projectors and the history")
+    func storedV1() throws {
+        let directory = try TemporaryDirectory()
+        let client = UUID().uuidString.lowercased()
+        let line = #"{"id":"\#(UUID().uuidString.lowercased())","position":1,"stream":"client-\#(client)","stream_version":1,"type":"ClientCreated","schema_version":1,"recorded_at":"2026-01-05T09:00:00.000000Z","actor":"admin","correlation_id":null,"causation_id":null,"data":{"client_id":"\#(client)","contact_email":"old@example.com","name":"Old Timer"}}"#
+        let file = directory.path("v1.jsonl")
+        try (line + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let store = try makeStore(directory)
+        _ = try store.importLog(from: file)
+        let row = try #require(try store.projections.read { try $0.client(id: UUID(uuidString: client)!) })
+        #expect(row.email == "old@example.com")
+        #expect(row.metadata == .object([:]))
+        #expect(try exportText(store).contains(#""schema_version":1"#), "the log keeps the payload as it was stored")
+        #expect(try store.history(client: client).name == "Old Timer")
+    }
+}
