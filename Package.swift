@@ -46,6 +46,8 @@ let package = Package(
         ),
         // A long-running writer that tests and tools/ drive from outside: concurrent writers, crash harness.
         .executableTarget(name: "Worker", dependencies: ["Folio", "EventStore"]),
+        // The benchmarks' driver; `tools/bench` builds and runs it beside raw LMDB in C.
+        .executableTarget(name: "Bench", dependencies: ["Folio", "EventStore", "Projections"]),
 
         .testTarget(name: "LMDBTests", dependencies: ["LMDB"]),
         .testTarget(name: "EventStoreTests", dependencies: ["EventStore", "LMDB"]),

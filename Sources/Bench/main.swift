@@ -1,0 +1,191 @@
+import EventStore
+import Folio
+import Foundation
+import Projections
+
+// Folio's benchmarks, each beside the same work done by raw LMDB in C (tools/bench/raw_lmdb.c),
+// run by `tools/bench`. Prints a table of figures with the ratio folio/raw; asserts nothing.
+//
+//   Bench --events N --work DIR --raw PATH --folio PATH --trivial PATH [--appends N] [--fixtures FILE]
+
+func option(_ name: String) -> String? {
+    let arguments = CommandLine.arguments
+    guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return nil }
+    return arguments[index + 1]
+}
+
+func require(_ name: String) -> String {
+    guard let value = option(name) else {
+        FileHandle.standardError.write(Data("Bench: \(name) is required\n".utf8))
+        exit(2)
+    }
+    return value
+}
+
+let events = Int(option("--events") ?? "1000000") ?? 1_000_000
+let appends = Int(option("--appends") ?? "2000") ?? 2_000
+let work = require("--work")
+let raw = require("--raw")
+let folioBinary = require("--folio")
+let trivial = require("--trivial")
+let fixtures = option("--fixtures")
+try? FileManager.default.removeItem(atPath: work)
+try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+
+func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+
+/// Runs a program and returns its standard output.
+func run(_ path: String, _ arguments: [String]) throws -> String {
+    if path.hasSuffix("raw_lmdb"), arguments.count > 1 {
+        try FileManager.default.createDirectory(atPath: arguments[1], withIntermediateDirectories: true)
+    }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
+    let out = Pipe()
+    process.standardOutput = out
+    try process.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else { throw FolioError(.store, "\(path) \(arguments.joined(separator: " ")) failed") }
+    return String(decoding: data, as: UTF8.self)
+}
+
+/// The `key=value` figures raw_lmdb prints.
+func figures(_ line: String) -> [String: Double] {
+    var out: [String: Double] = [:]
+    for pair in line.split(whereSeparator: { $0 == " " || $0 == "\n" }) {
+        let parts = pair.split(separator: "=")
+        if parts.count == 2, let value = Double(parts[1]) { out[String(parts[0])] = value }
+    }
+    return out
+}
+
+func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+
+struct Row {
+    var workload: String
+    var figure: String
+    var folio: Double
+    var raw: Double
+    var target: String
+    var unit: String
+    var ratio: Double { folio / raw }
+}
+var rows: [Row] = []
+
+func log(_ text: String) { FileHandle.standardError.write(Data((text + "\n").utf8)) }
+
+// The history: the business's shape with small content, so that a million events fit in memory and minutes.
+let clients = max(1, events / 33)
+let history = work + "/history.jsonl"
+do {
+    log("generating a history of about \(events) events (\(clients) clients)…")
+    _ = FileManager.default.createFile(atPath: history, contents: nil)
+    let handle = try FileHandle(forWritingAtPath: history).unwrap()
+    let written = try HistoryGenerator(seed: 1, clients: clients, contentBytes: 300...900).write(to: handle)
+    try handle.close()
+    log("… \(written) events")
+}
+
+extension Optional {
+    func unwrap() throws -> Wrapped {
+        guard let self else { throw FolioError(.store, "could not open a file") }
+        return self
+    }
+}
+
+// W1: durable single-event appends through the command path.
+do {
+    log("W1: \(appends) synced commands…")
+    let store = try Store(path: work + "/w1")
+    var latencies: [Double] = []
+    let start = now()
+    for index in 0..<appends {
+        let t = now()
+        _ = try store.createClient(name: "Client \(index)", email: "client\(index)@example.com")
+        latencies.append(now() - t)
+    }
+    let elapsed = now() - start
+    let payload = try store.log.read { try $0.event(at: 1)?.payload.count ?? 100 }
+    let rawFigures = figures(try run(raw, ["w1", work + "/raw-w1", String(appends), String(payload)]))
+    rows.append(Row(workload: "W1 durable appends", figure: "events/s", folio: Double(appends) / elapsed, raw: rawFigures["events_per_second"]!, target: "≥ 0.8", unit: ""))
+    let sorted = latencies.sorted()
+    rows.append(Row(workload: "W1 durable appends", figure: "p50 ms", folio: sorted[sorted.count / 2] * 1e3, raw: rawFigures["p50_ms"]!, target: "", unit: "ms"))
+    rows.append(Row(workload: "W1 durable appends", figure: "p99 ms", folio: sorted[Int(Double(sorted.count) * 0.99)] * 1e3, raw: rawFigures["p99_ms"]!, target: "", unit: "ms"))
+}
+
+// W2: import with group commit and every projection; W3: rebuild of every projector.
+let w2 = work + "/w2"
+var imported = 0
+do {
+    log("W2: import…")
+    let store = try Store(path: w2)
+    var start = now()
+    imported = try store.importLog(from: history).events
+    let importSeconds = now() - start
+    let rawImport = figures(try run(raw, ["w2", work + "/raw-w2", history, "10000"]))
+    rows.append(Row(workload: "W2 import \(imported) events", figure: "events/s", folio: Double(imported) / importSeconds, raw: rawImport["events_per_second"]!, target: "≥ 0.5", unit: ""))
+
+    log("W3: rebuild…")
+    start = now()
+    try store.projections.rebuild()
+    let rebuildSeconds = now() - start
+    let rawScan = figures(try run(raw, ["w3", work + "/raw-w2"]))
+    rows.append(Row(workload: "W3 rebuild all projectors", figure: "events/s", folio: Double(imported) / rebuildSeconds, raw: rawScan["events_per_second"]!, target: "≥ 0.25", unit: ""))
+
+    // W5: bytes on disk per event.
+    let stats = try store.statistics()
+    let payloadBytes = try store.log.read { session -> Int in
+        var total = 0
+        try session.scan { total += $0.payload.count; return true }
+        return total
+    }
+    let perEvent = { (bytes: Int) in Double(bytes) / Double(imported) }
+    let rawPerEvent = perEvent(payloadBytes)
+    rows.append(Row(workload: "W5 bytes per event", figure: "log records", folio: perEvent(stats.logBytes), raw: rawPerEvent, target: "≤ 1.3", unit: "B"))
+    rows.append(Row(workload: "W5 bytes per event", figure: "log indexes", folio: perEvent(stats.logIndexBytes), raw: rawPerEvent, target: "", unit: "B"))
+    rows.append(Row(workload: "W5 bytes per event", figure: "write indexes", folio: perEvent(stats.writeIndexBytes), raw: rawPerEvent, target: "", unit: "B"))
+    rows.append(Row(workload: "W5 bytes per event", figure: "read models", folio: perEvent(stats.readModelBytes), raw: rawPerEvent, target: "", unit: "B"))
+    rows.append(Row(workload: "W5 bytes per event", figure: "store file", folio: perEvent(stats.fileBytes), raw: rawPerEvent, target: "", unit: "B"))
+}
+
+// W4: one query as a whole process, against a trivial Swift executable's start.
+do {
+    log("W4: query processes…")
+    let store = try Store(path: w2)
+    let token = try store.projections.read { try $0.clients().first { $0.activationToken != nil }?.activationToken?.description } ?? "G0000"
+    var query: [Double] = [], start: [Double] = []
+    for _ in 0..<21 {
+        var t = now()
+        _ = try run(folioBinary, ["client", "show", token, "--format", "json", "--store", w2])
+        query.append(now() - t)
+        t = now()
+        _ = try run(trivial, [])
+        start.append(now() - t)
+    }
+    rows.append(Row(workload: "W4 client show (process)", figure: "median ms", folio: median(query) * 1e3, raw: median(start) * 1e3, target: "≤ 1.5", unit: "ms"))
+}
+
+// The fixtures' store.
+if let fixtures {
+    let store = try Store(path: work + "/fixtures")
+    let count = try store.importLog(from: fixtures).events
+    let stats = try store.statistics()
+    log("fixtures: \(count) events, store file \(stats.fileBytes) bytes")
+    rows.append(Row(workload: "W5 Fixtures/small.jsonl store", figure: "MiB", folio: Double(stats.fileBytes) / 1_048_576, raw: 100, target: "≪ 100 MB", unit: "MiB"))
+}
+
+func format(_ value: Double) -> String {
+    value >= 1000 ? String(format: "%.0f", value) : value >= 10 ? String(format: "%.1f", value) : String(format: "%.3f", value)
+}
+let header = ["workload", "figure", "folio", "raw", "folio/raw", "target"]
+let table = rows.map { [$0.workload, $0.figure, format($0.folio), format($0.raw), String(format: "%.3f", $0.ratio), $0.target] }
+let widths = header.indices.map { column in ([header] + table).map { $0[column].count }.max()! }
+func line(_ cells: [String]) -> String {
+    zip(cells, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
+}
+print(line(header))
+print(line(widths.map { String(repeating: "-", count: $0) }))
+for row in table { print(line(row)) }
+try? FileManager.default.removeItem(atPath: work)
