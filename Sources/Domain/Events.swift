@@ -284,39 +284,49 @@ public enum Event: Hashable, Sendable {
         if schemaVersion < eventType.currentSchemaVersion {
             payload = try Upcaster.upcast(type: eventType, from: schemaVersion, payload: payload)
         }
-        let decoder = JSONDecoder()
-        do {
+        guard let object = try? JSONSerialization.jsonObject(with: payload), let fields = object as? [String: Any] else {
+            throw DomainError(.invalidPayload, "\(type) payload is not a JSON object")
+        }
+        let f = PayloadFields(type: type, fields: fields)
+        switch eventType {
+        case .clientCreated:
+            return .clientCreated(ClientCreated(
+                clientID: try f.uuid("client_id"), name: try f.string("name"), email: try f.optionalString("email"),
+                metadata: try f.json("metadata")
+            ))
+        case .tokenIssued:
+            return .tokenIssued(TokenIssued(clientID: try f.uuid("client_id"), activationToken: try f.token("activation_token"), replaces: try f.optionalToken("replaces")))
+        case .clientActivated:
+            return .clientActivated(ClientActivated(clientID: try f.uuid("client_id"), activationToken: try f.token("activation_token")))
+        case .versionDrafted:
+            return .versionDrafted(VersionDrafted(
+                clientID: try f.uuid("client_id"), versionID: try f.uuid("version_id"), pageType: try f.page("page_type"),
+                versionNumber: try f.integer("version_number"), content: try f.json("content"),
+                iterationNotes: try f.optionalString("iteration_notes"), hypothesis: try f.optionalString("hypothesis"),
+                createdBy: try f.string("created_by"), metadata: try f.json("metadata")
+            ))
+        case .versionPromoted:
+            return .versionPromoted(VersionPromoted(
+                clientID: try f.uuid("client_id"), versionID: try f.uuid("version_id"), pageType: try f.page("page_type"),
+                previousVersionID: try f.optionalUUID("previous_version_id")
+            ))
+        case .outcomeRecorded:
+            guard let outcome = Outcome(rawValue: try f.string("outcome")) else { throw f.wrong("outcome") }
+            return .outcomeRecorded(OutcomeRecorded(clientID: try f.uuid("client_id"), versionID: try f.uuid("version_id"), outcome: outcome, notes: try f.optionalString("notes")))
+        case .paymentInitiated, .paymentSucceeded, .paymentFailed, .paymentCancelled:
+            let record = PaymentRecord(
+                clientID: try f.uuid("client_id"), paymentID: try f.uuid("payment_id"), contentVersionID: try f.optionalUUID("content_version_id"),
+                stripePaymentIntentID: try f.string("stripe_payment_intent_id"), amount: Int64(try f.integer("amount")),
+                reason: eventType == .paymentFailed ? try f.optionalString("reason") : nil
+            )
             switch eventType {
-            case .clientCreated: return .clientCreated(try decoder.decode(ClientCreated.self, from: payload))
-            case .tokenIssued: return .tokenIssued(try decoder.decode(TokenIssued.self, from: payload))
-            case .clientActivated: return .clientActivated(try decoder.decode(ClientActivated.self, from: payload))
-            case .versionDrafted: return .versionDrafted(try decoder.decode(VersionDrafted.self, from: payload))
-            case .versionPromoted: return .versionPromoted(try decoder.decode(VersionPromoted.self, from: payload))
-            case .outcomeRecorded: return .outcomeRecorded(try decoder.decode(OutcomeRecorded.self, from: payload))
-            case .paymentInitiated: return .paymentInitiated(try decoder.decode(PaymentRecord.self, from: payload))
-            case .paymentSucceeded: return .paymentSucceeded(try decoder.decode(PaymentRecord.self, from: payload))
-            case .paymentFailed: return .paymentFailed(try decoder.decode(PaymentRecord.self, from: payload))
-            case .paymentCancelled: return .paymentCancelled(try decoder.decode(PaymentRecord.self, from: payload))
-            case .clientDeleted: return .clientDeleted(try decoder.decode(ClientDeleted.self, from: payload))
+            case .paymentInitiated: return .paymentInitiated(record)
+            case .paymentSucceeded: return .paymentSucceeded(record)
+            case .paymentFailed: return .paymentFailed(record)
+            default: return .paymentCancelled(record)
             }
-        } catch {
-            throw DomainError(.invalidPayload, "\(type) payload is invalid: \(Self.describe(error))")
-        }
-    }
-
-    private static func describe(_ error: any Error) -> String {
-        guard let error = error as? DecodingError else { return "not valid JSON" }
-        func path(_ context: DecodingError.Context) -> String {
-            context.codingPath.map(\.stringValue).joined(separator: ".")
-        }
-        switch error {
-        case .keyNotFound(let key, _): return "\(key.stringValue) is missing"
-        case .typeMismatch(_, let context), .valueNotFound(_, let context):
-            return "\(path(context)) has the wrong type"
-        case .dataCorrupted(let context):
-            let at = path(context)
-            return at.isEmpty ? "not valid JSON" : "\(at) is not valid (\(context.debugDescription))"
-        @unknown default: return "not valid"
+        case .clientDeleted:
+            return .clientDeleted(ClientDeleted(clientID: try f.uuid("client_id")))
         }
     }
 }
@@ -344,7 +354,7 @@ public enum Upcaster {
 
     /// Upcasts `payload` of `type` from `version` to the type's current version.
     public static func upcast(type: EventType, from version: Int, payload: Data) throws(DomainError) -> Data {
-        guard case .object(var fields) = try? JSONDecoder().decode(JSONValue.self, from: payload) else {
+        guard let object = try? JSONSerialization.jsonObject(with: payload), case .object(var fields) = JSONValue(foundation: object) else {
             throw DomainError(.invalidPayload, "\(type.rawValue) payload is not a JSON object")
         }
         var version = version
@@ -356,5 +366,65 @@ public enum Upcaster {
             version += 1
         }
         return JSONValue.object(fields).canonicalJSON()
+    }
+}
+
+/// Reads the fields of a payload parsed by `JSONSerialization`, naming the field at fault.
+private struct PayloadFields {
+    let type: String
+    let fields: [String: Any]
+
+    func wrong(_ key: String) -> DomainError {
+        DomainError(.invalidPayload, "\(type) payload is invalid: \(key) \(fields[key] == nil ? "is missing" : "has the wrong type or value")")
+    }
+
+    func string(_ key: String) throws(DomainError) -> String {
+        guard let value = fields[key] as? String else { throw wrong(key) }
+        return value
+    }
+
+    func optionalString(_ key: String) throws(DomainError) -> String? {
+        guard let value = fields[key], !(value is NSNull) else { return nil }
+        guard let text = value as? String else { throw wrong(key) }
+        return text
+    }
+
+    func uuid(_ key: String) throws(DomainError) -> UUID {
+        guard let id = UUID(uuidString: try string(key)) else { throw wrong(key) }
+        return id
+    }
+
+    func optionalUUID(_ key: String) throws(DomainError) -> UUID? {
+        guard let text = try optionalString(key) else { return nil }
+        guard let id = UUID(uuidString: text) else { throw wrong(key) }
+        return id
+    }
+
+    func integer(_ key: String) throws(DomainError) -> Int {
+        guard let number = fields[key] as? NSNumber, case .integer(let value) = JSONValue(foundation: number), let int = Int(exactly: value) else {
+            throw wrong(key)
+        }
+        return int
+    }
+
+    func json(_ key: String) throws(DomainError) -> JSONValue {
+        guard let value = fields[key] else { throw wrong(key) }
+        return JSONValue(foundation: value)
+    }
+
+    func token(_ key: String) throws(DomainError) -> Token {
+        guard let token = try? Token(try string(key)) else { throw wrong(key) }
+        return token
+    }
+
+    func optionalToken(_ key: String) throws(DomainError) -> Token? {
+        guard let text = try optionalString(key) else { return nil }
+        guard let token = try? Token(text) else { throw wrong(key) }
+        return token
+    }
+
+    func page(_ key: String) throws(DomainError) -> PageType {
+        guard let page = PageType(rawValue: try string(key)) else { throw wrong(key) }
+        return page
     }
 }

@@ -70,10 +70,42 @@ public enum JSONValue: Hashable, Sendable, Codable {
         guard depth <= limits.maxDepth else {
             throw DomainError(.jsonTooDeep, "nests deeper than \(limits.maxDepth) levels")
         }
+        let object: Any
         do {
-            return try JSONDecoder().decode(JSONValue.self, from: data)
+            object = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
         } catch {
             throw DomainError(.jsonInvalid, "is not valid JSON")
+        }
+        return JSONValue(foundation: object)
+    }
+
+    /// Converts what `JSONSerialization` returns (several times faster than decoding through `Codable`).
+    public init(foundation value: Any) {
+        switch value {
+        case let string as String:
+            self = .string(string)
+        case let dictionary as [String: Any]:
+            var fields: [String: JSONValue] = [:]
+            fields.reserveCapacity(dictionary.count)
+            for (key, element) in dictionary { fields[key] = JSONValue(foundation: element) }
+            self = .object(fields)
+        case let array as [Any]:
+            self = .array(array.map(JSONValue.init(foundation:)))
+        case let number as NSNumber:
+            switch String(cString: number.objCType) {
+            case "c", "B": self = .bool(number.boolValue) // JSON true and false
+            case "d", "f":
+                let double = number.doubleValue
+                if let integer = Int64(exactly: double), !number.stringValue.contains(".") && !number.stringValue.contains("e") {
+                    self = .integer(integer)
+                } else {
+                    self = .double(double)
+                }
+            default:
+                self = .integer(number.int64Value)
+            }
+        default:
+            self = .null
         }
     }
 

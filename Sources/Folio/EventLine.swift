@@ -99,67 +99,47 @@ public struct EventLine: Hashable, Sendable {
         guard depth <= 64 else {
             throw FolioError(.invalidInput, "line \(number) nests deeper than 64 levels")
         }
-        let raw: RawLine
+        let object: Any
         do {
-            raw = try JSONDecoder().decode(RawLine.self, from: data)
-        } catch let error as DecodingError {
-            throw FolioError(.invalidInput, "line \(number): \(describe(error))")
+            object = try JSONSerialization.jsonObject(with: data)
         } catch {
-            throw FolioError(.invalidInput, "line \(number) is not valid JSON")
+            throw FolioError(.invalidInput, "line \(number): not valid JSON")
+        }
+        guard let fields = object as? [String: Any] else {
+            throw FolioError(.invalidInput, "line \(number): not a JSON object")
         }
         func fail(_ key: String, _ rule: String) -> FolioError {
-            FolioError(.invalidInput, "line \(number): \(key) \(rule)")
+            FolioError(.invalidInput, "line \(number): \(key) \(fields[key] == nil ? "is missing" : rule)")
         }
-        guard let id = UUID(uuidString: raw.id) else { throw fail("id", "must be a UUID") }
-        guard raw.position >= 1 else { throw fail("position", "must be 1 or more") }
-        guard raw.stream_version >= 1 else { throw fail("stream_version", "must be 1 or more") }
-        guard raw.schema_version >= 1 else { throw fail("schema_version", "must be 1 or more") }
-        guard let recordedAt = Timestamp.parse(raw.recorded_at) else {
-            throw fail("recorded_at", "must be an ISO 8601 UTC timestamp such as 2026-01-31T09:30:00.000000Z")
+        func string(_ key: String) throws -> String {
+            guard let value = fields[key] as? String else { throw fail(key, "must be a string") }
+            return value
         }
-        func optionalID(_ text: String?, _ key: String) throws -> UUID? {
-            guard let text else { return nil }
-            guard let id = UUID(uuidString: text) else { throw fail(key, "must be a UUID or null") }
+        func whole(_ key: String, max: UInt64) throws -> UInt64 {
+            guard let number = fields[key] as? NSNumber, case .integer(let value) = JSONValue(foundation: number),
+                  value >= 1, UInt64(value) <= max
+            else { throw fail(key, "must be a whole number from 1 to \(max)") }
+            return UInt64(value)
+        }
+        func optionalID(_ key: String) throws -> UUID? {
+            guard let value = fields[key], !(value is NSNull) else { return nil }
+            guard let text = value as? String, let id = UUID(uuidString: text) else { throw fail(key, "must be a UUID or null") }
             return id
         }
-        guard raw.data.isObject else { throw fail("data", "must be a JSON object") }
+        guard let id = UUID(uuidString: try string("id")) else { throw fail("id", "must be a UUID") }
+        guard let recordedAt = Timestamp.parse(try string("recorded_at")) else {
+            throw fail("recorded_at", "must be an ISO 8601 UTC timestamp such as 2026-01-31T09:30:00.000000Z")
+        }
+        guard let payload = fields["data"], payload is [String: Any] else { throw fail("data", "must be a JSON object") }
         return EventLine(
-            id: id, position: raw.position, stream: raw.stream, streamVersion: raw.stream_version, type: raw.type,
-            schemaVersion: raw.schema_version, recordedAtMicroseconds: recordedAt, actor: raw.actor,
-            correlationID: try optionalID(raw.correlation_id, "correlation_id"),
-            causationID: try optionalID(raw.causation_id, "causation_id"),
-            data: Array(raw.data.canonicalJSON())
+            id: id, position: try whole("position", max: UInt64(Int64.max)), stream: try string("stream"),
+            streamVersion: try whole("stream_version", max: UInt64(Int64.max)), type: try string("type"),
+            schemaVersion: UInt16(try whole("schema_version", max: UInt64(UInt16.max))), recordedAtMicroseconds: recordedAt,
+            actor: try string("actor"), correlationID: try optionalID("correlation_id"), causationID: try optionalID("causation_id"),
+            data: Array(JSONValue(foundation: payload).canonicalJSON())
         )
     }
 
-    private struct RawLine: Decodable {
-        var id: String
-        var position: UInt64
-        var stream: String
-        var stream_version: UInt64
-        var type: String
-        var schema_version: UInt16
-        var recorded_at: String
-        var actor: String
-        var correlation_id: String?
-        var causation_id: String?
-        var data: JSONValue
-    }
-
-    private static func describe(_ error: DecodingError) -> String {
-        func path(_ context: DecodingError.Context) -> String {
-            context.codingPath.map(\.stringValue).joined(separator: ".")
-        }
-        switch error {
-        case .keyNotFound(let key, _): return "\(key.stringValue) is missing"
-        case .typeMismatch(_, let context), .valueNotFound(_, let context):
-            return "\(path(context)) has the wrong type or is out of range"
-        case .dataCorrupted(let context):
-            let at = path(context)
-            return at.isEmpty ? "not valid JSON" : "\(at) is out of range or not valid"
-        @unknown default: return "not valid"
-        }
-    }
 }
 
 /// Appends `string` as a JSON string literal.

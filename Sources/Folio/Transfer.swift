@@ -1,6 +1,7 @@
 import Domain
 import EventStore
 import Foundation
+import Projections
 
 /// Progress of a long job: how far it is, of how much (when known).
 public struct JobProgress: Sendable {
@@ -97,6 +98,7 @@ extension Store {
                     throw FolioError(.refused, "import needs an empty store: \(path == "-" ? "this one" : "the one at \(self.path)") already holds \(head) events")
                 }
                 let model = WriteModel(session: session, indexes: indexes)
+                let fold = projections.startFold()
                 var reader = LineReader(handle: handle, maximumLength: EventLine.maximumLength)
                 var count = 0
                 var clients = Set<UUID>()
@@ -105,18 +107,17 @@ extension Store {
                     let number = reader.lineNumber
                     let line = try EventLine.parse(raw, number: number)
                     do {
-                        try importLine(line, expectedPosition: UInt64(count + 1), model: model, session: session)
+                        clients.insert(try importLine(line, expectedPosition: UInt64(count + 1), model: model, session: session, fold: fold))
                     } catch let error as FolioError {
                         throw FolioError(error.code, "line \(number): \(error.message)")
                     } catch {
                         throw FolioError(.invalidInput, "line \(number): \(FolioError.wrapping(error).message)")
                     }
                     count += 1
-                    clients.insert(line.clientStreamID ?? UUID())
                     if count % 10_000 == 0 { progress?(JobProgress(done: reader.bytesRead, total: total)) }
                 }
                 try model.flush()
-                try projections.rebuildAll(in: session)
+                try fold.install(in: session)
                 progress?(JobProgress(done: reader.bytesRead, total: total))
                 return ImportReport(events: count, clients: clients.count)
             }
@@ -125,7 +126,8 @@ extension Store {
         }
     }
 
-    private func importLine(_ line: EventLine, expectedPosition: UInt64, model: WriteModel, session: WriteSession) throws {
+    /// Checks one line against the format and the rules and appends it; returns its client.
+    private func importLine(_ line: EventLine, expectedPosition: UInt64, model: WriteModel, session: WriteSession, fold: Projections.Fold) throws -> UUID {
         guard line.position == expectedPosition else {
             throw FolioError(.invalidInput, "position is \(line.position) but must be \(expectedPosition): positions start at 1 and have no gaps")
         }
@@ -159,6 +161,8 @@ extension Store {
             throw FolioError(.invalidInput, "event id \(line.id.lowercased) appears twice: event ids are unique")
         }
         try model.record([event], streamVersion: result.streamVersion)
+        try fold.apply(event, at: Envelope(position: line.position, recordedAt: proposed.recordedAt!, actor: line.actor, eventID: line.id))
+        return client
     }
 
     /// The rules an event must keep that one client's state cannot tell.
@@ -261,12 +265,5 @@ extension Store {
         } catch {
             throw FolioError.wrapping(error)
         }
-    }
-}
-
-extension EventLine {
-    /// The client id in a `client-<uuid>` stream name.
-    var clientStreamID: UUID? {
-        stream.hasPrefix("client-") ? UUID(uuidString: String(stream.dropFirst(7))) : nil
     }
 }

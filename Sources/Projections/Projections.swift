@@ -211,10 +211,39 @@ public final class Projections: Sendable {
         return try rebuild(stale, onlyIfStale: true, progress: progress)
     }
 
-    /// Rebuilds every projector inside the caller's transaction (an import uses this).
+    /// Rebuilds every projector inside the caller's transaction.
     public func rebuildAll(in session: WriteSession, progress: ((RebuildProgress) -> Void)? = nil) throws {
         let folded = try fold(projectors, session: session, progress: progress)
         _ = try install(projectors, folded: folded, in: session, onlyIfStale: false)
+    }
+
+    /// Starts an in-memory fold of every projector that the caller feeds event by event, from
+    /// position 1 on, and installs in its own transaction: an import folds what it has already
+    /// decoded instead of reading the log again.
+    public func startFold() -> Fold { Fold(projections: self) }
+
+    /// An in-memory fold of every projector, fed by the caller (see `startFold()`).
+    public final class Fold {
+        let projections: Projections
+        let model = MemoryStore()
+        var head: UInt64 = 0
+        var events = 0
+
+        init(projections: Projections) { self.projections = projections }
+
+        /// Folds the event at `envelope.position`, which must follow the last one folded.
+        public func apply(_ event: Event, at envelope: Envelope) throws {
+            for projector in projections.projectors where projector.eventTypes.contains(event.type) {
+                try projector.apply(event, at: envelope, to: model)
+            }
+            head = envelope.position
+            events += 1
+        }
+
+        /// Writes the folded models as every projector's new active slot, in `session`.
+        public func install(in session: WriteSession) throws {
+            _ = try projections.install(projections.projectors, folded: (model, head, events), in: session, onlyIfStale: false)
+        }
     }
 
     private func select(_ names: [String]?) throws -> [any Projector] {

@@ -3,6 +3,13 @@ import Foundation
 
 /// Where and when an event was recorded, as a projector sees it.
 public struct Envelope: Hashable, Sendable {
+    public init(position: UInt64, recordedAt: Date, actor: String, eventID: UUID) {
+        self.position = position
+        self.recordedAt = recordedAt
+        self.actor = actor
+        self.eventID = eventID
+    }
+
     public var position: UInt64
     public var recordedAt: Date
     public var actor: String
