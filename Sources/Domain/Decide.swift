@@ -193,6 +193,12 @@ public func validate(_ event: Event, state: ClientState) throws(DomainError) {
         if expected.isEmpty {
             throw DomainError(.eventMismatch, "\(event.type.rawValue) changes nothing: the same action was already recorded")
         }
+        if case .versionDrafted(let given) = event, case .versionDrafted(let made)? = expected.first, given.versionNumber != made.versionNumber {
+            throw DomainError(.eventMismatch, "version_number is \(given.versionNumber) but the next \(given.pageType.rawValue) version is \(made.versionNumber) (rule 3: version numbers are gapless and never reused)")
+        }
+        if case .versionPromoted(let given) = event, case .versionPromoted(let made)? = expected.first, given.previousVersionID != made.previousVersionID {
+            throw DomainError(.eventMismatch, "previous_version_id is \(given.previousVersionID?.lowercased ?? "null") but the current \(given.pageType.rawValue) version is \(made.previousVersionID?.lowercased ?? "none") (rule 4)")
+        }
         throw DomainError(.eventMismatch, "\(event.type.rawValue) is not what the rules make of it here: expected \(String(decoding: expected[0].encodePayload(), as: UTF8.self).prefix(300))")
     }
 }

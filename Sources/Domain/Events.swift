@@ -311,8 +311,9 @@ public enum Event: Hashable, Sendable {
                 previousVersionID: try f.optionalUUID("previous_version_id")
             ))
         case .outcomeRecorded:
-            guard let outcome = Outcome(rawValue: try f.string("outcome")) else { throw f.wrong("outcome") }
-            return .outcomeRecorded(OutcomeRecorded(clientID: try f.uuid("client_id"), versionID: try f.uuid("version_id"), outcome: outcome, notes: try f.optionalString("notes")))
+            return .outcomeRecorded(OutcomeRecorded(
+                clientID: try f.uuid("client_id"), versionID: try f.uuid("version_id"), outcome: try f.outcome("outcome"), notes: try f.optionalString("notes")
+            ))
         case .paymentInitiated, .paymentSucceeded, .paymentFailed, .paymentCancelled:
             let record = PaymentRecord(
                 clientID: try f.uuid("client_id"), paymentID: try f.uuid("payment_id"), contentVersionID: try f.optionalUUID("content_version_id"),
@@ -375,7 +376,8 @@ private struct PayloadFields {
     let fields: [String: Any]
 
     func wrong(_ key: String) -> DomainError {
-        DomainError(.invalidPayload, "\(type) payload is invalid: \(key) \(fields[key] == nil ? "is missing" : "has the wrong type or value")")
+        let value = fields[key].map { "\($0)".prefix(40) } ?? ""
+        return DomainError(.invalidPayload, "\(type) payload is invalid: \(key) \(fields[key] == nil ? "is missing" : "has the wrong type or value (\(value))")")
     }
 
     func string(_ key: String) throws(DomainError) -> String {
@@ -412,19 +414,25 @@ private struct PayloadFields {
         return JSONValue(foundation: value)
     }
 
+    /// Rethrows a value's own refusal (which names its rule) as this payload's.
+    func named<T>(_ key: String, _ parse: (String) throws(DomainError) -> T, _ text: String) throws(DomainError) -> T {
+        do { return try parse(text) } catch { throw DomainError(error.code, "\(type) \(key): \(error.message)") }
+    }
+
     func token(_ key: String) throws(DomainError) -> Token {
-        guard let token = try? Token(try string(key)) else { throw wrong(key) }
-        return token
+        try named(key, { (text: String) throws(DomainError) in try Token(text) }, try string(key))
     }
 
     func optionalToken(_ key: String) throws(DomainError) -> Token? {
         guard let text = try optionalString(key) else { return nil }
-        guard let token = try? Token(text) else { throw wrong(key) }
-        return token
+        return try named(key, { (text: String) throws(DomainError) in try Token(text) }, text)
     }
 
     func page(_ key: String) throws(DomainError) -> PageType {
-        guard let page = PageType(rawValue: try string(key)) else { throw wrong(key) }
-        return page
+        try named(key, PageType.parse, try string(key))
+    }
+
+    func outcome(_ key: String) throws(DomainError) -> Outcome {
+        try named(key, Outcome.parse, try string(key))
     }
 }

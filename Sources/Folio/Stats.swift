@@ -42,10 +42,10 @@ extension Store {
                     if database.name.hasPrefix("idx.") { writeIndexes += bytes }
                     if database.name.hasPrefix("rm.") || database.name == "projections" { readModels += bytes }
                 }
-                let file = (try? FileManager.default.attributesOfItem(atPath: path + "/data.mdb")[.size] as? Int) ?? 0
+                let file = ((try? FileManager.default.attributesOfItem(atPath: path + "/data.mdb"))?[.size] as? Int) ?? 0
                 return StoreStatistics(
                     head: try session.head(), streams: try session.streamCount(), eventsByType: try session.countsByType(),
-                    fileBytes: file ?? 0, logBytes: sizes.log, logIndexBytes: sizes.indexes, writeIndexBytes: writeIndexes,
+                    fileBytes: file, logBytes: sizes.log, logIndexBytes: sizes.indexes, writeIndexBytes: writeIndexes,
                     readModelBytes: readModels
                 )
             }

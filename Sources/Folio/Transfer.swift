@@ -76,7 +76,7 @@ extension Store {
         if path == "-" {
             // The transaction may start over when the map grows, so standard input is spooled first.
             let url = FileManager.default.temporaryDirectory.appendingPathComponent("folio-import-\(UUID().lowercased).jsonl")
-            FileManager.default.createFile(atPath: url.path, contents: nil, attributes: [.posixPermissions: 0o600])
+            _ = FileManager.default.createFile(atPath: url.path, contents: nil, attributes: [.posixPermissions: 0o600])
             let out = try FileHandle(forWritingTo: url)
             while case let chunk = FileHandle.standardInput.readData(ofLength: 1 << 20), !chunk.isEmpty { out.write(chunk) }
             try out.close()

@@ -9,6 +9,7 @@ import Foundation
 //   Worker append --store PATH --stream NAME --count N      raw single-event appends
 //   Worker draft  --store PATH --client ID --count N [--page P]   drafts through the command path
 //   Worker tokens --store PATH --clients N                  creates clients and issues their tokens
+//   Worker mark-format --store PATH --format N              marks the store as written by format N
 
 func argument(_ name: String, in arguments: [String]) -> String? {
     guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return nil }
@@ -25,7 +26,7 @@ func acknowledge(_ text: String) {
 }
 
 let arguments = Array(CommandLine.arguments.dropFirst())
-guard let command = arguments.first else { fail("usage: Worker append|draft|tokens --store PATH …") }
+guard let command = arguments.first else { fail("usage: Worker append|draft|tokens|mark-format --store PATH …") }
 guard let path = argument("--store", in: arguments) else { fail("--store PATH is required") }
 let count = Int(argument("--count", in: arguments) ?? "1") ?? 1
 
@@ -57,8 +58,16 @@ do {
             let row = try store.issueToken(client: client.id.lowercased)
             acknowledge("\(row.id.lowercased) \(row.activationToken?.description ?? "-")")
         }
+    case "mark-format":
+        // What a newer Folio would leave behind: tests check that this build refuses such a store.
+        let store = try EventStore(path: path)
+        let format = UInt32(argument("--format", in: arguments) ?? "2") ?? 2
+        let meta = try store.environment.database("meta")
+        try store.environment.write { txn in
+            try txn.put(meta, Array("format".utf8), withUnsafeBytes(of: format.bigEndian) { Array($0) })
+        }
     default:
-        fail("unknown subcommand \(command): append, draft or tokens")
+        fail("unknown subcommand \(command): append, draft, tokens or mark-format")
     }
 } catch {
     fail("\(error)")

@@ -271,3 +271,83 @@ struct CLITests {
         #expect(throws: (any Error).self) { try FolioCommand.parseAsRoot(["versions", "--format", "xml"]) }
     }
 }
+
+@Suite("Bad input")
+struct BadInputTests {
+    static let corpus = projectRoot.appendingPathComponent("Fixtures/bad-input")
+
+    static func files(_ folder: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: corpus.appendingPathComponent(folder).path)) ?? []).sorted()
+    }
+
+    @Test("the corpus's valid prefix imports, so each bad file fails for its own line")
+    func validPrefix() throws {
+        let directory = try TemporaryDirectory()
+        let result = try folio(["import", Self.corpus.appendingPathComponent("valid-prefix.jsonl").path], store: directory.path("store"))
+        #expect(result.status == 0, "\(result.err)")
+    }
+
+    @Test("every bad import file is refused with one line naming the line, and the store stays empty", arguments: files("import"))
+    func badImport(name: String) throws {
+        let directory = try TemporaryDirectory()
+        let store = directory.path("store")
+        let result = try folio(["import", Self.corpus.appendingPathComponent("import/\(name)").path], store: store)
+        #expect(result.status != 0)
+        #expect(result.err.split(separator: "\n").count == 1, "\(name): \(result.err)")
+        #expect(result.err.contains("line "), "\(name): \(result.err)")
+        #expect(try folio(["stats", "--format", "json"], store: store).out.contains(#""head":0"#))
+    }
+
+    @Test("bad content and metadata are refused with one line, and the log is unchanged", arguments: files("content"))
+    func badContent(name: String) throws {
+        let directory = try TemporaryDirectory()
+        let store = directory.path("store")
+        let client = try #require(try json(try folio(["client", "create", "--name", "A", "--format", "json"], store: store).out)["id"] as? String)
+        let before = try folio(["export"], store: store).out
+        let path = Self.corpus.appendingPathComponent("content/\(name)").path
+        let draft = try folio(["version", "draft", client, "--page", "agreement", "--content", path], store: store)
+        #expect(draft.status != 0)
+        #expect(draft.err.split(separator: "\n").count == 1, "\(name): \(draft.err)")
+        // The same text as --metadata, where an argument can carry it (valid UTF-8 without NUL).
+        if let text = String(data: try Data(contentsOf: URL(fileURLWithPath: path)), encoding: .utf8), !text.contains("\0") {
+            let metadata = try folio(["client", "create", "--name", "B", "--metadata", text], store: store)
+            #expect(metadata.status != 0, "\(name) was accepted as metadata")
+            #expect(metadata.err.split(separator: "\n").count == 1, "\(name): \(metadata.err)")
+        }
+        #expect(try folio(["export"], store: store).out == before)
+    }
+
+    @Test("a 100 MB line is refused without reading it whole")
+    func hugeLine() throws {
+        let directory = try TemporaryDirectory()
+        let file = directory.path("huge.jsonl")
+        _ = FileManager.default.createFile(atPath: file, contents: nil)
+        let handle = try #require(FileHandle(forWritingAtPath: file))
+        let chunk = Data(repeating: UInt8(ascii: "x"), count: 1 << 20)
+        handle.write(Data(#"{"id":""#.utf8))
+        for _ in 0..<100 { handle.write(chunk) }
+        try handle.close()
+        let result = try folio(["import", file], store: directory.path("store"))
+        #expect(result.status != 0)
+        #expect(result.err.contains("line 1 is longer than 8 MiB"), "\(result.err)")
+    }
+
+    @Test("a store from a newer format is refused and left as it was")
+    func newerFormat() throws {
+        let directory = try TemporaryDirectory()
+        let store = directory.path("store")
+        try folio(["client", "create", "--name", "A"], store: store)
+        // Mark the store as written by format 2, as a newer Folio would.
+        let marker = Process()
+        marker.executableURL = try products().appendingPathComponent("Worker")
+        marker.arguments = ["mark-format", "--store", store, "--format", "2"]
+        try marker.run()
+        marker.waitUntilExit()
+        #expect(marker.terminationStatus == 0)
+        let before = try Data(contentsOf: URL(fileURLWithPath: store + "/data.mdb"))
+        let result = try folio(["clients"], store: store)
+        #expect(result.status != 0)
+        #expect(result.err.contains("storage format 2"), "\(result.err)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: store + "/data.mdb")) == before)
+    }
+}
