@@ -29,6 +29,11 @@ let raw = require("--raw")
 let folioBinary = require("--folio")
 let trivial = require("--trivial")
 let fixtures = option("--fixtures")
+/// `--only W1,W3` runs only those workloads (for profiling one of them).
+let only = option("--only").map { Set($0.split(separator: ",").map(String.init)) }
+func selected(_ workload: String) -> Bool { only?.contains(workload) ?? true }
+/// `--nosync` measures W1 without fsync: what the command path costs in CPU alone.
+let noSync = CommandLine.arguments.contains("--nosync")
 try? FileManager.default.removeItem(atPath: work)
 try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
 
@@ -83,7 +88,7 @@ do {
     log("generating a history of about \(events) events (\(clients) clients)…")
     _ = FileManager.default.createFile(atPath: history, contents: nil)
     let handle = try FileHandle(forWritingAtPath: history).unwrap()
-    let written = try HistoryGenerator(seed: 1, clients: clients, contentBytes: 300...900).write(to: handle)
+    let written = only == ["W1"] ? 0 : try HistoryGenerator(seed: 1, clients: clients, contentBytes: 300...900).write(to: handle)
     try handle.close()
     log("… \(written) events")
 }
@@ -96,9 +101,9 @@ extension Optional {
 }
 
 // W1: durable single-event appends through the command path.
-do {
+if selected("W1") {
     log("W1: \(appends) synced commands…")
-    let store = try Store(path: work + "/w1")
+    let store = try Store(path: work + "/w1", options: Store.Options(environment: .init(unsafeNoSync: noSync)))
     var latencies: [Double] = []
     let start = now()
     for index in 0..<appends {
@@ -118,7 +123,7 @@ do {
 // W2: import with group commit and every projection; W3: rebuild of every projector.
 let w2 = work + "/w2"
 var imported = 0
-do {
+if selected("W2") || selected("W3") || selected("W4") || selected("W5") {
     log("W2: import…")
     let store = try Store(path: w2)
     var start = now()
@@ -151,7 +156,7 @@ do {
 }
 
 // W4: one query as a whole process, against a trivial Swift executable's start.
-do {
+if selected("W4") {
     log("W4: query processes…")
     let store = try Store(path: w2)
     let token = try store.projections.read { try $0.clients().first { $0.activationToken != nil }?.activationToken?.description } ?? "G0000"

@@ -10,6 +10,8 @@ import Foundation
 //   Worker draft  --store PATH --client ID --count N [--page P]   drafts through the command path
 //   Worker tokens --store PATH --clients N                  creates clients and issues their tokens
 //   Worker mark-format --store PATH --format N              marks the store as written by format N
+//   Worker commands --store PATH --count N                  a mix of commands; prints "client|version ID" per acknowledgement
+//   Worker harness --store PATH --rounds N [--seed S]       kills `commands` writers at random moments and checks the store
 
 func argument(_ name: String, in arguments: [String]) -> String? {
     guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return nil }
@@ -58,6 +60,13 @@ do {
             let row = try store.issueToken(client: client.id.lowercased)
             acknowledge("\(row.id.lowercased) \(row.activationToken?.description ?? "-")")
         }
+    case "commands":
+        try runCommands(path: path, count: count, seed: UInt64(argument("--seed", in: arguments) ?? "1") ?? 1)
+    case "harness":
+        let rounds = Int(argument("--rounds", in: arguments) ?? "10") ?? 10
+        var harness = Harness(path: path, seed: UInt64(argument("--seed", in: arguments) ?? "1") ?? 1)
+        let report = try harness.run(rounds: rounds)
+        acknowledge(report)
     case "mark-format":
         // What a newer Folio would leave behind: tests check that this build refuses such a store.
         let store = try EventStore(path: path)
