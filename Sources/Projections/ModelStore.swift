@@ -47,7 +47,11 @@ final class MemoryStore: ModelStore {
     func encodedRows(_ name: String, encoder: JSONEncoder) throws -> [(key: [UInt8], value: Data)] {
         guard let rows = tables[name] else { return [] }
         return try rows.keys.sorted { $0.lexicographicallyPrecedes($1) }.map { key in
-            (key, try encoder.encode(AnyEncodable(rows[key]!)))
+            let row = rows[key]!
+            if let fast = row as? any FoundationEncodable {
+                return (key, try JSONSerialization.data(withJSONObject: fast.foundationObject, options: [.fragmentsAllowed]))
+            }
+            return (key, try encoder.encode(AnyEncodable(row)))
         }
     }
 }
