@@ -19,35 +19,59 @@ public protocol ModelStore: AnyObject {
     func scan<Row>(_ table: Table<Row>, prefix: [UInt8]) throws -> [(key: [UInt8], row: Row)]
 }
 
+/// A row key that hashes its bytes in one go (hashing `[UInt8]` element by element is slow).
+struct RowKey: Hashable {
+    let bytes: [UInt8]
+    func hash(into hasher: inout Hasher) { bytes.withUnsafeBytes { hasher.combine(bytes: $0) } }
+}
+
 /// Rows kept in memory as values, no encoding.
 final class MemoryStore: ModelStore {
-    var tables: [String: [[UInt8]: any Sendable]] = [:]
+    var tables: [String: [RowKey: any Sendable]] = [:]
+    /// Keys longer than an id, grouped by their first 16 bytes (a client or version id), so that
+    /// a scan by id prefix (a deletion, a client's versions) does not walk the whole table.
+    private var byIDPrefix: [String: [RowKey: Set<RowKey>]] = [:]
 
     func get<Row>(_ table: Table<Row>, _ key: [UInt8]) throws -> Row? {
-        tables[table.name]?[key] as? Row
+        tables[table.name]?[RowKey(bytes: key)] as? Row
     }
 
     func put<Row>(_ table: Table<Row>, _ key: [UInt8], _ row: Row) throws {
-        tables[table.name, default: [:]][key] = row
+        let rowKey = RowKey(bytes: key)
+        if tables[table.name, default: [:]].updateValue(row, forKey: rowKey) == nil, key.count > 16 {
+            byIDPrefix[table.name, default: [:]][RowKey(bytes: Array(key[0..<16])), default: []].insert(rowKey)
+        }
     }
 
     func delete<Row>(_ table: Table<Row>, _ key: [UInt8]) throws {
-        tables[table.name]?[key] = nil
+        let rowKey = RowKey(bytes: key)
+        if tables[table.name]?.removeValue(forKey: rowKey) != nil, key.count > 16 {
+            byIDPrefix[table.name]?[RowKey(bytes: Array(key[0..<16]))]?.remove(rowKey)
+        }
     }
 
     func scan<Row>(_ table: Table<Row>, prefix: [UInt8]) throws -> [(key: [UInt8], row: Row)] {
         guard let rows = tables[table.name] else { return [] }
+        if prefix.count >= 16 {
+            var candidates = byIDPrefix[table.name]?[RowKey(bytes: Array(prefix[0..<16]))] ?? []
+            if prefix.count == 16, rows[RowKey(bytes: prefix)] != nil { candidates.insert(RowKey(bytes: prefix)) }
+            return candidates.compactMap { key -> (key: [UInt8], row: Row)? in
+                guard key.bytes.starts(with: prefix), let row = rows[key] as? Row else { return nil }
+                return (key.bytes, row)
+            }.sorted { $0.key.lexicographicallyPrecedes($1.key) }
+        }
         return rows.compactMap { key, value -> (key: [UInt8], row: Row)? in
-            guard key.starts(with: prefix), let row = value as? Row else { return nil }
-            return (key, row)
+            guard key.bytes.starts(with: prefix), let row = value as? Row else { return nil }
+            return (key.bytes, row)
         }.sorted { $0.key.lexicographicallyPrecedes($1.key) }
     }
 
     /// The rows of `table` encoded, sorted by key: ready for appending to LMDB.
     func encodedRows(_ name: String, encoder: JSONEncoder) throws -> [(key: [UInt8], value: Data)] {
         guard let rows = tables[name] else { return [] }
-        return try rows.keys.sorted { $0.lexicographicallyPrecedes($1) }.map { key in
-            let row = rows[key]!
+        return try rows.keys.sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) }.map { rowKey in
+            let key = rowKey.bytes
+            let row = rows[rowKey]!
             if let fast = row as? any FoundationEncodable {
                 return (key, try JSONSerialization.data(withJSONObject: fast.foundationObject, options: [.fragmentsAllowed]))
             }
