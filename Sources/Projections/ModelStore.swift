@@ -71,11 +71,7 @@ final class MemoryStore: ModelStore {
         guard let rows = tables[name] else { return [] }
         return try rows.keys.sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) }.map { rowKey in
             let key = rowKey.bytes
-            let row = rows[rowKey]!
-            if let fast = row as? any FoundationEncodable {
-                return (key, try JSONSerialization.data(withJSONObject: fast.foundationObject, options: [.fragmentsAllowed]))
-            }
-            return (key, try encoder.encode(AnyEncodable(row)))
+            return (key, try encoder.encode(AnyEncodable(rows[rowKey]!)))
         }
     }
 }

@@ -3,16 +3,23 @@ import Foundation
 
 /// Where and when an event was recorded, as a projector sees it.
 public struct Envelope: Hashable, Sendable {
-    public init(position: UInt64, recordedAt: Date, actor: String, eventID: UUID) {
+    public init(position: UInt64, recordedAt: Date, actor: String, stream: String = "", eventID: UUID) {
         self.position = position
         self.recordedAt = recordedAt
         self.actor = actor
+        self.stream = stream
         self.eventID = eventID
     }
 
+    /// The event's global position (1, 2, 3…).
     public var position: UInt64
+    /// When it was recorded; the read models' `created_at` and the funnel's times come from it.
     public var recordedAt: Date
+    /// Who recorded it (the schema's `created_by`).
     public var actor: String
+    /// The stream it belongs to (`client-<id>`); empty when the caller did not say.
+    public var stream: String
+    /// The event's unique id.
     public var eventID: UUID
 }
 
