@@ -66,23 +66,37 @@ final class MemoryStore: ModelStore {
         }.sorted { $0.key.lexicographicallyPrecedes($1.key) }
     }
 
-    /// The rows of `table` encoded, sorted by key: ready for appending to LMDB.
-    func encodedRows(_ name: String, encoder: JSONEncoder) throws -> [(key: [UInt8], value: Data)] {
-        guard let rows = tables[name] else { return [] }
-        return try rows.keys.sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) }.map { rowKey in
-            let key = rowKey.bytes
-            return (key, try encoder.encode(AnyEncodable(rows[rowKey]!)))
+    /// Calls `body` with each row of `table` encoded, in key order: ready for appending to LMDB.
+    func forEachEncodedRow(_ name: String, _ body: ([UInt8], Data) throws -> Void) throws {
+        guard let rows = tables[name] else { return }
+        for rowKey in rows.keys.sorted(by: { $0.bytes.lexicographicallyPrecedes($1.bytes) }) {
+            try body(rowKey.bytes, try RowCoding.encode(rows[rowKey]!))
         }
     }
 }
 
-private struct AnyEncodable: Encodable {
-    let value: any Sendable
-    init(_ value: any Sendable) { self.value = value }
-    func encode(to encoder: any Encoder) throws {
-        guard let value = value as? any Encodable else { return }
-        try value.encode(to: encoder)
+/// How rows are stored: JSON with sorted keys, written by `JSONEncoder` (Foundation's
+/// `JSONSerialization` writer is slower on Linux). Catch-up and rebuild both encode through this
+/// one function, so an incrementally maintained row and a rebuilt one are the same bytes.
+enum RowCoding {
+    static func encode(_ row: Any) throws -> Data {
+        guard let encodable = row as? any Encodable else {
+            throw ProjectionError(.unknownTable, "a read-model row of type \(type(of: row)) is not encodable")
+        }
+        return try encoder.encode(AnyEncodable(encodable))
     }
+
+    private static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return encoder
+    }()
+}
+
+private struct AnyEncodable: Encodable {
+    let value: any Encodable
+    init(_ value: any Encodable) { self.value = value }
+    func encode(to encoder: any Encoder) throws { try value.encode(to: encoder) }
 }
 
 /// Rows in LMDB databases (one per table, in the projector's active slot), encoded as JSON.
@@ -90,7 +104,6 @@ final class LMDBStore: ModelStore {
     let transaction: Transaction
     let writer: WriteTransaction?
     let databases: [String: Database]
-    private let encoder = JSONEncoder()
     private let decoder = JSONDecoder()
 
     init(transaction: Transaction, writer: WriteTransaction?, databases: [String: Database]) {
@@ -115,7 +128,7 @@ final class LMDBStore: ModelStore {
 
     func put<Row>(_ table: Table<Row>, _ key: [UInt8], _ row: Row) throws {
         guard let writer else { throw ProjectionError(.readOnly, "read models are read-only in a query") }
-        try writer.put(try database(table.name), key, try encoder.encode(row))
+        try writer.put(try database(table.name), key, try RowCoding.encode(row))
     }
 
     func delete<Row>(_ table: Table<Row>, _ key: [UInt8]) throws {

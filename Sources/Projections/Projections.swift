@@ -4,22 +4,40 @@ import Foundation
 import LMDB
 
 /// A refusal or failure of the read models.
+///
+/// `message` is one line for a person, naming the thing and the rule; `position` names the log
+/// record the error is about, when there is one.
 public struct ProjectionError: Error, Hashable, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
-        private let name: String
-        fileprivate init(_ name: String) { self.name = name }
-        public var description: String { name }
-        public static let unknownProjector = Code("unknownProjector")
-        public static let unknownTable = Code("unknownTable")
-        public static let readOnly = Code("readOnly")
-        public static let unreadableEvent = Code("unreadableEvent")
+        private enum Value: Hashable, Sendable {
+            case unknownProjector, unknownTable, readOnly, decodeFailed, corruptRecord
+        }
+        private let value: Value
+        private init(_ value: Value) { self.value = value }
+        public var description: String { "\(value)" }
+        /// A rebuild named a projector this build does not run.
+        public static let unknownProjector = Code(.unknownProjector)
+        /// A projector touched a table it did not declare.
+        public static let unknownTable = Code(.unknownTable)
+        /// A projector tried to write inside a query.
+        public static let readOnly = Code(.readOnly)
+        /// A record's payload could not be decoded into an event (`position` names it).
+        public static let decodeFailed = Code(.decodeFailed)
+        /// Former name of `decodeFailed`.
+        public static let unreadableEvent = Code(.decodeFailed)
+        /// A record failed its checksum or hash-chain link: the fold stopped there (`position` names it).
+        public static let corruptRecord = Code(.corruptRecord)
     }
 
     public let code: Code
     public let message: String
-    public init(_ code: Code, _ message: String) {
+    /// The log position the error is about, when there is one.
+    public let position: UInt64?
+
+    public init(_ code: Code, _ message: String, position: UInt64? = nil) {
         self.code = code
         self.message = message
+        self.position = position
     }
     public var description: String { message }
 }
@@ -32,23 +50,47 @@ public struct ProjectorStatus: Hashable, Sendable {
     public var fingerprint: String
     /// The fingerprint of the code that built the stored model; `nil` when never built.
     public var storedFingerprint: String?
-    /// The last position folded into the stored model.
+    /// The last position folded into the stored model (0 when never built).
     public var checkpoint: UInt64
+    /// The log's last position.
     public var head: UInt64
     /// The stored model was built by other code (or never): it must be rebuilt before use.
     public var isStale: Bool { storedFingerprint != fingerprint }
+    /// Events in the log not yet folded into the stored model.
+    public var lag: UInt64 { head > checkpoint ? head - checkpoint : 0 }
 }
 
-/// How far a rebuild is.
-public struct RebuildProgress: Sendable {
+/// How far a rebuild is: first the fold of the log (`done` of `total` positions), then the
+/// writing of the new slot (`rows` written). Reported about every 1% or 10,000 events.
+public struct RebuildProgress: Sendable, Hashable {
+    public enum Phase: Sendable, Hashable {
+        /// Reading and folding the log in memory.
+        case folding
+        /// Writing the folded rows into the inactive slot.
+        case writing
+    }
+    public var phase: Phase
+    /// Log positions read so far.
     public var done: Int
+    /// The log's head when the rebuild started.
     public var total: Int
+    /// Rows written into the new slot so far.
+    public var rows: Int
+
+    public init(phase: Phase = .folding, done: Int, total: Int, rows: Int = 0) {
+        self.phase = phase
+        self.done = done
+        self.total = total
+        self.rows = rows
+    }
 }
 
 /// What a rebuild did for one projector.
 public struct RebuildReport: Hashable, Sendable {
     public var name: String
+    /// Events the projector folded (records of types it does not read are not counted).
     public var events: Int
+    /// Rows written into its tables, secondary indexes included.
     public var rows: Int
 }
 
@@ -66,6 +108,9 @@ public enum AsOf: Hashable, Sendable {
 /// `projections` database names the active slot with the checkpoint and fingerprint. A rebuild
 /// fills the other slot and flips to it in one transaction, so a reader never sees a half-built
 /// model and a crash leaves the old one serving.
+///
+/// Every method runs its own LMDB transaction on the calling thread (or the caller's, for
+/// `catchUp(in:)`); none may be called inside another transaction of the same thread.
 public final class Projections: Sendable {
     /// The projectors Folio runs.
     public static let standard: [any Projector] = [ClientsProjector(), ContentVersionsProjector(), PaymentsProjector(), AnalyticsProjector()]
@@ -77,7 +122,12 @@ public final class Projections: Sendable {
     let meta: Database
     /// table → slot → database
     let slots: [String: [String: Database]]
+    /// The running fingerprint of each projector, by index.
+    let fingerprints: [String]
+    /// For each event type (by `EventType.allCases` index), the indexes of the projectors that read it.
+    let readers: [[Int]]
 
+    /// The metadata kept per projector in the `projections` database, as JSON.
     struct Stored: Codable, Hashable {
         var version: Int
         var fingerprint: String
@@ -86,6 +136,8 @@ public final class Projections: Sendable {
     }
 
     /// Opens every database of `projectors` in `log`'s environment.
+    ///
+    /// Call it once per process, outside any transaction of the calling thread.
     public init(store log: EventStore, projectors: [any Projector] = Projections.standard) throws {
         self.log = log
         self.projectors = projectors
@@ -97,52 +149,74 @@ public final class Projections: Sendable {
             }
         }
         self.slots = slots
+        fingerprints = projectors.map(\.fingerprint)
+        readers = EventType.allCases.map { type in projectors.indices.filter { projectors[$0].eventTypes.contains(type) } }
     }
 
-    func stored(_ projector: any Projector, in transaction: Transaction) throws -> Stored? {
-        try transaction.withValue(meta, Array(projector.name.utf8)) { value in
+    func stored(_ index: Int, in transaction: Transaction) throws -> Stored? {
+        try transaction.withValue(meta, Array(projectors[index].name.utf8)) { value in
             try value.map { try JSONDecoder().decode(Stored.self, from: Data($0)) }
         }
     }
 
-    func save(_ stored: Stored, for projector: any Projector, in writer: WriteTransaction) throws {
-        try writer.put(meta, Array(projector.name.utf8), try JSONEncoder().encode(stored))
+    func save(_ stored: Stored, for index: Int, in writer: WriteTransaction) throws {
+        try writer.put(meta, Array(projectors[index].name.utf8), try JSONEncoder().encode(stored))
     }
 
-    func databases(_ projector: any Projector, slot: String) -> [String: Database] {
-        Dictionary(uniqueKeysWithValues: projector.tables.map { ($0, slots[$0]![slot]!) })
+    func databases(_ index: Int, slot: String) -> [String: Database] {
+        Dictionary(uniqueKeysWithValues: projectors[index].tables.map { ($0, slots[$0]![slot]!) })
     }
 
     // MARK: - Catch-up
 
-    /// Folds the records after each fresh projector's checkpoint into its stored model, in the
-    /// caller's transaction. Stale projectors (fingerprint changed, never built) are left for a rebuild.
+    /// Folds the records after each fresh projector's checkpoint, up to the session's head, into
+    /// its stored model, and stores the new checkpoints, all in the caller's transaction.
     ///
-    /// - Throws: `EventStoreError.corruptRecord` at a record failing its checksum: nothing is folded past it.
+    /// Stale projectors (fingerprint changed, never built) are skipped: they wait for a rebuild.
+    /// Each record's payload is decoded at most once, whatever the number of projectors reading it.
+    /// - Throws: `ProjectionError.corruptRecord` at a record failing its checksum (nothing past it
+    ///   is folded; the caller's transaction should be abandoned), `.decodeFailed` for an unreadable payload.
     public func catchUp(in session: WriteSession) throws {
         let head = try session.head()
-        var fresh: [(projector: any Projector, stored: Stored)] = []
-        for projector in projectors {
-            if let stored = try stored(projector, in: session.transaction), stored.fingerprint == projector.fingerprint, stored.checkpoint < head {
-                fresh.append((projector, stored))
+        var checkpoints = [UInt64?](repeating: nil, count: projectors.count)
+        var fresh: [(index: Int, stored: Stored)] = []
+        for index in projectors.indices {
+            if let stored = try stored(index, in: session.transaction), stored.fingerprint == fingerprints[index], stored.checkpoint < head {
+                fresh.append((index, stored))
+                checkpoints[index] = stored.checkpoint
             }
         }
         guard let from = fresh.map(\.stored.checkpoint).min() else { return }
         var databases: [String: Database] = [:]
-        for (projector, stored) in fresh { databases.merge(self.databases(projector, slot: stored.slot)) { a, _ in a } }
+        for (index, stored) in fresh { databases.merge(self.databases(index, slot: stored.slot)) { a, _ in a } }
         let model = LMDBStore(transaction: session.transaction, writer: session.writer, databases: databases)
-        try session.scan(from: from + 1, verify: true) { view in
+        try scanChecked(session, from: from + 1, projectorNames: fresh.map { projectors[$0.index].name }) { view in
+            guard let typeIndex = TypeTable.index(of: view) else { return true }
             let position = view.position
-            guard let type = EventType(rawValue: view.type) else { return true }
-            let readers = fresh.filter { $0.stored.checkpoint < position && $0.projector.eventTypes.contains(type) }
-            guard !readers.isEmpty else { return true }
-            let (event, envelope) = try decode(view, type: type)
-            for reader in readers { try reader.projector.apply(event, at: envelope, to: model) }
+            var decoded: (Event, Envelope)?
+            for index in readers[typeIndex] {
+                guard let checkpoint = checkpoints[index], checkpoint < position else { continue }
+                if decoded == nil { decoded = try decode(view, type: EventType.allCases[typeIndex]) }
+                try projectors[index].apply(decoded!.0, at: decoded!.1, to: model)
+            }
             return true
         }
-        for (projector, var stored) in fresh {
+        for (index, var stored) in fresh {
             stored.checkpoint = head
-            try save(stored, for: projector, in: session.writer)
+            try save(stored, for: index, in: session.writer)
+        }
+    }
+
+    /// `session.scan(verify: true)`, with a corrupt record reported as the projections' error.
+    func scanChecked(_ session: ReadSession, from: UInt64, projectorNames: [String], _ body: (RecordView) throws -> Bool) throws {
+        do {
+            try session.scan(from: from, verify: true, body)
+        } catch let error as EventStoreError where error.code == .corruptRecord {
+            throw ProjectionError(
+                .corruptRecord,
+                "projection (\(projectorNames.joined(separator: ", "))) stopped at record \(error.position.map(String.init) ?? "?"): \(error.message)",
+                position: error.position
+            )
         }
     }
 
@@ -151,61 +225,80 @@ public final class Projections: Sendable {
         do {
             event = try Event.decode(type: type.rawValue, schemaVersion: Int(view.schemaVersion), payload: Data(view.payload))
         } catch {
-            throw ProjectionError(.unreadableEvent, "record \(view.position) (\(type.rawValue)) cannot be read: \(error.message)")
+            throw ProjectionError(.decodeFailed, "record \(view.position) (\(type.rawValue)) cannot be read: \(error.message)", position: view.position)
         }
         let envelope = Envelope(
-            position: view.position, recordedAt: Date(timeIntervalSince1970: Double(view.recordedAtMicroseconds) / 1_000_000),
-            actor: view.actor, eventID: view.id
+            position: view.position, recordedAt: Date(microseconds: view.recordedAtMicroseconds),
+            actor: view.actor, stream: view.stream, eventID: view.id
         )
         return (event, envelope)
     }
 
     // MARK: - Folding in memory
 
-    /// Folds the log from position 1 into memory for `selected`, up to `limit`.
+    /// What an in-memory fold produced.
+    struct Folded {
+        var model: MemoryStore
+        /// The last position read.
+        var head: UInt64
+        /// Events applied, per projector index.
+        var events: [Int: Int]
+    }
+
+    /// Folds the log from position 1 into memory for the projectors at `selected`, up to `limit`.
     func fold(
-        _ selected: [any Projector], session: ReadSession, limit: AsOf? = nil, progress: ((RebuildProgress) -> Void)? = nil
-    ) throws -> (model: MemoryStore, head: UInt64, events: Int) {
+        _ selected: [Int], session: ReadSession, limit: AsOf? = nil, progress: ((RebuildProgress) -> Void)? = nil
+    ) throws -> Folded {
         let model = MemoryStore()
         let total = Int(try session.head())
-        var needed = Set<EventType>()
-        for projector in selected { needed.formUnion(projector.eventTypes) }
+        let step = UInt64(max(1, min(10_000, total / 100)))
+        let chosen = Set(selected)
+        let readers = self.readers.map { $0.filter(chosen.contains) }
+        var counts = [Int](repeating: 0, count: projectors.count)
         let limitPosition: UInt64? = if case .position(let position) = limit { position } else { nil }
         let limitMicros: Int64? = if case .timestamp(let date) = limit { Timestamp.microseconds(date) } else { nil }
         var head: UInt64 = 0
-        var events = 0
-        try session.scan(from: 1, verify: true) { view in
+        progress?(RebuildProgress(done: 0, total: total))
+        try scanChecked(session, from: 1, projectorNames: selected.map { projectors[$0].name }) { view in
             if let limitPosition, view.position > limitPosition { return false }
             if let limitMicros, view.recordedAtMicroseconds > limitMicros { return false }
             head = view.position
-            if head % 10_000 == 0 { progress?(RebuildProgress(done: Int(head), total: total)) }
-            guard let type = EventType(rawValue: view.type), needed.contains(type) else { return true }
-            let (event, envelope) = try decode(view, type: type)
-            for projector in selected where projector.eventTypes.contains(type) { try projector.apply(event, at: envelope, to: model) }
-            events += 1
+            if let progress, head % step == 0 { progress(RebuildProgress(done: Int(head), total: total)) }
+            guard let typeIndex = TypeTable.index(of: view), !readers[typeIndex].isEmpty else { return true }
+            let (event, envelope) = try decode(view, type: EventType.allCases[typeIndex])
+            for index in readers[typeIndex] {
+                try projectors[index].apply(event, at: envelope, to: model)
+                counts[index] += 1
+            }
             return true
         }
         progress?(RebuildProgress(done: total, total: total))
-        return (model, head, events)
+        var events: [Int: Int] = [:]
+        for index in selected { events[index] = counts[index] }
+        return Folded(model: model, head: head, events: events)
     }
 
     // MARK: - Rebuild
 
     /// Rebuilds the named projectors (all when `nil`) from the whole log, each switched in atomically.
     ///
-    /// - Throws: `ProjectionError.unknownProjector` for a name Folio does not run; any error
-    ///   before the final commit leaves the old models serving.
+    /// The log is folded in memory in a read snapshot; then one write transaction fills each
+    /// projector's inactive slot with sorted rows, folds what was appended meanwhile, and flips.
+    /// - Throws: `ProjectionError.unknownProjector` for a name Folio does not run (listing the
+    ///   known ones), `.corruptRecord` or `.decodeFailed` naming a position; any error before the
+    ///   final commit leaves the old models serving.
     @discardableResult
     public func rebuild(_ names: [String]? = nil, progress: ((RebuildProgress) -> Void)? = nil) throws -> [RebuildReport] {
         let selected = try select(names)
         return try rebuild(selected, onlyIfStale: false, progress: progress)
     }
 
-    /// Rebuilds the projectors whose stored model was built by other code, or never.
+    /// Rebuilds the projectors whose stored model was built by other code, or never (on a fresh
+    /// store: empty models at checkpoint 0, cheap). Returns a report per projector rebuilt.
     @discardableResult
     public func rebuildStale(progress: ((RebuildProgress) -> Void)? = nil) throws -> [RebuildReport] {
         let stale = try log.read { session in
-            try projectors.filter { try stored($0, in: session.transaction)?.fingerprint != $0.fingerprint }
+            try projectors.indices.filter { try stored($0, in: session.transaction)?.fingerprint != fingerprints[$0] }
         }
         guard !stale.isEmpty else { return [] }
         return try rebuild(stale, onlyIfStale: true, progress: progress)
@@ -213,8 +306,8 @@ public final class Projections: Sendable {
 
     /// Rebuilds every projector inside the caller's transaction.
     public func rebuildAll(in session: WriteSession, progress: ((RebuildProgress) -> Void)? = nil) throws {
-        let folded = try fold(projectors, session: session, progress: progress)
-        _ = try install(projectors, folded: folded, in: session, onlyIfStale: false)
+        let folded = try fold(Array(projectors.indices), session: session, progress: progress)
+        _ = try install(Array(projectors.indices), folded: folded, in: session, onlyIfStale: false, progress: progress)
     }
 
     /// Starts an in-memory fold of every projector that the caller feeds event by event, from
@@ -227,92 +320,105 @@ public final class Projections: Sendable {
         let projections: Projections
         let model = MemoryStore()
         var head: UInt64 = 0
-        var events = 0
+        var events: [Int: Int] = [:]
 
         init(projections: Projections) { self.projections = projections }
 
         /// Folds the event at `envelope.position`, which must follow the last one folded.
         public func apply(_ event: Event, at envelope: Envelope) throws {
-            for projector in projections.projectors where projector.eventTypes.contains(event.type) {
-                try projector.apply(event, at: envelope, to: model)
+            let typeIndex = EventType.allCases.firstIndex(of: event.type)!
+            for index in projections.readers[typeIndex] {
+                try projections.projectors[index].apply(event, at: envelope, to: model)
+                events[index, default: 0] += 1
             }
             head = envelope.position
-            events += 1
         }
 
         /// Writes the folded models as every projector's new active slot, in `session`.
         public func install(in session: WriteSession) throws {
-            _ = try projections.install(projections.projectors, folded: (model, head, events), in: session, onlyIfStale: false)
+            let all = Array(projections.projectors.indices)
+            _ = try projections.install(all, folded: Folded(model: model, head: head, events: events), in: session, onlyIfStale: false, progress: nil)
         }
     }
 
-    private func select(_ names: [String]?) throws -> [any Projector] {
-        guard let names else { return projectors }
-        return try names.map { name in
-            guard let projector = projectors.first(where: { $0.name == name }) else {
+    private func select(_ names: [String]?) throws -> [Int] {
+        guard let names else { return Array(projectors.indices) }
+        var selected: [Int] = []
+        for name in names {
+            guard let index = projectors.firstIndex(where: { $0.name == name }) else {
                 throw ProjectionError(.unknownProjector, "no projector is named \(name): the projectors are \(projectors.map(\.name).joined(separator: ", "))")
             }
-            return projector
+            if !selected.contains(index) { selected.append(index) }
         }
+        return selected
     }
 
-    private func rebuild(_ selected: [any Projector], onlyIfStale: Bool, progress: ((RebuildProgress) -> Void)?) throws -> [RebuildReport] {
+    private func rebuild(_ selected: [Int], onlyIfStale: Bool, progress: ((RebuildProgress) -> Void)?) throws -> [RebuildReport] {
         let folded = try log.read { session in try fold(selected, session: session, progress: progress) }
-        return try log.write { session in try install(selected, folded: folded, in: session, onlyIfStale: onlyIfStale) }
+        return try log.write { session in
+            try install(selected, folded: folded, in: session, onlyIfStale: onlyIfStale, progress: progress)
+        }
     }
 
     /// Writes folded models into each projector's other slot, catches them up to the head and flips to them.
     private func install(
-        _ selected: [any Projector], folded: (model: MemoryStore, head: UInt64, events: Int), in session: WriteSession, onlyIfStale: Bool
+        _ selected: [Int], folded: Folded, in session: WriteSession, onlyIfStale: Bool, progress: ((RebuildProgress) -> Void)?
     ) throws -> [RebuildReport] {
-        let encoder = JSONEncoder()
         var reports: [RebuildReport] = []
         let head = try session.head()
-        for projector in selected {
-            let previous = try stored(projector, in: session.transaction)
-            if onlyIfStale, previous?.fingerprint == projector.fingerprint { continue }
+        let total = Int(folded.head)
+        var written = 0
+        for index in selected {
+            let projector = projectors[index]
+            let previous = try stored(index, in: session.transaction)
+            if onlyIfStale, previous?.fingerprint == fingerprints[index] { continue }
             let slot = previous?.slot == "a" ? "b" : "a"
-            let target = databases(projector, slot: slot)
+            let target = databases(index, slot: slot)
             var rows = 0
             for table in projector.tables {
                 let database = target[table]!
                 try session.writer.clear(database)
-                for (key, value) in try folded.model.encodedRows(table, encoder: encoder) {
+                try folded.model.forEachEncodedRow(table) { key, value in
                     try session.writer.put(database, key, value, options: .append)
                     rows += 1
+                    written += 1
+                    if let progress, written % 10_000 == 0 { progress(RebuildProgress(phase: .writing, done: total, total: total, rows: written)) }
                 }
             }
-            var stored = Stored(version: projector.version, fingerprint: projector.fingerprint, checkpoint: folded.head, slot: slot)
+            var stored = Stored(version: projector.version, fingerprint: fingerprints[index], checkpoint: folded.head, slot: slot)
+            var events = folded.events[index] ?? 0
             if head > folded.head {
                 // Events appended since the snapshot was folded: apply them to the new slot.
                 let model = LMDBStore(transaction: session.transaction, writer: session.writer, databases: target)
-                try session.scan(from: folded.head + 1, verify: true) { view in
-                    guard let type = EventType(rawValue: view.type), projector.eventTypes.contains(type) else { return true }
-                    let (event, envelope) = try decode(view, type: type)
+                try scanChecked(session, from: folded.head + 1, projectorNames: [projector.name]) { view in
+                    guard let typeIndex = TypeTable.index(of: view), readers[typeIndex].contains(index) else { return true }
+                    let (event, envelope) = try decode(view, type: EventType.allCases[typeIndex])
                     try projector.apply(event, at: envelope, to: model)
+                    events += 1
                     return true
                 }
                 stored.checkpoint = head
             }
-            try save(stored, for: projector, in: session.writer)
+            try save(stored, for: index, in: session.writer)
             if let previous, previous.slot != slot {
-                for database in databases(projector, slot: previous.slot).values { try session.writer.clear(database) }
+                for database in databases(index, slot: previous.slot).values { try session.writer.clear(database) }
             }
-            reports.append(RebuildReport(name: projector.name, events: folded.events, rows: rows))
+            reports.append(RebuildReport(name: projector.name, events: events, rows: rows))
         }
+        progress?(RebuildProgress(phase: .writing, done: total, total: total, rows: written))
         return reports
     }
 
     // MARK: - Reading
 
-    /// The projectors' states.
+    /// The projectors' states: fingerprints, checkpoints, the log's head, staleness and lag.
     public func status() throws -> [ProjectorStatus] {
         try log.read { session in
             let head = try session.head()
-            return try projectors.map { projector in
-                let stored = try stored(projector, in: session.transaction)
+            return try projectors.indices.map { index in
+                let stored = try stored(index, in: session.transaction)
                 return ProjectorStatus(
-                    name: projector.name, version: projector.version, fingerprint: projector.fingerprint,
+                    name: projectors[index].name, version: projectors[index].version, fingerprint: fingerprints[index],
                     storedFingerprint: stored?.fingerprint, checkpoint: stored?.checkpoint ?? 0, head: head
                 )
             }
@@ -320,20 +426,36 @@ public final class Projections: Sendable {
     }
 
     /// Runs `body` on the stored read models in one snapshot.
+    ///
+    /// The model is valid only inside `body`. A stale projector's tables answer with what its
+    /// old code built (or nothing, when never built).
     public func read<T>(_ body: (ReadModel) throws -> T) throws -> T {
         try log.read { session in
             var databases: [String: Database] = [:]
-            for projector in projectors {
-                let slot = try stored(projector, in: session.transaction)?.slot ?? "a"
-                databases.merge(self.databases(projector, slot: slot)) { a, _ in a }
+            for index in projectors.indices {
+                let slot = try stored(index, in: session.transaction)?.slot ?? "a"
+                databases.merge(self.databases(index, slot: slot)) { a, _ in a }
             }
             return try body(ReadModel(store: LMDBStore(transaction: session.transaction, writer: nil, databases: databases)))
         }
     }
 
-    /// The read models as they stood at `asOf`, folded from the log in memory.
+    /// The read models as they stood at `asOf`, folded from the log in memory with the same
+    /// projector code. The stored models are not touched.
     public func model(asOf: AsOf) throws -> ReadModel {
-        let folded = try log.read { session in try fold(projectors, session: session, limit: asOf) }
+        let folded = try log.read { session in try fold(Array(projectors.indices), session: session, limit: asOf) }
         return ReadModel(store: folded.model)
+    }
+}
+
+/// Event types by their stored UTF-8 names, to recognise a record's type without making a String.
+enum TypeTable {
+    static let names: [[UInt8]] = EventType.allCases.map { Array($0.rawValue.utf8) }
+
+    /// The `EventType.allCases` index of the record's type, or `nil` for a type this build does not know.
+    static func index(of view: RecordView) -> Int? {
+        let bytes = view.typeBytes
+        for (index, name) in names.enumerated() where name.count == bytes.count && name.elementsEqual(bytes) { return index }
+        return nil
     }
 }

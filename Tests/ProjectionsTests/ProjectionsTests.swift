@@ -1,40 +1,9 @@
 import Domain
 import EventStore
-import Folio
 import Foundation
 import LMDB
 import Projections
 import Testing
-
-/// A directory that exists for one test and is removed after it.
-final class TemporaryDirectory {
-    let url: URL
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("folio-projections-\(UUID().uuidString.lowercased())")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
-    deinit { try? FileManager.default.removeItem(at: url) }
-}
-
-/// The lines of a generated history.
-func generatedLines(seed: UInt64, clients: Int) throws -> [EventLine] {
-    let directory = try TemporaryDirectory()
-    let file = directory.path("history.jsonl")
-    _ = FileManager.default.createFile(atPath: file, contents: nil)
-    let handle = try #require(FileHandle(forWritingAtPath: file))
-    try HistoryGenerator(seed: seed, clients: clients, contentBytes: 200...600).write(to: handle)
-    try handle.close()
-    let text = try String(contentsOfFile: file, encoding: .utf8)
-    return try text.split(separator: "\n").enumerated().map { try EventLine.parse(Array($1.utf8), number: $0 + 1) }
-}
-
-func proposed(_ line: EventLine) -> ProposedEvent {
-    ProposedEvent(
-        id: line.id, type: line.type, schemaVersion: line.schemaVersion, payload: line.data, actor: line.actor,
-        recordedAt: Date(timeIntervalSince1970: Double(line.recordedAtMicroseconds) / 1_000_000)
-    )
-}
 
 /// A projector like another but with a bumped version.
 struct Bumped: Projector {
@@ -46,7 +15,7 @@ struct Bumped: Projector {
     func apply(_ event: Event, at envelope: Envelope, to store: any ModelStore) throws { try base.apply(event, at: envelope, to: store) }
 }
 
-/// A projector that fails at one position, to interrupt a rebuild.
+/// A projector that fails from one position on, to interrupt a rebuild.
 struct Failing: Projector {
     let base: any Projector
     let position: UInt64
@@ -63,173 +32,369 @@ struct Failing: Projector {
 
 @Suite("Projections")
 struct ProjectionsTests {
-    @Test("catching up event by event equals a full rebuild and a fold, at every prefix", arguments: [1, 2, 3] as [UInt64])
+    @Test("catch-up after every append equals a fold of that prefix, and a final rebuild writes the same bytes", arguments: [1, 2, 3, 4] as [UInt64])
     func incrementalEqualsRebuild(seed: UInt64) throws {
-        let directory = try TemporaryDirectory()
-        let log = try EventStore(path: directory.path("store"), options: .init(unsafeNoSync: true))
-        let projections = try Projections(store: log)
-        try projections.rebuildStale()
-        let lines = try generatedLines(seed: seed, clients: 2)
-        for line in lines {
-            try log.write { session in
-                try session.append([proposed(line)], to: line.stream, expected: .exactly(line.streamVersion - 1))
-                try projections.catchUp(in: session)
-            }
-            let position = line.position
-            let stored = try projections.read { try $0.dump() }
-            let folded = try projections.model(asOf: .position(position)).dump()
-            #expect(stored == folded, "stored read models differ from a fold at position \(position)")
-            // One current version per (client, page) at every position.
-            let current = try projections.read { try $0.versions(currentOnly: true) }
-            #expect(Set(current.map { "\($0.clientID) \($0.pageType)" }).count == current.count)
-            if stored != folded { break }
+        let fixture = try Fixture()
+        var generator = HistoryGenerator(seed: seed)
+        let events = generator.history(count: 220)
+        #expect(Set(events.map(\.event.type)).count == EventType.allCases.count, "the generator covers every event type")
+        for (offset, event) in events.enumerated() {
+            try fixture.append(event)
+            let position = UInt64(offset + 1)
+            let stored = try fixture.projections.read { try $0.dump() }
+            let folded = try fixture.projections.model(asOf: .position(position)).dump()
+            let difference = differingTables(stored, folded)
+            #expect(difference.isEmpty, "seed \(seed): stored read models differ from a fold at position \(position) in \(difference)")
+            if !difference.isEmpty { return }
+            try checkOneCurrentVersion(fixture.projections, at: position)
         }
-        let before = try projections.read { try $0.dump() }
-        try projections.rebuild()
-        #expect(try projections.read { try $0.dump() } == before)
-        #expect(try projections.status().allSatisfy { !$0.isStale && $0.checkpoint == UInt64(lines.count) })
+        let before = try storedBytes(fixture.log)
+        let reports = try fixture.projections.rebuild()
+        #expect(reports.map(\.name) == ["clients", "content_versions", "payments", "analytics"])
+        let rebuilt = try storedBytes(fixture.log)
+        #expect(differingTables(rebuilt, before).isEmpty, "a rebuild writes byte for byte what catch-up wrote")
+        #expect(try fixture.projections.status().allSatisfy { !$0.isStale && $0.checkpoint == UInt64(events.count) && $0.lag == 0 })
     }
 
-    @Test("rows mirror the documented schema's columns")
+    /// One current version per (client, page); `is_current`, the current-version lookup and the
+    /// client's `current_version_id` agree.
+    func checkOneCurrentVersion(_ projections: Projections, at position: UInt64) throws {
+        try projections.read { (model: ReadModel) throws in
+            let current = try model.versions(currentOnly: true)
+            let pairs = current.map { "\($0.clientID) \($0.pageType)" }
+            #expect(Set(pairs).count == pairs.count, "two current versions of one page at position \(position)")
+            for client in try model.clients() {
+                for page in PageType.allCases {
+                    let flagged = try model.versions(client: client.id, page: page).filter(\.isCurrent)
+                    #expect(flagged.count <= 1)
+                    #expect(try model.currentVersion(client: client.id, page: page)?.id == flagged.first?.id)
+                }
+                if let id = client.currentVersionID { #expect(try model.version(id: id)?.isCurrent == true) }
+            }
+        }
+    }
+
+    @Test("rows encode with exactly the schema's columns plus the documented extras")
     func schemaColumns() throws {
-        let directory = try TemporaryDirectory()
-        let store = try Store(path: directory.path("store"))
-        let client = try store.createClient(name: "Ada", email: "ada@example.com")
-        _ = try store.issueToken(client: client.id.uuidString)
-        let token = try #require(try store.projections.read { try $0.client(id: client.id) }?.activationToken).description
-        _ = try store.activate(token: token)
-        let version = try store.draftVersion(client: token, page: .agreement, content: .object(["a": .integer(1)]))
-        _ = try store.promote(version: version.id.uuidString)
-        let payment = try store.payment(.start, client: token, intent: "pi_cols", amount: 50_000)
-        func keys(_ row: some Encodable) throws -> Set<String> {
-            let object = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(row)) as? [String: Any]
-            return Set(try #require(object).keys)
+        let client = UUID(), version = UUID(), payment = UUID()
+        let at = Date(timeIntervalSince1970: 1_767_600_000.25)
+        let fixture = try Fixture()
+        let events: [Event] = [
+            .clientCreated(ClientCreated(clientID: client, name: "Ada", email: nil, metadata: .object(["k": .string("v")]))),
+            .tokenIssued(TokenIssued(clientID: client, activationToken: Token(number: 42), replaces: nil)),
+            .versionDrafted(VersionDrafted(
+                clientID: client, versionID: version, pageType: .agreement, versionNumber: 1, content: .object(["a": .integer(1)]),
+                iterationNotes: "why", hypothesis: nil, createdBy: "admin", metadata: .object([:])
+            )),
+            .paymentInitiated(PaymentRecord(clientID: client, paymentID: payment, contentVersionID: version, stripePaymentIntentID: "pi_1", amount: 50_000)),
+        ]
+        for (offset, event) in events.enumerated() {
+            try fixture.append(GeneratedEvent(event: event, id: UUID(), recordedAtMicroseconds: Timestamp.microseconds(at) + Int64(offset)))
         }
-        let clientRow = try #require(try store.projections.read { try $0.client(id: client.id) })
-        #expect(try keys(clientRow).isSuperset(of: ["id", "name", "email", "activation_token", "current_version_id", "status", "metadata", "created_at"]))
-        #expect(try keys(version).isSuperset(of: [
+        let (clientRow, versionRow, paymentRow) = try fixture.projections.read { (model: ReadModel) throws in
+            (try model.client(id: client), try model.version(id: version), try model.payment(id: payment))
+        }
+        func object(_ row: some Encodable) throws -> [String: Any] {
+            try #require(try JSONSerialization.jsonObject(with: try JSONEncoder().encode(row)) as? [String: Any])
+        }
+        let c = try object(try #require(clientRow))
+        #expect(Set(c.keys) == ["id", "name", "email", "activation_token", "current_version_id", "status", "metadata", "created_at", "activated_at", "updated_at"])
+        #expect(c["id"] as? String == client.uuidString.lowercased())
+        #expect(c["activation_token"] as? String == "G0042")
+        #expect(c["email"] is NSNull && c["current_version_id"] is NSNull)
+        #expect(c["status"] as? String == "pending")
+        #expect(c["created_at"] as? String == "2026-01-05T08:00:00.250000Z")
+        #expect((c["metadata"] as? [String: Any])?["k"] as? String == "v")
+        let v = try object(try #require(versionRow))
+        #expect(Set(v.keys) == [
             "id", "client_id", "page_type", "content", "iteration_notes", "hypothesis", "outcome", "is_current", "version_number",
-            "created_at", "created_by", "metadata",
-        ]))
-        #expect(try keys(payment).isSuperset(of: ["id", "client_id", "content_version_id", "stripe_payment_intent_id", "amount", "status", "created_at"]))
-        let json = String(decoding: try JSONEncoder().encode(payment), as: UTF8.self)
-        #expect(json.contains(payment.id.uuidString.lowercased()))
-        #expect(json.contains(#""amount":50000"#))
+            "created_at", "created_by", "metadata", "promoted_at", "demoted_at",
+        ])
+        #expect(v["client_id"] as? String == client.uuidString.lowercased())
+        #expect(v["is_current"] as? Bool == false && v["version_number"] as? Int == 1 && v["outcome"] is NSNull)
+        let p = try object(try #require(paymentRow))
+        #expect(Set(p.keys) == [
+            "id", "client_id", "content_version_id", "stripe_payment_intent_id", "amount", "status", "created_at", "updated_at", "failure_reason",
+        ])
+        #expect(p["amount"] as? Int == 50_000 && p["status"] as? String == "pending")
+        #expect(p["content_version_id"] as? String == version.uuidString.lowercased())
     }
 
-    @Test("analytics on a small history: exposure, payments by current status, revenue, conversion and the funnel")
+    @Test("analytics of a small history: exposure, payments by current status, revenue, conversion, medians, a deleted client left out")
     func analyticsFigures() throws {
-        let directory = try TemporaryDirectory()
-        nonisolated(unsafe) var now = Date(timeIntervalSince1970: 1_767_603_600)
-        let store = try Store(path: directory.path("store"), options: Store.Options(clock: { now }))
-        func tick(_ seconds: Double) { now = now.addingTimeInterval(seconds) }
-        // Ada: token after 100 s, activated 1000 s later, pays 50000 on agreement v2 after 300 s.
-        let ada = try store.createClient(name: "Ada")
-        tick(100); let adaToken = try #require(try store.issueToken(client: ada.id.uuidString).activationToken).description
-        tick(1_000); _ = try store.activate(token: adaToken)
-        let v1 = try store.draftVersion(client: adaToken, page: .agreement, content: .object([:]))
-        _ = try store.promote(version: v1.id.uuidString)
-        let v2 = try store.draftVersion(client: adaToken, page: .agreement, content: .object([:]))
-        _ = try store.promote(version: v2.id.uuidString)
-        _ = try store.recordOutcome(version: v1.id.uuidString, outcome: .failure)
-        tick(300); _ = try store.payment(.start, client: adaToken, intent: "pi_a", amount: 50_000)
-        _ = try store.payment(.succeed, client: adaToken, intent: "pi_a", amount: 50_000)
-        // Bob: token after 300 s, activated 2000 s later; his payment fails on his agreement v1.
-        let bob = try store.createClient(name: "Bob")
-        tick(300); let bobToken = try #require(try store.issueToken(client: bob.id.uuidString).activationToken).description
-        tick(2_000); _ = try store.activate(token: bobToken)
-        let b1 = try store.draftVersion(client: bobToken, page: .agreement, content: .object([:]))
-        _ = try store.promote(version: b1.id.uuidString)
-        _ = try store.payment(.fail, client: bobToken, intent: "pi_b", amount: 50_000)
-        // Carl is created and deleted: he counts nowhere.
-        let carl = try store.createClient(name: "Carl")
-        _ = try store.deleteClient(carl.id.uuidString)
+        let fixture = try Fixture()
+        let t0: Int64 = 1_767_600_000_000_000
+        var ids: [String: UUID] = [:]
+        func id(_ name: String) -> UUID {
+            if let id = ids[name] { return id }
+            let id = UUID()
+            ids[name] = id
+            return id
+        }
+        func at(_ seconds: Int64, _ event: Event) throws {
+            try fixture.append(GeneratedEvent(event: event, id: UUID(), recordedAtMicroseconds: t0 + seconds * 1_000_000))
+        }
+        func created(_ c: String) -> Event { .clientCreated(ClientCreated(clientID: id(c), name: c, email: nil, metadata: .object([:]))) }
+        func token(_ c: String, _ n: Int) -> Event { .tokenIssued(TokenIssued(clientID: id(c), activationToken: Token(number: n), replaces: nil)) }
+        func activated(_ c: String, _ n: Int) -> Event { .clientActivated(ClientActivated(clientID: id(c), activationToken: Token(number: n))) }
+        func draft(_ c: String, _ v: String, _ page: PageType, _ number: Int) -> Event {
+            .versionDrafted(VersionDrafted(
+                clientID: id(c), versionID: id(v), pageType: page, versionNumber: number, content: .object([:]),
+                iterationNotes: nil, hypothesis: nil, createdBy: "admin", metadata: .object([:])
+            ))
+        }
+        func promote(_ c: String, _ v: String, _ previous: String? = nil) -> Event {
+            .versionPromoted(VersionPromoted(clientID: id(c), versionID: id(v), pageType: .agreement, previousVersionID: previous.map(id)))
+        }
+        func pay(_ c: String, _ p: String, _ v: String) -> PaymentRecord {
+            PaymentRecord(clientID: id(c), paymentID: id(p), contentVersionID: id(v), stripePaymentIntentID: "pi_" + p, amount: 50_000)
+        }
+        // Ada: token after 100 s, activated 1000 s later, pays on agreement v2 800 s after activation.
+        try at(0, created("ada"))
+        try at(100, token("ada", 1))
+        try at(1_100, activated("ada", 1))
+        try at(1_200, draft("ada", "a1", .agreement, 1))
+        try at(1_300, promote("ada", "a1"))
+        try at(1_400, draft("ada", "a2", .agreement, 2))
+        try at(1_500, promote("ada", "a2", "a1"))
+        try at(1_600, .outcomeRecorded(OutcomeRecorded(clientID: id("ada"), versionID: id("a1"), outcome: .failure, notes: nil)))
+        try at(1_650, .outcomeRecorded(OutcomeRecorded(clientID: id("ada"), versionID: id("a2"), outcome: .success, notes: nil)))
+        try at(1_700, draft("ada", "a3", .activation, 1)) // never promoted: not exposed
+        try at(1_750, .paymentInitiated(pay("ada", "pa0", "a1")))
+        try at(1_760, .paymentCancelled(pay("ada", "pa0", "a1"))) // cancelled: counts nowhere
+        try at(1_800, .paymentInitiated(pay("ada", "pa", "a2")))
+        try at(1_900, .paymentSucceeded(pay("ada", "pa", "a2")))
+        // Bob: token after 300 s, activated 2000 s later; a failed payment, then a success 700 s after activation.
+        try at(2_000, created("bob"))
+        try at(2_300, token("bob", 2))
+        try at(4_300, activated("bob", 2))
+        try at(4_350, draft("bob", "b1", .agreement, 1))
+        try at(4_400, promote("bob", "b1"))
+        try at(4_500, .paymentInitiated(pay("bob", "pb", "b1")))
+        try at(4_600, .paymentFailed(pay("bob", "pb", "b1")))
+        try at(4_700, .paymentInitiated(pay("bob", "pb2", "b1")))
+        try at(5_000, .paymentSucceeded(pay("bob", "pb2", "b1")))
+        // Carl goes through everything and is deleted: he counts nowhere.
+        try at(6_000, created("carl"))
+        try at(6_010, token("carl", 3))
+        try at(6_020, activated("carl", 3))
+        try at(6_030, draft("carl", "c1", .agreement, 1))
+        try at(6_040, promote("carl", "c1"))
+        try at(6_050, .paymentSucceeded(pay("carl", "pc", "c1")))
+        try at(6_060, .clientDeleted(ClientDeleted(clientID: id("carl"))))
+        // Dan is only created.
+        try at(7_000, created("dan"))
 
-        let analytics = try store.projections.read { try $0.analytics() }
-        #expect(analytics.byVersion.count == 3)
-        let agreement = try #require(analytics.byPageType.first)
-        #expect(agreement.value == .string("agreement"))
-        #expect(agreement.figures.exposed == 3)
-        #expect(agreement.figures.paymentsSucceeded == 1)
-        #expect(agreement.figures.paymentsFailed == 1)
-        #expect(agreement.figures.revenue == 50_000)
-        #expect(abs(agreement.figures.conversionRate - 1.0 / 3.0) < 1e-9)
-        let byNumber = Dictionary(uniqueKeysWithValues: analytics.byVersionNumber.map { ($0.value, $0.figures) })
-        #expect(byNumber[.integer(2)]?.paymentsSucceeded == 1)
-        #expect(byNumber[.integer(1)]?.paymentsFailed == 1)
-        let failure = try #require(analytics.byOutcome.first { $0.value == .string("failure") })
-        #expect(failure.figures.exposed == 1 && failure.figures.paymentsSucceeded == 0)
-        #expect(analytics.funnel.created == 2)
-        #expect(analytics.funnel.tokenIssued == 2 && analytics.funnel.activated == 2 && analytics.funnel.paid == 1)
-        #expect(analytics.funnel.medianSecondsCreatedToTokenIssued == 200)
-        #expect(analytics.funnel.medianSecondsTokenIssuedToActivated == 1_500)
-        #expect(analytics.funnel.medianSecondsActivatedToPaid == 300)
+        let analytics = try fixture.projections.read { try $0.analytics() }
+        #expect(try fixture.projections.model(asOf: .position(UInt64.max)).analytics() == analytics)
+        struct Figure: Equatable { var exposed, succeeded, failed: Int; var revenue: Int64; var rate: Double }
+        func figure(_ f: Figures) -> Figure { Figure(exposed: f.exposed, succeeded: f.paymentsSucceeded, failed: f.paymentsFailed, revenue: f.revenue, rate: f.conversionRate) }
+        let byVersion = Dictionary(uniqueKeysWithValues: analytics.byVersion.map { ($0.contentVersionID, $0) })
+        #expect(Set(byVersion.keys) == [id("a1"), id("a2"), id("a3"), id("b1")])
+        #expect(figure(byVersion[id("a1")]!.figures) == Figure(exposed: 1, succeeded: 0, failed: 0, revenue: 0, rate: 0))
+        #expect(figure(byVersion[id("a2")]!.figures) == Figure(exposed: 1, succeeded: 1, failed: 0, revenue: 50_000, rate: 1))
+        #expect(figure(byVersion[id("a3")]!.figures) == Figure(exposed: 0, succeeded: 0, failed: 0, revenue: 0, rate: 0))
+        #expect(figure(byVersion[id("b1")]!.figures) == Figure(exposed: 1, succeeded: 1, failed: 1, revenue: 50_000, rate: 1))
+        #expect(byVersion[id("a1")]!.outcome == .failure && byVersion[id("a2")]!.versionNumber == 2 && byVersion[id("a3")]!.pageType == .activation)
+
+        #expect(analytics.byPageType.map(\.value) == [.string("activation"), .string("agreement")])
+        #expect(analytics.byPageType.map { figure($0.figures) } == [
+            Figure(exposed: 0, succeeded: 0, failed: 0, revenue: 0, rate: 0),
+            Figure(exposed: 3, succeeded: 2, failed: 1, revenue: 100_000, rate: 2.0 / 3.0),
+        ])
+        #expect(analytics.byVersionNumber.map(\.value) == [.integer(1), .integer(2)])
+        #expect(analytics.byVersionNumber.map { figure($0.figures) } == [
+            Figure(exposed: 2, succeeded: 1, failed: 1, revenue: 50_000, rate: 0.5),
+            Figure(exposed: 1, succeeded: 1, failed: 0, revenue: 50_000, rate: 1),
+        ])
+        #expect(analytics.byOutcome.map(\.value) == [.null, .string("failure"), .string("success")])
+        #expect(analytics.byOutcome.map { figure($0.figures) } == [
+            Figure(exposed: 1, succeeded: 1, failed: 1, revenue: 50_000, rate: 1),
+            Figure(exposed: 1, succeeded: 0, failed: 0, revenue: 0, rate: 0),
+            Figure(exposed: 1, succeeded: 1, failed: 0, revenue: 50_000, rate: 1),
+        ])
+        let funnel = analytics.funnel
+        #expect((funnel.created, funnel.tokenIssued, funnel.activated, funnel.paid) == (3, 2, 2, 2))
+        #expect(funnel.medianSecondsCreatedToTokenIssued == 200)
+        #expect(funnel.medianSecondsTokenIssuedToActivated == 1_500)
+        #expect(funnel.medianSecondsActivatedToPaid == 750)
+
+        // The JSON shape the CLI prints.
+        let json = try #require(try JSONSerialization.jsonObject(with: try JSONEncoder().encode(analytics)) as? [String: Any])
+        #expect(Set(json.keys) == ["by_version", "by_page_type", "by_version_number", "by_outcome", "funnel"])
+        let row = try #require((json["by_version"] as? [[String: Any]])?.first)
+        #expect(Set(row.keys) == [
+            "content_version_id", "client_id", "page_type", "version_number", "outcome", "exposed", "payments_succeeded", "payments_failed",
+            "revenue", "conversion_rate",
+        ])
+        let group = try #require((json["by_page_type"] as? [[String: Any]])?.last)
+        #expect(Set(group.keys) == ["page_type", "exposed", "payments_succeeded", "payments_failed", "revenue", "conversion_rate"])
+        let funnelJSON = try #require(json["funnel"] as? [String: Any])
+        #expect(Set(funnelJSON.keys) == [
+            "created", "token_issued", "activated", "paid", "median_seconds_created_to_token_issued",
+            "median_seconds_token_issued_to_activated", "median_seconds_activated_to_paid",
+        ])
+
+        // Carl's rows are gone from every read model.
+        try fixture.projections.read { (model: ReadModel) throws in
+            #expect(try model.client(id: id("carl")) == nil)
+            #expect(try model.client(token: Token(number: 3)) == nil)
+            #expect(try model.version(id: id("c1")) == nil && model.versions(client: id("carl")).isEmpty)
+            #expect(try model.payment(id: id("pc")) == nil && model.payments(client: id("carl")).isEmpty)
+            #expect(try model.clients().map(\.name) == ["ada", "bob", "dan"])
+            #expect(try model.clients(status: .paid).map(\.name) == ["ada", "bob"])
+            #expect(try model.payments(version: id("b1")).map(\.status) == [.failed, .succeeded])
+            #expect(try model.payments(status: .cancelled).map(\.id) == [id("pa0")])
+        }
+        let dump = try fixture.projections.read { try $0.dump() }
+        let carlKey = withUnsafeBytes(of: id("carl").uuid) { Array($0) }
+        for (table, rows) in dump {
+            #expect(!rows.keys.contains { $0.starts(with: carlKey) }, "table \(table) still holds a row keyed by the deleted client")
+        }
+        // Empty analytics: no exposure means a rate of 0, medians are null.
+        let empty = try fixture.projections.model(asOf: .position(0)).analytics()
+        #expect(empty.byVersion.isEmpty && empty.funnel.created == 0 && empty.funnel.medianSecondsActivatedToPaid == nil)
     }
 
-    @Test("a projector's version bump is noticed, skipped by catch-up, and rebuilt")
+    @Test("a projector's version bump shows stale, catch-up skips it, rebuildStale rebuilds it")
     func versionBump() throws {
-        let directory = try TemporaryDirectory()
-        let path = directory.path("store")
-        let log = try EventStore(path: path, options: .init(unsafeNoSync: true))
-        let projections = try Projections(store: log)
-        try projections.rebuildStale()
-        for line in try generatedLines(seed: 9, clients: 2) {
-            try log.write { session in
-                try session.append([proposed(line)], to: line.stream)
-                try projections.catchUp(in: session)
-            }
-        }
-        let expected = try projections.read { try $0.dump() }
-        let bumped = try Projections(store: log, projectors: Projections.standard.map { $0.name == "analytics" ? Bumped(base: $0) : $0 })
+        let fixture = try Fixture()
+        var generator = HistoryGenerator(seed: 9)
+        let events = generator.history(count: 120)
+        for event in events.prefix(100) { try fixture.append(event) }
+        let bumped = try Projections(store: fixture.log, projectors: Projections.standard.map { $0.name == "analytics" ? Bumped(base: $0) : $0 })
         let status = try bumped.status()
         #expect(status.filter(\.isStale).map(\.name) == ["analytics"])
+        // Catch-up with the bumped code folds the others and leaves the stale one alone.
+        for event in events.dropFirst(100) {
+            try fixture.log.write { session in
+                try session.append([event.proposed], to: event.stream)
+                try bumped.catchUp(in: session)
+            }
+        }
+        let after = try bumped.status()
+        #expect(after.first { $0.name == "analytics" }?.checkpoint == 100)
+        #expect(after.first { $0.name == "analytics" }?.lag == 20)
+        #expect(after.filter { $0.name != "analytics" }.allSatisfy { $0.checkpoint == 120 && !$0.isStale })
         let reports = try bumped.rebuildStale()
         #expect(reports.map(\.name) == ["analytics"])
-        #expect(try bumped.status().allSatisfy { !$0.isStale })
-        #expect(try bumped.read { try $0.dump() } == expected)
+        #expect(try bumped.status().allSatisfy { !$0.isStale && $0.checkpoint == 120 })
+        #expect(try bumped.rebuildStale().isEmpty)
+        #expect(try bumped.read { try $0.dump() } == (try bumped.model(asOf: .position(120)).dump()))
+        // The standard code now sees analytics as stale (built by other code).
+        #expect(try fixture.projections.status().filter(\.isStale).map(\.name) == ["analytics"])
     }
 
     @Test("a rebuild that fails midway leaves the old model serving")
     func failedRebuild() throws {
-        let directory = try TemporaryDirectory()
-        let log = try EventStore(path: directory.path("store"), options: .init(unsafeNoSync: true))
-        let projections = try Projections(store: log)
-        try projections.rebuildStale()
-        for line in try generatedLines(seed: 5, clients: 2) {
-            try log.write { session in
-                try session.append([proposed(line)], to: line.stream)
-                try projections.catchUp(in: session)
-            }
+        let fixture = try Fixture()
+        var generator = HistoryGenerator(seed: 5)
+        for event in generator.history(count: 80) { try fixture.append(event) }
+        let before = try fixture.projections.read { try $0.dump() }
+        let bytesBefore = try storedBytes(fixture.log)
+        let statusBefore = try fixture.projections.status()
+        let failing = try Projections(store: fixture.log, projectors: Projections.standard.map { Failing(base: $0, position: 40) })
+        var reported: [RebuildProgress] = []
+        #expect(throws: Failing.Boom.self) { try failing.rebuild(progress: { reported.append($0) }) }
+        #expect(!reported.isEmpty)
+        #expect(try fixture.projections.read { try $0.dump() } == before)
+        #expect(try storedBytes(fixture.log) == bytesBefore)
+        #expect(try fixture.projections.status() == statusBefore)
+        // Unknown names are refused with the known ones listed; nothing changes.
+        #expect { try fixture.projections.rebuild(["clients", "nope"]) } throws: { error in
+            let error = error as? ProjectionError
+            return error?.code == .unknownProjector && error?.message.contains("nope") == true
+                && error?.message.contains("clients, content_versions, payments, analytics") == true
         }
-        let before = try projections.read { try $0.dump() }
-        let statusBefore = try projections.status()
-        let failing = try Projections(store: log, projectors: Projections.standard.map { Failing(base: $0, position: 20) })
-        #expect(throws: Failing.Boom.self) { try failing.rebuild() }
-        #expect(try projections.read { try $0.dump() } == before)
-        #expect(try projections.status() == statusBefore)
+        // A named rebuild flips only that projector's slot and reports progress up to the total.
+        reported = []
+        let reports = try fixture.projections.rebuild(["payments"]) { reported.append($0) }
+        #expect(reports.map(\.name) == ["payments"])
+        #expect(reported.last?.phase == .writing && reported.last?.rows == reports[0].rows)
+        #expect(reported.contains { $0.phase == .folding && $0.done == 80 && $0.total == 80 })
+        #expect(try fixture.projections.read { try $0.dump() } == before)
+    }
+
+    @Test("as-of a position or a timestamp equals what catch-up had produced at that point")
+    func timeTravel() throws {
+        let fixture = try Fixture()
+        var generator = HistoryGenerator(seed: 21)
+        let events = generator.history(count: 90)
+        var snapshots: [[String: [[UInt8]: Data]]] = [try fixture.projections.read { try $0.dump() }]
+        for event in events {
+            try fixture.append(event)
+            snapshots.append(try fixture.projections.read { try $0.dump() })
+        }
+        for position in [0, 1, 17, 45, 89, 90] {
+            #expect(try fixture.projections.model(asOf: .position(UInt64(position))).dump() == snapshots[position])
+        }
+        #expect(try fixture.projections.model(asOf: .position(1_000)).dump() == snapshots[90])
+        for position in [1, 30, 60, 90] {
+            let event = events[position - 1]
+            #expect(try fixture.projections.model(asOf: .timestamp(event.recordedAt)).dump() == snapshots[position], "at \(position)")
+            // Half a second later (events are at least a second apart) still gives that position.
+            #expect(try fixture.projections.model(asOf: .timestamp(event.recordedAt.addingTimeInterval(0.5))).dump() == snapshots[position])
+        }
+        #expect(try fixture.projections.model(asOf: .timestamp(events[0].recordedAt.addingTimeInterval(-1))).dump() == snapshots[0])
+        // Time travel answers queries like the stored model does.
+        let now = try fixture.projections.model(asOf: .position(90))
+        let stored = try fixture.projections.read { model in (try model.clients(), try model.versions(), try model.payments(), try model.analytics()) }
+        #expect(try now.clients() == stored.0 && now.versions() == stored.1 && now.payments() == stored.2 && now.analytics() == stored.3)
+    }
+
+    @Test("records of types nobody reads are skipped without decoding; an unreadable one read by a projector names its position")
+    func skipsUnreadTypes() throws {
+        let onlyClients = try Fixture(projectors: [ClientsProjector()])
+        let client = UUID()
+        let created = GeneratedEvent(event: .clientCreated(ClientCreated(clientID: client, name: "Ada", email: nil, metadata: .object([:]))), id: UUID(), recordedAtMicroseconds: 1_767_600_000_000_000)
+        try onlyClients.append(created)
+        func garbage(_ type: String) -> ProposedEvent { ProposedEvent(id: UUID(), type: type, payload: Array("not json".utf8)) }
+        try onlyClients.log.write { session in
+            try session.append([garbage("VersionDrafted"), garbage("SomethingNew")], to: "client-x")
+            try onlyClients.projections.catchUp(in: session)
+        }
+        #expect(try onlyClients.projections.status().first?.checkpoint == 3)
+        #expect(try onlyClients.projections.read { try $0.clients().count } == 1)
+
+        let all = try Fixture()
+        try all.append(created)
+        #expect {
+            try all.log.write { session in
+                try session.append([garbage("VersionDrafted")], to: "client-x")
+                try all.projections.catchUp(in: session)
+            }
+        } throws: { error in
+            let error = error as? ProjectionError
+            return error?.code == .decodeFailed && error?.position == 2 && error?.message.contains("record 2") == true
+        }
+        #expect(try all.log.head() == 1, "the failed catch-up took its append down with it")
     }
 
     @Test("a record changed behind the log's back stops catch-up and rebuild at its position")
     func tamperedRecord() throws {
-        let directory = try TemporaryDirectory()
-        let log = try EventStore(path: directory.path("store"), options: .init(unsafeNoSync: true))
-        let projections = try Projections(store: log)
-        try projections.rebuildStale()
-        let lines = try generatedLines(seed: 11, clients: 1)
-        for line in lines.prefix(5) {
-            try log.write { session in try session.append([proposed(line)], to: line.stream) }
-        }
-        let database = try log.environment.database("log")
-        try log.environment.write { txn in
-            let key = withUnsafeBytes(of: UInt64(3).bigEndian) { Array($0) }
+        let fixture = try Fixture()
+        var generator = HistoryGenerator(seed: 11)
+        let events = generator.history(count: 8)
+        for event in events.prefix(2) { try fixture.append(event) }
+        for event in events.dropFirst(2).prefix(4) { try fixture.append(event, catchUp: false) }
+        let before = try fixture.projections.read { try $0.dump() }
+        let database = try fixture.log.environment.database("log")
+        try fixture.log.environment.write { txn in
+            let key = withUnsafeBytes(of: UInt64(4).bigEndian) { Array($0) }
             var record = try #require(try txn.get(database, key))
             record[record.count - 2] ^= 0x01
             try txn.put(database, key, record)
         }
-        #expect { try log.write { session in try projections.catchUp(in: session) } } throws: { error in
-            (error as? EventStoreError)?.position == 3
+        func stopsAt4(_ error: any Error) -> Bool {
+            let error = error as? ProjectionError
+            return error?.code == .corruptRecord && error?.position == 4 && error?.message.contains("record 4") == true
         }
-        #expect { try projections.rebuild() } throws: { error in (error as? EventStoreError)?.position == 3 }
-        #expect(try projections.status().allSatisfy { $0.checkpoint == 0 })
+        #expect(performing: { try fixture.log.write { session in try fixture.projections.catchUp(in: session) } }, throws: stopsAt4)
+        #expect(performing: { try fixture.projections.rebuild() }, throws: stopsAt4)
+        #expect(performing: { try fixture.projections.model(asOf: .position(6)) }, throws: stopsAt4)
+        // Before the bad record, time travel still works; the stored model is untouched.
+        #expect(try fixture.projections.model(asOf: .position(2)).dump() == before)
+        #expect(try fixture.projections.status().allSatisfy { $0.checkpoint == 2 })
+        #expect(try fixture.projections.read { try $0.dump() } == before)
     }
 }
