@@ -31,7 +31,7 @@ func makeStore(_ directory: TemporaryDirectory, name: String = "store", noSync: 
 func exportText(_ store: Store) throws -> String {
     let directory = try TemporaryDirectory()
     let file = directory.path("export.jsonl")
-    FileManager.default.createFile(atPath: file, contents: nil)
+    _ = FileManager.default.createFile(atPath: file, contents: nil)
     let handle = try #require(FileHandle(forWritingAtPath: file))
     try store.exportLog(to: handle)
     try handle.close()
