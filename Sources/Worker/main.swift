@@ -10,6 +10,7 @@ import Foundation
 //   Worker draft  --store PATH --client ID --count N [--page P]   drafts through the command path
 //   Worker tokens --store PATH --clients N                  creates clients and issues their tokens
 //   Worker mark-format --store PATH --format N              marks the store as written by format N
+//   Worker pay --store PATH --client ID --count N           succeeds intents pi_0…pi_N-1 of one client (webhook style)
 //   Worker commands --store PATH --count N                  a mix of commands; prints "client|version ID" per acknowledgement
 //   Worker harness --store PATH --rounds N [--seed S]       kills `commands` writers at random moments and checks the store
 
@@ -59,6 +60,13 @@ do {
             let client = try store.createClient(name: "Worker client \(index)")
             let row = try store.issueToken(client: client.id.lowercased)
             acknowledge("\(row.id.lowercased) \(row.activationToken?.description ?? "-")")
+        }
+    case "pay":
+        let store = try Store(path: path)
+        guard let client = argument("--client", in: arguments) else { fail("--client ID is required") }
+        for index in 0..<count {
+            let row = try store.payment(.succeed, client: client, intent: "pi_\(index)", amount: 50_000)
+            acknowledge("\(row.id.lowercased) \(row.stripePaymentIntentID)")
         }
     case "commands":
         try runCommands(path: path, count: count, seed: UInt64(argument("--seed", in: arguments) ?? "1") ?? 1)

@@ -62,3 +62,41 @@ struct ConcurrencyTests {
         #expect(Set(tokens).count == 40)
     }
 }
+
+@Suite("Several processes recording payments")
+struct ConcurrentPaymentTests {
+    @Test("two processes delivering the same payment webhooks at once record each payment once")
+    func concurrentWebhooks() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("store")
+        let (client, _) = try activeClient(try Store(path: path))
+        let count = 20
+        let processes = try (0..<2).map { _ in
+            let process = Process()
+            process.executableURL = try productsDirectory().appendingPathComponent("Worker")
+            process.arguments = ["pay", "--store", path, "--client", client.uuidString.lowercased(), "--count", String(count)]
+            let out = Pipe()
+            process.standardOutput = out
+            try process.run()
+            return (process, out)
+        }
+        var acknowledged: [String: Set<String>] = [:]
+        for (process, out) in processes {
+            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0)
+            for line in text.split(separator: "\n") {
+                let parts = line.split(separator: " ")
+                acknowledged[String(parts[1]), default: []].insert(String(parts[0]))
+            }
+        }
+        // Both deliveries of an intent answered with the same payment.
+        #expect(acknowledged.count == count)
+        #expect(acknowledged.values.allSatisfy { $0.count == 1 })
+        let store = try Store(path: path)
+        let payments = try store.projections.read { try $0.payments(client: client) }
+        #expect(payments.count == count)
+        #expect(try store.statistics().eventsByType["PaymentSucceeded"] == count)
+        #expect(try store.verify() > 0)
+    }
+}
