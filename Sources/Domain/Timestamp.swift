@@ -57,7 +57,7 @@ public enum Timestamp {
                 index += 1
             }
             guard digits > 0 else { return nil }
-            for _ in digits..<6 where digits < 6 { micros *= 10 }
+            if digits < 6 { for _ in digits..<6 { micros *= 10 } }
         }
         let suffix = bytes[index...]
         guard suffix.elementsEqual("Z".utf8) || suffix.elementsEqual("+00:00".utf8) else { return nil }

@@ -11,6 +11,7 @@ import Foundation
 //   Worker tokens --store PATH --clients N                  creates clients and issues their tokens
 //   Worker mark-format --store PATH --format N              marks the store as written by format N
 //   Worker pay --store PATH --client ID --count N           succeeds intents pi_0…pi_N-1 of one client (webhook style)
+//   Worker fuzz --store DIR --seconds S [--seed N] SEED-PATH…  mutation fuzzing of import lines and content
 //   Worker commands --store PATH --count N                  a mix of commands; prints "client|version ID" per acknowledgement
 //   Worker harness --store PATH --rounds N [--seed S]       kills `commands` writers at random moments and checks the store
 
@@ -61,6 +62,17 @@ do {
             let row = try store.issueToken(client: client.id.lowercased)
             acknowledge("\(row.id.lowercased) \(row.activationToken?.description ?? "-")")
         }
+    case "fuzz":
+        // --store names the working directory here: `current` (the input being tried) lives there.
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        let seconds = Double(argument("--seconds", in: arguments) ?? "10") ?? 10
+        var seedPaths: [String] = []
+        var rest = arguments.dropFirst()[...]
+        while let word = rest.popFirst() {
+            if word.hasPrefix("--") { _ = rest.popFirst() } else { seedPaths.append(word) }
+        }
+        var fuzzer = Fuzzer(seed: UInt64(argument("--seed", in: arguments) ?? "1") ?? 1, seeds: fuzzSeeds(seedPaths), current: path + "/current")
+        acknowledge("ok: \(fuzzer.run(seconds: seconds)) inputs tried, no crash")
     case "pay":
         let store = try Store(path: path)
         guard let client = argument("--client", in: arguments) else { fail("--client ID is required") }

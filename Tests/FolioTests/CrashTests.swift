@@ -11,3 +11,18 @@ struct CrashTests {
         #expect(result.out.hasPrefix("ok: 10 rounds, 10 kills"), "\(result.out)")
     }
 }
+
+@Suite("Fuzzing")
+struct FuzzTests {
+    @Test("a bounded fuzz run over import lines and content finds no crash")
+    func boundedRun() throws {
+        let directory = try TemporaryDirectory()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let result = try run("Worker", [
+            "fuzz", "--store", directory.path("fuzz"), "--seconds", "3", "--seed", "11",
+            root.appendingPathComponent("Fixtures/small.jsonl").path, root.appendingPathComponent("Fixtures/bad-input").path,
+        ])
+        #expect(result.status == 0, "the fuzzer crashed: \(result.err.prefix(2_000))")
+        #expect(result.out.hasPrefix("ok: "), "\(result.out)")
+    }
+}
