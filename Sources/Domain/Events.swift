@@ -162,6 +162,16 @@ public enum EventType: String, CaseIterable, Sendable, Codable {
     case paymentCancelled = "PaymentCancelled"
     case clientDeleted = "ClientDeleted"
 
+    /// The type stored under `name`.
+    ///
+    /// - Throws: `unknownEventType`, listing the known ones.
+    public static func named(_ name: String) throws(DomainError) -> EventType {
+        guard let type = EventType(rawValue: name) else {
+            throw DomainError(.unknownEventType, "event type \"\(name)\" is unknown: one of \(allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return type
+    }
+
     /// The payload schema version this build writes. Older payloads are upcast when read.
     public var currentSchemaVersion: Int {
         switch self {
@@ -274,18 +284,34 @@ public enum Event: Hashable, Sendable {
     ///
     /// - Throws: `unknownEventType`, or `invalidPayload` naming the type and the field.
     public static func decode(type: String, schemaVersion: Int, payload: Data) throws(DomainError) -> Event {
-        guard let eventType = EventType(rawValue: type) else {
-            throw DomainError(.unknownEventType, "event type \"\(type)\" is unknown: one of \(EventType.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
+        let eventType = try EventType.named(type)
         guard schemaVersion >= 1, schemaVersion <= eventType.currentSchemaVersion else {
             throw DomainError(.invalidPayload, "\(type) schema version \(schemaVersion) is not one this Folio reads (1…\(eventType.currentSchemaVersion))")
         }
-        var payload = payload
-        if schemaVersion < eventType.currentSchemaVersion {
-            payload = try Upcaster.upcast(type: eventType, from: schemaVersion, payload: payload)
-        }
-        guard let object = try? JSONSerialization.jsonObject(with: payload), let fields = object as? [String: Any] else {
+        let parsed: JSONValue
+        do {
+            parsed = try JSONParser.parse(payload)
+        } catch {
             throw DomainError(.invalidPayload, "\(type) payload is not a JSON object")
+        }
+        guard case .object(let fields) = parsed else {
+            throw DomainError(.invalidPayload, "\(type) payload is not a JSON object")
+        }
+        return try decode(type: eventType, schemaVersion: schemaVersion, fields: fields)
+    }
+
+    /// Reads a payload already parsed into its fields, of `type` at `schemaVersion`, upcasting
+    /// older payloads first.
+    ///
+    /// - Throws: `invalidPayload` naming the type and the field.
+    public static func decode(type eventType: EventType, schemaVersion: Int, fields: [String: JSONValue]) throws(DomainError) -> Event {
+        let type = eventType.rawValue
+        guard schemaVersion >= 1, schemaVersion <= eventType.currentSchemaVersion else {
+            throw DomainError(.invalidPayload, "\(type) schema version \(schemaVersion) is not one this Folio reads (1…\(eventType.currentSchemaVersion))")
+        }
+        var fields = fields
+        if schemaVersion < eventType.currentSchemaVersion {
+            fields = try Upcaster.upcast(type: eventType, from: schemaVersion, fields: fields)
         }
         let f = PayloadFields(type: type, fields: fields)
         switch eventType {
@@ -355,9 +381,15 @@ public enum Upcaster {
 
     /// Upcasts `payload` of `type` from `version` to the type's current version.
     public static func upcast(type: EventType, from version: Int, payload: Data) throws(DomainError) -> Data {
-        guard let object = try? JSONSerialization.jsonObject(with: payload), case .object(var fields) = JSONValue(foundation: object) else {
+        guard case .object(let fields)? = try? JSONParser.parse(payload) else {
             throw DomainError(.invalidPayload, "\(type.rawValue) payload is not a JSON object")
         }
+        return JSONValue.object(try upcast(type: type, from: version, fields: fields)).canonicalJSON()
+    }
+
+    /// Upcasts a payload's fields of `type` from `version` to the type's current version.
+    public static func upcast(type: EventType, from version: Int, fields: [String: JSONValue]) throws(DomainError) -> [String: JSONValue] {
+        var fields = fields
         var version = version
         while version < type.currentSchemaVersion {
             guard let step = steps[type]?[version] else {
@@ -366,29 +398,32 @@ public enum Upcaster {
             fields = step(fields)
             version += 1
         }
-        return JSONValue.object(fields).canonicalJSON()
+        return fields
     }
 }
 
-/// Reads the fields of a payload parsed by `JSONSerialization`, naming the field at fault.
+/// Reads the fields of a parsed payload, naming the field at fault.
 private struct PayloadFields {
     let type: String
-    let fields: [String: Any]
+    let fields: [String: JSONValue]
 
     func wrong(_ key: String) -> DomainError {
-        let value = fields[key].map { "\($0)".prefix(40) } ?? ""
-        return DomainError(.invalidPayload, "\(type) payload is invalid: \(key) \(fields[key] == nil ? "is missing" : "has the wrong type or value (\(value))")")
+        guard let value = fields[key] else { return DomainError(.invalidPayload, "\(type) payload is invalid: \(key) is missing") }
+        let shown: String = if case .string(let text) = value { text } else { String(decoding: value.canonicalBytes(), as: UTF8.self) }
+        return DomainError(.invalidPayload, "\(type) payload is invalid: \(key) has the wrong type or value (\(shown.prefix(40))))")
     }
 
     func string(_ key: String) throws(DomainError) -> String {
-        guard let value = fields[key] as? String else { throw wrong(key) }
+        guard case .string(let value)? = fields[key] else { throw wrong(key) }
         return value
     }
 
     func optionalString(_ key: String) throws(DomainError) -> String? {
-        guard let value = fields[key], !(value is NSNull) else { return nil }
-        guard let text = value as? String else { throw wrong(key) }
-        return text
+        switch fields[key] {
+        case nil, .null?: return nil
+        case .string(let text)?: return text
+        default: throw wrong(key)
+        }
     }
 
     func uuid(_ key: String) throws(DomainError) -> UUID {
@@ -403,15 +438,13 @@ private struct PayloadFields {
     }
 
     func integer(_ key: String) throws(DomainError) -> Int {
-        guard let number = fields[key] as? NSNumber, case .integer(let value) = JSONValue(foundation: number), let int = Int(exactly: value) else {
-            throw wrong(key)
-        }
+        guard case .integer(let value)? = fields[key], let int = Int(exactly: value) else { throw wrong(key) }
         return int
     }
 
     func json(_ key: String) throws(DomainError) -> JSONValue {
         guard let value = fields[key] else { throw wrong(key) }
-        return JSONValue(foundation: value)
+        return value
     }
 
     /// Rethrows a value's own refusal (which names its rule) as this payload's.

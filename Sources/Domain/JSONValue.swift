@@ -63,20 +63,15 @@ public enum JSONValue: Hashable, Sendable, Codable {
         guard data.count <= limits.maxBytes else {
             throw DomainError(.jsonTooLarge, "is \(data.count) bytes, over the limit of \(limits.maxBytes) bytes")
         }
-        guard String(data: data, encoding: .utf8) != nil else {
-            throw DomainError(.jsonInvalid, "is not valid UTF-8")
-        }
-        let depth = data.withUnsafeBytes { maximumNesting($0) }
-        guard depth <= limits.maxDepth else {
-            throw DomainError(.jsonTooDeep, "nests deeper than \(limits.maxDepth) levels")
-        }
-        let object: Any
         do {
-            object = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+            return try JSONParser.parse(data, maxDepth: limits.maxDepth)
+        } catch .invalidUTF8 {
+            throw DomainError(.jsonInvalid, "is not valid UTF-8")
+        } catch .tooDeep {
+            throw DomainError(.jsonTooDeep, "nests deeper than \(limits.maxDepth) levels")
         } catch {
             throw DomainError(.jsonInvalid, "is not valid JSON")
         }
-        return JSONValue(foundation: object)
     }
 
     /// Converts what `JSONSerialization` returns (several times faster than decoding through `Codable`).
@@ -129,16 +124,15 @@ public enum JSONValue: Hashable, Sendable, Codable {
         return deepest
     }
 
-    /// Canonical JSON bytes: sorted keys, no whitespace, slashes unescaped.
-    public func canonicalJSON() -> Data {
-        (try? JSONValue.canonicalEncoder.encode(self)) ?? Data("null".utf8)
-    }
+    /// Canonical JSON bytes: keys in UTF-8 byte order, no whitespace, slashes unescaped.
+    public func canonicalJSON() -> Data { Data(canonicalBytes()) }
 
-    static let canonicalEncoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
+    /// Canonical JSON bytes, as `canonicalJSON()`, in an array.
+    public func canonicalBytes() -> [UInt8] {
+        var writer = JSONWriter(escapeSlashes: false)
+        writer.value(self)
+        return writer.bytes
+    }
 }
 
 /// Limits on JSON that Folio accepts as content or metadata.

@@ -6,16 +6,70 @@ import Foundation
 public enum Timestamp {
     /// Formats microseconds since 1970 as ISO 8601 UTC.
     public static func format(microseconds: Int64) -> String {
-        var seconds = Int(microseconds.floorDiv(1_000_000))
-        let micros = Int(microseconds - Int64(seconds) * 1_000_000)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        let date = String(
-            format: "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
-            Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
-            Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), micros
-        )
-        return date
+        var bytes: [UInt8] = []
+        append(microseconds: microseconds, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends microseconds since 1970 as ISO 8601 UTC to `bytes` (27 bytes for years 0–9999).
+    public static func append(microseconds: Int64, to bytes: inout [UInt8]) {
+        let seconds = microseconds.floorDiv(1_000_000)
+        let micros = Int(microseconds - seconds * 1_000_000)
+        let days = seconds.floorDiv(86_400)
+        let time = Int(seconds - days * 86_400)
+        let (year, month, day) = civil(days: days)
+        guard (0...9999).contains(year) else {
+            let text = String(
+                format: "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", Int(year), month, day, time / 3600, time / 60 % 60, time % 60, micros
+            )
+            bytes.append(contentsOf: text.utf8)
+            return
+        }
+        func digits(_ value: Int, _ count: Int) {
+            var divisor = 1
+            for _ in 1..<count { divisor *= 10 }
+            while divisor > 0 {
+                bytes.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
+                divisor /= 10
+            }
+        }
+        digits(Int(year), 4)
+        bytes.append(UInt8(ascii: "-"))
+        digits(month, 2)
+        bytes.append(UInt8(ascii: "-"))
+        digits(day, 2)
+        bytes.append(UInt8(ascii: "T"))
+        digits(time / 3600, 2)
+        bytes.append(UInt8(ascii: ":"))
+        digits(time / 60 % 60, 2)
+        bytes.append(UInt8(ascii: ":"))
+        digits(time % 60, 2)
+        bytes.append(UInt8(ascii: "."))
+        digits(micros, 6)
+        bytes.append(UInt8(ascii: "Z"))
+    }
+
+    /// The proleptic Gregorian date of a day count since 1970-01-01 (H. Hinnant's `civil_from_days`).
+    static func civil(days: Int64) -> (year: Int64, month: Int, day: Int) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let shiftedMonth = (5 * dayOfYear + 2) / 153
+        let day = Int(dayOfYear - (153 * shiftedMonth + 2) / 5 + 1)
+        let month = Int(shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9)
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+
+    /// Days since 1970-01-01 of a proleptic Gregorian date; days past a month's end run into the next (as `timegm`).
+    static func days(year: Int64, month: Int, day: Int) -> Int64 {
+        let y = year - (month <= 2 ? 1 : 0)
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = Int64((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1)
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
     }
 
     /// Formats a date as ISO 8601 UTC with microseconds.
@@ -30,11 +84,17 @@ public enum Timestamp {
 
     /// Parses `YYYY-MM-DDTHH:MM:SS[.ffffff]Z` (or a `+00:00` suffix) into microseconds; `nil` if malformed.
     public static func parse(_ text: String) -> Int64? {
-        let bytes = Array(text.utf8)
+        var text = text
+        return text.withUTF8 { parse(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Parses UTF-8 bytes as `parse(_:)` does.
+    public static func parse(_ bytes: UnsafeRawBufferPointer) -> Int64? {
         func number(_ range: Range<Int>) -> Int? {
             guard range.upperBound <= bytes.count else { return nil }
             var value = 0
-            for byte in bytes[range] {
+            for index in range {
+                let byte = bytes[index]
                 guard (48...57).contains(byte) else { return nil }
                 value = value * 10 + Int(byte - 48)
             }
@@ -61,15 +121,9 @@ public enum Timestamp {
         }
         let suffix = bytes[index...]
         guard suffix.elementsEqual("Z".utf8) || suffix.elementsEqual("+00:00".utf8) else { return nil }
-        var parts = tm()
-        parts.tm_year = Int32(year - 1900)
-        parts.tm_mon = Int32(month - 1)
-        parts.tm_mday = Int32(day)
-        parts.tm_hour = Int32(hour)
-        parts.tm_min = Int32(minute)
-        parts.tm_sec = Int32(second)
-        let seconds = timegm(&parts)
-        return Int64(seconds) * 1_000_000 + Int64(micros)
+        let days = days(year: Int64(year), month: month, day: day)
+        let seconds = days * 86_400 + Int64(hour * 3600 + minute * 60 + second)
+        return seconds * 1_000_000 + Int64(micros)
     }
 }
 

@@ -91,55 +91,62 @@ public struct EventLine: Hashable, Sendable {
     ///
     /// - Throws: `FolioError` (`invalidInput`) naming the line and the key at fault.
     public static func parse(_ line: some Collection<UInt8>, number: Int) throws -> EventLine {
+        try parseWithPayload(line, number: number).line
+    }
+
+    /// Parses one line, returning its payload's fields beside it (import decodes the event from
+    /// them instead of parsing `data` again).
+    static func parseWithPayload(_ line: some Collection<UInt8>, number: Int) throws -> (line: EventLine, payload: [String: JSONValue]) {
         guard line.count <= maximumLength else {
             throw FolioError(.invalidInput, "line \(number) is longer than \(maximumLength >> 20) MiB")
         }
-        let data = Data(line)
-        let depth = data.withUnsafeBytes { JSONValue.maximumNesting($0) }
-        guard depth <= 64 else {
-            throw FolioError(.invalidInput, "line \(number) nests deeper than 64 levels")
-        }
-        let object: Any
+        let value: JSONValue
         do {
-            object = try JSONSerialization.jsonObject(with: data)
+            value = try JSONParser.parse(line, maxDepth: 64)
+        } catch .tooDeep {
+            throw FolioError(.invalidInput, "line \(number) nests deeper than 64 levels")
         } catch {
             throw FolioError(.invalidInput, "line \(number): not valid JSON")
         }
-        guard let fields = object as? [String: Any] else {
+        guard case .object(let fields) = value else {
             throw FolioError(.invalidInput, "line \(number): not a JSON object")
         }
         func fail(_ key: String, _ rule: String) -> FolioError {
             FolioError(.invalidInput, "line \(number): \(key) \(fields[key] == nil ? "is missing" : rule)")
         }
         func string(_ key: String) throws -> String {
-            guard let value = fields[key] as? String else { throw fail(key, "must be a string") }
+            guard case .string(let value)? = fields[key] else { throw fail(key, "must be a string") }
             return value
         }
         func whole(_ key: String, max: UInt64) throws -> UInt64 {
-            guard let number = fields[key] as? NSNumber, case .integer(let value) = JSONValue(foundation: number),
-                  value >= 1, UInt64(value) <= max
-            else { throw fail(key, "must be a whole number from 1 to \(max)") }
+            guard case .integer(let value)? = fields[key], value >= 1, UInt64(value) <= max else {
+                throw fail(key, "must be a whole number from 1 to \(max)")
+            }
             return UInt64(value)
         }
         func optionalID(_ key: String) throws -> UUID? {
-            guard let value = fields[key], !(value is NSNull) else { return nil }
-            guard let text = value as? String, let id = UUID(uuidString: text) else { throw fail(key, "must be a UUID or null") }
-            return id
+            switch fields[key] {
+            case nil, .null?: return nil
+            case .string(let text)?:
+                guard let id = UUID(uuidString: text) else { fallthrough }
+                return id
+            default: throw fail(key, "must be a UUID or null")
+            }
         }
         guard let id = UUID(uuidString: try string("id")) else { throw fail("id", "must be a UUID") }
         guard let recordedAt = Timestamp.parse(try string("recorded_at")) else {
             throw fail("recorded_at", "must be an ISO 8601 UTC timestamp such as 2026-01-31T09:30:00.000000Z")
         }
-        guard let payload = fields["data"], payload is [String: Any] else { throw fail("data", "must be a JSON object") }
-        return EventLine(
+        guard case .object(let payload)? = fields["data"] else { throw fail("data", "must be a JSON object") }
+        let line = EventLine(
             id: id, position: try whole("position", max: UInt64(Int64.max)), stream: try string("stream"),
             streamVersion: try whole("stream_version", max: UInt64(Int64.max)), type: try string("type"),
             schemaVersion: UInt16(try whole("schema_version", max: UInt64(UInt16.max))), recordedAtMicroseconds: recordedAt,
             actor: try string("actor"), correlationID: try optionalID("correlation_id"), causationID: try optionalID("causation_id"),
-            data: Array(JSONValue(foundation: payload).canonicalJSON())
+            data: JSONValue.object(payload).canonicalBytes()
         )
+        return (line, payload)
     }
-
 }
 
 /// Appends `string` as a JSON string literal.

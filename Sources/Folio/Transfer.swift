@@ -105,9 +105,9 @@ extension Store {
                 while let raw = try reader.next() {
                     if raw.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) { continue }
                     let number = reader.lineNumber
-                    let line = try EventLine.parse(raw, number: number)
+                    let (line, payload) = try EventLine.parseWithPayload(raw, number: number)
                     do {
-                        clients.insert(try importLine(line, expectedPosition: UInt64(count + 1), model: model, session: session, fold: fold))
+                        clients.insert(try importLine(line, payload: payload, expectedPosition: UInt64(count + 1), model: model, session: session, fold: fold))
                     } catch let error as FolioError {
                         throw FolioError(error.code, "line \(number): \(error.message)")
                     } catch {
@@ -127,13 +127,15 @@ extension Store {
     }
 
     /// Checks one line against the format and the rules and appends it; returns its client.
-    private func importLine(_ line: EventLine, expectedPosition: UInt64, model: WriteModel, session: WriteSession, fold: Projections.Fold) throws -> UUID {
+    private func importLine(
+        _ line: EventLine, payload: [String: JSONValue], expectedPosition: UInt64, model: WriteModel, session: WriteSession, fold: Projections.Fold
+    ) throws -> UUID {
         guard line.position == expectedPosition else {
             throw FolioError(.invalidInput, "position is \(line.position) but must be \(expectedPosition): positions start at 1 and have no gaps")
         }
         let event: Event
         do {
-            event = try Event.decode(type: line.type, schemaVersion: Int(line.schemaVersion), payload: Data(line.data))
+            event = try Event.decode(type: EventType.named(line.type), schemaVersion: Int(line.schemaVersion), fields: payload)
         } catch {
             throw FolioError.wrapping(error)
         }

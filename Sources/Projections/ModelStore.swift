@@ -4,7 +4,7 @@ import Foundation
 import LMDB
 
 /// A table of a read model: rows of one type under byte keys, sorted by key.
-public struct Table<Row: Codable & Sendable>: Sendable {
+public struct Table<Row: StoredRow>: Sendable {
     public let name: String
     public init(_ name: String) { self.name = name }
 }
@@ -27,7 +27,7 @@ struct RowKey: Hashable {
 
 /// Rows kept in memory as values, no encoding.
 final class MemoryStore: ModelStore {
-    var tables: [String: [RowKey: any Sendable]] = [:]
+    var tables: [String: [RowKey: any StoredRow]] = [:]
     /// Keys longer than an id, grouped by their first 16 bytes (a client or version id), so that
     /// a scan by id prefix (a deletion, a client's versions) does not walk the whole table.
     private var byIDPrefix: [String: [RowKey: Set<RowKey>]] = [:]
@@ -67,44 +67,25 @@ final class MemoryStore: ModelStore {
     }
 
     /// Calls `body` with each row of `table` encoded, in key order: ready for appending to LMDB.
-    func forEachEncodedRow(_ name: String, _ body: ([UInt8], Data) throws -> Void) throws {
+    func forEachEncodedRow(_ name: String, _ body: ([UInt8], [UInt8]) throws -> Void) throws {
         guard let rows = tables[name] else { return }
+        var bytes: [UInt8] = []
         for rowKey in rows.keys.sorted(by: { $0.bytes.lexicographicallyPrecedes($1.bytes) }) {
-            try body(rowKey.bytes, try RowCoding.encode(rows[rowKey]!))
+            guard let row = rows[rowKey] as? any StoredRow else {
+                throw ProjectionError(.unknownTable, "a read-model row of table \(name) is not storable")
+            }
+            bytes.removeAll(keepingCapacity: true)
+            row.encode(into: &bytes)
+            try body(rowKey.bytes, bytes)
         }
     }
 }
 
-/// How rows are stored: JSON with sorted keys, written by `JSONEncoder` (Foundation's
-/// `JSONSerialization` writer is slower on Linux). Catch-up and rebuild both encode through this
-/// one function, so an incrementally maintained row and a rebuilt one are the same bytes.
-enum RowCoding {
-    static func encode(_ row: Any) throws -> Data {
-        guard let encodable = row as? any Encodable else {
-            throw ProjectionError(.unknownTable, "a read-model row of type \(type(of: row)) is not encodable")
-        }
-        return try encoder.encode(AnyEncodable(encodable))
-    }
-
-    private static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return encoder
-    }()
-}
-
-private struct AnyEncodable: Encodable {
-    let value: any Encodable
-    init(_ value: any Encodable) { self.value = value }
-    func encode(to encoder: any Encoder) throws { try value.encode(to: encoder) }
-}
-
-/// Rows in LMDB databases (one per table, in the projector's active slot), encoded as JSON.
+/// Rows in LMDB databases (one per table, in the projector's active slot), encoded as `StoredRow`s.
 final class LMDBStore: ModelStore {
     let transaction: Transaction
     let writer: WriteTransaction?
     let databases: [String: Database]
-    private let decoder = JSONDecoder()
 
     init(transaction: Transaction, writer: WriteTransaction?, databases: [String: Database]) {
         self.transaction = transaction
@@ -122,13 +103,13 @@ final class LMDBStore: ModelStore {
     func get<Row>(_ table: Table<Row>, _ key: [UInt8]) throws -> Row? {
         try transaction.withValue(try database(table.name), key) { value in
             guard let value else { return nil }
-            return try decoder.decode(Row.self, from: Data(value))
+            return try Row.decode(value)
         }
     }
 
     func put<Row>(_ table: Table<Row>, _ key: [UInt8], _ row: Row) throws {
         guard let writer else { throw ProjectionError(.readOnly, "read models are read-only in a query") }
-        try writer.put(try database(table.name), key, try RowCoding.encode(row))
+        try writer.put(try database(table.name), key, RowCoding.encode(row))
     }
 
     func delete<Row>(_ table: Table<Row>, _ key: [UInt8]) throws {
@@ -141,7 +122,7 @@ final class LMDBStore: ModelStore {
             var rows: [(key: [UInt8], row: Row)] = []
             var entry = prefix.isEmpty ? try cursor.first() : try cursor.seek(atOrAfter: prefix)
             while let current = entry, current.key.starts(with: prefix) {
-                rows.append((Array(current.key), try decoder.decode(Row.self, from: Data(current.value))))
+                rows.append((Array(current.key), try Row.decode(current.value)))
                 entry = try cursor.next()
             }
             return rows

@@ -115,7 +115,7 @@ public final class Projections: Sendable {
     /// The projectors Folio runs.
     public static let standard: [any Projector] = [ClientsProjector(), ContentVersionsProjector(), PaymentsProjector(), AnalyticsProjector()]
     /// Bumped when the stored row encoding changes: every fingerprint changes with it.
-    static let rowLayoutVersion = 1
+    static let rowLayoutVersion = 2
 
     public let projectors: [any Projector]
     let log: EventStore

@@ -92,11 +92,9 @@ public final class ReadModel {
 
     /// Every row of every table, encoded: for comparing two models.
     public func dump() throws -> [String: [[UInt8]: Data]] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
         var out: [String: [[UInt8]: Data]] = [:]
         func add<Row>(_ table: Table<Row>) throws {
-            for (key, row) in try store.scan(table, prefix: []) { out[table.name, default: [:]][key] = try encoder.encode(row) }
+            for (key, row) in try store.scan(table, prefix: []) { out[table.name, default: [:]][key] = Data(RowCoding.encode(row)) }
         }
         try add(Tables.clients); try add(Tables.clientsByToken)
         try add(Tables.versions); try add(Tables.versionsByClient); try add(Tables.currentVersions)

@@ -74,6 +74,30 @@ struct ProjectionsTests {
         }
     }
 
+    @Test("a stored row is the bytes JSONEncoder writes for it with sorted keys, and reads back as the same row")
+    func storedRows() throws {
+        let fixture = try Fixture()
+        var generator = HistoryGenerator(seed: 5)
+        for event in generator.history(count: 220) { try fixture.append(event) }
+        let stored = try storedBytes(fixture.log)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        func check<Row: StoredRow & Encodable>(_ table: String, _: Row.Type) throws {
+            let rows = try #require(stored[table])
+            #expect(!rows.isEmpty)
+            for bytes in rows.values {
+                let row = try bytes.withUnsafeBytes { try Row.decode($0) }
+                var again: [UInt8] = []
+                row.encode(into: &again)
+                #expect(again == bytes)
+                #expect(Array(try encoder.encode(row)) == bytes, "\(String(decoding: bytes, as: UTF8.self))")
+            }
+        }
+        try check("clients", ClientRow.self)
+        try check("content_versions", VersionRow.self)
+        try check("payments", PaymentRow.self)
+    }
+
     @Test("rows encode with exactly the schema's columns plus the documented extras")
     func schemaColumns() throws {
         let client = UUID(), version = UUID(), payment = UUID()

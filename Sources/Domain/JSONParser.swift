@@ -1,0 +1,321 @@
+/// A strict JSON parser (RFC 8259) over UTF-8 bytes, producing `JSONValue`s.
+///
+/// It reads payloads, content and import lines several times faster than `JSONSerialization`
+/// (no bridging through `NSNumber` and `NSDictionary`), and refuses what that refuses: trailing
+/// commas, leading zeros, raw control characters and unpaired surrogates in strings, invalid
+/// UTF-8, and anything after the value. Nesting is counted as it goes, so hostile input nested
+/// 100,000 deep is refused at `maxDepth` without deep recursion.
+///
+/// Numbers: an integral value within ±2⁵³ is `.integer` (as `1`, `1.0` and `1e2` were when
+/// Folio parsed through Foundation), so is any integer literal within `Int64`; any other is `.double`.
+public struct JSONParser {
+    /// Why a text is not JSON that Folio reads.
+    public enum Failure: Error, Hashable, Sendable {
+        /// Not JSON: `offset` is where the parser gave up.
+        case invalid(offset: Int)
+        /// A string holds bytes that are not UTF-8.
+        case invalidUTF8
+        /// Arrays and objects nest deeper than allowed.
+        case tooDeep
+    }
+
+    private let bytes: UnsafeRawBufferPointer
+    private var index = 0
+    private let maxDepth: Int
+    private var depth = 0
+
+    private init(_ bytes: UnsafeRawBufferPointer, maxDepth: Int) {
+        self.bytes = bytes
+        self.maxDepth = maxDepth
+    }
+
+    /// Parses one JSON value filling all of `bytes` (whitespace around it allowed).
+    public static func parse(_ bytes: UnsafeRawBufferPointer, maxDepth: Int = 512) throws(Failure) -> JSONValue {
+        var parser = JSONParser(bytes, maxDepth: maxDepth)
+        parser.skipWhitespace()
+        let value = try parser.value()
+        parser.skipWhitespace()
+        guard parser.index == bytes.count else { throw .invalid(offset: parser.index) }
+        return value
+    }
+
+    /// Parses one JSON value filling all of `bytes`.
+    public static func parse(_ bytes: some Collection<UInt8>, maxDepth: Int = 512) throws(Failure) -> JSONValue {
+        let result = bytes.withContiguousStorageIfAvailable { buffer in
+            Result { () throws(Failure) in try parse(UnsafeRawBufferPointer(buffer), maxDepth: maxDepth) }
+        } ?? Array(bytes).withUnsafeBytes { buffer in
+            Result { () throws(Failure) in try parse(buffer, maxDepth: maxDepth) }
+        }
+        return try result.get()
+    }
+
+    private var current: UInt8? { index < bytes.count ? bytes[index] : nil }
+
+    private mutating func skipWhitespace() {
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x0A, 0x0D, 0x09: index += 1
+            default: return
+            }
+        }
+    }
+
+    private mutating func expect(_ literal: StaticString, _ value: JSONValue) throws(Failure) -> JSONValue {
+        let count = literal.utf8CodeUnitCount
+        guard index + count <= bytes.count else { throw .invalid(offset: index) }
+        let start = literal.utf8Start
+        for offset in 0..<count where bytes[index + offset] != start[offset] { throw .invalid(offset: index + offset) }
+        index += count
+        return value
+    }
+
+    private mutating func value() throws(Failure) -> JSONValue {
+        guard let byte = current else { throw .invalid(offset: index) }
+        switch byte {
+        case UInt8(ascii: "\""): return .string(try string())
+        case UInt8(ascii: "{"): return try object()
+        case UInt8(ascii: "["): return try array()
+        case UInt8(ascii: "t"): return try expect("true", .bool(true))
+        case UInt8(ascii: "f"): return try expect("false", .bool(false))
+        case UInt8(ascii: "n"): return try expect("null", .null)
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try number()
+        default: throw .invalid(offset: index)
+        }
+    }
+
+    private mutating func enter() throws(Failure) {
+        depth += 1
+        guard depth <= maxDepth else { throw .tooDeep }
+    }
+
+    private mutating func object() throws(Failure) -> JSONValue {
+        try enter()
+        index += 1
+        var fields: [String: JSONValue] = [:]
+        skipWhitespace()
+        if current == UInt8(ascii: "}") {
+            index += 1
+            depth -= 1
+            return .object(fields)
+        }
+        while true {
+            guard current == UInt8(ascii: "\"") else { throw .invalid(offset: index) }
+            let key = try string()
+            skipWhitespace()
+            guard current == UInt8(ascii: ":") else { throw .invalid(offset: index) }
+            index += 1
+            skipWhitespace()
+            fields[key] = try value()
+            skipWhitespace()
+            switch current {
+            case UInt8(ascii: ","):
+                index += 1
+                skipWhitespace()
+            case UInt8(ascii: "}"):
+                index += 1
+                depth -= 1
+                return .object(fields)
+            default:
+                throw .invalid(offset: index)
+            }
+        }
+    }
+
+    private mutating func array() throws(Failure) -> JSONValue {
+        try enter()
+        index += 1
+        var elements: [JSONValue] = []
+        skipWhitespace()
+        if current == UInt8(ascii: "]") {
+            index += 1
+            depth -= 1
+            return .array(elements)
+        }
+        while true {
+            elements.append(try value())
+            skipWhitespace()
+            switch current {
+            case UInt8(ascii: ","):
+                index += 1
+                skipWhitespace()
+            case UInt8(ascii: "]"):
+                index += 1
+                depth -= 1
+                return .array(elements)
+            default:
+                throw .invalid(offset: index)
+            }
+        }
+    }
+
+    /// A string token starting at its opening quote.
+    private mutating func string() throws(Failure) -> String {
+        index += 1
+        let start = index
+        var ascii = true
+        // Fast path: no escapes up to the closing quote.
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                let slice = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
+                index += 1
+                return try Self.text(slice, ascii: ascii)
+            }
+            if byte == UInt8(ascii: "\\") { break }
+            if byte < 0x20 { throw .invalid(offset: index) }
+            if byte >= 0x80 { ascii = false }
+            index += 1
+        }
+        guard index < bytes.count else { throw .invalid(offset: index) }
+        // Slow path: unescape into a buffer.
+        var out = [UInt8](UnsafeRawBufferPointer(rebasing: bytes[start..<index]))
+        while index < bytes.count {
+            let byte = bytes[index]
+            switch byte {
+            case UInt8(ascii: "\""):
+                index += 1
+                return try out.withUnsafeBytes { buffer in Result { () throws(Failure) in try Self.text(buffer, ascii: ascii) } }.get()
+            case UInt8(ascii: "\\"):
+                index += 1
+                guard let escaped = current else { throw .invalid(offset: index) }
+                index += 1
+                switch escaped {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(escaped)
+                case UInt8(ascii: "b"): out.append(0x08)
+                case UInt8(ascii: "f"): out.append(0x0C)
+                case UInt8(ascii: "n"): out.append(0x0A)
+                case UInt8(ascii: "r"): out.append(0x0D)
+                case UInt8(ascii: "t"): out.append(0x09)
+                case UInt8(ascii: "u"):
+                    var scalar = try hex4()
+                    if (0xD800..<0xDC00).contains(scalar) {
+                        guard current == UInt8(ascii: "\\"), index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "u") else {
+                            throw .invalid(offset: index)
+                        }
+                        index += 2
+                        let low = try hex4()
+                        guard (0xDC00..<0xE000).contains(low) else { throw .invalid(offset: index - 4) }
+                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    } else if (0xDC00..<0xE000).contains(scalar) {
+                        throw .invalid(offset: index - 4)
+                    }
+                    let character = Unicode.Scalar(scalar)!
+                    if scalar >= 0x80 { ascii = false }
+                    out.append(contentsOf: UTF8.encode(character)!)
+                default:
+                    throw .invalid(offset: index - 1)
+                }
+            default:
+                if byte < 0x20 { throw .invalid(offset: index) }
+                if byte >= 0x80 { ascii = false }
+                out.append(byte)
+                index += 1
+            }
+        }
+        throw .invalid(offset: index)
+    }
+
+    private mutating func hex4() throws(Failure) -> UInt32 {
+        guard index + 4 <= bytes.count else { throw .invalid(offset: index) }
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            let byte = bytes[index]
+            let digit: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+            default: throw .invalid(offset: index)
+            }
+            value = value << 4 | UInt32(digit)
+            index += 1
+        }
+        return value
+    }
+
+    private static func text(_ bytes: UnsafeRawBufferPointer, ascii: Bool) throws(Failure) -> String {
+        if ascii { return String(decoding: bytes, as: UTF8.self) }
+        guard UTF8Validation.isValid(bytes) else { throw .invalidUTF8 }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private mutating func number() throws(Failure) -> JSONValue {
+        let start = index
+        var negative = false
+        if current == UInt8(ascii: "-") {
+            negative = true
+            index += 1
+        }
+        guard let first = current, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) else { throw .invalid(offset: index) }
+        // Accumulate as a negative number so that Int64.min fits.
+        var magnitude: Int64 = 0
+        var overflow = false
+        if first == UInt8(ascii: "0") {
+            index += 1
+            if let next = current, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(next) { throw .invalid(offset: index) }
+        } else {
+            while let byte = current, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) {
+                let (times10, o1) = magnitude.multipliedReportingOverflow(by: 10)
+                let (next, o2) = times10.subtractingReportingOverflow(Int64(byte - UInt8(ascii: "0")))
+                overflow = overflow || o1 || o2
+                magnitude = next
+                index += 1
+            }
+        }
+        var integral = true
+        if current == UInt8(ascii: ".") {
+            integral = false
+            index += 1
+            guard let byte = current, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { throw .invalid(offset: index) }
+            while let byte = current, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) { index += 1 }
+        }
+        if current == UInt8(ascii: "e") || current == UInt8(ascii: "E") {
+            integral = false
+            index += 1
+            if current == UInt8(ascii: "+") || current == UInt8(ascii: "-") { index += 1 }
+            guard let byte = current, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { throw .invalid(offset: index) }
+            while let byte = current, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) { index += 1 }
+        }
+        if integral, !overflow {
+            if negative { return .integer(magnitude) }
+            if magnitude != .min { return .integer(-magnitude) }
+        }
+        let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+        guard let double = Double(text), double.isFinite else { throw .invalid(offset: start) }
+        if double == double.rounded(), abs(double) <= 9_007_199_254_740_992 { return .integer(Int64(double)) }
+        return .double(double)
+    }
+}
+
+/// UTF-8 validation as RFC 3629 has it: no overlong forms, no surrogates, nothing above U+10FFFF.
+enum UTF8Validation {
+    static func isValid(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var index = 0
+        let count = bytes.count
+        while index < count {
+            let lead = bytes[index]
+            if lead < 0x80 {
+                index += 1
+                continue
+            }
+            let length: Int
+            var low: UInt8 = 0x80, high: UInt8 = 0xBF
+            switch lead {
+            case 0xC2...0xDF: length = 2
+            case 0xE0: length = 3; low = 0xA0
+            case 0xE1...0xEC, 0xEE...0xEF: length = 3
+            case 0xED: length = 3; high = 0x9F
+            case 0xF0: length = 4; low = 0x90
+            case 0xF1...0xF3: length = 4
+            case 0xF4: length = 4; high = 0x8F
+            default: return false
+            }
+            guard index + length <= count else { return false }
+            let second = bytes[index + 1]
+            guard second >= low, second <= high else { return false }
+            for offset in 2..<max(2, length) where bytes[index + offset] & 0xC0 != 0x80 { return false }
+            index += length
+        }
+        return true
+    }
+}

@@ -1,0 +1,149 @@
+import Domain
+import Foundation
+import Testing
+
+/// A seeded generator of JSON values with the awkward parts: escapes, control characters,
+/// non-ASCII and astral characters, slashes, big and small numbers, nesting.
+struct JSONSample {
+    var state: UInt64
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    mutating func pick(_ count: Int) -> Int { Int(next() % UInt64(count)) }
+
+    static let pieces = ["a", "Z", "é", "日本", "😀", "\"", "\\", "/", "\n", "\t", "\u{1}", "\u{1f}", "\u{7f}", "\u{2028}", " ", "10", "_"]
+
+    mutating func string() -> String {
+        (0..<pick(8)).map { _ in Self.pieces[pick(Self.pieces.count)] }.joined()
+    }
+
+    mutating func value(depth: Int = 0) -> JSONValue {
+        switch pick(depth > 3 ? 5 : 7) {
+        case 0: return .null
+        case 1: return .bool(pick(2) == 0)
+        case 2: return .integer([0, 1, -1, 50_000, Int64.max, Int64.min, Int64(bitPattern: next())][pick(7)])
+        case 3:
+            let doubles = [0.5, -1.25, 1e-7, 1.5e300, 123.456, 1.0 / 3, Double(Int64(bitPattern: next())) / 1e6 + 0.5]
+            return .double(doubles[pick(doubles.count)])
+        case 4: return .string(string())
+        case 5: return .array((0..<pick(5)).map { _ in value(depth: depth + 1) })
+        default:
+            var fields: [String: JSONValue] = [:]
+            for _ in 0..<pick(6) { fields[string()] = value(depth: depth + 1) }
+            return .object(fields)
+        }
+    }
+}
+
+@Suite("JSON") struct JSONTests {
+    @Test("canonical JSON is byte for byte what JSONEncoder with sorted keys writes")
+    func writerMatchesJSONEncoder() throws {
+        let canonical = JSONEncoder()
+        canonical.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let escaping = JSONEncoder()
+        escaping.outputFormatting = [.sortedKeys]
+        var sample = JSONSample(state: 2026)
+        for _ in 0..<2_000 {
+            let value = sample.value()
+            #expect(value.canonicalBytes() == Array(try canonical.encode(value)), "\(value)")
+            var writer = JSONWriter()
+            writer.value(value)
+            #expect(writer.bytes == Array(try escaping.encode(value)), "\(value)")
+        }
+    }
+
+    @Test("parsing canonical JSON gives the value back")
+    func roundTrip() throws {
+        var sample = JSONSample(state: 7)
+        for _ in 0..<2_000 {
+            let value = sample.value()
+            #expect(try JSONParser.parse(value.canonicalBytes()) == value)
+        }
+    }
+
+    @Test("the parser reads escapes, whitespace and numbers as JSON has them")
+    func reads() throws {
+        let text = #" { "a" : [ 1 , -0 , 2.5 , 1e2 , 1.0, -9223372036854775808, 9223372036854775808 ] , "s" : "x\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00" , "t" : true , "f" : false , "n" : null } "#
+        let value = try JSONParser.parse(Array(text.utf8))
+        #expect(value == .object([
+            "a": .array([.integer(1), .integer(0), .double(2.5), .integer(100), .integer(1), .integer(.min), .double(9_223_372_036_854_775_808)]),
+            "s": .string("x\"\\/\u{8}\u{c}\n\r\té😀"), "t": .bool(true), "f": .bool(false), "n": .null,
+        ]))
+    }
+
+    @Test("the parser refuses what is not JSON", arguments: [
+        "", " ", "{", "}", "[1,]", "{\"a\":1,}", "{a:1}", "[01]", "[1.]", "[.5]", "[1e]", "[-]", "[+1]", "tru", "nul",
+        "\"a", "\"\u{1}\"", "\"\\x\"", "\"\\u12\"", "\"\\ud800\"", "\"\\udc00\"", "\"\\ud800\\u0041\"", "1 2", "[1] x",
+        "{\"a\" 1}", "[1 2]", "NaN", "[Infinity]", "'a'", "[1e400]",
+    ])
+    func refuses(_ text: String) {
+        #expect(throws: JSONParser.Failure.self) { try JSONParser.parse(Array(text.utf8)) }
+    }
+
+    @Test("invalid UTF-8 inside a string is refused as such")
+    func invalidUTF8() {
+        for bytes: [UInt8] in [[0x22, 0xC3, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22], [0x22, 0xC0, 0x80, 0x22], [0x22, 0xF4, 0x90, 0x80, 0x80, 0x22]] {
+            #expect(throws: JSONParser.Failure.invalidUTF8) { try JSONParser.parse(bytes) }
+        }
+    }
+
+    @Test("nesting past the limit is refused without recursing into it")
+    func depth() throws {
+        let deep = Array(repeating: UInt8(ascii: "["), count: 100_000) + Array(repeating: UInt8(ascii: "]"), count: 100_000)
+        #expect(throws: JSONParser.Failure.tooDeep) { try JSONParser.parse(deep, maxDepth: 32) }
+        let fine = Array(repeating: UInt8(ascii: "["), count: 32) + Array(repeating: UInt8(ascii: "]"), count: 32)
+        _ = try JSONParser.parse(fine, maxDepth: 32)
+    }
+
+    /// The value with numbers Foundation reads exactly (it reads large integers through `Double`).
+    func tame(_ value: JSONValue) -> JSONValue {
+        switch value {
+        case .integer(let number): .integer(number % 1_000_000)
+        case .double: .double(0.25)
+        case .array(let elements): .array(elements.map(tame))
+        case .object(let fields): .object(fields.mapValues(tame))
+        default: value
+        }
+    }
+
+    @Test("the parser agrees with JSONSerialization on what it accepts")
+    func agreesWithFoundation() throws {
+        var sample = JSONSample(state: 99)
+        for _ in 0..<500 {
+            let bytes = tame(sample.value()).canonicalBytes()
+            let foundation = JSONValue(foundation: try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed]))
+            let mine = String(decoding: try JSONParser.parse(bytes).canonicalBytes(), as: UTF8.self)
+            let theirs = String(decoding: foundation.canonicalBytes(), as: UTF8.self)
+            #expect(mine == theirs)
+        }
+    }
+}
+
+@Suite("Timestamps") struct TimestampTests {
+    @Test("formatting agrees with the C library's calendar, and parsing gives the microseconds back")
+    func formatAndParse() throws {
+        var sample = JSONSample(state: 11)
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ss"
+        let edges: [Int64] = [0, -1, 951_782_400_000_000, 4_107_542_399_999_999, -11_644_473_600_000_000, 253_402_300_799_999_999]
+        for index in 0..<3_000 {
+            let micros = index < edges.count ? edges[index] : Int64(bitPattern: sample.next() % 253_402_300_799_999_999)
+            let text = Timestamp.format(microseconds: micros)
+            let seconds = micros >= 0 ? micros / 1_000_000 : (micros - 999_999) / 1_000_000
+            let expected = formatter.string(from: Date(timeIntervalSince1970: Double(seconds))) + String(format: ".%06dZ", Int(micros - seconds * 1_000_000))
+            #expect(text == expected)
+            #expect(Timestamp.parse(text) == micros)
+        }
+        #expect(Timestamp.parse("2026-02-31T00:00:00Z") == Timestamp.parse("2026-03-03T00:00:00Z"))
+        #expect(Timestamp.parse("2026-13-01T00:00:00Z") == nil)
+        #expect(Timestamp.parse("2026-01-01T00:00:00.Z") == nil)
+    }
+}
