@@ -226,13 +226,16 @@ private func checkEmail(_ email: String) throws(DomainError) {
 }
 
 private func checkActor(_ actor: String) throws(DomainError) {
-    guard !actor.trimmingCharacters(in: .whitespaces).isEmpty, actor.utf8.count <= 255 else {
+    // A visible ASCII first byte settles "not blank" without trimming.
+    let visibleStart = actor.utf8.first.map { $0 > 0x20 && $0 < 0x7F } ?? false
+    guard visibleStart || !actor.trimmingCharacters(in: .whitespaces).isEmpty, actor.utf8.count <= 255 else {
         throw DomainError(.actor, "created_by must be 1 to 255 bytes, not blank")
     }
 }
 
 private func checkText(_ text: String?, _ what: String) throws(DomainError) {
-    if let text, text.count > maximumTextLength {
+    // Characters never outnumber UTF-8 bytes: count them only when the bytes are over.
+    if let text, text.utf8.count > maximumTextLength, text.count > maximumTextLength {
         throw DomainError(.text, "\(what) are \(text.count) characters, over the limit of \(maximumTextLength)")
     }
 }

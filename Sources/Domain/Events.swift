@@ -427,13 +427,13 @@ private struct PayloadFields {
     }
 
     func uuid(_ key: String) throws(DomainError) -> UUID {
-        guard let id = UUID(uuidString: try string(key)) else { throw wrong(key) }
+        guard let id = UUID(text: try string(key)) else { throw wrong(key) }
         return id
     }
 
     func optionalUUID(_ key: String) throws(DomainError) -> UUID? {
         guard let text = try optionalString(key) else { return nil }
-        guard let id = UUID(uuidString: text) else { throw wrong(key) }
+        guard let id = UUID(text: text) else { throw wrong(key) }
         return id
     }
 

@@ -153,7 +153,18 @@ public struct JSONParser {
         index += 1
         let start = index
         var ascii = true
-        // Fast path: no escapes up to the closing quote.
+        // Fast path: no escapes up to the closing quote. Eight bytes at a time while none of
+        // them is a quote, a backslash or a control character.
+        while index + 8 <= bytes.count {
+            let word = bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            let quote = word ^ 0x2222_2222_2222_2222
+            let backslash = word ^ 0x5C5C_5C5C_5C5C_5C5C
+            let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+            let stops = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((word &- 0x2020_2020_2020_2020) & ~word)
+            if stops & highs != 0 { break }
+            if word & highs != 0 { ascii = false }
+            index += 8
+        }
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {

@@ -118,3 +118,40 @@ public struct Token: Hashable, Comparable, Sendable, Codable, CustomStringConver
         return token
     }
 }
+
+extension UUID {
+    /// Parses the 36-character form (`8-4-4-4-12` hex digits, either case), as `UUID(uuidString:)`
+    /// does, without its trip through `sscanf` (payloads and rows carry several ids each).
+    public init?(text: String) {
+        var text = text
+        let parsed: uuid_t? = text.withUTF8 { utf8 in
+            guard utf8.count == 36 else { return nil }
+            var bytes: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+            let ok = withUnsafeMutableBytes(of: &bytes) { out -> Bool in
+                var index = 0
+                for slot in 0..<16 {
+                    if index == 8 || index == 13 || index == 18 || index == 23 {
+                        guard utf8[index] == UInt8(ascii: "-") else { return false }
+                        index += 1
+                    }
+                    guard let high = hexValue(utf8[index]), let low = hexValue(utf8[index + 1]) else { return false }
+                    out[slot] = high << 4 | low
+                    index += 2
+                }
+                return true
+            }
+            return ok ? bytes : nil
+        }
+        guard let parsed else { return nil }
+        self.init(uuid: parsed)
+    }
+}
+
+private func hexValue(_ byte: UInt8) -> UInt8? {
+    switch byte {
+    case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+    case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+    case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+    default: nil
+    }
+}

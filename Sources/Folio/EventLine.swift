@@ -128,12 +128,12 @@ public struct EventLine: Hashable, Sendable {
             switch fields[key] {
             case nil, .null?: return nil
             case .string(let text)?:
-                guard let id = UUID(uuidString: text) else { fallthrough }
+                guard let id = UUID(text: text) else { fallthrough }
                 return id
             default: throw fail(key, "must be a UUID or null")
             }
         }
-        guard let id = UUID(uuidString: try string("id")) else { throw fail("id", "must be a UUID") }
+        guard let id = UUID(text: try string("id")) else { throw fail("id", "must be a UUID") }
         guard let recordedAt = Timestamp.parse(try string("recorded_at")) else {
             throw fail("recorded_at", "must be an ISO 8601 UTC timestamp such as 2026-01-31T09:30:00.000000Z")
         }

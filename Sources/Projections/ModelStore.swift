@@ -23,61 +23,113 @@ public protocol ModelStore: AnyObject {
 struct RowKey: Hashable {
     let bytes: [UInt8]
     func hash(into hasher: inout Hasher) { bytes.withUnsafeBytes { hasher.combine(bytes: $0) } }
+
+    /// `keys` in LMDB's order; sorted by their first eight bytes as one integer, then in full.
+    static func sorted(_ keys: [[UInt8]]) -> [[UInt8]] {
+        let prefixed = keys.indices.map { index -> (prefix: UInt64, index: Int) in
+            var prefix: UInt64 = 0
+            keys[index].withUnsafeBytes { bytes in
+                for offset in 0..<8 { prefix = prefix << 8 | UInt64(offset < bytes.count ? bytes[offset] : 0) }
+            }
+            return (prefix, index)
+        }
+        return prefixed.sorted { a, b in
+            a.prefix != b.prefix ? a.prefix < b.prefix : precedes(keys[a.index], keys[b.index])
+        }.map { keys[$0.index] }
+    }
+
+    /// LMDB's key order: bytes compared as unsigned, a prefix first.
+    static func precedes(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        a.withUnsafeBytes { a in
+            b.withUnsafeBytes { b in
+                let common = min(a.count, b.count)
+                let order = common == 0 ? 0 : memcmp(a.baseAddress!, b.baseAddress!, common)
+                return order != 0 ? order < 0 : a.count < b.count
+            }
+        }
+    }
+}
+
+/// The rows of one table in memory, typed, so that reading one back needs no cast.
+private protocol MemoryTable: AnyObject {
+    func forEachEncodedRow(_ body: ([UInt8], [UInt8]) throws -> Void) rethrows
+}
+
+private final class TypedMemoryTable<Row: StoredRow>: MemoryTable {
+    var rows: [RowKey: Row] = [:]
+    /// Keys longer than an id, grouped by their first 16 bytes (a client or version id), so that
+    /// a scan by id prefix (a deletion, a client's versions) does not walk the whole table.
+    var byIDPrefix: [RowKey: Set<RowKey>] = [:]
+
+    func forEachEncodedRow(_ body: ([UInt8], [UInt8]) throws -> Void) rethrows {
+        var bytes: [UInt8] = []
+        for key in RowKey.sorted(rows.keys.map(\.bytes)) {
+            bytes.removeAll(keepingCapacity: true)
+            rows[RowKey(bytes: key)]!.encode(into: &bytes)
+            try body(key, bytes)
+        }
+    }
 }
 
 /// Rows kept in memory as values, no encoding.
 final class MemoryStore: ModelStore {
-    var tables: [String: [RowKey: any StoredRow]] = [:]
-    /// Keys longer than an id, grouped by their first 16 bytes (a client or version id), so that
-    /// a scan by id prefix (a deletion, a client's versions) does not walk the whole table.
-    private var byIDPrefix: [String: [RowKey: Set<RowKey>]] = [:]
+    private var tables: [String: any MemoryTable] = [:]
+
+    private func table<Row>(_ table: Table<Row>) throws -> TypedMemoryTable<Row>? {
+        guard let existing = tables[table.name] else { return nil }
+        guard let typed = existing as? TypedMemoryTable<Row> else {
+            throw ProjectionError(.unknownTable, "read model table \(table.name) holds rows of another type than \(Row.self)")
+        }
+        return typed
+    }
+
+    private func tableForWriting<Row>(_ table: Table<Row>) throws -> TypedMemoryTable<Row> {
+        if let existing = try self.table(table) { return existing }
+        let created = TypedMemoryTable<Row>()
+        tables[table.name] = created
+        return created
+    }
 
     func get<Row>(_ table: Table<Row>, _ key: [UInt8]) throws -> Row? {
-        tables[table.name]?[RowKey(bytes: key)] as? Row
+        try self.table(table)?.rows[RowKey(bytes: key)]
     }
 
     func put<Row>(_ table: Table<Row>, _ key: [UInt8], _ row: Row) throws {
+        let storage = try tableForWriting(table)
         let rowKey = RowKey(bytes: key)
-        if tables[table.name, default: [:]].updateValue(row, forKey: rowKey) == nil, key.count > 16 {
-            byIDPrefix[table.name, default: [:]][RowKey(bytes: Array(key[0..<16])), default: []].insert(rowKey)
+        if storage.rows.updateValue(row, forKey: rowKey) == nil, key.count > 16 {
+            storage.byIDPrefix[RowKey(bytes: Array(key[0..<16])), default: []].insert(rowKey)
         }
     }
 
     func delete<Row>(_ table: Table<Row>, _ key: [UInt8]) throws {
+        guard let storage = try self.table(table) else { return }
         let rowKey = RowKey(bytes: key)
-        if tables[table.name]?.removeValue(forKey: rowKey) != nil, key.count > 16 {
-            byIDPrefix[table.name]?[RowKey(bytes: Array(key[0..<16]))]?.remove(rowKey)
+        if storage.rows.removeValue(forKey: rowKey) != nil, key.count > 16 {
+            storage.byIDPrefix[RowKey(bytes: Array(key[0..<16]))]?.remove(rowKey)
         }
     }
 
     func scan<Row>(_ table: Table<Row>, prefix: [UInt8]) throws -> [(key: [UInt8], row: Row)] {
-        guard let rows = tables[table.name] else { return [] }
+        guard let storage = try self.table(table) else { return [] }
+        let rows = storage.rows
+        let matches: [(key: [UInt8], row: Row)]
         if prefix.count >= 16 {
-            var candidates = byIDPrefix[table.name]?[RowKey(bytes: Array(prefix[0..<16]))] ?? []
+            var candidates = storage.byIDPrefix[RowKey(bytes: Array(prefix[0..<16]))] ?? []
             if prefix.count == 16, rows[RowKey(bytes: prefix)] != nil { candidates.insert(RowKey(bytes: prefix)) }
-            return candidates.compactMap { key -> (key: [UInt8], row: Row)? in
-                guard key.bytes.starts(with: prefix), let row = rows[key] as? Row else { return nil }
+            matches = candidates.compactMap { key in
+                guard key.bytes.starts(with: prefix), let row = rows[key] else { return nil }
                 return (key.bytes, row)
-            }.sorted { $0.key.lexicographicallyPrecedes($1.key) }
+            }
+        } else {
+            matches = rows.compactMap { key, row in key.bytes.starts(with: prefix) ? (key.bytes, row) : nil }
         }
-        return rows.compactMap { key, value -> (key: [UInt8], row: Row)? in
-            guard key.bytes.starts(with: prefix), let row = value as? Row else { return nil }
-            return (key.bytes, row)
-        }.sorted { $0.key.lexicographicallyPrecedes($1.key) }
+        return matches.sorted { RowKey.precedes($0.key, $1.key) }
     }
 
-    /// Calls `body` with each row of `table` encoded, in key order: ready for appending to LMDB.
+    /// Calls `body` with each row of the table named `name` encoded, in key order: ready for appending to LMDB.
     func forEachEncodedRow(_ name: String, _ body: ([UInt8], [UInt8]) throws -> Void) throws {
-        guard let rows = tables[name] else { return }
-        var bytes: [UInt8] = []
-        for rowKey in rows.keys.sorted(by: { $0.bytes.lexicographicallyPrecedes($1.bytes) }) {
-            guard let row = rows[rowKey] as? any StoredRow else {
-                throw ProjectionError(.unknownTable, "a read-model row of table \(name) is not storable")
-            }
-            bytes.removeAll(keepingCapacity: true)
-            row.encode(into: &bytes)
-            try body(rowKey.bytes, bytes)
-        }
+        try tables[name]?.forEachEncodedRow(body)
     }
 }
 

@@ -82,13 +82,13 @@ public struct RowFields {
     }
 
     public func uuid(_ key: String) throws -> UUID {
-        guard let id = UUID(uuidString: try string(key)) else { throw wrong(key) }
+        guard let id = UUID(text: try string(key)) else { throw wrong(key) }
         return id
     }
 
     public func optionalUUID(_ key: String) throws -> UUID? {
         guard let text = try optionalString(key) else { return nil }
-        guard let id = UUID(uuidString: text) else { throw wrong(key) }
+        guard let id = UUID(text: text) else { throw wrong(key) }
         return id
     }
 
