@@ -1,6 +1,7 @@
 import Domain
 import EventStore
 import Foundation
+import LMDB
 import Projections
 
 /// Progress of a long job: how far it is, of how much (when known).
@@ -108,6 +109,9 @@ extension Store {
                     let (line, payload) = try EventLine.parseWithPayload(raw, number: number)
                     do {
                         clients.insert(try importLine(line, payload: payload, expectedPosition: UInt64(count + 1), model: model, session: session, fold: fold))
+                    } catch let error as LMDBError {
+                        // Untouched: a full map makes the environment grow it and run the import again.
+                        throw error
                     } catch let error as FolioError {
                         throw FolioError(error.code, "line \(number): \(error.message)")
                     } catch {

@@ -2,6 +2,7 @@ import Domain
 import EventStore
 import Folio
 import Foundation
+import LMDB
 import Projections
 import Testing
 
@@ -39,6 +40,21 @@ struct TransferTests {
         #expect(try exportText(copy) == exported)
         let (a, b) = (try source.projections.read { try $0.dump() }, try copy.projections.read { try $0.dump() })
         #expect(a == b)
+    }
+
+    @Test("an import larger than the store's map grows the map and imports every line")
+    func importGrowsTheMap() throws {
+        let directory = try TemporaryDirectory()
+        let file = try history(directory, clients: 30)
+        let small = try Store(path: directory.path("small"), options: Store.Options(environment: Environment.Options(mapSize: 1 << 20, unsafeNoSync: true)))
+        let report = try small.importLog(from: file)
+        let lines = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n").count
+        #expect(report.events == lines)
+        #expect(try small.log.head() == UInt64(lines))
+        #expect(small.log.environment.mapSize > 1 << 20)
+        let reference = try makeStore(directory, name: "reference", noSync: true)
+        _ = try reference.importLog(from: file)
+        #expect(try exportText(small) == (try exportText(reference)))
     }
 
     @Test("generated lines import unchanged: export gives the same envelopes and payloads back")
