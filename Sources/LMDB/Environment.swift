@@ -205,6 +205,21 @@ public final class Environment: @unchecked Sendable {
         try check(mdb_env_sync(handle, 1), "mdb_env_sync")
     }
 
+    /// Grows the memory map to at least `bytes` now, so that a long write transaction known to
+    /// need that much does not fill the map and run again from the start. Never shrinks it.
+    ///
+    /// Call it outside any transaction of this process. The data file grows only as pages are written.
+    public func reserve(_ bytes: Int) {
+        resizeLock.withWriteLock {
+            var info = MDB_envinfo()
+            mdb_env_info(handle, &info)
+            guard bytes > info.me_mapsize else { return }
+            var size = info.me_mapsize
+            while size < bytes { size *= 2 }
+            _ = mdb_env_set_mapsize(handle, size)
+        }
+    }
+
     private func adoptResizedMap() {
         resizeLock.withWriteLock { _ = mdb_env_set_mapsize(handle, 0) }
     }
