@@ -5,15 +5,11 @@ import Testing
 /// A seeded generator of JSON values with the awkward parts: escapes, control characters,
 /// non-ASCII and astral characters, slashes, big and small numbers, nesting.
 struct JSONSample {
-    var state: UInt64
+    var random: ValueTests.SplitMix
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    init(state: UInt64) { random = ValueTests.SplitMix(state: state) }
+
+    mutating func next() -> UInt64 { random.next() }
 
     mutating func pick(_ count: Int) -> Int { Int(next() % UInt64(count)) }
 
