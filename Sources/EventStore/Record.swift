@@ -88,7 +88,8 @@ public struct RecordView {
     /// The raw record bytes.
     public let bytes: UnsafeRawBufferPointer
 
-    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+    /// A view of a record's bytes: as a scan hands them out, or copied out of one.
+    public init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
     /// Whether the record is long enough for its own header and names (anything shorter is corrupt).
     var isWellFormed: Bool {

@@ -4,6 +4,34 @@ import Foundation
 import LMDB
 import Projections
 
+/// A line of an import file as read, with its 1-based number.
+struct RawLine: Sendable {
+    var number: Int
+    var bytes: [UInt8]
+}
+
+/// A line parsed, and its event decoded from the parsed payload, ahead of the rules.
+struct ParsedLine: Sendable {
+    var number: Int
+    /// The line, or why it is not one (errors that name the line already).
+    var line: Result<EventLine, any Error>
+    /// The event, or why the payload does not decode; `nil` when the line did not parse.
+    var event: Result<Event, DomainError>?
+
+    init(_ raw: RawLine) {
+        number = raw.number
+        do {
+            let (line, payload) = try EventLine.parseWithPayload(raw.bytes, number: raw.number)
+            self.line = .success(line)
+            event = Result { () throws(DomainError) in
+                try Event.decode(type: EventType.named(line.type), schemaVersion: Int(line.schemaVersion), fields: payload)
+            }
+        } catch {
+            line = .failure(error)
+        }
+    }
+}
+
 /// Progress of a long job: how far it is, of how much (when known).
 public struct JobProgress: Sendable {
     public var done: Int
@@ -106,23 +134,46 @@ extension Store {
                 var reader = LineReader(handle: handle, maximumLength: EventLine.maximumLength)
                 var count = 0
                 var clients = Set<UUID>()
-                while let raw = try reader.next() {
-                    if raw.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) { continue }
-                    let number = reader.lineNumber
-                    let (line, payload) = try EventLine.parseWithPayload(raw, number: number)
-                    do {
-                        clients.insert(try importLine(line, payload: payload, expectedPosition: UInt64(count + 1), model: model, session: session, fold: fold))
-                    } catch let error as LMDBError {
-                        // Untouched: a full map makes the environment grow it and run the import again.
-                        throw error
-                    } catch let error as FolioError {
-                        throw FolioError(error.code, "line \(number): \(error.message)")
-                    } catch {
-                        throw FolioError(.invalidInput, "line \(number): \(FolioError.wrapping(error).message)")
+                // Lines are parsed and their events decoded a batch ahead on another thread; the
+                // rules, the appends and the fold run here, line by line in file order, so the
+                // first bad line is still the one reported.
+                let parser = OrderedWorker<[RawLine], [ParsedLine]> { lines in lines.map(ParsedLine.init) }
+                func process(_ parsed: [ParsedLine]) throws {
+                    for item in parsed {
+                        let line = try item.line.get()
+                        do {
+                            clients.insert(try importLine(line, event: item.event!, expectedPosition: UInt64(count + 1), model: model, session: session, fold: fold))
+                        } catch let error as LMDBError {
+                            // Untouched: a full map makes the environment grow it and run the import again.
+                            throw error
+                        } catch let error as FolioError {
+                            throw FolioError(error.code, "line \(item.number): \(error.message)")
+                        } catch {
+                            throw FolioError(.invalidInput, "line \(item.number): \(FolioError.wrapping(error).message)")
+                        }
+                        count += 1
+                        if count % 10_000 == 0 { progress?(JobProgress(done: reader.bytesRead, total: total)) }
                     }
-                    count += 1
-                    if count % 10_000 == 0 { progress?(JobProgress(done: reader.bytesRead, total: total)) }
                 }
+                var batch: [RawLine] = []
+                var readError: (any Error)?
+                while true {
+                    let raw: ArraySlice<UInt8>?
+                    do { raw = try reader.next() } catch {
+                        readError = error
+                        break
+                    }
+                    guard let raw else { break }
+                    if raw.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) { continue }
+                    batch.append(RawLine(number: reader.lineNumber, bytes: Array(raw)))
+                    if batch.count == 256 {
+                        if let parsed = parser.submit(batch) { try process(parsed) }
+                        batch.removeAll(keepingCapacity: true)
+                    }
+                }
+                if !batch.isEmpty, let parsed = parser.submit(batch) { try process(parsed) }
+                while let parsed = parser.next() { try process(parsed) }
+                if let readError { throw readError }
                 try model.flush()
                 try fold.install(in: session)
                 progress?(JobProgress(done: reader.bytesRead, total: total))
@@ -135,14 +186,15 @@ extension Store {
 
     /// Checks one line against the format and the rules and appends it; returns its client.
     private func importLine(
-        _ line: EventLine, payload: [String: JSONValue], expectedPosition: UInt64, model: WriteModel, session: WriteSession, fold: Projections.Fold
+        _ line: EventLine, event decoded: Result<Event, DomainError>, expectedPosition: UInt64, model: WriteModel, session: WriteSession,
+        fold: Projections.Fold
     ) throws -> UUID {
         guard line.position == expectedPosition else {
             throw FolioError(.invalidInput, "position is \(line.position) but must be \(expectedPosition): positions start at 1 and have no gaps")
         }
         let event: Event
         do {
-            event = try Event.decode(type: EventType.named(line.type), schemaVersion: Int(line.schemaVersion), fields: payload)
+            event = try decoded.get()
         } catch {
             throw FolioError.wrapping(error)
         }

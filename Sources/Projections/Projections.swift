@@ -259,23 +259,73 @@ public final class Projections: Sendable {
         let limitMicros: Int64? = if case .timestamp(let date) = limit { Timestamp.microseconds(date) } else { nil }
         var head: UInt64 = 0
         progress?(RebuildProgress(done: 0, total: total))
+        // The scan (and checksums) and the projectors run here; payloads are decoded a batch
+        // ahead on another thread. Batches come back in log order, so an unreadable payload
+        // still stops the fold at its position, after everything before it was applied.
+        let decoder = OrderedWorker<[CopiedRecord], DecodedBatch> { [self] batch in decodeBatch(batch) }
+        func apply(_ decoded: DecodedBatch) throws {
+            for (typeIndex, event, envelope) in decoded.events {
+                for index in readers[typeIndex] {
+                    try projectors[index].apply(event, at: envelope, to: model)
+                    counts[index] += 1
+                }
+            }
+            if let error = decoded.error { throw error }
+        }
+        var batch: [CopiedRecord] = []
+        batch.reserveCapacity(Self.decodeBatchSize)
         try scanChecked(session, from: 1, projectorNames: selected.map { projectors[$0].name }) { view in
             if let limitPosition, view.position > limitPosition { return false }
             if let limitMicros, view.recordedAtMicroseconds > limitMicros { return false }
             head = view.position
             if let progress, head % step == 0 { progress(RebuildProgress(done: Int(head), total: total)) }
             guard let typeIndex = TypeTable.index(of: view), !readers[typeIndex].isEmpty else { return true }
-            let (event, envelope) = try decode(view, type: EventType.allCases[typeIndex])
-            for index in readers[typeIndex] {
-                try projectors[index].apply(event, at: envelope, to: model)
-                counts[index] += 1
+            batch.append(CopiedRecord(typeIndex: typeIndex, bytes: Array(view.bytes)))
+            if batch.count == Self.decodeBatchSize {
+                if let decoded = decoder.submit(batch) { try apply(decoded) }
+                batch.removeAll(keepingCapacity: true)
             }
             return true
         }
+        if !batch.isEmpty, let decoded = decoder.submit(batch) { try apply(decoded) }
+        while let decoded = decoder.next() { try apply(decoded) }
         progress?(RebuildProgress(done: total, total: total))
         var events: [Int: Int] = [:]
         for index in selected { events[index] = counts[index] }
         return Folded(model: model, head: head, events: events)
+    }
+
+    /// Records handed to the decoding thread at a time.
+    static let decodeBatchSize = 256
+
+    /// A record copied out of the map, with its type's index, for decoding on another thread.
+    struct CopiedRecord: Sendable {
+        var typeIndex: Int
+        var bytes: [UInt8]
+    }
+
+    /// Decoded events in log order; `error` is the first unreadable record's, after which nothing was decoded.
+    struct DecodedBatch: Sendable {
+        var events: [(typeIndex: Int, event: Event, envelope: Envelope)] = []
+        var error: ProjectionError?
+    }
+
+    func decodeBatch(_ batch: [CopiedRecord]) -> DecodedBatch {
+        var decoded = DecodedBatch()
+        decoded.events.reserveCapacity(batch.count)
+        for record in batch {
+            do {
+                let (event, envelope) = try record.bytes.withUnsafeBytes { bytes in
+                    try decode(RecordView(bytes), type: EventType.allCases[record.typeIndex])
+                }
+                decoded.events.append((record.typeIndex, event, envelope))
+            } catch {
+                decoded.error = error as? ProjectionError
+                    ?? ProjectionError(.decodeFailed, "a record cannot be read: \(error)")
+                break
+            }
+        }
+        return decoded
     }
 
     // MARK: - Rebuild
