@@ -2,6 +2,7 @@ import Domain
 import EventStore
 import Foundation
 import LMDB
+import Projections
 
 /// The write side's own databases: what the rules need to know across clients, kept in the
 /// same transaction as the events, so they are never behind the log.
@@ -39,7 +40,8 @@ final class WriteModel {
     let indexes: WriteIndexes
     private var states: [UUID: (version: UInt64, state: ClientState)] = [:]
     private var dirty: Set<UUID> = []
-    private let encoder: JSONEncoder = {
+    /// `JSONEncoder` is safe to use from several threads once configured.
+    private static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return encoder
@@ -107,12 +109,14 @@ final class WriteModel {
         dirty.insert(client)
     }
 
-    /// Writes the changed client states back.
+    /// Writes the changed client states back (encoded on every core: an import changes them all).
     func flush() throws {
-        for client in dirty {
-            guard let (version, state) = states[client] else { continue }
-            let json = try encoder.encode(state)
-            try session.writer.put(indexes.clients, client.bytes, version.bigEndianBytes + Array(json))
+        let changed = dirty.compactMap { client in states[client].map { (client: client, version: $0.version, state: $0.state) } }
+        let encoded = parallelMap(changed, chunk: 256) { entry -> Result<[UInt8], any Error> in
+            Result { try WriteModel.encoder.encode(entry.state) }.map { entry.version.bigEndianBytes + Array($0) }
+        }
+        for (entry, value) in zip(changed, encoded) {
+            try session.writer.put(indexes.clients, entry.client.bytes, try value.get())
         }
         dirty.removeAll()
     }

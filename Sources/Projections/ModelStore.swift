@@ -61,12 +61,20 @@ private final class TypedMemoryTable<Row: StoredRow>: MemoryTable {
     /// a scan by id prefix (a deletion, a client's versions) does not walk the whole table.
     var byIDPrefix: [RowKey: Set<RowKey>] = [:]
 
+    /// Rows are encoded a window at a time on every core (encoding is most of writing a
+    /// rebuilt model), then handed to `body` one by one in key order.
     func forEachEncodedRow(_ body: ([UInt8], [UInt8]) throws -> Void) rethrows {
-        var bytes: [UInt8] = []
-        for key in RowKey.sorted(rows.keys.map(\.bytes)) {
-            bytes.removeAll(keepingCapacity: true)
-            rows[RowKey(bytes: key)]!.encode(into: &bytes)
-            try body(key, bytes)
+        let keys = RowKey.sorted(rows.keys.map(\.bytes))
+        let window = 16_384
+        let rows = self.rows
+        for start in stride(from: 0, to: keys.count, by: window) {
+            let slice = Array(keys[start..<min(keys.count, start + window)])
+            let encoded = parallelMap(slice) { key in
+                var bytes: [UInt8] = []
+                rows[RowKey(bytes: key)]!.encode(into: &bytes)
+                return bytes
+            }
+            for (key, bytes) in zip(slice, encoded) { try body(key, bytes) }
         }
     }
 }
