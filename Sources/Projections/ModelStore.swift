@@ -17,6 +17,21 @@ public protocol ModelStore: AnyObject {
     func delete<Row>(_ table: Table<Row>, _ key: [UInt8]) throws
     /// Every row whose key starts with `prefix`, in key order.
     func scan<Row>(_ table: Table<Row>, prefix: [UInt8]) throws -> [(key: [UInt8], row: Row)]
+    /// Changes the row at `key` in place, if there is one; returns whether there was.
+    ///
+    /// What `get`, then `put` of the changed row, does; in memory it finds the row once and does not copy it.
+    @discardableResult
+    func update<Row>(_ table: Table<Row>, _ key: [UInt8], _ change: (inout Row) throws -> Void) throws -> Bool
+}
+
+extension ModelStore {
+    @discardableResult
+    public func update<Row>(_ table: Table<Row>, _ key: [UInt8], _ change: (inout Row) throws -> Void) throws -> Bool {
+        guard var row = try get(table, key) else { return false }
+        try change(&row)
+        try put(table, key, row)
+        return true
+    }
 }
 
 /// A row key that hashes its bytes in one go (hashing `[UInt8]` element by element is slow).
@@ -110,6 +125,14 @@ final class MemoryStore: ModelStore {
         }
     }
 
+    func update<Row>(_ table: Table<Row>, _ key: [UInt8], _ change: (inout Row) throws -> Void) throws -> Bool {
+        guard let storage = try self.table(table) else { return false }
+        let rowKey = RowKey(bytes: key)
+        guard let index = storage.rows.index(forKey: rowKey) else { return false }
+        try change(&storage.rows.values[index])
+        return true
+    }
+
     func delete<Row>(_ table: Table<Row>, _ key: [UInt8]) throws {
         guard let storage = try self.table(table) else { return }
         let rowKey = RowKey(bytes: key)
@@ -170,6 +193,21 @@ final class LMDBStore: ModelStore {
     func put<Row>(_ table: Table<Row>, _ key: [UInt8], _ row: Row) throws {
         guard let writer else { throw ProjectionError(.readOnly, "read models are read-only in a query") }
         try writer.put(try database(table.name), key, RowCoding.encode(row))
+    }
+
+    /// Writes the row back only when its bytes changed, so that an update that changes nothing
+    /// dirties no page.
+    func update<Row>(_ table: Table<Row>, _ key: [UInt8], _ change: (inout Row) throws -> Void) throws -> Bool {
+        let database = try database(table.name)
+        guard let stored = try transaction.withValue(database, key, { $0.map { Array($0) } }) else { return false }
+        var row = try stored.withUnsafeBytes { try Row.decode($0) }
+        try change(&row)
+        let bytes = RowCoding.encode(row)
+        if bytes != stored {
+            guard let writer else { throw ProjectionError(.readOnly, "read models are read-only in a query") }
+            try writer.put(database, key, bytes)
+        }
+        return true
     }
 
     func delete<Row>(_ table: Table<Row>, _ key: [UInt8]) throws {

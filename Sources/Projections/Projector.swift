@@ -83,33 +83,41 @@ public struct ClientsProjector: Projector {
             try store.put(Tables.clients, key, ClientRow(id: e.clientID, name: e.name, email: e.email, metadata: e.metadata, createdAt: envelope.recordedAt))
             return
         }
-        guard var row = try store.get(Tables.clients, key) else { return }
-        switch event {
-        case .tokenIssued(let e):
-            if let old = row.activationToken { try store.delete(Tables.clientsByToken, Key.text(old.description)) }
-            row.activationToken = e.activationToken
-            try store.put(Tables.clientsByToken, Key.text(e.activationToken.description), e.clientID)
-        case .clientActivated:
-            guard row.status == .pending else { return }
-            row.status = .active
-            row.activatedAt = envelope.recordedAt
-        case .versionPromoted(let e):
-            row.currentVersionID = e.versionID
-        case .paymentSucceeded:
-            guard row.status == .active || row.status == .failed else { return }
-            row.status = .paid
-        case .paymentFailed:
-            guard row.status == .active else { return }
-            row.status = .failed
-        case .clientDeleted:
-            try store.delete(Tables.clients, key)
-            if let token = row.activationToken { try store.delete(Tables.clientsByToken, Key.text(token.description)) }
-            return
-        default:
-            return
+        var tokenChange: (old: Token?, new: Token)?
+        var deleted: Token?? = nil
+        try store.update(Tables.clients, key) { row in
+            switch event {
+            case .tokenIssued(let e):
+                tokenChange = (row.activationToken, e.activationToken)
+                row.activationToken = e.activationToken
+            case .clientActivated:
+                guard row.status == .pending else { return }
+                row.status = .active
+                row.activatedAt = envelope.recordedAt
+            case .versionPromoted(let e):
+                row.currentVersionID = e.versionID
+            case .paymentSucceeded:
+                guard row.status == .active || row.status == .failed else { return }
+                row.status = .paid
+            case .paymentFailed:
+                guard row.status == .active else { return }
+                row.status = .failed
+            case .clientDeleted:
+                deleted = .some(row.activationToken)
+                return
+            default:
+                return
+            }
+            row.updatedAt = envelope.recordedAt
         }
-        row.updatedAt = envelope.recordedAt
-        try store.put(Tables.clients, key, row)
+        if let (old, new) = tokenChange {
+            if let old { try store.delete(Tables.clientsByToken, Key.text(old.description)) }
+            try store.put(Tables.clientsByToken, Key.text(new.description), event.clientID)
+        }
+        if let deleted {
+            try store.delete(Tables.clients, key)
+            if let token = deleted { try store.delete(Tables.clientsByToken, Key.text(token.description)) }
+        }
     }
 }
 
@@ -129,21 +137,19 @@ public struct ContentVersionsProjector: Projector {
             try store.put(Tables.versionsByClient, Key.id(e.clientID) + [Key.page(e.pageType)] + Key.number(e.versionNumber), e.versionID)
         case .versionPromoted(let e):
             let currentKey = Key.id(e.clientID) + [Key.page(e.pageType)]
-            if let previous = try store.get(Tables.currentVersions, currentKey), previous != e.versionID,
-               var row = try store.get(Tables.versions, Key.id(previous)) {
-                row.isCurrent = false
-                row.demotedAt = envelope.recordedAt
-                try store.put(Tables.versions, Key.id(previous), row)
+            if let previous = try store.get(Tables.currentVersions, currentKey), previous != e.versionID {
+                try store.update(Tables.versions, Key.id(previous)) { row in
+                    row.isCurrent = false
+                    row.demotedAt = envelope.recordedAt
+                }
             }
-            guard var row = try store.get(Tables.versions, Key.id(e.versionID)) else { return }
-            row.isCurrent = true
-            row.promotedAt = envelope.recordedAt
-            try store.put(Tables.versions, Key.id(e.versionID), row)
-            try store.put(Tables.currentVersions, currentKey, e.versionID)
+            let promoted = try store.update(Tables.versions, Key.id(e.versionID)) { row in
+                row.isCurrent = true
+                row.promotedAt = envelope.recordedAt
+            }
+            if promoted { try store.put(Tables.currentVersions, currentKey, e.versionID) }
         case .outcomeRecorded(let e):
-            guard var row = try store.get(Tables.versions, Key.id(e.versionID)) else { return }
-            row.outcome = e.outcome
-            try store.put(Tables.versions, Key.id(e.versionID), row)
+            try store.update(Tables.versions, Key.id(e.versionID)) { $0.outcome = e.outcome }
         case .clientDeleted(let e):
             for (key, version) in try store.scan(Tables.versionsByClient, prefix: Key.id(e.clientID)) {
                 try store.delete(Tables.versions, Key.id(version))
@@ -248,15 +254,11 @@ public struct AnalyticsProjector: Projector {
     }
 
     private func updateVersion(_ id: UUID, _ store: any ModelStore, _ change: (inout VersionStatsRow) -> Void) throws {
-        guard var row = try store.get(Tables.versionStats, Key.id(id)) else { return }
-        change(&row)
-        try store.put(Tables.versionStats, Key.id(id), row)
+        try store.update(Tables.versionStats, Key.id(id), change)
     }
 
     private func updateFunnel(_ client: UUID, _ store: any ModelStore, _ change: (inout FunnelRow) -> Void) throws {
-        guard var row = try store.get(Tables.funnel, Key.id(client)) else { return }
-        change(&row)
-        try store.put(Tables.funnel, Key.id(client), row)
+        try store.update(Tables.funnel, Key.id(client), change)
     }
 }
 
