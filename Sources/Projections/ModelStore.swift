@@ -19,7 +19,8 @@ public protocol ModelStore: AnyObject {
     func scan<Row>(_ table: Table<Row>, prefix: [UInt8]) throws -> [(key: [UInt8], row: Row)]
     /// Changes the row at `key` in place, if there is one; returns whether there was.
     ///
-    /// What `get`, then `put` of the changed row, does; in memory it finds the row once and does not copy it.
+    /// What `get`, then `put` of the changed row, does; in memory it finds the row once and does
+    /// not copy it. `change` must not read or write the store itself.
     @discardableResult
     func update<Row>(_ table: Table<Row>, _ key: [UInt8], _ change: (inout Row) throws -> Void) throws -> Bool
 }
