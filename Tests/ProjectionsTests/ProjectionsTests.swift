@@ -394,6 +394,31 @@ struct ProjectionsTests {
         #expect(try all.log.head() == 1, "the failed catch-up took its append down with it")
     }
 
+    @Test("a fold decoded in batches on a second thread applies records in log order and stops at an unreadable one, by its position")
+    func batchedFold() throws {
+        let fixture = try Fixture()
+        var generator = HistoryGenerator(seed: 9)
+        let events = generator.history(count: 1_000)
+        for event in events.prefix(700) { try fixture.append(event) }
+        let caughtUp = try storedBytes(fixture.log)
+        try fixture.projections.rebuild()
+        #expect(differingTables(try storedBytes(fixture.log), caughtUp).isEmpty, "a rebuild over three batches writes what catch-up wrote")
+
+        let garbage = ProposedEvent(id: UUID(), type: "VersionDrafted", payload: Array("not json".utf8), recordedAt: events[699].recordedAt)
+        try fixture.log.write { session in _ = try session.append([garbage], to: "client-x") }
+        for event in events.dropFirst(700) { try fixture.append(event, catchUp: false) }
+        let serving = try storedBytes(fixture.log)
+        #expect {
+            try fixture.projections.rebuild()
+        } throws: { error in
+            (error as? ProjectionError)?.code == .decodeFailed && (error as? ProjectionError)?.position == 701
+        }
+        #expect(try storedBytes(fixture.log) == serving, "the old model still serves")
+        #expect(throws: ProjectionError.self) { try fixture.projections.model(asOf: .position(1_000)) }
+        let before = try fixture.projections.model(asOf: .position(700)).dump()
+        #expect(before == (try fixture.projections.read { try $0.dump() }))
+    }
+
     @Test("a record changed behind the log's back stops catch-up and rebuild at its position")
     func tamperedRecord() throws {
         let fixture = try Fixture()
