@@ -57,6 +57,22 @@ struct TransferTests {
         #expect(try exportText(small) == (try exportText(reference)))
     }
 
+    @Test("lines parsed ahead on a second thread are still checked in file order: the first bad line is the one named")
+    func firstBadLineAcrossBatches() throws {
+        let directory = try TemporaryDirectory()
+        var lines = try String(contentsOfFile: try history(directory, clients: 30), encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(lines.count > 900)
+        lines[699] = lines[699].replacingOccurrences(of: "\"position\":700,", with: "\"position\":7000,")
+        lines[899] = "not json"
+        let file = directory.path("bad.jsonl")
+        try (lines.joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let store = try makeStore(directory, noSync: true)
+        #expect { _ = try store.importLog(from: file) } throws: {
+            ($0 as? FolioError)?.message.hasPrefix("line 700: position is 7000 but must be 700") == true
+        }
+        #expect(try store.log.head() == 0)
+    }
+
     @Test("generated lines import unchanged: export gives the same envelopes and payloads back")
     func generatedLinesSurvive() throws {
         let directory = try TemporaryDirectory()
