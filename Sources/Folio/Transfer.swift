@@ -4,6 +4,23 @@ import Foundation
 import LMDB
 import Projections
 
+/// An import's in-memory fold, handed to the thread that folds: only that thread touches it
+/// until the import has drained the folding queue.
+final class FoldBox: @unchecked Sendable {
+    let fold: Projections.Fold
+    init(_ fold: Projections.Fold) { self.fold = fold }
+
+    /// Folds `events` in order; the first error stops it.
+    func apply(_ events: [(Event, Envelope)]) -> (any Error)? {
+        do {
+            for (event, envelope) in events { try fold.apply(event, at: envelope) }
+            return nil
+        } catch {
+            return error
+        }
+    }
+}
+
 /// A line of an import file as read, with its 1-based number.
 struct RawLine: Sendable {
     var number: Int
@@ -130,19 +147,32 @@ extension Store {
                     throw FolioError(.refused, "import needs an empty store: \(path == "-" ? "this one" : "the one at \(self.path)") already holds \(head) events")
                 }
                 let model = WriteModel(session: session, indexes: indexes)
-                let fold = projections.startFold()
+                // The read models are folded on a third thread, in file order, from the events
+                // the rules accepted; the fold is only touched there until it is drained below.
+                let fold = FoldBox(projections.startFold())
+                let folder = OrderedWorker<[(Event, Envelope)], (any Error)?> { events in fold.apply(events) }
+                var accepted: [(Event, Envelope)] = []
+                func foldAccepted() throws {
+                    guard !accepted.isEmpty else { return }
+                    if let failure = folder.submit(accepted), let failure { throw failure }
+                    accepted.removeAll(keepingCapacity: true)
+                }
                 var reader = LineReader(handle: handle, maximumLength: EventLine.maximumLength)
                 var count = 0
                 var clients = Set<UUID>()
                 // Lines are parsed and their events decoded a batch ahead on another thread; the
-                // rules, the appends and the fold run here, line by line in file order, so the
-                // first bad line is still the one reported.
+                // rules and the appends run here, line by line in file order, so the first bad
+                // line is still the one reported.
                 let parser = OrderedWorker<[RawLine], [ParsedLine]> { lines in lines.map(ParsedLine.init) }
                 func process(_ parsed: [ParsedLine]) throws {
                     for item in parsed {
                         let line = try item.line.get()
                         do {
-                            clients.insert(try importLine(line, event: item.event!, expectedPosition: UInt64(count + 1), model: model, session: session, fold: fold))
+                            let (client, event, envelope) = try importLine(
+                                line, event: item.event!, expectedPosition: UInt64(count + 1), model: model, session: session
+                            )
+                            clients.insert(client)
+                            accepted.append((event, envelope))
                         } catch let error as LMDBError {
                             // Untouched: a full map makes the environment grow it and run the import again.
                             throw error
@@ -154,6 +184,7 @@ extension Store {
                         count += 1
                         if count % 10_000 == 0 { progress?(JobProgress(done: reader.bytesRead, total: total)) }
                     }
+                    try foldAccepted()
                 }
                 var batch: [RawLine] = []
                 var readError: (any Error)?
@@ -175,7 +206,8 @@ extension Store {
                 while let parsed = parser.next() { try process(parsed) }
                 if let readError { throw readError }
                 try model.flush()
-                try fold.install(in: session)
+                while let failure = folder.next() { if let failure { throw failure } }
+                try fold.fold.install(in: session)
                 progress?(JobProgress(done: reader.bytesRead, total: total))
                 return ImportReport(events: count, clients: clients.count)
             }
@@ -186,9 +218,8 @@ extension Store {
 
     /// Checks one line against the format and the rules and appends it; returns its client.
     private func importLine(
-        _ line: EventLine, event decoded: Result<Event, DomainError>, expectedPosition: UInt64, model: WriteModel, session: WriteSession,
-        fold: Projections.Fold
-    ) throws -> UUID {
+        _ line: EventLine, event decoded: Result<Event, DomainError>, expectedPosition: UInt64, model: WriteModel, session: WriteSession
+    ) throws -> (client: UUID, event: Event, envelope: Envelope) {
         guard line.position == expectedPosition else {
             throw FolioError(.invalidInput, "position is \(line.position) but must be \(expectedPosition): positions start at 1 and have no gaps")
         }
@@ -222,8 +253,7 @@ extension Store {
             throw FolioError(.invalidInput, "event id \(line.id.lowercased) appears twice: event ids are unique")
         }
         try model.record([event], streamVersion: result.streamVersion)
-        try fold.apply(event, at: Envelope(position: line.position, recordedAt: proposed.recordedAt!, actor: line.actor, eventID: line.id))
-        return client
+        return (client, event, Envelope(position: line.position, recordedAt: proposed.recordedAt!, actor: line.actor, eventID: line.id))
     }
 
     /// The rules an event must keep that one client's state cannot tell.
