@@ -241,5 +241,5 @@ private func checkText(_ text: String?, _ what: String) throws(DomainError) {
 }
 
 extension UUID {
-    var lowercased: String { uuidString.lowercased() }
+    var lowercased: String { lowercasedText }
 }

@@ -233,7 +233,7 @@ public enum Event: Hashable, Sendable {
     }
 
     /// The stream of a client's events: `client-<lowercase uuid>`.
-    public static func stream(for clientID: UUID) -> String { "client-" + clientID.uuidString.lowercased() }
+    public static func stream(for clientID: UUID) -> String { "client-" + clientID.lowercasedText }
 
     /// The payload as canonical JSON (sorted keys, no whitespace, lowercase UUIDs) at the current schema version.
     public func encodePayload() -> Data {
@@ -242,8 +242,8 @@ public enum Event: Hashable, Sendable {
 
     /// The payload as a JSON object, keys as in the schema.
     public func payloadValue() -> JSONValue {
-        func id(_ id: UUID) -> JSONValue { .string(id.uuidString.lowercased()) }
-        func optionalID(_ id: UUID?) -> JSONValue { id.map { .string($0.uuidString.lowercased()) } ?? .null }
+        func id(_ id: UUID) -> JSONValue { .string(id.lowercasedText) }
+        func optionalID(_ id: UUID?) -> JSONValue { id.map { .string($0.lowercasedText) } ?? .null }
         func text(_ text: String?) -> JSONValue { text.map(JSONValue.string) ?? .null }
         switch self {
         case .clientCreated(let e):

@@ -155,3 +155,26 @@ private func hexValue(_ byte: UInt8) -> UInt8? {
     default: nil
     }
 }
+
+extension UUID {
+    /// The 36-character lowercase form (`uuidString.lowercased()`, without its trip through `sprintf`).
+    public var lowercasedText: String {
+        withUnsafeBytes(of: uuid) { raw in
+            String(unsafeUninitializedCapacity: 36) { out in
+                var index = 0
+                for (offset, byte) in raw.enumerated() {
+                    if offset == 4 || offset == 6 || offset == 8 || offset == 10 {
+                        out[index] = UInt8(ascii: "-")
+                        index += 1
+                    }
+                    out[index] = lowercaseHex[Int(byte >> 4)]
+                    out[index + 1] = lowercaseHex[Int(byte & 0x0F)]
+                    index += 2
+                }
+                return 36
+            }
+        }
+    }
+}
+
+private let lowercaseHex = Array("0123456789abcdef".utf8)

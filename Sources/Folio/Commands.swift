@@ -235,5 +235,5 @@ extension Store {
 
 extension UUID {
     /// The lowercase form Folio prints.
-    public var lowercased: String { uuidString.lowercased() }
+    public var lowercased: String { lowercasedText }
 }

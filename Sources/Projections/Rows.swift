@@ -217,5 +217,5 @@ extension Date {
 }
 
 extension UUID {
-    var lowercased: String { uuidString.lowercased() }
+    var lowercased: String { lowercasedText }
 }

@@ -143,3 +143,19 @@ struct JSONSample {
         #expect(Timestamp.parse("2026-01-01T00:00:00.Z") == nil)
     }
 }
+
+@Suite("Identifiers") struct IdentifierTests {
+    @Test("ids print and parse as Foundation's UUID does, in either case")
+    func uuidText() {
+        for _ in 0..<1_000 {
+            let id = UUID()
+            #expect(id.lowercasedText == id.uuidString.lowercased())
+            #expect(UUID(text: id.uuidString) == id && UUID(text: id.lowercasedText) == id)
+        }
+        for bad in ["", "not-a-uuid", "11111111-1111-4111-8111-11111111111", "11111111-1111-4111-8111-1111111111111",
+                    "11111111x1111-4111-8111-111111111111", "g1111111-1111-4111-8111-111111111111"] {
+            #expect(UUID(text: bad) == nil)
+            #expect(UUID(uuidString: bad) == nil)
+        }
+    }
+}
