@@ -240,6 +240,3 @@ private func checkText(_ text: String?, _ what: String) throws(DomainError) {
     }
 }
 
-extension UUID {
-    var lowercased: String { lowercasedText }
-}

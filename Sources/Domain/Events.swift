@@ -233,7 +233,7 @@ public enum Event: Hashable, Sendable {
     }
 
     /// The stream of a client's events: `client-<lowercase uuid>`.
-    public static func stream(for clientID: UUID) -> String { "client-" + clientID.lowercasedText }
+    public static func stream(for clientID: UUID) -> String { "client-" + clientID.lowercased }
 
     /// The payload as canonical JSON (sorted keys, no whitespace, lowercase UUIDs) at the current schema version.
     public func encodePayload() -> Data {
@@ -242,8 +242,8 @@ public enum Event: Hashable, Sendable {
 
     /// The payload as a JSON object, keys as in the schema.
     public func payloadValue() -> JSONValue {
-        func id(_ id: UUID) -> JSONValue { .string(id.lowercasedText) }
-        func optionalID(_ id: UUID?) -> JSONValue { id.map { .string($0.lowercasedText) } ?? .null }
+        func id(_ id: UUID) -> JSONValue { .string(id.lowercased) }
+        func optionalID(_ id: UUID?) -> JSONValue { id.map { .string($0.lowercased) } ?? .null }
         func text(_ text: String?) -> JSONValue { text.map(JSONValue.string) ?? .null }
         switch self {
         case .clientCreated(let e):
@@ -378,14 +378,6 @@ public enum Upcaster {
             },
         ],
     ]
-
-    /// Upcasts `payload` of `type` from `version` to the type's current version.
-    public static func upcast(type: EventType, from version: Int, payload: Data) throws(DomainError) -> Data {
-        guard case .object(let fields)? = try? JSONParser.parse(payload) else {
-            throw DomainError(.invalidPayload, "\(type.rawValue) payload is not a JSON object")
-        }
-        return JSONValue.object(try upcast(type: type, from: version, fields: fields)).canonicalJSON()
-    }
 
     /// Upcasts a payload's fields of `type` from `version` to the type's current version.
     public static func upcast(type: EventType, from version: Int, fields: [String: JSONValue]) throws(DomainError) -> [String: JSONValue] {

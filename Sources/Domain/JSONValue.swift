@@ -74,36 +74,6 @@ public enum JSONValue: Hashable, Sendable, Codable {
         }
     }
 
-    /// Converts what `JSONSerialization` returns.
-    public init(foundation value: Any) {
-        switch value {
-        case let string as String:
-            self = .string(string)
-        case let dictionary as [String: Any]:
-            var fields: [String: JSONValue] = [:]
-            fields.reserveCapacity(dictionary.count)
-            for (key, element) in dictionary { fields[key] = JSONValue(foundation: element) }
-            self = .object(fields)
-        case let array as [Any]:
-            self = .array(array.map(JSONValue.init(foundation:)))
-        case let number as NSNumber:
-            switch String(cString: number.objCType) {
-            case "c", "B": self = .bool(number.boolValue) // JSON true and false
-            case "d", "f":
-                let double = number.doubleValue
-                if let integer = Int64(exactly: double), !number.stringValue.contains(".") && !number.stringValue.contains("e") {
-                    self = .integer(integer)
-                } else {
-                    self = .double(double)
-                }
-            default:
-                self = .integer(number.int64Value)
-            }
-        default:
-            self = .null
-        }
-    }
-
     /// Canonical JSON bytes: keys in UTF-8 byte order, no whitespace, slashes unescaped.
     public func canonicalJSON() -> Data { Data(canonicalBytes()) }
 

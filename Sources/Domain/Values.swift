@@ -157,8 +157,8 @@ private func hexValue(_ byte: UInt8) -> UInt8? {
 }
 
 extension UUID {
-    /// The 36-character lowercase form (`uuidString.lowercased()`, without its trip through `sprintf`).
-    public var lowercasedText: String {
+    /// The lowercase form Folio prints and stores: `uuidString.lowercased()`, without its trip through `sprintf`.
+    public var lowercased: String {
         withUnsafeBytes(of: uuid) { raw in
             String(unsafeUninitializedCapacity: 36) { out in
                 var index = 0

@@ -232,8 +232,3 @@ extension Store {
         }
     }
 }
-
-extension UUID {
-    /// The lowercase form Folio prints.
-    public var lowercased: String { lowercasedText }
-}

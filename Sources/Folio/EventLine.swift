@@ -54,7 +54,7 @@ public struct EventLine: Hashable, Sendable {
         into out: inout [UInt8]
     ) {
         out.append(contentsOf: #"{"id":""#.utf8)
-        out.append(contentsOf: id.lowercasedText.utf8)
+        out.append(contentsOf: id.lowercased.utf8)
         out.append(contentsOf: #"","position":"#.utf8)
         out.append(contentsOf: String(position).utf8)
         out.append(contentsOf: #","stream":"#.utf8)
@@ -83,7 +83,7 @@ public struct EventLine: Hashable, Sendable {
     private static func appendOptionalID(_ out: inout [UInt8], _ id: UUID?) {
         guard let id else { out.append(contentsOf: "null".utf8); return }
         out.append(34)
-        out.append(contentsOf: id.lowercasedText.utf8)
+        out.append(contentsOf: id.lowercased.utf8)
         out.append(34)
     }
 

@@ -1,7 +1,6 @@
 import Domain
 import EventStore
 import Foundation
-import LMDB
 import Projections
 
 /// An import's in-memory fold, handed to the thread that folds: only that thread touches it
@@ -30,21 +29,18 @@ struct RawLine: Sendable {
 /// A line parsed, and its event decoded from the parsed payload, ahead of the rules.
 struct ParsedLine: Sendable {
     var number: Int
-    /// The line, or why it is not one (errors that name the line already).
-    var line: Result<EventLine, any Error>
-    /// The event, or why the payload does not decode; `nil` when the line did not parse.
-    var event: Result<Event, DomainError>?
+    /// The line and its event (or why the payload does not decode, which the rules report after
+    /// the line's position is checked), or why it is not a line (errors that name the line already).
+    var parsed: Result<(line: EventLine, event: Result<Event, DomainError>), any Error>
 
     init(_ raw: RawLine) {
         number = raw.number
-        do {
+        parsed = Result {
             let (line, payload) = try EventLine.parseWithPayload(raw.bytes, number: raw.number)
-            self.line = .success(line)
-            event = Result { () throws(DomainError) in
+            let event = Result { () throws(DomainError) in
                 try Event.decode(type: EventType.named(line.type), schemaVersion: Int(line.schemaVersion), fields: payload)
             }
-        } catch {
-            line = .failure(error)
+            return (line, event)
         }
     }
 }
@@ -166,16 +162,13 @@ extension Store {
                 let parser = OrderedWorker<[RawLine], [ParsedLine]> { lines in lines.map(ParsedLine.init) }
                 func process(_ parsed: [ParsedLine]) throws {
                     for item in parsed {
-                        let line = try item.line.get()
+                        let (line, decoded) = try item.parsed.get()
                         do {
                             let (client, event, envelope) = try importLine(
-                                line, event: item.event!, expectedPosition: UInt64(count + 1), model: model, session: session
+                                line, event: decoded, expectedPosition: UInt64(count + 1), model: model, session: session
                             )
                             clients.insert(client)
                             accepted.append((event, envelope))
-                        } catch let error as LMDBError {
-                            // Untouched: a full map makes the environment grow it and run the import again.
-                            throw error
                         } catch let error as FolioError {
                             throw FolioError(error.code, "line \(item.number): \(error.message)")
                         } catch {

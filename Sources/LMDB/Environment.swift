@@ -144,7 +144,8 @@ public final class Environment: @unchecked Sendable {
     /// Runs `body` in the write transaction: returning commits, throwing aborts.
     ///
     /// Writers from every process are serialised by LMDB. When the map fills, the transaction is
-    /// aborted, the map doubled and `body` run again from the start, so `body` must not have
+    /// aborted, the map doubled and `body` run again from the start (whatever error `body` made of
+    /// the full map), so `body` must not have
     /// effects outside the transaction that cannot be repeated. The commit is synced to disk
     /// unless the environment was opened with `unsafeNoSync`.
     public func write<T>(_ body: (WriteTransaction) throws -> T) throws -> T {
@@ -164,6 +165,9 @@ public final class Environment: @unchecked Sendable {
                     try transaction.commit()
                     return .success(value)
                 } catch let error as LMDBError where error.code == .mapFull || error.code == .mapResized {
+                    transaction.finish()
+                    return nil
+                } catch where transaction.ranOutOfMap {
                     transaction.finish()
                     return nil
                 } catch {

@@ -66,15 +66,25 @@ public class Transaction {
 
 /// The environment's one write transaction. Every change commits together or not at all.
 public final class WriteTransaction: Transaction {
+    /// A write found the map full. The environment then grows the map and runs the transaction's
+    /// body again, whatever error the body made of it (a caller may rewrap errors with context).
+    private(set) var ranOutOfMap = false
+
+    /// `check` for writes, noting a full map.
+    private func checkWrite(_ result: Int32, _ operation: @autoclosure () -> String) throws(LMDBError) {
+        if result == MDB_MAP_FULL { ranOutOfMap = true }
+        try check(result, operation())
+    }
+
     func openDatabase(_ name: String, options: Database.Options) throws -> Database {
         var dbi: MDB_dbi = 0
-        try check(mdb_dbi_open(handle, name, options.rawValue | UInt32(MDB_CREATE), &dbi), "mdb_dbi_open(\(name))")
+        try checkWrite(mdb_dbi_open(handle, name, options.rawValue | UInt32(MDB_CREATE), &dbi), "mdb_dbi_open(\(name))")
         return Database(dbi: dbi, name: name)
     }
 
     func commit() throws {
         markCommitted()
-        try check(mdb_txn_commit(handle), "mdb_txn_commit")
+        try checkWrite(mdb_txn_commit(handle), "mdb_txn_commit")
     }
 
     /// Stores `value` under `key`.
@@ -86,7 +96,7 @@ public final class WriteTransaction: Transaction {
             try value.withUnsafeBytes { valueBytes in
                 var k = MDB_val(mv_size: keyBytes.count, mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
                 var v = MDB_val(mv_size: valueBytes.count, mv_data: UnsafeMutableRawPointer(mutating: valueBytes.baseAddress))
-                try check(mdb_put(handle, database.dbi, &k, &v, options.rawValue), "mdb_put(\(database.name))")
+                try checkWrite(mdb_put(handle, database.dbi, &k, &v, options.rawValue), "mdb_put(\(database.name))")
             }
         }
     }
@@ -99,7 +109,7 @@ public final class WriteTransaction: Transaction {
         try key.withUnsafeBytes { keyBytes in
             var k = MDB_val(mv_size: keyBytes.count, mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
             var v = MDB_val(mv_size: count, mv_data: nil)
-            try check(
+            try checkWrite(
                 mdb_put(handle, database.dbi, &k, &v, options.rawValue | UInt32(MDB_RESERVE)),
                 "mdb_put(\(database.name))"
             )
@@ -114,13 +124,13 @@ public final class WriteTransaction: Transaction {
             var k = MDB_val(mv_size: keyBytes.count, mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
             let rc = mdb_del(handle, database.dbi, &k, nil)
             if rc == MDB_NOTFOUND { return false }
-            try check(rc, "mdb_del(\(database.name))")
+            try checkWrite(rc, "mdb_del(\(database.name))")
             return true
         }
     }
 
     /// Removes every entry of `database`, keeping the database itself.
     public func clear(_ database: Database) throws {
-        try check(mdb_drop(handle, database.dbi, 0), "mdb_drop(\(database.name))")
+        try checkWrite(mdb_drop(handle, database.dbi, 0), "mdb_drop(\(database.name))")
     }
 }

@@ -25,16 +25,6 @@ public protocol ModelStore: AnyObject {
     func update<Row>(_ table: Table<Row>, _ key: [UInt8], _ change: (inout Row) throws -> Void) throws -> Bool
 }
 
-extension ModelStore {
-    @discardableResult
-    public func update<Row>(_ table: Table<Row>, _ key: [UInt8], _ change: (inout Row) throws -> Void) throws -> Bool {
-        guard var row = try get(table, key) else { return false }
-        try change(&row)
-        try put(table, key, row)
-        return true
-    }
-}
-
 /// A row key that hashes its bytes in one go (hashing `[UInt8]` element by element is slow).
 struct RowKey: Hashable {
     let bytes: [UInt8]

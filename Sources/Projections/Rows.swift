@@ -216,6 +216,3 @@ extension Date {
     init(microseconds: Int64) { self.init(timeIntervalSince1970: Double(microseconds) / 1_000_000) }
 }
 
-extension UUID {
-    var lowercased: String { lowercasedText }
-}

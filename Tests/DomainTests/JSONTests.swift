@@ -149,13 +149,42 @@ struct JSONSample {
     func uuidText() {
         for _ in 0..<1_000 {
             let id = UUID()
-            #expect(id.lowercasedText == id.uuidString.lowercased())
-            #expect(UUID(text: id.uuidString) == id && UUID(text: id.lowercasedText) == id)
+            #expect(id.lowercased == id.uuidString.lowercased())
+            #expect(UUID(text: id.uuidString) == id && UUID(text: id.lowercased) == id)
         }
         for bad in ["", "not-a-uuid", "11111111-1111-4111-8111-11111111111", "11111111-1111-4111-8111-1111111111111",
                     "11111111x1111-4111-8111-111111111111", "g1111111-1111-4111-8111-111111111111"] {
             #expect(UUID(text: bad) == nil)
             #expect(UUID(uuidString: bad) == nil)
+        }
+    }
+}
+
+extension JSONValue {
+    /// What `JSONSerialization` returns, as a `JSONValue`: the reference the parser is checked against.
+    init(foundation value: Any) {
+        switch value {
+        case let string as String:
+            self = .string(string)
+        case let dictionary as [String: Any]:
+            self = .object(dictionary.mapValues(JSONValue.init(foundation:)))
+        case let array as [Any]:
+            self = .array(array.map(JSONValue.init(foundation:)))
+        case let number as NSNumber:
+            switch String(cString: number.objCType) {
+            case "c", "B": self = .bool(number.boolValue) // JSON true and false
+            case "d", "f":
+                let double = number.doubleValue
+                if let integer = Int64(exactly: double), !number.stringValue.contains(".") && !number.stringValue.contains("e") {
+                    self = .integer(integer)
+                } else {
+                    self = .double(double)
+                }
+            default:
+                self = .integer(number.int64Value)
+            }
+        default:
+            self = .null
         }
     }
 }

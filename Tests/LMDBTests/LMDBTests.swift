@@ -90,6 +90,22 @@ struct LMDBTests {
         #expect(try environment.read { try $0.statistics(table).entries } == 1_000)
     }
 
+    @Test("the map grows and the write runs again even when the body rewraps the map-full error")
+    func mapGrowthThroughRewrappedErrors() throws {
+        struct Rewrapped: Error {}
+        let directory = try TemporaryDirectory()
+        let environment = try Environment.open(at: directory.path("env"), options: .init(mapSize: 64 << 10))
+        let table = try environment.database("t")
+        let value = [UInt8](repeating: 7, count: 4_000)
+        try environment.write { txn in
+            for index in 0..<200 {
+                do { try txn.put(table, bytes("k\(index)"), value) } catch { throw Rewrapped() }
+            }
+        }
+        #expect(environment.mapSize > 64 << 10)
+        #expect(try environment.read { try $0.statistics(table).entries } == 200)
+    }
+
     @Test("one environment per path per process")
     func oneInstance() throws {
         let directory = try TemporaryDirectory()
