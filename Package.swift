@@ -22,9 +22,15 @@ let package = Package(
             providers: [.apt(["liblmdb-dev"])]
         ),
         .target(name: "LMDB", dependencies: ["CLMDB"]),
+        // LZ4 as Debian ships it (liblz4-dev), for log payloads; `tools/setup` installs it.
+        .systemLibrary(
+            name: "CLZ4",
+            pkgConfig: "liblz4",
+            providers: [.apt(["liblz4-dev"])]
+        ),
         .target(
             name: "EventStore",
-            dependencies: ["LMDB", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["LMDB", "CLZ4", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(name: "Domain"),
         .target(name: "Projections", dependencies: ["EventStore", "Domain", "LMDB"]),
@@ -54,7 +60,7 @@ let package = Package(
         .testTarget(name: "DomainTests", dependencies: ["Domain"]),
         .testTarget(name: "ProjectionsTests", dependencies: ["Projections", "EventStore", "Domain", "Folio"]),
         .testTarget(name: "FolioTests", dependencies: ["Folio", "Domain", "EventStore", "Projections", "LMDB"]),
-        .testTarget(name: "FolioCLITests", dependencies: ["FolioCLI", "Folio"]),
+        .testTarget(name: "FolioCLITests", dependencies: ["FolioCLI", "Folio", "EventStore"]),
     ]
 )
 

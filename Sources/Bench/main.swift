@@ -66,8 +66,6 @@ func figures(_ line: String) -> [String: Double] {
     return out
 }
 
-func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
-
 struct Row {
     var workload: String
     var figure: String
@@ -143,7 +141,7 @@ if selected("W2") || selected("W3") || selected("W4") || selected("W5") {
     let stats = try store.statistics()
     let payloadBytes = try store.log.read { session -> Int in
         var total = 0
-        try session.scan { total += $0.payload.count; return true }
+        try session.scan { total += $0.payloadLength; return true }
         return total
     }
     let perEvent = { (bytes: Int) in Double(bytes) / Double(imported) }
@@ -160,16 +158,10 @@ if selected("W4") {
     log("W4: query processes…")
     let store = try Store(path: w2)
     let token = try store.projections.read { try $0.clients().first { $0.activationToken != nil }?.activationToken?.description } ?? "G0000"
-    var query: [Double] = [], start: [Double] = []
-    for _ in 0..<21 {
-        var t = now()
-        _ = try run(folioBinary, ["client", "show", token, "--format", "json", "--store", w2])
-        query.append(now() - t)
-        t = now()
-        _ = try run(trivial, [])
-        start.append(now() - t)
-    }
-    rows.append(Row(workload: "W4 client show (process)", figure: "median ms", folio: median(query) * 1e3, raw: median(start) * 1e3, target: "≤ 1.5", unit: "ms"))
+    // Timed from the small C program: spawning from this process, which holds the folded history,
+    // would cost more than starting either command.
+    let times = figures(try run(raw, ["processes", "21", folioBinary, "client", "show", token, "--format", "json", "--store", w2, "--", trivial]))
+    rows.append(Row(workload: "W4 client show (process)", figure: "median ms", folio: times["a_median_ms"]!, raw: times["b_median_ms"]!, target: "≤ 1.5", unit: "ms"))
 }
 
 // The fixtures' store.

@@ -283,7 +283,7 @@ public enum Event: Hashable, Sendable {
     /// Reads a stored payload of `type` at `schemaVersion`, upcasting older payloads first.
     ///
     /// - Throws: `unknownEventType`, or `invalidPayload` naming the type and the field.
-    public static func decode(type: String, schemaVersion: Int, payload: Data) throws(DomainError) -> Event {
+    public static func decode(type: String, schemaVersion: Int, payload: some Collection<UInt8>) throws(DomainError) -> Event {
         let eventType = try EventType.named(type)
         guard schemaVersion >= 1, schemaVersion <= eventType.currentSchemaVersion else {
             throw DomainError(.invalidPayload, "\(type) schema version \(schemaVersion) is not one this Folio reads (1…\(eventType.currentSchemaVersion))")

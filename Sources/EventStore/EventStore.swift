@@ -8,8 +8,15 @@ import LMDB
 /// `unsafeNoSync`). Several processes may use one store at once: LMDB serialises their writers,
 /// and each write reads the head afresh, so positions stay gapless.
 public final class EventStore: Sendable {
-    /// The storage format this build writes and the newest it reads.
-    public static let formatVersion: UInt32 = 1
+    /// The storage format this build creates stores in, and the newest it reads.
+    ///
+    /// Format 2 stores payloads LZ4-compressed and leaves out absent correlation and causation
+    /// ids. A format-1 store keeps its format: Folio reads it and appends format-1 records to it,
+    /// so that an older Folio can still open it (`export` and `import` move it to format 2).
+    public static let formatVersion: UInt32 = 2
+
+    /// This store's storage format.
+    public let format: UInt32
 
     /// The environment, for modules that keep their own databases beside the log.
     public let environment: Environment
@@ -22,6 +29,8 @@ public final class EventStore: Sendable {
         let streams: Database
         let streamHeads: Database
         let types: Database
+        /// The record layout appends write.
+        let recordVersion: UInt8
     }
 
     /// Opens the store in the directory `path`, creating it if needed.
@@ -50,20 +59,26 @@ public final class EventStore: Sendable {
             throw EventStoreError(.notAStore, "\(path) is not a Folio store: it holds other LMDB databases")
         }
         self.environment = environment
+        let meta = try environment.database("meta")
+        // The first mark written stands, also when another process creates the store at the same time.
+        let format = try environment.write { txn in
+            let key = Array("format".utf8)
+            if let mark = try txn.get(meta, key), mark.count == 4 {
+                return mark.withUnsafeBytes { UInt32(bigEndian: $0.loadUnaligned(as: UInt32.self)) }
+            }
+            try txn.put(meta, key, withUnsafeBytes(of: Self.formatVersion.bigEndian) { Array($0) })
+            return Self.formatVersion
+        }
+        self.format = format
         self.databases = Databases(
-            meta: try environment.database("meta"),
+            meta: meta,
             log: try environment.database("log"),
             ids: try environment.database("event_ids"),
             streams: try environment.database("streams"),
             streamHeads: try environment.database("stream_heads"),
-            types: try environment.database("types")
+            types: try environment.database("types"),
+            recordVersion: Record.version(forFormat: format)
         )
-        try environment.write { txn in
-            let key = Array("format".utf8)
-            if try !txn.contains(databases.meta, key) {
-                try txn.put(databases.meta, key, withUnsafeBytes(of: Self.formatVersion.bigEndian) { Array($0) })
-            }
-        }
     }
 
     /// The path of the store's directory.

@@ -34,7 +34,7 @@ public class ReadSession {
         try withRecord(at: position) { view in
             guard let view else { return nil }
             guard view.checksumIsValid else { throw corrupt(position) }
-            return view.materialize()
+            return try view.materialize()
         }
     }
 
@@ -277,7 +277,7 @@ public final class WriteSession: ReadSession {
                     schemaVersion: event.schemaVersion, recordedAt: recordedAt, actor: event.actor,
                     correlationID: event.correlationID, causationID: event.causationID, previousHash: head.hash
                 ),
-                payload: event.payload
+                payload: event.payload, version: databases.recordVersion
             )
             let positionKey = position.bigEndianBytes
             do {

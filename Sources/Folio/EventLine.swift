@@ -24,11 +24,13 @@ public struct EventLine: Hashable, Sendable {
     public static let maximumLength = 8 << 20
 
     /// Renders a stored record as one line (without the newline), adding its `hash`.
-    public static func render(_ view: RecordView, into out: inout [UInt8]) {
-        renderEnvelope(
+    ///
+    /// - Throws: `EventStoreError` (`corruptRecord`) when its payload cannot be decompressed.
+    public static func render(_ view: RecordView, into out: inout [UInt8]) throws {
+        try renderEnvelope(
             id: view.id, position: view.position, stream: view.stream, streamVersion: view.streamVersion, type: view.type,
             schemaVersion: view.schemaVersion, recordedAt: view.recordedAtMicroseconds, actor: view.actor,
-            correlationID: view.correlationID, causationID: view.causationID, data: view.payload, into: &out
+            correlationID: view.correlationID, causationID: view.causationID, data: { try view.appendPayload(to: &$0) }, into: &out
         )
         out.removeLast()
         out.append(contentsOf: #","hash":""#.utf8)
@@ -44,15 +46,15 @@ public struct EventLine: Hashable, Sendable {
         Self.renderEnvelope(
             id: id, position: position, stream: stream, streamVersion: streamVersion, type: type, schemaVersion: schemaVersion,
             recordedAt: recordedAtMicroseconds, actor: actor, correlationID: correlationID, causationID: causationID,
-            data: data, into: &out
+            data: { $0.append(contentsOf: data) }, into: &out
         )
     }
 
-    private static func renderEnvelope(
+    private static func renderEnvelope<E: Error>(
         id: UUID, position: UInt64, stream: String, streamVersion: UInt64, type: String, schemaVersion: UInt16,
-        recordedAt: Int64, actor: String, correlationID: UUID?, causationID: UUID?, data: some Collection<UInt8>,
+        recordedAt: Int64, actor: String, correlationID: UUID?, causationID: UUID?, data appendData: (inout [UInt8]) throws(E) -> Void,
         into out: inout [UInt8]
-    ) {
+    ) throws(E) {
         out.append(contentsOf: #"{"id":""#.utf8)
         out.append(contentsOf: id.lowercased.utf8)
         out.append(contentsOf: #"","position":"#.utf8)
@@ -74,7 +76,7 @@ public struct EventLine: Hashable, Sendable {
         out.append(contentsOf: #","causation_id":"#.utf8)
         appendOptionalID(&out, causationID)
         out.append(contentsOf: #","data":"#.utf8)
-        out.append(contentsOf: data)
+        try appendData(&out)
         out.append(125)
     }
 

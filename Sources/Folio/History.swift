@@ -58,7 +58,7 @@ extension Store {
         do {
             try log.read { session in
                 try session.scan(stream: Event.stream(for: client)) { view in
-                    let event = try Event.decode(type: view.type, schemaVersion: Int(view.schemaVersion), payload: Data(view.payload))
+                    let event = try view.withPayload { try Event.decode(type: view.type, schemaVersion: Int(view.schemaVersion), payload: $0) }
                     let at = Date(timeIntervalSince1970: Double(view.recordedAtMicroseconds) / 1_000_000)
                     switch event {
                     case .clientCreated(let created):

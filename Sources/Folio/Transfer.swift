@@ -332,7 +332,7 @@ extension Store {
                 buffer.reserveCapacity(1 << 20)
                 var count = 0
                 try scan(session) { view in
-                    EventLine.render(view, into: &buffer)
+                    try EventLine.render(view, into: &buffer)
                     buffer.append(10)
                     count += 1
                     if buffer.count >= 1 << 20 {

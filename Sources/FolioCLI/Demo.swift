@@ -5,6 +5,7 @@ import Foundation
 
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "demo",
         abstract: "Build a sample store and tour it: clients, current versions, analytics and one client's audit.",
         discussion: """
             On an empty store, imports Fixtures/small.jsonl when run from the project (else a history generated \

@@ -5,7 +5,7 @@ import Foundation
 import Projections
 
 struct Clients: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List clients.", discussion: "Example: folio clients --status paid --format csv")
+    static let configuration = CommandConfiguration(commandName: "clients", abstract: "List clients.", discussion: "Example: folio clients --status paid --format csv")
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: FormatOptions
     @OptionGroup var asOf: AsOfOptions
@@ -19,7 +19,7 @@ struct Clients: ParsableCommand {
 }
 
 struct Versions: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List content versions.", discussion: "Example: folio versions --client G0427 --page agreement --current")
+    static let configuration = CommandConfiguration(commandName: "versions", abstract: "List content versions.", discussion: "Example: folio versions --client G0427 --page agreement --current")
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: FormatOptions
     @OptionGroup var asOf: AsOfOptions
@@ -36,7 +36,7 @@ struct Versions: ParsableCommand {
 }
 
 struct Payments: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List payments.", discussion: "Example: folio payments --status succeeded --format json")
+    static let configuration = CommandConfiguration(commandName: "payments", abstract: "List payments.", discussion: "Example: folio payments --status succeeded --format json")
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: FormatOptions
     @OptionGroup var asOf: AsOfOptions
@@ -58,6 +58,7 @@ struct Payments: ParsableCommand {
 
 struct Analytics: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "analytics",
         abstract: "Conversion by content version, rolled up by page type, version number and outcome, and the funnel.",
         discussion: "Example: folio analytics --format json"
     )
@@ -112,6 +113,7 @@ struct LogCommand: ParsableCommand {
 
 struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "verify",
         abstract: "Check every record's checksum and the hash chain of the whole log.",
         discussion: "Exits non-zero naming the first bad position. Example: folio verify"
     )
@@ -128,6 +130,7 @@ struct Verify: ParsableCommand {
 
 struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "export",
         abstract: "Write the whole log as JSON Lines, to FILE or standard output.",
         discussion: "Example: folio export backup.jsonl"
     )
@@ -163,6 +166,7 @@ struct Export: ParsableCommand {
 
 struct Import: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "import",
         abstract: "Append an exported log (JSON Lines) to an empty store.",
         discussion: "Every line is checked against the rules; a bad line refuses the whole file with its line number. Example: folio import backup.jsonl --store restored"
     )
@@ -185,7 +189,7 @@ struct ProjectionsGroup: ParsableCommand {
     )
 
     struct Status: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Each projector's checkpoint, fingerprint and whether it is stale.", discussion: "Example: folio projections status")
+        static let configuration = CommandConfiguration(commandName: "status", abstract: "Each projector's checkpoint, fingerprint and whether it is stale.", discussion: "Example: folio projections status")
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: FormatOptions
 
@@ -199,6 +203,7 @@ struct ProjectionsGroup: ParsableCommand {
 
     struct Rebuild: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "rebuild",
             abstract: "Rebuild read models from the whole log, switched in atomically when done.",
             discussion: "With no NAME, rebuilds them all. Example: folio projections rebuild analytics"
         )
@@ -232,7 +237,7 @@ private struct StatusRow: Encodable {
 }
 
 struct Stats: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Events by type, streams, store size and head position.", discussion: "Example: folio stats --format json")
+    static let configuration = CommandConfiguration(commandName: "stats", abstract: "Events by type, streams, store size and head position.", discussion: "Example: folio stats --format json")
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: FormatOptions
 
@@ -278,6 +283,7 @@ struct Stats: ParsableCommand {
 
 struct Generate: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "generate",
         abstract: "Write a realistic generated history as JSON Lines, the same for the same seed.",
         discussion: "Feed it to `folio import`. Example: folio generate --clients 100 --seed 7 history.jsonl && folio import history.jsonl"
     )

@@ -29,6 +29,7 @@ struct ClientGroup: ParsableCommand {
 
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "create",
             abstract: "Create a client (status pending).",
             discussion: "Example: folio client create --name \"Ada Lovelace\" --email ada@example.com --metadata '{\"source\":\"referral\"}'"
         )
@@ -48,6 +49,7 @@ struct ClientGroup: ParsableCommand {
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "show",
             abstract: "Show one client.", discussion: "Example: folio client show G0427 --format json"
         )
         @OptionGroup var store: StoreOptions
@@ -67,6 +69,7 @@ struct ClientGroup: ParsableCommand {
 
     struct Activate: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "activate",
             abstract: "Activate the client holding a token (pending → active).",
             discussion: "Activating an active client again with its token changes nothing. Example: folio client activate G0427"
         )
@@ -82,6 +85,7 @@ struct ClientGroup: ParsableCommand {
 
     struct Delete: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "delete",
             abstract: "Delete a client: its rows leave the read models; the log keeps its history.",
             discussion: "Prints the client's row as it was. Example: folio client delete G0427"
         )
@@ -103,6 +107,7 @@ struct TokenGroup: ParsableCommand {
 
     struct Issue: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "issue",
             abstract: "Issue the client a new activation token; a reissue retires the old one for good.",
             discussion: "Tokens are drawn uniformly from G0000–G9999 and never issued twice. Example: folio token issue 3f2a…"
         )
@@ -125,6 +130,7 @@ struct VersionGroup: ParsableCommand {
 
     struct Draft: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "draft",
             abstract: "Draft a new content version of a client's page; Folio numbers it.",
             discussion: """
                 The content is a JSON object read from FILE, or from standard input with -.
@@ -163,6 +169,7 @@ struct VersionGroup: ParsableCommand {
 
     struct Promote: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "promote",
             abstract: "Make a version current for its page; the previous one is demoted in the same step.",
             discussion: "Example: folio version promote 9c1e…"
         )
@@ -194,7 +201,7 @@ struct VersionGroup: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show one content version.", discussion: "Example: folio version show 9c1e… --format json")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one content version.", discussion: "Example: folio version show 9c1e… --format json")
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: FormatOptions
         @OptionGroup var asOf: AsOfOptions
@@ -235,25 +242,25 @@ struct PaymentGroup: ParsableCommand {
     }
 
     struct Start: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "A payment was initiated (status pending).", discussion: "Example: folio payment start G0427 --intent pi_3Nf… --amount 50000")
+        static let configuration = CommandConfiguration(commandName: "start", abstract: "A payment was initiated (status pending).", discussion: "Example: folio payment start G0427 --intent pi_3Nf… --amount 50000")
         @OptionGroup var arguments: Arguments
         func run() throws { try arguments.run(.start) }
     }
 
     struct Succeed: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "A payment succeeded; the client becomes paid.", discussion: "The same intent reported again is a no-op. Example: folio payment succeed G0427 --intent pi_3Nf… --amount 50000")
+        static let configuration = CommandConfiguration(commandName: "succeed", abstract: "A payment succeeded; the client becomes paid.", discussion: "The same intent reported again is a no-op. Example: folio payment succeed G0427 --intent pi_3Nf… --amount 50000")
         @OptionGroup var arguments: Arguments
         func run() throws { try arguments.run(.succeed) }
     }
 
     struct Fail: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "A payment failed; an active client becomes failed.", discussion: "Example: folio payment fail G0427 --intent pi_3Nf… --amount 50000 --reason card_declined")
+        static let configuration = CommandConfiguration(commandName: "fail", abstract: "A payment failed; an active client becomes failed.", discussion: "Example: folio payment fail G0427 --intent pi_3Nf… --amount 50000 --reason card_declined")
         @OptionGroup var arguments: Arguments
         func run() throws { try arguments.run(.fail) }
     }
 
     struct Cancel: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "A payment was cancelled.", discussion: "Example: folio payment cancel G0427 --intent pi_3Nf… --amount 50000")
+        static let configuration = CommandConfiguration(commandName: "cancel", abstract: "A payment was cancelled.", discussion: "Example: folio payment cancel G0427 --intent pi_3Nf… --amount 50000")
         @OptionGroup var arguments: Arguments
         func run() throws { try arguments.run(.cancel) }
     }

@@ -223,9 +223,11 @@ public final class Projections: Sendable {
     func decode(_ view: RecordView, type: EventType) throws -> (Event, Envelope) {
         let event: Event
         do {
-            event = try Event.decode(type: type.rawValue, schemaVersion: Int(view.schemaVersion), payload: Data(view.payload))
-        } catch {
+            event = try view.withPayload { try Event.decode(type: type.rawValue, schemaVersion: Int(view.schemaVersion), payload: $0) }
+        } catch let error as DomainError {
             throw ProjectionError(.decodeFailed, "record \(view.position) (\(type.rawValue)) cannot be read: \(error.message)", position: view.position)
+        } catch let error as EventStoreError {
+            throw ProjectionError(.corruptRecord, "projection stopped at record \(view.position): \(error.message)", position: view.position)
         }
         let envelope = Envelope(
             position: view.position, recordedAt: Date(microseconds: view.recordedAtMicroseconds),

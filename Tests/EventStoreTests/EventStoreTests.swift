@@ -197,14 +197,15 @@ struct EventStoreTests {
             let store = try EventStore(path: directory.path("log"))
             try store.append([event()], to: "s")
             let meta = try store.environment.database("meta")
-            try store.environment.write { txn in try txn.put(meta, Array("format".utf8), withUnsafeBytes(of: UInt32(2).bigEndian) { Array($0) }) }
+            try store.environment.write { txn in try txn.put(meta, Array("format".utf8), withUnsafeBytes(of: (EventStore.formatVersion + 1).bigEndian) { Array($0) }) }
         }
         // One environment per path per process: a copy opens as a fresh environment.
         try FileManager.default.copyItem(atPath: directory.path("log"), toPath: directory.path("copy"))
         let before = try Data(contentsOf: URL(fileURLWithPath: directory.path("copy") + "/data.mdb"))
         #expect { _ = try EventStore(path: directory.path("copy")) } throws: { error in
             let error = error as? EventStoreError
-            return error?.code == .newerFormat && error?.message.contains("format 2") == true && error?.message.contains("format 1") == true
+            return error?.code == .newerFormat && error?.message.contains("format \(EventStore.formatVersion + 1)") == true
+                && error?.message.contains("format \(EventStore.formatVersion) at most") == true
         }
         #expect(try Data(contentsOf: URL(fileURLWithPath: directory.path("copy") + "/data.mdb")) == before)
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import EventStore
 import Foundation
 import Testing
 
@@ -337,17 +338,18 @@ struct BadInputTests {
         let directory = try TemporaryDirectory()
         let store = directory.path("store")
         try folio(["client", "create", "--name", "A"], store: store)
-        // Mark the store as written by format 2, as a newer Folio would.
+        // Mark the store as written by a format after this Folio's, as a newer Folio would.
+        let newer = EventStore.formatVersion + 1
         let marker = Process()
         marker.executableURL = try products().appendingPathComponent("Worker")
-        marker.arguments = ["mark-format", "--store", store, "--format", "2"]
+        marker.arguments = ["mark-format", "--store", store, "--format", String(newer)]
         try marker.run()
         marker.waitUntilExit()
         #expect(marker.terminationStatus == 0)
         let before = try Data(contentsOf: URL(fileURLWithPath: store + "/data.mdb"))
         let result = try folio(["clients"], store: store)
         #expect(result.status != 0)
-        #expect(result.err.contains("storage format 2"), "\(result.err)")
+        #expect(result.err.contains("storage format \(newer)"), "\(result.err)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: store + "/data.mdb")) == before)
     }
 }

@@ -4,16 +4,25 @@
  *   raw_lmdb w1 DIR COUNT SIZE        COUNT single-value synced commits of SIZE bytes
  *   raw_lmdb w2 DIR FILE BATCH        every line of FILE appended, BATCH values per commit
  *   raw_lmdb w3 DIR                   a cursor scan reading every byte of every value
+ *   raw_lmdb processes N A… -- B…     starts command A and command B N times each, alternately,
+ *                                     and prints each one's median wall time (W4): timed from a
+ *                                     small process, so that starting them costs what it costs
+ *                                     from a shell
  *
  * Keys are big-endian positions written with MDB_APPEND, as Folio's log does. Prints one line of
  * `key=value` figures.
  */
+#include <fcntl.h>
 #include <lmdb.h>
+#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
+
+extern char **environ;
 
 #define CHECK(expr) do { int rc_ = (expr); if (rc_ != MDB_SUCCESS) { \
     fprintf(stderr, "raw_lmdb: %s: %s\n", #expr, mdb_strerror(rc_)); exit(1); } } while (0)
@@ -42,7 +51,44 @@ static MDB_env *open_env(const char *dir) {
     return env;
 }
 
+/* Runs argv[0] with its output discarded; returns the wall time in seconds. */
+static double time_process(char **command) {
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+    double start = now();
+    pid_t pid;
+    if (posix_spawn(&pid, command[0], &actions, NULL, command, environ) != 0) { perror(command[0]); exit(1); }
+    int status;
+    if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        fprintf(stderr, "raw_lmdb: %s failed\n", command[0]);
+        exit(1);
+    }
+    double elapsed = now() - start;
+    posix_spawn_file_actions_destroy(&actions);
+    return elapsed;
+}
+
+static int processes(int argc, char **argv) {
+    long runs = atol(argv[2]);
+    int split = 3;
+    while (split < argc && strcmp(argv[split], "--") != 0) split++;
+    if (runs < 1 || split == 3 || split >= argc - 1) { fprintf(stderr, "usage: raw_lmdb processes N A… -- B…\n"); return 2; }
+    argv[split] = NULL; /* A is argv[3..split), B is argv[split+1..argc) */
+    double *a = calloc(runs, sizeof *a), *b = calloc(runs, sizeof *b);
+    for (long i = 0; i < runs; i++) {
+        a[i] = time_process(argv + 3);
+        b[i] = time_process(argv + split + 1);
+    }
+    qsort(a, runs, sizeof *a, compare_doubles);
+    qsort(b, runs, sizeof *b, compare_doubles);
+    printf("a_median_ms=%.3f b_median_ms=%.3f\n", a[runs / 2] * 1e3, b[runs / 2] * 1e3);
+    return 0;
+}
+
 int main(int argc, char **argv) {
+    if (argc >= 3 && strcmp(argv[1], "processes") == 0) return processes(argc, argv);
     if (argc < 3) { fprintf(stderr, "usage: raw_lmdb w1|w2|w3 DIR …\n"); return 2; }
     MDB_env *env = open_env(argv[2]);
     MDB_dbi dbi;
@@ -113,7 +159,7 @@ int main(int argc, char **argv) {
         double elapsed = now() - start;
         printf("events=%llu events_per_second=%.1f checksum=%llu\n", (unsigned long long)count, count / elapsed, (unsigned long long)sum);
     } else {
-        fprintf(stderr, "usage: raw_lmdb w1 DIR COUNT SIZE | w2 DIR FILE BATCH | w3 DIR\n");
+        fprintf(stderr, "usage: raw_lmdb w1 DIR COUNT SIZE | w2 DIR FILE BATCH | w3 DIR | processes N A… -- B…\n");
         return 2;
     }
     mdb_env_close(env);
