@@ -5,6 +5,8 @@ import LMDB
 /// Figures about a store: events by type, streams, sizes, head.
 public struct StoreStatistics: Sendable {
     public var head: UInt64
+    /// The store's storage format (see docs/storage-format.md).
+    public var storageFormat: UInt32
     public var streams: Int
     public var eventsByType: [String: Int]
     /// Size of `data.mdb` on disk.
@@ -44,7 +46,7 @@ extension Store {
                 }
                 let file = ((try? FileManager.default.attributesOfItem(atPath: path + "/data.mdb"))?[.size] as? Int) ?? 0
                 return StoreStatistics(
-                    head: try session.head(), streams: try session.streamCount(), eventsByType: try session.countsByType(),
+                    head: try session.head(), storageFormat: log.format, streams: try session.streamCount(), eventsByType: try session.countsByType(),
                     fileBytes: file, logBytes: sizes.log, logIndexBytes: sizes.indexes, writeIndexBytes: writeIndexes,
                     readModelBytes: readModels
                 )

@@ -237,14 +237,15 @@ private struct StatusRow: Encodable {
 }
 
 struct Stats: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "stats", abstract: "Events by type, streams, store size and head position.", discussion: "Example: folio stats --format json")
+    static let configuration = CommandConfiguration(commandName: "stats", abstract: "Events by type, streams, store size, head position and storage format.", discussion: "Example: folio stats --format json")
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: FormatOptions
 
     func run() throws {
         let stats = try store.open().statistics()
         var object: [String: JSONValue] = [
-            "head": .integer(Int64(stats.head)), "streams": .integer(Int64(stats.streams)),
+            "head": .integer(Int64(stats.head)), "storage_format": .integer(Int64(stats.storageFormat)),
+            "streams": .integer(Int64(stats.streams)),
             "file_bytes": .integer(Int64(stats.fileBytes)), "log_bytes": .integer(Int64(stats.logBytes)),
             "log_index_bytes": .integer(Int64(stats.logIndexBytes)), "write_index_bytes": .integer(Int64(stats.writeIndexBytes)),
             "read_model_bytes": .integer(Int64(stats.readModelBytes)),
@@ -261,6 +262,7 @@ struct Stats: ParsableCommand {
         case .table:
             var lines = [
                 "head position     \(stats.head)",
+                "storage format    \(stats.storageFormat)",
                 "streams           \(stats.streams)",
                 "store file        \(bytes(stats.fileBytes))",
                 "  log records     \(bytes(stats.logBytes))",

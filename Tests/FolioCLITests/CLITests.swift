@@ -130,6 +130,7 @@ struct CLITests {
         #expect(try folio(["verify"], store: store).out.hasPrefix("ok: 7 events"))
         let stats = try json(try folio(["stats", "--format", "json"], store: store).out)
         #expect(stats["head"] as? Int == 7)
+        #expect(stats["storage_format"] as? Int == Int(EventStore.formatVersion))
         let deleted = try json(try folio(["client", "delete", token, "--format", "json"], store: store).out)
         #expect(deleted["id"] as? String == id)
         #expect(try folio(["clients", "--format", "json"], store: store).out == "[]\n")
