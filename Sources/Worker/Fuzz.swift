@@ -52,9 +52,9 @@ struct Fuzzer {
         var state = ClientState.initial
         while Date() < deadline {
             let input = mutate(seeds.randomElement(using: &rng)!)
-            FileManager.default.createFile(atPath: current, contents: Data(input))
+            _ = FileManager.default.createFile(atPath: current, contents: Data(input))
             if let line = try? EventLine.parse(input, number: 1),
-               let event = try? Event.decode(type: line.type, schemaVersion: Int(line.schemaVersion), payload: Data(line.data)) {
+               let event = try? Event.decode(type: line.type, schemaVersion: Int(line.schemaVersion), payload: line.data) {
                 if (try? validate(event, state: state)) != nil { state = state.evolve(event) }
                 _ = event.encodePayload()
             }
