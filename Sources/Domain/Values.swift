@@ -159,19 +159,31 @@ private func hexValue(_ byte: UInt8) -> UInt8? {
 extension UUID {
     /// The lowercase form Folio prints and stores: `uuidString.lowercased()`, without its trip through `sprintf`.
     public var lowercased: String {
+        String(unsafeUninitializedCapacity: 36) { out in
+            writeLowercased(to: out)
+            return 36
+        }
+    }
+
+    /// Appends the 36 bytes of `lowercased` to `bytes`, without making a String.
+    public func appendLowercased(to bytes: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 36) { out in
+            writeLowercased(to: out)
+            bytes.append(contentsOf: out)
+        }
+    }
+
+    private func writeLowercased(to out: UnsafeMutableBufferPointer<UInt8>) {
         withUnsafeBytes(of: uuid) { raw in
-            String(unsafeUninitializedCapacity: 36) { out in
-                var index = 0
-                for (offset, byte) in raw.enumerated() {
-                    if offset == 4 || offset == 6 || offset == 8 || offset == 10 {
-                        out[index] = UInt8(ascii: "-")
-                        index += 1
-                    }
-                    out[index] = lowercaseHex[Int(byte >> 4)]
-                    out[index + 1] = lowercaseHex[Int(byte & 0x0F)]
-                    index += 2
+            var index = 0
+            for (offset, byte) in raw.enumerated() {
+                if offset == 4 || offset == 6 || offset == 8 || offset == 10 {
+                    out[index] = UInt8(ascii: "-")
+                    index += 1
                 }
-                return 36
+                out[index] = lowercaseHex[Int(byte >> 4)]
+                out[index + 1] = lowercaseHex[Int(byte & 0x0F)]
+                index += 2
             }
         }
     }

@@ -60,9 +60,8 @@ enum Record {
         var flags: UInt8 = (fields.correlationID == nil ? 0 : Flag.correlationID) | (fields.causationID == nil ? 0 : Flag.causationID)
         let ids = (version == 1 ? 2 : flags.nonzeroBitCount) * 16
         let fixed = (version == 1 ? 112 : 80) + 32 + ids
-        var names = 3
-        for name in [fields.type, fields.stream, fields.actor] { names += name.utf8.count }
-        let capacity = fixed + names + payload.count
+        let names = [fields.type, fields.stream, fields.actor]
+        let capacity = fixed + names.reduce(3) { $0 + $1.utf8.count } + payload.count
         return [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
             var out = RecordWriter(buffer: UnsafeMutableRawBufferPointer(buffer))
             out.skip(hashSize)
@@ -85,7 +84,7 @@ enum Record {
                 if let id = fields.correlationID { out.uuid(id) }
                 if let id = fields.causationID { out.uuid(id) }
             }
-            for name in [fields.type, fields.stream, fields.actor] {
+            for name in names {
                 var name = name
                 name.withUTF8 { utf8 in
                     out.byte(UInt8(utf8.count))

@@ -4,8 +4,8 @@ import Foundation
 
 /// One event as a line of JSON Lines: the envelope's keys and `data`, the payload.
 ///
-/// Export writes the stored payload bytes as they are, so importing an export and exporting
-/// again gives the same lines. Keys are written in a fixed order.
+/// Export writes each payload's canonical JSON as it was appended, so importing an export and
+/// exporting again gives the same lines. Keys are written in a fixed order.
 public struct EventLine: Hashable, Sendable {
     public var id: UUID
     public var position: UInt64

@@ -145,9 +145,8 @@ public final class Environment: @unchecked Sendable {
     ///
     /// Writers from every process are serialised by LMDB. When the map fills, the transaction is
     /// aborted, the map doubled and `body` run again from the start (whatever error `body` made of
-    /// the full map), so `body` must not have
-    /// effects outside the transaction that cannot be repeated. The commit is synced to disk
-    /// unless the environment was opened with `unsafeNoSync`.
+    /// the full map), so `body` must not have effects outside the transaction that cannot be
+    /// repeated. The commit is synced to disk unless the environment was opened with `unsafeNoSync`.
     public func write<T>(_ body: (WriteTransaction) throws -> T) throws -> T {
         while true {
             let outcome: Result<T, any Error>? = resizeLock.withReadLock {

@@ -75,11 +75,7 @@ private final class TypedMemoryTable<Row: StoredRow>: MemoryTable {
         let rows = self.rows
         for start in stride(from: 0, to: keys.count, by: window) {
             let slice = Array(keys[start..<min(keys.count, start + window)])
-            let encoded = parallelMap(slice) { key in
-                var bytes: [UInt8] = []
-                rows[RowKey(bytes: key)]!.encode(into: &bytes)
-                return bytes
-            }
+            let encoded = parallelMap(slice) { key in RowCoding.encode(rows[RowKey(bytes: key)]!) }
             for (key, bytes) in zip(slice, encoded) { try body(key, bytes) }
         }
     }

@@ -83,8 +83,13 @@ public struct ClientsProjector: Projector {
             try store.put(Tables.clients, key, ClientRow(id: e.clientID, name: e.name, email: e.email, metadata: e.metadata, createdAt: envelope.recordedAt))
             return
         }
+        if case .clientDeleted = event {
+            guard let row = try store.get(Tables.clients, key) else { return }
+            try store.delete(Tables.clients, key)
+            if let token = row.activationToken { try store.delete(Tables.clientsByToken, Key.text(token.description)) }
+            return
+        }
         var tokenChange: (old: Token?, new: Token)?
-        var deleted: Token?? = nil
         try store.update(Tables.clients, key) { row in
             switch event {
             case .tokenIssued(let e):
@@ -102,9 +107,6 @@ public struct ClientsProjector: Projector {
             case .paymentFailed:
                 guard row.status == .active else { return }
                 row.status = .failed
-            case .clientDeleted:
-                deleted = .some(row.activationToken)
-                return
             default:
                 return
             }
@@ -113,10 +115,6 @@ public struct ClientsProjector: Projector {
         if let (old, new) = tokenChange {
             if let old { try store.delete(Tables.clientsByToken, Key.text(old.description)) }
             try store.put(Tables.clientsByToken, Key.text(new.description), event.clientID)
-        }
-        if let deleted {
-            try store.delete(Tables.clients, key)
-            if let token = deleted { try store.delete(Tables.clientsByToken, Key.text(token.description)) }
         }
     }
 }

@@ -138,22 +138,14 @@ public struct RowFields {
 
 extension JSONWriter {
     mutating func id(_ id: UUID) {
-        withUnsafeBytes(of: id.uuid) { raw in
-            bytes.append(UInt8(ascii: "\""))
-            for (index, byte) in raw.enumerated() {
-                if index == 4 || index == 6 || index == 8 || index == 10 { bytes.append(UInt8(ascii: "-")) }
-                bytes.append(Self.lowerHex[Int(byte >> 4)])
-                bytes.append(Self.lowerHex[Int(byte & 0x0F)])
-            }
-            bytes.append(UInt8(ascii: "\""))
-        }
+        bytes.append(UInt8(ascii: "\""))
+        id.appendLowercased(to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
     }
 
     mutating func id(_ id: UUID?) {
         if let id { self.id(id) } else { null() }
     }
-
-    private static let lowerHex = Array("0123456789abcdef".utf8)
 
     mutating func date(_ date: Date) {
         bytes.append(UInt8(ascii: "\""))
