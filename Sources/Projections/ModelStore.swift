@@ -30,18 +30,19 @@ struct RowKey: Hashable {
     let bytes: [UInt8]
     func hash(into hasher: inout Hasher) { bytes.withUnsafeBytes { hasher.combine(bytes: $0) } }
 
-    /// `keys` in LMDB's order; sorted by their first eight bytes as one integer, then in full.
-    static func sorted(_ keys: [[UInt8]]) -> [[UInt8]] {
+    /// The positions of `keys` in LMDB's order; sorted by their first eight bytes as one
+    /// integer, then in full.
+    static func order(_ keys: [RowKey]) -> [Int] {
         let prefixed = keys.indices.map { index -> (prefix: UInt64, index: Int) in
             var prefix: UInt64 = 0
-            keys[index].withUnsafeBytes { bytes in
+            keys[index].bytes.withUnsafeBytes { bytes in
                 for offset in 0..<8 { prefix = prefix << 8 | UInt64(offset < bytes.count ? bytes[offset] : 0) }
             }
             return (prefix, index)
         }
         return prefixed.sorted { a, b in
-            a.prefix != b.prefix ? a.prefix < b.prefix : precedes(keys[a.index], keys[b.index])
-        }.map { keys[$0.index] }
+            a.prefix != b.prefix ? a.prefix < b.prefix : precedes(keys[a.index].bytes, keys[b.index].bytes)
+        }.map(\.index)
     }
 
     /// LMDB's key order: bytes compared as unsigned, a prefix first.
@@ -63,27 +64,50 @@ private protocol MemoryTable: AnyObject {
 
 private final class TypedMemoryTable<Row: StoredRow>: MemoryTable {
     var rows: [RowKey: Row] = [:]
-    /// Keys longer than an id, grouped by their first 16 bytes (a client or version id), so that
-    /// a scan by id prefix (a deletion, a client's versions) does not walk the whole table.
-    var byIDPrefix: [RowKey: Set<RowKey>] = [:]
+    /// The keys longer than an id, by their first 16 bytes (a client or version id), so that a
+    /// scan by id prefix (a deletion, a client's versions) does not walk the whole table. Keys
+    /// are only added (a deleted row's key stays until a scan finds its row gone), which keeps a
+    /// put cheap; a scan drops duplicates.
+    var byIDPrefix: [IDPrefix: [RowKey]] = [:]
+
+    init(expectedRows: Int) { rows.reserveCapacity(expectedRows) }
 
     /// Rows are encoded a window at a time on every core (encoding is most of writing a
     /// rebuilt model), then handed to `body` one by one in key order.
     func forEachEncodedRow(_ body: ([UInt8], [UInt8]) throws -> Void) rethrows {
-        let keys = RowKey.sorted(rows.keys.map(\.bytes))
+        // Keys and rows side by side, in the dictionary's order; sorted as positions, so that no
+        // row is looked up again by its key.
+        let keys = Array(rows.keys)
+        let values = Array(rows.values)
+        let order = RowKey.order(keys)
         let window = 16_384
-        let rows = self.rows
-        for start in stride(from: 0, to: keys.count, by: window) {
-            let slice = Array(keys[start..<min(keys.count, start + window)])
-            let encoded = parallelMap(slice) { key in RowCoding.encode(rows[RowKey(bytes: key)]!) }
-            for (key, bytes) in zip(slice, encoded) { try body(key, bytes) }
+        for start in stride(from: 0, to: order.count, by: window) {
+            let slice = Array(order[start..<min(order.count, start + window)])
+            let encoded = parallelMap(slice) { position in RowCoding.encode(values[position]) }
+            for (position, bytes) in zip(slice, encoded) { try body(keys[position].bytes, bytes) }
         }
+    }
+}
+
+/// The first 16 bytes of a row key, compared and hashed as two integers.
+struct IDPrefix: Hashable {
+    let high: UInt64
+    let low: UInt64
+
+    /// The prefix of `key`, which must be at least 16 bytes long.
+    init(_ key: [UInt8]) {
+        (high, low) = key.withUnsafeBytes { ($0.loadUnaligned(as: UInt64.self), $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) }
     }
 }
 
 /// Rows kept in memory as values, no encoding.
 final class MemoryStore: ModelStore {
     private var tables: [String: any MemoryTable] = [:]
+    /// Rows a table is expected to hold, by name: its storage is reserved up front instead of
+    /// growing (and rehashing every row) as the fold goes.
+    private let expectedRows: [String: Int]
+
+    init(expectedRows: [String: Int] = [:]) { self.expectedRows = expectedRows }
 
     private func table<Row>(_ table: Table<Row>) throws -> TypedMemoryTable<Row>? {
         guard let existing = tables[table.name] else { return nil }
@@ -95,7 +119,7 @@ final class MemoryStore: ModelStore {
 
     private func tableForWriting<Row>(_ table: Table<Row>) throws -> TypedMemoryTable<Row> {
         if let existing = try self.table(table) { return existing }
-        let created = TypedMemoryTable<Row>()
+        let created = TypedMemoryTable<Row>(expectedRows: expectedRows[table.name] ?? 0)
         tables[table.name] = created
         return created
     }
@@ -108,7 +132,7 @@ final class MemoryStore: ModelStore {
         let storage = try tableForWriting(table)
         let rowKey = RowKey(bytes: key)
         if storage.rows.updateValue(row, forKey: rowKey) == nil, key.count > 16 {
-            storage.byIDPrefix[RowKey(bytes: Array(key[0..<16])), default: []].insert(rowKey)
+            storage.byIDPrefix[IDPrefix(key), default: []].append(rowKey)
         }
     }
 
@@ -122,10 +146,7 @@ final class MemoryStore: ModelStore {
 
     func delete<Row>(_ table: Table<Row>, _ key: [UInt8]) throws {
         guard let storage = try self.table(table) else { return }
-        let rowKey = RowKey(bytes: key)
-        if storage.rows.removeValue(forKey: rowKey) != nil, key.count > 16 {
-            storage.byIDPrefix[RowKey(bytes: Array(key[0..<16]))]?.remove(rowKey)
-        }
+        storage.rows.removeValue(forKey: RowKey(bytes: key))
     }
 
     func scan<Row>(_ table: Table<Row>, prefix: [UInt8]) throws -> [(key: [UInt8], row: Row)] {
@@ -133,7 +154,11 @@ final class MemoryStore: ModelStore {
         let rows = storage.rows
         let matches: [(key: [UInt8], row: Row)]
         if prefix.count >= 16 {
-            var candidates = storage.byIDPrefix[RowKey(bytes: Array(prefix[0..<16]))] ?? []
+            let id = IDPrefix(prefix)
+            // The keys whose rows are still there, once each; the list keeps only those.
+            let live = Set(storage.byIDPrefix[id] ?? []).filter { rows[$0] != nil }
+            storage.byIDPrefix[id] = live.isEmpty ? nil : Array(live)
+            var candidates = live
             if prefix.count == 16, rows[RowKey(bytes: prefix)] != nil { candidates.insert(RowKey(bytes: prefix)) }
             matches = candidates.compactMap { key in
                 guard key.bytes.starts(with: prefix), let row = rows[key] else { return nil }

@@ -190,6 +190,7 @@ public final class Projections: Sendable {
         var databases: [String: Database] = [:]
         for (index, stored) in fresh { databases.merge(self.databases(index, slot: stored.slot)) { a, _ in a } }
         let model = LMDBStore(transaction: session.transaction, writer: session.writer, databases: databases)
+        let appliers = projectors.map { Self.applier($0, to: LMDBStore.self) }
         try scanChecked(session, from: from + 1, projectorNames: fresh.map { projectors[$0.index].name }) { view in
             guard let typeIndex = TypeTable.index(of: view) else { return true }
             let position = view.position
@@ -197,13 +198,30 @@ public final class Projections: Sendable {
             for index in readers[typeIndex] {
                 guard let checkpoint = checkpoints[index], checkpoint < position else { continue }
                 if decoded == nil { decoded = try decode(view, type: EventType.allCases[typeIndex]) }
-                try projectors[index].apply(decoded!.0, at: decoded!.1, to: model)
+                try appliers[index](decoded!.0, decoded!.1, model)
             }
             return true
         }
         for (index, var stored) in fresh {
             stored.checkpoint = head
             try save(stored, for: index, in: session.writer)
+        }
+    }
+
+    /// Applies one projector's events to a store of type `S`.
+    typealias Applier<S: ModelStore> = (Event, Envelope, S) throws -> Void
+
+    /// Calls `projector.apply` with the projector's concrete type when it is one of Folio's own,
+    /// so that the call, and every row it reads and writes, is specialised for `S` (through the
+    /// `any Projector` existential it is not: each `get` and `put` then goes through generic
+    /// metadata and value witnesses, most of a rebuild's time).
+    static func applier<S: ModelStore>(_ projector: any Projector, to: S.Type) -> Applier<S> {
+        switch projector {
+        case let projector as ClientsProjector: { try projector.apply($0, at: $1, to: $2) }
+        case let projector as ContentVersionsProjector: { try projector.apply($0, at: $1, to: $2) }
+        case let projector as PaymentsProjector: { try projector.apply($0, at: $1, to: $2) }
+        case let projector as AnalyticsProjector: { try projector.apply($0, at: $1, to: $2) }
+        default: { try projector.apply($0, at: $1, to: $2) }
         }
     }
 
@@ -251,7 +269,7 @@ public final class Projections: Sendable {
     func fold(
         _ selected: [Int], session: ReadSession, limit: AsOf? = nil, progress: ((RebuildProgress) -> Void)? = nil
     ) throws -> Folded {
-        let model = MemoryStore()
+        let model = MemoryStore(expectedRows: try storedRowCounts(selected, in: session.transaction))
         let total = Int(try session.head())
         let step = UInt64(max(1, min(10_000, total / 100)))
         let chosen = Set(selected)
@@ -265,10 +283,11 @@ public final class Projections: Sendable {
         // ahead on another thread. Batches come back in log order, so an unreadable payload
         // still stops the fold at its position, after everything before it was applied.
         let decoder = OrderedWorker<[CopiedRecord], DecodedBatch> { [self] batch in decodeBatch(batch) }
+        let appliers = projectors.map { Self.applier($0, to: MemoryStore.self) }
         func apply(_ decoded: DecodedBatch) throws {
             for (typeIndex, event, envelope) in decoded.events {
                 for index in readers[typeIndex] {
-                    try projectors[index].apply(event, at: envelope, to: model)
+                    try appliers[index](event, envelope, model)
                     counts[index] += 1
                 }
             }
@@ -295,6 +314,19 @@ public final class Projections: Sendable {
         var events: [Int: Int] = [:]
         for index in selected { events[index] = counts[index] }
         return Folded(model: model, head: head, events: events)
+    }
+
+    /// How many rows each table of the projectors at `selected` holds in its stored model: what
+    /// a fold of the whole log will hold again, near enough to size its tables up front.
+    func storedRowCounts(_ selected: [Int], in transaction: Transaction) throws -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for index in selected {
+            guard let stored = try stored(index, in: transaction) else { continue }
+            for (table, database) in databases(index, slot: stored.slot) {
+                counts[table] = try transaction.statistics(database).entries
+            }
+        }
+        return counts
     }
 
     /// Records handed to the decoding thread at a time.
@@ -371,16 +403,20 @@ public final class Projections: Sendable {
     public final class Fold {
         let projections: Projections
         let model = MemoryStore()
+        let appliers: [Applier<MemoryStore>]
         var head: UInt64 = 0
         var events: [Int: Int] = [:]
 
-        init(projections: Projections) { self.projections = projections }
+        init(projections: Projections) {
+            self.projections = projections
+            appliers = projections.projectors.map { Projections.applier($0, to: MemoryStore.self) }
+        }
 
         /// Folds the event at `envelope.position`, which must follow the last one folded.
         public func apply(_ event: Event, at envelope: Envelope) throws {
             let typeIndex = EventType.allCases.firstIndex(of: event.type)!
             for index in projections.readers[typeIndex] {
-                try projections.projectors[index].apply(event, at: envelope, to: model)
+                try appliers[index](event, envelope, model)
                 events[index, default: 0] += 1
             }
             head = envelope.position
@@ -445,10 +481,11 @@ public final class Projections: Sendable {
             if head > folded.head {
                 // Events appended since the snapshot was folded: apply them to the new slot.
                 let model = LMDBStore(transaction: session.transaction, writer: session.writer, databases: target)
+                let apply = Self.applier(projector, to: LMDBStore.self)
                 try scanChecked(session, from: folded.head + 1, projectorNames: [projector.name]) { view in
                     guard let typeIndex = TypeTable.index(of: view), readers[typeIndex].contains(index) else { return true }
                     let (event, envelope) = try decode(view, type: EventType.allCases[typeIndex])
-                    try projector.apply(event, at: envelope, to: model)
+                    try apply(event, envelope, model)
                     events += 1
                     return true
                 }

@@ -12,7 +12,7 @@ struct Bumped: Projector {
     var version: Int { base.version + 1 }
     var tables: [String] { base.tables }
     var eventTypes: Set<EventType> { base.eventTypes }
-    func apply(_ event: Event, at envelope: Envelope, to store: any ModelStore) throws { try base.apply(event, at: envelope, to: store) }
+    func apply(_ event: Event, at envelope: Envelope, to store: some ModelStore) throws { try base.apply(event, at: envelope, to: store) }
 }
 
 /// A projector that fails from one position on, to interrupt a rebuild.
@@ -24,7 +24,7 @@ struct Failing: Projector {
     var tables: [String] { base.tables }
     var eventTypes: Set<EventType> { base.eventTypes }
     struct Boom: Error {}
-    func apply(_ event: Event, at envelope: Envelope, to store: any ModelStore) throws {
+    func apply(_ event: Event, at envelope: Envelope, to store: some ModelStore) throws {
         if envelope.position >= position { throw Boom() }
         try base.apply(event, at: envelope, to: store)
     }
