@@ -7,7 +7,7 @@ public enum Command: Sendable, Hashable {
     case issueToken(clientID: UUID, token: Token)
     case activate(clientID: UUID, token: Token)
     case draftVersion(
-        clientID: UUID, versionID: UUID, pageType: PageType, content: JSONValue, iterationNotes: String?, hypothesis: String?,
+        clientID: UUID, versionID: UUID, pageType: PageType, content: CanonicalJSON, iterationNotes: String?, hypothesis: String?,
         createdBy: String, metadata: JSONValue
     )
     case promoteVersion(clientID: UUID, versionID: UUID)

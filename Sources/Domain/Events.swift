@@ -51,14 +51,15 @@ public struct VersionDrafted: Codable, Hashable, Sendable {
     public var versionID: UUID
     public var pageType: PageType
     public var versionNumber: Int
-    public var content: JSONValue
+    /// The page's content, a JSON object, kept as its canonical bytes.
+    public var content: CanonicalJSON
     public var iterationNotes: String?
     public var hypothesis: String?
     public var createdBy: String
     public var metadata: JSONValue
 
     public init(
-        clientID: UUID, versionID: UUID, pageType: PageType, versionNumber: Int, content: JSONValue,
+        clientID: UUID, versionID: UUID, pageType: PageType, versionNumber: Int, content: CanonicalJSON,
         iterationNotes: String?, hypothesis: String?, createdBy: String, metadata: JSONValue
     ) {
         self.clientID = clientID
@@ -237,7 +238,30 @@ public enum Event: Hashable, Sendable {
 
     /// The payload as canonical JSON (sorted keys, no whitespace, lowercase UUIDs) at the current schema version.
     public func encodePayload() -> Data {
-        payloadValue().canonicalJSON()
+        guard case .versionDrafted(let e) = self else { return payloadValue().canonicalJSON() }
+        // The content is canonical already: copied in, not rebuilt and written again.
+        var writer = JSONWriter(escapeSlashes: false, capacity: e.content.bytes.count + 512)
+        writer.beginObject()
+        writer.key("client_id")
+        writer.string(e.clientID.lowercased)
+        writer.key("content")
+        writer.canonical(e.content)
+        writer.key("created_by")
+        writer.string(e.createdBy)
+        writer.key("hypothesis")
+        writer.string(e.hypothesis)
+        writer.key("iteration_notes")
+        writer.string(e.iterationNotes)
+        writer.key("metadata")
+        writer.value(e.metadata)
+        writer.key("page_type")
+        writer.string(e.pageType.rawValue)
+        writer.key("version_id")
+        writer.string(e.versionID.lowercased)
+        writer.key("version_number")
+        writer.integer(Int64(e.versionNumber))
+        writer.endObject()
+        return Data(writer.bytes)
     }
 
     /// The payload as a JSON object, keys as in the schema.
@@ -255,7 +279,7 @@ public enum Event: Hashable, Sendable {
         case .versionDrafted(let e):
             return .object([
                 "client_id": id(e.clientID), "version_id": id(e.versionID), "page_type": .string(e.pageType.rawValue),
-                "version_number": .integer(Int64(e.versionNumber)), "content": e.content, "iteration_notes": text(e.iterationNotes),
+                "version_number": .integer(Int64(e.versionNumber)), "content": e.content.value, "iteration_notes": text(e.iterationNotes),
                 "hypothesis": text(e.hypothesis), "created_by": .string(e.createdBy), "metadata": e.metadata,
             ])
         case .versionPromoted(let e):
@@ -288,6 +312,9 @@ public enum Event: Hashable, Sendable {
         guard schemaVersion >= 1, schemaVersion <= eventType.currentSchemaVersion else {
             throw DomainError(.invalidPayload, "\(type) schema version \(schemaVersion) is not one this Folio reads (1…\(eventType.currentSchemaVersion))")
         }
+        if eventType == .versionDrafted, schemaVersion == eventType.currentSchemaVersion {
+            return try decodeDraft(payload)
+        }
         let parsed: JSONValue
         do {
             parsed = try JSONParser.parse(payload)
@@ -298,6 +325,28 @@ public enum Event: Hashable, Sendable {
             throw DomainError(.invalidPayload, "\(type) payload is not a JSON object")
         }
         return try decode(type: eventType, schemaVersion: schemaVersion, fields: fields)
+    }
+
+    /// Reads a stored `VersionDrafted` payload with its content copied as it stands: payloads are
+    /// canonical, so the content's bytes are too. The content is checked as JSON, not built.
+    private static func decodeDraft(_ payload: some Collection<UInt8>) throws(DomainError) -> Event {
+        let type = EventType.versionDrafted.rawValue
+        func parse(_ buffer: UnsafeRawBufferPointer) -> (fields: [String: JSONValue], content: [UInt8]?)? {
+            guard let (fields, raw) = try? JSONParser.parseObject(buffer, rawKey: "content") else { return nil }
+            return (fields, raw.map { Array(buffer[$0]) })
+        }
+        let parsed = payload.withContiguousStorageIfAvailable { parse(UnsafeRawBufferPointer($0)) } ?? Array(payload).withUnsafeBytes(parse)
+        guard let (fields, content) = parsed else {
+            throw DomainError(.invalidPayload, "\(type) payload is not a JSON object")
+        }
+        guard let content else { throw DomainError(.invalidPayload, "\(type) payload is invalid: content is missing") }
+        let f = PayloadFields(type: type, fields: fields)
+        return .versionDrafted(VersionDrafted(
+            clientID: try f.uuid("client_id"), versionID: try f.uuid("version_id"), pageType: try f.page("page_type"),
+            versionNumber: try f.integer("version_number"), content: CanonicalJSON(canonicalBytes: content),
+            iterationNotes: try f.optionalString("iteration_notes"), hypothesis: try f.optionalString("hypothesis"),
+            createdBy: try f.string("created_by"), metadata: try f.json("metadata")
+        ))
     }
 
     /// Reads a payload already parsed into its fields, of `type` at `schemaVersion`, upcasting
@@ -327,7 +376,7 @@ public enum Event: Hashable, Sendable {
         case .versionDrafted:
             return .versionDrafted(VersionDrafted(
                 clientID: try f.uuid("client_id"), versionID: try f.uuid("version_id"), pageType: try f.page("page_type"),
-                versionNumber: try f.integer("version_number"), content: try f.json("content"),
+                versionNumber: try f.integer("version_number"), content: CanonicalJSON(try f.json("content")),
                 iterationNotes: try f.optionalString("iteration_notes"), hypothesis: try f.optionalString("hypothesis"),
                 createdBy: try f.string("created_by"), metadata: try f.json("metadata")
             ))

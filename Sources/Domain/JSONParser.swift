@@ -49,6 +49,56 @@ public struct JSONParser {
         return try result.get()
     }
 
+    /// Parses a JSON object filling all of `bytes`, except the value of its member `rawKey`,
+    /// which is checked as `parse` checks it but not built: `raw` is the range of bytes it fills
+    /// (`nil` when there is no such member). For payloads whose content only needs copying.
+    public static func parseObject(
+        _ bytes: UnsafeRawBufferPointer, rawKey: String, maxDepth: Int = 512
+    ) throws(Failure) -> (fields: [String: JSONValue], raw: Range<Int>?) {
+        var parser = JSONParser(bytes, maxDepth: maxDepth)
+        parser.skipWhitespace()
+        guard parser.current == UInt8(ascii: "{") else { throw .invalid(offset: parser.index) }
+        try parser.enter()
+        parser.index += 1
+        var fields: [String: JSONValue] = [:]
+        var raw: Range<Int>?
+        parser.skipWhitespace()
+        if parser.current == UInt8(ascii: "}") {
+            parser.index += 1
+        } else {
+            members: while true {
+                guard parser.current == UInt8(ascii: "\"") else { throw .invalid(offset: parser.index) }
+                let key = try parser.string()
+                parser.skipWhitespace()
+                guard parser.current == UInt8(ascii: ":") else { throw .invalid(offset: parser.index) }
+                parser.index += 1
+                parser.skipWhitespace()
+                if key == rawKey {
+                    let start = parser.index
+                    try parser.skipValue()
+                    raw = start..<parser.index
+                    fields[key] = nil
+                } else {
+                    fields[key] = try parser.value()
+                }
+                parser.skipWhitespace()
+                switch parser.current {
+                case UInt8(ascii: ","):
+                    parser.index += 1
+                    parser.skipWhitespace()
+                case UInt8(ascii: "}"):
+                    parser.index += 1
+                    break members
+                default:
+                    throw .invalid(offset: parser.index)
+                }
+            }
+        }
+        parser.skipWhitespace()
+        guard parser.index == bytes.count else { throw .invalid(offset: parser.index) }
+        return (fields, raw)
+    }
+
     private var current: UInt8? { index < bytes.count ? bytes[index] : nil }
 
     private mutating func skipWhitespace() {
@@ -80,6 +130,53 @@ public struct JSONParser {
         case UInt8(ascii: "n"): return try expect("null", .null)
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try number()
         default: throw .invalid(offset: index)
+        }
+    }
+
+    /// Checks one value as `value()` does, without building it.
+    private mutating func skipValue() throws(Failure) {
+        guard let byte = current else { throw .invalid(offset: index) }
+        let close: UInt8
+        switch byte {
+        case UInt8(ascii: "\""):
+            _ = try string(building: false)
+            return
+        case UInt8(ascii: "{"): close = UInt8(ascii: "}")
+        case UInt8(ascii: "["): close = UInt8(ascii: "]")
+        default:
+            _ = try value()
+            return
+        }
+        try enter()
+        index += 1
+        skipWhitespace()
+        if current == close {
+            index += 1
+            depth -= 1
+            return
+        }
+        while true {
+            if close == UInt8(ascii: "}") {
+                guard current == UInt8(ascii: "\"") else { throw .invalid(offset: index) }
+                _ = try string(building: false)
+                skipWhitespace()
+                guard current == UInt8(ascii: ":") else { throw .invalid(offset: index) }
+                index += 1
+                skipWhitespace()
+            }
+            try skipValue()
+            skipWhitespace()
+            switch current {
+            case UInt8(ascii: ","):
+                index += 1
+                skipWhitespace()
+            case close:
+                index += 1
+                depth -= 1
+                return
+            default:
+                throw .invalid(offset: index)
+            }
         }
     }
 
@@ -148,8 +245,9 @@ public struct JSONParser {
         }
     }
 
-    /// A string token starting at its opening quote.
-    private mutating func string() throws(Failure) -> String {
+    /// A string token starting at its opening quote; when not `building`, it is checked the
+    /// same way but an unescaped string is not made (and "" returned).
+    private mutating func string(building: Bool = true) throws(Failure) -> String {
         index += 1
         let start = index
         var ascii = true
@@ -170,6 +268,10 @@ public struct JSONParser {
             if byte == UInt8(ascii: "\"") {
                 let slice = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
                 index += 1
+                guard building else {
+                    if !ascii, !UTF8Validation.isValid(slice) { throw .invalidUTF8 }
+                    return ""
+                }
                 return try Self.text(slice, ascii: ascii)
             }
             if byte == UInt8(ascii: "\\") { break }

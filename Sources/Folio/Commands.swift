@@ -57,6 +57,7 @@ extension Store {
         createdBy: String = Store.defaultActor, metadata: JSONValue = .object([:])
     ) throws -> VersionRow {
         let version = options.ids()
+        let content = CanonicalJSON(content)
         try execute(reference: reference, actor: createdBy) { _, client, _ in
             .draftVersion(
                 clientID: client, versionID: version, pageType: page, content: content, iterationNotes: notes,

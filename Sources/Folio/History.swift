@@ -70,7 +70,7 @@ extension Store {
                         versions[drafted.versionID] = History.Version(
                             id: drafted.versionID, versionNumber: drafted.versionNumber, draftedAt: at, createdBy: drafted.createdBy,
                             iterationNotes: drafted.iterationNotes, hypothesis: drafted.hypothesis, promotedAt: [], demotedAt: [],
-                            payments: [], content: drafted.content, changes: []
+                            payments: [], content: drafted.content.value, changes: []
                         )
                     case .versionPromoted(let promoted):
                         if let previous = current[promoted.pageType] { versions[previous]?.demotedAt.append(at) }

@@ -55,7 +55,7 @@ public struct HistoryGenerator: Sendable {
             if case .versionDrafted(var drafted) = event {
                 // One size per page, so that versions differ by their edits only.
                 let size = contentBytes.lowerBound + Int(item.contentSeed % UInt64(contentBytes.count))
-                drafted.content = PageWriter.content(page: drafted.pageType, seed: item.contentSeed, step: item.contentStep, bytes: size)
+                drafted.content = CanonicalJSON(PageWriter.content(page: drafted.pageType, seed: item.contentSeed, step: item.contentStep, bytes: size))
                 event = .versionDrafted(drafted)
             }
             let client = event.clientID
@@ -161,7 +161,7 @@ private struct ClientLife {
                 let reason = Notes.reason(page: page, step: step, rng: &rng)
                 run(
                     .draftVersion(
-                        clientID: client, versionID: version, pageType: page, content: .object([:]),
+                        clientID: client, versionID: version, pageType: page, content: CanonicalJSON(.object([:])),
                         iterationNotes: reason.notes, hypothesis: reason.hypothesis, createdBy: author,
                         metadata: .object(["experiment": .string("\(page.rawValue)-\(step + 1)")])
                     ),

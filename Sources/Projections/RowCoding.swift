@@ -195,7 +195,7 @@ extension ClientRow: JSONRow {
 extension VersionRow: JSONRow {
     public func write(to w: inout JSONWriter) {
         w.key("client_id"); w.id(clientID)
-        w.key("content"); w.value(content)
+        w.key("content"); w.canonical(content)
         w.key("created_at"); w.date(createdAt)
         w.key("created_by"); w.string(createdBy)
         w.key("demoted_at"); w.date(demotedAt)
@@ -214,7 +214,7 @@ extension VersionRow: JSONRow {
         id = try f.uuid("id")
         clientID = try f.uuid("client_id")
         pageType = try f.value("page_type")
-        content = try f.json("content")
+        content = CanonicalJSON(try f.json("content"))
         iterationNotes = try f.optionalString("iteration_notes")
         hypothesis = try f.optionalString("hypothesis")
         outcome = try f.optionalValue("outcome")

@@ -65,7 +65,8 @@ public struct VersionRow: Hashable, Sendable, Codable {
     public var id: UUID
     public var clientID: UUID
     public var pageType: PageType
-    public var content: JSONValue
+    /// The page's content, kept as its canonical bytes (`content.value` is the JSON value).
+    public var content: CanonicalJSON
     public var iterationNotes: String?
     public var hypothesis: String?
     public var outcome: Outcome?
@@ -108,7 +109,7 @@ public struct VersionRow: Hashable, Sendable, Codable {
         id = try c.decode(UUID.self, forKey: .id)
         clientID = try c.decode(UUID.self, forKey: .clientID)
         pageType = try c.decode(PageType.self, forKey: .pageType)
-        content = try c.decode(JSONValue.self, forKey: .content)
+        content = try c.decode(CanonicalJSON.self, forKey: .content)
         iterationNotes = try c.decodeIfPresent(String.self, forKey: .iterationNotes)
         hypothesis = try c.decodeIfPresent(String.self, forKey: .hypothesis)
         outcome = try c.decodeIfPresent(Outcome.self, forKey: .outcome)

@@ -16,7 +16,7 @@ let issued = Event.tokenIssued(TokenIssued(clientID: clientID, activationToken: 
 let activated = Event.clientActivated(ClientActivated(clientID: clientID, activationToken: t1))
 func drafted(_ id: UUID, _ page: PageType = .agreement, number: Int = 1) -> Event {
     .versionDrafted(VersionDrafted(
-        clientID: clientID, versionID: id, pageType: page, versionNumber: number, content: .object([:]),
+        clientID: clientID, versionID: id, pageType: page, versionNumber: number, content: CanonicalJSON(.object([:])),
         iterationNotes: nil, hypothesis: nil, createdBy: "admin", metadata: .object([:])
     ))
 }
@@ -137,7 +137,7 @@ struct StatusTests {
 @Suite("Content versions (rules 3, 4, 5)")
 struct VersionTests {
     func draft(_ id: UUID, _ page: PageType = .agreement, content: JSONValue = .object([:])) -> Command {
-        .draftVersion(clientID: clientID, versionID: id, pageType: page, content: content, iterationNotes: "why", hypothesis: "what", createdBy: "admin", metadata: .object([:]))
+        .draftVersion(clientID: clientID, versionID: id, pageType: page, content: CanonicalJSON(content), iterationNotes: "why", hypothesis: "what", createdBy: "admin", metadata: .object([:]))
     }
 
     @Test("version numbers are 1, 2, 3… per page, assigned by decide")

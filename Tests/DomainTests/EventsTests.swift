@@ -35,6 +35,29 @@ struct EventsTests {
         #expect(try keys(payment(.fail)).contains("reason"))
     }
 
+    @Test("a draft's payload is the canonical JSON of its fields, and its content comes back byte for byte")
+    func draftPayload() throws {
+        var sample = JSONSample(state: 1618)
+        for index in 0..<500 {
+            let content = CanonicalJSON(.object(["body": sample.value(), "link": .string("https://example.com/\(index)/terms")]))
+            let event = Event.versionDrafted(VersionDrafted(
+                clientID: clientID, versionID: versionA, pageType: .processing, versionNumber: index + 1, content: content,
+                iterationNotes: index % 2 == 0 ? sample.string() : nil, hypothesis: index % 3 == 0 ? nil : sample.string(),
+                createdBy: sample.string(), metadata: index % 4 == 0 ? .object([:]) : .object(["k/\(index)": sample.value()])
+            ))
+            let payload = event.encodePayload()
+            #expect(Array(payload) == event.payloadValue().canonicalBytes())
+            let decoded = try Event.decode(type: "VersionDrafted", schemaVersion: 1, payload: payload)
+            #expect(decoded == event)
+            guard case .versionDrafted(let drafted) = decoded else { Issue.record("decoded as \(decoded.type)"); continue }
+            #expect(drafted.content.bytes == content.bytes)
+        }
+        let missing = #"{"client_id":"\#(clientID.uuidString.lowercased())","created_by":"a","hypothesis":null,"iteration_notes":null,"metadata":{},"page_type":"agreement","version_id":"\#(versionA.uuidString.lowercased())","version_number":1}"#
+        #expect { try Event.decode(type: "VersionDrafted", schemaVersion: 1, payload: Data(missing.utf8)) } throws: {
+            ($0 as? DomainError)?.message.contains("content is missing") == true
+        }
+    }
+
     @Test("a ClientCreated stored at schema version 1 reads as version 2")
     func upcast() throws {
         let v1 = #"{"client_id":"\#(clientID.uuidString.lowercased())","name":"Ada","contact_email":"ada@example.com"}"#

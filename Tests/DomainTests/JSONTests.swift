@@ -121,6 +121,61 @@ struct JSONSample {
     }
 }
 
+@Suite("Canonical JSON") struct CanonicalJSONTests {
+    @Test("a canonical value written into a row is what the writer writes for the value, slashes escaped or not")
+    func spliceMatchesWriter() {
+        var sample = JSONSample(state: 314)
+        for _ in 0..<2_000 {
+            let value = sample.value()
+            let canonical = CanonicalJSON(value)
+            #expect(canonical.value == value)
+            for escapeSlashes in [true, false] {
+                var spliced = JSONWriter(escapeSlashes: escapeSlashes)
+                spliced.canonical(canonical)
+                var written = JSONWriter(escapeSlashes: escapeSlashes)
+                written.value(value)
+                #expect(spliced.bytes == written.bytes, "\(value)")
+            }
+        }
+    }
+
+    @Test("an object's raw member is left unparsed, its bytes exactly as they stand, the rest parsed")
+    func rawMember() throws {
+        var sample = JSONSample(state: 2718)
+        for _ in 0..<1_000 {
+            let content = sample.value()
+            let other = sample.value()
+            // Whitespace around the raw member must not end up in its range.
+            let text = Array(#"{ "b" : "#.utf8) + other.canonicalBytes() + Array(#" , "content" :  "#.utf8) + content.canonicalBytes() + Array(" }".utf8)
+            let (fields, raw) = try text.withUnsafeBytes { try JSONParser.parseObject($0, rawKey: "content") }
+            #expect(fields == ["b": other])
+            let range = try #require(raw)
+            #expect(Array(text[range]) == content.canonicalBytes())
+        }
+        let (fields, raw) = try Array(#"{"a":1}"#.utf8).withUnsafeBytes { try JSONParser.parseObject($0, rawKey: "content") }
+        #expect(fields == ["a": .integer(1)] && raw == nil)
+    }
+
+    @Test("a raw member is checked as strictly as a parsed one", arguments: [
+        "", "{", "[1,]", "{\"a\":1,}", "{a:1}", "[01]", "[1.]", "tru", "\"a", "\"\u{1}\"", "\"\\x\"", "\"\\ud800\"",
+        "[1 2]", "{\"a\" 1}", "{\"a\":1 \"b\":2}", "NaN", "[1e400]", "1 2", "[1] x", "{\"a\":[1}", "[{]", "{\"a\":}",
+    ])
+    func rawMemberRefuses(_ text: String) {
+        let object = Array(#"{"content":"#.utf8) + Array(text.utf8) + [UInt8(ascii: "}")]
+        #expect(throws: JSONParser.Failure.self) { try JSONParser.parse(object) }
+        #expect(throws: JSONParser.Failure.self) { try object.withUnsafeBytes { try JSONParser.parseObject($0, rawKey: "content") } }
+    }
+
+    @Test("raw members refuse invalid UTF-8 and nesting past the limit")
+    func rawMemberLimits() {
+        let invalid: [UInt8] = Array(#"{"content":["#.utf8) + [0x22, 0xED, 0xA0, 0x80, 0x22] + Array("]}".utf8)
+        #expect(throws: JSONParser.Failure.invalidUTF8) { try invalid.withUnsafeBytes { try JSONParser.parseObject($0, rawKey: "content") } }
+        let deep = Array(#"{"content":"#.utf8) + Array(repeating: UInt8(ascii: "["), count: 100_000)
+            + Array(repeating: UInt8(ascii: "]"), count: 100_000) + [UInt8(ascii: "}")]
+        #expect(throws: JSONParser.Failure.tooDeep) { try deep.withUnsafeBytes { try JSONParser.parseObject($0, rawKey: "content", maxDepth: 32) } }
+    }
+}
+
 @Suite("Timestamps") struct TimestampTests {
     @Test("formatting agrees with the C library's calendar, and parsing gives the microseconds back")
     func formatAndParse() throws {

@@ -107,7 +107,7 @@ struct ProjectionsTests {
             .clientCreated(ClientCreated(clientID: client, name: "Ada", email: nil, metadata: .object(["k": .string("v")]))),
             .tokenIssued(TokenIssued(clientID: client, activationToken: Token(number: 42), replaces: nil)),
             .versionDrafted(VersionDrafted(
-                clientID: client, versionID: version, pageType: .agreement, versionNumber: 1, content: .object(["a": .integer(1)]),
+                clientID: client, versionID: version, pageType: .agreement, versionNumber: 1, content: CanonicalJSON(.object(["a": .integer(1)])),
                 iterationNotes: "why", hypothesis: nil, createdBy: "admin", metadata: .object([:])
             )),
             .paymentInitiated(PaymentRecord(clientID: client, paymentID: payment, contentVersionID: version, stripePaymentIntentID: "pi_1", amount: 50_000)),
@@ -163,7 +163,7 @@ struct ProjectionsTests {
         func activated(_ c: String, _ n: Int) -> Event { .clientActivated(ClientActivated(clientID: id(c), activationToken: Token(number: n))) }
         func draft(_ c: String, _ v: String, _ page: PageType, _ number: Int) -> Event {
             .versionDrafted(VersionDrafted(
-                clientID: id(c), versionID: id(v), pageType: page, versionNumber: number, content: .object([:]),
+                clientID: id(c), versionID: id(v), pageType: page, versionNumber: number, content: CanonicalJSON(.object([:])),
                 iterationNotes: nil, hypothesis: nil, createdBy: "admin", metadata: .object([:])
             ))
         }

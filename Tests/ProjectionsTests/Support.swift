@@ -156,7 +156,12 @@ struct HistoryGenerator {
             client.versions[page, default: []].append(id)
             return .versionDrafted(VersionDrafted(
                 clientID: client.id, versionID: id, pageType: page, versionNumber: client.versions[page]!.count,
-                content: .object(["title": .string("v\(client.versions[page]!.count)"), "body": .string(String(repeating: "x", count: int(0...40)))]),
+                content: CanonicalJSON(.object([
+                    "title": .string("v\(client.versions[page]!.count)"), "body": .string(String(repeating: "x", count: int(0...40))),
+                    // Slashes, escapes and non-ASCII, which rows write differently from payloads.
+                    "link": .string("https://example.com/\(page.rawValue)/v\(client.versions[page]!.count)"), "quote": .string("say \"hi\" \\ / é\n"),
+                    "sections": .array([.object(["heading": .string("Terms/Pricing"), "cents": .integer(50000), "share": .double(0.25)])]),
+                ])),
                 iterationNotes: chance(70) ? "why \(int(0...99))" : nil, hypothesis: chance(50) ? "expect \(int(0...99))" : nil,
                 createdBy: chance(80) ? "admin" : "editor", metadata: .object([:])
             ))

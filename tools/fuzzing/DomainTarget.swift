@@ -1,12 +1,26 @@
 // A libFuzzer target over the Domain module's parsers, compiled together with Sources/Domain by
 // tools/fuzzing/libfuzzer: content and metadata (JSONValue.parse), stored payloads of every event
-// type (Event.decode, then validate and encode again), tokens and timestamps.
+// type (Event.decode, then validate and encode again), tokens and timestamps; and, differentially,
+// that an object with its `content` left raw is accepted exactly when it parses, to the same value.
 import Foundation
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     let data = Data(bytes: start, count: count)
     if let value = try? JSONValue.parse(data) { _ = value.canonicalJSON() }
+    data.withUnsafeBytes { bytes in
+        let whole = try? JSONParser.parse(bytes)
+        let split = try? JSONParser.parseObject(bytes, rawKey: "content")
+        guard case .object(var fields)? = whole else {
+            precondition(split == nil, "parseObject accepted what parse refuses or reads as no object")
+            return
+        }
+        guard let split else { preconditionFailure("parseObject refused an object that parses") }
+        let content = fields.removeValue(forKey: "content")
+        precondition(split.fields == fields, "parseObject read other members differently")
+        precondition(content == split.raw.map { try? JSONParser.parse(UnsafeRawBufferPointer(rebasing: bytes[$0])) } ?? nil,
+                     "the raw member is not the member's value")
+    }
     let types = EventType.allCases
     let type = types[count % types.count]
     for version in 1...type.currentSchemaVersion {

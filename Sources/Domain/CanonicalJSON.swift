@@ -1,0 +1,58 @@
+import Foundation
+
+/// A JSON value kept as its canonical bytes (keys in UTF-8 byte order, no whitespace, slashes
+/// unescaped: what `JSONValue.canonicalBytes()` writes).
+///
+/// Page content travels in this form from payload to read-model row: a rebuild copies a
+/// version's content out of its payload and into its row without building it as a tree of
+/// values and writing it out again. Two values are equal exactly when their bytes are, as
+/// canonical bytes are unique to a value.
+public struct CanonicalJSON: Hashable, Sendable {
+    /// The canonical bytes.
+    public let bytes: [UInt8]
+
+    /// `value` in canonical form.
+    public init(_ value: JSONValue) { bytes = value.canonicalBytes() }
+
+    /// Bytes already canonical: a slice of a canonical payload, which Folio wrote. Anything else
+    /// would break equality, so only the payload decoder calls this.
+    init(canonicalBytes: [UInt8]) { bytes = canonicalBytes }
+
+    /// The value the bytes hold.
+    public var value: JSONValue {
+        // Canonical bytes were written by Folio's writer, or checked by its parser: they parse.
+        (try? JSONParser.parse(bytes, maxDepth: Int.max)) ?? .null
+    }
+
+    /// Whether the value is a JSON object.
+    public var isObject: Bool { bytes.first == UInt8(ascii: "{") }
+}
+
+extension CanonicalJSON: Codable {
+    /// Encoded as the value itself, so that a `Codable` type holding content reads as it did
+    /// when it held a `JSONValue`.
+    public init(from decoder: any Decoder) throws { self.init(try JSONValue(from: decoder)) }
+    public func encode(to encoder: any Encoder) throws { try value.encode(to: encoder) }
+}
+
+extension JSONWriter {
+    /// Writes a canonical value as it stands, escaping its slashes when this writer does.
+    ///
+    /// In canonical JSON a slash can only stand inside a string, unescaped, and no byte of a
+    /// multi-byte UTF-8 sequence is a slash: escaping is writing `\/` for each slash byte.
+    public mutating func canonical(_ json: CanonicalJSON) {
+        guard escapeSlashes else {
+            bytes.append(contentsOf: json.bytes)
+            return
+        }
+        json.bytes.withUnsafeBufferPointer { source in
+            var runStart = 0
+            for index in source.indices where source[index] == UInt8(ascii: "/") {
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: source[runStart..<index]))
+                bytes.append(contentsOf: [0x5C, 0x2F])
+                runStart = index + 1
+            }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: source[runStart...]))
+        }
+    }
+}
