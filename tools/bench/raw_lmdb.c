@@ -1,7 +1,11 @@
 /*
  * The same work as Folio's benchmarks, done by raw LMDB: the limit Folio is measured against.
  *
- *   raw_lmdb w1 DIR COUNT SIZE        COUNT single-value synced commits of SIZE bytes
+ *   raw_lmdb w1 DIR COUNT SIZE [DBS]  COUNT synced commits of one SIZE-byte value; with DBS > 1,
+ *                                     each commit also writes a 64-byte value into each of DBS-1
+ *                                     other databases (every third under one fixed key, the rest
+ *                                     under random 16-byte keys), as a commit that also writes
+ *                                     indexes, read-model rows and checkpoints does
  *   raw_lmdb w2 DIR FILE BATCH        every line of FILE appended, BATCH values per commit
  *   raw_lmdb w3 DIR                   a cursor scan reading every byte of every value
  *   raw_lmdb processes N A… -- B…     starts command A and command B N times each, alternately,
@@ -46,7 +50,7 @@ static MDB_env *open_env(const char *dir) {
     MDB_env *env;
     CHECK(mdb_env_create(&env));
     CHECK(mdb_env_set_mapsize(env, (size_t)64 << 30));
-    CHECK(mdb_env_set_maxdbs(env, 4));
+    CHECK(mdb_env_set_maxdbs(env, 64));
     CHECK(mdb_env_open(env, dir, MDB_NOTLS, 0600));
     return env;
 }
@@ -99,10 +103,23 @@ int main(int argc, char **argv) {
     unsigned char key_bytes[8];
     MDB_val key = { 8, key_bytes }, value;
 
-    if (strcmp(argv[1], "w1") == 0 && argc == 5) {
+    if (strcmp(argv[1], "w1") == 0 && (argc == 5 || argc == 6)) {
         long count = atol(argv[3]), size = atol(argv[4]);
+        int databases = argc == 6 ? atoi(argv[5]) : 1;
+        if (databases < 1 || databases > 60) { fprintf(stderr, "raw_lmdb: DBS must be 1 to 60\n"); return 2; }
+        MDB_dbi others[60];
+        CHECK(mdb_txn_begin(env, NULL, 0, &txn));
+        for (int d = 1; d < databases; d++) {
+            char name[16];
+            snprintf(name, sizeof name, "index%d", d);
+            CHECK(mdb_dbi_open(txn, name, MDB_CREATE, &others[d]));
+        }
+        CHECK(mdb_txn_commit(txn));
         char *payload = malloc(size);
         memset(payload, 'x', size);
+        char row[64];
+        memset(row, 'r', sizeof row);
+        uint64_t state = 0x9E3779B97F4A7C15ULL;
         double *latency = malloc(sizeof(double) * count);
         double start = now();
         for (long i = 0; i < count; i++) {
@@ -112,6 +129,17 @@ int main(int argc, char **argv) {
             value.mv_size = size;
             value.mv_data = payload;
             CHECK(mdb_put(txn, dbi, &key, &value, MDB_APPEND));
+            for (int d = 1; d < databases; d++) {
+                unsigned char id[16] = { 0 };
+                if (d % 3 != 0) {
+                    for (int b = 0; b < 16; b++) {
+                        state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+                        id[b] = state >> 56;
+                    }
+                }
+                MDB_val index_key = { sizeof id, id }, index_value = { sizeof row, row };
+                CHECK(mdb_put(txn, others[d], &index_key, &index_value, 0));
+            }
             CHECK(mdb_txn_commit(txn));
             latency[i] = now() - t;
         }
@@ -159,7 +187,7 @@ int main(int argc, char **argv) {
         double elapsed = now() - start;
         printf("events=%llu events_per_second=%.1f checksum=%llu\n", (unsigned long long)count, count / elapsed, (unsigned long long)sum);
     } else {
-        fprintf(stderr, "usage: raw_lmdb w1 DIR COUNT SIZE | w2 DIR FILE BATCH | w3 DIR | processes N A… -- B…\n");
+        fprintf(stderr, "usage: raw_lmdb w1 DIR COUNT SIZE [DBS] | w2 DIR FILE BATCH | w3 DIR | processes N A… -- B…\n");
         return 2;
     }
     mdb_env_close(env);
