@@ -40,43 +40,45 @@ public final class EventStore: Sendable {
     ///   `LMDBError` when the directory cannot be used.
     public init(path: String, options: Environment.Options = Environment.Options()) throws {
         let environment = try Environment.open(at: path, options: options)
+        var marked: UInt32?
         if let meta = try environment.existingDatabase("meta") {
-            let format: UInt32? = try environment.read { txn in
+            marked = try environment.read { txn in
                 try txn.withValue(meta, Array("format".utf8)) { value in
                     value.flatMap { $0.count == 4 ? UInt32(bigEndian: $0.loadUnaligned(as: UInt32.self)) : nil }
                 }
             }
-            guard let format else {
+            guard let marked else {
                 throw EventStoreError(.notAStore, "\(path) is not a Folio store: it has no storage format mark")
             }
-            if format > Self.formatVersion {
+            if marked > Self.formatVersion {
                 throw EventStoreError(
                     .newerFormat,
-                    "the store at \(path) uses storage format \(format); this Folio reads format \(Self.formatVersion) at most: upgrade Folio to open it"
+                    "the store at \(path) uses storage format \(marked); this Folio reads format \(Self.formatVersion) at most: upgrade Folio to open it"
                 )
             }
         } else if try environment.hasNamedDatabases() {
             throw EventStoreError(.notAStore, "\(path) is not a Folio store: it holds other LMDB databases")
         }
         self.environment = environment
-        let meta = try environment.database("meta")
-        // The first mark written stands, also when another process creates the store at the same time.
-        let format = try environment.write { txn in
-            let key = Array("format".utf8)
-            if let mark = try txn.get(meta, key), mark.count == 4 {
-                return mark.withUnsafeBytes { UInt32(bigEndian: $0.loadUnaligned(as: UInt32.self)) }
+        let opened = try environment.databases(["meta", "log", "event_ids", "streams", "stream_heads", "types"])
+        let meta = opened[0]
+        let format: UInt32
+        if let marked {
+            format = marked
+        } else {
+            // A new store. The first mark written stands, also when another process creates the store at the same time.
+            format = try environment.write { txn in
+                let key = Array("format".utf8)
+                if let mark = try txn.get(meta, key), mark.count == 4 {
+                    return mark.withUnsafeBytes { UInt32(bigEndian: $0.loadUnaligned(as: UInt32.self)) }
+                }
+                try txn.put(meta, key, withUnsafeBytes(of: Self.formatVersion.bigEndian) { Array($0) })
+                return Self.formatVersion
             }
-            try txn.put(meta, key, withUnsafeBytes(of: Self.formatVersion.bigEndian) { Array($0) })
-            return Self.formatVersion
         }
         self.format = format
         self.databases = Databases(
-            meta: meta,
-            log: try environment.database("log"),
-            ids: try environment.database("event_ids"),
-            streams: try environment.database("streams"),
-            streamHeads: try environment.database("stream_heads"),
-            types: try environment.database("types"),
+            meta: meta, log: opened[1], ids: opened[2], streams: opened[3], streamHeads: opened[4], types: opened[5],
             recordVersion: Record.version(forFormat: format)
         )
     }

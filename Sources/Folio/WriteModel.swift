@@ -18,10 +18,8 @@ struct WriteIndexes: Sendable {
     let clients: Database
 
     init(environment: Environment) throws {
-        tokens = try environment.database("idx.tokens")
-        intents = try environment.database("idx.intents")
-        versions = try environment.database("idx.versions")
-        clients = try environment.database("idx.clients")
+        let opened = try environment.databases(["idx.tokens", "idx.intents", "idx.versions", "idx.clients"])
+        (tokens, intents, versions, clients) = (opened[0], opened[1], opened[2], opened[3])
     }
 
     var all: [Database] { [tokens, intents, versions, clients] }

@@ -27,7 +27,9 @@ struct Demo: ParsableCommand {
                 source = fixture
             } else {
                 let url = FileManager.default.temporaryDirectory.appendingPathComponent("folio-demo-\(UUID().lowercased).jsonl")
-                FileManager.default.createFile(atPath: url.path, contents: nil)
+                guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
+                    throw FolioError(.store, "cannot write the demo's history to \(url.path)")
+                }
                 let handle = try FileHandle(forWritingTo: url)
                 try HistoryGenerator(seed: seed, clients: clients, contentBytes: 2_000...6_000).write(to: handle)
                 try handle.close()
@@ -45,10 +47,10 @@ struct Demo: ParsableCommand {
 
         let clients = try store.projections.read { try $0.clients(status: nil) }
         emit("== Clients (folio clients)\n")
-        emit(try RowPrinter(format: .table, columns: ["activation_token", "name", "status", "email", "created_at"], onlyColumns: true).render(list: clients))
+        emit(RowPrinter(format: .table, columns: ["activation_token", "name", "status", "email", "created_at"], onlyColumns: true).render(list: clients))
         let current = try store.projections.read { try $0.versions(client: clients.first?.id, page: nil, currentOnly: true) }
         emit("\n== Current versions of \(clients.first?.name ?? "the first client") (folio versions --client … --current)\n")
-        emit(try RowPrinter(format: .table, columns: ["page_type", "version_number", "id", "iteration_notes", "hypothesis"], onlyColumns: true).render(list: current))
+        emit(RowPrinter(format: .table, columns: ["page_type", "version_number", "id", "iteration_notes", "hypothesis"], onlyColumns: true).render(list: current))
         emit("\n== Analytics by page type and outcome (folio analytics)\n")
         emit(try AnalyticsPrinter(format: .table, sections: ["by_page_type", "by_outcome"]).render(try store.projections.read { try $0.analytics() }))
         if let client = clients.first(where: { $0.status == .paid }) ?? clients.first {

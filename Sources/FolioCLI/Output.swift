@@ -1,6 +1,7 @@
 import Domain
 import Foundation
 import Folio
+import Projections
 
 /// How rows are printed.
 enum OutputFormat: String, CaseIterable, Sendable {
@@ -14,9 +15,17 @@ struct RowPrinter {
     /// Print only `columns`, not the extra keys a row has beyond them.
     var onlyColumns = false
 
-    /// The JSON object form of an encodable row (keys are its coding keys).
-    static func object(_ row: some Encodable) throws -> [String: JSONValue] {
-        let data = try JSONEncoder.folio.encode(row)
+    /// The JSON object form of a read-model row: the object it is stored as.
+    static func object(_ row: some JSONRow) -> [String: JSONValue] {
+        var bytes: [UInt8] = []
+        row.encode(into: &bytes)
+        guard case .object(let fields)? = try? JSONParser.parse(bytes) else { return [:] }
+        return fields
+    }
+
+    /// The JSON object form of any other encodable value (keys are its coding keys).
+    static func object(encoding value: some Encodable) throws -> [String: JSONValue] {
+        let data = try JSONEncoder.folio.encode(value)
         guard case .object(let fields) = try JSONDecoder().decode(JSONValue.self, from: data) else { return [:] }
         return fields
     }
@@ -31,8 +40,12 @@ struct RowPrinter {
     }
 
     /// The text for a list of rows.
-    func render(list rows: [some Encodable]) throws -> String {
-        let objects = try rows.map(Self.object)
+    func render(list rows: [some JSONRow]) -> String {
+        render(objects: rows.map { Self.object($0) })
+    }
+
+    /// The text for a list of JSON objects.
+    func render(objects: [[String: JSONValue]]) -> String {
         let keys = keys(of: objects)
         switch format {
         case .json:
@@ -46,8 +59,8 @@ struct RowPrinter {
     }
 
     /// The text for one row (a `show` or write command).
-    func render(one row: some Encodable) throws -> String {
-        let object = try Self.object(row)
+    func render(one row: some JSONRow) -> String {
+        let object = Self.object(row)
         let keys = keys(of: [object])
         switch format {
         case .json: return Self.json(object, keys: keys) + "\n"

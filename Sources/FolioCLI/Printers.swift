@@ -17,7 +17,7 @@ struct AnalyticsPrinter {
     ]
 
     func render(_ analytics: some Encodable) throws -> String {
-        let object = try RowPrinter.object(analytics)
+        let object = try RowPrinter.object(encoding: analytics)
         switch format {
         case .json:
             return JSONValue.object(object).canonicalText + "\n"

@@ -14,7 +14,7 @@ struct Clients: ParsableCommand {
     func run() throws {
         let store = try store.open()
         let rows = try asOf.read(store) { try $0.clients(status: status) }
-        emit(try RowPrinter(format: output.format, columns: ClientRow.columns).render(list: rows))
+        emit(RowPrinter(format: output.format, columns: ClientRow.columns).render(list: rows))
     }
 }
 
@@ -31,7 +31,7 @@ struct Versions: ParsableCommand {
         let store = try store.open()
         let id = try client.map { try store.resolveClient($0) }
         let rows = try asOf.read(store) { try $0.versions(client: id, page: page, currentOnly: current) }
-        emit(try RowPrinter(format: output.format, columns: VersionRow.columns).render(list: rows))
+        emit(RowPrinter(format: output.format, columns: VersionRow.columns).render(list: rows))
     }
 }
 
@@ -52,7 +52,7 @@ struct Payments: ParsableCommand {
             return id
         }
         let rows = try asOf.read(store) { try $0.payments(client: id, version: versionID, status: status) }
-        emit(try RowPrinter(format: output.format, columns: PaymentRow.columns).render(list: rows))
+        emit(RowPrinter(format: output.format, columns: PaymentRow.columns).render(list: rows))
     }
 }
 
@@ -197,7 +197,7 @@ struct ProjectionsGroup: ParsableCommand {
             let path = store.path
             let opened = try Store(path: path, options: Store.Options(rebuildStaleProjections: false))
             let rows = try opened.projections.status()
-            emit(try RowPrinter(format: output.format, columns: ["name", "version", "fingerprint", "stored_fingerprint", "checkpoint", "head", "stale"]).render(list: rows.map(StatusRow.init)))
+            emit(RowPrinter(format: output.format, columns: ["name", "version", "fingerprint", "stored_fingerprint", "checkpoint", "head", "stale"]).render(objects: rows.map(statusObject)))
         }
     }
 
@@ -220,20 +220,14 @@ struct ProjectionsGroup: ParsableCommand {
     }
 }
 
-private struct StatusRow: Encodable {
-    let status: ProjectorStatus
-    init(_ status: ProjectorStatus) { self.status = status }
-    enum CodingKeys: String, CodingKey { case name, version, fingerprint, stored_fingerprint, checkpoint, head, stale }
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(status.name, forKey: .name)
-        try container.encode(status.version, forKey: .version)
-        try container.encode(status.fingerprint, forKey: .fingerprint)
-        try container.encode(status.storedFingerprint, forKey: .stored_fingerprint)
-        try container.encode(status.checkpoint, forKey: .checkpoint)
-        try container.encode(status.head, forKey: .head)
-        try container.encode(status.isStale, forKey: .stale)
-    }
+/// A projector's status as one printed row.
+private func statusObject(_ status: ProjectorStatus) -> [String: JSONValue] {
+    [
+        "name": .string(status.name), "version": .integer(Int64(status.version)), "fingerprint": .string(status.fingerprint),
+        "stored_fingerprint": status.storedFingerprint.map(JSONValue.string) ?? .null,
+        "checkpoint": .integer(Int64(status.checkpoint)),
+        "head": .integer(Int64(status.head)), "stale": .bool(status.isStale),
+    ]
 }
 
 struct Stats: ParsableCommand {

@@ -43,7 +43,7 @@ struct ClientGroup: ParsableCommand {
         func run() throws {
             let metadata = try parseJSONObject(metadata, option: "--metadata")
             let row = try store.open().createClient(name: name, email: email, metadata: metadata, actor: by)
-            emit(try RowPrinter(format: output.format, columns: ClientRow.columns).render(one: row))
+            emit(RowPrinter(format: output.format, columns: ClientRow.columns).render(one: row))
         }
     }
 
@@ -63,7 +63,7 @@ struct ClientGroup: ParsableCommand {
             guard let row = try asOf.read(store, { try $0.client(id: id) }) else {
                 throw FolioError(.notFound, "client \(id.lowercased) does not exist (rule 7: unknown ids are refused)")
             }
-            emit(try RowPrinter(format: output.format, columns: ClientRow.columns).render(one: row))
+            emit(RowPrinter(format: output.format, columns: ClientRow.columns).render(one: row))
         }
     }
 
@@ -79,7 +79,7 @@ struct ClientGroup: ParsableCommand {
 
         func run() throws {
             let row = try store.open().activate(token: token)
-            emit(try RowPrinter(format: output.format, columns: ClientRow.columns).render(one: row))
+            emit(RowPrinter(format: output.format, columns: ClientRow.columns).render(one: row))
         }
     }
 
@@ -95,7 +95,7 @@ struct ClientGroup: ParsableCommand {
 
         func run() throws {
             let row = try store.open().deleteClient(client)
-            emit(try RowPrinter(format: output.format, columns: ClientRow.columns).render(one: row))
+            emit(RowPrinter(format: output.format, columns: ClientRow.columns).render(one: row))
         }
     }
 }
@@ -117,7 +117,7 @@ struct TokenGroup: ParsableCommand {
 
         func run() throws {
             let row = try store.open().issueToken(client: client)
-            emit(try RowPrinter(format: output.format, columns: ClientRow.columns).render(one: row))
+            emit(RowPrinter(format: output.format, columns: ClientRow.columns).render(one: row))
         }
     }
 }
@@ -163,7 +163,7 @@ struct VersionGroup: ParsableCommand {
             let row = try store.open().draftVersion(
                 client: client, page: page, content: value, notes: notes, hypothesis: hypothesis, createdBy: by, metadata: metadata
             )
-            emit(try RowPrinter(format: output.format, columns: VersionRow.columns).render(one: row))
+            emit(RowPrinter(format: output.format, columns: VersionRow.columns).render(one: row))
         }
     }
 
@@ -179,7 +179,7 @@ struct VersionGroup: ParsableCommand {
 
         func run() throws {
             let row = try store.open().promote(version: version)
-            emit(try RowPrinter(format: output.format, columns: VersionRow.columns).render(one: row))
+            emit(RowPrinter(format: output.format, columns: VersionRow.columns).render(one: row))
         }
     }
 
@@ -196,7 +196,7 @@ struct VersionGroup: ParsableCommand {
 
         func run() throws {
             let row = try store.open().recordOutcome(version: version, outcome: outcome, notes: notes)
-            emit(try RowPrinter(format: output.format, columns: VersionRow.columns).render(one: row))
+            emit(RowPrinter(format: output.format, columns: VersionRow.columns).render(one: row))
         }
     }
 
@@ -215,7 +215,7 @@ struct VersionGroup: ParsableCommand {
             guard let row = try asOf.read(store, { try $0.version(id: id) }) else {
                 throw FolioError(.notFound, "content version \(id.lowercased) does not exist (rule 7: unknown ids are refused)")
             }
-            emit(try RowPrinter(format: output.format, columns: VersionRow.columns).render(one: row))
+            emit(RowPrinter(format: output.format, columns: VersionRow.columns).render(one: row))
         }
     }
 }
@@ -237,7 +237,7 @@ struct PaymentGroup: ParsableCommand {
 
         func run(_ action: PaymentAction) throws {
             let row = try store.open().payment(action, client: client, intent: intent, amount: amount, version: version, reason: reason)
-            emit(try RowPrinter(format: output.format, columns: PaymentRow.columns).render(one: row))
+            emit(RowPrinter(format: output.format, columns: PaymentRow.columns).render(one: row))
         }
     }
 

@@ -109,10 +109,34 @@ public final class Environment: @unchecked Sendable {
     ///
     /// Call this at start, outside any transaction of the calling thread.
     public func database(_ name: String, options: Database.Options = []) throws -> Database {
-        if let cached = databases.withLock({ $0[name] }) { return cached }
-        let database = try write { txn in try txn.openDatabase(name, options: options) }
-        databases.withLock { $0[name] = database }
-        return database
+        try databases([name], options: options)[0]
+    }
+
+    /// Opens (creating those missing) the named databases and caches their handles, in `names` order.
+    ///
+    /// Those that exist are opened together in one read-only transaction, so opening a store
+    /// takes no writer's lock and does not wait for another process's write (an import may hold
+    /// it for minutes); only missing ones are created, in one write transaction.
+    /// Call this at start, outside any transaction of the calling thread.
+    public func databases(_ names: [String], options: Database.Options = []) throws -> [Database] {
+        var opened = databases.withLock { cache in names.reduce(into: [String: Database]()) { $0[$1] = cache[$1] } }
+        let unopened = names.filter { opened[$0] == nil }
+        if !unopened.isEmpty {
+            // A read transaction that commits keeps the handles it opened (an abort would close them).
+            let existing = try read { txn in
+                let found = try unopened.compactMap { try txn.openExistingDatabase($0, options: options) }
+                try txn.commitKeepingDatabases()
+                return found
+            }
+            for database in existing { opened[database.name] = database }
+            let missing = unopened.filter { opened[$0] == nil }
+            if !missing.isEmpty {
+                let created = try write { txn in try missing.map { try txn.openDatabase($0, options: options) } }
+                for database in created { opened[database.name] = database }
+            }
+            databases.withLock { cache in cache.merge(opened) { cached, _ in cached } }
+        }
+        return names.map { opened[$0]! }
     }
 
     /// The unnamed main database, whose keys are the names of the named databases.

@@ -64,6 +64,25 @@ public class Transaction {
     }
 }
 
+extension Transaction {
+    /// Opens the named database if it exists (`nil` when it does not); its handle lasts only if the
+    /// transaction commits.
+    func openExistingDatabase(_ name: String, options: Database.Options) throws -> Database? {
+        var dbi: MDB_dbi = 0
+        let rc = mdb_dbi_open(handle, name, options.rawValue, &dbi)
+        if rc == MDB_NOTFOUND { return nil }
+        try check(rc, "mdb_dbi_open(\(name))")
+        return Database(dbi: dbi, name: name)
+    }
+
+    /// Ends a read-only transaction by committing it, so that the databases it opened stay open
+    /// for the environment. Nothing may use the transaction afterwards.
+    func commitKeepingDatabases() throws {
+        markCommitted()
+        try check(mdb_txn_commit(handle), "mdb_txn_commit(read)")
+    }
+}
+
 /// The environment's one write transaction. Every change commits together or not at all.
 public final class WriteTransaction: Transaction {
     /// A write found the map full. The environment then grows the map and runs the transaction's

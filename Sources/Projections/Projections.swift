@@ -127,8 +127,9 @@ public final class Projections: Sendable {
     /// For each event type (by `EventType.allCases` index), the indexes of the projectors that read it.
     let readers: [[Int]]
 
-    /// The metadata kept per projector in the `projections` database, as JSON.
-    struct Stored: Codable, Hashable {
+    /// The metadata kept per projector in the `projections` database, as a JSON object
+    /// (`RowCoding.swift`).
+    struct ProjectorState: Hashable, Sendable {
         var version: Int
         var fingerprint: String
         var checkpoint: UInt64
@@ -141,26 +142,24 @@ public final class Projections: Sendable {
     public init(store log: EventStore, projectors: [any Projector] = Projections.standard) throws {
         self.log = log
         self.projectors = projectors
-        meta = try log.environment.database("projections")
+        let tables = projectors.flatMap { projector in projector.tables.flatMap { table in ["a", "b"].map { (table, $0) } } }
+        let opened = try log.environment.databases(["projections"] + tables.map { "rm.\($0).\($1)" })
+        meta = opened[0]
         var slots: [String: [String: Database]] = [:]
-        for projector in projectors {
-            for table in projector.tables {
-                for slot in ["a", "b"] { slots[table, default: [:]][slot] = try log.environment.database("rm.\(table).\(slot)") }
-            }
-        }
+        for ((table, slot), database) in zip(tables, opened.dropFirst()) { slots[table, default: [:]][slot] = database }
         self.slots = slots
         fingerprints = projectors.map(\.fingerprint)
         readers = EventType.allCases.map { type in projectors.indices.filter { projectors[$0].eventTypes.contains(type) } }
     }
 
-    func stored(_ index: Int, in transaction: Transaction) throws -> Stored? {
+    func stored(_ index: Int, in transaction: Transaction) throws -> ProjectorState? {
         try transaction.withValue(meta, Array(projectors[index].name.utf8)) { value in
-            try value.map { try JSONDecoder().decode(Stored.self, from: Data($0)) }
+            try value.map(ProjectorState.decode)
         }
     }
 
-    func save(_ stored: Stored, for index: Int, in writer: WriteTransaction) throws {
-        try writer.put(meta, Array(projectors[index].name.utf8), try JSONEncoder().encode(stored))
+    func save(_ stored: ProjectorState, for index: Int, in writer: WriteTransaction) throws {
+        try writer.put(meta, Array(projectors[index].name.utf8), RowCoding.encode(stored))
     }
 
     func databases(_ index: Int, slot: String) -> [String: Database] {
@@ -179,7 +178,7 @@ public final class Projections: Sendable {
     public func catchUp(in session: WriteSession) throws {
         let head = try session.head()
         var checkpoints = [UInt64?](repeating: nil, count: projectors.count)
-        var fresh: [(index: Int, stored: Stored)] = []
+        var fresh: [(index: Int, stored: ProjectorState)] = []
         for index in projectors.indices {
             if let stored = try stored(index, in: session.transaction), stored.fingerprint == fingerprints[index], stored.checkpoint < head {
                 fresh.append((index, stored))
@@ -476,7 +475,7 @@ public final class Projections: Sendable {
                     if let progress, written % 10_000 == 0 { progress(RebuildProgress(phase: .writing, done: total, total: total, rows: written)) }
                 }
             }
-            var stored = Stored(version: projector.version, fingerprint: fingerprints[index], checkpoint: folded.head, slot: slot)
+            var stored = ProjectorState(version: projector.version, fingerprint: fingerprints[index], checkpoint: folded.head, slot: slot)
             var events = folded.events[index] ?? 0
             if head > folded.head {
                 // Events appended since the snapshot was folded: apply them to the new slot.

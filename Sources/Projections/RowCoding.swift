@@ -309,3 +309,22 @@ extension FunnelRow: JSONRow {
         paidAt = try f.optionalDate("paid_at")
     }
 }
+
+extension Projections.ProjectorState: JSONRow {
+    func write(to w: inout JSONWriter) {
+        w.key("checkpoint"); w.integer(Int64(checkpoint))
+        w.key("fingerprint"); w.string(fingerprint)
+        w.key("slot"); w.string(slot)
+        w.key("version"); w.integer(Int64(version))
+    }
+
+    init(fields f: RowFields) throws {
+        version = Int(try f.integer("version"))
+        fingerprint = try f.string("fingerprint")
+        guard let checkpoint = UInt64(exactly: try f.integer("checkpoint")) else {
+            throw ProjectionError(.decodeFailed, "a stored ProjectorState has a negative checkpoint")
+        }
+        self.checkpoint = checkpoint
+        slot = try f.string("slot")
+    }
+}

@@ -10,6 +10,8 @@ import Foundation
 //   Worker draft  --store PATH --client ID --count N [--page P]   drafts through the command path
 //   Worker tokens --store PATH --clients N                  creates clients and issues their tokens
 //   Worker mark-format --store PATH --format N              marks the store as written by format N
+//   Worker hold-writer --store PATH                         holds the write transaction (prints "holding")
+//                                                           until its standard input closes, as a long import would
 //   Worker pay --store PATH --client ID --count N           succeeds intents pi_0…pi_N-1 of one client (webhook style)
 //   Worker fuzz --store DIR --seconds S [--seed N] SEED-PATH…  mutation fuzzing of import lines and content
 //   Worker commands --store PATH --count N                  a mix of commands; prints "client|version ID" per acknowledgement
@@ -95,8 +97,13 @@ do {
         try store.environment.write { txn in
             try txn.put(meta, Array("format".utf8), withUnsafeBytes(of: format.bigEndian) { Array($0) })
         }
+    case "hold-writer":
+        try EventStore(path: path).write { _ in
+            acknowledge("holding")
+            _ = FileHandle.standardInput.readDataToEndOfFile()
+        }
     default:
-        fail("unknown subcommand \(command): append, draft, tokens or mark-format")
+        fail("unknown subcommand \(command): append, draft, tokens, pay, commands, harness, fuzz, mark-format or hold-writer")
     }
 } catch {
     fail("\(error)")

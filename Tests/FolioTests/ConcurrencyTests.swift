@@ -1,6 +1,7 @@
 import Domain
 import Folio
 import Foundation
+import Synchronization
 import Testing
 
 @Suite("Several processes on one store")
@@ -61,6 +62,39 @@ struct ConcurrencyTests {
         #expect(tokens.count == 40)
         #expect(Set(tokens).count == 40)
     }
+
+    @Test("a query opens the store and answers while another process holds the writer, as a long import does")
+    func queryBesideWriter() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("store")
+        let created = try {
+            let store = try Store(path: path)
+            return try (0..<3).map { try store.createClient(name: "Client \($0)").id }
+        }()
+        let writer = Process()
+        writer.executableURL = try productsDirectory().appendingPathComponent("Worker")
+        writer.arguments = ["hold-writer", "--store", path]
+        let out = Pipe(), input = Pipe()
+        writer.standardOutput = out
+        writer.standardInput = input
+        try writer.run()
+        var said = Data()
+        while !said.contains(UInt8(ascii: "\n")) {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            said += chunk
+        }
+        #expect(String(decoding: said, as: UTF8.self) == "holding\n")
+        // Were the query to wait for the writer, the writer is let go after a minute: the test then fails instead of hanging.
+        let release = Release(input.fileHandleForWriting)
+        DispatchQueue.global().asyncAfter(deadline: .now() + 60) { release.release(byWatchdog: true) }
+        let answered = try Store(path: path).projections.read { try $0.clients() }.map(\.id)
+        release.release(byWatchdog: false)
+        writer.waitUntilExit()
+        #expect(release.byWatchdog == false)
+        #expect(Set(answered) == Set(created))
+        #expect(writer.terminationStatus == 0)
+    }
 }
 
 @Suite("Several processes recording payments")
@@ -99,4 +133,21 @@ struct ConcurrentPaymentTests {
         #expect(try store.statistics().eventsByType["PaymentSucceeded"] == count)
         #expect(try store.verify() > 0)
     }
+}
+
+/// Closes a writer's standard input once, from the test or from its watchdog, and remembers which.
+private final class Release: Sendable {
+    private let state: Mutex<(handle: FileHandle?, byWatchdog: Bool?)>
+
+    init(_ handle: FileHandle) { state = Mutex((handle, nil)) }
+
+    func release(byWatchdog: Bool) {
+        state.withLock { state in
+            guard let handle = state.handle else { return }
+            try? handle.close()
+            state = (nil, byWatchdog)
+        }
+    }
+
+    var byWatchdog: Bool? { state.withLock { $0.byWatchdog } }
 }
