@@ -119,24 +119,26 @@ public final class Environment: @unchecked Sendable {
     /// it for minutes); only missing ones are created, in one write transaction.
     /// Call this at start, outside any transaction of the calling thread.
     public func databases(_ names: [String], options: Database.Options = []) throws -> [Database] {
-        var opened = databases.withLock { cache in names.reduce(into: [String: Database]()) { $0[$1] = cache[$1] } }
-        let unopened = names.filter { opened[$0] == nil }
-        if !unopened.isEmpty {
-            // A read transaction that commits keeps the handles it opened (an abort would close them).
-            let existing = try read { txn in
-                let found = try unopened.compactMap { try txn.openExistingDatabase($0, options: options) }
-                try txn.commitKeepingDatabases()
-                return found
+        // LMDB lets only one transaction at a time in a process open databases: the cache's lock
+        // is held throughout.
+        try databases.withLock { cache in
+            let unopened = names.filter { cache[$0] == nil }
+            if !unopened.isEmpty {
+                // A read transaction that commits keeps the handles it opened (an abort would close them).
+                let existing = try read { txn in
+                    let found = try unopened.compactMap { try txn.openExistingDatabase($0, options: options) }
+                    try txn.commitKeepingDatabases()
+                    return found
+                }
+                for database in existing { cache[database.name] = database }
+                let missing = unopened.filter { cache[$0] == nil }
+                if !missing.isEmpty {
+                    let created = try write { txn in try missing.map { try txn.openDatabase($0, options: options) } }
+                    for database in created { cache[database.name] = database }
+                }
             }
-            for database in existing { opened[database.name] = database }
-            let missing = unopened.filter { opened[$0] == nil }
-            if !missing.isEmpty {
-                let created = try write { txn in try missing.map { try txn.openDatabase($0, options: options) } }
-                for database in created { opened[database.name] = database }
-            }
-            databases.withLock { cache in cache.merge(opened) { cached, _ in cached } }
+            return names.map { cache[$0]! }
         }
-        return names.map { opened[$0]! }
     }
 
     /// The unnamed main database, whose keys are the names of the named databases.

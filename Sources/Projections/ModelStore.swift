@@ -30,18 +30,22 @@ struct RowKey: Hashable {
     let bytes: [UInt8]
     func hash(into hasher: inout Hasher) { bytes.withUnsafeBytes { hasher.combine(bytes: $0) } }
 
-    /// The positions of `keys` in LMDB's order; sorted by their first eight bytes as one
-    /// integer, then in full.
-    static func order(_ keys: [RowKey]) -> [Int] {
-        let prefixed = keys.indices.map { index -> (prefix: UInt64, index: Int) in
+    /// The indices of `rows` in LMDB's order of their keys; sorted by the keys' first eight bytes
+    /// as one integer, then in full.
+    static func order<Row>(_ rows: [RowKey: Row]) -> [Dictionary<RowKey, Row>.Index] {
+        var prefixed: [(prefix: UInt64, index: Dictionary<RowKey, Row>.Index)] = []
+        prefixed.reserveCapacity(rows.count)
+        var index = rows.startIndex
+        while index != rows.endIndex {
             var prefix: UInt64 = 0
-            keys[index].bytes.withUnsafeBytes { bytes in
+            rows[index].key.bytes.withUnsafeBytes { bytes in
                 for offset in 0..<8 { prefix = prefix << 8 | UInt64(offset < bytes.count ? bytes[offset] : 0) }
             }
-            return (prefix, index)
+            prefixed.append((prefix, index))
+            rows.formIndex(after: &index)
         }
         return prefixed.sorted { a, b in
-            a.prefix != b.prefix ? a.prefix < b.prefix : precedes(keys[a.index].bytes, keys[b.index].bytes)
+            a.prefix != b.prefix ? a.prefix < b.prefix : precedes(rows[a.index].key.bytes, rows[b.index].key.bytes)
         }.map(\.index)
     }
 
@@ -58,11 +62,7 @@ struct RowKey: Hashable {
 }
 
 /// The rows of one table in memory, typed, so that reading one back needs no cast.
-private protocol MemoryTable: AnyObject {
-    func forEachEncodedRow(_ body: ([UInt8], [UInt8]) throws -> Void) rethrows
-}
-
-private final class TypedMemoryTable<Row: StoredRow>: MemoryTable {
+private final class TypedMemoryTable<Row: StoredRow> {
     var rows: [RowKey: Row] = [:]
     /// The keys longer than an id, by their first 16 bytes (a client or version id), so that a
     /// scan by id prefix (a deletion, a client's versions) does not walk the whole table. Keys
@@ -72,20 +72,28 @@ private final class TypedMemoryTable<Row: StoredRow>: MemoryTable {
 
     init(expectedRows: Int) { rows.reserveCapacity(expectedRows) }
 
-    /// Rows are encoded a window at a time on every core (encoding is most of writing a
-    /// rebuilt model), then handed to `body` one by one in key order.
-    func forEachEncodedRow(_ body: ([UInt8], [UInt8]) throws -> Void) rethrows {
-        // Keys and rows side by side, in the dictionary's order; sorted as positions, so that no
-        // row is looked up again by its key.
-        let keys = Array(rows.keys)
-        let values = Array(rows.values)
-        let order = RowKey.order(keys)
-        let window = 16_384
-        for start in stride(from: 0, to: order.count, by: window) {
-            let slice = Array(order[start..<min(order.count, start + window)])
-            let encoded = parallelMap(slice) { position in RowCoding.encode(values[position]) }
-            for (position, bytes) in zip(slice, encoded) { try body(keys[position].bytes, bytes) }
+    /// Rows are encoded a window at a time on the other cores, a few windows ahead, while this
+    /// thread hands each encoded window's rows to `body` in key order (LMDB's inserts): encoding
+    /// no longer waits for the inserts, nor the inserts for encoding.
+    func forEachEncodedRow(_ body: ([UInt8], [UInt8]) throws -> Void) throws {
+        // Rows are read in place, in key order, through the dictionary's own indices: no key or
+        // row is copied out or looked up again.
+        let rows = self.rows
+        let order = RowKey.order(rows)
+        let encoder = OrderedWorker<ArraySlice<Dictionary<RowKey, Row>.Index>, [[UInt8]]> { window in
+            parallelMap(Array(window), chunk: 512) { RowCoding.encode(rows[$0].value) }
         }
+        var windows: [ArraySlice<Dictionary<RowKey, Row>.Index>] = []
+        func hand(_ encoded: [[UInt8]]) throws {
+            for (index, bytes) in zip(windows.removeFirst(), encoded) { try body(rows[index].key.bytes, bytes) }
+        }
+        let size = 2_048
+        for start in stride(from: 0, to: order.count, by: size) {
+            let window = order[start..<min(order.count, start + size)]
+            windows.append(window)
+            if let encoded = encoder.submit(window) { try hand(encoded) }
+        }
+        while let encoded = encoder.next() { try hand(encoded) }
     }
 }
 
@@ -102,7 +110,11 @@ struct IDPrefix: Hashable {
 
 /// Rows kept in memory as values, no encoding.
 final class MemoryStore: ModelStore {
-    private var tables: [String: any MemoryTable] = [:]
+    private var tables: [String: AnyObject] = [:]
+    /// Each table's `forEachEncodedRow`, made where its row type is known: called through a
+    /// protocol instead, the generic class's method runs unspecialised (every key and row copied
+    /// through value witnesses).
+    private var rowWriters: [String: (_ body: ([UInt8], [UInt8]) throws -> Void) throws -> Void] = [:]
     /// Rows a table is expected to hold, by name: its storage is reserved up front instead of
     /// growing (and rehashing every row) as the fold goes.
     private let expectedRows: [String: Int]
@@ -121,6 +133,7 @@ final class MemoryStore: ModelStore {
         if let existing = try self.table(table) { return existing }
         let created = TypedMemoryTable<Row>(expectedRows: expectedRows[table.name] ?? 0)
         tables[table.name] = created
+        rowWriters[table.name] = { body in try created.forEachEncodedRow(body) }
         return created
     }
 
@@ -172,7 +185,7 @@ final class MemoryStore: ModelStore {
 
     /// Calls `body` with each row of the table named `name` encoded, in key order: ready for appending to LMDB.
     func forEachEncodedRow(_ name: String, _ body: ([UInt8], [UInt8]) throws -> Void) throws {
-        try tables[name]?.forEachEncodedRow(body)
+        try rowWriters[name]?(body)
     }
 }
 

@@ -446,4 +446,41 @@ struct ProjectionsTests {
         #expect(try fixture.projections.status().allSatisfy { $0.checkpoint == 2 })
         #expect(try fixture.projections.read { try $0.dump() } == before)
     }
+
+    /// Whichever check a record fails (its checksum, its link to its predecessor) and whichever
+    /// projectors are rebuilt, the first bad record is the one named.
+    @Test("a rebuild stops at the first bad record: a failed checksum before a broken link, a record no chosen projector reads")
+    func firstBadRecord() throws {
+        let fixture = try Fixture()
+        var generator = HistoryGenerator(seed: 11)
+        let events = generator.history(count: 8)
+        for event in events { try fixture.append(event) }
+        let other = try Fixture()
+        var otherGenerator = HistoryGenerator(seed: 12)
+        for event in otherGenerator.history(count: 8) { try other.append(event) }
+        func key(_ position: UInt64) -> [UInt8] { withUnsafeBytes(of: position.bigEndian) { Array($0) } }
+        let otherLog = try other.log.environment.database("log")
+        let foreign = try other.log.environment.read { txn in try #require(try txn.get(otherLog, key(6))) }
+        let database = try fixture.log.environment.database("log")
+        func stopsAt(_ position: UInt64, _ text: String) -> (any Error) -> Bool {
+            { error in
+                let error = error as? ProjectionError
+                return error?.code == .corruptRecord && error?.position == position && error?.message.contains(text) == true
+            }
+        }
+        // Record 6 from another log: its checksum holds, its link to record 5 does not.
+        try fixture.log.environment.write { txn in try txn.put(database, key(6), foreign) }
+        #expect(performing: { try fixture.projections.rebuild() }, throws: stopsAt(6, "hash chain is broken"))
+        // Record 1 (ClientCreated, which the payments projector does not read) fails its checksum,
+        // before the broken link.
+        #expect(events[0].event.type == .clientCreated)
+        try fixture.log.environment.write { txn in
+            var record = try #require(try txn.get(database, key(1)))
+            record[record.count - 2] ^= 0x01
+            try txn.put(database, key(1), record)
+        }
+        #expect(performing: { try fixture.projections.rebuild(["payments"]) }, throws: stopsAt(1, "fails its checksum"))
+        #expect(performing: { try fixture.projections.rebuild() }, throws: stopsAt(1, "fails its checksum"))
+        #expect(performing: { try fixture.projections.model(asOf: .position(7)) }, throws: stopsAt(1, "fails its checksum"))
+    }
 }
