@@ -113,13 +113,6 @@ public final class EventStore: Sendable {
 }
 
 extension Environment {
-    /// The named database if it exists, opened without creating it.
-    func existingDatabase(_ name: String) throws -> Database? {
-        do {
-            return try read { txn in try txn.contains(mainDatabase, Array(name.utf8)) } ? try database(name) : nil
-        }
-    }
-
     /// Whether the environment holds any named database at all.
     func hasNamedDatabases() throws -> Bool {
         try read { txn in try txn.withCursor(mainDatabase) { try $0.first() != nil } }

@@ -119,26 +119,39 @@ public final class Environment: @unchecked Sendable {
     /// it for minutes); only missing ones are created, in one write transaction.
     /// Call this at start, outside any transaction of the calling thread.
     public func databases(_ names: [String], options: Database.Options = []) throws -> [Database] {
-        // LMDB lets only one transaction at a time in a process open databases: the cache's lock
-        // is held throughout.
         try databases.withLock { cache in
-            let unopened = names.filter { cache[$0] == nil }
-            if !unopened.isEmpty {
-                // A read transaction that commits keeps the handles it opened (an abort would close them).
-                let existing = try read { txn in
-                    let found = try unopened.compactMap { try txn.openExistingDatabase($0, options: options) }
-                    try txn.commitKeepingDatabases()
-                    return found
-                }
-                for database in existing { cache[database.name] = database }
-                let missing = unopened.filter { cache[$0] == nil }
-                if !missing.isEmpty {
-                    let created = try write { txn in try missing.map { try txn.openDatabase($0, options: options) } }
-                    for database in created { cache[database.name] = database }
-                }
+            try openExisting(names, options: options, into: &cache)
+            let missing = names.filter { cache[$0] == nil }
+            if !missing.isEmpty {
+                let created = try write { txn in try missing.map { try txn.openDatabase($0, options: options) } }
+                for database in created { cache[database.name] = database }
             }
             return names.map { cache[$0]! }
         }
+    }
+
+    /// The named database if it exists, opened (in a read-only transaction) without creating it.
+    /// Call this at start, outside any transaction of the calling thread.
+    public func existingDatabase(_ name: String, options: Database.Options = []) throws -> Database? {
+        try databases.withLock { cache in
+            try openExisting([name], options: options, into: &cache)
+            return cache[name]
+        }
+    }
+
+    /// Opens those of `names` that exist and are not in `cache` yet, together in one read-only
+    /// transaction. The caller holds the cache's lock: LMDB lets only one transaction at a time in a
+    /// process open databases.
+    private func openExisting(_ names: [String], options: Database.Options, into cache: inout [String: Database]) throws {
+        let unopened = names.filter { cache[$0] == nil }
+        guard !unopened.isEmpty else { return }
+        // A read transaction that commits keeps the handles it opened (an abort would close them).
+        let found = try read { txn in
+            let found = try unopened.compactMap { try txn.openExistingDatabase($0, options: options) }
+            try txn.commitKeepingDatabases()
+            return found
+        }
+        for database in found { cache[database.name] = database }
     }
 
     /// The unnamed main database, whose keys are the names of the named databases.

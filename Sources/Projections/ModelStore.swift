@@ -80,20 +80,18 @@ private final class TypedMemoryTable<Row: StoredRow> {
         // row is copied out or looked up again.
         let rows = self.rows
         let order = RowKey.order(rows)
-        let encoder = OrderedWorker<ArraySlice<Dictionary<RowKey, Row>.Index>, [[UInt8]]> { window in
-            parallelMap(Array(window), chunk: 512) { RowCoding.encode(rows[$0].value) }
+        typealias Window = ArraySlice<Dictionary<RowKey, Row>.Index>
+        let encoder = OrderedWorker<Window, (window: Window, encoded: [[UInt8]])> { window in
+            (window, parallelMap(Array(window), chunk: 512) { RowCoding.encode(rows[$0].value) })
         }
-        var windows: [ArraySlice<Dictionary<RowKey, Row>.Index>] = []
-        func hand(_ encoded: [[UInt8]]) throws {
-            for (index, bytes) in zip(windows.removeFirst(), encoded) { try body(rows[index].key.bytes, bytes) }
+        func hand(_ done: (window: Window, encoded: [[UInt8]])) throws {
+            for (index, bytes) in zip(done.window, done.encoded) { try body(rows[index].key.bytes, bytes) }
         }
         let size = 2_048
         for start in stride(from: 0, to: order.count, by: size) {
-            let window = order[start..<min(order.count, start + size)]
-            windows.append(window)
-            if let encoded = encoder.submit(window) { try hand(encoded) }
+            if let done = encoder.submit(order[start..<min(order.count, start + size)]) { try hand(done) }
         }
-        while let encoded = encoder.next() { try hand(encoded) }
+        while let done = encoder.next() { try hand(done) }
     }
 }
 
@@ -110,11 +108,10 @@ struct IDPrefix: Hashable {
 
 /// Rows kept in memory as values, no encoding.
 final class MemoryStore: ModelStore {
-    private var tables: [String: AnyObject] = [:]
-    /// Each table's `forEachEncodedRow`, made where its row type is known: called through a
+    /// Each table, with its `forEachEncodedRow` made where its row type is known: called through a
     /// protocol instead, the generic class's method runs unspecialised (every key and row copied
     /// through value witnesses).
-    private var rowWriters: [String: (_ body: ([UInt8], [UInt8]) throws -> Void) throws -> Void] = [:]
+    private var tables: [String: (table: AnyObject, forEachEncodedRow: (_ body: ([UInt8], [UInt8]) throws -> Void) throws -> Void)] = [:]
     /// Rows a table is expected to hold, by name: its storage is reserved up front instead of
     /// growing (and rehashing every row) as the fold goes.
     private let expectedRows: [String: Int]
@@ -122,7 +119,7 @@ final class MemoryStore: ModelStore {
     init(expectedRows: [String: Int] = [:]) { self.expectedRows = expectedRows }
 
     private func table<Row>(_ table: Table<Row>) throws -> TypedMemoryTable<Row>? {
-        guard let existing = tables[table.name] else { return nil }
+        guard let existing = tables[table.name]?.table else { return nil }
         guard let typed = existing as? TypedMemoryTable<Row> else {
             throw ProjectionError(.unknownTable, "read model table \(table.name) holds rows of another type than \(Row.self)")
         }
@@ -132,8 +129,7 @@ final class MemoryStore: ModelStore {
     private func tableForWriting<Row>(_ table: Table<Row>) throws -> TypedMemoryTable<Row> {
         if let existing = try self.table(table) { return existing }
         let created = TypedMemoryTable<Row>(expectedRows: expectedRows[table.name] ?? 0)
-        tables[table.name] = created
-        rowWriters[table.name] = { body in try created.forEachEncodedRow(body) }
+        tables[table.name] = (created, { body in try created.forEachEncodedRow(body) })
         return created
     }
 
@@ -185,7 +181,7 @@ final class MemoryStore: ModelStore {
 
     /// Calls `body` with each row of the table named `name` encoded, in key order: ready for appending to LMDB.
     func forEachEncodedRow(_ name: String, _ body: ([UInt8], [UInt8]) throws -> Void) throws {
-        try rowWriters[name]?(body)
+        try tables[name]?.forEachEncodedRow(body)
     }
 }
 

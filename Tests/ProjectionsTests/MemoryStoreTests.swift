@@ -51,7 +51,7 @@ struct MemoryStoreTests {
         let store = MemoryStore()
         var keys: [[UInt8]] = [[], [0], [0, 0], [1], [0xFF], Array(repeating: 7, count: 20), Array(repeating: 7, count: 9)]
         var generator = SeededRandom(seed: 11)
-        // Several of the windows rows are encoded in.
+        // Enough rows for several of the windows they are encoded in.
         for _ in 0..<7_000 {
             keys.append((0..<Int.random(in: 1...24, using: &generator)).map { _ in UInt8.random(in: 0...3, using: &generator) })
         }
