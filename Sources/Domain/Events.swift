@@ -233,6 +233,16 @@ public enum Event: Hashable, Sendable {
         }
     }
 
+    /// The payment event of `type` (one of the four) carrying `record`.
+    static func payment(_ type: EventType, _ record: PaymentRecord) -> Event {
+        switch type {
+        case .paymentInitiated: .paymentInitiated(record)
+        case .paymentSucceeded: .paymentSucceeded(record)
+        case .paymentFailed: .paymentFailed(record)
+        default: .paymentCancelled(record)
+        }
+    }
+
     /// The stream of a client's events: `client-<lowercase uuid>`.
     public static func stream(for clientID: UUID) -> String { "client-" + clientID.lowercased }
 
@@ -308,10 +318,29 @@ public enum Event: Hashable, Sendable {
     ///
     /// - Throws: `unknownEventType`, or `invalidPayload` naming the type and the field.
     public static func decode(type: String, schemaVersion: Int, payload: some Collection<UInt8>) throws(DomainError) -> Event {
-        let eventType = try EventType.named(type)
+        try decode(type: EventType.named(type), schemaVersion: schemaVersion, payload: payload)
+    }
+
+    /// Reads a stored payload of `type` at `schemaVersion`, upcasting older payloads first.
+    ///
+    /// - Throws: `invalidPayload` naming the type and the field.
+    public static func decode(type eventType: EventType, schemaVersion: Int, payload: some Collection<UInt8>) throws(DomainError) -> Event {
+        let type = eventType.rawValue
         guard schemaVersion >= 1, schemaVersion <= eventType.currentSchemaVersion else {
             throw DomainError(.invalidPayload, "\(type) schema version \(schemaVersion) is not one this Folio reads (1…\(eventType.currentSchemaVersion))")
         }
+        // Payloads as Folio writes them are read in one pass; any other goes through its parsed
+        // fields, which names what is wrong with it.
+        if schemaVersion == eventType.currentSchemaVersion,
+           let event = payload.withContiguousStorageIfAvailable({ StreamedPayload.event(eventType, UnsafeRawBufferPointer($0)) }) ?? nil {
+            return event
+        }
+        return try decodeParsing(type: eventType, schemaVersion: schemaVersion, payload: payload)
+    }
+
+    /// `decode`, through the payload's parsed fields: reads every payload `decode` reads.
+    static func decodeParsing(type eventType: EventType, schemaVersion: Int, payload: some Collection<UInt8>) throws(DomainError) -> Event {
+        let type = eventType.rawValue
         if eventType == .versionDrafted, schemaVersion == eventType.currentSchemaVersion {
             return try decodeDraft(payload)
         }
@@ -390,17 +419,11 @@ public enum Event: Hashable, Sendable {
                 clientID: try f.uuid("client_id"), versionID: try f.uuid("version_id"), outcome: try f.outcome("outcome"), notes: try f.optionalString("notes")
             ))
         case .paymentInitiated, .paymentSucceeded, .paymentFailed, .paymentCancelled:
-            let record = PaymentRecord(
+            return .payment(eventType, PaymentRecord(
                 clientID: try f.uuid("client_id"), paymentID: try f.uuid("payment_id"), contentVersionID: try f.optionalUUID("content_version_id"),
                 stripePaymentIntentID: try f.string("stripe_payment_intent_id"), amount: Int64(try f.integer("amount")),
                 reason: eventType == .paymentFailed ? try f.optionalString("reason") : nil
-            )
-            switch eventType {
-            case .paymentInitiated: return .paymentInitiated(record)
-            case .paymentSucceeded: return .paymentSucceeded(record)
-            case .paymentFailed: return .paymentFailed(record)
-            default: return .paymentCancelled(record)
-            }
+            ))
         case .clientDeleted:
             return .clientDeleted(ClientDeleted(clientID: try f.uuid("client_id")))
         }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A strict JSON parser (RFC 8259) over UTF-8 bytes, producing `JSONValue`s.
 ///
 /// It reads payloads, content and import lines several times faster than `JSONSerialization`
@@ -430,5 +432,94 @@ enum UTF8Validation {
             index += length
         }
         return true
+    }
+}
+
+// MARK: - Reading an object's members as they come
+
+extension JSONParser {
+    /// Reads the JSON object filling all of `bytes` member by member, checking it as `parse`
+    /// checks it, without building it: `member` gets each key's bytes (`nil` for a key written
+    /// with escapes) and must read its value with one of the `read…` methods. It returns `false`
+    /// to stop early, and so does this; a text `parse` would refuse throws.
+    static func readObject(
+        _ bytes: UnsafeRawBufferPointer, maxDepth: Int = 512,
+        _ member: (_ key: UnsafeRawBufferPointer?, _ reader: inout JSONParser) throws(Failure) -> Bool
+    ) throws(Failure) -> Bool {
+        var parser = JSONParser(bytes, maxDepth: maxDepth)
+        parser.skipWhitespace()
+        guard parser.current == UInt8(ascii: "{") else { throw .invalid(offset: parser.index) }
+        try parser.enter()
+        parser.index += 1
+        parser.skipWhitespace()
+        if parser.current == UInt8(ascii: "}") {
+            parser.index += 1
+        } else {
+            while true {
+                guard parser.current == UInt8(ascii: "\"") else { throw .invalid(offset: parser.index) }
+                let keyStart = parser.index + 1
+                _ = try parser.string(building: false)
+                let keyBytes = UnsafeRawBufferPointer(rebasing: bytes[keyStart..<(parser.index - 1)])
+                let key = keyBytes.contains(UInt8(ascii: "\\")) ? nil : keyBytes
+                parser.skipWhitespace()
+                guard parser.current == UInt8(ascii: ":") else { throw .invalid(offset: parser.index) }
+                parser.index += 1
+                parser.skipWhitespace()
+                guard try member(key, &parser) else { return false }
+                parser.skipWhitespace()
+                if parser.current == UInt8(ascii: ",") {
+                    parser.index += 1
+                    parser.skipWhitespace()
+                } else if parser.current == UInt8(ascii: "}") {
+                    parser.index += 1
+                    break
+                } else {
+                    throw .invalid(offset: parser.index)
+                }
+            }
+        }
+        parser.skipWhitespace()
+        guard parser.index == bytes.count else { throw .invalid(offset: parser.index) }
+        return true
+    }
+
+    /// Reads the value at hand, built.
+    mutating func readValue() throws(Failure) -> JSONValue { try value() }
+
+    /// Reads the value at hand, checked but not built; returns the range of bytes it fills.
+    mutating func readRaw() throws(Failure) -> Range<Int> {
+        let start = index
+        try skipValue()
+        return start..<index
+    }
+
+    /// Whether the value at hand is `null` (then read) or a string (then left for `readString`/`readUUID`).
+    /// Anything else is left unread: `nil`.
+    mutating func readNullOrString() throws(Failure) -> Bool? {
+        switch current {
+        case UInt8(ascii: "n"):
+            _ = try expect("null", .null)
+            return true
+        case UInt8(ascii: "\""):
+            return false
+        default:
+            return nil
+        }
+    }
+
+    /// Reads the string at hand (`nil`, unread, when the value is not a string).
+    mutating func readString() throws(Failure) -> String? {
+        guard current == UInt8(ascii: "\"") else { return nil }
+        return try string()
+    }
+
+    /// Reads the string at hand as an id in its 36-character form; `nil` when it is not one
+    /// written plainly (a string with escapes is read and also gives `nil`; so does a value that
+    /// is not a string, left unread).
+    mutating func readUUID() throws(Failure) -> UUID? {
+        guard current == UInt8(ascii: "\"") else { return nil }
+        let start = index + 1
+        _ = try string(building: false)
+        return UUID(utf8: UnsafeRawBufferPointer(rebasing: bytes[start..<(index - 1)]))
     }
 }

@@ -124,28 +124,39 @@ extension UUID {
     /// does, without its trip through `sscanf` (payloads and rows carry several ids each).
     public init?(text: String) {
         var text = text
-        let parsed: uuid_t? = text.withUTF8 { utf8 in
-            guard utf8.count == 36 else { return nil }
-            var bytes: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-            let ok = withUnsafeMutableBytes(of: &bytes) { out -> Bool in
-                var index = 0
-                for slot in 0..<16 {
-                    if index == 8 || index == 13 || index == 18 || index == 23 {
-                        guard utf8[index] == UInt8(ascii: "-") else { return false }
-                        index += 1
-                    }
-                    guard let high = hexValue(utf8[index]), let low = hexValue(utf8[index + 1]) else { return false }
+        guard let id = text.withUTF8({ UUID(utf8: UnsafeRawBufferPointer($0)) }) else { return nil }
+        self = id
+    }
+
+    /// Parses the 36-character form from its UTF-8 bytes.
+    init?(utf8: UnsafeRawBufferPointer) {
+        guard utf8.count == 36, utf8[8] == UInt8(ascii: "-"), utf8[13] == UInt8(ascii: "-"),
+              utf8[18] == UInt8(ascii: "-"), utf8[23] == UInt8(ascii: "-")
+        else { return nil }
+        var bytes: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        // Digits through a table (a letter or a digit is a coin toss a branch would mispredict);
+        // any byte that is not a hex digit sets the high bits of `invalid`.
+        let invalid = hexDigits.withUnsafeBufferPointer { digits in
+            withUnsafeMutableBytes(of: &bytes) { out in
+                var invalid: UInt8 = 0
+                for (slot, offset) in uuidDigitOffsets.enumerated() {
+                    let high = digits[Int(utf8[offset])], low = digits[Int(utf8[offset + 1])]
+                    invalid |= high | low
                     out[slot] = high << 4 | low
-                    index += 2
                 }
-                return true
+                return invalid
             }
-            return ok ? bytes : nil
         }
-        guard let parsed else { return nil }
-        self.init(uuid: parsed)
+        guard invalid & 0xF0 == 0 else { return nil }
+        self.init(uuid: bytes)
     }
 }
+
+/// Where each byte's two hex digits start in the 36-character form of an id.
+private let uuidDigitOffsets = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34]
+
+/// Each byte's value as a hex digit, or 0xFF.
+private let hexDigits: [UInt8] = (0..<256).map { byte in hexValue(UInt8(byte)) ?? 0xFF }
 
 private func hexValue(_ byte: UInt8) -> UInt8? {
     switch byte {

@@ -45,3 +45,16 @@ public struct EventStoreError: Error, Hashable, Sendable, CustomStringConvertibl
 
     public var description: String { message }
 }
+
+extension EventStoreError {
+    /// The record at `position` fails its checksum, or (`chain`) does not link to the one before it.
+    static func corrupt(_ position: UInt64, chain: Bool = false) -> EventStoreError {
+        EventStoreError(
+            .corruptRecord,
+            chain
+                ? "record \(position) does not link to record \(position - 1): the hash chain is broken there"
+                : "record \(position) fails its checksum: the log is corrupt or was tampered with at that position",
+            position: position
+        )
+    }
+}

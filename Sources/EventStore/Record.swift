@@ -298,6 +298,13 @@ public struct RecordView {
         return digest.withUnsafeBytes { $0.elementsEqual(hash) }
     }
 
+    /// Checks the checksum as a verifying scan does, for a record read without it.
+    ///
+    /// - Throws: `corruptRecord` naming the record's position, as the scan would have.
+    public func checkChecksum() throws(EventStoreError) {
+        guard checksumIsValid else { throw .corrupt(position) }
+    }
+
     /// A copy of the whole record, usable after the session ends.
     ///
     /// - Throws: `corruptRecord` when a compressed payload does not decompress to its length.

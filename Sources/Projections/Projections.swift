@@ -225,22 +225,31 @@ public final class Projections: Sendable {
     }
 
     /// `session.scan(verify: true)`, with a corrupt record reported as the projections' error.
-    func scanChecked(_ session: ReadSession, from: UInt64, projectorNames: [String], _ body: (RecordView) throws -> Bool) throws {
+    /// Without `checksums`, the caller checks each record's checksum (`corrupt(_:projectorNames:)`
+    /// reports it the same way).
+    func scanChecked(
+        _ session: ReadSession, from: UInt64, checksums: Bool = true, projectorNames: [String], _ body: (RecordView) throws -> Bool
+    ) throws {
         do {
-            try session.scan(from: from, verify: true, body)
+            try session.scan(from: from, verify: true, checksums: checksums, body)
         } catch let error as EventStoreError where error.code == .corruptRecord {
-            throw ProjectionError(
-                .corruptRecord,
-                "projection (\(projectorNames.joined(separator: ", "))) stopped at record \(error.position.map(String.init) ?? "?"): \(error.message)",
-                position: error.position
-            )
+            throw Self.corrupt(error, projectorNames: projectorNames)
         }
+    }
+
+    /// A corrupt record, as the projections at `projectorNames` report it.
+    static func corrupt(_ error: EventStoreError, projectorNames: [String]) -> ProjectionError {
+        ProjectionError(
+            .corruptRecord,
+            "projection (\(projectorNames.joined(separator: ", "))) stopped at record \(error.position.map(String.init) ?? "?"): \(error.message)",
+            position: error.position
+        )
     }
 
     func decode(_ view: RecordView, type: EventType) throws -> (Event, Envelope) {
         let event: Event
         do {
-            event = try view.withPayload { try Event.decode(type: type.rawValue, schemaVersion: Int(view.schemaVersion), payload: $0) }
+            event = try view.withPayload { try Event.decode(type: type, schemaVersion: Int(view.schemaVersion), payload: $0) }
         } catch let error as DomainError {
             throw ProjectionError(.decodeFailed, "record \(view.position) (\(type.rawValue)) cannot be read: \(error.message)", position: view.position)
         } catch let error as EventStoreError {
@@ -278,10 +287,12 @@ public final class Projections: Sendable {
         let limitMicros: Int64? = if case .timestamp(let date) = limit { Timestamp.microseconds(date) } else { nil }
         var head: UInt64 = 0
         progress?(RebuildProgress(done: 0, total: total))
-        // The scan (and checksums) and the projectors run here; payloads are decoded a batch
-        // ahead on another thread. Batches come back in log order, so an unreadable payload
-        // still stops the fold at its position, after everything before it was applied.
-        let decoder = OrderedWorker<[CopiedRecord], DecodedBatch> { [self] batch in decodeBatch(batch) }
+        // The scan (each record's form and link to the one before) and the projectors run here;
+        // checksums are checked and payloads decoded a batch ahead on another thread. Batches
+        // come back in log order, so a bad record still stops the fold at its position, after
+        // everything before it was applied.
+        let names = selected.map { projectors[$0].name }
+        let decoder = OrderedWorker<[CopiedRecord], DecodedBatch> { [self] batch in decodeBatch(batch, projectorNames: names) }
         let appliers = projectors.map { Self.applier($0, to: MemoryStore.self) }
         func apply(_ decoded: DecodedBatch) throws {
             for (typeIndex, event, envelope) in decoded.events {
@@ -294,21 +305,49 @@ public final class Projections: Sendable {
         }
         var batch: [CopiedRecord] = []
         batch.reserveCapacity(Self.decodeBatchSize)
-        try scanChecked(session, from: 1, projectorNames: selected.map { projectors[$0].name }) { view in
-            if let limitPosition, view.position > limitPosition { return false }
-            if let limitMicros, view.recordedAtMicroseconds > limitMicros { return false }
-            head = view.position
-            if let progress, head % step == 0 { progress(RebuildProgress(done: Int(head), total: total)) }
-            guard let typeIndex = TypeTable.index(of: view), !readers[typeIndex].isEmpty else { return true }
-            batch.append(CopiedRecord(typeIndex: typeIndex, bytes: Array(view.bytes)))
-            if batch.count == Self.decodeBatchSize {
-                if let decoded = decoder.submit(batch) { try apply(decoded) }
-                batch.removeAll(keepingCapacity: true)
+        // A bad record the scan found itself (its form, its link, or on this thread its checksum);
+        // the batches before it are still being checked and may hold an earlier one.
+        var corruption: ProjectionError?
+        // The first error of a batch applied during the scan: nothing after it counts.
+        var failure: (any Error)?
+        func isCorrupt(_ view: RecordView) -> Bool {
+            do throws(EventStoreError) {
+                try view.checkChecksum()
+                return false
+            } catch {
+                corruption = Self.corrupt(error, projectorNames: names)
+                return true
             }
-            return true
         }
+        do {
+            try scanChecked(session, from: 1, checksums: false, projectorNames: names) { view in
+                if let limitPosition, view.position > limitPosition { return false }
+                if let limitMicros, view.recordedAtMicroseconds > limitMicros {
+                    _ = isCorrupt(view)  // a corrupt time must not pass for the end
+                    return false
+                }
+                head = view.position
+                if let progress, head % step == 0 { progress(RebuildProgress(done: Int(head), total: total)) }
+                guard let typeIndex = TypeTable.index(of: view), !readers[typeIndex].isEmpty else { return !isCorrupt(view) }
+                batch.append(CopiedRecord(typeIndex: typeIndex, bytes: Array(view.bytes)))
+                if batch.count == Self.decodeBatchSize {
+                    if let decoded = decoder.submit(batch) {
+                        do { try apply(decoded) } catch {
+                            failure = error
+                            return false
+                        }
+                    }
+                    batch.removeAll(keepingCapacity: true)
+                }
+                return true
+            }
+        } catch let error as ProjectionError where error.code == .corruptRecord {
+            corruption = error
+        }
+        if let failure { throw failure }
         if !batch.isEmpty, let decoded = decoder.submit(batch) { try apply(decoded) }
         while let decoded = decoder.next() { try apply(decoded) }
+        if let corruption { throw corruption }
         progress?(RebuildProgress(done: total, total: total))
         var events: [Int: Int] = [:]
         for index in selected { events[index] = counts[index] }
@@ -343,13 +382,16 @@ public final class Projections: Sendable {
         var error: ProjectionError?
     }
 
-    func decodeBatch(_ batch: [CopiedRecord]) -> DecodedBatch {
+    /// Checks each record's checksum and decodes it, up to the first bad one.
+    func decodeBatch(_ batch: [CopiedRecord], projectorNames: [String]) -> DecodedBatch {
         var decoded = DecodedBatch()
         decoded.events.reserveCapacity(batch.count)
         for record in batch {
             do {
                 let (event, envelope) = try record.bytes.withUnsafeBytes { bytes in
-                    try decode(RecordView(bytes), type: EventType.allCases[record.typeIndex])
+                    let view = RecordView(bytes)
+                    do throws(EventStoreError) { try view.checkChecksum() } catch { throw Self.corrupt(error, projectorNames: projectorNames) }
+                    return try decode(view, type: EventType.allCases[record.typeIndex])
                 }
                 decoded.events.append((record.typeIndex, event, envelope))
             } catch {

@@ -483,4 +483,47 @@ struct ProjectionsTests {
         #expect(performing: { try fixture.projections.rebuild() }, throws: stopsAt(1, "fails its checksum"))
         #expect(performing: { try fixture.projections.model(asOf: .position(7)) }, throws: stopsAt(1, "fails its checksum"))
     }
+
+    /// Checksums are checked batches ahead of the projectors: when one fails, the batches after it
+    /// (and whatever they hold) must not be reported instead.
+    @Test("a rebuild names the first record that fails its checksum even when a later one fails too, batches ahead")
+    func firstBadChecksum() throws {
+        let fixture = try Fixture()
+        var generator = HistoryGenerator(seed: 17)
+        for event in generator.history(count: 1_200) { try fixture.append(event, catchUp: false) }
+        let database = try fixture.log.environment.database("log")
+        try fixture.log.environment.write { txn in
+            for position in [UInt64(1), 700] {
+                let key = withUnsafeBytes(of: position.bigEndian) { Array($0) }
+                var record = try #require(try txn.get(database, key))
+                record[record.count - 2] ^= 0x01
+                try txn.put(database, key, record)
+            }
+        }
+        #expect(performing: { try fixture.projections.rebuild() }, throws: { error in
+            let error = error as? ProjectionError
+            return error?.code == .corruptRecord && error?.position == 1
+        })
+    }
+
+    /// Time travel stops at the first record after the time asked for; a record whose time was
+    /// corrupted into the future must be reported, not taken for that end.
+    @Test("time travel reports a record whose time is corrupt instead of ending there")
+    func corruptTime() throws {
+        let fixture = try Fixture()
+        var generator = HistoryGenerator(seed: 13)
+        for event in generator.history(count: 8) { try fixture.append(event) }
+        #expect(try fixture.projections.model(asOf: .timestamp(.distantFuture)).clients().count > 0)
+        let database = try fixture.log.environment.database("log")
+        let key = withUnsafeBytes(of: UInt64(3).bigEndian) { Array($0) }
+        try fixture.log.environment.write { txn in
+            var record = try #require(try txn.get(database, key))
+            for offset in 56..<64 { record[offset] = 0x7F }  // recorded-at: centuries from now
+            try txn.put(database, key, record)
+        }
+        #expect(performing: { try fixture.projections.model(asOf: .timestamp(.distantFuture)) }, throws: { error in
+            let error = error as? ProjectionError
+            return error?.code == .corruptRecord && error?.position == 3 && error?.message.contains("fails its checksum") == true
+        })
+    }
 }

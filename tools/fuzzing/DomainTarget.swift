@@ -1,7 +1,8 @@
 // A libFuzzer target over the Domain module's parsers, compiled together with Sources/Domain by
 // tools/fuzzing/libfuzzer: content and metadata (JSONValue.parse), stored payloads of every event
 // type (Event.decode, then validate and encode again), tokens and timestamps; and, differentially,
-// that an object with its `content` left raw is accepted exactly when it parses, to the same value.
+// that an object with its `content` left raw is accepted exactly when it parses, to the same value,
+// and that a payload read in one pass (`StreamedPayload`) is the event its parsed fields give.
 import Foundation
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -23,6 +24,12 @@ public func fuzzOneInput(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     }
     let types = EventType.allCases
     let type = types[count % types.count]
+    // A payload read in one pass, as any type, is read the same through its parsed fields.
+    for type in types {
+        guard let streamed = data.withUnsafeBytes({ StreamedPayload.event(type, $0) }) else { continue }
+        let parsed = try? Event.decodeParsing(type: type, schemaVersion: type.currentSchemaVersion, payload: data)
+        precondition(parsed == streamed, "a \(type.rawValue) payload read in one pass reads otherwise through its fields")
+    }
     for version in 1...type.currentSchemaVersion {
         if let event = try? Event.decode(type: type.rawValue, schemaVersion: version, payload: data) {
             _ = try? validate(event, state: .initial)

@@ -1,0 +1,116 @@
+@testable import Domain
+import Foundation
+import Testing
+
+/// A payload is read in one pass when Folio wrote it plainly, through its parsed fields otherwise;
+/// the two readings must never differ.
+@Suite("Payloads read in one pass")
+struct StreamedPayloadTests {
+    static let projectRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// Each event of the fixture history, with its payload as stored (canonical JSON).
+    static func fixturePayloads() throws -> [(type: EventType, payload: [UInt8])] {
+        let text = try String(contentsOf: projectRoot.appendingPathComponent("Fixtures/small.jsonl"), encoding: .utf8)
+        return try text.split(separator: "\n").map { line in
+            guard case .object(let fields) = try JSONParser.parse(Array(line.utf8)),
+                  case .string(let type)? = fields["type"], let data = fields["data"]
+            else { throw DomainError(.invalidPayload, "not an exported event line") }
+            return (try EventType.named(type), data.canonicalBytes())
+        }
+    }
+
+    /// The two readings of `payload`: in one pass (`nil` when it declines), and through its fields.
+    static func readings(_ type: EventType, _ payload: [UInt8]) -> (streamed: Event?, parsed: Result<Event, DomainError>) {
+        let streamed = payload.withUnsafeBytes { StreamedPayload.event(type, $0) }
+        let parsed = Result { () throws(DomainError) in
+            try Event.decodeParsing(type: type, schemaVersion: type.currentSchemaVersion, payload: payload)
+        }
+        return (streamed, parsed)
+    }
+
+    @Test("every payload of the fixture history and of every event type is read in one pass, as through its fields")
+    func plainPayloads() throws {
+        var payloads = try Self.fixturePayloads()
+        #expect(payloads.count > 300)
+        payloads += EventsTests.all.map { ($0.type, Array($0.encodePayload())) }
+        #expect(Set(payloads.map(\.type)) == Set(EventType.allCases))
+        for (type, payload) in payloads {
+            let (streamed, parsed) = Self.readings(type, payload)
+            #expect(streamed != nil, "\(type.rawValue) payload was not read in one pass")
+            #expect(streamed == (try parsed.get()))
+        }
+    }
+
+    @Test("a payload written any other way is read through its fields, with the same event or the same error")
+    func otherPayloads() throws {
+        let client = "0b5e4a3c-2f4e-4c1a-9d7e-6a1b2c3d4e5f", other = "11111111-2222-4333-8444-555555555555"
+        let declined: [(EventType, String)] = [
+            // A key written with an escape may be a known field: the last of two wins.
+            (.clientDeleted, #"{"client\u005fid":"\#(client)","client_id":"\#(other)"}"#),
+            (.clientDeleted, #"{"client_id":"\#(other)","client\u005fid":"\#(client)"}"#),
+            (.clientDeleted, #"{"client_id":"\#(other)","client_id":"\#(client)"}"#),
+            (.clientDeleted, #"{"client_id":"0b5e4a3c\u002d2f4e-4c1a-9d7e-6a1b2c3d4e5f"}"#),
+            (.clientDeleted, #"{"client_id":"0b5e4a3c-2f4e-4c1a-9d7e-6a1b2c3d4e5"}"#),
+            (.clientDeleted, #"{"client_id":null}"#),
+            (.clientDeleted, #"{}"#),
+            (.clientDeleted, #"{"client_id":"\#(client)"} x"#),
+            (.clientDeleted, #"{"client_id":"\#(client)","extra":[1,}"#),
+            (.clientDeleted, #"["client_id"]"#),
+            (.tokenIssued, #"{"activation_token":"G12345","client_id":"\#(client)","replaces":null}"#),
+            (.tokenIssued, #"{"activation_token":"G1234","client_id":"\#(client)","replaces":7}"#),
+            (.versionPromoted, #"{"client_id":"\#(client)","page_type":"pricing","version_id":"\#(other)"}"#),
+            (.outcomeRecorded, #"{"client_id":"\#(client)","notes":null,"outcome":"maybe","version_id":"\#(other)"}"#),
+            (.paymentSucceeded, #"{"amount":500.5,"client_id":"\#(client)","content_version_id":null,"payment_id":"\#(other)","stripe_payment_intent_id":"pi_1"}"#),
+            (.clientCreated, #"{"client_id":"\#(client)","email":null,"name":"Ada"}"#),
+        ]
+        for (type, text) in declined {
+            let (streamed, parsed) = Self.readings(type, Array(text.utf8))
+            #expect(streamed == nil, "read in one pass: \(text)")
+            let decoded = Result { () throws(DomainError) in try Event.decode(type: type, schemaVersion: type.currentSchemaVersion, payload: Array(text.utf8)) }
+            #expect(decoded == parsed, "\(text)")
+        }
+        #expect(try Event.decode(type: .clientDeleted, schemaVersion: 1, payload: Array(declined[0].1.utf8)).clientID == UUID(uuidString: other))
+        #expect(try Event.decode(type: .clientDeleted, schemaVersion: 1, payload: Array(declined[1].1.utf8)).clientID == UUID(uuidString: client))
+
+        let read: [(EventType, String)] = [
+            (.clientDeleted, " {\n\t\"client_id\" : \"\(client.uppercased())\" ,\"unknown\":{\"a\":[1,2.5,\"\\u00e9\"]}}\n"),
+            (.paymentFailed, #"{"amount":1e2,"client_id":"\#(client)","payment_id":"\#(other)","reason":"card\ndeclined","stripe_payment_intent_id":"pi_\"q\""}"#),
+            (.paymentInitiated, #"{"amount":50000,"client_id":"\#(client)","payment_id":"\#(other)","reason":"ignored","stripe_payment_intent_id":"pi_1"}"#),
+            (.clientCreated, #"{"client_id":"\#(client)","metadata":null,"name":"Zoë 日本"}"#),
+        ]
+        for (type, text) in read {
+            let (streamed, parsed) = Self.readings(type, Array(text.utf8))
+            #expect(streamed != nil, "not read in one pass: \(text)")
+            #expect(streamed == (try parsed.get()), "\(text)")
+        }
+    }
+
+    @Test("changed bytes never make the two readings differ")
+    func mutations() throws {
+        let payloads = try Self.fixturePayloads().filter { $0.payload.count < 1_500 } + EventsTests.all.map { ($0.type, Array($0.encodePayload())) }
+        let inserts = Array(#""\{}[],:0-9eE.+nulltrfase \u"#.utf8)
+        var random = ValueTests.SplitMix(state: 2718)
+        var streamedCount = 0, tried = 0
+        for (type, payload) in payloads {
+            for _ in 0..<40 {
+                var bytes = payload
+                for _ in 0..<(1 + Int(random.next() % 3)) {
+                    let at = Int(random.next() % UInt64(bytes.count))
+                    switch random.next() % 3 {
+                    case 0: bytes.remove(at: at)
+                    case 1: bytes.insert(inserts[Int(random.next() % UInt64(inserts.count))], at: at)
+                    default: bytes[at] = inserts[Int(random.next() % UInt64(inserts.count))]
+                    }
+                    if bytes.isEmpty { bytes = [UInt8(ascii: "{")] }
+                }
+                tried += 1
+                let (streamed, parsed) = Self.readings(type, bytes)
+                guard let streamed else { continue }
+                streamedCount += 1
+                #expect(streamed == (try? parsed.get()), "\(String(decoding: bytes, as: UTF8.self))")
+            }
+        }
+        // Some changes land in text or in fields a type does not read and leave a plain payload.
+        #expect(streamedCount > tried / 20, "\(streamedCount) of \(tried) changed payloads read in one pass")
+    }
+}
