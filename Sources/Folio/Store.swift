@@ -26,16 +26,21 @@ public final class Store: Sendable {
         public var ids: @Sendable () -> UUID
         /// Seeds token draws for repeatable runs; `nil` draws from the system's secure generator.
         public var tokenSeed: UInt64?
+        /// Called (on another thread) when a write has waited half a second for another process's
+        /// write to finish: an import or a rebuild holds the store's writer for as long as it runs.
+        public var waitingForWriter: (@Sendable () -> Void)?
 
         public init(
             environment: Environment.Options = Environment.Options(), rebuildStaleProjections: Bool = true,
-            clock: (@Sendable () -> Date)? = nil, ids: @escaping @Sendable () -> UUID = { UUID() }, tokenSeed: UInt64? = nil
+            clock: (@Sendable () -> Date)? = nil, ids: @escaping @Sendable () -> UUID = { UUID() }, tokenSeed: UInt64? = nil,
+            waitingForWriter: (@Sendable () -> Void)? = nil
         ) {
             self.environment = environment
             self.rebuildStaleProjections = rebuildStaleProjections
             self.clock = clock
             self.ids = ids
             self.tokenSeed = tokenSeed
+            self.waitingForWriter = waitingForWriter
         }
     }
 
@@ -54,6 +59,7 @@ public final class Store: Sendable {
     public init(path: String, options: Options = Options(), progress: ((RebuildProgress) -> Void)? = nil) throws {
         do {
             log = try EventStore(path: path, options: options.environment)
+            if let notice = options.waitingForWriter { log.environment.noticeWaitsForWriter(notice) }
             indexes = try WriteIndexes(environment: log.environment)
             projections = try Projections(store: log)
             self.options = options

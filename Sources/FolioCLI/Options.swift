@@ -4,6 +4,7 @@ import Domain
 import Folio
 import Foundation
 import Projections
+import Synchronization
 
 /// `--store`: where the store lives.
 struct StoreOptions: ParsableArguments {
@@ -12,13 +13,23 @@ struct StoreOptions: ParsableArguments {
 
     var path: String { store ?? Store.defaultPath }
 
-    /// Opens the store, rebuilding stale read models with a progress bar on a terminal.
-    func open() throws -> Store {
+    /// Opens the store, rebuilding stale read models (unless not `rebuildingStale`) with a progress
+    /// bar on a terminal. A write that waits for another process's (an import's, say) says so once
+    /// on standard error.
+    func open(rebuildingStale: Bool = true) throws -> Store {
         let bar = Progress(title: "Rebuilding read models")
         defer { bar.finish() }
-        return try Store(path: path) { bar.update(done: $0.done, total: $0.total) }
+        let path = self.path
+        let options = Store.Options(rebuildStaleProjections: rebuildingStale, waitingForWriter: {
+            guard !saidWaiting.exchange(true, ordering: .relaxed) else { return }
+            warn("waiting for another process writing to \(path) (an import or a rebuild) to finish…")
+        })
+        return try Store(path: path, options: options) { bar.update(done: $0.done, total: $0.total) }
     }
 }
+
+/// Whether this process said it waits for another's write (it says so once).
+private let saidWaiting = Atomic<Bool>(false)
 
 /// `--format`.
 struct FormatOptions: ParsableArguments {

@@ -194,8 +194,7 @@ struct ProjectionsGroup: ParsableCommand {
         @OptionGroup var output: FormatOptions
 
         func run() throws {
-            let path = store.path
-            let opened = try Store(path: path, options: Store.Options(rebuildStaleProjections: false))
+            let opened = try store.open(rebuildingStale: false)
             let rows = try opened.projections.status()
             emit(RowPrinter(format: output.format, columns: ["name", "version", "fingerprint", "stored_fingerprint", "checkpoint", "head", "stale"]).render(objects: rows.map(statusObject)))
         }
@@ -211,7 +210,7 @@ struct ProjectionsGroup: ParsableCommand {
         @Argument(help: "Projector names: clients, content_versions, payments, analytics.") var names: [String] = []
 
         func run() throws {
-            let opened = try Store(path: store.path, options: Store.Options(rebuildStaleProjections: false))
+            let opened = try store.open(rebuildingStale: false)
             let bar = Progress(title: "Rebuilding")
             let reports = try opened.projections.rebuild(names.isEmpty ? nil : names) { bar.update(done: $0.done, total: $0.total) }
             bar.finish()

@@ -37,6 +37,7 @@ public final class Environment: @unchecked Sendable {
     let handle: OpaquePointer
     private let databases = Mutex<[String: Database]>([:])
     private let resizeLock = ReadWriteLock()
+    private let writerWait = Mutex<(delay: Double, notice: @Sendable () -> Void)?>(nil)
 
     private static let registry = Mutex<[String: Weak]>([:])
     private struct Weak { weak var environment: Environment? }
@@ -190,7 +191,7 @@ public final class Environment: @unchecked Sendable {
         while true {
             let outcome: Result<T, any Error>? = resizeLock.withReadLock {
                 var txn: OpaquePointer?
-                let rc = mdb_txn_begin(handle, nil, 0, &txn)
+                let rc = beginWrite(&txn)
                 if rc == MDB_MAP_RESIZED { return nil }
                 do {
                     try check(rc, "mdb_txn_begin(write)")
@@ -216,6 +217,23 @@ public final class Environment: @unchecked Sendable {
             if let outcome { return try outcome.get() }
             grow()
         }
+    }
+
+    /// Calls `notice` (on another thread) whenever a write transaction of this process has waited
+    /// `delay` seconds to begin: another process holds the writer's lock, as an import or a rebuild
+    /// does for as long as it runs, and LMDB has no way to ask first. `nil` stops the notices.
+    /// For a command line to say why it waits.
+    public func noticeWaitsForWriter(after delay: Double = 0.5, _ notice: (@Sendable () -> Void)?) {
+        writerWait.withLock { $0 = notice.map { (delay, $0) } }
+    }
+
+    /// Begins the write transaction, telling the writer-wait notice if it waits long.
+    private func beginWrite(_ txn: inout OpaquePointer?) -> Int32 {
+        guard let (delay, notice) = writerWait.withLock({ $0 }) else { return mdb_txn_begin(handle, nil, 0, &txn) }
+        let timer = DispatchWorkItem(block: notice)
+        DispatchQueue.global().asyncAfter(deadline: .now() + delay, execute: timer)
+        defer { timer.cancel() }
+        return mdb_txn_begin(handle, nil, 0, &txn)
     }
 
     /// The current size of the memory map in bytes.

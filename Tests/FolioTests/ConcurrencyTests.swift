@@ -71,29 +71,45 @@ struct ConcurrencyTests {
             let store = try Store(path: path)
             return try (0..<3).map { try store.createClient(name: "Client \($0)").id }
         }()
-        let writer = Process()
-        writer.executableURL = try productsDirectory().appendingPathComponent("Worker")
-        writer.arguments = ["hold-writer", "--store", path]
-        let out = Pipe(), input = Pipe()
-        writer.standardOutput = out
-        writer.standardInput = input
-        try writer.run()
-        var said = Data()
-        while !said.contains(UInt8(ascii: "\n")) {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            said += chunk
-        }
-        #expect(String(decoding: said, as: UTF8.self) == "holding\n")
         // Were the query to wait for the writer, the writer is let go after a minute: the test then fails instead of hanging.
-        let release = Release(input.fileHandleForWriting)
-        DispatchQueue.global().asyncAfter(deadline: .now() + 60) { release.release(byWatchdog: true) }
+        let (writer, release) = try holdWriter(path)
         let answered = try Store(path: path).projections.read { try $0.clients() }.map(\.id)
         release.release(byWatchdog: false)
         writer.waitUntilExit()
         #expect(release.byWatchdog == false)
         #expect(Set(answered) == Set(created))
         #expect(writer.terminationStatus == 0)
+    }
+
+    @Test("a write command beside another process's long write says it waits, then does its work")
+    func commandWaitsForWriter() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("store")
+        _ = try Store(path: path).createClient(name: "Before")
+        // Should the command never say it waits, the writer is let go after a minute and the test fails.
+        let (writer, release) = try holdWriter(path)
+        let command = Process()
+        command.executableURL = try productsDirectory().appendingPathComponent("folio")
+        command.arguments = ["client", "create", "--name", "Waited", "--format", "json", "--store", path]
+        let out = Pipe(), err = Pipe()
+        command.standardOutput = out
+        command.standardError = err
+        try command.run()
+        var said = Data()
+        while !String(decoding: said, as: UTF8.self).contains("\n") {
+            let chunk = err.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            said += chunk
+        }
+        release.release(byWatchdog: false)
+        let printed = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        command.waitUntilExit()
+        writer.waitUntilExit()
+        #expect(release.byWatchdog == false)
+        #expect(String(decoding: said, as: UTF8.self) == "waiting for another process writing to \(path) (an import or a rebuild) to finish…\n")
+        #expect(command.terminationStatus == 0)
+        #expect(printed.contains("\"name\":\"Waited\""))
+        #expect(try Store(path: path).projections.read { try $0.clients() }.map(\.name).sorted() == ["Before", "Waited"])
     }
 }
 
@@ -136,6 +152,31 @@ struct ConcurrentPaymentTests {
 }
 
 /// Closes a writer's standard input once, from the test or from its watchdog, and remembers which.
+/// Starts a Worker holding the write transaction of the store at `path`, as a long import does,
+/// and returns once it holds it. It lets go when `release` is called, or after a minute by a
+/// watchdog (`release.byWatchdog`), so that a test waiting on it fails instead of hanging.
+private func holdWriter(_ path: String) throws -> (process: Process, release: Release) {
+    let writer = Process()
+    writer.executableURL = try productsDirectory().appendingPathComponent("Worker")
+    writer.arguments = ["hold-writer", "--store", path]
+    let out = Pipe(), input = Pipe()
+    writer.standardOutput = out
+    writer.standardInput = input
+    try writer.run()
+    var said = Data()
+    while !said.contains(UInt8(ascii: "\n")) {
+        let chunk = out.fileHandleForReading.availableData
+        if chunk.isEmpty { break }
+        said += chunk
+    }
+    guard String(decoding: said, as: UTF8.self) == "holding\n" else {
+        throw FolioError(.store, "Worker hold-writer said \(String(decoding: said, as: UTF8.self).debugDescription)")
+    }
+    let release = Release(input.fileHandleForWriting)
+    DispatchQueue.global().asyncAfter(deadline: .now() + 60) { release.release(byWatchdog: true) }
+    return (writer, release)
+}
+
 private final class Release: Sendable {
     private let state: Mutex<(handle: FileHandle?, byWatchdog: Bool?)>
 
