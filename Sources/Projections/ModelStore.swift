@@ -30,23 +30,91 @@ struct RowKey: Hashable {
     let bytes: [UInt8]
     func hash(into hasher: inout Hasher) { bytes.withUnsafeBytes { hasher.combine(bytes: $0) } }
 
-    /// The indices of `rows` in LMDB's order of their keys; sorted by the keys' first eight bytes
-    /// as one integer, then in full.
+    /// The indices of `rows` in LMDB's order of their keys: sorted by the keys' first eight bytes
+    /// as one integer (a radix sort: a table's keys are mostly random ids), then each run of keys
+    /// that share those (a client's rows under its id) by their next eight bytes, and so on.
     static func order<Row>(_ rows: [RowKey: Row]) -> [Dictionary<RowKey, Row>.Index] {
-        var prefixed: [(prefix: UInt64, index: Dictionary<RowKey, Row>.Index)] = []
-        prefixed.reserveCapacity(rows.count)
+        var indices: [Dictionary<RowKey, Row>.Index] = []
+        var entries: [Entry] = []
+        indices.reserveCapacity(rows.count)
+        entries.reserveCapacity(rows.count)
         var index = rows.startIndex
         while index != rows.endIndex {
-            var prefix: UInt64 = 0
-            rows[index].key.bytes.withUnsafeBytes { bytes in
-                for offset in 0..<8 { prefix = prefix << 8 | UInt64(offset < bytes.count ? bytes[offset] : 0) }
-            }
-            prefixed.append((prefix, index))
+            let key = rows[index].key.bytes
+            entries.append(Entry(prefix: chunk(key, at: 0), slot: Int32(indices.count), count: Int32(key.count)))
+            indices.append(index)
             rows.formIndex(after: &index)
         }
-        return prefixed.sorted { a, b in
-            a.prefix != b.prefix ? a.prefix < b.prefix : precedes(rows[a.index].key.bytes, rows[b.index].key.bytes)
-        }.map(\.index)
+        radixSort(&entries)
+        sortRuns(&entries, in: 0..<entries.count, depth: 0) { rows[indices[$0]].key.bytes }
+        return entries.map { indices[Int($0.slot)] }
+    }
+
+    /// A key being sorted: eight of its bytes as one integer, where its row is, its length.
+    struct Entry {
+        var prefix: UInt64
+        var slot: Int32
+        var count: Int32
+    }
+
+    /// Eight bytes of `key` from `depth` on as one integer, the first the highest (zeros past its end).
+    static func chunk(_ key: [UInt8], at depth: Int) -> UInt64 {
+        key.withUnsafeBytes { bytes in
+            var chunk: UInt64 = 0
+            for offset in depth..<(depth + 8) { chunk = chunk << 8 | UInt64(offset < bytes.count ? bytes[offset] : 0) }
+            return chunk
+        }
+    }
+
+    /// `entries[range]` are in order of their keys' bytes up to `depth + 8` (their `prefix`): puts
+    /// each run of equal ones in order of the bytes after.
+    private static func sortRuns(
+        _ entries: inout [Entry], in range: Range<Int>, depth: Int, key: (Int) -> [UInt8]
+    ) {
+        var start = range.lowerBound
+        while start < range.upperBound {
+            var end = start + 1
+            while end < range.upperBound, entries[end].prefix == entries[start].prefix { end += 1 }
+            if end - start > 1 {
+                let next = depth + 8
+                if entries[start..<end].allSatisfy({ $0.count <= next }) {
+                    // Equal up to the end of each: each is a prefix of the longer ones, which it precedes.
+                    entries[start..<end].sort { $0.count < $1.count }
+                } else {
+                    for position in start..<end { entries[position].prefix = chunk(key(Int(entries[position].slot)), at: next) }
+                    entries[start..<end].sort { $0.prefix < $1.prefix }
+                    sortRuns(&entries, in: start..<end, depth: next, key: key)
+                }
+            }
+            start = end
+        }
+    }
+
+    /// Sorts `entries` by `prefix`, a byte at a time from the lowest (a pass is skipped where every
+    /// prefix has the same byte, as in text keys).
+    static func radixSort(_ entries: inout [Entry]) {
+        guard entries.count > 64 else {
+            entries.sort { $0.prefix < $1.prefix }
+            return
+        }
+        var other = entries
+        for shift in stride(from: 0, to: 64, by: 8) {
+            var counts = [Int](repeating: 0, count: 256)
+            for entry in entries { counts[Int(truncatingIfNeeded: entry.prefix >> UInt64(shift)) & 0xFF] += 1 }
+            if counts.contains(entries.count) { continue }
+            var offset = 0
+            for byte in 0..<256 {
+                let count = counts[byte]
+                counts[byte] = offset
+                offset += count
+            }
+            for entry in entries {
+                let byte = Int(truncatingIfNeeded: entry.prefix >> UInt64(shift)) & 0xFF
+                other[counts[byte]] = entry
+                counts[byte] += 1
+            }
+            swap(&entries, &other)
+        }
     }
 
     /// LMDB's key order: bytes compared as unsigned, a prefix first.

@@ -46,6 +46,29 @@ struct MemoryStoreTests {
         #expect(try store.scan(table, prefix: Key.id(UUID())).isEmpty)
     }
 
+    @Test("keys are put in LMDB's order: random ids, ids sharing a client's prefix, keys that are prefixes of others")
+    func keyOrder() throws {
+        var generator = SeededRandom(seed: 29)
+        func bytes(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) } }
+        var keys: Set<[UInt8]> = [[], [0], [0, 0], Array(repeating: 0, count: 17), Array(repeating: 0, count: 9), [0xFF], Array(repeating: 0xFF, count: 8)]
+        let clients = (0..<300).map { _ in bytes(16) }
+        for _ in 0..<20_000 {
+            switch Int.random(in: 0..<5, using: &generator) {
+            case 0: keys.insert(bytes(16))
+            case 1: keys.insert(clients.randomElement(using: &generator)! + [UInt8.random(in: 1...2, using: &generator)] + bytes(16))
+            case 2: keys.insert(clients.randomElement(using: &generator)! + [UInt8.random(in: 0...3, using: &generator)])
+            case 3: keys.insert(Array("pi_".utf8) + bytes(Int.random(in: 0...12, using: &generator)))
+            default: keys.insert(Array(repeating: UInt8(0), count: Int.random(in: 0...3, using: &generator)) + bytes(Int.random(in: 0...20, using: &generator)))
+            }
+        }
+        for count in [0, 1, 50, 64, 65, keys.count] {
+            let chosen = Array(keys.prefix(count))
+            let rows = Dictionary(uniqueKeysWithValues: chosen.map { (RowKey(bytes: $0), $0.count) })
+            let ordered = RowKey.order(rows).map { rows[$0].key.bytes }
+            #expect(ordered == chosen.sorted { $0.lexicographicallyPrecedes($1) }, "\(count) keys")
+        }
+    }
+
     @Test("rows are handed out for writing in LMDB's key order, each with its own row's bytes")
     func encodedRowsInKeyOrder() throws {
         let store = MemoryStore()
