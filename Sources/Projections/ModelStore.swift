@@ -25,10 +25,57 @@ public protocol ModelStore: AnyObject {
     func update<Row>(_ table: Table<Row>, _ key: [UInt8], _ change: (inout Row) throws -> Void) throws -> Bool
 }
 
-/// A row key that hashes its bytes in one go (hashing `[UInt8]` element by element is slow).
+/// A row key, held in place when it is at most 40 bytes long (every key made of ids), so that
+/// finding, comparing and sorting the keys of a table of hundreds of thousands of rows does not
+/// follow a pointer to each key's bytes; a longer key (text) is kept as an array.
 struct RowKey: Hashable {
-    let bytes: [UInt8]
-    func hash(into hasher: inout Hasher) { bytes.withUnsafeBytes { hasher.combine(bytes: $0) } }
+    /// The bytes of a key of at most `inlineCapacity` bytes, zeros after its end.
+    private var words: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
+    /// The key's length in bytes.
+    let count: Int
+    /// A key longer than `inlineCapacity` bytes, whole; empty otherwise.
+    private var long: [UInt8] = []
+
+    static let inlineCapacity = 40
+
+    init(bytes: [UInt8]) {
+        count = bytes.count
+        if count > Self.inlineCapacity {
+            long = bytes
+        } else {
+            withUnsafeMutableBytes(of: &words) { words in bytes.withUnsafeBytes { words.copyMemory(from: $0) } }
+        }
+    }
+
+    static func == (a: RowKey, b: RowKey) -> Bool {
+        a.count == b.count && a.words.0 == b.words.0 && a.words.1 == b.words.1 && a.words.2 == b.words.2
+            && a.words.3 == b.words.3 && a.words.4 == b.words.4 && a.long == b.long
+    }
+
+    func hash(into hasher: inout Hasher) { withUnsafeBytes { hasher.combine(bytes: $0) } }
+
+    /// Calls `body` with the key's bytes.
+    func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        if count > Self.inlineCapacity { return try long.withUnsafeBytes(body) }
+        return try Swift.withUnsafeBytes(of: words) { try body(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
+    }
+
+    /// The key's bytes.
+    var bytes: [UInt8] { withUnsafeBytes { Array($0) } }
+
+    /// Eight bytes of the key from `depth` (a multiple of 8) on as one integer, the first the
+    /// highest (zeros past its end).
+    func chunk(at depth: Int) -> UInt64 {
+        if count <= Self.inlineCapacity {
+            guard depth < Self.inlineCapacity else { return 0 }
+            return Swift.withUnsafeBytes(of: words) { UInt64(bigEndian: $0.loadUnaligned(fromByteOffset: depth, as: UInt64.self)) }
+        }
+        return long.withUnsafeBytes { bytes in
+            var chunk: UInt64 = 0
+            for offset in depth..<(depth + 8) { chunk = chunk << 8 | UInt64(offset < bytes.count ? bytes[offset] : 0) }
+            return chunk
+        }
+    }
 
     /// The indices of `rows` in LMDB's order of their keys: sorted by the keys' first eight bytes
     /// as one integer (a radix sort: a table's keys are mostly random ids), then each run of keys
@@ -40,13 +87,13 @@ struct RowKey: Hashable {
         entries.reserveCapacity(rows.count)
         var index = rows.startIndex
         while index != rows.endIndex {
-            let key = rows[index].key.bytes
-            entries.append(Entry(prefix: chunk(key, at: 0), slot: Int32(indices.count), count: Int32(key.count)))
+            let key = rows[index].key
+            entries.append(Entry(prefix: key.chunk(at: 0), slot: Int32(indices.count), count: Int32(key.count)))
             indices.append(index)
             rows.formIndex(after: &index)
         }
         radixSort(&entries)
-        sortRuns(&entries, in: 0..<entries.count, depth: 0) { rows[indices[$0]].key.bytes }
+        sortRuns(&entries, in: 0..<entries.count, depth: 0) { rows[indices[$0]].key }
         return entries.map { indices[Int($0.slot)] }
     }
 
@@ -57,19 +104,10 @@ struct RowKey: Hashable {
         var count: Int32
     }
 
-    /// Eight bytes of `key` from `depth` on as one integer, the first the highest (zeros past its end).
-    static func chunk(_ key: [UInt8], at depth: Int) -> UInt64 {
-        key.withUnsafeBytes { bytes in
-            var chunk: UInt64 = 0
-            for offset in depth..<(depth + 8) { chunk = chunk << 8 | UInt64(offset < bytes.count ? bytes[offset] : 0) }
-            return chunk
-        }
-    }
-
     /// `entries[range]` are in order of their keys' bytes up to `depth + 8` (their `prefix`): puts
     /// each run of equal ones in order of the bytes after.
     private static func sortRuns(
-        _ entries: inout [Entry], in range: Range<Int>, depth: Int, key: (Int) -> [UInt8]
+        _ entries: inout [Entry], in range: Range<Int>, depth: Int, key: (Int) -> RowKey
     ) {
         var start = range.lowerBound
         while start < range.upperBound {
@@ -81,7 +119,7 @@ struct RowKey: Hashable {
                     // Equal up to the end of each: each is a prefix of the longer ones, which it precedes.
                     entries[start..<end].sort { $0.count < $1.count }
                 } else {
-                    for position in start..<end { entries[position].prefix = chunk(key(Int(entries[position].slot)), at: next) }
+                    for position in start..<end { entries[position].prefix = key(Int(entries[position].slot)).chunk(at: next) }
                     entries[start..<end].sort { $0.prefix < $1.prefix }
                     sortRuns(&entries, in: start..<end, depth: next, key: key)
                 }
@@ -143,7 +181,7 @@ private final class TypedMemoryTable<Row: StoredRow> {
     /// Rows are encoded a window at a time on the other cores, a few windows ahead, while this
     /// thread hands each encoded window's rows to `body` in key order (LMDB's inserts): encoding
     /// no longer waits for the inserts, nor the inserts for encoding.
-    func forEachEncodedRow(_ body: ([UInt8], [UInt8]) throws -> Void) throws {
+    func forEachEncodedRow(_ body: (UnsafeRawBufferPointer, [UInt8]) throws -> Void) throws {
         // Rows are read in place, in key order, through the dictionary's own indices: no key or
         // row is copied out or looked up again.
         let rows = self.rows
@@ -153,7 +191,7 @@ private final class TypedMemoryTable<Row: StoredRow> {
             (window, parallelMap(Array(window), chunk: 512) { RowCoding.encode(rows[$0].value) })
         }
         func hand(_ done: (window: Window, encoded: [[UInt8]])) throws {
-            for (index, bytes) in zip(done.window, done.encoded) { try body(rows[index].key.bytes, bytes) }
+            for (index, bytes) in zip(done.window, done.encoded) { try rows[index].key.withUnsafeBytes { try body($0, bytes) } }
         }
         let size = 2_048
         for start in stride(from: 0, to: order.count, by: size) {
@@ -179,7 +217,7 @@ final class MemoryStore: ModelStore {
     /// Each table, with its `forEachEncodedRow` made where its row type is known: called through a
     /// protocol instead, the generic class's method runs unspecialised (every key and row copied
     /// through value witnesses).
-    private var tables: [String: (table: AnyObject, forEachEncodedRow: (_ body: ([UInt8], [UInt8]) throws -> Void) throws -> Void)] = [:]
+    private var tables: [String: (table: AnyObject, forEachEncodedRow: (_ body: (UnsafeRawBufferPointer, [UInt8]) throws -> Void) throws -> Void)] = [:]
     /// Rows a table is expected to hold, by name: its storage is reserved up front instead of
     /// growing (and rehashing every row) as the fold goes.
     private let expectedRows: [String: Int]
@@ -248,7 +286,7 @@ final class MemoryStore: ModelStore {
     }
 
     /// Calls `body` with each row of the table named `name` encoded, in key order: ready for appending to LMDB.
-    func forEachEncodedRow(_ name: String, _ body: ([UInt8], [UInt8]) throws -> Void) throws {
+    func forEachEncodedRow(_ name: String, _ body: (UnsafeRawBufferPointer, [UInt8]) throws -> Void) throws {
         try tables[name]?.forEachEncodedRow(body)
     }
 }

@@ -46,14 +46,15 @@ struct MemoryStoreTests {
         #expect(try store.scan(table, prefix: Key.id(UUID())).isEmpty)
     }
 
-    @Test("keys are put in LMDB's order: random ids, ids sharing a client's prefix, keys that are prefixes of others")
+    @Test("keys are put in LMDB's order: random ids, ids sharing a client's prefix, keys that are prefixes of others, long keys")
     func keyOrder() throws {
         var generator = SeededRandom(seed: 29)
         func bytes(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) } }
         var keys: Set<[UInt8]> = [[], [0], [0, 0], Array(repeating: 0, count: 17), Array(repeating: 0, count: 9), [0xFF], Array(repeating: 0xFF, count: 8)]
         let clients = (0..<300).map { _ in bytes(16) }
         for _ in 0..<20_000 {
-            switch Int.random(in: 0..<5, using: &generator) {
+            switch Int.random(in: 0..<6, using: &generator) {
+            case 5: keys.insert(clients.randomElement(using: &generator)! + bytes(Int.random(in: 20...40, using: &generator)))  // over 40 bytes too
             case 0: keys.insert(bytes(16))
             case 1: keys.insert(clients.randomElement(using: &generator)! + [UInt8.random(in: 1...2, using: &generator)] + bytes(16))
             case 2: keys.insert(clients.randomElement(using: &generator)! + [UInt8.random(in: 0...3, using: &generator)])
@@ -61,6 +62,9 @@ struct MemoryStoreTests {
             default: keys.insert(Array(repeating: UInt8(0), count: Int.random(in: 0...3, using: &generator)) + bytes(Int.random(in: 0...20, using: &generator)))
             }
         }
+        let all = Dictionary(uniqueKeysWithValues: keys.map { (RowKey(bytes: $0), $0) })
+        #expect(all.count == keys.count)
+        #expect(keys.allSatisfy { all[RowKey(bytes: $0)] == $0 && RowKey(bytes: $0).bytes == $0 })
         for count in [0, 1, 50, 64, 65, keys.count] {
             let chosen = Array(keys.prefix(count))
             let rows = Dictionary(uniqueKeysWithValues: chosen.map { (RowKey(bytes: $0), $0.count) })
@@ -85,7 +89,7 @@ struct MemoryStoreTests {
             written[key] = row
         }
         var handed: [(key: [UInt8], bytes: [UInt8])] = []
-        try store.forEachEncodedRow("by_client") { key, bytes in handed.append((key, bytes)) }
+        try store.forEachEncodedRow("by_client") { key, bytes in handed.append((Array(key), bytes)) }
         #expect(handed.map(\.key) == written.keys.sorted { $0.lexicographicallyPrecedes($1) })
         #expect(handed.allSatisfy { $0.bytes == RowCoding.encode(written[$0.key]!) })
     }
