@@ -15,40 +15,35 @@ extension Store {
     /// Creates a client (status `pending`).
     public func createClient(name: String, email: String? = nil, metadata: JSONValue = .object([:]), actor: String = Store.defaultActor) throws -> ClientRow {
         let client = options.ids()
-        try execute(client: client, actor: actor) { _, _ in
+        return try execute(client: client, actor: actor) { _, _ in
             .createClient(clientID: client, name: name, email: email, metadata: metadata)
-        }
-        return try clientRow(client)
+        } answer: { try clientRow(client, in: $0) }
     }
 
     /// Issues the client a fresh activation token, drawn uniformly from the tokens never issued;
     /// a reissue retires the old one.
     public func issueToken(client reference: String, actor: String = Store.defaultActor) throws -> ClientRow {
-        let client = try execute(reference: reference, actor: actor) { model, client, _ in
+        try execute(reference: reference, actor: actor) { model, client, _ in
             let issued = try model.issuedTokenCount
             let token = try drawToken(issuedCount: issued) { token in (try? model.tokenOwner(token)) != nil }
             return .issueToken(clientID: client, token: token)
-        }
-        return try clientRow(client)
+        } answer: { try clientRow($1, in: $0) }
     }
 
     /// Activates the client holding `token` (pending → active); again with the same token is a no-op.
     public func activate(token text: String, actor: String = Store.defaultActor) throws -> ClientRow {
         let token = try parseToken(text)
-        var client = UUID()
-        try write(actor: actor) { model in
+        return try write(actor: actor) { model in
             guard let owner = try model.tokenOwner(token) else {
                 throw FolioError(.notFound, "token \(token) was never issued (rule 7: unknown tokens are refused)")
             }
-            client = owner.client
             let state = try model.state(of: owner.client).state
             if owner.retired {
                 let current = state.token.map { " by \($0)" } ?? ""
                 throw FolioError(.refused, "token \(token) was retired when it was replaced\(current): an old activation link never opens pages again (rule 1)")
             }
             return (owner.client, .activate(clientID: owner.client, token: token))
-        }
-        return try clientRow(client)
+        } answer: { try clientRow($1, in: $0) }
     }
 
     /// Drafts a new content version; Folio assigns its version number (1, 2, 3… per page).
@@ -58,33 +53,30 @@ extension Store {
     ) throws -> VersionRow {
         let version = options.ids()
         let content = CanonicalJSON(content)
-        try execute(reference: reference, actor: createdBy) { _, client, _ in
+        return try execute(reference: reference, actor: createdBy) { _, client, _ in
             .draftVersion(
                 clientID: client, versionID: version, pageType: page, content: content, iterationNotes: notes,
                 hypothesis: hypothesis, createdBy: createdBy, metadata: metadata
             )
-        }
-        return try versionRow(version)
+        } answer: { model, _ in try versionRow(version, in: model) }
     }
 
     /// Makes `version` the current one for its page, demoting the previous one in the same step.
     public func promote(version: String, actor: String = Store.defaultActor) throws -> VersionRow {
         let id = try parseVersionID(version)
-        try write(actor: actor) { model in
+        return try write(actor: actor) { model in
             let client = try owner(ofVersion: id, model: model)
             return (client, .promoteVersion(clientID: client, versionID: id))
-        }
-        return try versionRow(id)
+        } answer: { model, _ in try versionRow(id, in: model) }
     }
 
     /// Records what happened with a version (`success`, `failure`, `pending`).
     public func recordOutcome(version: String, outcome: Outcome, notes: String? = nil, actor: String = Store.defaultActor) throws -> VersionRow {
         let id = try parseVersionID(version)
-        try write(actor: actor) { model in
+        return try write(actor: actor) { model in
             let client = try owner(ofVersion: id, model: model)
             return (client, .recordOutcome(clientID: client, versionID: id, outcome: outcome, notes: notes))
-        }
-        return try versionRow(id)
+        } answer: { model, _ in try versionRow(id, in: model) }
     }
 
     /// Records a payment event for a Stripe payment intent. The same intent reported again with
@@ -96,7 +88,7 @@ extension Store {
         let versionID = try version.map(parseVersionID)
         let paymentID = options.ids()
         var storedPayment = paymentID
-        let client = try execute(reference: reference, actor: actor) { model, client, state in
+        return try execute(reference: reference, actor: actor) { model, client, state in
             if let owner = try model.intentOwner(intent), owner != client {
                 throw FolioError(.refused, "payment intent \(intent) already belongs to client \(owner.lowercased): stripe_payment_intent_id is unique across the store (rule 6)")
             }
@@ -108,20 +100,22 @@ extension Store {
             }
             storedPayment = state.payments[intent]?.paymentID ?? paymentID
             return .payment(action, clientID: client, paymentID: paymentID, intent: intent, amount: amount, contentVersionID: versionID, reason: reason)
+        } answer: { model, client in
+            guard let row = try model.payment(id: storedPayment) else {
+                throw FolioError(.notFound, "payment \(storedPayment.lowercased) of client \(client.lowercased) is not in the read model")
+            }
+            return row
         }
-        guard let row = try projections.read({ try $0.payment(id: storedPayment) }) else {
-            throw FolioError(.notFound, "payment \(storedPayment.lowercased) of client \(client.lowercased) is not in the read model")
-        }
-        return row
     }
 
     /// Deletes a client: its rows leave the read models; the log keeps its history.
     /// - Returns: the client's row as it was before the deletion.
     public func deleteClient(_ reference: String, actor: String = Store.defaultActor) throws -> ClientRow {
-        let before = try resolveClient(reference)
-        let row = try clientRow(before)
-        try execute(reference: before.lowercased, actor: actor) { _, client, _ in .deleteClient(clientID: client) }
-        return row
+        var before: ClientRow?
+        return try execute(reference: reference, actor: actor) { model, client, _ in
+            before = try projections.read(in: model.session) { try clientRow(client, in: $0) }
+            return .deleteClient(clientID: client)
+        } answer: { _, _ in before! }  // read by the command before it deletes, or it threw
     }
 
     // MARK: - Lookups
@@ -168,15 +162,15 @@ extension Store {
         return owner
     }
 
-    func clientRow(_ id: UUID) throws -> ClientRow {
-        guard let row = try projections.read({ try $0.client(id: id) }) else {
+    func clientRow(_ id: UUID, in model: ReadModel) throws -> ClientRow {
+        guard let row = try model.client(id: id) else {
             throw FolioError(.notFound, "client \(id.lowercased) does not exist (rule 7: unknown ids are refused)")
         }
         return row
     }
 
-    func versionRow(_ id: UUID) throws -> VersionRow {
-        guard let row = try projections.read({ try $0.version(id: id) }) else {
+    func versionRow(_ id: UUID, in model: ReadModel) throws -> VersionRow {
+        guard let row = try model.version(id: id) else {
             throw FolioError(.notFound, "content version \(id.lowercased) does not exist (rule 7: unknown ids are refused)")
         }
         return row
@@ -185,36 +179,35 @@ extension Store {
     // MARK: - The command path
 
     /// Runs a command on the client named by `reference` (UUID or current token).
-    @discardableResult
-    func execute(
-        reference: String, actor: String, _ command: (WriteModel, UUID, ClientState) throws -> Command
-    ) throws -> UUID {
-        var resolved = UUID()
+    func execute<T>(
+        reference: String, actor: String, _ command: (WriteModel, UUID, ClientState) throws -> Command,
+        answer: (ReadModel, UUID) throws -> T
+    ) throws -> T {
         try write(actor: actor) { model in
             let client = try resolve(reference, lookup: { try model.tokenOwner($0) })
-            resolved = client
             return (client, try command(model, client, try model.state(of: client).state))
-        }
-        return resolved
+        } answer: { model, client in try answer(model, client) }
     }
 
     /// Runs a command on the client `client`.
-    func execute(client: UUID, actor: String, _ command: (WriteModel, ClientState) throws -> Command) throws {
-        try write(actor: actor) { model in (client, try command(model, try model.state(of: client).state)) }
+    func execute<T>(client: UUID, actor: String, _ command: (WriteModel, ClientState) throws -> Command, answer: (ReadModel) throws -> T) throws -> T {
+        try write(actor: actor) { model in (client, try command(model, try model.state(of: client).state)) } answer: { model, _ in try answer(model) }
     }
 
-    /// One write transaction: decide, append, index, project, commit (synced).
-    ///
-    /// - Returns: the events appended (empty for an idempotent repeat).
-    @discardableResult
-    func write(actor: String = Store.defaultActor, _ makeCommand: (WriteModel) throws -> (UUID, Command)) throws -> [Event] {
+    /// One write transaction: decide, append, index, project, answer from the read models as the
+    /// transaction left them (for the command's client), commit (synced). An idempotent repeat
+    /// appends nothing and answers all the same.
+    func write<T>(
+        actor: String = Store.defaultActor, _ makeCommand: (WriteModel) throws -> (UUID, Command),
+        answer: (ReadModel, UUID) throws -> T
+    ) throws -> T {
         do {
             return try log.write { session in
                 let model = WriteModel(session: session, indexes: indexes)
                 let (client, command) = try makeCommand(model)
                 let (version, state) = try model.state(of: client)
                 let events = try decide(command, state: state)
-                guard !events.isEmpty else { return [] }
+                guard !events.isEmpty else { return try projections.read(in: session) { try answer($0, client) } }
                 let recordedAt = options.clock?()
                 let proposed = events.map { event in
                     ProposedEvent(
@@ -226,7 +219,7 @@ extension Store {
                 try model.record(events, streamVersion: result.streamVersion)
                 try model.flush()
                 try projections.catchUp(in: session)
-                return events
+                return try projections.read(in: session) { try answer($0, client) }
             }
         } catch {
             throw FolioError.wrapping(error)

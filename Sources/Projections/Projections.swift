@@ -563,14 +563,18 @@ public final class Projections: Sendable {
     /// The model is valid only inside `body`. A stale projector's tables answer with what its
     /// old code built (or nothing, when never built).
     public func read<T>(_ body: (ReadModel) throws -> T) throws -> T {
-        try log.read { session in
-            var databases: [String: Database] = [:]
-            for index in projectors.indices {
-                let slot = try stored(index, in: session.transaction)?.slot ?? "a"
-                databases.merge(self.databases(index, slot: slot)) { a, _ in a }
-            }
-            return try body(ReadModel(store: LMDBStore(transaction: session.transaction, writer: nil, databases: databases)))
+        try log.read { session in try read(in: session, body) }
+    }
+
+    /// Runs `body` on the read models as `session` sees them: inside a write session, with what it
+    /// has written (a command's answer comes from the transaction that made it).
+    public func read<T>(in session: ReadSession, _ body: (ReadModel) throws -> T) throws -> T {
+        var databases: [String: Database] = [:]
+        for index in projectors.indices {
+            let slot = try stored(index, in: session.transaction)?.slot ?? "a"
+            databases.merge(self.databases(index, slot: slot)) { a, _ in a }
         }
+        return try body(ReadModel(store: LMDBStore(transaction: session.transaction, writer: nil, databases: databases)))
     }
 
     /// The read models as they stood at `asOf`, folded from the log in memory with the same
