@@ -183,10 +183,10 @@ extension Store {
         reference: String, actor: String, _ command: (WriteModel, UUID, ClientState) throws -> Command,
         answer: (ReadModel, UUID) throws -> T
     ) throws -> T {
-        try write(actor: actor) { model in
+        try write(actor: actor, { model in
             let client = try resolve(reference, lookup: { try model.tokenOwner($0) })
             return (client, try command(model, client, try model.state(of: client).state))
-        } answer: { model, client in try answer(model, client) }
+        }, answer: answer)
     }
 
     /// Runs a command on the client `client`.
@@ -207,18 +207,19 @@ extension Store {
                 let (client, command) = try makeCommand(model)
                 let (version, state) = try model.state(of: client)
                 let events = try decide(command, state: state)
-                guard !events.isEmpty else { return try projections.read(in: session) { try answer($0, client) } }
-                let recordedAt = options.clock?()
-                let proposed = events.map { event in
-                    ProposedEvent(
-                        id: options.ids(), type: event.type.rawValue, schemaVersion: UInt16(event.type.currentSchemaVersion),
-                        payload: Array(event.encodePayload()), actor: actor, recordedAt: recordedAt
-                    )
+                if !events.isEmpty {
+                    let recordedAt = options.clock?()
+                    let proposed = events.map { event in
+                        ProposedEvent(
+                            id: options.ids(), type: event.type.rawValue, schemaVersion: UInt16(event.type.currentSchemaVersion),
+                            payload: Array(event.encodePayload()), actor: actor, recordedAt: recordedAt
+                        )
+                    }
+                    let result = try session.append(proposed, to: Event.stream(for: client), expected: version == 0 ? .noStream : .exactly(version))
+                    try model.record(events, streamVersion: result.streamVersion)
+                    try model.flush()
+                    try projections.catchUp(in: session)
                 }
-                let result = try session.append(proposed, to: Event.stream(for: client), expected: version == 0 ? .noStream : .exactly(version))
-                try model.record(events, streamVersion: result.streamVersion)
-                try model.flush()
-                try projections.catchUp(in: session)
                 return try projections.read(in: session) { try answer($0, client) }
             }
         } catch {

@@ -237,6 +237,17 @@ public final class Projections: Sendable {
         }
     }
 
+    /// The error for a record read without its checksum checked (`checksums: false`) whose
+    /// checksum fails, as the projections at `projectorNames` report it; `nil` when it holds.
+    static func checksumError(_ view: RecordView, projectorNames: [String]) -> ProjectionError? {
+        do throws(EventStoreError) {
+            try view.checkChecksum()
+            return nil
+        } catch {
+            return corrupt(error, projectorNames: projectorNames)
+        }
+    }
+
     /// A corrupt record, as the projections at `projectorNames` report it.
     static func corrupt(_ error: EventStoreError, projectorNames: [String]) -> ProjectionError {
         ProjectionError(
@@ -311,13 +322,8 @@ public final class Projections: Sendable {
         // The first error of a batch applied during the scan: nothing after it counts.
         var failure: (any Error)?
         func isCorrupt(_ view: RecordView) -> Bool {
-            do throws(EventStoreError) {
-                try view.checkChecksum()
-                return false
-            } catch {
-                corruption = Self.corrupt(error, projectorNames: names)
-                return true
-            }
+            corruption = Self.checksumError(view, projectorNames: names)
+            return corruption != nil
         }
         do {
             try scanChecked(session, from: 1, checksums: false, projectorNames: names) { view in
@@ -390,7 +396,7 @@ public final class Projections: Sendable {
             do {
                 let (event, envelope) = try record.bytes.withUnsafeBytes { bytes in
                     let view = RecordView(bytes)
-                    do throws(EventStoreError) { try view.checkChecksum() } catch { throw Self.corrupt(error, projectorNames: projectorNames) }
+                    if let error = Self.checksumError(view, projectorNames: projectorNames) { throw error }
                     return try decode(view, type: EventType.allCases[record.typeIndex])
                 }
                 decoded.events.append((record.typeIndex, event, envelope))

@@ -15,20 +15,9 @@ struct ConcurrencyTests {
             return try store.createClient(name: "Shared").id.lowercased
         }()
         let count = 25
-        let processes = try (0..<2).map { _ in
-            let process = Process()
-            process.executableURL = try productsDirectory().appendingPathComponent("Worker")
-            process.arguments = ["draft", "--store", path, "--client", client, "--count", String(count)]
-            let out = Pipe()
-            process.standardOutput = out
-            try process.run()
-            return (process, out)
-        }
         var acknowledged: [Int] = []
-        for (process, out) in processes {
-            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            #expect(process.terminationStatus == 0)
+        for (status, text) in try twoWorkers(["draft", "--store", path, "--client", client, "--count", String(count)]) {
+            #expect(status == 0)
             acknowledged += text.split(separator: "\n").compactMap { $0.split(separator: " ").last.flatMap { Int($0) } }
         }
         #expect(acknowledged.sorted() == Array(1...(2 * count)))
@@ -43,20 +32,9 @@ struct ConcurrencyTests {
         let directory = try TemporaryDirectory()
         let path = directory.path("store")
         _ = try Store(path: path)
-        let processes = try (0..<2).map { _ in
-            let process = Process()
-            process.executableURL = try productsDirectory().appendingPathComponent("Worker")
-            process.arguments = ["tokens", "--store", path, "--clients", "20"]
-            let out = Pipe()
-            process.standardOutput = out
-            try process.run()
-            return (process, out)
-        }
         var tokens: [String] = []
-        for (process, out) in processes {
-            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            #expect(process.terminationStatus == 0)
+        for (status, text) in try twoWorkers(["tokens", "--store", path, "--clients", "20"]) {
+            #expect(status == 0)
             tokens += text.split(separator: "\n").compactMap { $0.split(separator: " ").last.map(String.init) }
         }
         #expect(tokens.count == 40)
@@ -95,18 +73,13 @@ struct ConcurrencyTests {
         command.standardOutput = out
         command.standardError = err
         try command.run()
-        var said = Data()
-        while !String(decoding: said, as: UTF8.self).contains("\n") {
-            let chunk = err.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            said += chunk
-        }
+        let said = firstLine(err.fileHandleForReading)
         release.release(byWatchdog: false)
         let printed = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         command.waitUntilExit()
         writer.waitUntilExit()
         #expect(release.byWatchdog == false)
-        #expect(String(decoding: said, as: UTF8.self) == "waiting for another process writing to \(path) (an import or a rebuild) to finish…\n")
+        #expect(said == "waiting for another process writing to \(path) (an import or a rebuild) to finish…\n")
         #expect(command.terminationStatus == 0)
         #expect(printed.contains("\"name\":\"Waited\""))
         #expect(try Store(path: path).projections.read { try $0.clients() }.map(\.name).sorted() == ["Before", "Waited"])
@@ -121,20 +94,9 @@ struct ConcurrentPaymentTests {
         let path = directory.path("store")
         let (client, _) = try activeClient(try Store(path: path))
         let count = 20
-        let processes = try (0..<2).map { _ in
-            let process = Process()
-            process.executableURL = try productsDirectory().appendingPathComponent("Worker")
-            process.arguments = ["pay", "--store", path, "--client", client.uuidString.lowercased(), "--count", String(count)]
-            let out = Pipe()
-            process.standardOutput = out
-            try process.run()
-            return (process, out)
-        }
         var acknowledged: [String: Set<String>] = [:]
-        for (process, out) in processes {
-            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            #expect(process.terminationStatus == 0)
+        for (status, text) in try twoWorkers(["pay", "--store", path, "--client", client.uuidString.lowercased(), "--count", String(count)]) {
+            #expect(status == 0)
             for line in text.split(separator: "\n") {
                 let parts = line.split(separator: " ")
                 acknowledged[String(parts[1]), default: []].insert(String(parts[0]))
@@ -151,7 +113,35 @@ struct ConcurrentPaymentTests {
     }
 }
 
-/// Closes a writer's standard input once, from the test or from its watchdog, and remembers which.
+/// Runs two Workers with `arguments` at once; their exit statuses and standard outputs.
+private func twoWorkers(_ arguments: [String]) throws -> [(status: Int32, out: String)] {
+    let processes = try (0..<2).map { _ in
+        let process = Process()
+        process.executableURL = try productsDirectory().appendingPathComponent("Worker")
+        process.arguments = arguments
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        return (process, out)
+    }
+    return processes.map { process, out in
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, text)
+    }
+}
+
+/// What a running process writes to `handle` up to its first newline (included), or until it closes it.
+private func firstLine(_ handle: FileHandle) -> String {
+    var said = Data()
+    while !said.contains(UInt8(ascii: "\n")) {
+        let chunk = handle.availableData
+        if chunk.isEmpty { break }
+        said += chunk
+    }
+    return String(decoding: said, as: UTF8.self)
+}
+
 /// Starts a Worker holding the write transaction of the store at `path`, as a long import does,
 /// and returns once it holds it. It lets go when `release` is called, or after a minute by a
 /// watchdog (`release.byWatchdog`), so that a test waiting on it fails instead of hanging.
@@ -163,20 +153,14 @@ private func holdWriter(_ path: String) throws -> (process: Process, release: Re
     writer.standardOutput = out
     writer.standardInput = input
     try writer.run()
-    var said = Data()
-    while !said.contains(UInt8(ascii: "\n")) {
-        let chunk = out.fileHandleForReading.availableData
-        if chunk.isEmpty { break }
-        said += chunk
-    }
-    guard String(decoding: said, as: UTF8.self) == "holding\n" else {
-        throw FolioError(.store, "Worker hold-writer said \(String(decoding: said, as: UTF8.self).debugDescription)")
-    }
+    let said = firstLine(out.fileHandleForReading)
+    guard said == "holding\n" else { throw FolioError(.store, "Worker hold-writer said \(said.debugDescription)") }
     let release = Release(input.fileHandleForWriting)
     DispatchQueue.global().asyncAfter(deadline: .now() + 60) { release.release(byWatchdog: true) }
     return (writer, release)
 }
 
+/// Closes a writer's standard input once, from the test or from its watchdog, and remembers which.
 private final class Release: Sendable {
     private let state: Mutex<(handle: FileHandle?, byWatchdog: Bool?)>
 

@@ -427,17 +427,8 @@ struct ProjectionsTests {
         for event in events.prefix(2) { try fixture.append(event) }
         for event in events.dropFirst(2).prefix(4) { try fixture.append(event, catchUp: false) }
         let before = try fixture.projections.read { try $0.dump() }
-        let database = try fixture.log.environment.database("log")
-        try fixture.log.environment.write { txn in
-            let key = withUnsafeBytes(of: UInt64(4).bigEndian) { Array($0) }
-            var record = try #require(try txn.get(database, key))
-            record[record.count - 2] ^= 0x01
-            try txn.put(database, key, record)
-        }
-        func stopsAt4(_ error: any Error) -> Bool {
-            let error = error as? ProjectionError
-            return error?.code == .corruptRecord && error?.position == 4 && error?.message.contains("record 4") == true
-        }
+        try fixture.tamper(at: 4)
+        let stopsAt4 = stopsAt(4, "record 4")
         #expect(performing: { try fixture.log.write { session in try fixture.projections.catchUp(in: session) } }, throws: stopsAt4)
         #expect(performing: { try fixture.projections.rebuild() }, throws: stopsAt4)
         #expect(performing: { try fixture.projections.model(asOf: .position(6)) }, throws: stopsAt4)
@@ -458,27 +449,17 @@ struct ProjectionsTests {
         let other = try Fixture()
         var otherGenerator = HistoryGenerator(seed: 12)
         for event in otherGenerator.history(count: 8) { try other.append(event) }
-        func key(_ position: UInt64) -> [UInt8] { withUnsafeBytes(of: position.bigEndian) { Array($0) } }
         let otherLog = try other.log.environment.database("log")
-        let foreign = try other.log.environment.read { txn in try #require(try txn.get(otherLog, key(6))) }
-        let database = try fixture.log.environment.database("log")
-        func stopsAt(_ position: UInt64, _ text: String) -> (any Error) -> Bool {
-            { error in
-                let error = error as? ProjectionError
-                return error?.code == .corruptRecord && error?.position == position && error?.message.contains(text) == true
-            }
+        let foreign = try other.log.environment.read { txn in
+            try #require(try txn.get(otherLog, withUnsafeBytes(of: UInt64(6).bigEndian) { Array($0) }))
         }
         // Record 6 from another log: its checksum holds, its link to record 5 does not.
-        try fixture.log.environment.write { txn in try txn.put(database, key(6), foreign) }
+        try fixture.tamper(at: 6) { $0 = foreign }
         #expect(performing: { try fixture.projections.rebuild() }, throws: stopsAt(6, "hash chain is broken"))
         // Record 1 (ClientCreated, which the payments projector does not read) fails its checksum,
         // before the broken link.
         #expect(events[0].event.type == .clientCreated)
-        try fixture.log.environment.write { txn in
-            var record = try #require(try txn.get(database, key(1)))
-            record[record.count - 2] ^= 0x01
-            try txn.put(database, key(1), record)
-        }
+        try fixture.tamper(at: 1)
         #expect(performing: { try fixture.projections.rebuild(["payments"]) }, throws: stopsAt(1, "fails its checksum"))
         #expect(performing: { try fixture.projections.rebuild() }, throws: stopsAt(1, "fails its checksum"))
         #expect(performing: { try fixture.projections.model(asOf: .position(7)) }, throws: stopsAt(1, "fails its checksum"))
@@ -491,19 +472,9 @@ struct ProjectionsTests {
         let fixture = try Fixture()
         var generator = HistoryGenerator(seed: 17)
         for event in generator.history(count: 1_200) { try fixture.append(event, catchUp: false) }
-        let database = try fixture.log.environment.database("log")
-        try fixture.log.environment.write { txn in
-            for position in [UInt64(1), 700] {
-                let key = withUnsafeBytes(of: position.bigEndian) { Array($0) }
-                var record = try #require(try txn.get(database, key))
-                record[record.count - 2] ^= 0x01
-                try txn.put(database, key, record)
-            }
-        }
-        #expect(performing: { try fixture.projections.rebuild() }, throws: { error in
-            let error = error as? ProjectionError
-            return error?.code == .corruptRecord && error?.position == 1
-        })
+        try fixture.tamper(at: 1)
+        try fixture.tamper(at: 700)
+        #expect(performing: { try fixture.projections.rebuild() }, throws: stopsAt(1, "fails its checksum"))
     }
 
     /// Time travel stops at the first record after the time asked for; a record whose time was
@@ -514,16 +485,9 @@ struct ProjectionsTests {
         var generator = HistoryGenerator(seed: 13)
         for event in generator.history(count: 8) { try fixture.append(event) }
         #expect(try fixture.projections.model(asOf: .timestamp(.distantFuture)).clients().count > 0)
-        let database = try fixture.log.environment.database("log")
-        let key = withUnsafeBytes(of: UInt64(3).bigEndian) { Array($0) }
-        try fixture.log.environment.write { txn in
-            var record = try #require(try txn.get(database, key))
+        try fixture.tamper(at: 3) { record in
             for offset in 56..<64 { record[offset] = 0x7F }  // recorded-at: centuries from now
-            try txn.put(database, key, record)
         }
-        #expect(performing: { try fixture.projections.model(asOf: .timestamp(.distantFuture)) }, throws: { error in
-            let error = error as? ProjectionError
-            return error?.code == .corruptRecord && error?.position == 3 && error?.message.contains("fails its checksum") == true
-        })
+        #expect(performing: { try fixture.projections.model(asOf: .timestamp(.distantFuture)) }, throws: stopsAt(3, "fails its checksum"))
     }
 }

@@ -260,3 +260,25 @@ func storedBytes(_ log: EventStore, _ projectors: [any Projector] = Projections.
 func differingTables<Value: Equatable>(_ a: [String: [[UInt8]: Value]], _ b: [String: [[UInt8]: Value]]) -> [String] {
     Set(a.keys).union(b.keys).filter { (a[$0] ?? [:]) != (b[$0] ?? [:]) }.sorted()
 }
+
+extension Fixture {
+    /// Changes the record stored at `position` behind the log's back: by default one byte, so that
+    /// its checksum fails.
+    func tamper(at position: UInt64, _ change: (inout [UInt8]) -> Void = { $0[$0.count - 2] ^= 0x01 }) throws {
+        let database = try log.environment.database("log")
+        let key = withUnsafeBytes(of: position.bigEndian) { Array($0) }
+        try log.environment.write { txn in
+            var record = try #require(try txn.get(database, key))
+            change(&record)
+            try txn.put(database, key, record)
+        }
+    }
+}
+
+/// Whether an error is the projections stopping at a corrupt record at `position`, saying `text`.
+func stopsAt(_ position: UInt64, _ text: String) -> (any Error) -> Bool {
+    { error in
+        let error = error as? ProjectionError
+        return error?.code == .corruptRecord && error?.position == position && error?.message.contains(text) == true
+    }
+}
