@@ -15,11 +15,9 @@ struct RowPrinter {
     /// Print only `columns`, not the extra keys a row has beyond them.
     var onlyColumns = false
 
-    /// The JSON object form of a read-model row: the object it is stored as.
+    /// The JSON object form of a read-model row: its columns.
     static func object(_ row: some JSONRow) -> [String: JSONValue] {
-        var bytes: [UInt8] = []
-        row.encode(into: &bytes)
-        guard case .object(let fields)? = try? JSONParser.parse(bytes) else { return [:] }
+        guard case .object(let fields)? = try? JSONParser.parse(row.jsonObject()) else { return [:] }
         return fields
     }
 

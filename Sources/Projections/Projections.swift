@@ -580,7 +580,33 @@ public final class Projections: Sendable {
             let slot = try stored(index, in: session.transaction)?.slot ?? "a"
             databases.merge(self.databases(index, slot: slot)) { a, _ in a }
         }
-        return try body(ReadModel(store: LMDBStore(transaction: session.transaction, writer: nil, databases: databases)))
+        let store = LMDBStore(transaction: session.transaction, writer: nil, databases: databases)
+        return try body(ReadModel(store: store) { position, version in try Self.draftContent(at: position, of: version, in: session) })
+    }
+
+    /// The content of `version` from its draft at `position` in the log, which a stored
+    /// `content_versions` row names instead of keeping the content itself.
+    static func draftContent(at position: UInt64, of version: UUID, in session: ReadSession) throws -> CanonicalJSON {
+        let event: RecordedEvent?
+        do {
+            event = try session.event(at: position)
+        } catch let error as EventStoreError where error.code == .corruptRecord {
+            throw ProjectionError(.corruptRecord, "the content of version \(version.lowercased) is in record \(position), which is corrupt: \(error.message)", position: position)
+        }
+        let notTheDraft = ProjectionError(
+            .decodeFailed,
+            "content_versions row \(version.lowercased) names log record \(position) for its content, which is not that version's draft; rebuild the read models (folio projections rebuild)",
+            position: position
+        )
+        guard let event, event.type == EventType.versionDrafted.rawValue else { throw notTheDraft }
+        let decoded: Event
+        do {
+            decoded = try Event.decode(type: EventType.versionDrafted, schemaVersion: Int(event.schemaVersion), payload: event.payload)
+        } catch {
+            throw ProjectionError(.decodeFailed, "record \(position), the draft of version \(version.lowercased), cannot be decoded: \(error)", position: position)
+        }
+        guard case .versionDrafted(let draft) = decoded, draft.versionID == version else { throw notTheDraft }
+        return draft.content
     }
 
     /// The read models as they stood at `asOf`, folded from the log in memory with the same

@@ -126,14 +126,15 @@ public struct ClientsProjector: Projector {
 public struct ContentVersionsProjector: Projector {
     public init() {}
     public var name: String { "content_versions" }
-    public var version: Int { 1 }
+    /// 2: rows name their draft's log position instead of holding the content.
+    public var version: Int { 2 }
     public var tables: [String] { [Tables.versions.name, Tables.versionsByClient.name, Tables.currentVersions.name] }
     public var eventTypes: Set<EventType> { [.versionDrafted, .versionPromoted, .outcomeRecorded, .clientDeleted] }
 
     public func apply(_ event: Event, at envelope: Envelope, to store: some ModelStore) throws {
         switch event {
         case .versionDrafted(let e):
-            try store.put(Tables.versions, Key.id(e.versionID), VersionRow(e, at: envelope.recordedAt))
+            try store.put(Tables.versions, Key.id(e.versionID), VersionRow(e, at: envelope))
             try store.put(Tables.versionsByClient, Key.id(e.clientID) + [Key.page(e.pageType)] + Key.number(e.versionNumber), e.versionID)
         case .versionPromoted(let e):
             let currentKey = Key.id(e.clientID) + [Key.page(e.pageType)]

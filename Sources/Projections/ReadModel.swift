@@ -5,8 +5,22 @@ import Foundation
 /// folded in memory up to a position (`--as-of`).
 public final class ReadModel {
     let store: any ModelStore
+    /// Reads the content of the version with this id from the draft at this log position; `nil`
+    /// when the rows hold their content (a model folded in memory).
+    let draftContent: ((_ position: UInt64, _ version: UUID) throws -> CanonicalJSON)?
 
-    init(store: any ModelStore) { self.store = store }
+    init(store: any ModelStore, draftContent: ((UInt64, UUID) throws -> CanonicalJSON)? = nil) {
+        self.store = store
+        self.draftContent = draftContent
+    }
+
+    /// The row with its content, which a stored row keeps in the log (`contentPosition`).
+    private func withContent(_ row: VersionRow) throws -> VersionRow {
+        guard let draftContent, let position = row.contentPosition else { return row }
+        var row = row
+        row.content = try draftContent(position, row.id)
+        return row
+    }
 
     /// Clients, oldest first; only those with `status` when given.
     public func clients(status: ClientStatus? = nil) throws -> [ClientRow] {
@@ -38,11 +52,11 @@ public final class ReadModel {
                     < (order[$1.clientID] ?? Int.max, $1.clientID.uuidString, $1.pageType, $1.versionNumber)
             }
         }
-        return rows.filter { (page == nil || $0.pageType == page) && (!currentOnly || $0.isCurrent) }
+        return try rows.filter { (page == nil || $0.pageType == page) && (!currentOnly || $0.isCurrent) }.map(withContent)
     }
 
     public func version(id: UUID) throws -> VersionRow? {
-        try store.get(Tables.versions, Key.id(id))
+        try store.get(Tables.versions, Key.id(id)).map(withContent)
     }
 
     /// The current version of a client's page.

@@ -21,10 +21,23 @@ public protocol JSONRow: StoredRow {
 
 extension JSONRow {
     public func encode(into bytes: inout [UInt8]) {
+        Self.writeObject(into: &bytes) { write(to: &$0) }
+    }
+
+    /// The row as a JSON object with the documented schema's columns (what Folio prints), which
+    /// for most rows is also how it is stored.
+    public func jsonObject() -> [UInt8] {
+        var bytes: [UInt8] = []
+        Self.writeObject(into: &bytes) { write(to: &$0) }
+        return bytes
+    }
+
+    /// Appends a JSON object whose fields `body` writes to `bytes`.
+    static func writeObject(into bytes: inout [UInt8], _ body: (inout JSONWriter) -> Void) {
         var writer = JSONWriter(capacity: 0)
         swap(&writer.bytes, &bytes)
         writer.beginObject()
-        write(to: &writer)
+        body(&writer)
         writer.endObject()
         swap(&writer.bytes, &bytes)
     }
@@ -64,7 +77,7 @@ public struct RowFields {
     let row: String
     let fields: [String: JSONValue]
 
-    private func wrong(_ key: String) -> ProjectionError {
+    func wrong(_ key: String) -> ProjectionError {
         ProjectionError(.decodeFailed, "a stored \(row) has \(fields[key] == nil ? "no" : "an unreadable") \(key)")
     }
 
@@ -95,6 +108,12 @@ public struct RowFields {
     public func integer(_ key: String) throws -> Int64 {
         guard case .integer(let value)? = fields[key] else { throw wrong(key) }
         return value
+    }
+
+    /// The integer under `key`, or `nil` when the row has no such field.
+    public func optionalInteger(_ key: String) throws -> Int64? {
+        guard fields[key] != nil else { return nil }
+        return try integer(key)
     }
 
     public func bool(_ key: String) throws -> Bool {
@@ -193,9 +212,24 @@ extension ClientRow: JSONRow {
 }
 
 extension VersionRow: JSONRow {
+    /// The row with its content, as the documented schema has it (and as `JSONEncoder` writes it).
     public func write(to w: inout JSONWriter) {
+        write(to: &w, contentByPosition: false)
+    }
+
+    /// The stored row: `content_position` (the draft's log position) in place of `content` when
+    /// the position is known, so the read model does not keep a second copy of every page.
+    public func encode(into bytes: inout [UInt8]) {
+        Self.writeObject(into: &bytes) { write(to: &$0, contentByPosition: true) }
+    }
+
+    private func write(to w: inout JSONWriter, contentByPosition: Bool) {
         w.key("client_id"); w.id(clientID)
-        w.key("content"); w.canonical(content)
+        if contentByPosition, let contentPosition {
+            w.key("content_position"); w.integer(Int64(contentPosition))
+        } else {
+            w.key("content"); w.canonical(content)
+        }
         w.key("created_at"); w.date(createdAt)
         w.key("created_by"); w.string(createdBy)
         w.key("demoted_at"); w.date(demotedAt)
@@ -214,7 +248,13 @@ extension VersionRow: JSONRow {
         id = try f.uuid("id")
         clientID = try f.uuid("client_id")
         pageType = try f.value("page_type")
-        content = CanonicalJSON(try f.json("content"))
+        if let position = try f.optionalInteger("content_position") {
+            guard position > 0 else { throw f.wrong("content_position") }
+            contentPosition = UInt64(position)
+            content = CanonicalJSON(.null)  // read from the log by `ReadModel`
+        } else {
+            content = CanonicalJSON(try f.json("content"))
+        }
         iterationNotes = try f.optionalString("iteration_notes")
         hypothesis = try f.optionalString("hypothesis")
         outcome = try f.optionalValue("outcome")

@@ -67,6 +67,11 @@ public struct VersionRow: Hashable, Sendable, Codable {
     public var pageType: PageType
     /// The page's content, kept as its canonical bytes (`content.value` is the JSON value).
     public var content: CanonicalJSON
+    /// The log position of the `VersionDrafted` event whose payload holds `content`. A stored row
+    /// keeps this instead of a second copy of the content (as PostgreSQL keeps large values out
+    /// of line), and `ReadModel` reads the content back from the log; `nil` for a row that holds
+    /// its content itself (stored by an earlier Folio, or decoded from JSON).
+    public var contentPosition: UInt64?
     public var iterationNotes: String?
     public var hypothesis: String?
     public var outcome: Outcome?
@@ -122,16 +127,17 @@ public struct VersionRow: Hashable, Sendable, Codable {
         demotedAt = try c.decodeDateIfPresent(.demotedAt)
     }
 
-    init(_ e: VersionDrafted, at: Date) {
+    init(_ e: VersionDrafted, at envelope: Envelope) {
         id = e.versionID
         clientID = e.clientID
         pageType = e.pageType
         content = e.content
+        contentPosition = envelope.position
         iterationNotes = e.iterationNotes
         hypothesis = e.hypothesis
         isCurrent = false
         versionNumber = e.versionNumber
-        createdAt = at
+        createdAt = envelope.recordedAt
         createdBy = e.createdBy
         metadata = e.metadata
     }

@@ -78,11 +78,12 @@ struct ProjectionsTests {
     func storedRows() throws {
         let fixture = try Fixture()
         var generator = HistoryGenerator(seed: 5)
-        for event in generator.history(count: 220) { try fixture.append(event) }
+        let history = generator.history(count: 220)
+        for event in history { try fixture.append(event) }
         let stored = try storedBytes(fixture.log)
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        func check<Row: StoredRow & Encodable>(_ table: String, _: Row.Type) throws {
+        func check<Row: JSONRow & Encodable>(_ table: String, _: Row.Type, stored form: (Row) -> [UInt8]) throws {
             let rows = try #require(stored[table])
             #expect(!rows.isEmpty)
             for bytes in rows.values {
@@ -90,12 +91,60 @@ struct ProjectionsTests {
                 var again: [UInt8] = []
                 row.encode(into: &again)
                 #expect(again == bytes)
-                #expect(Array(try encoder.encode(row)) == bytes, "\(String(decoding: bytes, as: UTF8.self))")
+                #expect(form(row) == bytes, "\(String(decoding: bytes, as: UTF8.self))")
             }
         }
-        try check("clients", ClientRow.self)
-        try check("content_versions", VersionRow.self)
-        try check("payments", PaymentRow.self)
+        try check("clients", ClientRow.self) { Array(try! encoder.encode($0)) }
+        try check("payments", PaymentRow.self) { Array(try! encoder.encode($0)) }
+        // A version's row names its draft's log position instead of holding the content…
+        try check("content_versions", VersionRow.self) { row in
+            var copy = row
+            copy.content = CanonicalJSON(.null)
+            let object = String(decoding: try! encoder.encode(copy), as: UTF8.self)
+            return Array(object.replacingOccurrences(of: #""content":null"#, with: #""content_position":\#(row.contentPosition!)"#).utf8)
+        }
+        // …and is read with the draft's content, in the columns JSONEncoder writes.
+        let drafts = history.drafts
+        let versions = try fixture.projections.read { try $0.versions() }
+        #expect(!versions.isEmpty && versions.count == stored["content_versions"]?.count)
+        for row in versions {
+            #expect(row.content == drafts[row.id]?.content)
+            #expect(row.jsonObject() == Array(try encoder.encode(row)))
+        }
+    }
+
+    @Test("a stored version names its draft in the log; the content read back is the draft's, and a row naming another record is refused")
+    func contentFromTheLog() throws {
+        let fixture = try Fixture()
+        var generator = HistoryGenerator(seed: 7)
+        let history = generator.history(count: 80)
+        for event in history { try fixture.append(event) }
+        let database = try #require(try storedDatabases(fixture.log)["content_versions"])
+        let (key, bytes) = try #require(try storedBytes(fixture.log)["content_versions"]?.first)
+        #expect(!String(decoding: bytes, as: UTF8.self).contains(#""content":"#))
+        var row = try bytes.withUnsafeBytes { try VersionRow.decode($0) }
+        func stored(_ row: VersionRow) -> [UInt8] {
+            var bytes: [UInt8] = []
+            row.encode(into: &bytes)
+            return bytes
+        }
+        let draft = try #require(history.drafts[row.id])
+        let position = try #require(row.contentPosition)
+        #expect(try fixture.log.read { try $0.event(at: position)?.id } == history[Int(position) - 1].id)
+        #expect(try fixture.projections.read { try $0.version(id: row.id) }?.content == draft.content)
+
+        // A row stored with its content (as Folio stored them before) reads as it stands.
+        row.content = CanonicalJSON(.object(["kept": .string("in the row")]))
+        row.contentPosition = nil
+        try fixture.log.environment.write { try $0.put(database, key, stored(row)) }
+        #expect(try fixture.projections.read { try $0.version(id: row.id) }?.content == row.content)
+
+        // A row naming a record that is not its draft (the client's creation, at 1) is refused.
+        row.contentPosition = 1
+        try fixture.log.environment.write { try $0.put(database, key, stored(row)) }
+        let error = try #require(throws: ProjectionError.self) { try fixture.projections.read { try $0.versions() } }
+        #expect(error.code == .decodeFailed && error.position == 1)
+        #expect(error.message.contains("rebuild the read models"), "\(error.message)")
     }
 
     @Test("rows encode with exactly the schema's columns plus the documented extras")

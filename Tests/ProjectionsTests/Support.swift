@@ -54,6 +54,16 @@ struct GeneratedEvent {
     }
 }
 
+extension [GeneratedEvent] {
+    /// The drafts among these events, by version id.
+    var drafts: [UUID: VersionDrafted] {
+        Dictionary(uniqueKeysWithValues: compactMap { item -> (UUID, VersionDrafted)? in
+            guard case .versionDrafted(let draft) = item.event else { return nil }
+            return (draft.versionID, draft)
+        })
+    }
+}
+
 /// A small, fast, seedable generator (SplitMix64).
 struct SeededRandom: RandomNumberGenerator {
     var state: UInt64
@@ -227,8 +237,8 @@ struct HistoryGenerator {
     }
 }
 
-/// Every entry of every table of the projectors' active slots, as stored bytes.
-func storedBytes(_ log: EventStore, _ projectors: [any Projector] = Projections.standard) throws -> [String: [[UInt8]: [UInt8]]] {
+/// The database of each table of the projectors' active slots.
+func storedDatabases(_ log: EventStore, _ projectors: [any Projector] = Projections.standard) throws -> [String: Database] {
     let meta = try log.environment.database("projections")
     var databases: [String: Database] = [:]
     let slots = try log.environment.read { txn in
@@ -241,6 +251,12 @@ func storedBytes(_ log: EventStore, _ projectors: [any Projector] = Projections.
     for (projector, slot) in zip(projectors, slots) {
         for table in projector.tables { databases[table] = try log.environment.database("rm.\(table).\(slot)") }
     }
+    return databases
+}
+
+/// Every entry of every table of the projectors' active slots, as stored bytes.
+func storedBytes(_ log: EventStore, _ projectors: [any Projector] = Projections.standard) throws -> [String: [[UInt8]: [UInt8]]] {
+    let databases = try storedDatabases(log, projectors)
     return try log.environment.read { txn in
         var out: [String: [[UInt8]: [UInt8]]] = [:]
         for (table, database) in databases {
