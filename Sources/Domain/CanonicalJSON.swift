@@ -18,6 +18,10 @@ public struct CanonicalJSON: Hashable, Sendable {
     /// would break equality, so only the payload decoder calls this.
     init(canonicalBytes: [UInt8]) { bytes = canonicalBytes }
 
+    /// Content a decoder was told not to copy (`Event.decode(…, copyingContent: false)`): no
+    /// bytes, and no JSON value (`value` is `null`).
+    public static let omitted = CanonicalJSON(canonicalBytes: [])
+
     /// The value the bytes hold.
     public var value: JSONValue {
         // Canonical bytes were written by Folio's writer, or checked by its parser: they parse.

@@ -323,8 +323,14 @@ public enum Event: Hashable, Sendable {
 
     /// Reads a stored payload of `type` at `schemaVersion`, upcasting older payloads first.
     ///
+    /// A draft's content is always checked; without `copyingContent` a plainly written one is
+    /// not copied out of the payload and its event's `content` is `CanonicalJSON.omitted` (for a
+    /// fold whose projectors do not read it).
+    ///
     /// - Throws: `invalidPayload` naming the type and the field.
-    public static func decode(type eventType: EventType, schemaVersion: Int, payload: some Collection<UInt8>) throws(DomainError) -> Event {
+    public static func decode(
+        type eventType: EventType, schemaVersion: Int, payload: some Collection<UInt8>, copyingContent: Bool = true
+    ) throws(DomainError) -> Event {
         let type = eventType.rawValue
         guard schemaVersion >= 1, schemaVersion <= eventType.currentSchemaVersion else {
             throw DomainError(.invalidPayload, "\(type) schema version \(schemaVersion) is not one this Folio reads (1…\(eventType.currentSchemaVersion))")
@@ -332,7 +338,9 @@ public enum Event: Hashable, Sendable {
         // Payloads as Folio writes them are read in one pass; any other goes through its parsed
         // fields, which names what is wrong with it.
         if schemaVersion == eventType.currentSchemaVersion,
-           let event = payload.withContiguousStorageIfAvailable({ StreamedPayload.event(eventType, UnsafeRawBufferPointer($0)) }) ?? nil {
+           let event = payload.withContiguousStorageIfAvailable({
+               StreamedPayload.event(eventType, UnsafeRawBufferPointer($0), copyingContent: copyingContent)
+           }) ?? nil {
             return event
         }
         return try decodeParsing(type: eventType, schemaVersion: schemaVersion, payload: payload)

@@ -80,13 +80,14 @@ struct StreamedPayload {
 
     /// The event a plainly written payload of `type` at its current schema version holds, or
     /// `nil` when the payload is anything else (to be read through its fields).
-    static func event(_ type: EventType, _ payload: UnsafeRawBufferPointer) -> Event? {
+    /// A draft's content is checked either way, and copied only when `copyingContent`.
+    static func event(_ type: EventType, _ payload: UnsafeRawBufferPointer, copyingContent: Bool = true) -> Event? {
         var fields = StreamedPayload()
         let read = try? JSONParser.readObject(payload) { key, reader throws(JSONParser.Failure) in
             try fields.read(key, &reader)
         }
         guard read == true else { return nil }
-        return fields.event(type, payload)
+        return fields.event(type, payload, copyingContent: copyingContent)
     }
 
     /// Reads one member's value into its field; `false` for a payload that is not the plain case.
@@ -146,7 +147,7 @@ struct StreamedPayload {
         }
     }
 
-    private func event(_ type: EventType, _ payload: UnsafeRawBufferPointer) -> Event? {
+    private func event(_ type: EventType, _ payload: UnsafeRawBufferPointer, copyingContent: Bool) -> Event? {
         guard let clientID else { return nil }
         switch type {
         case .clientCreated:
@@ -169,7 +170,7 @@ struct StreamedPayload {
             else { return nil }
             return .versionDrafted(VersionDrafted(
                 clientID: clientID, versionID: versionID, pageType: page, versionNumber: versionNumber,
-                content: CanonicalJSON(canonicalBytes: Array(payload[content])), iterationNotes: iterationNotes,
+                content: copyingContent ? CanonicalJSON(canonicalBytes: Array(payload[content])) : .omitted, iterationNotes: iterationNotes,
                 hypothesis: hypothesis, createdBy: createdBy, metadata: metadata
             ))
         case .versionPromoted:

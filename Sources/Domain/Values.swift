@@ -168,6 +168,14 @@ private func hexValue(_ byte: UInt8) -> UInt8? {
 }
 
 extension UUID {
+    /// The id's 16 bytes as two big-endian halves, which order ids as their text (`uuidString`)
+    /// does, without making the text: for sorting.
+    public var order: (UInt64, UInt64) {
+        withUnsafeBytes(of: uuid) { raw in
+            (UInt64(bigEndian: raw.loadUnaligned(as: UInt64.self)), UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
+        }
+    }
+
     /// The lowercase form Folio prints and stores: `uuidString.lowercased()`, without its trip through `sprintf`.
     public var lowercased: String {
         String(unsafeUninitializedCapacity: 36) { out in

@@ -126,6 +126,8 @@ public final class Projections: Sendable {
     let fingerprints: [String]
     /// For each event type (by `EventType.allCases` index), the indexes of the projectors that read it.
     let readers: [[Int]]
+    /// Whether a draft's content is copied out of its payload when decoded: only when a projector reads it.
+    let copiesDraftContent: Bool
 
     /// The metadata kept per projector in the `projections` database, as a JSON object
     /// (`RowCoding.swift`).
@@ -150,6 +152,7 @@ public final class Projections: Sendable {
         self.slots = slots
         fingerprints = projectors.map(\.fingerprint)
         readers = EventType.allCases.map { type in projectors.indices.filter { projectors[$0].eventTypes.contains(type) } }
+        copiesDraftContent = projectors.contains { $0.readsDraftContent }
     }
 
     func stored(_ index: Int, in transaction: Transaction) throws -> ProjectorState? {
@@ -260,7 +263,9 @@ public final class Projections: Sendable {
     func decode(_ view: RecordView, type: EventType) throws -> (Event, Envelope) {
         let event: Event
         do {
-            event = try view.withPayload { try Event.decode(type: type, schemaVersion: Int(view.schemaVersion), payload: $0) }
+            event = try view.withPayload {
+                try Event.decode(type: type, schemaVersion: Int(view.schemaVersion), payload: $0, copyingContent: copiesDraftContent)
+            }
         } catch let error as DomainError {
             throw ProjectionError(.decodeFailed, "record \(view.position) (\(type.rawValue)) cannot be read: \(error.message)", position: view.position)
         } catch let error as EventStoreError {
@@ -581,7 +586,7 @@ public final class Projections: Sendable {
             databases.merge(self.databases(index, slot: slot)) { a, _ in a }
         }
         let store = LMDBStore(transaction: session.transaction, writer: nil, databases: databases)
-        return try body(ReadModel(store: store) { position, version in try Self.draftContent(at: position, of: version, in: session) })
+        return try body(ReadModel(store: store) { read in try read(session) })
     }
 
     /// The content of `version` from its draft at `position` in the log, which a stored
@@ -613,7 +618,8 @@ public final class Projections: Sendable {
     /// projector code. The stored models are not touched.
     public func model(asOf: AsOf) throws -> ReadModel {
         let folded = try log.read { session in try fold(Array(projectors.indices), session: session, limit: asOf) }
-        return ReadModel(store: folded.model)
+        // Versions' content is read from their drafts, which stay where they are in the log.
+        return ReadModel(store: folded.model) { [log] read in try log.read(read) }
     }
 }
 

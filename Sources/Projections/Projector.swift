@@ -33,12 +33,18 @@ public protocol Projector: Sendable {
     var version: Int { get }
     var tables: [String] { get }
     var eventTypes: Set<EventType> { get }
+    /// Whether `apply` reads a `VersionDrafted`'s `content` (true unless the projector says
+    /// otherwise). When no projector of a fold does, the fold checks each draft's content without
+    /// copying it, and drafts reach `apply` with `CanonicalJSON.omitted`.
+    var readsDraftContent: Bool { get }
     /// Generic over the store, so that Folio's own projectors run specialised for each store
     /// (see `Projections.applier(_:to:)`): no dynamic call for each row read or written.
     func apply(_ event: Event, at envelope: Envelope, to store: some ModelStore) throws
 }
 
 extension Projector {
+    public var readsDraftContent: Bool { true }
+
     /// Changes whenever the projector's output would: its name, version and tables, and the
     /// layout of the rows it stores.
     public var fingerprint: String {
@@ -73,6 +79,7 @@ enum Tables {
 public struct ClientsProjector: Projector {
     public init() {}
     public var name: String { "clients" }
+    public var readsDraftContent: Bool { false }
     public var version: Int { 1 }
     public var tables: [String] { [Tables.clients.name, Tables.clientsByToken.name] }
     public var eventTypes: Set<EventType> {
@@ -126,6 +133,8 @@ public struct ClientsProjector: Projector {
 public struct ContentVersionsProjector: Projector {
     public init() {}
     public var name: String { "content_versions" }
+    /// Rows name their draft's log position; `ReadModel` reads the content from there.
+    public var readsDraftContent: Bool { false }
     /// 2: rows name their draft's log position instead of holding the content.
     public var version: Int { 2 }
     public var tables: [String] { [Tables.versions.name, Tables.versionsByClient.name, Tables.currentVersions.name] }
@@ -167,6 +176,7 @@ public struct ContentVersionsProjector: Projector {
 public struct PaymentsProjector: Projector {
     public init() {}
     public var name: String { "payments" }
+    public var readsDraftContent: Bool { false }
     public var version: Int { 1 }
     public var tables: [String] {
         [Tables.payments.name, Tables.paymentsByIntent.name, Tables.paymentsByVersion.name, Tables.paymentsByClient.name]
@@ -206,6 +216,7 @@ public struct PaymentsProjector: Projector {
 public struct AnalyticsProjector: Projector {
     public init() {}
     public var name: String { "analytics" }
+    public var readsDraftContent: Bool { false }
     public var version: Int { 1 }
     public var tables: [String] { [Tables.versionStats.name, Tables.paymentStats.name, Tables.funnel.name, Tables.analyticsByClient.name] }
     public var eventTypes: Set<EventType> {

@@ -1,32 +1,38 @@
 import Domain
+import EventStore
 import Foundation
 
 /// Queries over the read models, at one moment: the stored models in a snapshot, or models
 /// folded in memory up to a position (`--as-of`).
 public final class ReadModel {
     let store: any ModelStore
-    /// Reads the content of the version with this id from the draft at this log position; `nil`
-    /// when the rows hold their content (a model folded in memory).
-    let draftContent: ((_ position: UInt64, _ version: UUID) throws -> CanonicalJSON)?
+    /// Runs its body on a snapshot of the log, where versions' drafts are read.
+    let withLog: (_ body: (ReadSession) throws -> Void) throws -> Void
 
-    init(store: any ModelStore, draftContent: ((UInt64, UUID) throws -> CanonicalJSON)? = nil) {
+    init(store: any ModelStore, withLog: @escaping ((ReadSession) throws -> Void) throws -> Void) {
         self.store = store
-        self.draftContent = draftContent
+        self.withLog = withLog
     }
 
-    /// The row with its content, which a stored row keeps in the log (`contentPosition`).
-    private func withContent(_ row: VersionRow) throws -> VersionRow {
-        guard let draftContent, let position = row.contentPosition else { return row }
-        var row = row
-        row.content = try draftContent(position, row.id)
-        return row
+    /// The rows with their content, which each row names by its draft's log position
+    /// (`contentPosition`); a row stored by an earlier Folio holds it.
+    private func withContent(_ rows: [VersionRow]) throws -> [VersionRow] {
+        guard rows.contains(where: { $0.contentPosition != nil }) else { return rows }
+        var rows = rows
+        try withLog { session in
+            for index in rows.indices {
+                guard let position = rows[index].contentPosition else { continue }
+                rows[index].content = try Projections.draftContent(at: position, of: rows[index].id, in: session)
+            }
+        }
+        return rows
     }
 
     /// Clients, oldest first; only those with `status` when given.
     public func clients(status: ClientStatus? = nil) throws -> [ClientRow] {
         try store.scan(Tables.clients, prefix: []).map(\.row)
             .filter { status == nil || $0.status == status }
-            .sorted { ($0.createdAt, $0.id.uuidString) < ($1.createdAt, $1.id.uuidString) }
+            .sorted { ($0.createdAt, $0.id.order.0, $0.id.order.1) < ($1.createdAt, $1.id.order.0, $1.id.order.1) }
     }
 
     public func client(id: UUID) throws -> ClientRow? {
@@ -46,17 +52,17 @@ public final class ReadModel {
             let prefix = Key.id(client) + (page.map { [Key.page($0)] } ?? [])
             rows = try store.scan(Tables.versionsByClient, prefix: prefix).compactMap { try store.get(Tables.versions, Key.id($0.row)) }
         } else {
-            let order = Dictionary(uniqueKeysWithValues: try clients().enumerated().map { ($1.id, $0) })
-            rows = try store.scan(Tables.versions, prefix: []).map(\.row).sorted {
-                (order[$0.clientID] ?? Int.max, $0.clientID.uuidString, $0.pageType, $0.versionNumber)
-                    < (order[$1.clientID] ?? Int.max, $1.clientID.uuidString, $1.pageType, $1.versionNumber)
-            }
+            let clientOrder = Dictionary(uniqueKeysWithValues: try clients().enumerated().map { ($1.id, $0) })
+            // Sorted by a key made once per row, not at every comparison.
+            rows = try store.scan(Tables.versions, prefix: []).map { _, row in
+                ((clientOrder[row.clientID] ?? Int.max, row.clientID.order.0, row.clientID.order.1, row.pageType, row.versionNumber), row)
+            }.sorted { $0.0 < $1.0 }.map(\.1)
         }
-        return try rows.filter { (page == nil || $0.pageType == page) && (!currentOnly || $0.isCurrent) }.map(withContent)
+        return try withContent(rows.filter { (page == nil || $0.pageType == page) && (!currentOnly || $0.isCurrent) })
     }
 
     public func version(id: UUID) throws -> VersionRow? {
-        try store.get(Tables.versions, Key.id(id)).map(withContent)
+        try store.get(Tables.versions, Key.id(id)).map { try withContent([$0])[0] }
     }
 
     /// The current version of a client's page.
@@ -85,7 +91,7 @@ public final class ReadModel {
     }
 
     private static func byTime(_ a: PaymentRow, _ b: PaymentRow) -> Bool {
-        (a.createdAt, a.id.uuidString) < (b.createdAt, b.id.uuidString)
+        (a.createdAt, a.id.order.0, a.id.order.1) < (b.createdAt, b.id.order.0, b.id.order.1)
     }
 
     /// Conversion by content version, its roll-ups and the funnel.
@@ -99,7 +105,7 @@ public final class ReadModel {
                     paymentsSucceeded: row.succeeded, paymentsFailed: row.failed, revenue: row.revenue
                 )
             )
-        }.sorted { ($0.clientID.uuidString, $0.pageType, $0.versionNumber) < ($1.clientID.uuidString, $1.pageType, $1.versionNumber) }
+        }.sorted { ($0.clientID.order.0, $0.clientID.order.1, $0.pageType, $0.versionNumber) < ($1.clientID.order.0, $1.clientID.order.1, $1.pageType, $1.versionNumber) }
         let funnels = try store.scan(Tables.funnel, prefix: []).map(\.row)
         return Analytics(versions: versions, funnels: funnels)
     }

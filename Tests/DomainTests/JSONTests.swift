@@ -200,6 +200,21 @@ struct JSONSample {
 }
 
 @Suite("Identifiers") struct IdentifierTests {
+    @Test("ids sort by their halves as by their text")
+    func uuidOrder() {
+        // Ids sharing their first half, or all but one byte, as well as random ones.
+        var ids = (0..<2_000).map { _ in UUID() }
+        for index in 0..<200 {
+            var bytes = ids[index].uuid
+            bytes.15 = UInt8(index)
+            ids.append(UUID(uuid: bytes))
+            bytes.9 = UInt8(index)
+            ids.append(UUID(uuid: bytes))
+        }
+        let byText = ids.sorted { $0.uuidString < $1.uuidString }
+        #expect(ids.sorted { $0.order < $1.order } == byText)
+    }
+
     @Test("ids print and parse as Foundation's UUID does, in either case")
     func uuidText() {
         for _ in 0..<1_000 {

@@ -85,6 +85,31 @@ struct StreamedPayloadTests {
         }
     }
 
+    @Test("a draft read without copying its content is the same draft with its content omitted; bad content is still refused")
+    func draftsWithoutContent() throws {
+        let drafts = try Self.fixturePayloads().filter { $0.type == .versionDrafted }.map(\.payload)
+        #expect(drafts.count > 50)
+        for payload in drafts {
+            guard case .versionDrafted(var draft) = try Event.decode(type: .versionDrafted, schemaVersion: 1, payload: payload) else {
+                Issue.record("not a draft")
+                continue
+            }
+            #expect(!draft.content.bytes.isEmpty)
+            draft.content = .omitted
+            let omitted = try Event.decode(type: .versionDrafted, schemaVersion: 1, payload: payload, copyingContent: false)
+            #expect(omitted == .versionDrafted(draft))
+
+            // The content's first member's colon made a semicolon: not JSON, whether copied or not.
+            let content = try #require(payload.firstRange(of: Array(#""content":{""#.utf8)))
+            var broken = payload
+            let colon = try #require(broken[content.upperBound...].firstIndex(of: UInt8(ascii: ":")))
+            broken[colon] = UInt8(ascii: ";")
+            #expect(throws: DomainError.self) {
+                try Event.decode(type: .versionDrafted, schemaVersion: 1, payload: broken, copyingContent: false)
+            }
+        }
+    }
+
     @Test("changed bytes never make the two readings differ")
     func mutations() throws {
         let payloads = try Self.fixturePayloads().filter { $0.payload.count < 1_500 } + EventsTests.all.map { ($0.type, Array($0.encodePayload())) }

@@ -30,6 +30,25 @@ struct Failing: Projector {
     }
 }
 
+/// A projector of another kind that keeps each draft's content bytes: it reads content, so the
+/// folds it takes part in copy it, though Folio's own projectors do not read it.
+struct DraftContents: Projector {
+    struct Bytes: StoredRow {
+        var bytes: [UInt8]
+        func encode(into out: inout [UInt8]) { out += bytes }
+        static func decode(_ bytes: UnsafeRawBufferPointer) throws -> Bytes { Bytes(bytes: Array(bytes)) }
+    }
+    static let table = Table<Bytes>("draft_contents")
+    var name: String { "draft_contents" }
+    var version: Int { 1 }
+    var tables: [String] { [Self.table.name] }
+    var eventTypes: Set<EventType> { [.versionDrafted] }
+    func apply(_ event: Event, at envelope: Envelope, to store: some ModelStore) throws {
+        guard case .versionDrafted(let draft) = event else { return }
+        try store.put(Self.table, withUnsafeBytes(of: draft.versionID.uuid) { Array($0) }, Bytes(bytes: draft.content.bytes))
+    }
+}
+
 @Suite("Projections")
 struct ProjectionsTests {
     @Test("catch-up after every append equals a fold of that prefix, and a final rebuild writes the same bytes", arguments: [1, 2, 3, 4] as [UInt64])
@@ -132,6 +151,7 @@ struct ProjectionsTests {
         let position = try #require(row.contentPosition)
         #expect(try fixture.log.read { try $0.event(at: position)?.id } == history[Int(position) - 1].id)
         #expect(try fixture.projections.read { try $0.version(id: row.id) }?.content == draft.content)
+        #expect(try fixture.projections.model(asOf: .position(position)).version(id: row.id)?.content == draft.content)
 
         // A row stored with its content (as Folio stored them before) reads as it stands.
         row.content = CanonicalJSON(.object(["kept": .string("in the row")]))
@@ -145,6 +165,22 @@ struct ProjectionsTests {
         let error = try #require(throws: ProjectionError.self) { try fixture.projections.read { try $0.versions() } }
         #expect(error.code == .decodeFailed && error.position == 1)
         #expect(error.message.contains("rebuild the read models"), "\(error.message)")
+    }
+
+    @Test("a projector that reads drafts' content gets it in catch-up and rebuild, beside Folio's own that do not")
+    func projectorReadingContent() throws {
+        let projectors = Projections.standard + [DraftContents()]
+        let fixture = try Fixture(projectors: projectors)
+        var generator = HistoryGenerator(seed: 11)
+        let history = generator.history(count: 120)
+        for event in history { try fixture.append(event) }
+        let expected = Dictionary(uniqueKeysWithValues: history.drafts.values.map { draft in
+            (withUnsafeBytes(of: draft.versionID.uuid) { Array($0) }, draft.content.bytes)
+        })
+        #expect(expected.count > 10)
+        #expect(try storedBytes(fixture.log, projectors)["draft_contents"] == expected)
+        _ = try fixture.projections.rebuild()
+        #expect(try storedBytes(fixture.log, projectors)["draft_contents"] == expected)
     }
 
     @Test("rows encode with exactly the schema's columns plus the documented extras")
