@@ -346,6 +346,14 @@ public enum Event: Hashable, Sendable {
         return try decodeParsing(type: eventType, schemaVersion: schemaVersion, payload: payload)
     }
 
+    /// The event a payload of `type` at its current schema version holds when it is written the
+    /// way Folio writes it, read in one pass; `nil` for any other payload, which `decode` reads
+    /// (or refuses, saying why) through its parsed fields.
+    public static func decodeIfPlain(type eventType: EventType, schemaVersion: Int, payload: UnsafeRawBufferPointer) -> Event? {
+        guard schemaVersion == eventType.currentSchemaVersion else { return nil }
+        return StreamedPayload.event(eventType, payload)
+    }
+
     /// `decode`, through the payload's parsed fields: reads every payload `decode` reads.
     static func decodeParsing(type eventType: EventType, schemaVersion: Int, payload: some Collection<UInt8>) throws(DomainError) -> Event {
         let type = eventType.rawValue

@@ -104,15 +104,46 @@ public struct EventLine: Hashable, Sendable {
         }
         let value: JSONValue
         do {
-            value = try JSONParser.parse(line, maxDepth: 64)
+            value = try JSONParser.parse(line, maxDepth: maximumDepth)
         } catch .tooDeep {
-            throw FolioError(.invalidInput, "line \(number) nests deeper than 64 levels")
+            throw FolioError(.invalidInput, "line \(number) nests deeper than \(maximumDepth) levels")
         } catch {
             throw FolioError(.invalidInput, "line \(number): not valid JSON")
         }
         guard case .object(let fields) = value else {
             throw FolioError(.invalidInput, "line \(number): not a JSON object")
         }
+        guard case .object(let payload)? = fields["data"] else {
+            return (try envelope(fields, data: nil, number: number), [:])
+        }
+        return (try envelope(fields, data: JSONValue.object(payload).canonicalBytes(), number: number), payload)
+    }
+
+    /// Parses a line whose `data` is already canonical JSON holding a payload written the way
+    /// Folio writes it (what `export` writes) without building the payload: the line's envelope
+    /// is parsed, `data` kept as it stands and its event read in one pass. `nil` for any other line,
+    /// to be parsed by `parseWithPayload`, which also names what is wrong with a bad one.
+    static func parsePlain(_ line: [UInt8], number: Int) -> (line: EventLine, event: Event)? {
+        guard line.count <= maximumLength else { return nil }
+        return line.withUnsafeBytes { buffer -> (line: EventLine, event: Event)? in
+            guard let (fields, raw) = try? JSONParser.parseObject(buffer, rawKey: "data", maxDepth: maximumDepth), let raw,
+                  buffer[raw.lowerBound] == UInt8(ascii: "{")
+            else { return nil }
+            let data = UnsafeRawBufferPointer(rebasing: buffer[raw])
+            guard JSONParser.isCanonical(data, maxDepth: maximumDepth - 1),
+                  let line = try? envelope(fields, data: Array(data), number: number),
+                  let type = try? EventType.named(line.type),
+                  let event = Event.decodeIfPlain(type: type, schemaVersion: Int(line.schemaVersion), payload: data)
+            else { return nil }
+            return (line, event)
+        }
+    }
+
+    /// How deep a line may nest.
+    static let maximumDepth = 64
+
+    /// The line with the envelope's fields and `data` (`nil` when it is not an object).
+    private static func envelope(_ fields: [String: JSONValue], data: [UInt8]?, number: Int) throws -> EventLine {
         func fail(_ key: String, _ rule: String) -> FolioError {
             FolioError(.invalidInput, "line \(number): \(key) \(fields[key] == nil ? "is missing" : rule)")
         }
@@ -139,15 +170,14 @@ public struct EventLine: Hashable, Sendable {
         guard let recordedAt = Timestamp.parse(try string("recorded_at")) else {
             throw fail("recorded_at", "must be an ISO 8601 UTC timestamp such as 2026-01-31T09:30:00.000000Z")
         }
-        guard case .object(let payload)? = fields["data"] else { throw fail("data", "must be a JSON object") }
-        let line = EventLine(
+        guard let data else { throw fail("data", "must be a JSON object") }
+        return EventLine(
             id: id, position: try whole("position", max: UInt64(Int64.max)), stream: try string("stream"),
             streamVersion: try whole("stream_version", max: UInt64(Int64.max)), type: try string("type"),
             schemaVersion: UInt16(try whole("schema_version", max: UInt64(UInt16.max))), recordedAtMicroseconds: recordedAt,
             actor: try string("actor"), correlationID: try optionalID("correlation_id"), causationID: try optionalID("causation_id"),
-            data: JSONValue.object(payload).canonicalBytes()
+            data: data
         )
-        return (line, payload)
     }
 }
 

@@ -26,7 +26,8 @@ struct RawLine: Sendable {
     var bytes: [UInt8]
 }
 
-/// A line parsed, and its event decoded from the parsed payload, ahead of the rules.
+/// A line parsed, and its event decoded (in one pass when the line is as `export` writes it,
+/// from the parsed payload otherwise), ahead of the rules.
 struct ParsedLine: Sendable {
     var number: Int
     /// The line and its event (or why the payload does not decode, which the rules report after
@@ -35,6 +36,10 @@ struct ParsedLine: Sendable {
 
     init(_ raw: RawLine) {
         number = raw.number
+        if let (line, event) = EventLine.parsePlain(raw.bytes, number: raw.number) {
+            parsed = .success((line, .success(event)))
+            return
+        }
         parsed = Result {
             let (line, payload) = try EventLine.parseWithPayload(raw.bytes, number: raw.number)
             let event = Result { () throws(DomainError) in

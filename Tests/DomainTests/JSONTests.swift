@@ -122,6 +122,61 @@ struct JSONSample {
 }
 
 @Suite("Canonical JSON") struct CanonicalJSONTests {
+    static func isCanonical(_ bytes: [UInt8], maxDepth: Int = 64) -> Bool {
+        bytes.withUnsafeBytes { JSONParser.isCanonical($0, maxDepth: maxDepth) }
+    }
+
+    /// Whether writing the parsed bytes gives them back: what `isCanonical` may only say yes to.
+    static func roundTrips(_ bytes: [UInt8]) -> Bool {
+        (try? JSONParser.parse(bytes, maxDepth: 64))?.canonicalBytes() == bytes
+    }
+
+    @Test("canonical bytes are recognised as such, and anything the check accepts is written back byte for byte")
+    func canonicalCheck() {
+        var sample = JSONSample(state: 314)
+        var accepted = 0, mutatedAccepted = 0
+        let inserts = Array(#"" \{}[],:0-9eE.+nulltrfasu/"#.utf8) + [0x00, 0x1F, 0x80, 0xC3, 0xA9, 0xED, 0xF4]
+        for _ in 0..<3_000 {
+            let bytes = sample.value().canonicalBytes()
+            // Doubles and integers of 19 digits are declined; every other canonical value is taken.
+            if Self.isCanonical(bytes) { accepted += 1 }
+            #expect(!Self.isCanonical(bytes) || Self.roundTrips(bytes), "\(String(decoding: bytes, as: UTF8.self))")
+            for _ in 0..<4 {
+                var changed = bytes
+                let at = Int(sample.next() % UInt64(changed.count + 1))
+                switch sample.next() % 3 {
+                case 0 where !changed.isEmpty && at < changed.count: changed.remove(at: at)
+                case 1 where at < changed.count: changed[at] = inserts[sample.pick(inserts.count)]
+                default: changed.insert(inserts[sample.pick(inserts.count)], at: at)
+                }
+                guard Self.isCanonical(changed) else { continue }
+                mutatedAccepted += 1
+                #expect(Self.roundTrips(changed), "accepted but not canonical: \(changed)")
+            }
+        }
+        #expect(accepted > 1_000, "\(accepted) of 3000 canonical values recognised")
+        #expect(mutatedAccepted > 100)
+    }
+
+    @Test("what is not written canonically is declined", arguments: [
+        #"{"b":1,"a":2}"#, #"{"a":1,"a":2}"#, #"{ "a":1}"#, #"{"a" :1}"#, #"[1, 2]"#, " 1", "1 ", #"{"a\u0062":1}"#,
+        #""\/""#, #""\u0041""#, #""\u001F""#, #""\u000a""#, #""\u0008""#, "-0", "01", "1.0", "1.5", "1e2", "1E2",
+        "1234567890123456789", #""\ud83d\ude00""#, "tru", "nul", "[1,]", #"{"a":1,}"#, "", "[", #""a"#,
+    ])
+    func declined(_ text: String) {
+        #expect(!Self.isCanonical(Array(text.utf8)), "\(text)")
+    }
+
+    @Test("invalid UTF-8, raw control characters and nesting past the limit are declined")
+    func declinedBytes() {
+        for bytes: [UInt8] in [[0x22, 0xC3, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22], [0x22, 0xC0, 0x80, 0x22], [0x22, 0x0A, 0x22], [0x22, 0x7F, 0xC3, 0xA9, 0x22]] {
+            #expect(Self.isCanonical(bytes) == Self.roundTrips(bytes), "\(bytes)")
+        }
+        #expect(Self.isCanonical(Array(#""é\u001f\n\"\\ /""#.utf8)))
+        let nested = Array(repeating: UInt8(ascii: "["), count: 10) + Array(repeating: UInt8(ascii: "]"), count: 10)
+        #expect(Self.isCanonical(nested, maxDepth: 10) && !Self.isCanonical(nested, maxDepth: 9))
+    }
+
     @Test("a canonical value written into a row is what the writer writes for the value, slashes escaped or not")
     func spliceMatchesWriter() {
         var sample = JSONSample(state: 314)
