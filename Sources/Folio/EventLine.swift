@@ -114,6 +114,7 @@ public struct EventLine: Hashable, Sendable {
             throw FolioError(.invalidInput, "line \(number): not a JSON object")
         }
         guard case .object(let payload)? = fields["data"] else {
+            // Throws, naming the first field at fault in the envelope's order (`data` at the latest).
             return (try envelope(fields, data: nil, number: number), [:])
         }
         return (try envelope(fields, data: JSONValue.object(payload).canonicalBytes(), number: number), payload)

@@ -2,7 +2,8 @@
 // tools/fuzzing/libfuzzer: content and metadata (JSONValue.parse), stored payloads of every event
 // type (Event.decode, then validate and encode again), tokens and timestamps; and, differentially,
 // that an object with its `content` left raw is accepted exactly when it parses, to the same value,
-// and that a payload read in one pass (`StreamedPayload`) is the event its parsed fields give.
+// that a payload read in one pass (`StreamedPayload`) is the event its parsed fields give, and that
+// bytes `JSONParser.isCanonical` vouches for are written back the same after parsing.
 import Foundation
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -11,6 +12,9 @@ public func fuzzOneInput(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     if let value = try? JSONValue.parse(data) { _ = value.canonicalJSON() }
     data.withUnsafeBytes { bytes in
         let whole = try? JSONParser.parse(bytes)
+        if JSONParser.isCanonical(bytes, maxDepth: 64) {
+            precondition(whole?.canonicalBytes() == Array(bytes), "isCanonical vouched for bytes that are not canonical")
+        }
         let split = try? JSONParser.parseObject(bytes, rawKey: "content")
         guard case .object(var fields)? = whole else {
             precondition(split == nil, "parseObject accepted what parse refuses or reads as no object")
