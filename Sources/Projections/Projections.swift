@@ -608,7 +608,7 @@ public final class Projections: Sendable {
         do {
             decoded = try Event.decode(type: EventType.versionDrafted, schemaVersion: Int(event.schemaVersion), payload: event.payload)
         } catch {
-            throw ProjectionError(.decodeFailed, "record \(position), the draft of version \(version.lowercased), cannot be decoded: \(error)", position: position)
+            throw ProjectionError(.decodeFailed, "record \(position), the draft of version \(version.lowercased), cannot be read: \(error.message)", position: position)
         }
         guard case .versionDrafted(let draft) = decoded, draft.versionID == version else { throw notTheDraft }
         return draft.content

@@ -251,7 +251,7 @@ extension VersionRow: JSONRow {
         if let position = try f.optionalInteger("content_position") {
             guard position > 0 else { throw f.wrong("content_position") }
             contentPosition = UInt64(position)
-            content = CanonicalJSON(.null)  // read from the log by `ReadModel`
+            content = .omitted  // read from the log by `ReadModel`
         } else {
             content = CanonicalJSON(try f.json("content"))
         }
