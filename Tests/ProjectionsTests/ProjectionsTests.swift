@@ -153,6 +153,17 @@ struct ProjectionsTests {
         #expect(try fixture.projections.read { try $0.version(id: row.id) }?.content == draft.content)
         #expect(try fixture.projections.model(asOf: .position(position)).version(id: row.id)?.content == draft.content)
 
+        // A corrupt draft is named when its version is read; the other versions still read.
+        try fixture.tamper(at: position)
+        let corrupt = try #require(throws: ProjectionError.self) { try fixture.projections.read { try $0.version(id: row.id) } }
+        #expect(corrupt.code == .corruptRecord && corrupt.position == position, "\(corrupt.message)")
+        let others = try #require(try storedBytes(fixture.log)["content_versions"]?.values.map { bytes in
+            try bytes.withUnsafeBytes { try VersionRow.decode($0) }
+        }.filter { $0.id != row.id })
+        #expect(!others.isEmpty)
+        for other in others { #expect(try fixture.projections.read { try $0.version(id: other.id) }?.content == history.drafts[other.id]?.content) }
+        try fixture.tamper(at: position)  // the same change again puts the byte back
+
         // A row stored with its content (as Folio stored them before) reads as it stands.
         row.content = CanonicalJSON(.object(["kept": .string("in the row")]))
         row.contentPosition = nil
