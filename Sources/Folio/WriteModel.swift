@@ -38,12 +38,6 @@ final class WriteModel {
     let indexes: WriteIndexes
     private var states: [UUID: (version: UInt64, state: ClientState)] = [:]
     private var dirty: Set<UUID> = []
-    /// `JSONEncoder` is safe to use from several threads once configured.
-    private static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return encoder
-    }()
 
     init(session: WriteSession, indexes: WriteIndexes) {
         self.session = session
@@ -56,7 +50,7 @@ final class WriteModel {
         let stored: (UInt64, ClientState)? = try session.transaction.withValue(indexes.clients, client.bytes) { value in
             guard let value, value.count >= 8 else { return nil }
             let version = UInt64(bigEndian: value.loadUnaligned(as: UInt64.self))
-            let state = try JSONDecoder().decode(ClientState.self, from: Data(value[8...]))
+            let state = try ClientState(json: UnsafeRawBufferPointer(rebasing: value[8...]))
             return (version, state)
         }
         let result = stored ?? (0, ClientState.initial)
@@ -110,11 +104,9 @@ final class WriteModel {
     /// Writes the changed client states back (encoded on every core: an import changes them all).
     func flush() throws {
         let changed = dirty.compactMap { client in states[client].map { (client: client, version: $0.version, state: $0.state) } }
-        let encoded = parallelMap(changed, chunk: 256) { entry -> Result<[UInt8], any Error> in
-            Result { try WriteModel.encoder.encode(entry.state) }.map { entry.version.bigEndianBytes + Array($0) }
-        }
+        let encoded = parallelMap(changed, chunk: 256) { entry in entry.version.bigEndianBytes + entry.state.encodedJSON() }
         for (entry, value) in zip(changed, encoded) {
-            try session.writer.put(indexes.clients, entry.client.bytes, try value.get())
+            try session.writer.put(indexes.clients, entry.client.bytes, value)
         }
         dirty.removeAll()
     }
