@@ -10,11 +10,7 @@ struct ClientStateTests {
     @Test("a stored client state is its stream folded, and Folio's coding and Foundation's read each other's JSON")
     func storedStates() throws {
         let directory = try TemporaryDirectory()
-        let file = directory.path("history.jsonl")
-        _ = FileManager.default.createFile(atPath: file, contents: nil)
-        let handle = try #require(FileHandle(forWritingAtPath: file))
-        try HistoryGenerator(seed: 17, clients: 12, contentBytes: 300...600).write(to: handle)
-        try handle.close()
+        let file = try writeHistory(in: directory, HistoryGenerator(seed: 17, clients: 12, contentBytes: 300...600))
         let store = try makeStore(directory, noSync: true)
         _ = try store.importLog(from: file)
 

@@ -89,3 +89,13 @@ func run(_ executable: String, _ arguments: [String], environment: [String: Stri
     process.waitUntilExit()
     return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
 }
+
+/// Writes `generator`'s history to a file in `directory`; its path.
+func writeHistory(in directory: TemporaryDirectory, _ generator: HistoryGenerator) throws -> String {
+    let file = directory.path("history-\(generator.seed)-\(generator.clients).jsonl")
+    _ = FileManager.default.createFile(atPath: file, contents: nil)
+    let handle = try #require(FileHandle(forWritingAtPath: file))
+    try generator.write(to: handle)
+    try handle.close()
+    return file
+}

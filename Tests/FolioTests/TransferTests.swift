@@ -10,12 +10,7 @@ import Testing
 struct TransferTests {
     /// A generated history written to a file.
     func history(_ directory: TemporaryDirectory, clients: Int = 6, seed: UInt64 = 42) throws -> String {
-        let file = directory.path("history-\(seed).jsonl")
-        _ = FileManager.default.createFile(atPath: file, contents: nil)
-        let handle = try #require(FileHandle(forWritingAtPath: file))
-        try HistoryGenerator(seed: seed, clients: clients, contentBytes: 500...2_000).write(to: handle)
-        try handle.close()
-        return file
+        try writeHistory(in: directory, HistoryGenerator(seed: seed, clients: clients, contentBytes: 500...2_000))
     }
 
     @Test("the generator is deterministic: the same seed writes the same lines")
