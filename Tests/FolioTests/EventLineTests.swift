@@ -1,0 +1,55 @@
+@testable import Folio
+import Domain
+import Foundation
+import Testing
+
+@Suite("Import lines read in one pass")
+struct EventLineTests {
+    static let projectRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The slow reading of a line: parsed whole, its payload written out canonically, its event
+    /// decoded from the parsed fields.
+    static func parsed(_ bytes: [UInt8]) -> (line: EventLine, event: Event)? {
+        guard let (line, payload) = try? EventLine.parseWithPayload(bytes, number: 1),
+              let type = try? EventType.named(line.type),
+              let event = try? Event.decode(type: type, schemaVersion: Int(line.schemaVersion), fields: payload)
+        else { return nil }
+        return (line, event)
+    }
+
+    @Test("an exported line is read in one pass as its parsed reading; changed lines read in one pass agree with it too")
+    func plainAgreesWithParsed() throws {
+        let text = try String(contentsOf: Self.projectRoot.appendingPathComponent("Fixtures/small.jsonl"), encoding: .utf8)
+        let lines = text.split(separator: "\n").map { Array($0.utf8) }
+        #expect(lines.count > 300)
+        for bytes in lines {
+            let plain = try #require(EventLine.parsePlain(bytes, number: 1), "not read in one pass: \(String(decoding: bytes, as: UTF8.self))")
+            let slow = try #require(Self.parsed(bytes))
+            #expect(plain.line == slow.line && plain.event == slow.event)
+        }
+        // Changed lines: whenever one is still read in one pass, it is what the parsed reading gives.
+        let inserts = Array(#"" \{}[],:0-9eE.+-nulltrfas/u"#.utf8) + [0x00, 0x1F, 0xC3, 0xA9]
+        var state: UInt64 = 0x5EED
+        func next() -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int(truncatingIfNeeded: state >> 33)
+        }
+        var plainCount = 0
+        for round in 0..<6_000 {
+            var bytes = lines[round % lines.count]
+            for _ in 0..<(1 + next() % 3) {
+                let at = next() % bytes.count
+                switch next() % 3 {
+                case 0: bytes.remove(at: at)
+                case 1: bytes[at] = inserts[next() % inserts.count]
+                default: bytes.insert(inserts[next() % inserts.count], at: at)
+                }
+            }
+            guard let plain = EventLine.parsePlain(bytes, number: 1) else { continue }
+            plainCount += 1
+            let slow = Self.parsed(bytes)
+            #expect(slow != nil && plain.line == slow?.line && plain.event == slow?.event, "\(String(decoding: bytes, as: UTF8.self))")
+        }
+        #expect(plainCount > 600, "\(plainCount) changed lines read in one pass")
+    }
+}
