@@ -39,23 +39,35 @@ private struct CanonicalChecker {
     }
 
     private mutating func object(depth: Int) -> Bool {
+        var previous: Range<Int>?
+        return elements(depth: depth, closedBy: UInt8(ascii: "}")) { checker in
+            guard checker.current == UInt8(ascii: "\""), let key = checker.string(key: true) else { return false }
+            if let previous, !checker.precedes(previous, key) { return false }
+            previous = key
+            guard checker.current == UInt8(ascii: ":") else { return false }
+            checker.index += 1
+            return checker.value(depth: depth)
+        }
+    }
+
+    private mutating func array(depth: Int) -> Bool {
+        elements(depth: depth, closedBy: UInt8(ascii: "]")) { $0.value(depth: depth) }
+    }
+
+    /// Reads an object's members or an array's elements, each by `element`, with commas between
+    /// them and `close` after the last.
+    private mutating func elements(depth: Int, closedBy close: UInt8, _ element: (inout CanonicalChecker) -> Bool) -> Bool {
         guard depth <= maxDepth else { return false }
         index += 1
-        if current == UInt8(ascii: "}") {
+        if current == close {
             index += 1
             return true
         }
-        var previous: Range<Int>?
         while true {
-            guard current == UInt8(ascii: "\""), let key = string(key: true) else { return false }
-            if let previous, !precedes(previous, key) { return false }
-            previous = key
-            guard current == UInt8(ascii: ":") else { return false }
-            index += 1
-            guard value(depth: depth) else { return false }
+            guard element(&self) else { return false }
             switch current {
             case UInt8(ascii: ","): index += 1
-            case UInt8(ascii: "}"):
+            case close:
                 index += 1
                 return true
             default: return false
@@ -68,25 +80,6 @@ private struct CanonicalChecker {
         let common = min(a.count, b.count)
         let order = memcmp(bytes.baseAddress! + a.lowerBound, bytes.baseAddress! + b.lowerBound, common)
         return order < 0 || (order == 0 && a.count < b.count)
-    }
-
-    private mutating func array(depth: Int) -> Bool {
-        guard depth <= maxDepth else { return false }
-        index += 1
-        if current == UInt8(ascii: "]") {
-            index += 1
-            return true
-        }
-        while true {
-            guard value(depth: depth) else { return false }
-            switch current {
-            case UInt8(ascii: ","): index += 1
-            case UInt8(ascii: "]"):
-                index += 1
-                return true
-            default: return false
-            }
-        }
     }
 
     private mutating func literal(_ text: StaticString) -> Bool {

@@ -337,10 +337,9 @@ public enum Event: Hashable, Sendable {
         }
         // Payloads as Folio writes them are read in one pass; any other goes through its parsed
         // fields, which names what is wrong with it.
-        if schemaVersion == eventType.currentSchemaVersion,
-           let event = payload.withContiguousStorageIfAvailable({
-               StreamedPayload.event(eventType, UnsafeRawBufferPointer($0), copyingContent: copyingContent)
-           }) ?? nil {
+        if let event = payload.withContiguousStorageIfAvailable({
+            decodeIfPlain(type: eventType, schemaVersion: schemaVersion, payload: UnsafeRawBufferPointer($0), copyingContent: copyingContent)
+        }) ?? nil {
             return event
         }
         return try decodeParsing(type: eventType, schemaVersion: schemaVersion, payload: payload)
@@ -349,9 +348,11 @@ public enum Event: Hashable, Sendable {
     /// The event a payload of `type` at its current schema version holds when it is written the
     /// way Folio writes it, read in one pass; `nil` for any other payload, which `decode` reads
     /// (or refuses, saying why) through its parsed fields.
-    public static func decodeIfPlain(type eventType: EventType, schemaVersion: Int, payload: UnsafeRawBufferPointer) -> Event? {
+    public static func decodeIfPlain(
+        type eventType: EventType, schemaVersion: Int, payload: UnsafeRawBufferPointer, copyingContent: Bool = true
+    ) -> Event? {
         guard schemaVersion == eventType.currentSchemaVersion else { return nil }
-        return StreamedPayload.event(eventType, payload)
+        return StreamedPayload.event(eventType, payload, copyingContent: copyingContent)
     }
 
     /// `decode`, through the payload's parsed fields: reads every payload `decode` reads.
