@@ -12,7 +12,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.0.0"..<"5.0.0"),
-        .package(url: "https://github.com/vapor/console-kit.git", from: "4.16.0"),
+        .package(url: "https://github.com/apple/swift-system.git", from: "1.4.0"),
     ],
     targets: [
         // LMDB as Debian ships it (liblmdb-dev); `tools/setup` installs it.
@@ -39,6 +39,7 @@ let package = Package(
             dependencies: [
                 "Domain", "EventStore", "Projections", "LMDB",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         .executableTarget(
@@ -46,20 +47,22 @@ let package = Package(
             dependencies: [
                 "Folio",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "ConsoleKitTerminal", package: "console-kit"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         // A long-running writer that tests and tools/ drive from outside: concurrent writers, crash harness.
-        .executableTarget(name: "Worker", dependencies: ["Folio", "EventStore"]),
+        .executableTarget(name: "Worker", dependencies: ["Folio", "EventStore", .product(name: "SystemPackage", package: "swift-system")]),
         // The benchmarks' driver; `tools/bench` builds and runs it beside raw LMDB in C.
-        .executableTarget(name: "Bench", dependencies: ["Folio", "EventStore", "Projections"]),
+        .executableTarget(name: "Bench", dependencies: ["Folio", "EventStore", "Projections", .product(name: "SystemPackage", package: "swift-system")]),
 
         .testTarget(name: "LMDBTests", dependencies: ["LMDB"]),
         .testTarget(name: "EventStoreTests", dependencies: ["EventStore", "LMDB"]),
         .testTarget(name: "DomainTests", dependencies: ["Domain"]),
         .testTarget(name: "ProjectionsTests", dependencies: ["Projections", "EventStore", "Domain", "Folio"]),
-        .testTarget(name: "FolioTests", dependencies: ["Folio", "Domain", "EventStore", "Projections", "LMDB"]),
+        .testTarget(
+            name: "FolioTests", dependencies: ["Folio", "Domain", "EventStore", "Projections", "LMDB", .product(name: "SystemPackage", package: "swift-system")]
+        ),
         .testTarget(name: "FolioCLITests", dependencies: ["FolioCLI", "Folio", "EventStore"]),
     ]
 )

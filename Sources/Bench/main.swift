@@ -2,6 +2,7 @@ import EventStore
 import Folio
 import Foundation
 import Projections
+import SystemPackage
 
 // Folio's benchmarks, each beside the same work done by raw LMDB in C (tools/bench/raw_lmdb.c),
 // run by `tools/bench`. Prints a table of figures with the ratio folio/raw; asserts nothing.
@@ -84,18 +85,10 @@ let clients = max(1, events / 33)
 let history = work + "/history.jsonl"
 do {
     log("generating a history of about \(events) events (\(clients) clients)…")
-    _ = FileManager.default.createFile(atPath: history, contents: nil)
-    let handle = try FileHandle(forWritingAtPath: history).unwrap()
-    let written = only == ["W1"] ? 0 : try HistoryGenerator(seed: 1, clients: clients, contentBytes: 300...900).write(to: handle)
-    try handle.close()
+    let file = try FileDescriptor.create(history)
+    let generator = HistoryGenerator(seed: 1, clients: clients, contentBytes: 300...900)
+    let written = try file.closeAfter { only == ["W1"] ? 0 : try generator.write(to: file) }
     log("… \(written) events")
-}
-
-extension Optional {
-    func unwrap() throws -> Wrapped {
-        guard let self else { throw FolioError(.store, "could not open a file") }
-        return self
-    }
 }
 
 // W1: durable single-event appends through the command path.

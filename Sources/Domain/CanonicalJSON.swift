@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A JSON value kept as its canonical bytes (keys in UTF-8 byte order, no whitespace, slashes
 /// unescaped: what `JSONValue.canonicalBytes()` writes).

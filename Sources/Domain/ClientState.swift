@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// What decide needs to know about one version.
 public struct VersionSummary: Codable, Hashable, Sendable {

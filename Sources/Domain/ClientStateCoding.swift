@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A client's state as the write model stores it: the JSON of its `Codable` conformance (keys
 /// sorted, absent optionals left out, dictionaries keyed by anything but strings as arrays of keys

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A request to change one client. The command handler supplies ids and the drawn token, and
 /// checks what one client's state cannot tell (a token used by anyone, an intent of another client).
@@ -40,7 +44,7 @@ public func decide(_ command: Command, state: ClientState) throws(DomainError) -
         guard !state.exists else {
             throw DomainError(.clientExists, "client \(client.lowercased) already exists")
         }
-        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = name.trimmingWhiteSpace()
         guard !trimmed.isEmpty, trimmed.count <= 200 else {
             throw DomainError(.name, "a client's name must be 1 to 200 characters, not blank")
         }
@@ -218,7 +222,7 @@ private func unknownVersion(_ version: UUID, _ client: UUID) -> DomainError {
 
 private func checkEmail(_ email: String) throws(DomainError) {
     let parts = email.split(separator: "@", omittingEmptySubsequences: false)
-    guard email.count <= 320, parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."),
+    guard email.count <= 320, parts.count == 2, !parts[0].isEmpty, parts[1].utf8.contains(UInt8(ascii: ".")), !parts[1].hasPrefix("."),
           !parts[1].hasSuffix("."), !email.contains(where: \.isWhitespace)
     else {
         throw DomainError(.email, "email \"\(email)\" is not an email address (name@domain)")
@@ -228,7 +232,7 @@ private func checkEmail(_ email: String) throws(DomainError) {
 private func checkActor(_ actor: String) throws(DomainError) {
     // A visible ASCII first byte settles "not blank" without trimming.
     let visibleStart = actor.utf8.first.map { $0 > 0x20 && $0 < 0x7F } ?? false
-    guard visibleStart || !actor.trimmingCharacters(in: .whitespaces).isEmpty, actor.utf8.count <= 255 else {
+    guard visibleStart || actor.unicodeScalars.contains(where: { !$0.isBlank(newlines: false) }), actor.utf8.count <= 255 else {
         throw DomainError(.actor, "created_by must be 1 to 255 bytes, not blank")
     }
 }
@@ -240,3 +244,28 @@ private func checkText(_ text: String?, _ what: String) throws(DomainError) {
     }
 }
 
+
+extension String {
+    /// The string without blank scalars (`Unicode.Scalar.isBlank(newlines: true)`) at either end.
+    func trimmingWhiteSpace() -> String {
+        let scalars = unicodeScalars
+        guard let first = scalars.firstIndex(where: { !$0.isBlank(newlines: true) }),
+              let last = scalars.lastIndex(where: { !$0.isBlank(newlines: true) })
+        else { return "" }
+        return String(scalars[first...last])
+    }
+}
+
+extension Unicode.Scalar {
+    /// Whether the scalar is white space as the rules have always read it (Foundation's `.whitespaces`,
+    /// or `.whitespacesAndNewlines` with `newlines`): tab, the space separators and the zero-width
+    /// space; with `newlines`, also line feed to carriage return, next line and the line and
+    /// paragraph separators.
+    func isBlank(newlines: Bool) -> Bool {
+        switch value {
+        case 0x09, 0x20, 0xA0, 0x1680, 0x2000...0x200B, 0x202F, 0x205F, 0x3000: true
+        case 0x0A...0x0D, 0x85, 0x2028, 0x2029: newlines
+        default: false
+        }
+    }
+}

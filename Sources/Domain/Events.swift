@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A client was created (status `pending`).
 public struct ClientCreated: Codable, Hashable, Sendable {

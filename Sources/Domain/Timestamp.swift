@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// ISO 8601 UTC timestamps with microseconds, the precision the log keeps.
 ///
@@ -18,13 +22,6 @@ public enum Timestamp {
         let days = seconds.floorDiv(86_400)
         let time = Int(seconds - days * 86_400)
         let (year, month, day) = civil(days: days)
-        guard (0...9999).contains(year) else {
-            let text = String(
-                format: "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", Int(year), month, day, time / 3600, time / 60 % 60, time % 60, micros
-            )
-            bytes.append(contentsOf: text.utf8)
-            return
-        }
         func digits(_ value: Int, _ count: Int) {
             var divisor = 1
             for _ in 1..<count { divisor *= 10 }
@@ -33,7 +30,15 @@ public enum Timestamp {
                 divisor /= 10
             }
         }
-        digits(Int(year), 4)
+        if (0...9999).contains(year) {
+            digits(Int(year), 4)
+        } else {
+            // As C's "%04d" writes it: a sign, then at least three digits after a minus.
+            let text = String(year.magnitude)
+            if year < 0 { bytes.append(UInt8(ascii: "-")) }
+            bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: max(0, (year < 0 ? 3 : 4) - text.utf8.count)))
+            bytes.append(contentsOf: text.utf8)
+        }
         bytes.append(UInt8(ascii: "-"))
         digits(month, 2)
         bytes.append(UInt8(ascii: "-"))

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The four pages every client has.
 public enum PageType: String, Codable, CaseIterable, Sendable, Comparable {

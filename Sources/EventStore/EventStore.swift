@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import LMDB
 
 /// The append-only event log, kept in an LMDB environment.

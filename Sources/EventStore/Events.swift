@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The version a stream must be at for an append to go ahead.
 public enum ExpectedVersion: Hashable, Sendable {

@@ -1,6 +1,10 @@
 import CLZ4
 import Crypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The byte layout of log records (see docs/storage-format.md). Storage format 2 writes version 2;
 /// a format-1 store keeps writing version 1, and both are read.

@@ -1,6 +1,10 @@
 import Domain
 import EventStore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// One event as a line of JSON Lines: the envelope's keys and `data`, the payload.
 ///
@@ -192,7 +196,7 @@ func appendJSONString(_ out: inout [UInt8], _ string: String) {
         case 10: out.append(contentsOf: [92, 110])
         case 13: out.append(contentsOf: [92, 114])
         case 9: out.append(contentsOf: [92, 116])
-        case 0..<32: out.append(contentsOf: Array(String(format: "\\u%04x", byte).utf8))
+        case 0..<32: out.append(contentsOf: [92, 117, 48, 48, 48 + byte >> 4, byte & 15 < 10 ? 48 + byte & 15 : 87 + byte & 15])
         default: out.append(byte)
         }
     }

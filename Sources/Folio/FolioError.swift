@@ -1,6 +1,10 @@
 import Domain
 import EventStore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import LMDB
 
 /// An error of a Folio operation, shown to a person as one line.

@@ -1,6 +1,10 @@
 import Domain
 import EventStore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A client's content history, page by page and version by version: why content changed.
 public struct History: Sendable {

@@ -1,6 +1,11 @@
 import Domain
 import EventStore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import SystemPackage
 
 /// Writes realistic, valid histories of any size as exported JSON Lines, the same for the same seed.
 ///
@@ -40,11 +45,11 @@ public struct HistoryGenerator: Sendable {
         var contentStep: Int
     }
 
-    /// Writes the history to `handle`, one event a line.
+    /// Writes the history to `file`, one event a line.
     ///
     /// - Returns: how many events were written.
     @discardableResult
-    public func write(to handle: FileHandle, progress: ((JobProgress) -> Void)? = nil) throws -> Int {
+    public func write(to file: FileDescriptor, progress: ((JobProgress) -> Void)? = nil) throws -> Int {
         let planned = plan()
         var rng = SplitMix64(seed: seed ^ 0x5EED_0F_E7E2)
         var buffer: [UInt8] = []
@@ -70,12 +75,12 @@ public struct HistoryGenerator: Sendable {
             line.render(into: &buffer)
             buffer.append(10)
             if buffer.count >= 1 << 20 {
-                try handle.write(contentsOf: buffer)
+                try file.writeAll(buffer)
                 buffer.removeAll(keepingCapacity: true)
                 progress?(JobProgress(done: index + 1, total: planned.count))
             }
         }
-        try handle.write(contentsOf: buffer)
+        try file.writeAll(buffer)
         progress?(JobProgress(done: planned.count, total: planned.count))
         return planned.count
     }

@@ -1,5 +1,9 @@
 import EventStore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import LMDB
 
 /// Figures about a store: events by type, streams, sizes, head.

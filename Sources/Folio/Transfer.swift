@@ -1,7 +1,12 @@
 import Domain
 import EventStore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Projections
+import SystemPackage
 
 /// An import's in-memory fold, handed to the thread that folds: only that thread touches it
 /// until the import has drained the folding queue.
@@ -59,7 +64,7 @@ public struct JobProgress: Sendable {
 /// Reads a file (or standard input) line by line without loading it whole, refusing a line
 /// longer than `maximumLength` before it is buffered.
 struct LineReader {
-    private let handle: FileHandle
+    private let file: FileDescriptor
     private var buffer: [UInt8] = []
     private var start = 0
     private var atEnd = false
@@ -67,8 +72,8 @@ struct LineReader {
     private(set) var lineNumber = 0
     private(set) var bytesRead = 0
 
-    init(handle: FileHandle, maximumLength: Int) {
-        self.handle = handle
+    init(file: FileDescriptor, maximumLength: Int) {
+        self.file = file
         self.maximumLength = maximumLength
     }
 
@@ -95,11 +100,20 @@ struct LineReader {
                 buffer.removeFirst(start)
                 start = 0
             }
-            let chunk = handle.readData(ofLength: 1 << 20)
-            if chunk.isEmpty { atEnd = true } else {
-                bytesRead += chunk.count
-                buffer.append(contentsOf: chunk)
-            }
+            let count = try file.read(appendingTo: &buffer, atMost: 1 << 20)
+            if count == 0 { atEnd = true } else { bytesRead += count }
+        }
+    }
+}
+
+/// Copies everything `source` holds to a new file at `path`, readable by its owner only.
+private func spool(_ source: FileDescriptor, to path: String) throws {
+    let out = try FileDescriptor.open(path, .writeOnly, options: [.create, .exclusiveCreate], permissions: .ownerReadWrite)
+    try out.closeAfter {
+        var chunk: [UInt8] = []
+        while try source.read(appendingTo: &chunk, atMost: 1 << 20) > 0 {
+            try out.writeAll(chunk)
+            chunk.removeAll(keepingCapacity: true)
         }
     }
 }
@@ -123,18 +137,20 @@ extension Store {
         if path == "-" {
             // The transaction may start over when the map grows, so standard input is spooled first.
             let url = FileManager.default.temporaryDirectory.appendingPathComponent("folio-import-\(UUID().lowercased).jsonl")
-            _ = FileManager.default.createFile(atPath: url.path, contents: nil, attributes: [.posixPermissions: 0o600])
-            let out = try FileHandle(forWritingTo: url)
-            while case let chunk = FileHandle.standardInput.readData(ofLength: 1 << 20), !chunk.isEmpty { out.write(chunk) }
-            try out.close()
-            source = url.path
             temporary = url
+            source = url.path
+            do {
+                try spool(FileDescriptor.standardInput, to: url.path)
+            } catch {
+                throw FolioError(.invalidInput, "cannot spool standard input to \(url.path): \(error)")
+            }
         }
         defer { temporary.map { try? FileManager.default.removeItem(at: $0) } }
-        guard let handle = FileHandle(forReadingAtPath: source) else {
-            throw FolioError(.invalidInput, "cannot read \(path): no such file or not readable")
+        let file: FileDescriptor
+        do { file = try FileDescriptor.open(source, .readOnly) } catch {
+            throw FolioError(.invalidInput, "cannot read \(path): \(error)")
         }
-        defer { try? handle.close() }
+        defer { try? file.close() }
         let total = (try? FileManager.default.attributesOfItem(atPath: source)[.size] as? Int) ?? nil
         // The whole import is one transaction: a map that fills halfway makes it start over, so
         // the map is sized up front (a store takes about four bytes per byte of JSON Lines).
@@ -142,7 +158,7 @@ extension Store {
 
         do {
             return try log.write { session in
-                try handle.seek(toOffset: 0)
+                try file.seek(offset: 0, from: .start)
                 let head = try session.head()
                 guard head == 0 else {
                     throw FolioError(.refused, "import needs an empty store: \(path == "-" ? "this one" : "the one at \(self.path)") already holds \(head) events")
@@ -158,7 +174,7 @@ extension Store {
                     if let failure = folder.submit(accepted), let failure { throw failure }
                     accepted.removeAll(keepingCapacity: true)
                 }
-                var reader = LineReader(handle: handle, maximumLength: EventLine.maximumLength)
+                var reader = LineReader(file: file, maximumLength: EventLine.maximumLength)
                 var count = 0
                 var clients = Set<UUID>()
                 // Lines are parsed and their events decoded a batch ahead on another thread; the
@@ -289,18 +305,18 @@ extension Store {
         }
     }
 
-    /// Writes the whole log as JSON Lines to `handle`, one event a line.
+    /// Writes the whole log as JSON Lines to `file`, one event a line.
     ///
     /// - Returns: how many events were written.
     @discardableResult
-    public func exportLog(to handle: FileHandle, progress: ((JobProgress) -> Void)? = nil) throws -> Int {
-        try writeLines(to: handle, progress: progress) { session, body in try session.scan(from: 1, verify: true, body) }
+    public func exportLog(to file: FileDescriptor, progress: ((JobProgress) -> Void)? = nil) throws -> Int {
+        try writeLines(to: file, progress: progress) { session, body in try session.scan(from: 1, verify: true, body) }
     }
 
     /// Raw events as JSON Lines, filtered: after a position, of a type, of a client; at most `limit`.
     @discardableResult
     public func writeLog(
-        to handle: FileHandle, after: UInt64 = 0, limit: Int? = nil, type: String? = nil, client: String? = nil
+        to file: FileDescriptor, after: UInt64 = 0, limit: Int? = nil, type: String? = nil, client: String? = nil
     ) throws -> Int {
         let clientID = try client.map { try resolveClient($0) }
         if let type, EventType(rawValue: type) == nil {
@@ -308,7 +324,7 @@ extension Store {
         }
         var remaining = limit ?? Int.max
         guard remaining > 0 else { return 0 }
-        return try writeLines(to: handle) { session, body in
+        return try writeLines(to: file) { session, body in
             let filtered: (RecordView) throws -> Bool = { view in
                 if view.position <= after { return true }
                 if let type, !view.hasType(type) { return true }
@@ -327,7 +343,7 @@ extension Store {
     }
 
     private func writeLines(
-        to handle: FileHandle, progress: ((JobProgress) -> Void)? = nil,
+        to file: FileDescriptor, progress: ((JobProgress) -> Void)? = nil,
         _ scan: (ReadSession, (RecordView) throws -> Bool) throws -> Void
     ) throws -> Int {
         do {
@@ -341,13 +357,13 @@ extension Store {
                     buffer.append(10)
                     count += 1
                     if buffer.count >= 1 << 20 {
-                        try handle.write(contentsOf: buffer)
+                        try file.writeAll(buffer)
                         buffer.removeAll(keepingCapacity: true)
                         progress?(JobProgress(done: count, total: head))
                     }
                     return true
                 }
-                try handle.write(contentsOf: buffer)
+                try file.writeAll(buffer)
                 progress?(JobProgress(done: count, total: head))
                 return count
             }

@@ -1,6 +1,10 @@
 import Domain
 import EventStore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import LMDB
 import Projections
 

@@ -1,7 +1,12 @@
 import ArgumentParser
 import Domain
 import Folio
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import SystemPackage
 
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -27,12 +32,9 @@ struct Demo: ParsableCommand {
                 source = fixture
             } else {
                 let url = FileManager.default.temporaryDirectory.appendingPathComponent("folio-demo-\(UUID().lowercased).jsonl")
-                guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
-                    throw FolioError(.store, "cannot write the demo's history to \(url.path)")
-                }
-                let handle = try FileHandle(forWritingTo: url)
-                try HistoryGenerator(seed: seed, clients: clients, contentBytes: 2_000...6_000).write(to: handle)
-                try handle.close()
+                let generator = HistoryGenerator(seed: seed, clients: clients, contentBytes: 2_000...6_000)
+                let out = try FileDescriptor.create(url.path, permissions: .ownerReadWrite)
+                try out.closeAfter { try generator.write(to: out) }
                 source = url.path
                 generated = url
             }

@@ -1,6 +1,10 @@
 import ArgumentParser
 import Folio
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// `folio`: the command line of a Folio store.
 ///
@@ -36,10 +40,10 @@ struct FolioCommand: ParsableCommand {
             let code = exitCode(for: error)
             if code == .success {
                 emit(fullMessage(for: error) + "\n")
-                Foundation.exit(0)
+                terminate(0)
             }
             warn("folio: " + oneLine(error))
-            Foundation.exit(code == .failure || code.rawValue == 0 ? 1 : code.rawValue)
+            terminate(code == .failure || code.rawValue == 0 ? 1 : code.rawValue)
         }
     }
 

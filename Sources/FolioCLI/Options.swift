@@ -1,8 +1,11 @@
 import ArgumentParser
-import ConsoleKitTerminal
 import Domain
 import Folio
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Projections
 import Synchronization
 
@@ -65,30 +68,6 @@ struct AsOfOptions: ParsableArguments {
         } catch {
             throw FolioError.wrapping(error)
         }
-    }
-}
-
-/// A progress bar on standard error when it is a terminal; silent otherwise.
-final class Progress: @unchecked Sendable {
-    // @unchecked: used from the thread running the command only; the indicator is Sendable.
-    private let indicator: ActivityIndicator<ProgressBar>?
-    private var started = false
-
-    init(title: String) {
-        indicator = isatty(STDERR_FILENO) == 1 ? Terminal().progressBar(title: title) : nil
-    }
-
-    func update(done: Int, total: Int?) {
-        guard let indicator, let total, total > 0 else { return }
-        if !started {
-            indicator.start(refreshRate: 20)
-            started = true
-        }
-        indicator.activity.currentProgress = min(1, Double(done) / Double(total))
-    }
-
-    func finish() {
-        if started { indicator?.succeed() }
     }
 }
 

@@ -1,5 +1,9 @@
 import Domain
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Folio
 import Projections
 
@@ -66,7 +70,7 @@ struct RowPrinter {
         case .table:
             let width = keys.map(\.count).max() ?? 0
             return keys.map { key in
-                key.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + Self.cell(object[key] ?? .null, limit: 100)
+                key.padded(to: width) + "  " + Self.cell(object[key] ?? .null, limit: 100)
             }.joined(separator: "\n") + "\n"
         }
     }
@@ -87,8 +91,9 @@ struct RowPrinter {
 
     static func csv(_ objects: [[String: JSONValue]], keys: [String]) -> String {
         func quote(_ text: String) -> String {
-            text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
-                ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
+            // By bytes: a quote or line break carrying a combining mark is still one to escape.
+            text.utf8.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 10 || $0 == 13 })
+                ? "\"" + text.replacing(scalar: "\"", with: "\"\"") + "\"" : text
         }
         var lines = [keys.map(quote).joined(separator: ",")]
         for object in objects {
@@ -111,7 +116,7 @@ struct RowPrinter {
         case .string(let string): text = string
         default: text = value.canonicalText
         }
-        let flat = text.replacingOccurrences(of: "\n", with: " ")
+        let flat = text.replacing(scalar: "\n", with: " ")
         return flat.count > limit ? String(flat.prefix(limit - 1)) + "…" : flat
     }
 
@@ -120,8 +125,7 @@ struct RowPrinter {
         let cells = objects.map { object in keys.map { cell(object[$0] ?? .null) } }
         let widths = keys.indices.map { column in max(keys[column].count, cells.map { $0[column].count }.max() ?? 0) }
         func line(_ values: [String]) -> String {
-            zip(values, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }
-                .joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
+            zip(values, widths).map { $0.padded(to: $1) }.joined(separator: "  ").droppingTrailingWhiteSpace()
         }
         var lines = [line(keys), line(widths.map { String(repeating: "-", count: $0) })]
         lines.append(contentsOf: cells.map(line))
@@ -143,12 +147,36 @@ extension JSONValue {
     var canonicalText: String { String(decoding: canonicalJSON(), as: UTF8.self) }
 }
 
-/// Writes text to standard output.
-func emit(_ text: String) {
-    FileHandle.standardOutput.write(Data(text.utf8))
+/// A size in bytes for people: `812 B`, `3.4 KiB`, `1.0 MiB`, one decimal as "%.1f" writes it.
+func byteCount(_ count: Int) -> String {
+    func tenths(_ value: Double) -> String {
+        let tenths = Int((value * 10).rounded(.toNearestOrEven))
+        return "\(tenths / 10).\(tenths % 10)"
+    }
+    return count >= 1 << 20 ? tenths(Double(count) / 1_048_576) + " MiB" : count >= 1024 ? tenths(Double(count) / 1024) + " KiB" : "\(count) B"
 }
 
-/// Writes one line to standard error.
-func warn(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
+extension String {
+    /// The string followed by spaces up to `width` characters.
+    func padded(to width: Int) -> String {
+        let count = count
+        return count >= width ? self : self + String(repeating: " ", count: width - count)
+    }
+
+    /// The string with every `scalar` replaced by `replacement`.
+    func replacing(scalar: Unicode.Scalar, with replacement: String) -> String {
+        guard unicodeScalars.contains(scalar) else { return self }
+        var out = String.UnicodeScalarView()
+        for each in unicodeScalars {
+            if each == scalar { out.append(contentsOf: replacement.unicodeScalars) } else { out.append(each) }
+        }
+        return String(out)
+    }
+
+    /// The string without the white space (Unicode's `White_Space`) at its end.
+    func droppingTrailingWhiteSpace() -> String {
+        var scalars = unicodeScalars[...]
+        while let last = scalars.last, last.properties.isWhitespace { scalars.removeLast() }
+        return String(scalars)
+    }
 }

@@ -1,6 +1,10 @@
 import Domain
 import Folio
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Prints payment analytics: one JSON object, a table per section, or CSV rows tagged by section.
 struct AnalyticsPrinter {
@@ -29,7 +33,7 @@ struct AnalyticsPrinter {
                 let printer = RowPrinter(format: format, columns: section.columns)
                 let keys = printer.keys(of: objects)
                 if format == .table {
-                    out += "\(section.key.replacingOccurrences(of: "_", with: " "))\n" + RowPrinter.table(objects, keys: keys) + "\n"
+                    out += "\(section.key.replacing(scalar: "_", with: " "))\n" + RowPrinter.table(objects, keys: keys) + "\n"
                 } else {
                     out += "# \(section.key)\r\n" + RowPrinter.csv(objects, keys: keys)
                 }

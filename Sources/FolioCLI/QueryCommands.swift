@@ -1,8 +1,13 @@
 import ArgumentParser
 import Domain
 import Folio
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Projections
+import SystemPackage
 
 struct Clients: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "clients", abstract: "List clients.", discussion: "Example: folio clients --status paid --format csv")
@@ -144,15 +149,15 @@ struct Export: ParsableCommand {
             return
         }
         let temporary = file + ".partial"
-        guard FileManager.default.createFile(atPath: temporary, contents: nil, attributes: [.posixPermissions: 0o600]),
-              let handle = FileHandle(forWritingAtPath: temporary)
-        else { throw FolioError(.invalidInput, "cannot write \(file)") }
+        let out = try FileDescriptor.create(temporary, permissions: .ownerReadWrite)
         let bar = Progress(title: "Exporting")
         let count: Int
         do {
-            count = try store.exportLog(to: handle) { bar.update(done: $0.done, total: $0.total) }
-            try handle.synchronize()
-            try handle.close()
+            count = try out.closeAfter {
+                let count = try store.exportLog(to: out) { bar.update(done: $0.done, total: $0.total) }
+                try out.synchronize()
+                return count
+            }
             bar.finish()
         } catch {
             try? FileManager.default.removeItem(atPath: temporary)
@@ -257,22 +262,18 @@ struct Stats: ParsableCommand {
                 "head position     \(stats.head)",
                 "storage format    \(stats.storageFormat)",
                 "streams           \(stats.streams)",
-                "store file        \(bytes(stats.fileBytes))",
-                "  log records     \(bytes(stats.logBytes))",
-                "  log indexes     \(bytes(stats.logIndexBytes))",
-                "  write indexes   \(bytes(stats.writeIndexBytes))",
-                "  read models     \(bytes(stats.readModelBytes))",
+                "store file        \(byteCount(stats.fileBytes))",
+                "  log records     \(byteCount(stats.logBytes))",
+                "  log indexes     \(byteCount(stats.logIndexBytes))",
+                "  write indexes   \(byteCount(stats.writeIndexBytes))",
+                "  read models     \(byteCount(stats.readModelBytes))",
                 "events by type",
             ]
             for (type, count) in stats.eventsByType.sorted(by: { $0.key < $1.key }) {
-                lines.append("  " + type.padding(toLength: 18, withPad: " ", startingAt: 0) + String(count))
+                lines.append("  " + type.padded(to: 18) + String(count))
             }
             emit(lines.joined(separator: "\n") + "\n")
         }
-    }
-
-    private func bytes(_ count: Int) -> String {
-        count >= 1 << 20 ? String(format: "%.1f MiB", Double(count) / 1_048_576) : count >= 1024 ? String(format: "%.1f KiB", Double(count) / 1024) : "\(count) B"
     }
 }
 
@@ -299,12 +300,9 @@ struct Generate: ParsableCommand {
             try generator.write(to: .standardOutput)
             return
         }
-        guard FileManager.default.createFile(atPath: file, contents: nil), let handle = FileHandle(forWritingAtPath: file) else {
-            throw FolioError(.invalidInput, "cannot write \(file)")
-        }
+        let out = try FileDescriptor.create(file)
         let bar = Progress(title: "Generating")
-        let count = try generator.write(to: handle) { bar.update(done: $0.done, total: $0.total) }
-        try handle.close()
+        let count = try out.closeAfter { try generator.write(to: out) { bar.update(done: $0.done, total: $0.total) } }
         bar.finish()
         warn("wrote \(count) events of \(clients) clients to \(file)")
     }

@@ -1,8 +1,13 @@
 import ArgumentParser
 import Domain
 import Folio
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Projections
+import SystemPackage
 
 private let clientColumns = ["id", "name", "email", "activation_token", "current_version_id", "status", "metadata", "created_at"]
 private let versionColumns = [
@@ -150,7 +155,9 @@ struct VersionGroup: ParsableCommand {
         func run() throws {
             let data: Data
             if content == "-" {
-                data = FileHandle.standardInput.readDataToEndOfFile()
+                do { data = Data(try FileDescriptor.standardInput.readToEnd()) } catch {
+                    throw FolioError(.invalidInput, "cannot read content from standard input: \(error)")
+                }
             } else {
                 guard let read = FileManager.default.contents(atPath: content) else {
                     throw FolioError(.invalidInput, "cannot read content file \(content): no such file or not readable")

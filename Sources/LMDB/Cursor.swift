@@ -1,5 +1,9 @@
 internal import CLMDB
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A key and value inside the memory map, valid until the transaction ends.
 public struct Entry {

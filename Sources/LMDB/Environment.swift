@@ -1,5 +1,17 @@
 internal import CLMDB
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Dispatch
 import Synchronization
 
 /// An LMDB environment: one directory holding `data.mdb` and `lock.mdb`.
@@ -51,9 +63,9 @@ public final class Environment: @unchecked Sendable {
     public static func open(at path: String, options: Options = Options()) throws -> Environment {
         let url = URL(fileURLWithPath: path).standardizedFileURL
         let manager = FileManager.default
-        var isDirectory: ObjCBool = false
-        if manager.fileExists(atPath: url.path, isDirectory: &isDirectory) {
-            if !isDirectory.boolValue { throw LMDBError(code: .notADirectory, operation: "open \(url.path)") }
+        var status = stat()
+        if stat(url.path, &status) == 0 {
+            if status.st_mode & S_IFMT != S_IFDIR { throw LMDBError(code: .notADirectory, operation: "open \(url.path)") }
         } else {
             do {
                 try manager.createDirectory(at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])

@@ -1,5 +1,9 @@
 internal import CLMDB
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A read-only view of the environment at one moment (a snapshot).
 ///

@@ -1,6 +1,17 @@
 import Domain
 import EventStore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import LMDB
 
 /// A table of a read model: rows of one type under byte keys, sorted by key.

@@ -1,6 +1,11 @@
 import Domain
 import EventStore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
 import LMDB
 
 /// A refusal or failure of the read models.

@@ -1,5 +1,9 @@
 import Domain
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Where and when an event was recorded, as a projector sees it.
 public struct Envelope: Hashable, Sendable {

@@ -1,6 +1,10 @@
 import Domain
 import EventStore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Queries over the read models, at one moment: the stored models in a snapshot, or models
 /// folded in memory up to a position (`--as-of`).

@@ -1,5 +1,9 @@
 import Domain
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A row of `clients`, as the documented schema has it (plus `activated_at` and `updated_at`).
 public struct ClientRow: Hashable, Sendable, Codable {

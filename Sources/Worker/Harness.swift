@@ -3,6 +3,7 @@ import EventStore
 import Folio
 import Foundation
 import Projections
+import SystemPackage
 
 /// Runs a mix of commands through the command path, printing each acknowledged client or
 /// version id as soon as its command has returned (and so has committed).
@@ -68,10 +69,8 @@ struct Harness {
                 try? FileManager.default.removeItem(atPath: copy)
                 let export = path + "-export.jsonl"
                 let store = try Store(path: path)
-                _ = FileManager.default.createFile(atPath: export, contents: nil)
-                let handle = try FileHandle(forWritingAtPath: export).unwrap()
-                try store.exportLog(to: handle)
-                try handle.close()
+                let file = try FileDescriptor.create(export)
+                try file.closeAfter { _ = try store.exportLog(to: file) }
                 process.executableURL = folio
                 process.arguments = ["import", export, "--store", copy]
             } else {
@@ -126,11 +125,4 @@ struct Harness {
 struct HarnessFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
-}
-
-extension Optional {
-    func unwrap() throws -> Wrapped {
-        guard let self else { throw HarnessFailure("could not open a file") }
-        return self
-    }
 }

@@ -248,6 +248,12 @@ struct JSONSample {
             #expect(text == expected)
             #expect(Timestamp.parse(text) == micros)
         }
+        // Years past four digits, and before year 0, are written as C's "%04d" writes them.
+        #expect(Timestamp.format(microseconds: 253_402_300_800_000_000) == "10000-01-01T00:00:00.000000Z")
+        #expect(Timestamp.format(microseconds: -62_198_755_200_000_000) == "-001-01-01T00:00:00.000000Z")
+        #expect(Timestamp.format(microseconds: -62_167_219_200_000_001) == "-001-12-31T23:59:59.999999Z")
+        #expect(Timestamp.format(microseconds: -377_705_116_800_000_000) == "-9999-01-01T00:00:00.000000Z")
+        #expect(Timestamp.format(microseconds: -377_736_739_200_000_000) == "-10000-01-01T00:00:00.000000Z")
         #expect(Timestamp.parse("2026-02-31T00:00:00Z") == Timestamp.parse("2026-03-03T00:00:00Z"))
         #expect(Timestamp.parse("2026-13-01T00:00:00Z") == nil)
         #expect(Timestamp.parse("2026-01-01T00:00:00.Z") == nil)

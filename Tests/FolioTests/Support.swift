@@ -3,6 +3,7 @@ import EventStore
 import Folio
 import Foundation
 import LMDB
+import SystemPackage
 import Testing
 
 /// A directory that exists for one test and is removed after it.
@@ -31,10 +32,8 @@ func makeStore(_ directory: TemporaryDirectory, name: String = "store", noSync: 
 func exportText(_ store: Store) throws -> String {
     let directory = try TemporaryDirectory()
     let file = directory.path("export.jsonl")
-    _ = FileManager.default.createFile(atPath: file, contents: nil)
-    let handle = try #require(FileHandle(forWritingAtPath: file))
-    try store.exportLog(to: handle)
-    try handle.close()
+    let out = try FileDescriptor.create(file)
+    try out.closeAfter { _ = try store.exportLog(to: out) }
     return try String(contentsOfFile: file, encoding: .utf8)
 }
 
@@ -93,9 +92,7 @@ func run(_ executable: String, _ arguments: [String], environment: [String: Stri
 /// Writes `generator`'s history to a file in `directory`; its path.
 func writeHistory(in directory: TemporaryDirectory, _ generator: HistoryGenerator) throws -> String {
     let file = directory.path("history-\(generator.seed)-\(generator.clients).jsonl")
-    _ = FileManager.default.createFile(atPath: file, contents: nil)
-    let handle = try #require(FileHandle(forWritingAtPath: file))
-    try generator.write(to: handle)
-    try handle.close()
+    let out = try FileDescriptor.create(file)
+    try out.closeAfter { _ = try generator.write(to: out) }
     return file
 }

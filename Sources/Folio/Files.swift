@@ -1,0 +1,46 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import SystemPackage
+
+/// Files that imports, exports and generated histories are read from and written to.
+///
+/// Folio reads and writes files through file descriptors rather than Foundation's `FileHandle`,
+/// which would link all of swift-corelibs-foundation into `folio` and slow the start of every
+/// command (`docs/performance.md`, W4).
+extension FileDescriptor {
+    /// Opens `path` for writing, emptied if it exists, created with `permissions` if not.
+    public static func create(_ path: String, permissions: FilePermissions = [.ownerReadWrite, .groupRead, .otherRead]) throws -> FileDescriptor {
+        do {
+            return try FileDescriptor.open(path, .writeOnly, options: [.create, .truncate], permissions: permissions)
+        } catch {
+            throw FolioError(.invalidInput, "cannot write \(path): \(error)")
+        }
+    }
+
+    /// Writes the file's data to its disk before returning.
+    public func synchronize() throws {
+        guard fsync(rawValue) == 0 else { throw Errno(rawValue: errno) }
+    }
+
+    /// Reads everything left to read.
+    public func readToEnd() throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        while try read(appendingTo: &bytes, atMost: 1 << 16) > 0 {}
+        return bytes
+    }
+
+    /// Reads at most `count` bytes onto the end of `bytes`; returns how many were read, 0 at the end.
+    public func read(appendingTo bytes: inout [UInt8], atMost count: Int) throws -> Int {
+        let end = bytes.count
+        bytes.append(contentsOf: repeatElement(0, count: count))
+        let read = try bytes.withUnsafeMutableBytes { try self.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[end...])) }
+        bytes.removeLast(count - read)
+        return read
+    }
+}
+

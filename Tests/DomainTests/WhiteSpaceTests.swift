@@ -1,0 +1,56 @@
+@testable import Domain
+import Foundation
+import Testing
+
+/// The rules read blank names and actors by Folio's own white space, which must be what Foundation's
+/// character sets held when the rules were written with them: a name or actor accepted or refused
+/// before is accepted or refused alike.
+@Suite("White space in the rules")
+struct WhiteSpaceTests {
+    @Test("blank scalars are Foundation's .whitespaces and .whitespacesAndNewlines, every scalar of them")
+    func blankScalars() {
+        var mismatches: [String] = []
+        for value in UInt32(0)...0x10FFFF {
+            guard let scalar = Unicode.Scalar(value) else { continue }
+            if scalar.isBlank(newlines: false) != CharacterSet.whitespaces.contains(scalar) {
+                mismatches.append("U+\(String(value, radix: 16)) without newlines")
+            }
+            if scalar.isBlank(newlines: true) != CharacterSet.whitespacesAndNewlines.contains(scalar) {
+                mismatches.append("U+\(String(value, radix: 16)) with newlines")
+            }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.prefix(10))")
+    }
+
+    @Test("a name is trimmed as Foundation trims it")
+    func trimming() {
+        let pieces = ["Ada", " ", "\t", "\n", "\r\n", "\u{85}", "\u{A0}", "\u{200B}", "\u{2028}", "\u{3000}", "é", "e\u{301}", " \u{301}", "😀", "\u{FEFF}"]
+        var random = ValueTests.SplitMix(state: 29)
+        for _ in 0..<5_000 {
+            let text = (0..<Int(random.next() % 7)).map { _ in pieces[Int(random.next() % UInt64(pieces.count))] }.joined()
+            #expect(text.trimmingWhiteSpace() == text.trimmingCharacters(in: .whitespacesAndNewlines), "\(Array(text.unicodeScalars))")
+        }
+    }
+
+    @Test("a name or an actor of white space only is refused, whichever white space it is")
+    func blankRefused() throws {
+        for blank in [" ", "\u{200B}", "\u{3000}\t"] {
+            #expect(throws: DomainError.self) {
+                try decide(.createClient(clientID: clientID, name: blank, email: nil, metadata: .object([:])), state: given([]))
+            }
+        }
+        #expect(throws: DomainError.self) {
+            try decide(.createClient(clientID: clientID, name: "\u{2028}\n", email: nil, metadata: .object([:])), state: given([]))
+        }
+        // For an actor, only white space that does not break a line counts as blank (Foundation's
+        // .whitespaces, as before): an em space is refused, a line break is not.
+        func draft(by actor: String) -> Command {
+            .draftVersion(
+                clientID: clientID, versionID: versionA, pageType: .agreement, content: CanonicalJSON(.object([:])),
+                iterationNotes: nil, hypothesis: nil, createdBy: actor, metadata: .object([:])
+            )
+        }
+        #expect(throws: DomainError.self) { try decide(draft(by: "\u{2003}\u{200B}"), state: given([created])) }
+        #expect(try decide(draft(by: "\n"), state: given([created])).count == 1)
+    }
+}
