@@ -22,6 +22,19 @@ extension FileDescriptor {
         }
     }
 
+    /// Opens `path` for reading; a directory is refused here rather than at the first read.
+    public static func openForReading(_ path: String) throws -> FileDescriptor {
+        let file: FileDescriptor
+        do { file = try FileDescriptor.open(path, .readOnly) } catch {
+            throw FolioError(.invalidInput, "cannot read \(path): \(error)")
+        }
+        if (try? file.stat().type) == .directory {
+            try? file.close()
+            throw FolioError(.invalidInput, "cannot read \(path): it is a directory")
+        }
+        return file
+    }
+
     /// Writes the file's data to its disk before returning.
     public func synchronize() throws {
         guard fsync(rawValue) == 0 else { throw Errno(rawValue: errno) }

@@ -146,10 +146,7 @@ extension Store {
             }
         }
         defer { temporary.map { try? FileManager.default.removeItem(at: $0) } }
-        let file: FileDescriptor
-        do { file = try FileDescriptor.open(source, .readOnly) } catch {
-            throw FolioError(.invalidInput, "cannot read \(path): \(error)")
-        }
+        let file = try FileDescriptor.openForReading(source)
         defer { try? file.close() }
         let total = (try? FileManager.default.attributesOfItem(atPath: source)[.size] as? Int) ?? nil
         // The whole import is one transaction: a map that fills halfway makes it start over, so
@@ -204,7 +201,10 @@ extension Store {
                 var readError: (any Error)?
                 while true {
                     let raw: ArraySlice<UInt8>?
-                    do { raw = try reader.next() } catch {
+                    do { raw = try reader.next() } catch let error as Errno {
+                        readError = FolioError(.invalidInput, "cannot read \(path): \(error)")
+                        break
+                    } catch {
                         readError = error
                         break
                     }

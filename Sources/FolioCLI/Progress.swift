@@ -17,18 +17,24 @@ import SystemPackage
 /// not only the long ones with a bar, start 2–3 ms slower (`docs/performance.md`, W4).
 final class Progress {
     private let title: String
-    private let visible: Bool
+    private let output: ((String) -> Void)?
     private var lastDrawn: ContinuousClock.Instant?
     private static let width = 25
 
-    init(title: String) {
+    /// A bar titled `title`, written to standard error if it is a terminal.
+    convenience init(title: String) {
+        self.init(title: title, output: isatty(STDERR_FILENO) == 1 ? { _ = try? FileDescriptor.standardError.writeAll($0.utf8) } : nil)
+    }
+
+    /// A bar titled `title`, written to `output`; none when `output` is `nil`.
+    init(title: String, output: ((String) -> Void)?) {
         self.title = title
-        visible = isatty(STDERR_FILENO) == 1
+        self.output = output
     }
 
     /// Shows `done` of `total`; without a total there is nothing to show.
     func update(done: Int, total: Int?) {
-        guard visible, let total, total > 0 else { return }
+        guard output != nil, let total, total > 0 else { return }
         let now = ContinuousClock.now
         if let lastDrawn, now - lastDrawn < .milliseconds(50) { return }
         lastDrawn = now
@@ -46,6 +52,6 @@ final class Progress {
 
     private func draw(_ bar: String) {
         // Carriage return, then erase the line: the bar is redrawn where it stands.
-        _ = try? FileDescriptor.standardError.writeAll("\r\u{1B}[2K\(title) \(bar)".utf8)
+        output?("\r\u{1B}[2K\(title) \(bar)")
     }
 }

@@ -149,7 +149,10 @@ struct Export: ParsableCommand {
             return
         }
         let temporary = file + ".partial"
-        let out = try FileDescriptor.create(temporary, permissions: .ownerReadWrite)
+        let out: FileDescriptor
+        do { out = try FileDescriptor.open(temporary, .writeOnly, options: [.create, .truncate], permissions: .ownerReadWrite) } catch {
+            throw FolioError(.invalidInput, "cannot write \(file): \(error)")
+        }
         let bar = Progress(title: "Exporting")
         let count: Int
         do {
@@ -179,6 +182,8 @@ struct Import: ParsableCommand {
     @Argument(help: "The file to read, or - for standard input.") var file: String
 
     func run() throws {
+        // A file that cannot be read is refused before the store is opened (and made, if new).
+        if file != "-" { try FileDescriptor.openForReading(file).close() }
         let store = try store.open()
         let bar = Progress(title: "Importing")
         let report = try store.importLog(from: file) { bar.update(done: $0.done, total: $0.total) }

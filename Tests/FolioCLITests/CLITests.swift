@@ -319,6 +319,30 @@ struct BadInputTests {
         #expect(try folio(["export"], store: store).out == before)
     }
 
+    @Test("a file to import that cannot be read is refused by its name, before any store is made")
+    func unreadableImport() throws {
+        let directory = try TemporaryDirectory()
+        let store = directory.path("store")
+        for (source, reason) in [(directory.path("missing.jsonl"), "No such file or directory"), (directory.path(""), "it is a directory")] {
+            let result = try folio(["import", source], store: store)
+            #expect(result.status != 0)
+            #expect(result.err == "folio: cannot read \(source): \(reason)\n")
+        }
+        #expect(!FileManager.default.fileExists(atPath: store))
+    }
+
+    @Test("an export that cannot be written is refused by the file's name, and leaves no partial file")
+    func unwritableExport() throws {
+        let directory = try TemporaryDirectory()
+        let store = directory.path("store")
+        try folio(["client", "create", "--name", "A"], store: store)
+        let target = directory.path("missing/backup.jsonl")
+        let result = try folio(["export", target], store: store)
+        #expect(result.status != 0)
+        #expect(result.err == "folio: cannot write \(target): No such file or directory\n")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path("")) == ["store"])
+    }
+
     @Test("a 100 MB line is refused without reading it whole")
     func hugeLine() throws {
         let directory = try TemporaryDirectory()

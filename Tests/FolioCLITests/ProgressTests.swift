@@ -1,0 +1,34 @@
+import Testing
+
+@testable import FolioCLI
+
+@Suite("Progress bar")
+struct ProgressTests {
+    final class Frames: @unchecked Sendable {
+        var written: [String] = []
+    }
+
+    @Test("a bar is drawn in place with its share done, at most twenty times a second, and ends in [Done] on its own line")
+    func drawn() {
+        let frames = Frames()
+        let bar = Progress(title: "Importing") { frames.written.append($0) }
+        bar.update(done: 0, total: nil)
+        #expect(frames.written.isEmpty)
+        bar.update(done: 40, total: 100)
+        bar.update(done: 50, total: 100)
+        #expect(frames.written == ["\r\u{1B}[2KImporting [==========               ] 40%"])
+        bar.finish()
+        #expect(frames.written.last == "\r\u{1B}[2KImporting [Done]\n")
+    }
+
+    @Test("more done than the total shows a full bar; a bar never shown leaves nothing behind")
+    func edges() {
+        let frames = Frames()
+        Progress(title: "Exporting") { frames.written.append($0) }.update(done: 250, total: 100)
+        #expect(frames.written == ["\r\u{1B}[2KExporting [=========================] 100%"])
+        let silent = Frames()
+        let unshown = Progress(title: "Rebuilding") { silent.written.append($0) }
+        unshown.finish()
+        #expect(silent.written.isEmpty)
+    }
+}
