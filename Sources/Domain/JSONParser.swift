@@ -446,7 +446,7 @@ extension JSONParser {
     /// checks it, without building it: `member` gets each key's bytes (`nil` for a key written
     /// with escapes) and must read its value with one of the `read…` methods. It returns `false`
     /// to stop early, and so does this; a text `parse` would refuse throws.
-    static func readObject(
+    package static func readObject(
         _ bytes: UnsafeRawBufferPointer, maxDepth: Int = 512,
         _ member: (_ key: UnsafeRawBufferPointer?, _ reader: inout JSONParser) throws(Failure) -> Bool
     ) throws(Failure) -> Bool {
@@ -488,10 +488,10 @@ extension JSONParser {
     }
 
     /// Reads the value at hand, built.
-    mutating func readValue() throws(Failure) -> JSONValue { try value() }
+    package mutating func readValue() throws(Failure) -> JSONValue { try value() }
 
     /// Reads the value at hand, checked but not built; returns the range of bytes it fills.
-    mutating func readRaw() throws(Failure) -> Range<Int> {
+    package mutating func readRaw() throws(Failure) -> Range<Int> {
         let start = index
         try skipValue()
         return start..<index
@@ -499,7 +499,7 @@ extension JSONParser {
 
     /// Whether the value at hand is `null` (then read) or a string (then left for `readString`/`readUUID`).
     /// Anything else is left unread: `nil`.
-    mutating func readNullOrString() throws(Failure) -> Bool? {
+    package mutating func readNullOrString() throws(Failure) -> Bool? {
         switch current {
         case UInt8(ascii: "n"):
             _ = try expect("null", .null)
@@ -512,7 +512,7 @@ extension JSONParser {
     }
 
     /// Reads the string at hand (`nil`, unread, when the value is not a string).
-    mutating func readString() throws(Failure) -> String? {
+    package mutating func readString() throws(Failure) -> String? {
         guard current == UInt8(ascii: "\"") else { return nil }
         return try string()
     }
@@ -520,7 +520,7 @@ extension JSONParser {
     /// Reads the string at hand as an id in its 36-character form; `nil` when it is not one
     /// written plainly (a string with escapes is read and also gives `nil`; so does a value that
     /// is not a string, left unread).
-    mutating func readUUID() throws(Failure) -> UUID? {
+    package mutating func readUUID() throws(Failure) -> UUID? {
         guard current == UInt8(ascii: "\"") else { return nil }
         let start = index + 1
         _ = try string(building: false)

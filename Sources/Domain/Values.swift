@@ -133,7 +133,7 @@ extension UUID {
     }
 
     /// Parses the 36-character form from its UTF-8 bytes.
-    init?(utf8: UnsafeRawBufferPointer) {
+    package init?(utf8: UnsafeRawBufferPointer) {
         guard utf8.count == 36, utf8[8] == UInt8(ascii: "-"), utf8[13] == UInt8(ascii: "-"),
               utf8[18] == UInt8(ascii: "-"), utf8[23] == UInt8(ascii: "-")
         else { return nil }

@@ -131,12 +131,15 @@ public struct EventLine: Hashable, Sendable {
     static func parsePlain(_ line: [UInt8], number: Int) -> (line: EventLine, event: Event)? {
         guard line.count <= maximumLength else { return nil }
         return line.withUnsafeBytes { buffer -> (line: EventLine, event: Event)? in
-            guard let (fields, raw) = try? JSONParser.parseObject(buffer, rawKey: "data", maxDepth: maximumDepth), let raw,
-                  buffer[raw.lowerBound] == UInt8(ascii: "{")
+            var envelope = PlainEnvelope()
+            guard (try? JSONParser.readObject(buffer, maxDepth: maximumDepth) { key, reader throws(JSONParser.Failure) in
+                      try envelope.read(key, &reader)
+                  }) == true,
+                  let raw = envelope.data, buffer[raw.lowerBound] == UInt8(ascii: "{")
             else { return nil }
             let data = UnsafeRawBufferPointer(rebasing: buffer[raw])
             guard JSONParser.isCanonical(data, maxDepth: maximumDepth - 1),
-                  let line = try? envelope(fields, data: Array(data), number: number),
+                  let line = envelope.line(data: Array(data)),
                   let type = try? EventType.named(line.type),
                   let event = Event.decodeIfPlain(type: type, schemaVersion: Int(line.schemaVersion), payload: data)
             else { return nil }
@@ -182,6 +185,107 @@ public struct EventLine: Hashable, Sendable {
             schemaVersion: UInt16(try whole("schema_version", max: UInt64(UInt16.max))), recordedAtMicroseconds: recordedAt,
             actor: try string("actor"), correlationID: try optionalID("correlation_id"), causationID: try optionalID("causation_id"),
             data: data
+        )
+    }
+}
+
+/// A line's envelope read member by member as it streams by, for a line written the way `export`
+/// writes it: each member once, none but the envelope's and `hash`, keys without escapes, every
+/// value of the kind `export` writes. Anything else stops the reading, and the line is parsed
+/// whole by `EventLine.parseWithPayload`, which reads it the same way or names what is wrong.
+private struct PlainEnvelope {
+    private enum Member: Int, CaseIterable {
+        case id, position, stream, streamVersion, type, schemaVersion, recordedAt, actor, correlationID, causationID, data, hash
+
+        var key: StaticString {
+            switch self {
+            case .id: "id"
+            case .position: "position"
+            case .stream: "stream"
+            case .streamVersion: "stream_version"
+            case .type: "type"
+            case .schemaVersion: "schema_version"
+            case .recordedAt: "recorded_at"
+            case .actor: "actor"
+            case .correlationID: "correlation_id"
+            case .causationID: "causation_id"
+            case .data: "data"
+            case .hash: "hash"
+            }
+        }
+
+        init?(_ key: UnsafeRawBufferPointer) {
+            guard let member = Member.allCases.first(where: { member in
+                let name = member.key
+                return name.utf8CodeUnitCount == key.count && key.elementsEqual(UnsafeRawBufferPointer(start: name.utf8Start, count: key.count))
+            }) else { return nil }
+            self = member
+        }
+    }
+
+    private var seen: UInt16 = 0
+    private var id: UUID?
+    private var position: UInt64?
+    private var stream: String?
+    private var streamVersion: UInt64?
+    private var type: String?
+    private var schemaVersion: UInt16?
+    private var recordedAt: Int64?
+    private var actor: String?
+    private var correlationID: UUID?
+    private var causationID: UUID?
+    private(set) var data: Range<Int>?
+
+    /// Reads one member; `false` for a line that is not the plain case.
+    mutating func read(_ key: UnsafeRawBufferPointer?, _ reader: inout JSONParser) throws(JSONParser.Failure) -> Bool {
+        guard let key, let member = Member(key) else { return false }
+        let bit: UInt16 = 1 << member.rawValue
+        guard seen & bit == 0 else { return false }
+        seen |= bit
+        func whole(max: UInt64) throws(JSONParser.Failure) -> UInt64? {
+            guard case .integer(let value) = try reader.readValue(), value >= 1, UInt64(value) <= max else { return nil }
+            return UInt64(value)
+        }
+        func optionalID() throws(JSONParser.Failure) -> UUID?? {
+            guard let isNull = try reader.readNullOrString() else { return nil }
+            return isNull ? .some(nil) : try reader.readUUID().map { .some($0) }
+        }
+        switch member {
+        case .id: id = try reader.readUUID()
+        case .position: position = try whole(max: UInt64(Int64.max))
+        case .streamVersion: streamVersion = try whole(max: UInt64(Int64.max))
+        case .schemaVersion: schemaVersion = try whole(max: UInt64(UInt16.max)).map { UInt16($0) }
+        case .stream: stream = try reader.readString()
+        case .type: type = try reader.readString()
+        case .actor: actor = try reader.readString()
+        case .recordedAt: recordedAt = try reader.readString().flatMap(Timestamp.parse)
+        case .correlationID, .causationID:
+            guard let id = try optionalID() else { return false }
+            if member == .correlationID { correlationID = id } else { causationID = id }
+            return true
+        case .data: data = try reader.readRaw()
+        case .hash: _ = try reader.readRaw()
+        }
+        // A member read but not of its kind leaves its field empty: the line is not the plain case.
+        switch member {
+        case .id: return id != nil
+        case .position: return position != nil
+        case .streamVersion: return streamVersion != nil
+        case .schemaVersion: return schemaVersion != nil
+        case .stream: return stream != nil
+        case .type: return type != nil
+        case .actor: return actor != nil
+        case .recordedAt: return recordedAt != nil
+        default: return true
+        }
+    }
+
+    /// The line, when every member it needs was read.
+    func line(data: [UInt8]) -> EventLine? {
+        guard let id, let position, let stream, let streamVersion, let type, let schemaVersion, let recordedAt, let actor else { return nil }
+        return EventLine(
+            id: id, position: position, stream: stream, streamVersion: streamVersion, type: type, schemaVersion: schemaVersion,
+            recordedAtMicroseconds: recordedAt, actor: actor, correlationID: correlationID, causationID: causationID, data: data
         )
     }
 }

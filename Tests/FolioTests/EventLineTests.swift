@@ -52,4 +52,31 @@ struct EventLineTests {
         }
         #expect(plainCount > 600, "\(plainCount) changed lines read in one pass")
     }
+
+    @Test("an envelope written otherwise than export writes it is left to the parsed reading, or read in one pass as it reads it")
+    func envelopesOtherwise() throws {
+        let text = try String(contentsOf: Self.projectRoot.appendingPathComponent("Fixtures/small.jsonl"), encoding: .utf8)
+        let line = try #require(text.split(separator: "\n").first.map(String.init))
+        let id = try #require(line.firstMatch(of: /"id":"([0-9a-f-]{36})"/)).1
+        func variant(_ old: String, _ new: String) -> [UInt8] {
+            let changed = line.replacingOccurrences(of: old, with: new)
+            #expect(changed != line)
+            return Array(changed.utf8)
+        }
+        let leftToParsing = [
+            variant(#""position":1,"#, #""position":1,"position":2,"#),  // a member twice
+            variant(#""position":1,"#, #""position":1,"note":"x","#),  // a member export does not write
+            variant(#""id":"#, #""\u0069d":"#),  // a key with an escape
+            variant(#""position":1,"#, #""correlation_id":7,"position":1,"#),  // an id of the wrong kind
+        ]
+        for (index, bytes) in leftToParsing.enumerated() {
+            #expect(EventLine.parsePlain(bytes, number: 1) == nil, "variant \(index)")
+        }
+        // Written otherwise, but read alike either way: an id in upper case, a whole number as 1.0.
+        for bytes in [variant("\"\(id)\"", "\"\(id.uppercased())\""), variant(#""position":1,"#, #""position":1.0,"#)] {
+            let plain = try #require(EventLine.parsePlain(bytes, number: 1))
+            let slow = try #require(Self.parsed(bytes))
+            #expect(plain.line == slow.line && plain.event == slow.event)
+        }
+    }
 }
