@@ -28,7 +28,7 @@ struct RowPrinter {
     /// The JSON object form of any other encodable value (keys are its coding keys).
     static func object(encoding value: some Encodable) throws -> [String: JSONValue] {
         let data = try JSONEncoder.folio.encode(value)
-        guard case .object(let fields) = try JSONDecoder().decode(JSONValue.self, from: data) else { return [:] }
+        guard case .object(let fields) = try JSONParser.parse(data) else { return [:] }
         return fields
     }
 
