@@ -250,33 +250,42 @@ private struct PlainEnvelope {
             guard let isNull = try reader.readNullOrString() else { return nil }
             return isNull ? .some(nil) : try reader.readUUID().map { .some($0) }
         }
+        // A value not of the kind export writes leaves its field empty: not the plain case.
         switch member {
-        case .id: id = try reader.readUUID()
-        case .position: position = try whole(max: UInt64(Int64.max))
-        case .streamVersion: streamVersion = try whole(max: UInt64(Int64.max))
-        case .schemaVersion: schemaVersion = try whole(max: UInt64(UInt16.max)).map { UInt16($0) }
-        case .stream: stream = try reader.readString()
-        case .type: type = try reader.readString()
-        case .actor: actor = try reader.readString()
-        case .recordedAt: recordedAt = try reader.readString().flatMap(Timestamp.parse)
+        case .id:
+            id = try reader.readUUID()
+            return id != nil
+        case .position:
+            position = try whole(max: UInt64(Int64.max))
+            return position != nil
+        case .streamVersion:
+            streamVersion = try whole(max: UInt64(Int64.max))
+            return streamVersion != nil
+        case .schemaVersion:
+            schemaVersion = try whole(max: UInt64(UInt16.max)).map { UInt16($0) }
+            return schemaVersion != nil
+        case .stream:
+            stream = try reader.readString()
+            return stream != nil
+        case .type:
+            type = try reader.readString()
+            return type != nil
+        case .actor:
+            actor = try reader.readString()
+            return actor != nil
+        case .recordedAt:
+            recordedAt = try reader.readString().flatMap(Timestamp.parse)
+            return recordedAt != nil
         case .correlationID, .causationID:
             guard let id = try optionalID() else { return false }
             if member == .correlationID { correlationID = id } else { causationID = id }
             return true
-        case .data: data = try reader.readRaw()
-        case .hash: _ = try reader.readRaw()
-        }
-        // A member read but not of its kind leaves its field empty: the line is not the plain case.
-        switch member {
-        case .id: return id != nil
-        case .position: return position != nil
-        case .streamVersion: return streamVersion != nil
-        case .schemaVersion: return schemaVersion != nil
-        case .stream: return stream != nil
-        case .type: return type != nil
-        case .actor: return actor != nil
-        case .recordedAt: return recordedAt != nil
-        default: return true
+        case .data:
+            data = try reader.readRaw()
+            return true
+        case .hash:
+            _ = try reader.readRaw()
+            return true
         }
     }
 

@@ -134,6 +134,7 @@ extension Store {
     public func importLog(from path: String, progress: ((JobProgress) -> Void)? = nil) throws -> ImportReport {
         var source = path
         var temporary: URL?
+        defer { temporary.map { try? FileManager.default.removeItem(at: $0) } }
         if path == "-" {
             // The transaction may start over when the map grows, so standard input is spooled first.
             let url = FileManager.default.temporaryDirectory.appendingPathComponent("folio-import-\(UUID().lowercased).jsonl")
@@ -145,7 +146,6 @@ extension Store {
                 throw FolioError(.invalidInput, "cannot spool standard input to \(url.path): \(error)")
             }
         }
-        defer { temporary.map { try? FileManager.default.removeItem(at: $0) } }
         let file = try FileDescriptor.openForReading(source)
         defer { try? file.close() }
         let total = (try? FileManager.default.attributesOfItem(atPath: source)[.size] as? Int) ?? nil
