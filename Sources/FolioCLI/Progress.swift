@@ -14,7 +14,7 @@ import SystemPackage
 ///
 /// Folio draws its own bar: console-kit's terminal module, which drew it before, links all of
 /// swift-corelibs-foundation into `folio` (one `Thread.sleep`), and that made every command,
-/// not only the long ones with a bar, start 2–3 ms slower (`docs/performance.md`, W4).
+/// not only the long ones with a bar, start about 0.8 ms slower (`docs/performance.md`, W4).
 final class Progress {
     private let title: String
     private let output: ((String) -> Void)?

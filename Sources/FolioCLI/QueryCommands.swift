@@ -275,7 +275,7 @@ struct Stats: ParsableCommand {
                 "events by type",
             ]
             for (type, count) in stats.eventsByType.sorted(by: { $0.key < $1.key }) {
-                lines.append("  " + type.padded(to: 18) + String(count))
+                lines.append("  " + type.padded(to: 17) + " " + String(count))
             }
             emit(lines.joined(separator: "\n") + "\n")
         }
