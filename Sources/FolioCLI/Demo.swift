@@ -23,7 +23,7 @@ struct Demo: ParsableCommand {
     @Option(help: "The generator's seed.") var seed: UInt64 = 2026
 
     func run() throws {
-        let store = try store.open()
+        let store = try store.open(creating: true)
         if try store.log.head() == 0 {
             let fixture = FileManager.default.currentDirectoryPath + "/Fixtures/small.jsonl"
             let source: String

@@ -19,6 +19,7 @@ struct FolioCommand: ParsableCommand {
         discussion: """
             Every action is appended to an append-only log in LMDB; read models are folded from it.
             The store is a directory: --store PATH, else $FOLIO_STORE, else ./folio-store.
+            `client create`, `import` and `demo` make it when there is none.
 
             Start with `folio demo`, then try `folio clients` or `folio analytics`.
             """,

@@ -19,10 +19,19 @@ struct StoreOptions: ParsableArguments {
     /// Opens the store, rebuilding stale read models (unless not `rebuildingStale`) with a progress
     /// bar on a terminal. A write that waits for another process's (an import's, say) says so once
     /// on standard error.
-    func open(rebuildingStale: Bool = true) throws -> Store {
+    ///
+    /// Only a command that puts something in a store (`creating`) makes one where there is none;
+    /// any other is refused, so that a mistyped path is not answered by a new, empty store.
+    func open(rebuildingStale: Bool = true, creating: Bool = false) throws -> Store {
+        let path = self.path
+        let manager = FileManager.default
+        // Something other than a directory is left for the store to refuse as such.
+        let isNotDirectory = manager.fileExists(atPath: path) && (try? manager.attributesOfItem(atPath: path)[.type] as? FileAttributeType) != .typeDirectory
+        guard creating || isNotDirectory || manager.fileExists(atPath: path + "/data.mdb") else {
+            throw FolioError(.notFound, "no store at \(path): `folio client create`, `folio import` or `folio demo` makes one")
+        }
         let bar = Progress(title: "Rebuilding read models")
         defer { bar.finish() }
-        let path = self.path
         let options = Store.Options(rebuildStaleProjections: rebuildingStale, waitingForWriter: {
             guard !saidWaiting.exchange(true, ordering: .relaxed) else { return }
             warn("waiting for another process writing to \(path) (an import or a rebuild) to finish…")

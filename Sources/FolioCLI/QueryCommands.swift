@@ -184,7 +184,7 @@ struct Import: ParsableCommand {
     func run() throws {
         // A file that cannot be read is refused before the store is opened (and made, if new).
         if file != "-" { try FileDescriptor.openForReading(file).close() }
-        let store = try store.open()
+        let store = try store.open(creating: true)
         let bar = Progress(title: "Importing")
         let report = try store.importLog(from: file) { bar.update(done: $0.done, total: $0.total) }
         bar.finish()

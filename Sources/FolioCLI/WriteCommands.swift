@@ -47,7 +47,7 @@ struct ClientGroup: ParsableCommand {
 
         func run() throws {
             let metadata = try parseJSONObject(metadata, option: "--metadata")
-            let row = try store.open().createClient(name: name, email: email, metadata: metadata, actor: by)
+            let row = try store.open(creating: true).createClient(name: name, email: email, metadata: metadata, actor: by)
             emit(RowPrinter(format: output.format, columns: ClientRow.columns).render(one: row))
         }
     }

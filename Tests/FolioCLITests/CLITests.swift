@@ -319,6 +319,20 @@ struct BadInputTests {
         #expect(try folio(["export"], store: store).out == before)
     }
 
+    @Test("a command on a path with no store is refused, and makes none there; client create, import and demo make one")
+    func noStore() throws {
+        let directory = try TemporaryDirectory()
+        let store = directory.path("typo")
+        for arguments in [["clients"], ["client", "show", "G1234"], ["stats"], ["export"], ["verify"], ["projections", "status"], ["token", "issue", "G1234"]] {
+            let result = try folio(arguments, store: store)
+            #expect(result.status != 0)
+            #expect(result.err == "folio: no store at \(store): `folio client create`, `folio import` or `folio demo` makes one\n", "\(arguments)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: store))
+        #expect(try folio(["client", "create", "--name", "Ada"], store: store).status == 0)
+        #expect(try folio(["clients", "--format", "csv"], store: store).out.contains("Ada"))
+    }
+
     @Test("a file to import that cannot be read is refused by its name, before any store is made")
     func unreadableImport() throws {
         let directory = try TemporaryDirectory()
