@@ -55,14 +55,8 @@ struct StreamedPayload {
         }
 
         init?(_ key: UnsafeRawBufferPointer) {
-            for field in Field.allCases {
-                let name = field.key
-                if name.utf8CodeUnitCount == key.count, memcmp(name.utf8Start, key.baseAddress!, key.count) == 0 {
-                    self = field
-                    return
-                }
-            }
-            return nil
+            guard let field = Field.allCases.first(where: { $0.key.matches(key) }) else { return nil }
+            self = field
         }
     }
 
@@ -199,5 +193,12 @@ struct StreamedPayload {
         case .clientDeleted:
             return .clientDeleted(ClientDeleted(clientID: clientID))
         }
+    }
+}
+
+extension StaticString {
+    /// Whether `bytes` are this string's UTF-8: how a key read in place is matched to a known name.
+    package func matches(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        utf8CodeUnitCount == bytes.count && (bytes.isEmpty || memcmp(utf8Start, bytes.baseAddress!, bytes.count) == 0)
     }
 }

@@ -161,21 +161,21 @@ extension Store {
 
     func owner(ofVersion id: UUID, model: WriteModel) throws -> UUID {
         guard let owner = try model.versionOwner(id) else {
-            throw FolioError(.notFound, "content version \(id.lowercased) does not exist (rule 7: unknown ids are refused)")
+            throw FolioError.unknownVersion(id)
         }
         return owner
     }
 
     func clientRow(_ id: UUID, in model: ReadModel) throws -> ClientRow {
         guard let row = try model.client(id: id) else {
-            throw FolioError(.notFound, "client \(id.lowercased) does not exist (rule 7: unknown ids are refused)")
+            throw FolioError.unknownClient(id)
         }
         return row
     }
 
     func versionRow(_ id: UUID, in model: ReadModel) throws -> VersionRow {
         guard let row = try model.version(id: id) else {
-            throw FolioError(.notFound, "content version \(id.lowercased) does not exist (rule 7: unknown ids are refused)")
+            throw FolioError.unknownVersion(id)
         }
         return row
     }

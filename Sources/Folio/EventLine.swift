@@ -215,10 +215,7 @@ private struct PlainEnvelope {
         }
 
         init?(_ key: UnsafeRawBufferPointer) {
-            guard let member = Member.allCases.first(where: { member in
-                let name = member.key
-                return name.utf8CodeUnitCount == key.count && key.elementsEqual(UnsafeRawBufferPointer(start: name.utf8Start, count: key.count))
-            }) else { return nil }
+            guard let member = Member.allCases.first(where: { $0.key.matches(key) }) else { return nil }
             self = member
         }
     }
@@ -299,6 +296,11 @@ private struct PlainEnvelope {
     }
 }
 
+/// The lower-case hex digit of a value from 0 to 15.
+private func hexDigit(_ value: UInt8) -> UInt8 {
+    value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") + value - 10
+}
+
 /// Appends `string` as a JSON string literal.
 func appendJSONString(_ out: inout [UInt8], _ string: String) {
     out.append(34)
@@ -309,7 +311,7 @@ func appendJSONString(_ out: inout [UInt8], _ string: String) {
         case 10: out.append(contentsOf: [92, 110])
         case 13: out.append(contentsOf: [92, 114])
         case 9: out.append(contentsOf: [92, 116])
-        case 0..<32: out.append(contentsOf: [92, 117, 48, 48, 48 + byte >> 4, byte & 15 < 10 ? 48 + byte & 15 : 87 + byte & 15])
+        case 0..<32: out.append(contentsOf: [92, 117, 48, 48, hexDigit(byte >> 4), hexDigit(byte & 0x0F)])
         default: out.append(byte)
         }
     }

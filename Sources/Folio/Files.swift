@@ -28,7 +28,7 @@ extension FileDescriptor {
         do { file = try FileDescriptor.open(path, .readOnly) } catch {
             throw FolioError(.invalidInput, "cannot read \(path): \(error)")
         }
-        if (try? file.stat().type) == .directory {
+        if isDirectory(file) {
             try? file.close()
             throw FolioError(.invalidInput, "cannot read \(path): it is a directory")
         }
@@ -48,12 +48,19 @@ extension FileDescriptor {
     }
 
     /// Reads at most `count` bytes onto the end of `bytes`; returns how many were read, 0 at the end.
+    /// When the read fails, `bytes` is as it was.
     public func read(appendingTo bytes: inout [UInt8], atMost count: Int) throws -> Int {
         let end = bytes.count
         bytes.append(contentsOf: repeatElement(0, count: count))
-        let read = try bytes.withUnsafeMutableBytes { try self.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[end...])) }
-        bytes.removeLast(count - read)
+        var read = 0
+        defer { bytes.removeLast(count - read) }
+        read = try bytes.withUnsafeMutableBytes { try self.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[end...])) }
         return read
     }
 }
 
+/// Whether an open file is a directory.
+private func isDirectory(_ file: FileDescriptor) -> Bool {
+    var status = stat()
+    return fstat(file.rawValue, &status) == 0 && status.st_mode & S_IFMT == S_IFDIR
+}

@@ -35,6 +35,16 @@ public struct FolioError: Error, Hashable, Sendable, CustomStringConvertible {
         self.message = message
     }
 
+    /// A client id that names no client (rule 7).
+    public static func unknownClient(_ id: UUID) -> FolioError {
+        FolioError(.notFound, "client \(id.lowercased) does not exist (rule 7: unknown ids are refused)")
+    }
+
+    /// A content version id that names no version (rule 7).
+    public static func unknownVersion(_ id: UUID) -> FolioError {
+        FolioError(.notFound, "content version \(id.lowercased) does not exist (rule 7: unknown ids are refused)")
+    }
+
     /// Whether a rule refused the request (as opposed to a technical failure).
     public var isRefusal: Bool { code == .refused || code == .notFound || code == .invalidInput }
 

@@ -104,7 +104,7 @@ extension Store {
             throw FolioError.wrapping(error)
         }
         guard exists else {
-            throw FolioError(.notFound, "client \(client.lowercased) does not exist (rule 7: unknown ids are refused)")
+            throw FolioError.unknownClient(client)
         }
         let pages = PageType.allCases.filter { page == nil || $0 == page }.map { type in
             var previous: JSONValue?

@@ -298,7 +298,7 @@ extension Store {
 
     private func checkOwner(_ version: UUID, client: UUID, model: WriteModel) throws {
         guard let owner = try model.versionOwner(version) else {
-            throw FolioError(.notFound, "content version \(version.lowercased) does not exist (rule 7: unknown ids are refused)")
+            throw FolioError.unknownVersion(version)
         }
         guard owner == client else {
             throw FolioError(.refused, "content version \(version.lowercased) belongs to client \(owner.lowercased), not \(client.lowercased) (rule 4: a version of another client never becomes current)")
@@ -367,6 +367,9 @@ extension Store {
                 progress?(JobProgress(done: count, total: head))
                 return count
             }
+        } catch let error as Errno {
+            // The file written to failed (a full disk, say): the caller knows which file it is.
+            throw error
         } catch {
             throw FolioError.wrapping(error)
         }

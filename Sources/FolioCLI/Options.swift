@@ -24,10 +24,7 @@ struct StoreOptions: ParsableArguments {
     /// any other is refused, so that a mistyped path is not answered by a new, empty store.
     func open(rebuildingStale: Bool = true, creating: Bool = false) throws -> Store {
         let path = self.path
-        let manager = FileManager.default
-        // Something other than a directory is left for the store to refuse as such.
-        let isNotDirectory = manager.fileExists(atPath: path) && (try? manager.attributesOfItem(atPath: path)[.type] as? FileAttributeType) != .typeDirectory
-        guard creating || isNotDirectory || manager.fileExists(atPath: path + "/data.mdb") else {
+        guard creating || !noStore(at: path) else {
             throw FolioError(.notFound, "no store at \(path): `folio client create`, `folio import` or `folio demo` makes one")
         }
         let bar = Progress(title: "Rebuilding read models")

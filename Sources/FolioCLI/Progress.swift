@@ -18,6 +18,7 @@ import SystemPackage
 final class Progress {
     private let title: String
     private let output: ((String) -> Void)?
+    private let interval: Duration
     private var lastDrawn: ContinuousClock.Instant?
     private static let width = 25
 
@@ -26,9 +27,10 @@ final class Progress {
         self.init(title: title, output: isatty(STDERR_FILENO) == 1 ? { _ = try? FileDescriptor.standardError.writeAll($0.utf8) } : nil)
     }
 
-    /// A bar titled `title`, written to `output`; none when `output` is `nil`.
-    init(title: String, output: ((String) -> Void)?) {
+    /// A bar titled `title`, written to `output` (none when `nil`), redrawn at most once an `interval`.
+    init(title: String, interval: Duration = .milliseconds(50), output: ((String) -> Void)?) {
         self.title = title
+        self.interval = interval
         self.output = output
     }
 
@@ -36,7 +38,7 @@ final class Progress {
     func update(done: Int, total: Int?) {
         guard output != nil, let total, total > 0 else { return }
         let now = ContinuousClock.now
-        if let lastDrawn, now - lastDrawn < .milliseconds(50) { return }
+        if let lastDrawn, now - lastDrawn < interval { return }
         lastDrawn = now
         let fraction = min(1, max(0, Double(done) / Double(total)))
         let filled = Int(fraction * Double(Self.width))

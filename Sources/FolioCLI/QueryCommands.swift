@@ -145,9 +145,13 @@ struct Export: ParsableCommand {
     func run() throws {
         let store = try store.open()
         guard let file else {
-            try store.exportLog(to: .standardOutput)
+            do { try store.exportLog(to: .standardOutput) } catch let error as Errno {
+                throw FolioError(.invalidInput, "cannot write standard output: \(error)")
+            }
             return
         }
+        // Written beside the target, synced, then put in its place in one step: a failed export
+        // leaves an earlier file of that name as it was.
         let temporary = file + ".partial"
         let out: FileDescriptor
         do { out = try FileDescriptor.open(temporary, .writeOnly, options: [.create, .truncate], permissions: .ownerReadWrite) } catch {
@@ -161,13 +165,13 @@ struct Export: ParsableCommand {
                 try out.synchronize()
                 return count
             }
+            try replace(file, with: temporary)
             bar.finish()
         } catch {
             try? FileManager.default.removeItem(atPath: temporary)
+            if let error = error as? Errno { throw FolioError(.invalidInput, "cannot write \(file): \(error)") }
             throw error
         }
-        _ = try? FileManager.default.removeItem(atPath: file)
-        try FileManager.default.moveItem(atPath: temporary, toPath: file)
         warn("exported \(count) events to \(file)")
     }
 }
@@ -302,12 +306,19 @@ struct Generate: ParsableCommand {
     func run() throws {
         let generator = HistoryGenerator(seed: seed, clients: clients, contentBytes: contentMin...contentMax)
         guard let file else {
-            try generator.write(to: .standardOutput)
+            do { try generator.write(to: .standardOutput) } catch let error as Errno {
+                throw FolioError(.invalidInput, "cannot write standard output: \(error)")
+            }
             return
         }
         let out = try FileDescriptor.create(file)
         let bar = Progress(title: "Generating")
-        let count = try out.closeAfter { try generator.write(to: out) { bar.update(done: $0.done, total: $0.total) } }
+        let count: Int
+        do {
+            count = try out.closeAfter { try generator.write(to: out) { bar.update(done: $0.done, total: $0.total) } }
+        } catch let error as Errno {
+            throw FolioError(.invalidInput, "cannot write \(file): \(error)")
+        }
         bar.finish()
         warn("wrote \(count) events of \(clients) clients to \(file)")
     }

@@ -47,6 +47,12 @@ struct ClientGroup: ParsableCommand {
 
         func run() throws {
             let metadata = try parseJSONObject(metadata, option: "--metadata")
+            // The rules a new client must keep are checked before a store is made for it.
+            do {
+                _ = try decide(.createClient(clientID: UUID(), name: name, email: email, metadata: metadata), state: .initial)
+            } catch {
+                throw FolioError.wrapping(error)
+            }
             let row = try store.open(creating: true).createClient(name: name, email: email, metadata: metadata, actor: by)
             emit(RowPrinter(format: output.format, columns: ClientRow.columns).render(one: row))
         }
@@ -66,7 +72,7 @@ struct ClientGroup: ParsableCommand {
             let store = try store.open()
             let id = try store.resolveClient(client)
             guard let row = try asOf.read(store, { try $0.client(id: id) }) else {
-                throw FolioError(.notFound, "client \(id.lowercased) does not exist (rule 7: unknown ids are refused)")
+                throw FolioError.unknownClient(id)
             }
             emit(RowPrinter(format: output.format, columns: ClientRow.columns).render(one: row))
         }
@@ -220,7 +226,7 @@ struct VersionGroup: ParsableCommand {
             }
             let store = try store.open()
             guard let row = try asOf.read(store, { try $0.version(id: id) }) else {
-                throw FolioError(.notFound, "content version \(id.lowercased) does not exist (rule 7: unknown ids are refused)")
+                throw FolioError.unknownVersion(id)
             }
             emit(RowPrinter(format: output.format, columns: VersionRow.columns).render(one: row))
         }

@@ -328,9 +328,37 @@ struct BadInputTests {
             #expect(result.status != 0)
             #expect(result.err == "folio: no store at \(store): `folio client create`, `folio import` or `folio demo` makes one\n", "\(arguments)")
         }
+        // A link to an empty directory is no store either; a client refused by the rules makes none.
+        let empty = directory.path("empty"), link = directory.path("link")
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: false)
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: empty)
+        #expect(try folio(["clients"], store: link).err.hasPrefix("folio: no store at \(link)"))
+        let blank = try folio(["client", "create", "--name", " "], store: store)
+        #expect(blank.err == "folio: a client's name must be 1 to 200 characters, not blank\n")
         #expect(!FileManager.default.fileExists(atPath: store))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: empty).isEmpty)
         #expect(try folio(["client", "create", "--name", "Ada"], store: store).status == 0)
         #expect(try folio(["clients", "--format", "csv"], store: store).out.contains("Ada"))
+    }
+
+    @Test("output that cannot be written is an error, not a silent success")
+    func unwritableOutput() throws {
+        let directory = try TemporaryDirectory()
+        let store = directory.path("store")
+        try folio(["client", "create", "--name", "Ada"], store: store)
+        for arguments in [["clients", "--format", "csv", "--store", store], ["export", "--store", store], ["generate", "--clients", "1"]] {
+            let process = Process()
+            process.executableURL = try products().appendingPathComponent("folio")
+            process.arguments = arguments
+            process.standardOutput = try #require(FileHandle(forWritingAtPath: "/dev/full"))
+            let err = Pipe()
+            process.standardError = err
+            try process.run()
+            let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(process.terminationStatus != 0, "\(arguments)")
+            #expect(message == "folio: cannot write standard output: No space left on device\n", "\(arguments)")
+        }
     }
 
     @Test("a file to import that cannot be read is refused by its name, before any store is made")
@@ -345,7 +373,7 @@ struct BadInputTests {
         #expect(!FileManager.default.fileExists(atPath: store))
     }
 
-    @Test("an export that cannot be written is refused by the file's name, and leaves no partial file")
+    @Test("an export that cannot be written is refused by the file's name; a directory in its way is left as it was")
     func unwritableExport() throws {
         let directory = try TemporaryDirectory()
         let store = directory.path("store")
@@ -354,7 +382,15 @@ struct BadInputTests {
         let result = try folio(["export", target], store: store)
         #expect(result.status != 0)
         #expect(result.err == "folio: cannot write \(target): No such file or directory\n")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path("")) == ["store"])
+        // A directory named as the target keeps what it holds, and no partial file stays beside it.
+        let kept = directory.path("kept")
+        try FileManager.default.createDirectory(atPath: kept, withIntermediateDirectories: false)
+        try "mine".write(toFile: kept + "/note.txt", atomically: false, encoding: .utf8)
+        let onDirectory = try folio(["export", kept], store: store)
+        #expect(onDirectory.status != 0)
+        #expect(onDirectory.err == "folio: cannot write \(kept): Is a directory\n")
+        #expect(try String(contentsOfFile: kept + "/note.txt", encoding: .utf8) == "mine")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path("")).sorted() == ["kept", "store"])
     }
 
     @Test("a 100 MB line is refused without reading it whole")
