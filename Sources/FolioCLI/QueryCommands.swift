@@ -188,11 +188,31 @@ struct Import: ParsableCommand {
     func run() throws {
         // A file that cannot be read is refused before the store is opened (and made, if new).
         if file != "-" { try FileDescriptor.openForReading(file).close() }
-        let store = try store.open(creating: true)
+        let path = store.path
+        let report: ImportReport
+        if FileManager.default.fileExists(atPath: path) {
+            report = try importLog(into: store.open(creating: true))
+        } else {
+            // A new store is built beside its place and moved there in one step once the import
+            // has succeeded: a refused file leaves no store behind, and no one sees it half made.
+            let staging = path + ".importing-" + UUID().lowercased
+            do {
+                report = try importLog(into: store.open(creating: true, at: staging))
+                try replace(path, with: staging)
+            } catch {
+                try? FileManager.default.removeItem(atPath: staging)
+                if let error = error as? Errno { throw FolioError(.store, "cannot make the store at \(path): \(error)") }
+                throw error
+            }
+        }
+        emit("imported \(report.events) events of \(report.clients) clients\n")
+    }
+
+    private func importLog(into store: Store) throws -> ImportReport {
         let bar = Progress(title: "Importing")
         let report = try store.importLog(from: file) { bar.update(done: $0.done, total: $0.total) }
         bar.finish()
-        emit("imported \(report.events) events of \(report.clients) clients\n")
+        return report
     }
 }
 

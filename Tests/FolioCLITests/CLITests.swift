@@ -289,7 +289,7 @@ struct BadInputTests {
         #expect(result.status == 0, "\(result.err)")
     }
 
-    @Test("every bad import file is refused with one line naming the line, and the store stays empty", arguments: files("import"))
+    @Test("every bad import file is refused with one line naming the line, and leaves no store", arguments: files("import"))
     func badImport(name: String) throws {
         let directory = try TemporaryDirectory()
         let store = directory.path("store")
@@ -297,7 +297,7 @@ struct BadInputTests {
         #expect(result.status != 0)
         #expect(result.err.split(separator: "\n").count == 1, "\(name): \(result.err)")
         #expect(result.err.contains("line "), "\(name): \(result.err)")
-        #expect(try folio(["stats", "--format", "json"], store: store).out.contains(#""head":0"#))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path("")).isEmpty, "\(name)")
     }
 
     @Test("bad content and metadata are refused with one line, and the log is unchanged", arguments: files("content"))
@@ -371,6 +371,22 @@ struct BadInputTests {
             #expect(result.err == "folio: cannot read \(source): \(reason)\n")
         }
         #expect(!FileManager.default.fileExists(atPath: store))
+    }
+
+    @Test("an import into a new path lands whole or leaves nothing there")
+    func importIntoNewPath() throws {
+        let directory = try TemporaryDirectory()
+        let bad = directory.path("bad.jsonl"), good = projectRoot.appendingPathComponent("Fixtures/small.jsonl").path
+        try #"{"position":1}"#.write(toFile: bad, atomically: false, encoding: .utf8)
+        let store = directory.path("new")
+        let refused = try folio(["import", bad], store: store)
+        #expect(refused.status != 0)
+        #expect(refused.err == "folio: line 1: id is missing\n")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path("")) == ["bad.jsonl"])
+        let imported = try folio(["import", good], store: store)
+        #expect(imported.out == "imported 393 events of 12 clients\n", "\(imported.err)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path("")).sorted() == ["bad.jsonl", "new"])
+        #expect(try folio(["stats", "--format", "json"], store: store).out.contains(#""head":393"#))
     }
 
     @Test("an export that cannot be written is refused by the file's name; a directory in its way is left as it was")
