@@ -5,6 +5,13 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Projections
 import SystemPackage
 
@@ -125,6 +132,27 @@ public struct ImportReport: Hashable, Sendable {
 }
 
 extension Store {
+    /// Imports an exported log (JSON Lines) into a new store at `path`, where there is nothing yet.
+    ///
+    /// The store is built beside `path` (`PATH.importing-…`) and renamed into place in one step
+    /// once the import has succeeded: a refused import leaves nothing at `path`, and no other
+    /// process sees the store half made. A killed one leaves its staging directory beside `path`.
+    public static func importLog(
+        from file: String, intoNewStoreAt path: String, options: Options = Options(), progress: ((JobProgress) -> Void)? = nil
+    ) throws -> ImportReport {
+        let staging = path + ".importing-" + UUID().lowercased
+        do {
+            let report = try Store(path: staging, options: options).importLog(from: file, progress: progress)
+            guard rename(staging, path) == 0 else {
+                throw FolioError(.store, "cannot put the imported store at \(path): \(Errno(rawValue: errno))")
+            }
+            return report
+        } catch {
+            try? FileManager.default.removeItem(atPath: staging)
+            throw error
+        }
+    }
+
     /// Appends an exported log (JSON Lines) to this store, which must be empty.
     ///
     /// Every line is checked against the format and the rules as if its command were run now;

@@ -22,8 +22,8 @@ struct StoreOptions: ParsableArguments {
     ///
     /// Only a command that puts something in a store (`creating`) makes one where there is none;
     /// any other is refused, so that a mistyped path is not answered by a new, empty store.
-    func open(rebuildingStale: Bool = true, creating: Bool = false, at other: String? = nil) throws -> Store {
-        let path = other ?? self.path
+    func open(rebuildingStale: Bool = true, creating: Bool = false) throws -> Store {
+        let path = self.path
         guard creating || !noStore(at: path) else {
             throw FolioError(.notFound, "no store at \(path): `folio client create`, `folio import` or `folio demo` makes one")
         }

@@ -189,30 +189,14 @@ struct Import: ParsableCommand {
         // A file that cannot be read is refused before the store is opened (and made, if new).
         if file != "-" { try FileDescriptor.openForReading(file).close() }
         let path = store.path
-        let report: ImportReport
-        if FileManager.default.fileExists(atPath: path) {
-            report = try importLog(into: store.open(creating: true))
-        } else {
-            // A new store is built beside its place and moved there in one step once the import
-            // has succeeded: a refused file leaves no store behind, and no one sees it half made.
-            let staging = path + ".importing-" + UUID().lowercased
-            do {
-                report = try importLog(into: store.open(creating: true, at: staging))
-                try replace(path, with: staging)
-            } catch {
-                try? FileManager.default.removeItem(atPath: staging)
-                if let error = error as? Errno { throw FolioError(.store, "cannot make the store at \(path): \(error)") }
-                throw error
-            }
-        }
-        emit("imported \(report.events) events of \(report.clients) clients\n")
-    }
-
-    private func importLog(into store: Store) throws -> ImportReport {
         let bar = Progress(title: "Importing")
-        let report = try store.importLog(from: file) { bar.update(done: $0.done, total: $0.total) }
+        let progress = { (job: JobProgress) in bar.update(done: job.done, total: job.total) }
+        let report = FileManager.default.fileExists(atPath: path)
+            ? try store.open(creating: true).importLog(from: file, progress: progress)
+            // Built beside its place and renamed there once done: a refused file leaves no store.
+            : try Store.importLog(from: file, intoNewStoreAt: path, progress: progress)
         bar.finish()
-        return report
+        emit("imported \(report.events) events of \(report.clients) clients\n")
     }
 }
 

@@ -187,6 +187,22 @@ struct TransferTests {
         #expect(try store.log.head() == head)
     }
 
+    @Test("an import into a new store lands whole at its path, or leaves nothing there")
+    func importIntoNewStore() throws {
+        let directory = try TemporaryDirectory()
+        let file = try history(directory)
+        let lines = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n")
+        let bad = directory.path("bad.jsonl")
+        try (lines.prefix(5).joined(separator: "\n") + "\n{}\n").write(toFile: bad, atomically: false, encoding: .utf8)
+        let path = directory.path("new")
+        #expect { _ = try Store.importLog(from: bad, intoNewStoreAt: path) } throws: { ($0 as? FolioError)?.message.hasPrefix("line 6:") == true }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path("")).sorted() == ["bad.jsonl", URL(fileURLWithPath: file).lastPathComponent].sorted())
+        let report = try Store.importLog(from: file, intoNewStoreAt: path)
+        #expect(report.events == lines.count)
+        #expect(try Store(path: path).log.head() == UInt64(lines.count))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path("")).filter { $0.contains("importing") }.isEmpty)
+    }
+
     @Test("as-of a position shows the read models as they stood then")
     func asOf() throws {
         let directory = try TemporaryDirectory()
