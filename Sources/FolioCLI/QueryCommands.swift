@@ -180,7 +180,7 @@ struct Import: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Append an exported log (JSON Lines) to an empty store.",
-        discussion: "Every line is checked against the rules; a bad line refuses the whole file with its line number. Example: folio import backup.jsonl --store restored"
+        discussion: "Every line is checked against the rules; a bad line refuses the whole file with its line number, and a store the import was to make is not made. Example: folio import backup.jsonl --store restored"
     )
     @OptionGroup var store: StoreOptions
     @Argument(help: "The file to read, or - for standard input.") var file: String
