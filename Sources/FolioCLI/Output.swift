@@ -93,7 +93,7 @@ struct RowPrinter {
         func quote(_ text: String) -> String {
             // By bytes: a quote or line break carrying a combining mark is still one to escape.
             text.utf8.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 10 || $0 == 13 })
-                ? "\"" + text.replacing(scalar: "\"", with: "\"\"") + "\"" : text
+                ? "\"" + text.replacing(ascii: "\"", with: "\"\"") + "\"" : text
         }
         var lines = [keys.map(quote).joined(separator: ",")]
         for object in objects {
@@ -116,7 +116,7 @@ struct RowPrinter {
         case .string(let string): text = string
         default: text = value.canonicalText
         }
-        let flat = text.replacing(scalar: "\n", with: " ")
+        let flat = text.replacing(ascii: "\n", with: " ")
         return flat.count > limit ? String(flat.prefix(limit - 1)) + "…" : flat
     }
 
@@ -163,14 +163,26 @@ extension String {
         return count >= width ? self : self + String(repeating: " ", count: width - count)
     }
 
-    /// The string with every `scalar` replaced by `replacement`.
-    func replacing(scalar: Unicode.Scalar, with replacement: String) -> String {
-        guard unicodeScalars.contains(scalar) else { return self }
-        var out = String.UnicodeScalarView()
-        for each in unicodeScalars {
-            if each == scalar { out.append(contentsOf: replacement.unicodeScalars) } else { out.append(each) }
+    /// The string with every `character`, an ASCII one, replaced by `replacement`. Replaced byte by
+    /// byte (an ASCII byte is never part of another character's UTF-8), so one carrying a
+    /// combining mark is replaced too.
+    func replacing(ascii character: Unicode.Scalar, with replacement: String) -> String {
+        precondition(character.isASCII, "only an ASCII character is replaced byte by byte")
+        let target = UInt8(character.value)
+        var text = self
+        return text.withUTF8 { bytes in
+            guard bytes.contains(target) else { return self }
+            var out: [UInt8] = []
+            out.reserveCapacity(bytes.count + 16)
+            var start = 0
+            for index in bytes.indices where bytes[index] == target {
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
+                out.append(contentsOf: replacement.utf8)
+                start = index + 1
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...]))
+            return String(decoding: out, as: UTF8.self)
         }
-        return String(out)
     }
 
     /// The string without the white space (Unicode's `White_Space`) at its end.

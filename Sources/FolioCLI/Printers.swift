@@ -33,7 +33,7 @@ struct AnalyticsPrinter {
                 let printer = RowPrinter(format: format, columns: section.columns)
                 let keys = printer.keys(of: objects)
                 if format == .table {
-                    out += "\(section.key.replacing(scalar: "_", with: " "))\n" + RowPrinter.table(objects, keys: keys) + "\n"
+                    out += "\(section.key.replacing(ascii: "_", with: " "))\n" + RowPrinter.table(objects, keys: keys) + "\n"
                 } else {
                     out += "# \(section.key)\r\n" + RowPrinter.csv(objects, keys: keys)
                 }

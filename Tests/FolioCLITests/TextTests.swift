@@ -22,12 +22,12 @@ struct TextTests {
     @Test("replacing a character writes what replacingOccurrences(of:with:) writes, and also replaces one carrying a combining mark")
     func replacing() {
         for text in Self.samples(3_000, seed: 1) where !text.unicodeScalars.contains("\u{301}") {
-            #expect(text.replacing(scalar: "\"", with: "\"\"") == text.replacingOccurrences(of: "\"", with: "\"\""))
-            #expect(text.replacing(scalar: "\n", with: " ") == text.replacingOccurrences(of: "\n", with: " "))
-            #expect(text.replacing(scalar: "_", with: " ") == text.replacingOccurrences(of: "_", with: " "))
+            #expect(text.replacing(ascii: "\"", with: "\"\"") == text.replacingOccurrences(of: "\"", with: "\"\""))
+            #expect(text.replacing(ascii: "\n", with: " ") == text.replacingOccurrences(of: "\n", with: " "))
+            #expect(text.replacing(ascii: "_", with: " ") == text.replacingOccurrences(of: "_", with: " "))
         }
         // Foundation left a quote followed by a combining mark as it was, which broke a CSV field.
-        #expect("a\"\u{301}".replacing(scalar: "\"", with: "\"\"") == "a\"\"\u{301}")
+        #expect("a\"\u{301}".replacing(ascii: "\"", with: "\"\"") == "a\"\"\u{301}")
     }
 
     @Test("a CSV field holding a quote or a line break is quoted, its quotes doubled, combining marks or not")
