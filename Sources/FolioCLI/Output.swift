@@ -77,16 +77,17 @@ struct RowPrinter {
 
     /// One JSON object with `keys` first, in order.
     static func json(_ object: [String: JSONValue], keys: [String]) -> String {
-        var parts: [String] = []
+        var writer = JSONWriter(escapeSlashes: false)
+        writer.beginObject()
         for key in keys {
             guard let value = object[key] else { continue }
-            parts.append(jsonString(key) + ":" + value.canonicalText)
+            if writer.bytes.count > 1 { writer.bytes.append(UInt8(ascii: ",")) }
+            writer.string(key)
+            writer.bytes.append(UInt8(ascii: ":"))
+            writer.value(value)
         }
-        return "{" + parts.joined(separator: ",") + "}"
-    }
-
-    static func jsonString(_ text: String) -> String {
-        JSONValue.string(text).canonicalText
+        writer.endObject()
+        return String(decoding: writer.bytes, as: UTF8.self)
     }
 
     static func csv(_ objects: [[String: JSONValue]], keys: [String]) -> String {
