@@ -12,6 +12,7 @@ struct Bumped: Projector {
     var version: Int { base.version + 1 }
     var tables: [String] { base.tables }
     var eventTypes: Set<EventType> { base.eventTypes }
+    var readsDraftContent: Bool { base.readsDraftContent }
     func apply(_ event: Event, at envelope: Envelope, to store: some ModelStore) throws { try base.apply(event, at: envelope, to: store) }
 }
 
@@ -23,6 +24,7 @@ struct Failing: Projector {
     var version: Int { base.version + 1 }
     var tables: [String] { base.tables }
     var eventTypes: Set<EventType> { base.eventTypes }
+    var readsDraftContent: Bool { base.readsDraftContent }
     struct Boom: Error {}
     func apply(_ event: Event, at envelope: Envelope, to store: some ModelStore) throws {
         if envelope.position >= position { throw Boom() }
