@@ -28,7 +28,8 @@ extension JSONParser {
     }
 }
 
-private struct CanonicalChecker {
+/// Checks canonical form in one pass, for `JSONParser.isCanonical` and `readCanonicalRaw`.
+struct CanonicalChecker {
     let bytes: UnsafeRawBufferPointer
     let maxDepth: Int
     var index = 0

@@ -497,6 +497,16 @@ extension JSONParser {
         return start..<index
     }
 
+    /// Reads the value at hand when it is written canonically (as `isCanonical` checks it, no
+    /// deeper than `maxDepth` below it), in the same pass that finds its end; returns the range it
+    /// fills, or `nil` for any other value, which is then left unread.
+    package mutating func readCanonicalRaw(maxDepth: Int) -> Range<Int>? {
+        var checker = CanonicalChecker(bytes: bytes, maxDepth: maxDepth, index: index)
+        guard checker.value(depth: 0) else { return nil }
+        defer { index = checker.index }
+        return index..<checker.index
+    }
+
     /// Whether the value at hand is `null` (then read) or a string (then left for `readString`/`readUUID`).
     /// Anything else is left unread: `nil`.
     package mutating func readNullOrString() throws(Failure) -> Bool? {

@@ -138,8 +138,7 @@ public struct EventLine: Hashable, Sendable {
                   let raw = envelope.data, buffer[raw.lowerBound] == UInt8(ascii: "{")
             else { return nil }
             let data = UnsafeRawBufferPointer(rebasing: buffer[raw])
-            guard JSONParser.isCanonical(data, maxDepth: maximumDepth - 1),
-                  let line = envelope.line(data: Array(data)),
+            guard let line = envelope.line(data: Array(data)),
                   let type = try? EventType.named(line.type),
                   let event = Event.decodeIfPlain(type: type, schemaVersion: Int(line.schemaVersion), payload: data)
             else { return nil }
@@ -278,8 +277,9 @@ private struct PlainEnvelope {
             if member == .correlationID { correlationID = id } else { causationID = id }
             return true
         case .data:
-            data = try reader.readRaw()
-            return true
+            // Kept as it stands only when written canonically, checked as it is skipped.
+            data = reader.readCanonicalRaw(maxDepth: EventLine.maximumDepth - 1)
+            return data != nil
         case .hash:
             _ = try reader.readRaw()
             return true
