@@ -1,10 +1,5 @@
 import ArgumentParser
 import Folio
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// `folio`: the command line of a Folio store.
 ///
