@@ -29,11 +29,9 @@ extension ClientState {
         }
         w.key("name"); w.string(name)
         w.key("payments")
-        w.bytes.append(UInt8(ascii: "{"))
-        for (index, (intent, payment)) in payments.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }).enumerated() {
-            if index > 0 { w.bytes.append(UInt8(ascii: ",")) }
-            w.string(intent)
-            w.bytes.append(UInt8(ascii: ":"))
+        w.beginObject()
+        for (intent, payment) in payments.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
+            w.key(text: intent)
             w.beginObject()
             w.key("amount"); w.integer(payment.amount)
             if let version = payment.contentVersionID { w.key("contentVersionID"); w.string(version.lowercased) }
@@ -41,7 +39,7 @@ extension ClientState {
             w.key("status"); w.string(payment.status.rawValue)
             w.endObject()
         }
-        w.bytes.append(UInt8(ascii: "}"))
+        w.endObject()
         w.key("retiredTokens")
         w.bytes.append(UInt8(ascii: "["))
         for (index, token) in retiredTokens.enumerated() {

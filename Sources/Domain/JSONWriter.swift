@@ -115,6 +115,14 @@ public struct JSONWriter {
         bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
     }
 
+    /// Writes a key not known in advance, escaped as any string (and the comma before it, unless
+    /// it is the first field); the caller keeps the keys' order.
+    public mutating func key(text key: String) {
+        if bytes.last != UInt8(ascii: "{") { bytes.append(UInt8(ascii: ",")) }
+        string(key)
+        bytes.append(UInt8(ascii: ":"))
+    }
+
     public mutating func endObject() { bytes.append(UInt8(ascii: "}")) }
 
     /// Writes `value`, or `null`.

@@ -34,7 +34,7 @@ struct Demo: ParsableCommand {
                 let url = FileManager.default.temporaryDirectory.appendingPathComponent("folio-demo-\(UUID().lowercased).jsonl")
                 let generator = HistoryGenerator(seed: seed, clients: clients, contentBytes: 2_000...6_000)
                 let out = try FileDescriptor.create(url.path, permissions: .ownerReadWrite)
-                try out.closeAfter { try generator.write(to: out) }
+                _ = try out.closeAfter { try generator.write(to: out) }
                 source = url.path
                 generated = url
             }

@@ -5,16 +5,31 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Folio
 import SystemPackage
 
 /// Writes text to standard output. A write that fails (a full disk, a closed file) ends the
 /// process with an error, as any other error does: output that did not arrive is not a success.
 func emit(_ text: String) {
     do {
-        _ = try FileDescriptor.standardOutput.writeAll(text.utf8)
+        try writing(to: standardOutput) { _ = try FileDescriptor.standardOutput.writeAll(text.utf8) }
     } catch {
-        warn("folio: cannot write standard output: \(error)")
+        warn("folio: \(FolioError.wrapping(error).message)")
         terminate(1)
+    }
+}
+
+/// How errors name standard output as the target of a write.
+let standardOutput = "standard output"
+
+/// Runs `body`, which writes to `target` (a file's path, or `standardOutput`): a write that
+/// fails is reported as one line naming the target and why.
+@discardableResult
+func writing<T>(to target: String, _ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let error as Errno {
+        throw FolioError(.invalidInput, "cannot write \(target): \(error)")
     }
 }
 

@@ -81,9 +81,7 @@ struct RowPrinter {
         writer.beginObject()
         for key in keys {
             guard let value = object[key] else { continue }
-            if writer.bytes.count > 1 { writer.bytes.append(UInt8(ascii: ",")) }
-            writer.string(key)
-            writer.bytes.append(UInt8(ascii: ":"))
+            writer.key(text: key)
             writer.value(value)
         }
         writer.endObject()

@@ -112,7 +112,8 @@ struct LogCommand: ParsableCommand {
     }
 
     func run() throws {
-        try store.open().writeLog(to: .standardOutput, after: after, limit: limit, type: type, client: client)
+        let store = try store.open()
+        try writing(to: standardOutput) { try store.writeLog(to: .standardOutput, after: after, limit: limit, type: type, client: client) }
     }
 }
 
@@ -145,31 +146,30 @@ struct Export: ParsableCommand {
     func run() throws {
         let store = try store.open()
         guard let file else {
-            do { try store.exportLog(to: .standardOutput) } catch let error as Errno {
-                throw FolioError(.invalidInput, "cannot write standard output: \(error)")
-            }
+            try writing(to: standardOutput) { try store.exportLog(to: .standardOutput) }
             return
         }
         // Written beside the target, synced, then put in its place in one step: a failed export
         // leaves an earlier file of that name as it was.
         let temporary = file + ".partial"
-        let out: FileDescriptor
-        do { out = try FileDescriptor.open(temporary, .writeOnly, options: [.create, .truncate], permissions: .ownerReadWrite) } catch {
-            throw FolioError(.invalidInput, "cannot write \(file): \(error)")
+        let out = try writing(to: file) {
+            try FileDescriptor.open(temporary, .writeOnly, options: [.create, .truncate], permissions: .ownerReadWrite)
         }
         let bar = Progress(title: "Exporting")
         let count: Int
         do {
-            count = try out.closeAfter {
-                let count = try store.exportLog(to: out) { bar.update(done: $0.done, total: $0.total) }
-                try out.synchronize()
+            count = try writing(to: file) {
+                let count = try out.closeAfter {
+                    let count = try store.exportLog(to: out) { bar.update(done: $0.done, total: $0.total) }
+                    try out.synchronize()
+                    return count
+                }
+                try replace(file, with: temporary)
                 return count
             }
-            try replace(file, with: temporary)
             bar.finish()
         } catch {
             try? FileManager.default.removeItem(atPath: temporary)
-            if let error = error as? Errno { throw FolioError(.invalidInput, "cannot write \(file): \(error)") }
             throw error
         }
         warn("exported \(count) events to \(file)")
@@ -310,18 +310,13 @@ struct Generate: ParsableCommand {
     func run() throws {
         let generator = HistoryGenerator(seed: seed, clients: clients, contentBytes: contentMin...contentMax)
         guard let file else {
-            do { try generator.write(to: .standardOutput) } catch let error as Errno {
-                throw FolioError(.invalidInput, "cannot write standard output: \(error)")
-            }
+            try writing(to: standardOutput) { try generator.write(to: .standardOutput) }
             return
         }
         let out = try FileDescriptor.create(file)
         let bar = Progress(title: "Generating")
-        let count: Int
-        do {
-            count = try out.closeAfter { try generator.write(to: out) { bar.update(done: $0.done, total: $0.total) } }
-        } catch let error as Errno {
-            throw FolioError(.invalidInput, "cannot write \(file): \(error)")
+        let count = try writing(to: file) {
+            try out.closeAfter { try generator.write(to: out) { bar.update(done: $0.done, total: $0.total) } }
         }
         bar.finish()
         warn("wrote \(count) events of \(clients) clients to \(file)")

@@ -346,7 +346,7 @@ struct BadInputTests {
         let directory = try TemporaryDirectory()
         let store = directory.path("store")
         try folio(["client", "create", "--name", "Ada"], store: store)
-        for arguments in [["clients", "--format", "csv", "--store", store], ["export", "--store", store], ["generate", "--clients", "1"]] {
+        for arguments in [["clients", "--format", "csv", "--store", store], ["export", "--store", store], ["log", "--store", store], ["generate", "--clients", "1"]] {
             let process = Process()
             process.executableURL = try products().appendingPathComponent("folio")
             process.arguments = arguments
