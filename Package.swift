@@ -55,6 +55,8 @@ let package = Package(
         .executableTarget(name: "Worker", dependencies: ["Folio", "EventStore", .product(name: "SystemPackage", package: "swift-system")]),
         // The benchmarks' driver; `tools/bench` builds and runs it beside raw LMDB in C.
         .executableTarget(name: "Bench", dependencies: ["Folio", "EventStore", "Projections", .product(name: "SystemPackage", package: "swift-system")]),
+        // W4's floor: `folio client show`'s command shape parsed by swift-argument-parser, no work.
+        .executableTarget(name: "ParserFloor", dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .testTarget(name: "LMDBTests", dependencies: ["LMDB"]),
         .testTarget(name: "EventStoreTests", dependencies: ["EventStore", "LMDB"]),

@@ -8,6 +8,7 @@ import SystemPackage
 // run by `tools/bench`. Prints a table of figures with the ratio folio/raw; asserts nothing.
 //
 //   Bench --events N --work DIR --raw PATH --folio PATH --trivial PATH [--appends N] [--fixtures FILE]
+//         [--parser-floor PATH]
 
 func option(_ name: String) -> String? {
     let arguments = CommandLine.arguments
@@ -30,6 +31,8 @@ let raw = require("--raw")
 let folioBinary = require("--folio")
 let trivial = require("--trivial")
 let fixtures = option("--fixtures")
+/// The same command line parsed by swift-argument-parser alone (`Sources/ParserFloor`), for W4.
+let parserFloor = option("--parser-floor")
 /// `--only W1,W3` runs only those workloads (for profiling one of them).
 let only = option("--only").map { Set($0.split(separator: ",").map(String.init)) }
 func selected(_ workload: String) -> Bool { only?.contains(workload) ?? true }
@@ -160,6 +163,11 @@ if selected("W4") {
     // would cost more than starting either command.
     let times = figures(try run(raw, ["processes", "21", folioBinary, "client", "show", token, "--format", "json", "--store", w2, "--", trivial]))
     rows.append(Row(workload: "W4 client show (process)", figure: "median ms", folio: times["a_median_ms"]!, raw: times["b_median_ms"]!, target: "≤ 1.5", unit: "ms"))
+    if let parserFloor {
+        // What the command-line parser alone costs a process of the same shape: W4's floor.
+        let floor = figures(try run(raw, ["processes", "21", parserFloor, "client", "show", token, "--format", "json", "--store", w2, "--", trivial]))
+        rows.append(Row(workload: "W4 the parser alone (process)", figure: "median ms", folio: floor["a_median_ms"]!, raw: floor["b_median_ms"]!, target: "", unit: "ms"))
+    }
 }
 
 // The fixtures' store.

@@ -132,10 +132,24 @@ public struct ImportReport: Hashable, Sendable {
 }
 
 extension Store {
-    /// Imports an exported log (JSON Lines) into a new store at `path`, where there is nothing yet.
+    /// Whether `importLog(from:intoNewStoreAt:)` can make the store at `path`: nothing is there
+    /// yet, or an empty directory (not a link, not a mount point) that a directory built beside it
+    /// can be renamed onto.
+    public static func canImportBeside(_ path: String) -> Bool {
+        var status = stat()
+        guard lstat(path, &status) == 0 else { return errno == ENOENT }
+        var parent = stat()
+        guard status.st_mode & S_IFMT == S_IFDIR, stat(path + "/..", &parent) == 0,
+              parent.st_dev == status.st_dev, parent.st_ino != status.st_ino
+        else { return false }
+        return (try? FileManager.default.contentsOfDirectory(atPath: path))?.isEmpty == true
+    }
+
+    /// Imports an exported log (JSON Lines) into a new store at `path`, where there is nothing
+    /// yet or an empty directory (see `canImportBeside(_:)`).
     ///
     /// The store is built beside `path` (`PATH.importing-…`) and renamed into place in one step
-    /// once the import has succeeded: a refused import leaves nothing at `path`, and no other
+    /// once the import has succeeded: a refused import leaves `path` as it was, and no other
     /// process sees the store half made. A killed one leaves its staging directory beside `path`.
     public static func importLog(
         from file: String, intoNewStoreAt path: String, options: Options = Options(), progress: ((JobProgress) -> Void)? = nil

@@ -61,19 +61,20 @@ public final class Environment: @unchecked Sendable {
     /// process for the same path, if any.
     /// - Throws: `LMDBError` when the directory cannot be created or LMDB refuses it.
     public static func open(at path: String, options: Options = Options()) throws -> Environment {
-        let url = URL(fileURLWithPath: path).standardizedFileURL
-        let manager = FileManager.default
         var status = stat()
-        if stat(url.path, &status) == 0 {
-            if status.st_mode & S_IFMT != S_IFDIR { throw LMDBError(code: .notADirectory, operation: "open \(url.path)") }
+        if stat(path, &status) == 0 {
+            if status.st_mode & S_IFMT != S_IFDIR { throw LMDBError(code: .notADirectory, operation: "open \(path)") }
         } else {
             do {
-                try manager.createDirectory(at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             } catch {
-                throw LMDBError(code: .accessDenied, operation: "create directory \(url.path)")
+                throw LMDBError(code: .accessDenied, operation: "create directory \(path)")
             }
         }
-        let key = url.resolvingSymlinksInPath().path
+        // One key per directory however it is named (relative, through links, with `..`).
+        guard let resolved = realpath(path, nil) else { throw LMDBError(code: .init(rawValue: errno), operation: "resolve \(path)") }
+        let key = String(cString: resolved)
+        free(resolved)
         return try registry.withLock { registry in
             if let existing = registry[key]?.environment { return existing }
             let environment = try Environment(path: key, options: options)

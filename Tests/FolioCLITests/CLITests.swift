@@ -373,7 +373,7 @@ struct BadInputTests {
         #expect(!FileManager.default.fileExists(atPath: store))
     }
 
-    @Test("an import into a new path lands whole or leaves nothing there")
+    @Test("an import into a new path or an empty directory lands whole or leaves it as it was")
     func importIntoNewPath() throws {
         let directory = try TemporaryDirectory()
         let bad = directory.path("bad.jsonl"), good = projectRoot.appendingPathComponent("Fixtures/small.jsonl").path
@@ -387,6 +387,15 @@ struct BadInputTests {
         #expect(imported.out == "imported 393 events of 12 clients\n", "\(imported.err)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path("")).sorted() == ["bad.jsonl", "new"])
         #expect(try folio(["stats", "--format", "json"], store: store).out.contains(#""head":393"#))
+        // An empty directory made for the store is left empty by a refused import, then filled.
+        let made = directory.path("made")
+        try FileManager.default.createDirectory(atPath: made, withIntermediateDirectories: false)
+        #expect(try folio(["import", bad], store: made).status != 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: made).isEmpty)
+        #expect(try folio(["clients"], store: made).err == "folio: no store at \(made): `folio client create`, `folio import` or `folio demo` makes one\n")
+        #expect(try folio(["import", good], store: made).status == 0)
+        #expect(try folio(["stats", "--format", "json"], store: made).out.contains(#""head":393"#))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path("")).sorted() == ["bad.jsonl", "made", "new"])
     }
 
     @Test("an export that cannot be written is refused by the file's name; a directory in its way is left as it was")

@@ -22,10 +22,11 @@ struct BenchmarkTests {
         let result = try run("Bench", [
             "--events", "1500", "--appends", "30", "--work", directory.path("work"), "--raw", raw,
             "--folio", products.appendingPathComponent("folio").path, "--trivial", trivial,
+            "--parser-floor", products.appendingPathComponent("ParserFloor").path,
             "--fixtures", root.appendingPathComponent("Fixtures/small.jsonl").path,
         ])
         #expect(result.status == 0, "\(result.err)")
-        for workload in ["W1 durable appends", "W2 import", "W3 rebuild all projectors", "W4 client show", "W5 bytes per event"] {
+        for workload in ["W1 durable appends", "W2 import", "W3 rebuild all projectors", "W4 client show", "W4 the parser alone", "W5 bytes per event"] {
             #expect(result.out.contains(workload), "\(workload) is missing from:\n\(result.out)")
         }
         #expect(result.out.contains("folio/raw"))

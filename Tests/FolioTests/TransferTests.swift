@@ -203,6 +203,23 @@ struct TransferTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path("")).filter { $0.contains("importing") }.isEmpty)
     }
 
+    @Test("an import is built beside its path only where a directory can be renamed onto it")
+    func importBeside() throws {
+        let directory = try TemporaryDirectory()
+        let manager = FileManager.default
+        #expect(Store.canImportBeside(directory.path("nothing")))
+        #expect(Store.canImportBeside(directory.path("missing/parent")))
+        try manager.createDirectory(atPath: directory.path("empty"), withIntermediateDirectories: false)
+        #expect(Store.canImportBeside(directory.path("empty")))
+        try manager.createDirectory(atPath: directory.path("full"), withIntermediateDirectories: false)
+        try "mine".write(toFile: directory.path("full/note.txt"), atomically: false, encoding: .utf8)
+        #expect(!Store.canImportBeside(directory.path("full")))
+        try manager.createSymbolicLink(atPath: directory.path("link"), withDestinationPath: directory.path("empty"))
+        #expect(!Store.canImportBeside(directory.path("link")))
+        #expect(!Store.canImportBeside(directory.path("full/note.txt")))
+        #expect(!Store.canImportBeside("/"))
+    }
+
     @Test("as-of a position shows the read models as they stood then")
     func asOf() throws {
         let directory = try TemporaryDirectory()

@@ -1,0 +1,39 @@
+import ArgumentParser
+
+// The floor under W4: `folio client show TOKEN --format json --store PATH` parsed by
+// swift-argument-parser with the same command shape (a root with a version, a `client` group,
+// `show` with the store, format and as-of option groups and one argument), and no work after.
+// `tools/bench/run` times it beside `folio` and a trivial executable, built as `folio` is.
+
+enum Format: String, ExpressibleByArgument { case table, json, csv }
+
+struct StoreOptions: ParsableArguments {
+    @Option(help: "The store directory.") var store: String?
+}
+
+struct FormatOptions: ParsableArguments {
+    @Option(help: "Output format.") var format: Format = .table
+}
+
+struct AsOfOptions: ParsableArguments {
+    @Option(name: .customLong("as-of"), help: "A log position or time.") var asOf: String?
+}
+
+struct Floor: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "folio", version: "0", subcommands: [Client.self])
+
+    struct Client: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "client", subcommands: [Show.self])
+
+        struct Show: ParsableCommand {
+            @OptionGroup var store: StoreOptions
+            @OptionGroup var output: FormatOptions
+            @OptionGroup var asOf: AsOfOptions
+            @Argument var client: String
+
+            func run() { print("{}") }
+        }
+    }
+}
+
+Floor.main()
