@@ -12,6 +12,24 @@ enum OutputFormat: String, CaseIterable, Sendable {
     case table, json, csv
 }
 
+/// A value as printing needs it, made once per row: JSON text for the JSON format, a cell's or
+/// a CSV field's text for the others.
+enum Cell: Hashable {
+    case null
+    /// A string's text (unescaped).
+    case text(String)
+    /// Any other value, as canonical JSON text.
+    case json(String)
+
+    init(_ value: JSONValue) {
+        switch value {
+        case .null: self = .null
+        case .string(let text): self = .text(text)
+        default: self = .json(value.canonicalText)
+        }
+    }
+}
+
 /// Prints rows as a table, one JSON value or CSV, keeping the schema's column order.
 struct RowPrinter {
     var format: OutputFormat
@@ -19,10 +37,39 @@ struct RowPrinter {
     /// Print only `columns`, not the extra keys a row has beyond them.
     var onlyColumns = false
 
-    /// The JSON object form of a read-model row: its columns.
-    static func object(_ row: some JSONRow) -> [String: JSONValue] {
-        guard case .object(let fields)? = try? JSONParser.parse(row.jsonObject()) else { return [:] }
-        return fields
+    /// The columns of a read-model row, each value read from the row's JSON as it stands: a
+    /// string is unescaped and anything else kept as its canonical text, without building a tree
+    /// of it (a version's content is printed as written).
+    static func object(_ row: some JSONRow) -> [String: Cell] {
+        // Written without escaping slashes, as printed JSON has them, so that a value written
+        // canonically (a page with links, say) is taken as it stands.
+        var writer = JSONWriter(escapeSlashes: false, capacity: 1024)
+        writer.beginObject()
+        row.write(to: &writer)
+        writer.endObject()
+        let bytes = writer.bytes
+        var fields: [String: Cell] = [:]
+        let read = bytes.withUnsafeBytes { buffer in
+            try? JSONParser.readObject(buffer) { key, reader throws(JSONParser.Failure) in
+                guard let key else { return false }
+                let name = String(decoding: key, as: UTF8.self)
+                switch try reader.readNullOrString() {
+                case true?: fields[name] = .null
+                case false?: fields[name] = try reader.readString().map(Cell.text) ?? .null
+                case nil:
+                    if let raw = reader.readCanonicalRaw(maxDepth: 512) {
+                        fields[name] = .json(String(decoding: UnsafeRawBufferPointer(rebasing: buffer[raw]), as: UTF8.self))
+                    } else {
+                        fields[name] = Cell(try reader.readValue())
+                    }
+                }
+                return true
+            }
+        }
+        // A key written with escapes (no row of Folio's has one) is read the long way.
+        if read == true { return fields }
+        guard case .object(let parsed)? = try? JSONParser.parse(bytes) else { return [:] }
+        return parsed.mapValues(Cell.init)
     }
 
     /// The JSON object form of any other encodable value (keys are its coding keys).
@@ -32,7 +79,7 @@ struct RowPrinter {
         return fields
     }
 
-    func keys(of objects: [[String: JSONValue]]) -> [String] {
+    func keys(of objects: [[String: Cell]]) -> [String] {
         var keys = columns
         if onlyColumns { return keys }
         var extra = Set<String>()
@@ -43,20 +90,38 @@ struct RowPrinter {
 
     /// The text for a list of rows.
     func render(list rows: [some JSONRow]) -> String {
-        render(objects: rows.map { Self.object($0) })
+        var text = ""
+        write(list: rows, to: &text)
+        return text
+    }
+
+    /// Writes a list of rows to `out` line by line (a long listing need not be held whole).
+    func write(list rows: [some JSONRow], to out: inout some TextOutputStream) {
+        write(objects: rows.map { Self.object($0) }, to: &out)
     }
 
     /// The text for a list of JSON objects.
     func render(objects: [[String: JSONValue]]) -> String {
+        var text = ""
+        write(objects: objects.map { $0.mapValues(Cell.init) }, to: &text)
+        return text
+    }
+
+    func write(objects: [[String: Cell]], to out: inout some TextOutputStream) {
         let keys = keys(of: objects)
         switch format {
         case .json:
-            guard !objects.isEmpty else { return "[]\n" }
-            return "[\n" + objects.map { Self.json($0, keys: keys) }.joined(separator: ",\n") + "\n]\n"
+            guard !objects.isEmpty else { return out.write("[]\n") }
+            out.write("[\n")
+            for (index, object) in objects.enumerated() {
+                out.write(index == 0 ? "" : ",\n")
+                out.write(Self.json(object, keys: keys))
+            }
+            out.write("\n]\n")
         case .csv:
-            return Self.csv(objects, keys: keys)
+            Self.csv(objects, keys: keys, to: &out)
         case .table:
-            return Self.table(objects, keys: keys)
+            Self.table(objects, keys: keys, to: &out)
         }
     }
 
@@ -76,59 +141,92 @@ struct RowPrinter {
     }
 
     /// One JSON object with `keys` first, in order.
-    static func json(_ object: [String: JSONValue], keys: [String]) -> String {
+    static func json(_ object: [String: Cell], keys: [String]) -> String {
         var writer = JSONWriter(escapeSlashes: false)
         writer.beginObject()
         for key in keys {
             guard let value = object[key] else { continue }
             writer.key(text: key)
-            writer.value(value)
+            switch value {
+            case .null: writer.null()
+            case .text(let text): writer.string(text)
+            case .json(let json): writer.bytes.append(contentsOf: json.utf8)
+            }
         }
         writer.endObject()
         return String(decoding: writer.bytes, as: UTF8.self)
     }
 
-    static func csv(_ objects: [[String: JSONValue]], keys: [String]) -> String {
+    static func csv(_ objects: [[String: Cell]], keys: [String]) -> String {
+        var text = ""
+        csv(objects, keys: keys, to: &text)
+        return text
+    }
+
+    /// CSV lines ending in `\r\n`, the header first.
+    static func csv(_ objects: [[String: Cell]], keys: [String], to out: inout some TextOutputStream) {
         func quote(_ text: String) -> String {
             // By bytes: a quote or line break carrying a combining mark is still one to escape.
             text.utf8.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 10 || $0 == 13 })
                 ? "\"" + text.replacing(ascii: "\"", with: "\"\"") + "\"" : text
         }
-        var lines = [keys.map(quote).joined(separator: ",")]
+        out.write(keys.map(quote).joined(separator: ",") + "\r\n")
         for object in objects {
-            lines.append(keys.map { key -> String in
+            out.write(keys.map { key -> String in
                 switch object[key] ?? .null {
                 case .null: ""
-                case .string(let text): quote(text)
-                case let value: quote(value.canonicalText)
+                case .text(let text), .json(let text): quote(text)
                 }
-            }.joined(separator: ","))
+            }.joined(separator: ",") + "\r\n")
         }
-        return lines.joined(separator: "\r\n") + "\r\n"
     }
 
     /// A cell's text, shortened to `limit` characters.
-    static func cell(_ value: JSONValue, limit: Int = 36) -> String {
+    static func cell(_ value: Cell, limit: Int = 36) -> String {
         let text: String
         switch value {
         case .null: text = "-"
-        case .string(let string): text = string
-        default: text = value.canonicalText
+        case .text(let string), .json(let string): text = string
         }
         let flat = text.replacing(ascii: "\n", with: " ")
-        return flat.count > limit ? String(flat.prefix(limit - 1)) + "…" : flat
+        // Whether it has more than `limit` characters, without counting all of a long page's.
+        guard let end = flat.index(flat.startIndex, offsetBy: limit, limitedBy: flat.endIndex), end != flat.endIndex else { return flat }
+        return String(flat.prefix(limit - 1)) + "…"
     }
 
-    static func table(_ objects: [[String: JSONValue]], keys: [String]) -> String {
-        guard !objects.isEmpty else { return "(no rows)\n" }
+    static func table(_ objects: [[String: Cell]], keys: [String]) -> String {
+        var text = ""
+        table(objects, keys: keys, to: &text)
+        return text
+    }
+
+    static func table(_ objects: [[String: Cell]], keys: [String], to out: inout some TextOutputStream) {
+        guard !objects.isEmpty else { return out.write("(no rows)\n") }
         let cells = objects.map { object in keys.map { cell(object[$0] ?? .null) } }
         let widths = keys.indices.map { column in max(keys[column].count, cells.map { $0[column].count }.max() ?? 0) }
         func line(_ values: [String]) -> String {
-            zip(values, widths).map { $0.padded(to: $1) }.joined(separator: "  ").droppingTrailingWhiteSpace()
+            zip(values, widths).map { $0.padded(to: $1) }.joined(separator: "  ").droppingTrailingWhiteSpace() + "\n"
         }
-        var lines = [line(keys), line(widths.map { String(repeating: "-", count: $0) })]
-        lines.append(contentsOf: cells.map(line))
-        return lines.joined(separator: "\n") + "\n"
+        out.write(line(keys))
+        out.write(line(widths.map { String(repeating: "-", count: $0) }))
+        for row in cells { out.write(line(row)) }
+    }
+}
+
+/// Standard output written in pieces of about a megabyte, so a long listing is not held whole
+/// as text. `flush()` writes what is left.
+struct StandardOutput: TextOutputStream {
+    private var buffer = ""
+
+    mutating func write(_ text: String) {
+        buffer += text
+        if buffer.utf8.count >= 1 << 20 { flush() }
+    }
+
+    mutating func flush() {
+        guard !buffer.isEmpty else { return }
+        emit(buffer)
+        buffer = ""
     }
 }
 

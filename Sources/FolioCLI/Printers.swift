@@ -29,7 +29,7 @@ struct AnalyticsPrinter {
             var out = ""
             for section in Self.sections where sections?.contains(section.key) ?? true {
                 guard case .array(let rows)? = object[section.key] else { continue }
-                let objects = rows.compactMap { row -> [String: JSONValue]? in if case .object(let fields) = row { fields } else { nil } }
+                let objects = rows.compactMap { row -> [String: Cell]? in if case .object(let fields) = row { fields.mapValues(Cell.init) } else { nil } }
                 let printer = RowPrinter(format: format, columns: section.columns)
                 let keys = printer.keys(of: objects)
                 if format == .table {
@@ -38,7 +38,8 @@ struct AnalyticsPrinter {
                     out += "# \(section.key)\r\n" + RowPrinter.csv(objects, keys: keys)
                 }
             }
-            if case .object(let funnel)? = object["funnel"] {
+            if case .object(let fields)? = object["funnel"] {
+                let funnel = fields.mapValues(Cell.init)
                 let keys = RowPrinter(format: format, columns: ["created", "token_issued", "activated", "paid"]).keys(of: [funnel])
                 if format == .table {
                     out += "funnel\n" + RowPrinter.table([funnel], keys: keys)
@@ -120,7 +121,7 @@ struct HistoryPrinter {
                 ])
             }
         }
-        return RowPrinter.csv(rows, keys: keys)
+        return RowPrinter.csv(rows.map { $0.mapValues(Cell.init) }, keys: keys)
     }
 
     private func text(_ history: History) -> String {
@@ -144,10 +145,10 @@ struct HistoryPrinter {
                     if version.versionNumber > 1 && version.changes.isEmpty { lines.append("      (content unchanged)") }
                     for change in version.changes {
                         switch change.kind {
-                        case .added: lines.append("      + \(change.path): \(RowPrinter.cell(change.new ?? .null, limit: 60))")
-                        case .removed: lines.append("      - \(change.path): \(RowPrinter.cell(change.old ?? .null, limit: 60))")
+                        case .added: lines.append("      + \(change.path): \(RowPrinter.cell(Cell(change.new ?? .null), limit: 60))")
+                        case .removed: lines.append("      - \(change.path): \(RowPrinter.cell(Cell(change.old ?? .null), limit: 60))")
                         case .changed:
-                            lines.append("      ~ \(change.path): \(RowPrinter.cell(change.old ?? .null, limit: 40)) → \(RowPrinter.cell(change.new ?? .null, limit: 40))")
+                            lines.append("      ~ \(change.path): \(RowPrinter.cell(Cell(change.old ?? .null), limit: 40)) → \(RowPrinter.cell(Cell(change.new ?? .null), limit: 40))")
                         }
                     }
                 }

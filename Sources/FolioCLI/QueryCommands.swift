@@ -19,7 +19,9 @@ struct Clients: ParsableCommand {
     func run() throws {
         let store = try store.open()
         let rows = try asOf.read(store) { try $0.clients(status: status) }
-        emit(RowPrinter(format: output.format, columns: ClientRow.columns).render(list: rows))
+        var out = StandardOutput()
+        RowPrinter(format: output.format, columns: ClientRow.columns).write(list: rows, to: &out)
+        out.flush()
     }
 }
 
@@ -36,7 +38,9 @@ struct Versions: ParsableCommand {
         let store = try store.open()
         let id = try client.map { try store.resolveClient($0) }
         let rows = try asOf.read(store) { try $0.versions(client: id, page: page, currentOnly: current) }
-        emit(RowPrinter(format: output.format, columns: VersionRow.columns).render(list: rows))
+        var out = StandardOutput()
+        RowPrinter(format: output.format, columns: VersionRow.columns).write(list: rows, to: &out)
+        out.flush()
     }
 }
 
@@ -57,7 +61,9 @@ struct Payments: ParsableCommand {
             return id
         }
         let rows = try asOf.read(store) { try $0.payments(client: id, version: versionID, status: status) }
-        emit(RowPrinter(format: output.format, columns: PaymentRow.columns).render(list: rows))
+        var out = StandardOutput()
+        RowPrinter(format: output.format, columns: PaymentRow.columns).write(list: rows, to: &out)
+        out.flush()
     }
 }
 

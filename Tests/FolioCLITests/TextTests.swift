@@ -1,4 +1,6 @@
+import Domain
 import Foundation
+import Projections
 import Testing
 
 @testable import FolioCLI
@@ -32,8 +34,50 @@ struct TextTests {
 
     @Test("a CSV field holding a quote or a line break is quoted, its quotes doubled, combining marks or not")
     func csvFields() {
-        let csv = RowPrinter.csv([["note": .string("say \"\u{301}hi\""), "plain": .string("a b"), "lines": .string("one\r\ntwo")]], keys: ["note", "plain", "lines"])
+        let csv = RowPrinter.csv([["note": .text("say \"\u{301}hi\""), "plain": .text("a b"), "lines": .text("one\r\ntwo")]], keys: ["note", "plain", "lines"])
         #expect(csv == "note,plain,lines\r\n\"say \"\"\u{301}hi\"\"\",a b,\"one\r\ntwo\"\r\n")
+    }
+
+    /// A row of any fields, written in key order as read-model rows are.
+    struct SampleRow: JSONRow {
+        var fields: [String: JSONValue]
+        init(_ fields: [String: JSONValue]) { self.fields = fields }
+        init(fields: RowFields) throws { throw JSONParser.Failure.invalid(offset: 0) }
+        func write(to writer: inout JSONWriter) {
+            for key in fields.keys.sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }) {
+                writer.key(text: key)
+                writer.value(fields[key]!)
+            }
+        }
+    }
+
+    @Test("a row's values are printed as parsing the whole row printed them: pages with links, doubles, escapes, nesting")
+    func rowValuesAsParsed() {
+        var state: UInt64 = 7
+        func next() -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int(state >> 33)
+        }
+        let texts = Self.samples(400, seed: 3) + ["/activation", "https://example.com/a/b", "tab\there", "\u{1}\u{7f}", "back\\slash"]
+        func value(_ depth: Int) -> JSONValue {
+            switch next() % (depth > 2 ? 6 : 8) {
+            case 0: .null
+            case 1: .bool(next() % 2 == 0)
+            case 2: .integer(Int64(next()) - 1_000_000_000)
+            case 3: .double([0.5, -1.25, 1e300, 0.1, 3][next() % 5])
+            case 4, 5: .string(texts[next() % texts.count])
+            case 6: .array((0..<next() % 4).map { _ in value(depth + 1) })
+            default: .object(Dictionary((0..<next() % 4).map { _ in (texts[next() % texts.count], value(depth + 1)) }) { a, _ in a })
+            }
+        }
+        for _ in 0..<500 {
+            let row = SampleRow(Dictionary((0..<1 + next() % 6).map { _ in (["id", "content", "url", "note", "amount", "z/path"][next() % 6], value(0)) }) { a, _ in a })
+            guard case .object(let parsed)? = try? JSONParser.parse(row.jsonObject()) else {
+                Issue.record("a sample row does not parse")
+                return
+            }
+            #expect(RowPrinter.object(row) == parsed.mapValues(Cell.init), "\(row.fields)")
+        }
     }
 
     @Test("a table line loses the white space at its end as the regular expression \\s+$ took it")
