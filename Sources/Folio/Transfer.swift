@@ -125,6 +125,13 @@ private func spool(_ source: FileDescriptor, to path: String) throws {
     }
 }
 
+/// `path` without the slashes at its end (`/` stays as it is).
+private func withoutTrailingSlashes(_ path: String) -> String {
+    var path = Substring(path)
+    while path.count > 1, path.hasSuffix("/") { path.removeLast() }
+    return String(path)
+}
+
 /// What an import did.
 public struct ImportReport: Hashable, Sendable {
     public var events: Int
@@ -136,6 +143,7 @@ extension Store {
     /// yet, or an empty directory (not a link, not a mount point) that a directory built beside it
     /// can be renamed onto.
     public static func canImportBeside(_ path: String) -> Bool {
+        let path = withoutTrailingSlashes(path)
         var status = stat()
         guard lstat(path, &status) == 0 else { return errno == ENOENT }
         var parent = stat()
@@ -154,6 +162,8 @@ extension Store {
     public static func importLog(
         from file: String, intoNewStoreAt path: String, options: Options = Options(), progress: ((JobProgress) -> Void)? = nil
     ) throws -> ImportReport {
+        // `restored/` is staged beside `restored`, not inside it.
+        let path = withoutTrailingSlashes(path)
         let staging = path + ".importing-" + UUID().lowercased
         do {
             let report = try Store(path: staging, options: options).importLog(from: file, progress: progress)

@@ -100,6 +100,13 @@ struct RowPrinter {
         write(objects: rows.map { Self.object($0) }, to: &out)
     }
 
+    /// Writes a list of rows to standard output as they are printed.
+    func emit(list rows: [some JSONRow]) {
+        var out = StandardOutput()
+        write(list: rows, to: &out)
+        out.flush()
+    }
+
     /// The text for a list of JSON objects.
     func render(objects: [[String: JSONValue]]) -> String {
         var text = ""

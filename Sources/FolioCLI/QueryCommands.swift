@@ -19,9 +19,7 @@ struct Clients: ParsableCommand {
     func run() throws {
         let store = try store.open()
         let rows = try asOf.read(store) { try $0.clients(status: status) }
-        var out = StandardOutput()
-        RowPrinter(format: output.format, columns: ClientRow.columns).write(list: rows, to: &out)
-        out.flush()
+        RowPrinter(format: output.format, columns: ClientRow.columns).emit(list: rows)
     }
 }
 
@@ -38,9 +36,7 @@ struct Versions: ParsableCommand {
         let store = try store.open()
         let id = try client.map { try store.resolveClient($0) }
         let rows = try asOf.read(store) { try $0.versions(client: id, page: page, currentOnly: current) }
-        var out = StandardOutput()
-        RowPrinter(format: output.format, columns: VersionRow.columns).write(list: rows, to: &out)
-        out.flush()
+        RowPrinter(format: output.format, columns: VersionRow.columns).emit(list: rows)
     }
 }
 
@@ -61,9 +57,7 @@ struct Payments: ParsableCommand {
             return id
         }
         let rows = try asOf.read(store) { try $0.payments(client: id, version: versionID, status: status) }
-        var out = StandardOutput()
-        RowPrinter(format: output.format, columns: PaymentRow.columns).write(list: rows, to: &out)
-        out.flush()
+        RowPrinter(format: output.format, columns: PaymentRow.columns).emit(list: rows)
     }
 }
 

@@ -395,7 +395,13 @@ struct BadInputTests {
         #expect(try folio(["clients"], store: made).err == "folio: no store at \(made): `folio client create`, `folio import` or `folio demo` makes one\n")
         #expect(try folio(["import", good], store: made).status == 0)
         #expect(try folio(["stats", "--format", "json"], store: made).out.contains(#""head":393"#))
-        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path("")).sorted() == ["bad.jsonl", "made", "new"])
+        // A path typed with a slash at its end is staged beside it too, not inside it.
+        let slashed = directory.path("slashed") + "/"
+        #expect(try folio(["import", bad], store: slashed).status != 0)
+        #expect(!FileManager.default.fileExists(atPath: slashed))
+        #expect(try folio(["import", good], store: slashed).status == 0)
+        #expect(try folio(["stats", "--format", "json"], store: slashed).out.contains(#""head":393"#))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path("")).sorted() == ["bad.jsonl", "made", "new", "slashed"])
     }
 
     @Test("an export that cannot be written is refused by the file's name; a directory in its way is left as it was")
