@@ -59,6 +59,14 @@ extension FileDescriptor {
     }
 }
 
+/// The size in bytes of the file at `path`, or `nil` when it cannot be read. Through `stat(2)`:
+/// FoundationEssentials' file attributes hold a size as `UInt`, which a cast to `Int` misses.
+func fileSize(atPath path: String) -> Int? {
+    var status = stat()
+    guard stat(path, &status) == 0 else { return nil }
+    return Int(status.st_size)
+}
+
 /// Whether an open file is a directory.
 private func isDirectory(_ file: FileDescriptor) -> Bool {
     var status = stat()

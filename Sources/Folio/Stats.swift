@@ -48,7 +48,7 @@ extension Store {
                     if database.name.hasPrefix("idx.") { writeIndexes += bytes }
                     if database.name.hasPrefix("rm.") || database.name == "projections" { readModels += bytes }
                 }
-                let file = ((try? FileManager.default.attributesOfItem(atPath: path + "/data.mdb"))?[.size] as? Int) ?? 0
+                let file = fileSize(atPath: path + "/data.mdb") ?? 0
                 return StoreStatistics(
                     head: try session.head(), storageFormat: log.format, streams: try session.streamCount(), eventsByType: try session.countsByType(),
                     fileBytes: file, logBytes: sizes.log, logIndexBytes: sizes.indexes, writeIndexBytes: writeIndexes,

@@ -200,7 +200,7 @@ extension Store {
         }
         let file = try FileDescriptor.openForReading(source)
         defer { try? file.close() }
-        let total = (try? FileManager.default.attributesOfItem(atPath: source)[.size] as? Int) ?? nil
+        let total = fileSize(atPath: source)
         // The whole import is one transaction: a map that fills halfway makes it start over, so
         // the map is sized up front (a store takes about four bytes per byte of JSON Lines).
         if let total { log.environment.reserve(log.environment.usedBytes + 4 * total + (64 << 20)) }

@@ -131,6 +131,8 @@ struct CLITests {
         let stats = try json(try folio(["stats", "--format", "json"], store: store).out)
         #expect(stats["head"] as? Int == 7)
         #expect(stats["storage_format"] as? Int == Int(EventStore.formatVersion))
+        let fileBytes = try #require(FileManager.default.attributesOfItem(atPath: store + "/data.mdb")[.size] as? Int)
+        #expect(stats["file_bytes"] as? Int == fileBytes, "the store file's size, as the data file has it")
         let deleted = try json(try folio(["client", "delete", token, "--format", "json"], store: store).out)
         #expect(deleted["id"] as? String == id)
         #expect(try folio(["clients", "--format", "json"], store: store).out == "[]\n")

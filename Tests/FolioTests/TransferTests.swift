@@ -203,6 +203,23 @@ struct TransferTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path("")).filter { $0.contains("importing") }.isEmpty)
     }
 
+    @Test("an import sizes the map for the whole file before it starts, so that a growing map does not start it over")
+    func importReservesItsMap() throws {
+        let directory = try TemporaryDirectory()
+        let file = try history(directory)
+        let size = try #require(FileManager.default.attributesOfItem(atPath: file)[.size] as? Int)
+        let store = try Store(path: directory.path("small-map"), options: Store.Options(environment: Environment.Options(mapSize: 1 << 20)))
+        var totals: Set<Int?> = []
+        _ = try store.importLog(from: file) { totals.insert($0.total) }
+        // Reserved up front: four bytes of store per byte of file and 64 MiB to spare, where
+        // growing on demand would have doubled 1 MiB only as far as the store needed.
+        #expect(store.log.environment.mapSize >= 4 * size + (64 << 20))
+        #expect(totals == [size], "progress reports the file's size as its total")
+        let statistics = try store.statistics()
+        #expect(statistics.fileBytes == (try FileManager.default.attributesOfItem(atPath: directory.path("small-map/data.mdb"))[.size] as? Int))
+        #expect(statistics.fileBytes > statistics.logBytes)
+    }
+
     @Test("an import is built beside its path only where a directory can be renamed onto it")
     func importBeside() throws {
         let directory = try TemporaryDirectory()
