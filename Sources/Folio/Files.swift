@@ -67,6 +67,15 @@ func fileSize(atPath path: String) -> Int? {
     return Int(status.st_size)
 }
 
+/// Makes the names in the directory at `path` durable (after a rename or a link into it), as
+/// far as the file system allows; a directory that cannot be opened is left as it is.
+func synchronizeDirectory(_ path: String) {
+    let directory = open(path, O_RDONLY | O_DIRECTORY)
+    guard directory >= 0 else { return }
+    _ = fsync(directory)
+    close(directory)
+}
+
 /// Whether an open file is a directory.
 private func isDirectory(_ file: FileDescriptor) -> Bool {
     var status = stat()

@@ -140,35 +140,51 @@ public struct ImportReport: Hashable, Sendable {
 
 extension Store {
     /// Whether `importLog(from:intoNewStoreAt:)` can make the store at `path`: nothing is there
-    /// yet, or an empty directory (not a link, not a mount point) that a directory built beside it
-    /// can be renamed onto.
-    public static func canImportBeside(_ path: String) -> Bool {
+    /// yet, or an empty directory (or a link to one).
+    public static func canStageImport(at path: String) -> Bool {
         let path = withoutTrailingSlashes(path)
         var status = stat()
         guard lstat(path, &status) == 0 else { return errno == ENOENT }
-        var parent = stat()
-        guard status.st_mode & S_IFMT == S_IFDIR, stat(path + "/..", &parent) == 0,
-              parent.st_dev == status.st_dev, parent.st_ino != status.st_ino
-        else { return false }
+        guard stat(path, &status) == 0, status.st_mode & S_IFMT == S_IFDIR else { return false }
         return (try? FileManager.default.contentsOfDirectory(atPath: path))?.isEmpty == true
     }
 
     /// Imports an exported log (JSON Lines) into a new store at `path`, where there is nothing
-    /// yet or an empty directory (see `canImportBeside(_:)`).
+    /// yet or an empty directory (see `canStageImport(at:)`).
     ///
-    /// The store is built beside `path` (`PATH.importing-…`) and renamed into place in one step
-    /// once the import has succeeded: a refused import leaves `path` as it was, and no other
-    /// process sees the store half made. A killed one leaves its staging directory beside `path`.
+    /// The store is built aside and put in place in one step once the import has succeeded: a
+    /// refused import leaves `path` as it was, and no other process sees the store half made.
+    /// Where there is nothing, it is built beside `path` (`PATH.importing-…`) and the directory
+    /// renamed into place; into an empty directory, it is built inside it (`PATH/.importing-…`)
+    /// and its data file linked into the directory, which keeps its owner and permissions (if a
+    /// store appeared there meanwhile, it is left alone and the import refused). A killed import
+    /// leaves its staging directory.
     public static func importLog(
         from file: String, intoNewStoreAt path: String, options: Options = Options(), progress: ((JobProgress) -> Void)? = nil
     ) throws -> ImportReport {
         // `restored/` is staged beside `restored`, not inside it.
         let path = withoutTrailingSlashes(path)
-        let staging = path + ".importing-" + UUID().lowercased
+        guard canStageImport(at: path) else {
+            throw FolioError(.refused, "cannot import into \(path): it is neither a new path nor an empty directory")
+        }
+        var status = stat()
+        let intoDirectory = lstat(path, &status) == 0
+        let staging = intoDirectory ? path + "/.importing-" + UUID().lowercased : path + ".importing-" + UUID().lowercased
         do {
             let report = try Store(path: staging, options: options).importLog(from: file, progress: progress)
-            guard rename(staging, path) == 0 else {
-                throw FolioError(.store, "cannot put the imported store at \(path): \(Errno(rawValue: errno))")
+            if intoDirectory {
+                // `link(2)` puts the synced data file in place under its own name and never
+                // replaces one; LMDB makes the lock file when the store is next opened.
+                guard link(staging + "/data.mdb", path + "/data.mdb") == 0 else {
+                    throw FolioError(.store, "cannot put the imported store in \(path): \(Errno(rawValue: errno))")
+                }
+                try? FileManager.default.removeItem(atPath: staging)
+                synchronizeDirectory(path)
+            } else {
+                guard rename(staging, path) == 0 else {
+                    throw FolioError(.store, "cannot put the imported store at \(path): \(Errno(rawValue: errno))")
+                }
+                synchronizeDirectory(path + "/..")
             }
             return report
         } catch {

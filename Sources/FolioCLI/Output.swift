@@ -95,7 +95,9 @@ struct RowPrinter {
         return text
     }
 
-    /// Writes a list of rows to `out` line by line (a long listing need not be held whole).
+    /// Writes a list of rows to `out` line by line, so that the text of a long listing need not
+    /// be held whole (the rows' values are read first: a table's widths and the CSV header need
+    /// them all).
     func write(list rows: [some JSONRow], to out: inout some TextOutputStream) {
         write(objects: rows.map { Self.object($0) }, to: &out)
     }

@@ -191,8 +191,8 @@ struct Import: ParsableCommand {
         let path = store.path
         let bar = Progress(title: "Importing")
         let progress = { (job: JobProgress) in bar.update(done: job.done, total: job.total) }
-        let report = Store.canImportBeside(path)
-            // Built beside its place and renamed there once done: a refused file leaves no store.
+        let report = Store.canStageImport(at: path)
+            // Built aside and put in place once done: a refused file leaves no store.
             ? try Store.importLog(from: file, intoNewStoreAt: path, progress: progress)
             : try store.open(creating: true).importLog(from: file, progress: progress)
         bar.finish()

@@ -59,7 +59,8 @@ public final class Environment: @unchecked Sendable {
     /// The directory and its files are created readable by their owner only. Stale reader
     /// slots left by dead processes are cleared. Returns the instance already open in this
     /// process for the same path, if any.
-    /// - Throws: `LMDBError` when the directory cannot be created or LMDB refuses it.
+    /// - Throws: `LMDBError` when the directory cannot be created or resolved (`realpath(3)`:
+    ///   a link followed by `..` resolves as the operating system resolves it), or LMDB refuses it.
     public static func open(at path: String, options: Options = Options()) throws -> Environment {
         var status = stat()
         if stat(path, &status) == 0 {

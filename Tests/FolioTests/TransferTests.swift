@@ -220,21 +220,57 @@ struct TransferTests {
         #expect(statistics.fileBytes > statistics.logBytes)
     }
 
-    @Test("an import is built beside its path only where a directory can be renamed onto it")
-    func importBeside() throws {
+    @Test("an import is staged only into a new path or an empty directory")
+    func importStaged() throws {
         let directory = try TemporaryDirectory()
         let manager = FileManager.default
-        #expect(Store.canImportBeside(directory.path("nothing")))
-        #expect(Store.canImportBeside(directory.path("missing/parent")))
+        #expect(Store.canStageImport(at: directory.path("nothing")))
+        #expect(Store.canStageImport(at: directory.path("missing/parent")))
         try manager.createDirectory(atPath: directory.path("empty"), withIntermediateDirectories: false)
-        #expect(Store.canImportBeside(directory.path("empty")))
+        #expect(Store.canStageImport(at: directory.path("empty")))
+        #expect(Store.canStageImport(at: directory.path("empty") + "/."))
         try manager.createDirectory(atPath: directory.path("full"), withIntermediateDirectories: false)
         try "mine".write(toFile: directory.path("full/note.txt"), atomically: false, encoding: .utf8)
-        #expect(!Store.canImportBeside(directory.path("full")))
+        #expect(!Store.canStageImport(at: directory.path("full")))
         try manager.createSymbolicLink(atPath: directory.path("link"), withDestinationPath: directory.path("empty"))
-        #expect(!Store.canImportBeside(directory.path("link")))
-        #expect(!Store.canImportBeside(directory.path("full/note.txt")))
-        #expect(!Store.canImportBeside("/"))
+        #expect(Store.canStageImport(at: directory.path("link")))
+        try manager.createSymbolicLink(atPath: directory.path("dangling"), withDestinationPath: directory.path("gone"))
+        #expect(!Store.canStageImport(at: directory.path("dangling")))
+        #expect(!Store.canStageImport(at: directory.path("full/note.txt")))
+        #expect(!Store.canStageImport(at: "/"))
+        #expect { _ = try Store.importLog(from: try history(directory), intoNewStoreAt: directory.path("full")) } throws: {
+            ($0 as? FolioError)?.message.contains("neither a new path nor an empty directory") == true
+        }
+    }
+
+    @Test("an import into an empty directory fills it and keeps it: its inode, its permissions, a link to it")
+    func importIntoEmptyDirectory() throws {
+        let directory = try TemporaryDirectory()
+        let file = try history(directory)
+        let lines = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n")
+        let bad = directory.path("bad.jsonl")
+        try (lines.prefix(3).joined(separator: "\n") + "\n{}\n").write(toFile: bad, atomically: false, encoding: .utf8)
+        let manager = FileManager.default
+        let target = directory.path("target")
+        try manager.createDirectory(atPath: target, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o750])
+        let before = try manager.attributesOfItem(atPath: target)
+        #expect { _ = try Store.importLog(from: bad, intoNewStoreAt: target + "/.") } throws: { ($0 as? FolioError)?.message.hasPrefix("line 4:") == true }
+        #expect(try manager.contentsOfDirectory(atPath: target).isEmpty)
+        // Through a link and written with `/.`: the directory it names is filled, the link stays a link.
+        try manager.createSymbolicLink(atPath: directory.path("link"), withDestinationPath: target)
+        let report = try Store.importLog(from: file, intoNewStoreAt: directory.path("link") + "/.")
+        #expect(report.events == lines.count)
+        #expect(try manager.contentsOfDirectory(atPath: target) == ["data.mdb"])
+        let after = try manager.attributesOfItem(atPath: target)
+        #expect(after[.systemFileNumber] as? Int == before[.systemFileNumber] as? Int)
+        #expect(after[.posixPermissions] as? Int == 0o750)
+        #expect(try manager.destinationOfSymbolicLink(atPath: directory.path("link")) == target)
+        #expect(try Store(path: target).log.head() == UInt64(lines.count))
+        // Once it holds a store, a directory is no longer imported into aside.
+        let other = directory.path("other")
+        try manager.createDirectory(atPath: other, withIntermediateDirectories: false)
+        #expect(try Store.importLog(from: file, intoNewStoreAt: other).events == lines.count)
+        #expect(!Store.canStageImport(at: other))
     }
 
     @Test("as-of a position shows the read models as they stood then")
