@@ -187,13 +187,19 @@ struct TransferTests {
         #expect(try store.log.head() == head)
     }
 
-    @Test("an import into a new store lands whole at its path, or leaves nothing there")
-    func importIntoNewStore() throws {
-        let directory = try TemporaryDirectory()
+    /// A generated history, its lines, and `bad.jsonl`: its first `goodLines` lines and then `{}`.
+    func historyAndBadCopy(_ directory: TemporaryDirectory, goodLines: Int) throws -> (file: String, lines: [Substring], bad: String) {
         let file = try history(directory)
         let lines = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n")
         let bad = directory.path("bad.jsonl")
-        try (lines.prefix(5).joined(separator: "\n") + "\n{}\n").write(toFile: bad, atomically: false, encoding: .utf8)
+        try (lines.prefix(goodLines).joined(separator: "\n") + "\n{}\n").write(toFile: bad, atomically: false, encoding: .utf8)
+        return (file, lines, bad)
+    }
+
+    @Test("an import into a new store lands whole at its path, or leaves nothing there")
+    func importIntoNewStore() throws {
+        let directory = try TemporaryDirectory()
+        let (file, lines, bad) = try historyAndBadCopy(directory, goodLines: 5)
         let path = directory.path("new")
         #expect { _ = try Store.importLog(from: bad, intoNewStoreAt: path) } throws: { ($0 as? FolioError)?.message.hasPrefix("line 6:") == true }
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path("")).sorted() == ["bad.jsonl", URL(fileURLWithPath: file).lastPathComponent].sorted())
@@ -246,10 +252,7 @@ struct TransferTests {
     @Test("an import into an empty directory fills it and keeps it: its inode, its permissions, a link to it")
     func importIntoEmptyDirectory() throws {
         let directory = try TemporaryDirectory()
-        let file = try history(directory)
-        let lines = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n")
-        let bad = directory.path("bad.jsonl")
-        try (lines.prefix(3).joined(separator: "\n") + "\n{}\n").write(toFile: bad, atomically: false, encoding: .utf8)
+        let (file, lines, bad) = try historyAndBadCopy(directory, goodLines: 3)
         let manager = FileManager.default
         let target = directory.path("target")
         try manager.createDirectory(atPath: target, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o750])
