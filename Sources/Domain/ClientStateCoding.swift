@@ -16,7 +16,7 @@ extension ClientState {
         w.beginObject()
         if let clientID { w.key("clientID"); w.string(clientID.lowercased) }
         w.key("currentVersionByPage")
-        w.pairs(currentVersionByPage.sorted { $0.key < $1.key }) { w, pair in
+        w.array(currentVersionByPage.sorted { $0.key < $1.key }) { w, pair in
             w.string(pair.key.rawValue); w.bytes.append(UInt8(ascii: ",")); w.string(pair.value.lowercased)
         }
         if let currentVersionID { w.key("currentVersionID"); w.string(currentVersionID.lowercased) }
@@ -24,7 +24,7 @@ extension ClientState {
         w.key("exists"); w.bool(exists)
         w.key("isDeleted"); w.bool(isDeleted)
         w.key("lastVersionNumber")
-        w.pairs(lastVersionNumber.sorted { $0.key < $1.key }) { w, pair in
+        w.array(lastVersionNumber.sorted { $0.key < $1.key }) { w, pair in
             w.string(pair.key.rawValue); w.bytes.append(UInt8(ascii: ",")); w.integer(Int64(pair.value))
         }
         w.key("name"); w.string(name)
@@ -41,16 +41,11 @@ extension ClientState {
         }
         w.endObject()
         w.key("retiredTokens")
-        w.bytes.append(UInt8(ascii: "["))
-        for (index, token) in retiredTokens.enumerated() {
-            if index > 0 { w.bytes.append(UInt8(ascii: ",")) }
-            w.string(token.description)
-        }
-        w.bytes.append(UInt8(ascii: "]"))
+        w.array(retiredTokens) { w, token in w.string(token.description) }
         w.key("status"); w.string(status.rawValue)
         if let token { w.key("token"); w.string(token.description) }
         w.key("versions")
-        w.pairs(versions.sorted { $0.key.order < $1.key.order }) { w, pair in
+        w.array(versions.sorted { $0.key.order < $1.key.order }) { w, pair in
             w.string(pair.key.lowercased)
             w.bytes.append(UInt8(ascii: ","))
             w.beginObject()
@@ -155,13 +150,13 @@ extension ClientState {
 }
 
 extension JSONWriter {
-    /// Writes `pairs` as one array of keys and values in turn, each pair written by `body` (which
-    /// writes the comma between a key and its value).
-    fileprivate mutating func pairs<Pair>(_ pairs: [Pair], _ body: (inout JSONWriter, Pair) -> Void) {
+    /// Writes `items` as one array, each written by `body`. A dictionary keyed by anything but
+    /// strings is one array of keys and values in turn: `body` writes a pair and the comma between.
+    fileprivate mutating func array<Item>(_ items: [Item], _ body: (inout JSONWriter, Item) -> Void) {
         bytes.append(UInt8(ascii: "["))
-        for (index, pair) in pairs.enumerated() {
+        for (index, item) in items.enumerated() {
             if index > 0 { bytes.append(UInt8(ascii: ",")) }
-            body(&self, pair)
+            body(&self, item)
         }
         bytes.append(UInt8(ascii: "]"))
     }

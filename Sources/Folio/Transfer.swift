@@ -169,7 +169,7 @@ extension Store {
         }
         var status = stat()
         let intoDirectory = lstat(path, &status) == 0
-        let staging = intoDirectory ? path + "/.importing-" + UUID().lowercased : path + ".importing-" + UUID().lowercased
+        let staging = path + (intoDirectory ? "/." : ".") + "importing-" + UUID().lowercased
         do {
             let report = try Store(path: staging, options: options).importLog(from: file, progress: progress)
             if intoDirectory {
