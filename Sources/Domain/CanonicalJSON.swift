@@ -3,6 +3,13 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A JSON value kept as its canonical bytes (keys in UTF-8 byte order, no whitespace, slashes
 /// unescaped: what `JSONValue.canonicalBytes()` writes).
@@ -34,6 +41,42 @@ public struct CanonicalJSON: Hashable, Sendable {
 
     /// Whether the value is a JSON object.
     public var isObject: Bool { bytes.first == UInt8(ascii: "{") }
+
+    /// How many objects and arrays deep the value nests, read from its bytes as the parser counts
+    /// (`JSONValue.depth`). Strings, most of a page's bytes, are skipped with `memchr` to their
+    /// closing quote: one not escaped, after an even run of backslashes.
+    public var depth: Int {
+        bytes.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return 0 }
+            var depth = 0, deepest = 0
+            var index = 0
+            while index < buffer.count {
+                switch base[index] {
+                case UInt8(ascii: "\""):
+                    var from = index + 1
+                    while true {
+                        guard let found = memchr(base + from, 0x22, buffer.count - from) else { return deepest }
+                        let quote = UnsafePointer<UInt8>(found.assumingMemoryBound(to: UInt8.self)) - base
+                        var backslashes = 0
+                        while base[quote - 1 - backslashes] == UInt8(ascii: "\\") { backslashes += 1 }
+                        from = quote + 1
+                        if backslashes.isMultiple(of: 2) { break }
+                    }
+                    index = from
+                    continue
+                case UInt8(ascii: "{"), UInt8(ascii: "["):
+                    depth += 1
+                    deepest = max(deepest, depth)
+                case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                    depth -= 1
+                default:
+                    break
+                }
+                index += 1
+            }
+            return deepest
+        }
+    }
 }
 
 extension CanonicalJSON: Codable {

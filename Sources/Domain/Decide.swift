@@ -50,6 +50,7 @@ public func decide(_ command: Command, state: ClientState) throws(DomainError) -
         }
         if let email { try checkEmail(email) }
         guard metadata.isObject else { throw DomainError(.metadataNotObject, "metadata must be a JSON object (rule 5)") }
+        try JSONLimits.default.check(metadata, "metadata")
         return [.clientCreated(ClientCreated(clientID: client, name: trimmed, email: email, metadata: metadata))]
     }
     guard state.exists else {
@@ -92,6 +93,8 @@ public func decide(_ command: Command, state: ClientState) throws(DomainError) -
         }
         guard content.isObject else { throw DomainError(.contentNotObject, "content must be a JSON object (rule 5)") }
         guard metadata.isObject else { throw DomainError(.metadataNotObject, "metadata must be a JSON object (rule 5)") }
+        try JSONLimits.default.check(content, "content")
+        try JSONLimits.default.check(metadata, "metadata")
         try checkActor(createdBy)
         try checkText(notes, "iteration notes")
         try checkText(hypothesis, "hypothesis")
@@ -117,9 +120,7 @@ public func decide(_ command: Command, state: ClientState) throws(DomainError) -
         guard (1...maximumAmount).contains(amount) else {
             throw DomainError(.amount, "amount \(amount) is not allowed: it is a positive whole number of cents up to \(maximumAmount) (rule 6)")
         }
-        guard !intent.isEmpty, intent.utf8.count <= 255, !intent.contains(where: \.isWhitespace) else {
-            throw DomainError(.intent, "payment intent id \"\(intent)\" is invalid: 1 to 255 characters without spaces (rule 6)")
-        }
+        try checkIntent(intent)
         try checkText(reason, "reason")
         guard state.status != .pending else {
             throw DomainError(.statusTransition, "client \(client.lowercased) is pending: a payment before activation is refused (rule 2: status moves pending → active → paid)")
@@ -218,6 +219,13 @@ private func paymentEvent(_ action: PaymentAction, _ record: PaymentRecord) -> E
 
 private func unknownVersion(_ version: UUID, _ client: UUID) -> DomainError {
     DomainError(.unknownVersion, "content version \(version.lowercased) is not one of client \(client.lowercased)'s versions (rule 7: unknown ids are refused)")
+}
+
+/// Checks a Stripe payment intent id's form: 1 to 255 bytes of UTF-8 (Stripe's are ASCII), no spaces.
+public func checkIntent(_ intent: String) throws(DomainError) {
+    guard !intent.isEmpty, intent.utf8.count <= 255, !intent.contains(where: \.isWhitespace) else {
+        throw DomainError(.intent, "payment intent id \"\(intent)\" is invalid: 1 to 255 bytes without spaces (rule 6)")
+    }
 }
 
 private func checkEmail(_ email: String) throws(DomainError) {

@@ -23,6 +23,8 @@ public struct JSONParser {
         case invalidUTF8
         /// Arrays and objects nest deeper than allowed.
         case tooDeep
+        /// A whole number past Int64 that no double holds exactly: kept as one it would change.
+        case inexactNumber(offset: Int)
     }
 
     private let bytes: UnsafeRawBufferPointer
@@ -352,6 +354,34 @@ public struct JSONParser {
         return value
     }
 
+    /// Whether `value`, a whole double of at least 2^63, is exactly the number `digits` write
+    /// (decimal digits, no sign or leading zero): its 53-bit significand times a power of two,
+    /// written out in base 10⁹ and compared digit for digit.
+    static func isExactly(_ value: Double, _ digits: UnsafeRawBufferPointer) -> Bool {
+        let base: UInt64 = 1_000_000_000
+        var limbs: [UInt64] = []
+        var significand = value.significandBitPattern | (1 << 52)
+        while significand > 0 {
+            limbs.append(significand % base)
+            significand /= base
+        }
+        for _ in 0..<max(0, Int(value.exponent) - 52) {
+            var carry: UInt64 = 0
+            for index in limbs.indices {
+                let doubled = limbs[index] * 2 + carry
+                limbs[index] = doubled % base
+                carry = doubled / base
+            }
+            if carry > 0 { limbs.append(carry) }
+        }
+        var text = limbs.last.map { String($0) } ?? "0"
+        for limb in limbs.dropLast().reversed() {
+            let part = String(limb)
+            text += String(repeating: "0", count: 9 - part.count) + part
+        }
+        return text.utf8.elementsEqual(digits)
+    }
+
     private static func text(_ bytes: UnsafeRawBufferPointer, ascii: Bool) throws(Failure) -> String {
         if ascii { return String(decoding: bytes, as: UTF8.self) }
         guard UTF8Validation.isValid(bytes) else { throw .invalidUTF8 }
@@ -401,6 +431,10 @@ public struct JSONParser {
         }
         let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
         guard let double = Double(text), double.isFinite else { throw .invalid(offset: start) }
+        // A whole number past Int64 is kept as a double only where the double is exactly it.
+        if integral, !Self.isExactly(double.magnitude, UnsafeRawBufferPointer(rebasing: bytes[(negative ? start + 1 : start)..<index])) {
+            throw .inexactNumber(offset: start)
+        }
         if double == double.rounded(), abs(double) <= 9_007_199_254_740_992 { return .integer(Int64(double)) }
         return .double(double)
     }

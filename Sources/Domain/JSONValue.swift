@@ -73,6 +73,8 @@ public enum JSONValue: Hashable, Sendable, Codable {
             throw DomainError(.jsonInvalid, "is not valid UTF-8")
         } catch .tooDeep {
             throw DomainError(.jsonTooDeep, "nests deeper than \(limits.maxDepth) levels")
+        } catch .inexactNumber {
+            throw DomainError(.jsonInvalid, "holds a whole number past 64 bits that no double holds exactly: Folio could not keep it as written")
         } catch {
             throw DomainError(.jsonInvalid, "is not valid JSON")
         }
@@ -101,4 +103,26 @@ public struct JSONLimits: Hashable, Sendable {
 
     /// 1 MiB and 32 levels: pages run 20–50 KB and a few levels deep.
     public static let `default` = JSONLimits(maxBytes: 1 << 20, maxDepth: 32)
+}
+
+extension JSONLimits {
+    /// Checks a value that did not come through `JSONValue.parse(_:limits:)` (an imported
+    /// event's metadata, say) against these limits as that would: its canonical size and depth.
+    public func check(_ value: JSONValue, _ what: String) throws(DomainError) {
+        try check(bytes: value.canonicalBytes().count, depth: value.depth, what)
+    }
+
+    /// Checks content kept as canonical bytes (an imported draft's) against these limits.
+    public func check(_ value: CanonicalJSON, _ what: String) throws(DomainError) {
+        try check(bytes: value.bytes.count, depth: value.depth, what)
+    }
+
+    private func check(bytes: Int, depth: Int, _ what: String) throws(DomainError) {
+        guard bytes <= maxBytes else {
+            throw DomainError(.jsonTooLarge, "\(what) is \(bytes) bytes, over the limit of \(maxBytes) bytes")
+        }
+        guard depth <= maxDepth else {
+            throw DomainError(.jsonTooDeep, "\(what) nests deeper than \(maxDepth) levels")
+        }
+    }
 }

@@ -111,6 +111,13 @@ public enum Timestamp {
               let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
               (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
         else { return nil }
+        // No 30 February: a day past its month's end is refused, not rolled into the next.
+        let lastDay = switch month {
+        case 2: year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
+        guard day <= lastDay else { return nil }
         var index = 19
         var micros = 0
         if bytes[index] == 46 {

@@ -5,7 +5,7 @@ public struct EventStoreError: Error, Hashable, Sendable, CustomStringConvertibl
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Value: Hashable, Sendable {
             case wrongExpectedVersion, positionConflict, idConflict, invalidStream, invalidEvent
-            case corruptRecord, newerFormat, notAStore, timeWentBackwards
+            case corruptRecord, newerFormat, notAStore, timeWentBackwards, notEmpty
         }
         private let value: Value
         private init(_ value: Value) { self.value = value }
@@ -28,6 +28,8 @@ public struct EventStoreError: Error, Hashable, Sendable, CustomStringConvertibl
         public static let notAStore = Code(.notAStore)
         /// An event's `recorded_at` lies before its predecessor's.
         public static let timeWentBackwards = Code(.timeWentBackwards)
+        /// A bulk load was asked of a log that already holds events.
+        public static let notEmpty = Code(.notEmpty)
 
         public var description: String { "\(value)" }
     }

@@ -333,4 +333,11 @@ extension UInt64 {
 
 extension UUID {
     var bytes: [UInt8] { withUnsafeBytes(of: uuid) { Array($0) } }
+
+    /// The id's bytes as two big-endian halves, which sort as `bytes` do as keys.
+    var keyOrder: (UInt64, UInt64) {
+        withUnsafeBytes(of: uuid) { raw in
+            (UInt64(bigEndian: raw.loadUnaligned(as: UInt64.self)), UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
+        }
+    }
 }

@@ -196,11 +196,23 @@ public class ReadSession {
 public final class WriteSession: ReadSession {
     /// The underlying write transaction, for projections and indexes that commit with the events.
     public let writer: WriteTransaction
-    private var cachedHead: (position: UInt64, hash: [UInt8], recordedAt: Int64)?
+    var cachedHead: (position: UInt64, hash: [UInt8], recordedAt: Int64)?
+    /// The index entries of a bulk load (`beginBulkLoad()`), until `finishBulkLoad()` writes them.
+    var bulk: BulkIndexes?
 
     init(transaction: WriteTransaction, databases: EventStore.Databases) {
         self.writer = transaction
         super.init(transaction: transaction, databases: databases)
+    }
+
+    public override func position(ofEvent id: UUID) throws -> UInt64? {
+        if let bulk { return bulk.ids[id] }
+        return try super.position(ofEvent: id)
+    }
+
+    public override func version(ofStream stream: String) throws -> UInt64? {
+        if let bulk { return bulk.streams[stream].map { UInt64($0.count) } }
+        return try super.version(ofStream: stream)
     }
 
     private func currentHead() throws -> (position: UInt64, hash: [UInt8], recordedAt: Int64) {
@@ -286,15 +298,21 @@ public final class WriteSession: ReadSession {
             } catch let error as LMDBError where error.code == .keyExists {
                 throw EventStoreError(.positionConflict, "position \(position) is already taken: the log is append-only", position: position)
             }
-            try writer.put(databases.ids, event.id.bytes, positionKey, options: .noOverwrite)
-            try writer.put(databases.streams, streamKey + [0] + streamVersion.bigEndianBytes, positionKey)
-            try writer.put(databases.types, Array(event.type.utf8) + [0] + positionKey, [UInt8]())
+            if let bulk {
+                bulk.add(id: event.id, position: position, stream: stream, type: event.type)
+            } else {
+                try writer.put(databases.ids, event.id.bytes, positionKey, options: .noOverwrite)
+                try writer.put(databases.streams, streamKey + [0] + streamVersion.bigEndianBytes, positionKey)
+                try writer.put(databases.types, Array(event.type.utf8) + [0] + positionKey, [UInt8]())
+            }
             head = (position, Array(record[0..<32]), recordedAt)
             positions.append(position)
         }
         if !events.isEmpty {
-            try writer.put(databases.streamHeads, streamKey, streamVersion.bigEndianBytes)
-            try writer.put(databases.meta, Array("head".utf8), head.position.bigEndianBytes + head.hash)
+            if bulk == nil {
+                try writer.put(databases.streamHeads, streamKey, streamVersion.bigEndianBytes)
+                try writer.put(databases.meta, Array("head".utf8), head.position.bigEndianBytes + head.hash)
+            }
             cachedHead = head
         }
         return AppendResult(positions: positions, streamVersion: streamVersion, wasDuplicate: false)

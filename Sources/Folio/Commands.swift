@@ -92,6 +92,7 @@ extension Store {
         let versionID = try version.map(parseVersionID)
         let paymentID = options.ids()
         var storedPayment = paymentID
+        do { try checkIntent(intent) } catch { throw FolioError.wrapping(error) }
         return try execute(reference: reference, actor: actor) { model, client, state in
             if let owner = try model.intentOwner(intent), owner != client {
                 throw FolioError(.refused, "payment intent \(intent) already belongs to client \(owner.lowercased): stripe_payment_intent_id is unique across the store (rule 6)")
@@ -127,10 +128,33 @@ extension Store {
     /// The client a `CLIENT` argument names: a client's UUID or its current activation token.
     public func resolveClient(_ reference: String) throws -> UUID {
         try log.read { session in
-            try resolve(reference, lookup: { token in try session.transaction.withValue(indexes.tokens, Array(token.description.utf8)) { value in
+            let id = try resolve(reference, lookup: { token in try session.transaction.withValue(indexes.tokens, Array(token.description.utf8)) { value in
                 value.map { TokenOwner(client: UUID(bytes: UnsafeRawBufferPointer(rebasing: $0[0..<16])), retired: $0[16] == 1) }
             } })
+            // A client that ever existed (deleted ones too) has a state; a mistyped id has none.
+            guard try session.transaction.withValue(indexes.clients, id.bytes, { $0 != nil }) else { throw FolioError.unknownClient(id) }
+            return id
         }
+    }
+
+    /// The client `reference` names in `model`, a read model as it stood at some point of the
+    /// log: a token names the client whose token it was then, whether or not it was retired since.
+    public func resolveClient(_ reference: String, in model: ReadModel) throws -> UUID {
+        guard UUID(uuidString: reference) == nil, reference.first == "G" else { return try resolveClient(reference) }
+        let token = try parseToken(reference)
+        guard let row = try model.client(token: token) else {
+            throw FolioError(.notFound, "token \(token) was no client's token at that point of the log (rule 7: unknown tokens are refused)")
+        }
+        return row.id
+    }
+
+    /// The content version `text` names (its UUID), refused unless some client drafted it.
+    public func resolveVersion(_ text: String) throws -> UUID {
+        let id = try parseVersionID(text)
+        try log.read { session in
+            guard try session.transaction.withValue(indexes.versions, id.bytes, { $0 != nil }) else { throw FolioError.unknownVersion(id) }
+        }
+        return id
     }
 
     func resolve(_ reference: String, lookup: (Token) throws -> TokenOwner?) throws -> UUID {

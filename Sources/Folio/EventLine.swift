@@ -111,6 +111,8 @@ public struct EventLine: Hashable, Sendable {
             value = try JSONParser.parse(line, maxDepth: maximumDepth)
         } catch .tooDeep {
             throw FolioError(.invalidInput, "line \(number) nests deeper than \(maximumDepth) levels")
+        } catch .inexactNumber {
+            throw FolioError(.invalidInput, "line \(number) holds a whole number past 64 bits that no double holds exactly: Folio could not keep it as written")
         } catch {
             throw FolioError(.invalidInput, "line \(number): not valid JSON")
         }

@@ -228,7 +228,10 @@ extension Store {
                 guard head == 0 else {
                     throw FolioError(.refused, "import needs an empty store: \(path == "-" ? "this one" : "the one at \(self.path)") already holds \(head) events")
                 }
-                let model = WriteModel(session: session, indexes: indexes)
+                // The store is empty: the log's and the write model's indexes are written in
+                // key order at the end instead of inserted into event by event.
+                try session.beginBulkLoad()
+                let model = try WriteModel(loadingInto: session, indexes: indexes)
                 // The read models are folded on a third thread, in file order, from the events
                 // the rules accepted; the fold is only touched there until it is drained below.
                 let fold = FoldBox(projections.startFold())
@@ -288,6 +291,7 @@ extension Store {
                 while let parsed = parser.next() { try process(parsed) }
                 if let readError { throw readError }
                 try model.flush()
+                try session.finishBulkLoad()
                 while let failure = folder.next() { if let failure { throw failure } }
                 try fold.fold.install(in: session)
                 progress?(JobProgress(done: reader.bytesRead, total: total))
@@ -358,18 +362,23 @@ extension Store {
             if let owner = try model.intentOwner(payment.stripePaymentIntentID), owner != client {
                 throw FolioError(.refused, "payment intent \(payment.stripePaymentIntentID) already belongs to client \(owner.lowercased): stripe_payment_intent_id is unique across the store (rule 6)")
             }
-            if let version = payment.contentVersionID { try checkOwner(version, client: client, model: model) }
+            if let version = payment.contentVersionID { try checkOwner(version, client: client, model: model, rule: "rule 6: a payment links to its own client's content") }
+            if let intent = model.paymentIntent(payment.paymentID), intent != payment.stripePaymentIntentID {
+                throw FolioError(.refused, "payment id \(payment.paymentID.lowercased) already names the payment of intent \(intent): a payment id names one payment")
+            }
         default:
             break
         }
     }
 
-    private func checkOwner(_ version: UUID, client: UUID, model: WriteModel) throws {
+    private func checkOwner(
+        _ version: UUID, client: UUID, model: WriteModel, rule: String = "rule 4: a version of another client never becomes current"
+    ) throws {
         guard let owner = try model.versionOwner(version) else {
             throw FolioError.unknownVersion(version)
         }
         guard owner == client else {
-            throw FolioError(.refused, "content version \(version.lowercased) belongs to client \(owner.lowercased), not \(client.lowercased) (rule 4: a version of another client never becomes current)")
+            throw FolioError(.refused, "content version \(version.lowercased) belongs to client \(owner.lowercased), not \(client.lowercased) (\(rule))")
         }
     }
 

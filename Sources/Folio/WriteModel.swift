@@ -42,15 +42,40 @@ final class WriteModel {
     let indexes: WriteIndexes
     private var states: [UUID: (version: UInt64, state: ClientState)] = [:]
     private var dirty: Set<UUID> = []
+    /// While loading an empty store: the cross-client indexes, whole, written by `flush()`.
+    private var loaded: LoadedIndexes?
+
+    /// The cross-client indexes of a store being loaded, held in memory.
+    private struct LoadedIndexes {
+        var tokens: [Token: TokenOwner] = [:]
+        var intents: [String: UUID] = [:]
+        var versions: [UUID: UUID] = [:]
+        /// Payment id → its Stripe intent. Not a database: a command's payment ids are new
+        /// random UUIDs; an import's come from its file, and each must name one payment.
+        var payments: [UUID: String] = [:]
+    }
 
     init(session: WriteSession, indexes: WriteIndexes) {
         self.session = session
         self.indexes = indexes
     }
 
+    /// A write model for loading a store whose indexes are empty (an import, with the log's
+    /// `beginBulkLoad()`): the indexes are kept in memory, where every lookup is answered, and
+    /// `flush()` writes them in key order, appending to each B-tree instead of inserting at random.
+    init(loadingInto session: WriteSession, indexes: WriteIndexes) throws {
+        for database in indexes.all where try session.transaction.statistics(database).entries > 0 {
+            throw FolioError(.refused, "cannot load into \(database.name): it already holds entries")
+        }
+        self.session = session
+        self.indexes = indexes
+        self.loaded = LoadedIndexes()
+    }
+
     /// The client's state and stream version (`initial` and 0 for an unknown client).
     func state(of client: UUID) throws -> (version: UInt64, state: ClientState) {
         if let cached = states[client] { return cached }
+        if loaded != nil { return (0, ClientState.initial) }
         let stored: (UInt64, ClientState)? = try session.transaction.withValue(indexes.clients, client.bytes) { value in
             guard let value, value.count >= 8 else { return nil }
             let version = UInt64(bigEndian: value.loadUnaligned(as: UInt64.self))
@@ -63,22 +88,31 @@ final class WriteModel {
     }
 
     func tokenOwner(_ token: Token) throws -> TokenOwner? {
-        try session.transaction.withValue(indexes.tokens, Array(token.description.utf8)) { value in
+        if let loaded { return loaded.tokens[token] }
+        return try session.transaction.withValue(indexes.tokens, Array(token.description.utf8)) { value in
             guard let value, value.count == 17 else { return nil }
             return TokenOwner(client: UUID(bytes: value), retired: value[16] == 1)
         }
     }
 
     var issuedTokenCount: Int {
-        get throws { try session.transaction.statistics(indexes.tokens).entries }
+        get throws {
+            if let loaded { return loaded.tokens.count }
+            return try session.transaction.statistics(indexes.tokens).entries
+        }
     }
 
     func intentOwner(_ intent: String) throws -> UUID? {
-        try session.transaction.withValue(indexes.intents, Array(intent.utf8)) { $0.map(UUID.init(bytes:)) }
+        if let loaded { return loaded.intents[intent] }
+        return try session.transaction.withValue(indexes.intents, Array(intent.utf8)) { $0.map(UUID.init(bytes:)) }
     }
 
+    /// The Stripe intent whose payment `payment` names, among those of a store being loaded.
+    func paymentIntent(_ payment: UUID) -> String? { loaded?.payments[payment] }
+
     func versionOwner(_ version: UUID) throws -> UUID? {
-        try session.transaction.withValue(indexes.versions, version.bytes) { $0.map(UUID.init(bytes:)) }
+        if let loaded { return loaded.versions[version] }
+        return try session.transaction.withValue(indexes.versions, version.bytes) { $0.map(UUID.init(bytes:)) }
     }
 
     /// Folds appended events into the states and indexes.
@@ -87,6 +121,10 @@ final class WriteModel {
         var (_, state) = try state(of: client)
         for event in events {
             state = state.evolve(event)
+            if loaded != nil {
+                load(event, client: client)
+                continue
+            }
             switch event {
             case .tokenIssued(let issued):
                 if let old = issued.replaces {
@@ -105,14 +143,45 @@ final class WriteModel {
         dirty.insert(client)
     }
 
-    /// Writes the changed client states back (encoded on every core: an import changes them all).
+    /// What `record` keeps of an event in the indexes of a store being loaded.
+    private func load(_ event: Event, client: UUID) {
+        switch event {
+        case .tokenIssued(let issued):
+            if let old = issued.replaces { loaded?.tokens[old] = TokenOwner(client: client, retired: true) }
+            loaded?.tokens[issued.activationToken] = TokenOwner(client: client, retired: false)
+        case .versionDrafted(let drafted):
+            loaded?.versions[drafted.versionID] = client
+        case .paymentInitiated(let payment), .paymentSucceeded(let payment), .paymentFailed(let payment), .paymentCancelled(let payment):
+            loaded?.intents[payment.stripePaymentIntentID] = client
+            loaded?.payments[payment.paymentID] = payment.stripePaymentIntentID
+        default:
+            break
+        }
+    }
+
+    /// Writes the changed client states back (encoded on every core: an import changes them all),
+    /// and the indexes of a store being loaded, each in key order.
     func flush() throws {
-        let changed = dirty.compactMap { client in states[client].map { (client: client, version: $0.version, state: $0.state) } }
+        var changed = dirty.compactMap { client in states[client].map { (client: client, version: $0.version, state: $0.state) } }
+        if loaded != nil { changed.sort { $0.client.order < $1.client.order } }
         let encoded = parallelMap(changed, chunk: 256) { entry in entry.version.bigEndianBytes + entry.state.encodedJSON() }
+        let options: PutOptions = loaded == nil ? [] : .append
         for (entry, value) in zip(changed, encoded) {
-            try session.writer.put(indexes.clients, entry.client.bytes, value)
+            try session.writer.put(indexes.clients, entry.client.bytes, value, options: options)
         }
         dirty.removeAll()
+        guard let loaded else { return }
+        // Written: from here on the databases answer.
+        self.loaded = nil
+        for (token, owner) in loaded.tokens.map({ (key: Array($0.key.description.utf8), owner: $0.value) }).sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
+            try session.writer.put(indexes.tokens, token, owner.client.bytes + [owner.retired ? 1 : 0], options: .append)
+        }
+        for (intent, client) in loaded.intents.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
+            try session.writer.put(indexes.intents, Array(intent.utf8), client.bytes, options: .append)
+        }
+        for (version, client) in loaded.versions.sorted(by: { $0.key.order < $1.key.order }) {
+            try session.writer.put(indexes.versions, version.bytes, client.bytes, options: .append)
+        }
     }
 }
 

@@ -31,7 +31,7 @@ struct StoreOptions: ParsableArguments {
         defer { bar.finish() }
         let options = Store.Options(rebuildStaleProjections: rebuildingStale, waitingForWriter: {
             guard !saidWaiting.exchange(true, ordering: .relaxed) else { return }
-            warn("waiting for another process writing to \(path) (an import or a rebuild) to finish…")
+            warn("waiting for another process writing to \(path) to finish…")
         })
         return try Store(path: path, options: options) { bar.update(done: $0.done, total: $0.total) }
     }
@@ -54,7 +54,7 @@ extension PaymentStatus: ExpressibleByArgument {}
 
 /// `--as-of`: the read model as it stood at a position or a time.
 struct AsOfOptions: ParsableArguments {
-    @Option(name: .customLong("as-of"), help: ArgumentHelp("Show the read model as it stood at a log position or an ISO 8601 UTC time.", valueName: "position|timestamp"))
+    @Option(name: .customLong("as-of"), parsing: .unconditional, help: ArgumentHelp("Show the read model as it stood at a log position or an ISO 8601 UTC time.", valueName: "position|timestamp"))
     var asOf: String?
 
     func parsed() throws -> AsOf? {
@@ -62,6 +62,22 @@ struct AsOfOptions: ParsableArguments {
         if let position = UInt64(asOf) { return .position(position) }
         if let micros = Timestamp.parse(asOf) { return .timestamp(Date(timeIntervalSince1970: Double(micros) / 1_000_000)) }
         throw ValidationError("--as-of takes a log position (a whole number) or a UTC time such as 2026-11-25T09:30:00Z, not \"\(asOf)\"")
+    }
+
+    /// Runs `body` on the read model with the client `reference` names found in it: with
+    /// `--as-of`, a token names the client whose token it was then.
+    func read<T>(_ store: Store, client reference: String, _ body: (ReadModel, UUID) throws -> T) throws -> T {
+        guard asOf != nil else {
+            let id = try store.resolveClient(reference)
+            return try read(store) { try body($0, id) }
+        }
+        return try read(store) { model in try body(model, try store.resolveClient(reference, in: model)) }
+    }
+
+    /// `read(_:client:_:)` for a client filter that may be absent.
+    func read<T>(_ store: Store, client reference: String?, _ body: (ReadModel, UUID?) throws -> T) throws -> T {
+        guard let reference else { return try read(store) { try body($0, nil) } }
+        return try read(store, client: reference) { (model: ReadModel, id: UUID) in try body(model, id) }
     }
 
     /// Runs `body` on the current read model, or on the one folded up to `--as-of`.

@@ -90,14 +90,7 @@ struct HistoryPrinter {
                                 ])
                             }),
                         ]
-                        if diff {
-                            fields["changes"] = .array(version.changes.map { change in
-                                .object([
-                                    "kind": .string(change.kind.rawValue), "path": .string(change.path),
-                                    "old": change.old ?? .null, "new": change.new ?? .null,
-                                ])
-                            })
-                        }
+                        if diff { fields["changes"] = changes(version) }
                         return .object(fields)
                     }),
                 ])
@@ -105,12 +98,24 @@ struct HistoryPrinter {
         ]
     }
 
+    /// What changed in a version's content since the one before, as JSON: `kind`, `path`, `old`, `new`.
+    private func changes(_ version: History.Version) -> JSONValue {
+        .array(version.changes.map { change in
+            .object([
+                "kind": .string(change.kind.rawValue), "path": .string(change.path),
+                "old": change.old ?? .null, "new": change.new ?? .null,
+            ])
+        })
+    }
+
+    /// One line per version; with `diff`, a last column holds its changes as a JSON array.
     private func csv(_ history: History) -> String {
-        let keys = ["page_type", "version_number", "id", "created_at", "created_by", "iteration_notes", "hypothesis", "outcome", "promoted_at", "demoted_at", "payments"]
+        var keys = ["page_type", "version_number", "id", "created_at", "created_by", "iteration_notes", "hypothesis", "outcome", "promoted_at", "demoted_at", "payments"]
+        if diff { keys.append("changes") }
         var rows: [[String: JSONValue]] = []
         for page in history.pages {
             for version in page.versions {
-                rows.append([
+                var row: [String: JSONValue] = [
                     "page_type": .string(page.pageType.rawValue), "version_number": .integer(Int64(version.versionNumber)),
                     "id": .string(version.id.lowercased), "created_at": time(version.draftedAt), "created_by": .string(version.createdBy),
                     "iteration_notes": optional(version.iterationNotes), "hypothesis": optional(version.hypothesis),
@@ -118,7 +123,9 @@ struct HistoryPrinter {
                     "promoted_at": .string(version.promotedAt.map(Timestamp.format).joined(separator: " ")),
                     "demoted_at": .string(version.demotedAt.map(Timestamp.format).joined(separator: " ")),
                     "payments": .string(version.payments.map { "\($0.intent):\($0.status.rawValue):\($0.amount)" }.joined(separator: " ")),
-                ])
+                ]
+                if diff { row["changes"] = changes(version) }
+                rows.append(row)
             }
         }
         return RowPrinter.csv(rows.map { $0.mapValues(Cell.init) }, keys: keys)

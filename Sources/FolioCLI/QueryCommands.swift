@@ -34,8 +34,7 @@ struct Versions: ParsableCommand {
 
     func run() throws {
         let store = try store.open()
-        let id = try client.map { try store.resolveClient($0) }
-        let rows = try asOf.read(store) { try $0.versions(client: id, page: page, currentOnly: current) }
+        let rows = try asOf.read(store, client: client) { model, id in try model.versions(client: id, page: page, currentOnly: current) }
         RowPrinter(format: output.format, columns: VersionRow.columns).emit(list: rows)
     }
 }
@@ -51,12 +50,8 @@ struct Payments: ParsableCommand {
 
     func run() throws {
         let store = try store.open()
-        let id = try client.map { try store.resolveClient($0) }
-        let versionID = try version.map { text -> UUID in
-            guard let id = UUID(uuidString: text) else { throw FolioError(.invalidInput, "\"\(text)\" is not a content version id (a UUID)") }
-            return id
-        }
-        let rows = try asOf.read(store) { try $0.payments(client: id, version: versionID, status: status) }
+        let versionID = try version.map { try store.resolveVersion($0) }
+        let rows = try asOf.read(store, client: client) { model, id in try model.payments(client: id, version: versionID, status: status) }
         RowPrinter(format: output.format, columns: PaymentRow.columns).emit(list: rows)
     }
 }
@@ -102,8 +97,8 @@ struct LogCommand: ParsableCommand {
         discussion: "Example: folio log --client G0427 --type VersionPromoted --limit 20"
     )
     @OptionGroup var store: StoreOptions
-    @Option(help: "Only events after this position.") var after: UInt64 = 0
-    @Option(help: "At most this many events.") var limit: Int?
+    @Option(parsing: .unconditional, help: "Only events after this position.") var after: UInt64 = 0
+    @Option(parsing: .unconditional, help: "At most this many events.") var limit: Int?
     @Option(help: "Only events of this type, e.g. PaymentSucceeded.") var type: String?
     @Option(help: "Only this client's events (UUID or token).") var client: String?
 
@@ -305,6 +300,8 @@ struct Generate: ParsableCommand {
     func validate() throws {
         guard clients >= 0 else { throw ValidationError("--clients must be 0 or more") }
         guard contentMin > 0, contentMax >= contentMin else { throw ValidationError("--content-min must be positive and at most --content-max") }
+        // Pages land near their size, a little over; content past 1 MiB would not import.
+        guard contentMax <= 1_000_000 else { throw ValidationError("--content-max must be at most 1000000: content is at most 1 MiB") }
     }
 
     func run() throws {

@@ -9,12 +9,20 @@ import Foundation
 import Projections
 import SystemPackage
 
-private let clientColumns = ["id", "name", "email", "activation_token", "current_version_id", "status", "metadata", "created_at"]
+// The schema's columns in its order, then Folio's additions: every list has the same header,
+// an empty one too.
+private let clientColumns = [
+    "id", "name", "email", "activation_token", "current_version_id", "status", "metadata", "created_at",
+    "activated_at", "updated_at",
+]
 private let versionColumns = [
     "id", "client_id", "page_type", "content", "iteration_notes", "hypothesis", "outcome", "is_current", "version_number",
-    "created_at", "created_by", "metadata",
+    "created_at", "created_by", "metadata", "demoted_at", "promoted_at",
 ]
-private let paymentColumns = ["id", "client_id", "content_version_id", "stripe_payment_intent_id", "amount", "status", "created_at"]
+private let paymentColumns = [
+    "id", "client_id", "content_version_id", "stripe_payment_intent_id", "amount", "status", "created_at",
+    "failure_reason", "updated_at",
+]
 
 extension ClientRow {
     static var columns: [String] { clientColumns }
@@ -70,10 +78,8 @@ struct ClientGroup: ParsableCommand {
 
         func run() throws {
             let store = try store.open()
-            let id = try store.resolveClient(client)
-            guard let row = try asOf.read(store, { try $0.client(id: id) }) else {
-                throw FolioError.unknownClient(id)
-            }
+            let (id, found) = try asOf.read(store, client: client) { model, id in (id, try model.client(id: id)) }
+            guard let row = found else { throw FolioError.unknownClient(id) }
             emit(RowPrinter(format: output.format, columns: ClientRow.columns).render(one: row))
         }
     }
@@ -244,11 +250,14 @@ struct PaymentGroup: ParsableCommand {
         @OptionGroup var output: FormatOptions
         @Argument(help: "The client's UUID or activation token.") var client: String
         @Option(help: "The Stripe payment intent id (unique across the store).") var intent: String
-        @Option(help: "The amount in cents, e.g. 50000 for $500.") var amount: Int64
+        @Option(parsing: .unconditional, help: "The amount in cents, e.g. 50000 for $500.") var amount: Int64
         @Option(help: "The content version the client saw (default: the client's current version).") var version: String?
-        @Option(help: "Why the payment failed.") var reason: String?
+        @Option(help: "Why the payment failed (payment fail only).") var reason: String?
 
         func run(_ action: PaymentAction) throws {
+            guard reason == nil || action == .fail else {
+                throw ValidationError("--reason is for `payment fail` only: only a failed payment keeps a reason")
+            }
             let row = try store.open().payment(action, client: client, intent: intent, amount: amount, version: version, reason: reason)
             emit(RowPrinter(format: output.format, columns: PaymentRow.columns).render(one: row))
         }

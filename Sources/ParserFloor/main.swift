@@ -16,7 +16,7 @@ struct FormatOptions: ParsableArguments {
 }
 
 struct AsOfOptions: ParsableArguments {
-    @Option(name: .customLong("as-of"), help: "A log position or time.") var asOf: String?
+    @Option(name: .customLong("as-of"), parsing: .unconditional, help: "A log position or time.") var asOf: String?
 }
 
 struct Floor: ParsableCommand {

@@ -181,7 +181,7 @@ public struct PaymentsProjector: Projector {
     public init() {}
     public var name: String { "payments" }
     public var readsDraftContent: Bool { false }
-    public var version: Int { 1 }
+    public var version: Int { 2 }
     public var tables: [String] {
         [Tables.payments.name, Tables.paymentsByIntent.name, Tables.paymentsByVersion.name, Tables.paymentsByClient.name]
     }
@@ -204,7 +204,8 @@ public struct PaymentsProjector: Projector {
            var row = try store.get(Tables.payments, Key.id(id)) {
             row.status = status
             row.updatedAt = envelope.recordedAt
-            if status == .failed { row.failureReason = payment.reason }
+            // The reason of the status the payment has: a later success or retry clears it.
+            row.failureReason = status == .failed ? payment.reason : nil
             try store.put(Tables.payments, Key.id(id), row)
             return
         }

@@ -63,6 +63,48 @@ struct JSONSample {
         }
     }
 
+    @Test("a value's depth is the nesting the parser counts, read alike from the value and from its canonical bytes")
+    func depthAgrees() throws {
+        var sample = JSONSample(state: 31)
+        for _ in 0..<2_000 {
+            let value = sample.value()
+            let bytes = value.canonicalBytes()
+            #expect(CanonicalJSON(value).depth == value.depth, "\(value)")
+            #expect((try? JSONParser.parse(bytes, maxDepth: value.depth)) != nil, "\(value)")
+            if value.depth > 0 { #expect((try? JSONParser.parse(bytes, maxDepth: value.depth - 1)) == nil, "\(value)") }
+        }
+        #expect(CanonicalJSON(.object(["a": .string("{[\\\"]}"), "b": .array([.object([:])])])).depth == 3)
+        #expect(CanonicalJSON(.array([.string("ends in \\"), .array([.string("\\\\\""), .object([:])])])).depth == 3)
+    }
+
+    /// The decimal digits of a whole double, as the C library prints them (exactly, on glibc).
+    static func digits(of value: Double) -> String { String(format: "%.0f", value) }
+
+    @Test("a whole number past 64 bits is refused, not rounded to a double")
+    func inexactNumbers() throws {
+        #expect(try JSONParser.parse(Array("9223372036854775807".utf8)) == .integer(.max))
+        #expect(try JSONParser.parse(Array("-9223372036854775808".utf8)) == .integer(.min))
+        #expect(try JSONParser.parse(Array("1.2345678901234567e+19".utf8)) == .double(1.2345678901234567e+19))
+        // Past Int64, a whole number a double holds exactly (2^63, -2^63 - 2^11, 2^70) is that double.
+        #expect(try JSONParser.parse(Array("9223372036854775808".utf8)) == .double(9_223_372_036_854_775_808))
+        #expect(try JSONParser.parse(Array("-9223372036854777856".utf8)) == .double(-9_223_372_036_854_777_856))
+        #expect(try JSONParser.parse(Array("1180591620717411303424".utf8)) == .double(1_180_591_620_717_411_303_424))
+        for text in ["9223372036854775809", "-9223372036854775809", "12345678901234567890", "1180591620717411303425", #"{"a":[100000000000000000000000]}"#] {
+            #expect(throws: JSONParser.Failure.self, "\(text)") { try JSONParser.parse(Array(text.utf8)) }
+        }
+        // Every whole double from 2^63 up is read back as itself from its integer digits.
+        var sample = JSONSample(state: 5)
+        for _ in 0..<500 {
+            let value = Double(sign: .plus, exponent: 63 + sample.pick(900), significand: 1 + Double(sample.next() >> 12) / Double(1 << 52))
+            let digits = Self.digits(of: value)
+            #expect(try JSONParser.parse(Array(digits.utf8)) == .double(value), "\(digits)")
+            #expect(throws: JSONParser.Failure.self) { try JSONParser.parse(Array((digits.dropLast() + (digits.last == "1" ? "2" : "1")).utf8)) }
+        }
+        #expect { try JSONValue.parse(Data(#"{"price":12345678901234567890}"#.utf8)) } throws: {
+            ($0 as? DomainError)?.message == "holds a whole number past 64 bits that no double holds exactly: Folio could not keep it as written"
+        }
+    }
+
     @Test("the parser reads escapes, whitespace and numbers as JSON has them")
     func reads() throws {
         let text = #" { "a" : [ 1 , -0 , 2.5 , 1e2 , 1.0, -9223372036854775808, 9223372036854775808 ] , "s" : "x\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00" , "t" : true , "f" : false , "n" : null } "#
@@ -254,7 +296,13 @@ struct JSONSample {
         #expect(Timestamp.format(microseconds: -62_167_219_200_000_001) == "-001-12-31T23:59:59.999999Z")
         #expect(Timestamp.format(microseconds: -377_705_116_800_000_000) == "-9999-01-01T00:00:00.000000Z")
         #expect(Timestamp.format(microseconds: -377_736_739_200_000_000) == "-10000-01-01T00:00:00.000000Z")
-        #expect(Timestamp.parse("2026-02-31T00:00:00Z") == Timestamp.parse("2026-03-03T00:00:00Z"))
+        // A day past its month's end is refused, not rolled into the next month.
+        for text in ["2026-02-31", "2026-02-29", "1900-02-29", "2026-04-31", "2026-11-31"] {
+            #expect(Timestamp.parse(text + "T00:00:00Z") == nil, "\(text)")
+        }
+        for text in ["2024-02-29", "2000-02-29", "2026-12-31", "2026-04-30"] {
+            #expect(Timestamp.parse(text + "T00:00:00Z") != nil, "\(text)")
+        }
         #expect(Timestamp.parse("2026-13-01T00:00:00Z") == nil)
         #expect(Timestamp.parse("2026-01-01T00:00:00.Z") == nil)
     }

@@ -135,6 +135,57 @@ struct EventStoreTests {
         #expect(try store.read { try $0.verify() } == 10_000)
     }
 
+    @Test("a bulk load writes the same records and indexes as appending event by event")
+    func bulkLoad() throws {
+        let directory = try TemporaryDirectory()
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        // Streams whose names are prefixes of others or not ASCII, types of different lengths,
+        // batches, and a repeated id: the indexes' key order is bytes, not append order.
+        var appends: [(stream: String, events: [ProposedEvent])] = []
+        var random = SystemRandomNumberGenerator()
+        for index in 0..<600 {
+            let stream = ["a", "ab", "b", "é", "client-\(index % 37)", "z\(index % 5)"][Int.random(in: 0..<6, using: &random)]
+            let count = index % 50 == 0 ? 3 : 1
+            let events = (0..<count).map { offset in
+                event(["Noted", "N", "NotedAgain", "Ö"][(index + offset) % 4], payload: "{\"n\":\(index)}", at: start.addingTimeInterval(Double(index)))
+            }
+            appends.append((stream, events))
+        }
+        appends.append((appends[7].stream, appends[7].events))
+
+        let plain = try EventStore(path: directory.path("plain"))
+        for (stream, events) in appends { try plain.append(events, to: stream) }
+
+        let bulk = try EventStore(path: directory.path("bulk"))
+        try bulk.write { session in
+            try session.beginBulkLoad()
+            var versions: [String: UInt64] = [:]
+            for (stream, events) in appends {
+                let result = try session.append(events, to: stream, expected: .exactly(versions[stream] ?? 0))
+                if !result.wasDuplicate { versions[stream, default: 0] += UInt64(events.count) }
+                // What the load holds so far is found, as the log would find it.
+                #expect(try session.version(ofStream: stream) == versions[stream])
+                #expect(try session.position(ofEvent: events[0].id) == result.positions[0])
+            }
+            #expect(throws: EventStoreError.self) { try session.append([event()], to: "a", expected: .exactly(0)) }
+            try session.finishBulkLoad()
+        }
+        #expect(try snapshot(bulk) == snapshot(plain))
+        #expect(try bulk.read { try $0.verify() } == UInt64(appends.dropLast().reduce(0) { $0 + $1.events.count }))
+        // Appends after the load go on where it ended.
+        try bulk.append([event(at: start.addingTimeInterval(1_000))], to: "ab")
+        try plain.append([event(at: start.addingTimeInterval(1_000))], to: "ab")
+        #expect(try bulk.read { try $0.version(ofStream: "ab") } == plain.read { try $0.version(ofStream: "ab") })
+    }
+
+    @Test("a bulk load is refused into a log that holds events")
+    func bulkLoadNeedsEmptyLog() throws {
+        let directory = try TemporaryDirectory()
+        let store = try EventStore(path: directory.path("log"))
+        try store.append([event()], to: "a")
+        #expect { try store.write { try $0.beginBulkLoad() } } throws: { ($0 as? EventStoreError)?.code == .notEmpty }
+    }
+
     @Test("a changed byte in a stored record is found, by position")
     func tamperedByte() throws {
         let directory = try TemporaryDirectory()

@@ -153,6 +153,14 @@ struct CLITests {
         (["clients", "--as-of", "yesterday"], "--as-of"),
         (["projections", "rebuild", "revenue"], "no projector is named revenue"),
         (["log", "--type", "ClientRenamed"], "unknown event type"),
+        (["versions", "--client", "4a9f6c1e-0000-4000-8000-000000000000"], "client 4a9f6c1e-0000-4000-8000-000000000000 does not exist (rule 7"),
+        (["log", "--client", "4a9f6c1e-0000-4000-8000-000000000000"], "client 4a9f6c1e-0000-4000-8000-000000000000 does not exist (rule 7"),
+        (["payments", "--version", "4a9f6c1e-0000-4000-8000-000000000000"], "content version 4a9f6c1e-0000-4000-8000-000000000000 does not exist (rule 7"),
+        (["clients", "--as-of", "2026-02-30T00:00:00Z"], "not \"2026-02-30T00:00:00Z\""),
+        (["clients", "--as-of", "-1"], "not \"-1\""),
+        (["log", "--limit", "-1"], "--limit must be 0 or more"),
+        (["payment", "start", "G0001", "--intent", "", "--amount", "5"], #"payment intent id "" is invalid: 1 to 255 bytes without spaces (rule 6)"#),
+        (["payment", "start", "G0001", "--intent", "pi_1", "--amount", "5", "--reason", "declined"], "--reason is for `payment fail` only"),
     ] as [([String], String)])
     func refusals(arguments: [String], fragment: String) throws {
         let directory = try TemporaryDirectory()
@@ -182,6 +190,7 @@ struct CLITests {
         for amount in ["0", "-5", "100000000"] {
             let bad = try folio(["payment", "start", a, "--intent", "pi_2", "--amount", amount], store: store)
             #expect(bad.status != 0 && bad.err.split(separator: "\n").count == 1, "\(amount): \(bad.err)")
+            #expect(bad.err.contains("amount \(amount) is not allowed"), "\(amount): \(bad.err)")
         }
         let overflow = try folio(["payment", "start", a, "--intent", "pi_2", "--amount", "99999999999999999999999"], store: store)
         #expect(overflow.status != 0)
@@ -191,6 +200,56 @@ struct CLITests {
         #expect(try folio(["payment", "start", a, "--intent", "pi_x", "--amount", "50000"], store: store).status == 0)
         let stolen = try folio(["payment", "succeed", b, "--intent", "pi_x", "--amount", "50000"], store: store)
         #expect(stolen.status != 0 && stolen.err.contains("rule 6"))
+    }
+
+    @Test("a list prints the same columns whether it has rows or not; a history's CSV carries its changes with --diff; a success clears a failure reason")
+    func columns() throws {
+        let directory = try TemporaryDirectory()
+        let store = directory.path("store")
+        let id = try #require(try json(try folio(["client", "create", "--name", "A", "--format", "json"], store: store).out)["id"] as? String)
+        let token = try #require(try json(try folio(["token", "issue", id, "--format", "json"], store: store).out)["activation_token"] as? String)
+        try folio(["client", "activate", token], store: store)
+        for content in [#"{"title":"Terms"}"#, #"{"title":"Short terms"}"#] {
+            #expect(try folio(["version", "draft", token, "--page", "agreement", "--content", "-"], store: store, input: content).status == 0)
+        }
+        let failed = try json(try folio(["payment", "fail", token, "--intent", "pi_1", "--amount", "50000", "--reason", "declined", "--format", "json"], store: store).out)
+        #expect(failed["failure_reason"] as? String == "declined")
+        // A failure reason belongs to the failed status: a later success clears it.
+        let paid = try json(try folio(["payment", "succeed", token, "--intent", "pi_1", "--amount", "50000", "--format", "json"], store: store).out)
+        #expect(paid["status"] as? String == "succeeded" && paid["failure_reason"] is NSNull, "\(paid)")
+        func header(_ arguments: [String]) throws -> Substring {
+            let result = try folio(arguments + ["--format", "csv"], store: store)
+            #expect(result.status == 0, "\(arguments): \(result.err)")
+            return try #require(result.out.split(separator: "\r\n").first)
+        }
+        for list in ["clients", "versions", "payments"] {
+            let full = try header([list])
+            #expect(try header([list, "--as-of", "0"]) == full, "\(list)")
+            #expect(full.hasSuffix("updated_at") || full.hasSuffix("promoted_at"), "\(list): \(full)")
+        }
+        #expect(try header(["clients", "--status", "paid"]) == header(["clients"]))
+        let history = try folio(["history", token, "--diff", "--format", "csv"], store: store).out.split(separator: "\r\n")
+        #expect(history.first?.hasSuffix(",payments,changes") == true, "\(history)")
+        #expect(history.last?.contains(#""kind"":""changed"",""new"":""Short terms"""#) == true, "\(history)")
+        #expect(try folio(["history", token, "--format", "csv"], store: store).out.split(separator: "\r\n").first?.hasSuffix(",payments") == true)
+    }
+
+    @Test("with --as-of, a token names the client whose token it was then")
+    func tokensAsOf() throws {
+        let directory = try TemporaryDirectory()
+        let store = directory.path("store")
+        let id = try #require(try json(try folio(["client", "create", "--name", "A", "--format", "json"], store: store).out)["id"] as? String)
+        let first = try #require(try json(try folio(["token", "issue", id, "--format", "json"], store: store).out)["activation_token"] as? String)
+        try folio(["client", "activate", first], store: store)
+        let second = try #require(try json(try folio(["token", "issue", id, "--format", "json"], store: store).out)["activation_token"] as? String)
+        // Position 3 is the activation: the first token was the client's, the second not yet issued.
+        let then = try json(try folio(["client", "show", first, "--as-of", "3", "--format", "json"], store: store).out)
+        #expect(then["id"] as? String == id && then["activation_token"] as? String == first && then["status"] as? String == "active")
+        #expect(try folio(["versions", "--client", first, "--as-of", "3", "--format", "json"], store: store).out == "[]\n")
+        let early = try folio(["client", "show", second, "--as-of", "3"], store: store)
+        #expect(early.status != 0 && early.err.contains("token \(second) was no client's token at that point of the log"), "\(early.err)")
+        #expect(try folio(["client", "show", first], store: store).err.contains("retired"))
+        #expect(try json(try folio(["client", "show", second, "--format", "json"], store: store).out)["id"] as? String == id)
     }
 
     @Test("a store path that is a file is refused clearly")

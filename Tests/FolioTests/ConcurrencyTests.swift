@@ -79,7 +79,7 @@ struct ConcurrencyTests {
         command.waitUntilExit()
         writer.waitUntilExit()
         #expect(release.byWatchdog == false)
-        #expect(said == "waiting for another process writing to \(path) (an import or a rebuild) to finish…\n")
+        #expect(said == "waiting for another process writing to \(path) to finish…\n")
         #expect(command.terminationStatus == 0)
         #expect(printed.contains("\"name\":\"Waited\""))
         #expect(try Store(path: path).projections.read { try $0.clients() }.map(\.name).sorted() == ["Before", "Waited"])

@@ -176,6 +176,65 @@ struct TransferTests {
         #expect(try store.log.head() == 0)
     }
 
+    /// `line` with its payload changed by `change` (written with sorted keys, as a person might).
+    func editing(_ line: String, _ change: (inout [String: Any]) -> Void) throws -> String {
+        var object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        var data = try #require(object["data"] as? [String: Any])
+        change(&data)
+        object["data"] = data
+        return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
+    }
+
+    @Test("import keeps the limits commands keep on content and metadata, and a payment id names one payment")
+    func importChecksLimitsAndPaymentIDs() throws {
+        let directory = try TemporaryDirectory()
+        let lines = try String(contentsOfFile: try history(directory), encoding: .utf8).split(separator: "\n").map(String.init)
+        let store = try makeStore(directory)
+        func refused(_ changed: [String], _ message: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+            let file = directory.path("changed.jsonl")
+            try changed.joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
+            #expect(sourceLocation: sourceLocation) { _ = try store.importLog(from: file) } throws: {
+                ($0 as? FolioError)?.message.contains(message) == true
+            }
+            #expect(try store.log.head() == 0, sourceLocation: sourceLocation)
+        }
+        func nested(_ depth: Int) -> [String: Any] {
+            var value: [String: Any] = ["headline": "Welcome"]
+            for _ in 1..<depth { value = ["section": value] }
+            return value
+        }
+        let draft = try #require(lines.firstIndex { $0.contains(#""type":"VersionDrafted""#) })
+        var changed = lines
+        changed[draft] = try editing(lines[draft]) { $0["content"] = nested(33) }
+        try refused(changed, "line \(draft + 1): content nests deeper than 32 levels")
+        changed[draft] = try editing(lines[draft]) { $0["content"] = ["body": String(repeating: "x", count: 1 << 20)] }
+        try refused(changed, "line \(draft + 1): content is 1048587 bytes, over the limit of 1048576 bytes")
+        changed[draft] = try editing(lines[draft]) { $0["metadata"] = nested(33) }
+        try refused(changed, "line \(draft + 1): metadata nests deeper than 32 levels")
+        changed[0] = try editing(lines[0]) { $0["metadata"] = nested(33) }
+        try refused(changed, "line 1: metadata nests deeper than 32 levels")
+
+        // Another intent's payment under a payment id already used would replace that payment's row.
+        func payment(_ index: Int) throws -> (id: String, intent: String) {
+            let data = try #require((try JSONSerialization.jsonObject(with: Data(lines[index].utf8)) as? [String: Any])?["data"] as? [String: Any])
+            return (try #require(data["payment_id"] as? String), try #require(data["stripe_payment_intent_id"] as? String))
+        }
+        let payments = lines.indices.filter { lines[$0].contains(#""type":"PaymentInitiated""#) }
+        let first = try #require(payments.first)
+        let paymentID: String? = try payment(first).id
+        let later = try #require(try payments.first { try payment($0).intent != payment(first).intent })
+        changed = lines
+        changed[later] = try editing(lines[later]) { $0["payment_id"] = paymentID }
+        try refused(changed, "line \(later + 1): payment id \(try #require(paymentID)) already names the payment of intent")
+
+        // Content exactly as deep as allowed imports.
+        changed = lines
+        changed[draft] = try editing(lines[draft]) { $0["content"] = nested(32) }
+        let file = directory.path("deepest.jsonl")
+        try changed.joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(try store.importLog(from: file).events == lines.count)
+    }
+
     @Test("import needs an empty store")
     func importNeedsEmptyStore() throws {
         let directory = try TemporaryDirectory()

@@ -1,0 +1,71 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import LMDB
+
+/// The index entries of the events a bulk load appended, by index.
+///
+/// An import appends hundreds of thousands of events in one transaction; inserting each one's
+/// id, stream version and type into their B-trees as it comes touches a page at random in each
+/// (event ids are random) and keeps the transaction's list of dirty pages long. Held here, they
+/// are written once, in key order, each B-tree appended to from its first key to its last.
+final class BulkIndexes {
+    var ids: [UUID: UInt64] = [:]
+    /// Each stream's positions, by stream version (the first is version 1).
+    var streams: [String: [UInt64]] = [:]
+    /// Each type's positions, ascending.
+    var types: [String: [UInt64]] = [:]
+
+    func add(id: UUID, position: UInt64, stream: String, type: String) {
+        ids[id] = position
+        streams[stream, default: []].append(position)
+        types[type, default: []].append(position)
+    }
+}
+
+extension WriteSession {
+    /// Starts a bulk load into this empty log.
+    ///
+    /// Until `finishBulkLoad()`, `append` writes each record into the log as before but keeps its
+    /// index entries (event id, stream version, type, the stream's and the log's heads) in memory,
+    /// where `position(ofEvent:)`, `version(ofStream:)` and the next appends find them; the other
+    /// readings of the indexes (scans by stream or type, counts) see them only once it is finished.
+    /// A transaction abandoned before then leaves nothing, as ever.
+    ///
+    /// - Throws: `notEmpty` when the log or its indexes hold anything.
+    public func beginBulkLoad() throws {
+        let databases = [self.databases.log, self.databases.ids, self.databases.streams, self.databases.streamHeads, self.databases.types]
+        for database in databases where try transaction.statistics(database).entries > 0 {
+            throw EventStoreError(.notEmpty, "a bulk load needs an empty log: \(database.name) holds entries")
+        }
+        bulk = BulkIndexes()
+    }
+
+    /// Writes the index entries of the bulk load in key order and ends it.
+    public func finishBulkLoad() throws {
+        guard let bulk else { return }
+        self.bulk = nil
+        for (id, position) in bulk.ids.sorted(by: { $0.key.keyOrder < $1.key.keyOrder }) {
+            try writer.put(databases.ids, id.bytes, position.bigEndianBytes, options: .append)
+        }
+        for stream in bulk.streams.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+            let positions = bulk.streams[stream]!
+            let prefix = Array(stream.utf8) + [0]
+            for (index, position) in positions.enumerated() {
+                try writer.put(databases.streams, prefix + UInt64(index + 1).bigEndianBytes, position.bigEndianBytes, options: .append)
+            }
+            try writer.put(databases.streamHeads, Array(stream.utf8), UInt64(positions.count).bigEndianBytes, options: .append)
+        }
+        for type in bulk.types.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+            let prefix = Array(type.utf8) + [0]
+            for position in bulk.types[type]! {
+                try writer.put(databases.types, prefix + position.bigEndianBytes, [UInt8](), options: .append)
+            }
+        }
+        if let head = cachedHead, head.position > 0 {
+            try writer.put(databases.meta, Array("head".utf8), head.position.bigEndianBytes + head.hash)
+        }
+    }
+}
