@@ -13,15 +13,20 @@ import LMDB
 /// are written once, in key order, each B-tree appended to from its first key to its last.
 final class BulkIndexes {
     var ids: [UUID: UInt64] = [:]
-    /// Each stream's positions, by stream version (the first is version 1).
-    var streams: [String: [UInt64]] = [:]
-    /// Each type's positions, ascending.
-    var types: [String: [UInt64]] = [:]
+    /// Each stream's positions, by stream version (the first is version 1), under its name's bytes:
+    /// LMDB tells keys apart by bytes, where `String` equates canonically equivalent text.
+    var streams: [[UInt8]: [UInt64]] = [:]
+    /// Each type's positions, ascending, under its name's bytes.
+    var types: [[UInt8]: [UInt64]] = [:]
 
-    func add(id: UUID, position: UInt64, stream: String, type: String) {
-        ids[id] = position
+    /// Keeps one appended event's entries; an id already appended is refused, as the index's
+    /// `noOverwrite` put refuses it outside a bulk load.
+    func add(id: UUID, position: UInt64, stream: [UInt8], type: String) throws {
+        guard ids.updateValue(position, forKey: id) == nil else {
+            throw EventStoreError(.idConflict, "event id \(id.uuidString.lowercased()) appears twice in one batch: event ids are unique")
+        }
         streams[stream, default: []].append(position)
-        types[type, default: []].append(position)
+        types[Array(type.utf8), default: []].append(position)
     }
 }
 
@@ -50,17 +55,16 @@ extension WriteSession {
         for (id, position) in bulk.ids.sorted(by: { $0.key.keyOrder < $1.key.keyOrder }) {
             try writer.put(databases.ids, id.bytes, position.bigEndianBytes, options: .append)
         }
-        for stream in bulk.streams.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
-            let positions = bulk.streams[stream]!
-            let prefix = Array(stream.utf8) + [0]
+        for (stream, positions) in bulk.streams.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
+            let prefix = stream + [0]
             for (index, position) in positions.enumerated() {
                 try writer.put(databases.streams, prefix + UInt64(index + 1).bigEndianBytes, position.bigEndianBytes, options: .append)
             }
-            try writer.put(databases.streamHeads, Array(stream.utf8), UInt64(positions.count).bigEndianBytes, options: .append)
+            try writer.put(databases.streamHeads, stream, UInt64(positions.count).bigEndianBytes, options: .append)
         }
-        for type in bulk.types.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
-            let prefix = Array(type.utf8) + [0]
-            for position in bulk.types[type]! {
+        for (type, positions) in bulk.types.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
+            let prefix = type + [0]
+            for position in positions {
                 try writer.put(databases.types, prefix + position.bigEndianBytes, [UInt8](), options: .append)
             }
         }

@@ -211,7 +211,7 @@ public final class WriteSession: ReadSession {
     }
 
     public override func version(ofStream stream: String) throws -> UInt64? {
-        if let bulk { return bulk.streams[stream].map { UInt64($0.count) } }
+        if let bulk { return bulk.streams[Array(stream.utf8)].map { UInt64($0.count) } }
         return try super.version(ofStream: stream)
     }
 
@@ -299,7 +299,7 @@ public final class WriteSession: ReadSession {
                 throw EventStoreError(.positionConflict, "position \(position) is already taken: the log is append-only", position: position)
             }
             if let bulk {
-                bulk.add(id: event.id, position: position, stream: stream, type: event.type)
+                try bulk.add(id: event.id, position: position, stream: streamKey, type: event.type)
             } else {
                 try writer.put(databases.ids, event.id.bytes, positionKey, options: .noOverwrite)
                 try writer.put(databases.streams, streamKey + [0] + streamVersion.bigEndianBytes, positionKey)

@@ -363,7 +363,7 @@ extension Store {
                 throw FolioError(.refused, "payment intent \(payment.stripePaymentIntentID) already belongs to client \(owner.lowercased): stripe_payment_intent_id is unique across the store (rule 6)")
             }
             if let version = payment.contentVersionID { try checkOwner(version, client: client, model: model, rule: "rule 6: a payment links to its own client's content") }
-            if let intent = model.paymentIntent(payment.paymentID), intent != payment.stripePaymentIntentID {
+            if let intent = model.otherIntent(ofPayment: payment.paymentID, than: payment.stripePaymentIntentID) {
                 throw FolioError(.refused, "payment id \(payment.paymentID.lowercased) already names the payment of intent \(intent): a payment id names one payment")
             }
         default:

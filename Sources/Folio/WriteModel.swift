@@ -48,7 +48,9 @@ final class WriteModel {
     /// The cross-client indexes of a store being loaded, held in memory.
     private struct LoadedIndexes {
         var tokens: [Token: TokenOwner] = [:]
-        var intents: [String: UUID] = [:]
+        /// Intents by their bytes, as `idx.intents` keys them (`String` equates canonically
+        /// equivalent text, which Stripe's ids, and the database, tell apart).
+        var intents: [[UInt8]: UUID] = [:]
         var versions: [UUID: UUID] = [:]
         /// Payment id → its Stripe intent. Not a database: a command's payment ids are new
         /// random UUIDs; an import's come from its file, and each must name one payment.
@@ -103,12 +105,17 @@ final class WriteModel {
     }
 
     func intentOwner(_ intent: String) throws -> UUID? {
-        if let loaded { return loaded.intents[intent] }
+        if let loaded { return loaded.intents[Array(intent.utf8)] }
         return try session.transaction.withValue(indexes.intents, Array(intent.utf8)) { $0.map(UUID.init(bytes:)) }
     }
 
-    /// The Stripe intent whose payment `payment` names, among those of a store being loaded.
-    func paymentIntent(_ payment: UUID) -> String? { loaded?.payments[payment] }
+    /// The Stripe intent other than `intent` whose payment `payment` already names, among those of
+    /// a store being loaded. Intents compare as the rules compare them (as text, where one reported
+    /// in two Unicode forms is one payment), not by bytes as the index keys them.
+    func otherIntent(ofPayment payment: UUID, than intent: String) -> String? {
+        guard let named = loaded?.payments[payment], named != intent else { return nil }
+        return named
+    }
 
     func versionOwner(_ version: UUID) throws -> UUID? {
         if let loaded { return loaded.versions[version] }
@@ -152,7 +159,7 @@ final class WriteModel {
         case .versionDrafted(let drafted):
             loaded?.versions[drafted.versionID] = client
         case .paymentInitiated(let payment), .paymentSucceeded(let payment), .paymentFailed(let payment), .paymentCancelled(let payment):
-            loaded?.intents[payment.stripePaymentIntentID] = client
+            loaded?.intents[Array(payment.stripePaymentIntentID.utf8)] = client
             loaded?.payments[payment.paymentID] = payment.stripePaymentIntentID
         default:
             break
@@ -176,8 +183,8 @@ final class WriteModel {
         for (token, owner) in loaded.tokens.map({ (key: Array($0.key.description.utf8), owner: $0.value) }).sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
             try session.writer.put(indexes.tokens, token, owner.client.bytes + [owner.retired ? 1 : 0], options: .append)
         }
-        for (intent, client) in loaded.intents.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
-            try session.writer.put(indexes.intents, Array(intent.utf8), client.bytes, options: .append)
+        for (intent, client) in loaded.intents.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
+            try session.writer.put(indexes.intents, intent, client.bytes, options: .append)
         }
         for (version, client) in loaded.versions.sorted(by: { $0.key.order < $1.key.order }) {
             try session.writer.put(indexes.versions, version.bytes, client.bytes, options: .append)

@@ -139,12 +139,12 @@ struct EventStoreTests {
     func bulkLoad() throws {
         let directory = try TemporaryDirectory()
         let start = Date(timeIntervalSince1970: 1_800_000_000)
-        // Streams whose names are prefixes of others or not ASCII, types of different lengths,
-        // batches, and a repeated id: the indexes' key order is bytes, not append order.
+        // Streams whose names are prefixes of others, not ASCII, or the same text in two Unicode
+        // forms (two streams to LMDB, one `String`), types of different lengths, batches, and a
+        // repeated id: the indexes' key order is bytes, not append order.
         var appends: [(stream: String, events: [ProposedEvent])] = []
-        var random = SystemRandomNumberGenerator()
         for index in 0..<600 {
-            let stream = ["a", "ab", "b", "é", "client-\(index % 37)", "z\(index % 5)"][Int.random(in: 0..<6, using: &random)]
+            let stream = ["a", "ab", "b", "\u{E9}", "e\u{301}", "client-\(index % 37)", "z\(index % 5)"][(index * 5 + index / 7) % 7]
             let count = index % 50 == 0 ? 3 : 1
             let events = (0..<count).map { offset in
                 event(["Noted", "N", "NotedAgain", "Ö"][(index + offset) % 4], payload: "{\"n\":\(index)}", at: start.addingTimeInterval(Double(index)))
@@ -159,12 +159,13 @@ struct EventStoreTests {
         let bulk = try EventStore(path: directory.path("bulk"))
         try bulk.write { session in
             try session.beginBulkLoad()
-            var versions: [String: UInt64] = [:]
+            var versions: [[UInt8]: UInt64] = [:]
             for (stream, events) in appends {
-                let result = try session.append(events, to: stream, expected: .exactly(versions[stream] ?? 0))
-                if !result.wasDuplicate { versions[stream, default: 0] += UInt64(events.count) }
+                let key = Array(stream.utf8)
+                let result = try session.append(events, to: stream, expected: .exactly(versions[key] ?? 0))
+                if !result.wasDuplicate { versions[key, default: 0] += UInt64(events.count) }
                 // What the load holds so far is found, as the log would find it.
-                #expect(try session.version(ofStream: stream) == versions[stream])
+                #expect(try session.version(ofStream: stream) == versions[key])
                 #expect(try session.position(ofEvent: events[0].id) == result.positions[0])
             }
             #expect(throws: EventStoreError.self) { try session.append([event()], to: "a", expected: .exactly(0)) }
@@ -176,6 +177,15 @@ struct EventStoreTests {
         try bulk.append([event(at: start.addingTimeInterval(1_000))], to: "ab")
         try plain.append([event(at: start.addingTimeInterval(1_000))], to: "ab")
         #expect(try bulk.read { try $0.version(ofStream: "ab") } == plain.read { try $0.version(ofStream: "ab") })
+
+        // One id twice in a batch is refused, as outside a bulk load.
+        let twice = event()
+        let refused = try EventStore(path: directory.path("refused"))
+        #expect { try refused.write { session in
+            try session.beginBulkLoad()
+            try session.append([twice, twice], to: "a")
+        } } throws: { ($0 as? EventStoreError)?.code == .idConflict }
+        #expect(throws: (any Error).self) { try plain.append([twice, twice], to: "c") }
     }
 
     @Test("a bulk load is refused into a log that holds events")
