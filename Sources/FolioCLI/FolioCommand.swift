@@ -17,8 +17,8 @@ struct FolioCommand: ParsableCommand {
             `client create`, `import` and `demo` make it when there is none.
 
             Start with `folio demo`, then try `folio clients` or `folio analytics`.
+            `folio --version` prints Folio's version.
             """,
-        version: "0.1.0",
         subcommands: [
             Demo.self, ClientGroup.self, TokenGroup.self, VersionGroup.self, PaymentGroup.self,
             Clients.self, Versions.self, Payments.self, Analytics.self,
@@ -27,8 +27,21 @@ struct FolioCommand: ParsableCommand {
         ]
     )
 
+    /// Folio's version, printed by `folio --version`.
+    ///
+    /// Answered before parsing rather than through the parser's `version:`, which would list a
+    /// `--version` flag in every subcommand's help, beside the content `--version <version>` option
+    /// of `payment` and `payments`, and print the version for `folio client show G0001 --version`.
+    /// A flag of the root's own would not do either: the parser reads a root's options anywhere on
+    /// the command line, so it would take the content option's name from those subcommands.
+    static let release = "0.1.0"
+
     /// Runs the command; any error becomes one line on standard error and a non-zero exit.
     static func main() {
+        if CommandLine.arguments.dropFirst().elementsEqual(["--version"]) {
+            emit(release + "\n")
+            terminate(0)
+        }
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -252,38 +252,50 @@ struct PaymentGroup: ParsableCommand {
         @Option(help: "The Stripe payment intent id (unique across the store).") var intent: String
         @Option(parsing: .unconditional, help: "The amount in cents, e.g. 50000 for $500.") var amount: Int64
         @Option(help: "The content version the client saw (default: the client's current version).") var version: String?
-        @Option(help: "Why the payment failed (payment fail only).") var reason: String?
 
-        func run(_ action: PaymentAction) throws {
-            guard reason == nil || action == .fail else {
-                throw ValidationError("--reason is for `payment fail` only: only a failed payment keeps a reason")
-            }
+        func run(_ action: PaymentAction, reason: String? = nil) throws {
             let row = try store.open().payment(action, client: client, intent: intent, amount: amount, version: version, reason: reason)
             emit(RowPrinter(format: output.format, columns: PaymentRow.columns).render(one: row))
+        }
+    }
+
+    /// `--reason` where a payment did not fail: not in the help, and refused naming why rather than
+    /// as an unknown option.
+    struct NoReason: ParsableArguments {
+        @Option(help: .hidden) var reason: String?
+
+        func validate() throws {
+            guard reason == nil else {
+                throw ValidationError("--reason is for `payment fail` only: only a failed payment keeps a reason")
+            }
         }
     }
 
     struct Start: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "start", abstract: "A payment was initiated (status pending).", discussion: "Example: folio payment start G0427 --intent pi_3Nf… --amount 50000")
         @OptionGroup var arguments: Arguments
+        @OptionGroup var noReason: NoReason
         func run() throws { try arguments.run(.start) }
     }
 
     struct Succeed: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "succeed", abstract: "A payment succeeded; the client becomes paid.", discussion: "The same intent reported again is a no-op. Example: folio payment succeed G0427 --intent pi_3Nf… --amount 50000")
         @OptionGroup var arguments: Arguments
+        @OptionGroup var noReason: NoReason
         func run() throws { try arguments.run(.succeed) }
     }
 
     struct Fail: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "fail", abstract: "A payment failed; an active client becomes failed.", discussion: "Example: folio payment fail G0427 --intent pi_3Nf… --amount 50000 --reason card_declined")
         @OptionGroup var arguments: Arguments
-        func run() throws { try arguments.run(.fail) }
+        @Option(help: "Why the payment failed, e.g. card_declined.") var reason: String?
+        func run() throws { try arguments.run(.fail, reason: reason) }
     }
 
     struct Cancel: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "cancel", abstract: "A payment was cancelled.", discussion: "Example: folio payment cancel G0427 --intent pi_3Nf… --amount 50000")
         @OptionGroup var arguments: Arguments
+        @OptionGroup var noReason: NoReason
         func run() throws { try arguments.run(.cancel) }
     }
 }

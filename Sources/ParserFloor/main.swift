@@ -1,9 +1,9 @@
 import ArgumentParser
 
 // The floor under W4: `folio client show TOKEN --format json --store PATH` parsed by
-// swift-argument-parser with the same command shape (a root with a version, a `client` group,
-// `show` with the store, format and as-of option groups and one argument), and no work after.
-// `tools/bench/run` times it beside `folio` and a trivial executable, built as `folio` is.
+// swift-argument-parser with the same command shape (a root, a `client` group, `show` with the
+// store, format and as-of option groups and one argument), and no work after. `tools/bench/run`
+// times it beside `folio` and a trivial executable, built as `folio` is.
 
 enum Format: String, ExpressibleByArgument { case table, json, csv }
 
@@ -20,7 +20,7 @@ struct AsOfOptions: ParsableArguments {
 }
 
 struct Floor: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "folio", version: "0", subcommands: [Client.self])
+    static let configuration = CommandConfiguration(commandName: "folio", subcommands: [Client.self])
 
     struct Client: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "client", subcommands: [Show.self])

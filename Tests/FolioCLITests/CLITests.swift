@@ -325,6 +325,29 @@ struct CLITests {
         }
     }
 
+    @Test("help lists each option once, where it applies: --version is the content version under payment, --reason only under payment fail")
+    func helpOptions() throws {
+        let root = try folio(["--version"])
+        #expect(root.status == 0 && root.out == "0.1.0\n", "\(root.err)")
+        let bare = try folio([])
+        #expect(bare.status == 0 && bare.out.contains("SUBCOMMANDS:") && bare.out.contains("--version"))
+        func options(_ path: [String]) throws -> [Substring] {
+            let help = try folio(path + ["--help"])
+            #expect(help.status == 0)
+            // Option names as help lists them: the first word of each line under OPTIONS.
+            let section = help.out.components(separatedBy: "OPTIONS:").last ?? ""
+            return section.split(separator: "\n").compactMap { $0.split(separator: " ").first }.filter { $0.hasPrefix("--") }
+        }
+        for path in [["payment", "start"], ["payment", "succeed"], ["payment", "cancel"], ["payment", "fail"], ["payments"]] {
+            let names = try options(path)
+            #expect(names.filter { $0 == "--version" }.count == 1, "\(path): \(names)")
+            #expect(names.contains("--reason") == (path == ["payment", "fail"]), "\(path): \(names)")
+        }
+        #expect(try !options(["client", "show"]).contains("--version"))
+        // The version is the root's: under a subcommand it is not an option.
+        #expect(try folio(["client", "show", "G0001", "--version"]).err.contains("Unknown option '--version'"))
+    }
+
     @Test("arguments parse in process: formats, pages and as-of")
     func parsing() throws {
         let command = try FolioCommand.parseAsRoot(["versions", "--page", "agreement", "--current", "--format", "csv", "--as-of", "2026-01-05T09:00:00Z"])
