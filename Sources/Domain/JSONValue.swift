@@ -58,17 +58,21 @@ public enum JSONValue: Hashable, Sendable, Codable {
         return false
     }
 
-    /// Parses JSON bytes, within `limits`.
+    /// Parses JSON bytes, within `limits`; messages read after the value's name ("content …").
     ///
-    /// The parser counts nesting as it goes, so hostile input nested 100,000 deep is refused at
-    /// `limits.maxDepth` without recursing further.
+    /// The size limit is on the value written canonically, as it is stored, and the rules check it
+    /// (`JSONLimits.check`, for commands and imports alike), so indentation does not count against
+    /// it; here input past `limits.maxInputBytes` is refused before it is parsed. The parser counts
+    /// nesting as it goes, so hostile input nested 100,000 deep is refused at `limits.maxDepth`
+    /// without recursing further.
     /// - Throws: `DomainError` with `jsonInvalid`, `jsonTooLarge` or `jsonTooDeep`.
     public static func parse(_ data: Data, limits: JSONLimits = .default) throws(DomainError) -> JSONValue {
-        guard data.count <= limits.maxBytes else {
-            throw DomainError(.jsonTooLarge, "is \(data.count) bytes, over the limit of \(limits.maxBytes) bytes")
+        guard data.count <= limits.maxInputBytes else {
+            throw DomainError(.jsonTooLarge, "is \(data.count) bytes, over the \(limits.maxInputBytes) read at most (the limit is \(limits.maxBytes) bytes written canonically)")
         }
+        let value: JSONValue
         do {
-            return try JSONParser.parse(data, maxDepth: limits.maxDepth)
+            value = try JSONParser.parse(data, maxDepth: limits.maxDepth)
         } catch .invalidUTF8 {
             throw DomainError(.jsonInvalid, "is not valid UTF-8")
         } catch .tooDeep {
@@ -78,6 +82,7 @@ public enum JSONValue: Hashable, Sendable, Codable {
         } catch {
             throw DomainError(.jsonInvalid, "is not valid JSON")
         }
+        return value
     }
 
     /// Canonical JSON bytes: keys in UTF-8 byte order, no whitespace, slashes unescaped.
@@ -103,11 +108,15 @@ public struct JSONLimits: Hashable, Sendable {
 
     /// 1 MiB and 32 levels: pages run 20–50 KB and a few levels deep.
     public static let `default` = JSONLimits(maxBytes: 1 << 20, maxDepth: 32)
+
+    /// The most input `JSONValue.parse(_:limits:)` reads: eight times `maxBytes`, room for a value
+    /// within the limit written with indentation, as an import line may take 8 MiB.
+    public var maxInputBytes: Int { maxBytes * 8 }
 }
 
 extension JSONLimits {
-    /// Checks a value that did not come through `JSONValue.parse(_:limits:)` (an imported
-    /// event's metadata, say) against these limits as that would: its canonical size and depth.
+    /// Checks a value against these limits: its size written canonically (as it is stored,
+    /// whatever whitespace it came with) and its depth.
     public func check(_ value: JSONValue, _ what: String) throws(DomainError) {
         try check(bytes: value.canonicalBytes().count, depth: value.depth, what)
     }
@@ -119,7 +128,7 @@ extension JSONLimits {
 
     private func check(bytes: Int, depth: Int, _ what: String) throws(DomainError) {
         guard bytes <= maxBytes else {
-            throw DomainError(.jsonTooLarge, "\(what) is \(bytes) bytes, over the limit of \(maxBytes) bytes")
+            throw DomainError(.jsonTooLarge, "\(what) is \(bytes) bytes written canonically (keys sorted, no whitespace), over the limit of \(maxBytes) bytes")
         }
         guard depth <= maxDepth else {
             throw DomainError(.jsonTooDeep, "\(what) nests deeper than \(maxDepth) levels")

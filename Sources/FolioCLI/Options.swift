@@ -101,6 +101,6 @@ func parseJSONObject(_ text: String?, option: String) throws -> JSONValue {
         guard case .object = value else { throw ValidationError("\(option) must be a JSON object, such as {\"source\":\"referral\"}") }
         return value
     } catch let error as DomainError {
-        throw ValidationError("\(option): \(error.message)")
+        throw ValidationError("\(option) \(error.message)")
     }
 }

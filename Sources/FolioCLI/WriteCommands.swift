@@ -177,7 +177,7 @@ struct VersionGroup: ParsableCommand {
                 data = read
             }
             let value: JSONValue
-            do { value = try JSONValue.parse(data) } catch { throw FolioError(.invalidInput, "content: \(FolioError.wrapping(error).message)") }
+            do { value = try JSONValue.parse(data) } catch { throw FolioError(.invalidInput, "content \(FolioError.wrapping(error).message)") }
             let metadata = try parseJSONObject(metadata, option: "--metadata")
             let row = try store.open().draftVersion(
                 client: client, page: page, content: value, notes: notes, hypothesis: hypothesis, createdBy: by, metadata: metadata

@@ -88,8 +88,29 @@ struct ValueTests {
         #expect { try JSONValue.parse(deep) } throws: { ($0 as? DomainError)?.code == .jsonTooDeep }
         #expect { try JSONValue.parse(Data([0xff, 0xfe, 0x7b])) } throws: { ($0 as? DomainError)?.code == .jsonInvalid }
         #expect { try JSONValue.parse(Data(#"{"a":"#.utf8)) } throws: { ($0 as? DomainError)?.code == .jsonInvalid }
-        let big = Data(("\"" + String(repeating: "x", count: (1 << 20) + 1) + "\"").utf8)
-        #expect { try JSONValue.parse(big) } throws: { ($0 as? DomainError)?.code == .jsonTooLarge }
+        let huge = Data(("\"" + String(repeating: "x", count: 8 << 20) + "\"").utf8)
+        #expect { try JSONValue.parse(huge) } throws: { ($0 as? DomainError)?.code == .jsonTooLarge }
+    }
+
+    @Test("the size limit is on the value written canonically: indentation does not count, numbers count as written")
+    func sizeLimit() throws {
+        let limits = JSONLimits.default
+        // 1 MiB of text and more is over the limit however it came.
+        let big = try JSONValue.parse(Data(("\"" + String(repeating: "x", count: (1 << 20) - 1) + "\"").utf8))
+        #expect { try limits.check(big, "content") } throws: {
+            ($0 as? DomainError)?.message == "content is 1048577 bytes written canonically (keys sorted, no whitespace), over the limit of 1048576 bytes"
+        }
+        // 1.2 MB indented, 0.9 MB without the indentation: within the limit.
+        let line = String(repeating: "y", count: 90)
+        let indented = "{\n" + (0..<10_000).map { "        \"k\($0)\" :   \"\(line)\"" }.joined(separator: ",\n") + "\n}"
+        #expect(indented.utf8.count > 1 << 20)
+        let value = try JSONValue.parse(Data(indented.utf8))
+        #expect(value.canonicalBytes().count < 1 << 20)
+        try limits.check(value, "content")
+        // 1e5 is written canonically as 100000: 700 KB of them is 1.3 MB stored, over the limit.
+        let numbers = "[" + Array(repeating: "1e5", count: 175_000).joined(separator: ",") + "]"
+        #expect(numbers.utf8.count < 1 << 20)
+        #expect { try limits.check(try JSONValue.parse(Data(numbers.utf8)), "content") } throws: { ($0 as? DomainError)?.code == .jsonTooLarge }
     }
 
     @Test("numbers stay integers when they are; keys sort in canonical JSON")

@@ -403,6 +403,26 @@ struct BadInputTests {
         #expect(try folio(["export"], store: store).out == before)
     }
 
+    @Test("content is limited as it is stored: an indented page past 1 MiB is drafted, one past 1 MiB written canonically is refused, as import refuses it")
+    func contentSize() throws {
+        let directory = try TemporaryDirectory()
+        let store = directory.path("store")
+        let client = try #require(try json(try folio(["client", "create", "--name", "A", "--format", "json"], store: store).out)["id"] as? String)
+        let line = String(repeating: "y", count: 90)
+        let indented = "{\n" + (0..<10_000).map { "        \"k\($0)\" :   \"\(line)\"" }.joined(separator: ",\n") + "\n}\n"
+        #expect(indented.utf8.count > 1 << 20)
+        let drafted = try folio(["version", "draft", client, "--page", "agreement", "--content", "-", "--format", "json"], store: store, input: indented)
+        #expect(drafted.status == 0, "\(drafted.err)")
+        let content = try #require(try json(drafted.out)["content"] as? [String: Any])
+        #expect(content.count == 10_000 && content["k9999"] as? String == line)
+        let before = try folio(["export"], store: store).out
+        let big = "{\"body\":\"" + String(repeating: "x", count: 1 << 20) + "\"}"
+        let refused = try folio(["version", "draft", client, "--page", "agreement", "--content", "-"], store: store, input: big)
+        #expect(refused.status != 0)
+        #expect(refused.err == "folio: content is 1048587 bytes written canonically (keys sorted, no whitespace), over the limit of 1048576 bytes\n")
+        #expect(try folio(["export"], store: store).out == before)
+    }
+
     @Test("a command on a path with no store is refused, and makes none there; client create, import and demo make one")
     func noStore() throws {
         let directory = try TemporaryDirectory()

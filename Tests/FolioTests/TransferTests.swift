@@ -208,7 +208,7 @@ struct TransferTests {
         changed[draft] = try editing(lines[draft]) { $0["content"] = nested(33) }
         try refused(changed, "line \(draft + 1): content nests deeper than 32 levels")
         changed[draft] = try editing(lines[draft]) { $0["content"] = ["body": String(repeating: "x", count: 1 << 20)] }
-        try refused(changed, "line \(draft + 1): content is 1048587 bytes, over the limit of 1048576 bytes")
+        try refused(changed, "line \(draft + 1): content is 1048587 bytes written canonically (keys sorted, no whitespace), over the limit of 1048576 bytes")
         changed[draft] = try editing(lines[draft]) { $0["metadata"] = nested(33) }
         try refused(changed, "line \(draft + 1): metadata nests deeper than 32 levels")
         changed[0] = try editing(lines[0]) { $0["metadata"] = nested(33) }
