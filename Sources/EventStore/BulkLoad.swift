@@ -13,20 +13,19 @@ import LMDB
 /// are written once, in key order, each B-tree appended to from its first key to its last.
 final class BulkIndexes {
     var ids: [UUID: UInt64] = [:]
-    /// Each stream's positions, by stream version (the first is version 1), under its name's bytes:
-    /// LMDB tells keys apart by bytes, where `String` equates canonically equivalent text.
-    var streams: [[UInt8]: [UInt64]] = [:]
+    /// Each stream's positions, by stream version (the first is version 1), under its name's bytes.
+    var streams: [ByteKey: [UInt64]] = [:]
     /// Each type's positions, ascending, under its name's bytes.
-    var types: [[UInt8]: [UInt64]] = [:]
+    var types: [ByteKey: [UInt64]] = [:]
 
     /// Keeps one appended event's entries; an id already appended is refused, as the index's
     /// `noOverwrite` put refuses it outside a bulk load.
-    func add(id: UUID, position: UInt64, stream: [UInt8], type: String) throws {
+    func add(id: UUID, position: UInt64, stream: ByteKey, type: String) throws {
         guard ids.updateValue(position, forKey: id) == nil else {
             throw EventStoreError(.idConflict, "event id \(id.uuidString.lowercased()) appears twice in one batch: event ids are unique")
         }
         streams[stream, default: []].append(position)
-        types[Array(type.utf8), default: []].append(position)
+        types[ByteKey(type), default: []].append(position)
     }
 }
 
@@ -55,15 +54,15 @@ extension WriteSession {
         for (id, position) in bulk.ids.sorted(by: { $0.key.keyOrder < $1.key.keyOrder }) {
             try writer.put(databases.ids, id.bytes, position.bigEndianBytes, options: .append)
         }
-        for (stream, positions) in bulk.streams.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
-            let prefix = stream + [0]
+        for (stream, positions) in bulk.streams.sorted(by: { ByteKey.precedes($0.key, $1.key) }) {
+            let prefix = stream.bytes + [0]
             for (index, position) in positions.enumerated() {
                 try writer.put(databases.streams, prefix + UInt64(index + 1).bigEndianBytes, position.bigEndianBytes, options: .append)
             }
-            try writer.put(databases.streamHeads, stream, UInt64(positions.count).bigEndianBytes, options: .append)
+            try writer.put(databases.streamHeads, stream.bytes, UInt64(positions.count).bigEndianBytes, options: .append)
         }
-        for (type, positions) in bulk.types.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
-            let prefix = type + [0]
+        for (type, positions) in bulk.types.sorted(by: { ByteKey.precedes($0.key, $1.key) }) {
+            let prefix = type.bytes + [0]
             for position in positions {
                 try writer.put(databases.types, prefix + position.bigEndianBytes, [UInt8](), options: .append)
             }

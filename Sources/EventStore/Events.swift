@@ -22,7 +22,10 @@ public struct ProposedEvent: Hashable, Sendable {
     /// The payload's schema version, for upcasting when it is read back.
     public var schemaVersion: UInt16
     /// The payload as stored (Folio stores canonical JSON).
-    public var payload: [UInt8]
+    public var payload: [UInt8] { didSet { compressed = nil } }
+    /// The payload as storage format 2 stores it, made ahead by `compressPayload()`; else the
+    /// append compresses it.
+    var compressed: Record.Compressed?
     public var actor: String
     public var correlationID: UUID?
     public var causationID: UUID?
@@ -44,6 +47,12 @@ public struct ProposedEvent: Hashable, Sendable {
         self.causationID = causationID
         self.recordedAt = recordedAt
         self.position = position
+    }
+
+    /// Compresses the payload now, as storage format 2 stores it, so that the append need not:
+    /// an import does it on the thread that parses its lines. A format-1 store ignores it.
+    public mutating func compressPayload() {
+        compressed = Record.compress(payload)
     }
 }
 

@@ -60,7 +60,7 @@ enum Record {
     /// Encodes a record in layout `version`; its first 32 bytes are the SHA-256 of the rest.
     ///
     /// Version 2 stores the payload LZ4-compressed when that makes it shorter.
-    static func encode(_ fields: Fields, payload: [UInt8], version: UInt8 = 2) -> [UInt8] {
+    static func encode(_ fields: Fields, payload: [UInt8], compressed: Compressed? = nil, version: UInt8 = 2) -> [UInt8] {
         var flags: UInt8 = (fields.correlationID == nil ? 0 : Flag.correlationID) | (fields.causationID == nil ? 0 : Flag.causationID)
         let ids = (version == 1 ? 2 : flags.nonzeroBitCount) * 16
         let fixed = (version == 1 ? 112 : 80) + 32 + ids
@@ -95,11 +95,22 @@ enum Record {
                     out.bytes(UnsafeRawBufferPointer(utf8))
                 }
             }
-            if version >= 2, let stored = compress(payload, into: out.remaining) {
+            var stored: Int?
+            if version >= 2 {
+                switch compressed {
+                case .block(let block)?:
+                    out.bytes(block)
+                    stored = block.count
+                case .plain?: break
+                case nil:
+                    stored = compress(payload, into: out.remaining)
+                    out.offset += stored ?? 0
+                }
+            }
+            if let stored {
                 flags |= Flag.compressed
                 out.buffer[flagsOffset] = flags
                 out.buffer.storeBytes(of: UInt32(stored).littleEndian, toByteOffset: lengthOffset, as: UInt32.self)
-                out.offset += stored
             } else {
                 out.bytes(payload)
             }
@@ -112,6 +123,23 @@ enum Record {
     static func seal(_ record: UnsafeMutableRawBufferPointer) {
         let digest = SHA256.hash(data: UnsafeRawBufferPointer(rebasing: record[hashSize...]))
         digest.withUnsafeBytes { record.copyMemory(from: $0) }
+    }
+
+    /// A payload as version 2 stores it: as it is, or its length and LZ4 block.
+    enum Compressed: Hashable, Sendable {
+        case plain
+        case block([UInt8])
+    }
+
+    /// `payload` as version 2 stores it, compressed when that is shorter (as `encode` does).
+    static func compress(_ payload: [UInt8]) -> Compressed {
+        guard payload.count >= compressionThreshold else { return .plain }
+        var stored: Int?
+        let block = [UInt8](unsafeUninitializedCapacity: payload.count) { buffer, count in
+            stored = compress(payload, into: UnsafeMutableRawBufferPointer(buffer))
+            count = stored ?? 0
+        }
+        return stored == nil ? .plain : .block(block)
     }
 
     /// Writes `payload`'s length and its LZ4 block into `buffer` when the two are shorter than the

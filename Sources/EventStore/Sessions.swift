@@ -211,7 +211,7 @@ public final class WriteSession: ReadSession {
     }
 
     public override func version(ofStream stream: String) throws -> UInt64? {
-        if let bulk { return bulk.streams[Array(stream.utf8)].map { UInt64($0.count) } }
+        if let bulk { return bulk.streams[ByteKey(stream)].map { UInt64($0.count) } }
         return try super.version(ofStream: stream)
     }
 
@@ -233,11 +233,11 @@ public final class WriteSession: ReadSession {
     /// - Throws: `EventStoreError`; the caller's transaction should then be abandoned (throw on).
     @discardableResult
     public func append(_ events: [ProposedEvent], to stream: String, expected: ExpectedVersion = .any) throws -> AppendResult {
-        let streamKey = Array(stream.utf8)
-        guard !streamKey.isEmpty, streamKey.count <= Record.maxNameLength, !streamKey.contains(0) else {
+        let streamKey = ByteKey(stream)
+        guard !streamKey.bytes.isEmpty, streamKey.bytes.count <= Record.maxNameLength, !streamKey.bytes.contains(0) else {
             throw EventStoreError(.invalidStream, "stream name \"\(stream)\" is invalid: it must be 1 to 255 bytes with no NUL")
         }
-        let current = try version(ofStream: stream) ?? 0
+        let current = try bulk.map { UInt64($0.streams[streamKey]?.count ?? 0) } ?? version(ofStream: stream) ?? 0
 
         var stored: [UInt64] = []
         for event in events {
@@ -290,7 +290,7 @@ public final class WriteSession: ReadSession {
                     schemaVersion: event.schemaVersion, recordedAt: recordedAt, actor: event.actor,
                     correlationID: event.correlationID, causationID: event.causationID, previousHash: head.hash
                 ),
-                payload: event.payload, version: databases.recordVersion
+                payload: event.payload, compressed: event.compressed, version: databases.recordVersion
             )
             let positionKey = position.bigEndianBytes
             do {
@@ -302,7 +302,7 @@ public final class WriteSession: ReadSession {
                 try bulk.add(id: event.id, position: position, stream: streamKey, type: event.type)
             } else {
                 try writer.put(databases.ids, event.id.bytes, positionKey, options: .noOverwrite)
-                try writer.put(databases.streams, streamKey + [0] + streamVersion.bigEndianBytes, positionKey)
+                try writer.put(databases.streams, streamKey.bytes + [0] + streamVersion.bigEndianBytes, positionKey)
                 try writer.put(databases.types, Array(event.type.utf8) + [0] + positionKey, [UInt8]())
             }
             head = (position, Array(record[0..<32]), recordedAt)
@@ -310,7 +310,7 @@ public final class WriteSession: ReadSession {
         }
         if !events.isEmpty {
             if bulk == nil {
-                try writer.put(databases.streamHeads, streamKey, streamVersion.bigEndianBytes)
+                try writer.put(databases.streamHeads, streamKey.bytes, streamVersion.bigEndianBytes)
                 try writer.put(databases.meta, Array("head".utf8), head.position.bigEndianBytes + head.hash)
             }
             cachedHead = head

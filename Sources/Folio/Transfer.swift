@@ -45,20 +45,37 @@ struct ParsedLine: Sendable {
     /// The line and its event (or why the payload does not decode, which the rules report after
     /// the line's position is checked), or why it is not a line (errors that name the line already).
     var parsed: Result<(line: EventLine, event: Result<Event, DomainError>), any Error>
+    /// The line as it is appended, its payload already compressed here, off the writing thread.
+    var proposed: ProposedEvent?
 
     init(_ raw: RawLine) {
         number = raw.number
         if let (line, event) = EventLine.parsePlain(raw.bytes, number: raw.number) {
             parsed = .success((line, .success(event)))
-            return
-        }
-        parsed = Result {
-            let (line, payload) = try EventLine.parseWithPayload(raw.bytes, number: raw.number)
-            let event = Result { () throws(DomainError) in
-                try Event.decode(type: EventType.named(line.type), schemaVersion: Int(line.schemaVersion), fields: payload)
+        } else {
+            parsed = Result {
+                let (line, payload) = try EventLine.parseWithPayload(raw.bytes, number: raw.number)
+                let event = Result { () throws(DomainError) in
+                    try Event.decode(type: EventType.named(line.type), schemaVersion: Int(line.schemaVersion), fields: payload)
+                }
+                return (line, event)
             }
-            return (line, event)
         }
+        if case .success((let line, .success)) = parsed {
+            proposed = line.proposed
+            proposed?.compressPayload()
+        }
+    }
+}
+
+extension EventLine {
+    /// The event as an import appends it: its id, position, time and payload kept.
+    var proposed: ProposedEvent {
+        ProposedEvent(
+            id: id, type: type, schemaVersion: schemaVersion, payload: data, actor: actor,
+            correlationID: correlationID, causationID: causationID,
+            recordedAt: Date(timeIntervalSince1970: Double(recordedAtMicroseconds) / 1_000_000), position: position
+        )
     }
 }
 
@@ -254,7 +271,8 @@ extension Store {
                         let (line, decoded) = try item.parsed.get()
                         do {
                             let (client, event, envelope) = try importLine(
-                                line, event: decoded, expectedPosition: UInt64(count + 1), model: model, session: session
+                                line, event: decoded, proposed: item.proposed ?? line.proposed,
+                                expectedPosition: UInt64(count + 1), model: model, session: session
                             )
                             clients.insert(client)
                             accepted.append((event, envelope))
@@ -304,7 +322,8 @@ extension Store {
 
     /// Checks one line against the format and the rules and appends it; returns its client.
     private func importLine(
-        _ line: EventLine, event decoded: Result<Event, DomainError>, expectedPosition: UInt64, model: WriteModel, session: WriteSession
+        _ line: EventLine, event decoded: Result<Event, DomainError>, proposed: ProposedEvent,
+        expectedPosition: UInt64, model: WriteModel, session: WriteSession
     ) throws -> (client: UUID, event: Event, envelope: Envelope) {
         guard line.position == expectedPosition else {
             throw FolioError(.invalidInput, "position is \(line.position) but must be \(expectedPosition): positions start at 1 and have no gaps")
@@ -329,11 +348,6 @@ extension Store {
         } catch {
             throw FolioError.wrapping(error)
         }
-        let proposed = ProposedEvent(
-            id: line.id, type: line.type, schemaVersion: line.schemaVersion, payload: line.data, actor: line.actor,
-            correlationID: line.correlationID, causationID: line.causationID,
-            recordedAt: Date(timeIntervalSince1970: Double(line.recordedAtMicroseconds) / 1_000_000), position: line.position
-        )
         let result = try session.append([proposed], to: line.stream, expected: .exactly(version))
         guard !result.wasDuplicate else {
             throw FolioError(.invalidInput, "event id \(line.id.lowercased) appears twice: event ids are unique")

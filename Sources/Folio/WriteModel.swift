@@ -50,7 +50,7 @@ final class WriteModel {
         var tokens: [Token: TokenOwner] = [:]
         /// Intents by their bytes, as `idx.intents` keys them (`String` equates canonically
         /// equivalent text, which Stripe's ids, and the database, tell apart).
-        var intents: [[UInt8]: UUID] = [:]
+        var intents: [ByteKey: UUID] = [:]
         var versions: [UUID: UUID] = [:]
         /// Payment id → its Stripe intent. Not a database: a command's payment ids are new
         /// random UUIDs; an import's come from its file, and each must name one payment.
@@ -105,7 +105,7 @@ final class WriteModel {
     }
 
     func intentOwner(_ intent: String) throws -> UUID? {
-        if let loaded { return loaded.intents[Array(intent.utf8)] }
+        if let loaded { return loaded.intents[ByteKey(intent)] }
         return try session.transaction.withValue(indexes.intents, Array(intent.utf8)) { $0.map(UUID.init(bytes:)) }
     }
 
@@ -159,7 +159,7 @@ final class WriteModel {
         case .versionDrafted(let drafted):
             loaded?.versions[drafted.versionID] = client
         case .paymentInitiated(let payment), .paymentSucceeded(let payment), .paymentFailed(let payment), .paymentCancelled(let payment):
-            loaded?.intents[Array(payment.stripePaymentIntentID.utf8)] = client
+            loaded?.intents[ByteKey(payment.stripePaymentIntentID)] = client
             loaded?.payments[payment.paymentID] = payment.stripePaymentIntentID
         default:
             break
@@ -183,8 +183,8 @@ final class WriteModel {
         for (token, owner) in loaded.tokens.map({ (key: Array($0.key.description.utf8), owner: $0.value) }).sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
             try session.writer.put(indexes.tokens, token, owner.client.bytes + [owner.retired ? 1 : 0], options: .append)
         }
-        for (intent, client) in loaded.intents.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
-            try session.writer.put(indexes.intents, intent, client.bytes, options: .append)
+        for (intent, client) in loaded.intents.sorted(by: { ByteKey.precedes($0.key, $1.key) }) {
+            try session.writer.put(indexes.intents, intent.bytes, client.bytes, options: .append)
         }
         for (version, client) in loaded.versions.sorted(by: { $0.key.order < $1.key.order }) {
             try session.writer.put(indexes.versions, version.bytes, client.bytes, options: .append)

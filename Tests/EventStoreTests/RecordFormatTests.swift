@@ -57,6 +57,31 @@ struct RecordFormatTests {
         }
     }
 
+    @Test("a payload compressed ahead of its append is stored byte for byte as the append stores it; one changed after is stored as changed")
+    func compressedAhead() throws {
+        let directory = try TemporaryDirectory()
+        let time = Date(timeIntervalSince1970: 1_767_600_000)
+        let payloads = [pagePayload(paragraphs: 60), "{}", #"{"noise":"\#(noise(1_000, seed: 7))"}"#, pagePayload(paragraphs: 3), String(repeating: "x", count: 127), String(repeating: "x", count: 128)]
+        let events = payloads.map { event(payload: $0, at: time) }
+        let inline = try EventStore(path: directory.path("inline")), ahead = try EventStore(path: directory.path("ahead"))
+        for var event in events {
+            try inline.append([event], to: "s")
+            event.compressPayload()
+            try ahead.append([event], to: "s")
+        }
+        #expect(try snapshot(ahead)["log"] == (try snapshot(inline)["log"]))
+        #expect(try snapshot(ahead)["log"]?.count == payloads.count)
+
+        // Changing the payload drops what was compressed from the old one.
+        var changed = event(payload: pagePayload(paragraphs: 50))
+        changed.compressPayload()
+        changed.payload = Array(pagePayload(paragraphs: 20).utf8)
+        let position = try ahead.append([changed], to: "s").positions[0]
+        let (stored, verified) = try ahead.read { session in (try session.event(at: position), try session.verify()) }
+        #expect(stored?.payload == Array(pagePayload(paragraphs: 20).utf8))
+        #expect(verified == position)
+    }
+
     @Test("absent correlation and causation ids take no room; present ones read back")
     func optionalIDs() throws {
         let directory = try TemporaryDirectory()
@@ -93,7 +118,10 @@ struct RecordFormatTests {
         do {
             let store = try EventStore(path: path)
             #expect(store.format == 1)
-            try store.append([ProposedEvent(id: UUID(), type: "Noted", payload: Array(payload.utf8), correlationID: correlation)], to: "s")
+            // Compressed ahead or not, a format-1 store keeps the payload as it is.
+            var first = ProposedEvent(id: UUID(), type: "Noted", payload: Array(payload.utf8), correlationID: correlation)
+            first.compressPayload()
+            try store.append([first], to: "s")
             try store.append([event(payload: "{}")], to: "s")
         }
         let store = try EventStore(path: path)
