@@ -68,11 +68,10 @@ public enum JSONValue: Hashable, Sendable, Codable {
     /// - Throws: `DomainError` with `jsonInvalid`, `jsonTooLarge` or `jsonTooDeep`.
     public static func parse(_ data: Data, limits: JSONLimits = .default) throws(DomainError) -> JSONValue {
         guard data.count <= limits.maxInputBytes else {
-            throw DomainError(.jsonTooLarge, "is \(data.count) bytes, over the \(limits.maxInputBytes) read at most (the limit is \(limits.maxBytes) bytes written canonically)")
+            throw DomainError(.jsonTooLarge, "is \(data.count) bytes, more than the \(limits.maxInputBytes) Folio reads (the limit is \(limits.maxBytes) bytes written canonically)")
         }
-        let value: JSONValue
         do {
-            value = try JSONParser.parse(data, maxDepth: limits.maxDepth)
+            return try JSONParser.parse(data, maxDepth: limits.maxDepth)
         } catch .invalidUTF8 {
             throw DomainError(.jsonInvalid, "is not valid UTF-8")
         } catch .tooDeep {
@@ -82,7 +81,6 @@ public enum JSONValue: Hashable, Sendable, Codable {
         } catch {
             throw DomainError(.jsonInvalid, "is not valid JSON")
         }
-        return value
     }
 
     /// Canonical JSON bytes: keys in UTF-8 byte order, no whitespace, slashes unescaped.

@@ -24,7 +24,7 @@ public struct ProposedEvent: Hashable, Sendable {
     /// The payload as stored (Folio stores canonical JSON).
     public var payload: [UInt8] { didSet { compressed = nil } }
     /// The payload as storage format 2 stores it, made ahead by `compressPayload()`; else the
-    /// append compresses it.
+    /// append compresses it. Made from `payload`, it takes no part in equality.
     var compressed: Record.Compressed?
     public var actor: String
     public var correlationID: UUID?
@@ -53,6 +53,17 @@ public struct ProposedEvent: Hashable, Sendable {
     /// an import does it on the thread that parses its lines. A format-1 store ignores it.
     public mutating func compressPayload() {
         compressed = Record.compress(payload)
+    }
+
+    public static func == (a: Self, b: Self) -> Bool {
+        a.id == b.id && a.type == b.type && a.schemaVersion == b.schemaVersion && a.payload == b.payload
+            && a.actor == b.actor && a.correlationID == b.correlationID && a.causationID == b.causationID
+            && a.recordedAt == b.recordedAt && a.position == b.position
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(id)
+        hasher.combine(payload)
     }
 }
 

@@ -126,7 +126,7 @@ enum Record {
     }
 
     /// A payload as version 2 stores it: as it is, or its length and LZ4 block.
-    enum Compressed: Hashable, Sendable {
+    enum Compressed: Sendable {
         case plain
         case block([UInt8])
     }

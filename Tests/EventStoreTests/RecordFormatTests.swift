@@ -66,7 +66,9 @@ struct RecordFormatTests {
         let inline = try EventStore(path: directory.path("inline")), ahead = try EventStore(path: directory.path("ahead"))
         for var event in events {
             try inline.append([event], to: "s")
+            let plain = event
             event.compressPayload()
+            #expect(event == plain, "compressed or not, the same event")
             try ahead.append([event], to: "s")
         }
         #expect(try snapshot(ahead)["log"] == (try snapshot(inline)["log"]))
