@@ -106,7 +106,12 @@ public func decide(_ command: Command, state: ClientState) throws(DomainError) -
 
     case .promoteVersion(_, let versionID):
         guard let version = state.versions[versionID] else { throw unknownVersion(versionID, client) }
-        if version.isCurrent { return [] }
+        if version.isCurrent {
+            // Current for its page already: the client's current version again if another page's
+            // promotion took that since (nothing to demote), else a repeat, a no-op.
+            guard state.currentVersionID != versionID else { return [] }
+            return [.versionPromoted(VersionPromoted(clientID: client, versionID: versionID, pageType: version.pageType, previousVersionID: nil))]
+        }
         return [.versionPromoted(VersionPromoted(
             clientID: client, versionID: versionID, pageType: version.pageType, previousVersionID: state.currentVersionByPage[version.pageType]
         ))]
@@ -248,7 +253,7 @@ private func checkActor(_ actor: String) throws(DomainError) {
 private func checkText(_ text: String?, _ what: String) throws(DomainError) {
     // Characters never outnumber UTF-8 bytes: count them only when the bytes are over.
     if let text, text.utf8.count > maximumTextLength, text.count > maximumTextLength {
-        throw DomainError(.text, "\(what) are \(text.count) characters, over the limit of \(maximumTextLength)")
+        throw DomainError(.text, "\(what): \(text.count) characters, over the limit of \(maximumTextLength)")
     }
 }
 

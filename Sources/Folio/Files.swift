@@ -40,10 +40,11 @@ extension FileDescriptor {
         guard fsync(rawValue) == 0 else { throw Errno(rawValue: errno) }
     }
 
-    /// Reads everything left to read.
-    public func readToEnd() throws -> [UInt8] {
+    /// Reads everything left to read, or the first `limit` bytes and one more when there are
+    /// more: endless input (`/dev/zero`, a stuck pipe) is not read on forever.
+    public func readToEnd(limit: Int = .max) throws -> [UInt8] {
         var bytes: [UInt8] = []
-        while try read(appendingTo: &bytes, atMost: 1 << 16) > 0 {}
+        while bytes.count <= limit, try read(appendingTo: &bytes, atMost: Swift.min(1 << 16, limit - bytes.count + 1)) > 0 {}
         return bytes
     }
 

@@ -51,7 +51,7 @@ struct FolioCommand: ParsableCommand {
                 emit(fullMessage(for: error) + "\n")
                 terminate(0)
             }
-            warn("folio: " + oneLine(error))
+            warn("folio: " + oneLine(error).escapingControls())
             terminate(code == .failure || code.rawValue == 0 ? 1 : code.rawValue)
         }
     }

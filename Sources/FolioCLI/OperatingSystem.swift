@@ -52,6 +52,49 @@ func noStore(at path: String) -> Bool {
     return stat(path + "/data.mdb", &status) != 0 && errno == ENOENT
 }
 
+/// Where `folio export FILE` writes, and how.
+///
+/// A regular file, or a name with nothing there, is replaced whole in one step (written beside it,
+/// then renamed over it), through any symbolic links to it, and a replaced file keeps its
+/// permissions (a new one is readable by its owner only: an export holds every client's data).
+/// Anything else already there (a device such as `/dev/null`, a named pipe, a socket) is written
+/// into as it stands: renaming over it would put a regular file in its place.
+struct ExportTarget {
+    /// The file to replace, its links resolved, or the path to write through.
+    var path: String
+    var permissions: FilePermissions = .ownerReadWrite
+    /// Written through, not replaced.
+    var inPlace = false
+
+    init(_ path: String) {
+        self.path = path
+        var status = stat()
+        guard stat(path, &status) == 0 else {
+            // A link to nothing is written through, creating its target, rather than replaced.
+            inPlace = lstat(path, &status) == 0 && status.st_mode & S_IFMT == S_IFLNK
+            return
+        }
+        switch status.st_mode & S_IFMT {
+        case S_IFREG:
+            if let resolved = realpath(path, nil) {
+                self.path = String(cString: resolved)
+                free(resolved)
+            }
+            permissions = FilePermissions(rawValue: CModeT(status.st_mode & 0o7777))
+        case S_IFDIR:
+            break // refused by the rename, naming the directory, which stays as it was
+        default:
+            inPlace = true
+        }
+    }
+
+    /// Gives the file written to replace the target the target's permissions, which asking for
+    /// them when it was created would not (they pass through the umask).
+    func keepPermissions(on file: FileDescriptor) throws {
+        guard fchmod(file.rawValue, permissions.rawValue) == 0 else { throw Errno(rawValue: errno) }
+    }
+}
+
 /// Puts the file at `source` in place of `target` in one step (`rename(2)`): a reader sees the old
 /// file or the new one, never a mix, and a directory at `target` is refused, not replaced.
 func replace(_ target: String, with source: String) throws {

@@ -197,7 +197,7 @@ struct RowPrinter {
         case .null: text = "-"
         case .text(let string), .json(let string): text = string
         }
-        let flat = text.replacing(ascii: "\n", with: " ")
+        let flat = text.escapingControls(spacing: true)
         // Whether it has more than `limit` characters, without counting all of a long page's.
         guard let end = flat.index(flat.startIndex, offsetBy: limit, limitedBy: flat.endIndex), end != flat.endIndex else { return flat }
         return String(flat.prefix(limit - 1)) + "…"
@@ -289,6 +289,29 @@ extension String {
             out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...]))
             return String(decoding: out, as: UTF8.self)
         }
+    }
+
+    /// The string with its control characters written out (`\n`, `\r`, `\t`, `\u{1b}`), so that
+    /// printed to a terminal it stays on one line and cannot ring its bell, move its cursor or
+    /// colour what follows. With `spacing`, line breaks and tabs become spaces (a table's cells).
+    func escapingControls(spacing: Bool = false) -> String {
+        // 0xC2 leads the UTF-8 of the C1 controls, U+0080 to U+009F (and of a few printable ones).
+        guard utf8.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 }) else { return self }
+        var out = String.UnicodeScalarView()
+        for scalar in unicodeScalars {
+            let escape: String
+            switch scalar.value {
+            case 0x0A: escape = spacing ? " " : "\\n"
+            case 0x0D: escape = spacing ? " " : "\\r"
+            case 0x09: escape = spacing ? " " : "\\t"
+            case 0..<0x20, 0x7F, 0x80..<0xA0: escape = "\\u{" + String(scalar.value, radix: 16) + "}"
+            default:
+                out.append(scalar)
+                continue
+            }
+            out.append(contentsOf: escape.unicodeScalars)
+        }
+        return String(out)
     }
 
     /// The string without the white space (Unicode's `White_Space`) at its end.

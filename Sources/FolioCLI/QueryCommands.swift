@@ -144,22 +144,33 @@ struct Export: ParsableCommand {
             try writing(to: standardOutput) { try store.exportLog(to: .standardOutput) }
             return
         }
+        let target = ExportTarget(file)
+        let bar = Progress(title: "Exporting")
+        if target.inPlace {
+            let out = try writing(to: file) { try FileDescriptor.open(file, .writeOnly, options: [.create], permissions: .ownerReadWrite) }
+            let count = try writing(to: file) {
+                try out.closeAfter { try store.exportLog(to: out) { bar.update(done: $0.done, total: $0.total) } }
+            }
+            bar.finish()
+            warn("exported \(count) \(count == 1 ? "event" : "events") to \(file)")
+            return
+        }
         // Written beside the target, synced, then put in its place in one step: a failed export
         // leaves an earlier file of that name as it was.
-        let temporary = file + ".partial"
+        let temporary = target.path + ".partial"
         let out = try writing(to: file) {
-            try FileDescriptor.open(temporary, .writeOnly, options: [.create, .truncate], permissions: .ownerReadWrite)
+            try FileDescriptor.open(temporary, .writeOnly, options: [.create, .truncate], permissions: target.permissions)
         }
-        let bar = Progress(title: "Exporting")
         let count: Int
         do {
             count = try writing(to: file) {
                 let count = try out.closeAfter {
+                    try target.keepPermissions(on: out)
                     let count = try store.exportLog(to: out) { bar.update(done: $0.done, total: $0.total) }
                     try out.synchronize()
                     return count
                 }
-                try replace(file, with: temporary)
+                try replace(target.path, with: temporary)
                 return count
             }
             bar.finish()
@@ -167,7 +178,7 @@ struct Export: ParsableCommand {
             try? FileManager.default.removeItem(atPath: temporary)
             throw error
         }
-        warn("exported \(count) events to \(file)")
+        warn("exported \(count) \(count == 1 ? "event" : "events") to \(file)")
     }
 }
 
@@ -227,7 +238,7 @@ struct ProjectionsGroup: ParsableCommand {
             let bar = Progress(title: "Rebuilding")
             let reports = try opened.projections.rebuild(names.isEmpty ? nil : names) { bar.update(done: $0.done, total: $0.total) }
             bar.finish()
-            for report in reports { emit("rebuilt \(report.name): \(report.events) events, \(report.rows) rows\n") }
+            for report in reports { emit("rebuilt \(report.name): \(report.events) events, \(report.rows) rows and index entries written\n") }
         }
     }
 }
@@ -291,10 +302,10 @@ struct Generate: ParsableCommand {
         abstract: "Write a realistic generated history as JSON Lines, the same for the same seed.",
         discussion: "Feed it to `folio import`. Example: folio generate --clients 100 --seed 7 history.jsonl && folio import history.jsonl"
     )
-    @Option(help: "How many clients.") var clients: Int = 100
-    @Option(help: "The seed: the same seed writes the same history.") var seed: UInt64 = 2026
-    @Option(help: "Smallest content of a version, in bytes.") var contentMin: Int = 20_000
-    @Option(help: "Largest content of a version, in bytes.") var contentMax: Int = 50_000
+    @Option(parsing: .unconditional, help: "How many clients.") var clients: Int = 100
+    @Option(parsing: .unconditional, help: "The seed: the same seed writes the same history.") var seed: UInt64 = 2026
+    @Option(parsing: .unconditional, help: "Smallest content of a version, in bytes.") var contentMin: Int = 20_000
+    @Option(parsing: .unconditional, help: "Largest content of a version, in bytes.") var contentMax: Int = 50_000
     @Argument(help: "The file to write (standard output when omitted).") var file: String?
 
     func validate() throws {

@@ -165,16 +165,18 @@ struct VersionGroup: ParsableCommand {
         @Option(help: "A JSON object of version metadata.") var metadata: String?
 
         func run() throws {
+            // Past the most a parse takes, one byte more is enough to refuse it by its size.
+            let limit = JSONLimits.default.maxInputBytes
             let data: Data
             if content == "-" {
-                do { data = Data(try FileDescriptor.standardInput.readToEnd()) } catch {
+                do { data = Data(try FileDescriptor.standardInput.readToEnd(limit: limit)) } catch {
                     throw FolioError(.invalidInput, "cannot read content from standard input: \(error)")
                 }
             } else {
-                guard let read = FileManager.default.contents(atPath: content) else {
-                    throw FolioError(.invalidInput, "cannot read content file \(content): no such file or not readable")
+                let file = try FileDescriptor.openForReading(content)
+                do { data = Data(try file.closeAfter { try file.readToEnd(limit: limit) }) } catch {
+                    throw FolioError(.invalidInput, "cannot read \(content): \(error)")
                 }
-                data = read
             }
             let value: JSONValue
             do { value = try JSONValue.parse(data) } catch { throw FolioError(.invalidInput, "content \(FolioError.wrapping(error).message)") }

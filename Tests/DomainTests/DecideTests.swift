@@ -171,6 +171,22 @@ struct VersionTests {
         #expect(try decide(.promoteVersion(clientID: clientID, versionID: versionB), state: state).isEmpty)
     }
 
+    @Test("promoting a page's current version again makes it the client's current version when another page's took that since")
+    func repromotion() throws {
+        let history = [created, drafted(versionA), drafted(versionB, .activation), promoted(versionA), promoted(versionB, .activation)]
+        #expect(given(history).currentVersionID == versionB)
+        let again = try decide(.promoteVersion(clientID: clientID, versionID: versionA), state: given(history))
+        #expect(again == [promoted(versionA)], "nothing to demote: it is its page's current version")
+        let state = given(history + again)
+        #expect(state.currentVersionID == versionA)
+        #expect(state.versions[versionA]?.isCurrent == true && state.versions[versionB]?.isCurrent == true)
+        #expect(try decide(.promoteVersion(clientID: clientID, versionID: versionA), state: state).isEmpty)
+        // A payment with no version named is linked to the client's current one, now A.
+        let paid = try decide(pay(.start), state: given([created, issued, activated] + history.dropFirst() + again))
+        guard case .paymentInitiated(let record) = paid.first else { Issue.record("\(paid)"); return }
+        #expect(record.contentVersionID == versionA)
+    }
+
     @Test("a version the client does not have is refused, naming it")
     func unknownVersion() {
         expectRefused(.promoteVersion(clientID: clientID, versionID: versionA), given([created]), .unknownVersion, versionA.uuidString.lowercased())

@@ -161,6 +161,8 @@ struct CLITests {
         (["log", "--limit", "-1"], "--limit must be 0 or more"),
         (["payment", "start", "G0001", "--intent", "", "--amount", "5"], #"payment intent id "" is invalid: 1 to 255 bytes without spaces (rule 6)"#),
         (["payment", "start", "G0001", "--intent", "pi_1", "--amount", "5", "--reason", "declined"], "--reason is for `payment fail` only"),
+        (["client", "activate", "G12\n34"], #"G12\n34"#),
+        (["payment", "start", "G0001", "--intent", "pi\nx\u{1b}[31m", "--amount", "5"], #"pi\nx\u{1b}[31m"#),
     ] as [([String], String)])
     func refusals(arguments: [String], fragment: String) throws {
         let directory = try TemporaryDirectory()
@@ -416,6 +418,9 @@ struct BadInputTests {
         let content = try #require(try json(drafted.out)["content"] as? [String: Any])
         #expect(content.count == 10_000 && content["k9999"] as? String == line)
         let before = try folio(["export"], store: store).out
+        // Endless input is refused once it passes what a parse takes, not read on forever.
+        let endless = try folio(["version", "draft", client, "--page", "agreement", "--content", "/dev/zero"], store: store)
+        #expect(endless.status != 0 && endless.err == "folio: content is 8388609 bytes, more than the 8388608 Folio reads (the limit is 1048576 bytes written canonically)\n", "\(endless.err)")
         let big = "{\"body\":\"" + String(repeating: "x", count: 1 << 20) + "\"}"
         let refused = try folio(["version", "draft", client, "--page", "agreement", "--content", "-"], store: store, input: big)
         #expect(refused.status != 0)
@@ -506,6 +511,47 @@ struct BadInputTests {
         #expect(try folio(["import", good], store: slashed).status == 0)
         #expect(try folio(["stats", "--format", "json"], store: slashed).out.contains(#""head":393"#))
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path("")).sorted() == ["bad.jsonl", "made", "new", "slashed"])
+    }
+
+    @Test("an export writes through links, keeps a replaced file's permissions, and writes into devices and pipes instead of replacing them")
+    func exportTargets() throws {
+        let directory = try TemporaryDirectory()
+        let store = directory.path("store")
+        try folio(["client", "create", "--name", "A"], store: store)
+        let expected = try folio(["export"], store: store).out
+        let manager = FileManager.default
+        // A link to a file: the file gets the export, the link stays a link.
+        try "old".write(toFile: directory.path("real.jsonl"), atomically: false, encoding: .utf8)
+        try manager.createSymbolicLink(atPath: directory.path("link.jsonl"), withDestinationPath: "real.jsonl")
+        #expect(try folio(["export", directory.path("link.jsonl")], store: store).status == 0)
+        #expect(try manager.destinationOfSymbolicLink(atPath: directory.path("link.jsonl")) == "real.jsonl")
+        #expect(try String(contentsOfFile: directory.path("real.jsonl"), encoding: .utf8) == expected)
+        // A replaced file keeps its permissions; a new one is its owner's alone.
+        try "old".write(toFile: directory.path("shared.jsonl"), atomically: false, encoding: .utf8)
+        try manager.setAttributes([.posixPermissions: 0o644], ofItemAtPath: directory.path("shared.jsonl"))
+        #expect(try folio(["export", directory.path("shared.jsonl")], store: store).status == 0)
+        #expect(try manager.attributesOfItem(atPath: directory.path("shared.jsonl"))[.posixPermissions] as? Int == 0o644)
+        #expect(try folio(["export", directory.path("new.jsonl")], store: store).status == 0)
+        #expect(try manager.attributesOfItem(atPath: directory.path("new.jsonl"))[.posixPermissions] as? Int == 0o600)
+        // Devices are written into: /dev/null takes it, /dev/full refuses it, and both stay devices.
+        let null = try folio(["export", "/dev/null"], store: store)
+        #expect(null.status == 0 && null.err == "exported 1 event to /dev/null\n", "\(null.err)")
+        let full = try folio(["export", "/dev/full"], store: store)
+        #expect(full.status != 0 && full.err == "folio: cannot write /dev/full: No space left on device\n", "\(full.err)")
+        for device in ["/dev/null", "/dev/full"] {
+            #expect(try manager.attributesOfItem(atPath: device)[.type] as? FileAttributeType == .typeCharacterSpecial, "\(device)")
+        }
+        // A named pipe: its reader gets the export.
+        let pipe = directory.path("pipe")
+        #expect(mkfifo(pipe, 0o600) == 0)
+        let reader = Process()
+        reader.executableURL = URL(fileURLWithPath: "/bin/sh")
+        reader.arguments = ["-c", "cat \"$0\" > \"$1\"", pipe, directory.path("read.jsonl")]
+        try reader.run()
+        #expect(try folio(["export", pipe], store: store).status == 0)
+        reader.waitUntilExit()
+        #expect(try String(contentsOfFile: directory.path("read.jsonl"), encoding: .utf8) == expected)
+        #expect(try manager.attributesOfItem(atPath: pipe)[.type] as? FileAttributeType != .typeRegular, "the pipe stays a pipe")
     }
 
     @Test("an export that cannot be written is refused by the file's name; a directory in its way is left as it was")

@@ -21,6 +21,20 @@ struct TextTests {
         return (0..<count).map { _ in (0..<next() % 8).map { _ in pieces[next() % pieces.count] }.joined() }
     }
 
+    @Test("control characters are written out: an error stays on one line, a table cell cannot ring the bell or colour the terminal")
+    func controls() {
+        #expect("G12\n34".escapingControls() == #"G12\n34"#)
+        #expect("bell\u{7}\u{1b}[31mred\u{9b}\u{7f}".escapingControls() == #"bell\u{7}\u{1b}[31mred\u{9b}\u{7f}"#)
+        #expect("a\tb\r\nc".escapingControls() == #"a\tb\r\nc"#)
+        #expect("a\tb\r\nc".escapingControls(spacing: true) == "a b  c")
+        for text in ["é £ ü \u{A0}", "日本 😀 e\u{301}", ""] { #expect(text.escapingControls() == text) }
+        #expect(RowPrinter.cell(.text("x\u{1b}[2Jy\tz")) == #"x\u{1b}[2Jy z"#)
+        for text in Self.samples(2_000, seed: 3) {
+            let escaped = text.escapingControls()
+            #expect(!escaped.unicodeScalars.contains { $0.properties.generalCategory == .control }, "\(escaped.debugDescription)")
+        }
+    }
+
     @Test("replacing a character writes what replacingOccurrences(of:with:) writes, and also replaces one carrying a combining mark")
     func replacing() {
         for text in Self.samples(3_000, seed: 1) where !text.unicodeScalars.contains("\u{301}") {
