@@ -118,9 +118,13 @@ extension Store {
     public func deleteClient(_ reference: String, actor: String = Store.defaultActor) throws -> ClientRow {
         var before: ClientRow?
         return try execute(reference: reference, actor: actor) { model, client, _ in
-            before = try projections.read(in: model.session) { try clientRow(client, in: $0) }
+            // A client deleted already has no row; the rules refuse it, naming that.
+            before = try projections.read(in: model.session) { try $0.client(id: client) }
             return .deleteClient(clientID: client)
-        } answer: { _, _ in before! }  // read by the command before it deletes, or it threw
+        } answer: { _, client in
+            guard let before else { throw FolioError.deletedClient(client) }
+            return before
+        }
     }
 
     // MARK: - Lookups

@@ -40,6 +40,11 @@ public struct FolioError: Error, Hashable, Sendable, CustomStringConvertible {
         FolioError(.notFound, "client \(id.lowercased) does not exist (rule 7: unknown ids are refused)")
     }
 
+    /// A client that was deleted: its rows are gone, its history is not.
+    public static func deletedClient(_ id: UUID) -> FolioError {
+        FolioError(.notFound, "client \(id.lowercased) was deleted: its history is kept (folio history, folio log --client) but it has no rows")
+    }
+
     /// A content version id that names no version (rule 7).
     public static func unknownVersion(_ id: UUID) -> FolioError {
         FolioError(.notFound, "content version \(id.lowercased) does not exist (rule 7: unknown ids are refused)")

@@ -131,14 +131,28 @@ struct LineReader {
 }
 
 /// Copies everything `source` holds to a new file at `path`, readable by its owner only.
+///
+/// Copied line by line: a line the import would refuse as it stands (too long, or not a JSON
+/// object) is refused as it arrives, naming it as the import would, rather than once the input
+/// ends (`yes | folio import -` would never end).
 private func spool(_ source: FileDescriptor, to path: String) throws {
     let out = try FileDescriptor.open(path, .writeOnly, options: [.create, .exclusiveCreate], permissions: .ownerReadWrite)
     try out.closeAfter {
+        var reader = LineReader(file: source, maximumLength: EventLine.maximumLength)
         var chunk: [UInt8] = []
-        while try source.read(appendingTo: &chunk, atMost: 1 << 20) > 0 {
-            try out.writeAll(chunk)
-            chunk.removeAll(keepingCapacity: true)
+        while let line = try reader.next() {
+            if let first = line.first(where: { $0 != 32 && $0 != 9 && $0 != 13 }), first != UInt8(ascii: "{"),
+               case .failure(let error) = ParsedLine(RawLine(number: reader.lineNumber, bytes: Array(line))).parsed {
+                throw error
+            }
+            chunk.append(contentsOf: line)
+            chunk.append(10)
+            if chunk.count >= 1 << 20 {
+                try out.writeAll(chunk)
+                chunk.removeAll(keepingCapacity: true)
+            }
         }
+        try out.writeAll(chunk)
     }
 }
 
@@ -227,6 +241,8 @@ extension Store {
             source = url.path
             do {
                 try spool(FileDescriptor.standardInput, to: url.path)
+            } catch let error as FolioError {
+                throw error
             } catch {
                 throw FolioError(.invalidInput, "cannot spool standard input to \(url.path): \(error)")
             }

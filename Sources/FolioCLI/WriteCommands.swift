@@ -79,7 +79,8 @@ struct ClientGroup: ParsableCommand {
         func run() throws {
             let store = try store.open()
             let (id, found) = try asOf.read(store, client: client) { model, id in (id, try model.client(id: id)) }
-            guard let row = found else { throw FolioError.unknownClient(id) }
+            // A client the store knows (its id or token resolved) and without a row now was deleted.
+            guard let row = found else { throw asOf.asOf == nil ? FolioError.deletedClient(id) : FolioError.unknownClient(id) }
             emit(RowPrinter(format: output.format, columns: ClientRow.columns).render(one: row))
         }
     }

@@ -236,6 +236,47 @@ struct CLITests {
         #expect(try folio(["history", token, "--format", "csv"], store: store).out.split(separator: "\r\n").first?.hasSuffix(",payments") == true)
     }
 
+    @Test("an import from standard input refuses a line that is not a JSON object as it arrives, not once the input ends")
+    func importFromEndlessInput() throws {
+        let directory = try TemporaryDirectory()
+        let process = Process()
+        process.executableURL = try products().appendingPathComponent("folio")
+        process.arguments = ["import", "-", "--store", directory.path("store")]
+        let input = Pipe(), err = Pipe()
+        process.standardInput = input
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        input.fileHandleForWriting.write(Data("garbage\n".utf8))
+        // The input stays open, as `yes` or a stuck producer keeps it: the import must end anyway.
+        var waited = 0
+        while process.isRunning, waited < 600 {
+            usleep(100_000)
+            waited += 1
+        }
+        let ended = !process.isRunning
+        try input.fileHandleForWriting.close()
+        process.waitUntilExit()
+        #expect(ended, "the import waited for the end of its input")
+        #expect(process.terminationStatus != 0)
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(message.hasPrefix("folio: line 1: ") && message.split(separator: "\n").count == 1, "\(message)")
+        #expect(!FileManager.default.fileExists(atPath: directory.path("store")))
+    }
+
+    @Test("a deleted client is named as deleted, by show and by a second delete, not as unknown")
+    func deletedClient() throws {
+        let directory = try TemporaryDirectory()
+        let store = directory.path("store")
+        let id = try #require(try json(try folio(["client", "create", "--name", "A", "--format", "json"], store: store).out)["id"] as? String)
+        #expect(try folio(["client", "delete", id], store: store).status == 0)
+        for arguments in [["client", "delete", id], ["client", "show", id], ["token", "issue", id]] {
+            let result = try folio(arguments, store: store)
+            #expect(result.status != 0 && result.err.hasPrefix("folio: client \(id) was deleted: its history is kept"), "\(arguments): \(result.err)")
+        }
+        #expect(try folio(["history", id], store: store).status == 0)
+    }
+
     @Test("with --as-of, a token names the client whose token it was then")
     func tokensAsOf() throws {
         let directory = try TemporaryDirectory()
