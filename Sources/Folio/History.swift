@@ -24,9 +24,12 @@ public struct History: Sendable {
         public var createdBy: String
         public var iterationNotes: String?
         public var hypothesis: String?
+        /// The latest outcome recorded, its notes and when.
         public var outcome: Outcome?
         public var outcomeNotes: String?
         public var outcomeAt: Date?
+        /// Every outcome recorded, in order: a later judgement does not erase an earlier one.
+        public var outcomes: [Judgement]
         /// When it became current, each time.
         public var promotedAt: [Date]
         /// When another version replaced it as current, each time.
@@ -36,6 +39,12 @@ public struct History: Sendable {
         public var content: JSONValue
         /// The change against the previous version of the page (empty for the first).
         public var changes: [ContentChange]
+    }
+
+    public struct Judgement: Sendable {
+        public var outcome: Outcome
+        public var notes: String?
+        public var at: Date
     }
 
     public struct Payment: Sendable {
@@ -73,7 +82,7 @@ extension Store {
                         pageOf[drafted.versionID] = drafted.pageType
                         versions[drafted.versionID] = History.Version(
                             id: drafted.versionID, versionNumber: drafted.versionNumber, draftedAt: at, createdBy: drafted.createdBy,
-                            iterationNotes: drafted.iterationNotes, hypothesis: drafted.hypothesis, promotedAt: [], demotedAt: [],
+                            iterationNotes: drafted.iterationNotes, hypothesis: drafted.hypothesis, outcomes: [], promotedAt: [], demotedAt: [],
                             payments: [], content: drafted.content.value, changes: []
                         )
                     case .versionPromoted(let promoted):
@@ -84,6 +93,7 @@ extension Store {
                         versions[recorded.versionID]?.outcome = recorded.outcome
                         versions[recorded.versionID]?.outcomeNotes = recorded.notes
                         versions[recorded.versionID]?.outcomeAt = at
+                        versions[recorded.versionID]?.outcomes.append(History.Judgement(outcome: recorded.outcome, notes: recorded.notes, at: at))
                     case .paymentInitiated(let payment), .paymentSucceeded(let payment), .paymentFailed(let payment), .paymentCancelled(let payment):
                         let status = event.paymentStatus ?? .pending
                         if let known = paymentIndex[payment.stripePaymentIntentID] {

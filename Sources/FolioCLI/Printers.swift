@@ -81,6 +81,9 @@ struct HistoryPrinter {
                             "iteration_notes": optional(version.iterationNotes), "hypothesis": optional(version.hypothesis),
                             "outcome": optional(version.outcome?.rawValue), "outcome_notes": optional(version.outcomeNotes),
                             "outcome_at": time(version.outcomeAt),
+                            "outcomes": .array(version.outcomes.map { judgement in
+                                .object(["outcome": .string(judgement.outcome.rawValue), "notes": optional(judgement.notes), "recorded_at": time(judgement.at)])
+                            }),
                             "promoted_at": .array(version.promotedAt.map { time($0) }),
                             "demoted_at": .array(version.demotedAt.map { time($0) }),
                             "payments": .array(version.payments.map { payment in
@@ -140,11 +143,14 @@ struct HistoryPrinter {
                 lines.append("  v\(version.versionNumber)  \(version.id.lowercased)  drafted \(Timestamp.format(version.draftedAt)) by \(version.createdBy)")
                 if let notes = version.iterationNotes { lines.append("      why:        \(notes)") }
                 if let hypothesis = version.hypothesis { lines.append("      hypothesis: \(hypothesis)") }
-                if let outcome = version.outcome {
-                    lines.append("      outcome:    \(outcome.rawValue)" + (version.outcomeNotes.map { " — \($0)" } ?? ""))
-                }
-                for date in version.promotedAt { lines.append("      promoted    \(Timestamp.format(date))") }
-                for date in version.demotedAt { lines.append("      demoted     \(Timestamp.format(date))") }
+                // Promotions, demotions and outcomes as they happened (a stable sort keeps the
+                // log's order within one instant).
+                let timeline = version.promotedAt.map { ($0, "promoted    \(Timestamp.format($0))") }
+                    + version.demotedAt.map { ($0, "demoted     \(Timestamp.format($0))") }
+                    + version.outcomes.map { judgement in
+                        (judgement.at, "outcome     \(Timestamp.format(judgement.at))  \(judgement.outcome.rawValue)" + (judgement.notes.map { " — \($0)" } ?? ""))
+                    }
+                for (_, line) in timeline.sorted(by: { $0.0 < $1.0 }) { lines.append("      " + line) }
                 for payment in version.payments {
                     lines.append("      payment     \(payment.intent)  \(payment.amount) cents  \(payment.status.rawValue)  \(Timestamp.format(payment.at))")
                 }

@@ -277,6 +277,35 @@ struct CLITests {
         #expect(try folio(["history", id], store: store).status == 0)
     }
 
+    @Test("a history's table tells promotions, demotions and every outcome in the order they happened")
+    func historyTimeline() throws {
+        let directory = try TemporaryDirectory()
+        let store = directory.path("store")
+        let id = try #require(try json(try folio(["client", "create", "--name", "A", "--format", "json"], store: store).out)["id"] as? String)
+        func draft() throws -> String {
+            let result = try folio(["version", "draft", id, "--page", "agreement", "--content", "-", "--format", "json"], store: store, input: "{}")
+            return try #require(try json(result.out)["id"] as? String)
+        }
+        let first = try draft(), second = try draft()
+        for arguments in [["version", "promote", first], ["version", "outcome", first, "failure", "--notes", "nope"], ["version", "promote", second],
+                          ["version", "promote", first], ["version", "outcome", first, "success"]] {
+            let result = try folio(arguments, store: store)
+            #expect(result.status == 0, "\(arguments): \(result.err)")
+        }
+        let table = try folio(["history", id], store: store).out
+        let block = table.components(separatedBy: "  v1  ").last?.components(separatedBy: "  v2  ").first ?? ""
+        let kinds = block.split(separator: "\n").compactMap { line -> String? in
+            let words = line.split(separator: " ")
+            guard let first = words.first, ["promoted", "demoted", "outcome"].contains(first) else { return nil }
+            return first == "outcome" ? "\(first) \(words[2])" : String(first)
+        }
+        #expect(kinds == ["promoted", "outcome failure", "demoted", "promoted", "outcome success"], "\(table)")
+        let outcomes = try #require(((try json(try folio(["history", id, "--format", "json"], store: store).out)["pages"] as? [[String: Any]])?
+            .first { $0["page_type"] as? String == "agreement" }?["versions"] as? [[String: Any]])?.first?["outcomes"] as? [[String: Any]])
+        #expect(outcomes.map { $0["outcome"] as? String } == ["failure", "success"])
+        #expect(outcomes.map { $0["notes"] as? String } == ["nope", nil])
+    }
+
     @Test("with --as-of, a token names the client whose token it was then")
     func tokensAsOf() throws {
         let directory = try TemporaryDirectory()

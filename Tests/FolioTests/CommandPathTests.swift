@@ -176,12 +176,17 @@ struct CommandPathTests {
             notes: "plain words", hypothesis: "more sign"
         )
         _ = try store.promote(version: second.id.lowercased)
+        _ = try store.recordOutcome(version: first.id.lowercased, outcome: .pending, notes: "too early")
         _ = try store.recordOutcome(version: first.id.lowercased, outcome: .failure, notes: "stalled")
         _ = try store.payment(.succeed, client: token, intent: "pi_h", amount: 50_000)
         let history = try store.history(client: token, page: .agreement)
         let versions = try #require(history.pages.first?.versions)
         #expect(versions.map(\.versionNumber) == [1, 2])
-        #expect(versions[0].outcome == .failure && versions[0].demotedAt.count == 1)
+        #expect(versions[0].outcome == .failure && versions[0].outcomeNotes == "stalled" && versions[0].demotedAt.count == 1)
+        // Every judgement stays in the audit, in order, not only the last.
+        #expect(versions[0].outcomes.map(\.outcome) == [.pending, .failure])
+        #expect(versions[0].outcomes.map(\.notes) == ["too early", "stalled"])
+        #expect(versions[0].outcomes[0].at <= versions[0].outcomes[1].at)
         #expect(versions[1].iterationNotes == "plain words" && versions[1].hypothesis == "more sign")
         #expect(versions[1].payments.map(\.intent) == ["pi_h"])
         let changes = Set(versions[1].changes.map { "\($0.kind.rawValue) \($0.path)" })
