@@ -368,6 +368,8 @@ public enum Event: Hashable, Sendable {
         let parsed: JSONValue
         do {
             parsed = try JSONParser.parse(payload)
+        } catch .duplicateKey(let key) {
+            throw DomainError(.invalidPayload, "\(type) payload holds the key \"\(key)\" twice")
         } catch {
             throw DomainError(.invalidPayload, "\(type) payload is not a JSON object")
         }

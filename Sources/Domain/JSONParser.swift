@@ -25,6 +25,8 @@ public struct JSONParser {
         case tooDeep
         /// A whole number past Int64 that no double holds exactly: kept as one it would change.
         case inexactNumber(offset: Int)
+        /// An object holds this key twice: one of the two values would be dropped unseen.
+        case duplicateKey(String)
     }
 
     private let bytes: UnsafeRawBufferPointer
@@ -84,10 +86,11 @@ public struct JSONParser {
                 if key == rawKey {
                     let start = parser.index
                     try parser.skipValue()
+                    guard raw == nil else { throw .duplicateKey(key) }
                     raw = start..<parser.index
-                    fields[key] = nil
                 } else {
-                    fields[key] = try parser.value()
+                    let value = try parser.value()
+                    guard fields.updateValue(value, forKey: key) == nil else { throw .duplicateKey(key) }
                 }
                 parser.skipWhitespace()
                 switch parser.current {
@@ -210,7 +213,8 @@ public struct JSONParser {
             guard current == UInt8(ascii: ":") else { throw .invalid(offset: index) }
             index += 1
             skipWhitespace()
-            fields[key] = try value()
+            let member = try value()
+            guard fields.updateValue(member, forKey: key) == nil else { throw .duplicateKey(key) }
             skipWhitespace()
             switch current {
             case UInt8(ascii: ","):

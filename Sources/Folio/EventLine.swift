@@ -113,6 +113,8 @@ public struct EventLine: Hashable, Sendable {
             throw FolioError(.invalidInput, "line \(number) nests deeper than \(maximumDepth) levels")
         } catch .inexactNumber {
             throw FolioError(.invalidInput, "line \(number) holds a whole number past 64 bits that no double holds exactly: Folio could not keep it as written")
+        } catch .duplicateKey(let key) {
+            throw FolioError(.invalidInput, "line \(number) holds the key \"\(key)\" twice in one object: a key names one member")
         } catch {
             throw FolioError(.invalidInput, "line \(number): not valid JSON")
         }

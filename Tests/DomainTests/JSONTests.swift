@@ -150,6 +150,22 @@ struct JSONSample {
         }
     }
 
+    @Test("a key twice in one object is refused, naming it, where one of its values would be dropped unseen")
+    func duplicateKeys() throws {
+        for text in [#"{"a":1,"a":2}"#, #"{"x":{"a":1,"b":2,"a":1}}"#, #"[{"k":null,"k":null}]"#, #"{"a":1,"\u0061":2}"#] {
+            #expect(throws: JSONParser.Failure.self, "\(text)") { try JSONParser.parse(Array(text.utf8)) }
+            #expect { try JSONValue.parse(Data(text.utf8)) } throws: { ($0 as? DomainError)?.message.contains("twice in one object") == true }
+        }
+        #expect(try JSONValue.parse(Data(#"{"b":{"a":1},"a":{"a":2}}"#.utf8)) == .object(["a": .object(["a": .integer(2)]), "b": .object(["a": .integer(1)])]))
+        let content = Array(#"{"content":{"a":1},"content":{"a":2},"page_type":"agreement"}"#.utf8)
+        #expect(throws: JSONParser.Failure.duplicateKey("content")) {
+            try content.withUnsafeBytes { try JSONParser.parseObject($0, rawKey: "content") }
+        }
+        #expect(throws: JSONParser.Failure.duplicateKey("page_type")) {
+            try Array(#"{"page_type":"a","page_type":"b"}"#.utf8).withUnsafeBytes { try JSONParser.parseObject($0, rawKey: "content") }
+        }
+    }
+
     @Test("the parser agrees with JSONSerialization on what it accepts")
     func agreesWithFoundation() throws {
         var sample = JSONSample(state: 99)
