@@ -70,8 +70,12 @@ public enum JSONValue: Hashable, Sendable, Codable {
         guard data.count <= limits.maxInputBytes else {
             throw DomainError(.jsonTooLarge, "is \(data.count) bytes, more than the \(limits.maxInputBytes) Folio reads (the limit is \(limits.maxBytes) bytes written canonically)")
         }
+        // A byte-order mark, which some editors write first, is not part of the value (RFC 8259 §8.1).
+        let data = data.starts(with: [0xEF, 0xBB, 0xBF]) ? data.dropFirst(3) : data
         do {
             return try JSONParser.parse(data, maxDepth: limits.maxDepth)
+        } catch .invalid(let offset) {
+            throw DomainError(.jsonInvalid, "is not valid JSON (at byte \(offset + 1) of \(data.count))")
         } catch .invalidUTF8 {
             throw DomainError(.jsonInvalid, "is not valid UTF-8")
         } catch .tooDeep {

@@ -150,6 +150,13 @@ struct JSONSample {
         }
     }
 
+    @Test("a leading byte-order mark is not part of the value; invalid JSON is named by where it goes wrong")
+    func byteOrderMarkAndOffsets() throws {
+        #expect(try JSONValue.parse(Data([0xEF, 0xBB, 0xBF] + Array(#"{"a":1}"#.utf8))) == .object(["a": .integer(1)]))
+        #expect(throws: DomainError(.jsonInvalid, "is not valid JSON (at byte 6 of 7)")) { try JSONValue.parse(Data(#"{"a":}x"#.utf8)) }
+        #expect(throws: DomainError(.jsonInvalid, "is not valid JSON (at byte 2 of 5)")) { try JSONValue.parse(Data([0xEF, 0xBB, 0xBF] + Array("nope!".utf8))) }
+    }
+
     @Test("a key twice in one object is refused, naming it, where one of its values would be dropped unseen")
     func duplicateKeys() throws {
         for text in [#"{"a":1,"a":2}"#, #"{"x":{"a":1,"b":2,"a":1}}"#, #"[{"k":null,"k":null}]"#, #"{"a":1,"\u0061":2}"#] {
