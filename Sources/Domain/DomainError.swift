@@ -54,3 +54,11 @@ public struct DomainError: Error, Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { message }
 }
+
+extension String {
+    /// The text cut to 40 characters ("…" ending it when cut), to quote a value in a one-line message.
+    public var shortened: String {
+        guard let end = index(startIndex, offsetBy: 40, limitedBy: endIndex), end != endIndex else { return self }
+        return prefix(39) + "…"
+    }
+}

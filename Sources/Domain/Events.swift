@@ -369,7 +369,7 @@ public enum Event: Hashable, Sendable {
         do {
             parsed = try JSONParser.parse(payload)
         } catch .duplicateKey(let key) {
-            throw DomainError(.invalidPayload, "\(type) payload holds the key \"\(key)\" twice")
+            throw DomainError(.invalidPayload, "\(type) payload holds the key \"\(key.shortened)\" twice")
         } catch {
             throw DomainError(.invalidPayload, "\(type) payload is not a JSON object")
         }

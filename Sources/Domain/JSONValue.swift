@@ -68,14 +68,14 @@ public enum JSONValue: Hashable, Sendable, Codable {
     /// - Throws: `DomainError` with `jsonInvalid`, `jsonTooLarge` or `jsonTooDeep`.
     public static func parse(_ data: Data, limits: JSONLimits = .default) throws(DomainError) -> JSONValue {
         guard data.count <= limits.maxInputBytes else {
-            throw DomainError(.jsonTooLarge, "is \(data.count) bytes, more than the \(limits.maxInputBytes) Folio reads (the limit is \(limits.maxBytes) bytes written canonically)")
+            throw DomainError(.jsonTooLarge, "is more than the \(limits.maxInputBytes) bytes Folio reads (the limit is \(limits.maxBytes) bytes written canonically)")
         }
         // A byte-order mark, which some editors write first, is not part of the value (RFC 8259 §8.1).
-        let data = data.starts(with: [0xEF, 0xBB, 0xBF]) ? data.dropFirst(3) : data
+        let mark = data.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
         do {
-            return try JSONParser.parse(data, maxDepth: limits.maxDepth)
+            return try JSONParser.parse(data.dropFirst(mark), maxDepth: limits.maxDepth)
         } catch .invalid(let offset) {
-            throw DomainError(.jsonInvalid, "is not valid JSON (at byte \(offset + 1) of \(data.count))")
+            throw DomainError(.jsonInvalid, "is not valid JSON (at byte \(mark + offset + 1) of \(data.count))")
         } catch .invalidUTF8 {
             throw DomainError(.jsonInvalid, "is not valid UTF-8")
         } catch .tooDeep {
@@ -83,7 +83,7 @@ public enum JSONValue: Hashable, Sendable, Codable {
         } catch .inexactNumber {
             throw DomainError(.jsonInvalid, "holds a whole number past 64 bits that no double holds exactly: Folio could not keep it as written")
         } catch .duplicateKey(let key) {
-            throw DomainError(.jsonInvalid, "holds the key \"\(key)\" twice in one object: a key names one member")
+            throw DomainError(.jsonInvalid, "holds the key \"\(key.shortened)\" twice in one object: a key names one member")
         } catch {
             throw DomainError(.jsonInvalid, "is not valid JSON")
         }

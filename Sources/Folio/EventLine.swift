@@ -114,7 +114,7 @@ public struct EventLine: Hashable, Sendable {
         } catch .inexactNumber {
             throw FolioError(.invalidInput, "line \(number) holds a whole number past 64 bits that no double holds exactly: Folio could not keep it as written")
         } catch .duplicateKey(let key) {
-            throw FolioError(.invalidInput, "line \(number) holds the key \"\(key)\" twice in one object: a key names one member")
+            throw FolioError(.invalidInput, "line \(number) holds the key \"\(key.shortened)\" twice in one object: a key names one member")
         } catch {
             throw FolioError(.invalidInput, "line \(number): not valid JSON")
         }

@@ -44,7 +44,7 @@ extension FileDescriptor {
     /// more: endless input (`/dev/zero`, a stuck pipe) is not read on forever.
     public func readToEnd(limit: Int = .max) throws -> [UInt8] {
         var bytes: [UInt8] = []
-        while bytes.count <= limit, try read(appendingTo: &bytes, atMost: Swift.min(1 << 16, limit - bytes.count + 1)) > 0 {}
+        while bytes.count <= limit, try read(appendingTo: &bytes, atMost: Swift.min(1 << 16, limit - bytes.count) + 1) > 0 {}
         return bytes
     }
 

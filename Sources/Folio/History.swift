@@ -86,7 +86,9 @@ extension Store {
                             payments: [], content: drafted.content.value, changes: []
                         )
                     case .versionPromoted(let promoted):
-                        if let previous = current[promoted.pageType] { versions[previous]?.demotedAt.append(at) }
+                        // Promoted again while current (another page's version had become the
+                        // client's current one): nothing is demoted.
+                        if let previous = current[promoted.pageType], previous != promoted.versionID { versions[previous]?.demotedAt.append(at) }
                         current[promoted.pageType] = promoted.versionID
                         versions[promoted.versionID]?.promotedAt.append(at)
                     case .outcomeRecorded(let recorded):

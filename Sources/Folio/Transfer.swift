@@ -133,8 +133,9 @@ struct LineReader {
 /// Copies everything `source` holds to a new file at `path`, readable by its owner only.
 ///
 /// Copied line by line: a line the import would refuse as it stands (too long, or not a JSON
-/// object) is refused as it arrives, naming it as the import would, rather than once the input
-/// ends (`yes | folio import -` would never end).
+/// object) is refused as it arrives, with the import's message for it, rather than once the input
+/// ends (`yes | folio import -` would never end); the lines above it are not yet checked against
+/// the rules, so an earlier line that breaks one is not the one named, as it is from a file.
 private func spool(_ source: FileDescriptor, to path: String) throws {
     let out = try FileDescriptor.open(path, .writeOnly, options: [.create, .exclusiveCreate], permissions: .ownerReadWrite)
     try out.closeAfter {

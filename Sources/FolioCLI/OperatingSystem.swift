@@ -66,12 +66,21 @@ struct ExportTarget {
     /// Written through, not replaced.
     var inPlace = false
 
-    init(_ path: String) {
+    /// - Throws: `Errno.isDirectory` for a directory, or a link to one: nothing is written.
+    init(_ path: String) throws {
         self.path = path
         var status = stat()
         guard stat(path, &status) == 0 else {
-            // A link to nothing is written through, creating its target, rather than replaced.
-            inPlace = lstat(path, &status) == 0 && status.st_mode & S_IFMT == S_IFLNK
+            // A link to nothing: the file it names is made, beside it where the link is relative.
+            if lstat(path, &status) == 0, status.st_mode & S_IFMT == S_IFLNK {
+                var target = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+                let count = readlink(path, &target, target.count - 1)
+                if count > 0 {
+                    let name = String(decoding: target[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                    let directory = path.contains("/") ? String(path[...path.lastIndex(of: "/")!]) : ""
+                    self.path = name.hasPrefix("/") ? name : directory + name
+                }
+            }
             return
         }
         switch status.st_mode & S_IFMT {
@@ -82,9 +91,12 @@ struct ExportTarget {
             }
             permissions = FilePermissions(rawValue: CModeT(status.st_mode & 0o7777))
         case S_IFDIR:
-            break // refused by the rename, naming the directory, which stays as it was
+            throw Errno.isDirectory
         default:
             inPlace = true
+            // A reader that leaves early (`head`) makes a write fail with EPIPE, named in one
+            // line, rather than end the process without a word.
+            signal(SIGPIPE, SIG_IGN)
         }
     }
 

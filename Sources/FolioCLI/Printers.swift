@@ -135,24 +135,26 @@ struct HistoryPrinter {
     }
 
     private func text(_ history: History) -> String {
-        var lines = ["\(history.name) (\(history.clientID.lowercased))"]
+        // What people wrote is printed with its control characters written out (`\n`, `\u{1b}`):
+        // one field stays on its line and cannot drive the terminal.
+        var lines = ["\(history.name.escapingControls()) (\(history.clientID.lowercased))"]
         for page in history.pages where !page.versions.isEmpty {
             lines.append("")
             lines.append("\(page.pageType.rawValue)")
             for version in page.versions {
-                lines.append("  v\(version.versionNumber)  \(version.id.lowercased)  drafted \(Timestamp.format(version.draftedAt)) by \(version.createdBy)")
-                if let notes = version.iterationNotes { lines.append("      why:        \(notes)") }
-                if let hypothesis = version.hypothesis { lines.append("      hypothesis: \(hypothesis)") }
-                // Promotions, demotions and outcomes as they happened (a stable sort keeps the
-                // log's order within one instant).
+                lines.append("  v\(version.versionNumber)  \(version.id.lowercased)  drafted \(Timestamp.format(version.draftedAt)) by \(version.createdBy.escapingControls())")
+                if let notes = version.iterationNotes { lines.append("      why:        \(notes.escapingControls())") }
+                if let hypothesis = version.hypothesis { lines.append("      hypothesis: \(hypothesis.escapingControls())") }
+                // Promotions, demotions and outcomes as they happened (within one instant, the
+                // stable sort keeps promotions before demotions before outcomes).
                 let timeline = version.promotedAt.map { ($0, "promoted    \(Timestamp.format($0))") }
                     + version.demotedAt.map { ($0, "demoted     \(Timestamp.format($0))") }
                     + version.outcomes.map { judgement in
-                        (judgement.at, "outcome     \(Timestamp.format(judgement.at))  \(judgement.outcome.rawValue)" + (judgement.notes.map { " — \($0)" } ?? ""))
+                        (judgement.at, "outcome     \(Timestamp.format(judgement.at))  \(judgement.outcome.rawValue)" + (judgement.notes.map { " — \($0.escapingControls())" } ?? ""))
                     }
                 for (_, line) in timeline.sorted(by: { $0.0 < $1.0 }) { lines.append("      " + line) }
                 for payment in version.payments {
-                    lines.append("      payment     \(payment.intent)  \(payment.amount) cents  \(payment.status.rawValue)  \(Timestamp.format(payment.at))")
+                    lines.append("      payment     \(payment.intent.escapingControls())  \(payment.amount) cents  \(payment.status.rawValue)  \(Timestamp.format(payment.at))")
                 }
                 if diff {
                     if version.versionNumber > 1 && version.changes.isEmpty { lines.append("      (content unchanged)") }

@@ -144,7 +144,7 @@ struct Export: ParsableCommand {
             try writing(to: standardOutput) { try store.exportLog(to: .standardOutput) }
             return
         }
-        let target = ExportTarget(file)
+        let target = try writing(to: file) { try ExportTarget(file) }
         let bar = Progress(title: "Exporting")
         if target.inPlace {
             let out = try writing(to: file) { try FileDescriptor.open(file, .writeOnly, options: [.create], permissions: .ownerReadWrite) }

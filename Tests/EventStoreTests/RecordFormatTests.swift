@@ -74,6 +74,12 @@ struct RecordFormatTests {
         #expect(try snapshot(ahead)["log"] == (try snapshot(inline)["log"]))
         #expect(try snapshot(ahead)["log"]?.count == payloads.count)
 
+        // The block made ahead is what the append stores: one made from another payload is read back.
+        var swapped = event(payload: pagePayload(paragraphs: 40))
+        swapped.compressed = Record.compress(Array(pagePayload(paragraphs: 41).utf8))
+        let swappedAt = try ahead.append([swapped], to: "s").positions[0]
+        #expect(try ahead.read { try $0.event(at: swappedAt)?.payload } == Array(pagePayload(paragraphs: 41).utf8))
+
         // Changing the payload drops what was compressed from the old one.
         var changed = event(payload: pagePayload(paragraphs: 50))
         changed.compressPayload()

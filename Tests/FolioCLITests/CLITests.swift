@@ -287,8 +287,11 @@ struct CLITests {
             return try #require(try json(result.out)["id"] as? String)
         }
         let first = try draft(), second = try draft()
+        let other = try #require(try json(try folio(["version", "draft", id, "--page", "activation", "--content", "-", "--format", "json"], store: store, input: "{}").out)["id"] as? String)
+        // The last two promotions: the activation page's version becomes the client's current one,
+        // then the agreement's current one again, which demotes nothing.
         for arguments in [["version", "promote", first], ["version", "outcome", first, "failure", "--notes", "nope"], ["version", "promote", second],
-                          ["version", "promote", first], ["version", "outcome", first, "success"]] {
+                          ["version", "promote", first], ["version", "outcome", first, "success"], ["version", "promote", other], ["version", "promote", first]] {
             let result = try folio(arguments, store: store)
             #expect(result.status == 0, "\(arguments): \(result.err)")
         }
@@ -299,7 +302,9 @@ struct CLITests {
             guard let first = words.first, ["promoted", "demoted", "outcome"].contains(first) else { return nil }
             return first == "outcome" ? "\(first) \(words[2])" : String(first)
         }
-        #expect(kinds == ["promoted", "outcome failure", "demoted", "promoted", "outcome success"], "\(table)")
+        #expect(kinds == ["promoted", "outcome failure", "demoted", "promoted", "outcome success", "promoted"], "\(table)")
+        let shown = try json(try folio(["client", "show", id, "--format", "json"], store: store).out)
+        #expect(shown["current_version_id"] as? String == first)
         let outcomes = try #require(((try json(try folio(["history", id, "--format", "json"], store: store).out)["pages"] as? [[String: Any]])?
             .first { $0["page_type"] as? String == "agreement" }?["versions"] as? [[String: Any]])?.first?["outcomes"] as? [[String: Any]])
         #expect(outcomes.map { $0["outcome"] as? String } == ["failure", "success"])
@@ -490,7 +495,7 @@ struct BadInputTests {
         let before = try folio(["export"], store: store).out
         // Endless input is refused once it passes what a parse takes, not read on forever.
         let endless = try folio(["version", "draft", client, "--page", "agreement", "--content", "/dev/zero"], store: store)
-        #expect(endless.status != 0 && endless.err == "folio: content is 8388609 bytes, more than the 8388608 Folio reads (the limit is 1048576 bytes written canonically)\n", "\(endless.err)")
+        #expect(endless.status != 0 && endless.err == "folio: content is more than the 8388608 bytes Folio reads (the limit is 1048576 bytes written canonically)\n", "\(endless.err)")
         let big = "{\"body\":\"" + String(repeating: "x", count: 1 << 20) + "\"}"
         let refused = try folio(["version", "draft", client, "--page", "agreement", "--content", "-"], store: store, input: big)
         #expect(refused.status != 0)
@@ -596,6 +601,16 @@ struct BadInputTests {
         #expect(try folio(["export", directory.path("link.jsonl")], store: store).status == 0)
         #expect(try manager.destinationOfSymbolicLink(atPath: directory.path("link.jsonl")) == "real.jsonl")
         #expect(try String(contentsOfFile: directory.path("real.jsonl"), encoding: .utf8) == expected)
+        // A link to nothing: the file it names is made, the link stays; a link to a directory is refused.
+        try manager.createSymbolicLink(atPath: directory.path("dangling.jsonl"), withDestinationPath: "made.jsonl")
+        #expect(try folio(["export", directory.path("dangling.jsonl")], store: store).status == 0)
+        #expect(try manager.destinationOfSymbolicLink(atPath: directory.path("dangling.jsonl")) == "made.jsonl")
+        #expect(try String(contentsOfFile: directory.path("made.jsonl"), encoding: .utf8) == expected)
+        try manager.createDirectory(atPath: directory.path("folder"), withIntermediateDirectories: false)
+        try manager.createSymbolicLink(atPath: directory.path("folder.jsonl"), withDestinationPath: "folder")
+        let onFolder = try folio(["export", directory.path("folder.jsonl")], store: store)
+        #expect(onFolder.status != 0 && onFolder.err == "folio: cannot write \(directory.path("folder.jsonl")): Is a directory\n", "\(onFolder.err)")
+        #expect(try manager.destinationOfSymbolicLink(atPath: directory.path("folder.jsonl")) == "folder")
         // A replaced file keeps its permissions; a new one is its owner's alone.
         try "old".write(toFile: directory.path("shared.jsonl"), atomically: false, encoding: .utf8)
         try manager.setAttributes([.posixPermissions: 0o644], ofItemAtPath: directory.path("shared.jsonl"))
