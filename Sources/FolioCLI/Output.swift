@@ -197,9 +197,10 @@ struct RowPrinter {
         case .null: text = "-"
         case .text(let string), .json(let string): text = string
         }
-        let flat = text.escapingControls(spacing: true)
-        // Whether it has more than `limit` characters, without counting all of a long page's.
-        guard let end = flat.index(flat.startIndex, offsetBy: limit, limitedBy: flat.endIndex), end != flat.endIndex else { return flat }
+        // Only what can show is looked at: a page's first characters, not all of it.
+        let head = text.prefix(limit + 1)
+        let flat = String(head).escapingControls(spacing: true)
+        guard head.endIndex != text.endIndex || flat.count > limit else { return flat }
         return String(flat.prefix(limit - 1)) + "…"
     }
 
