@@ -60,7 +60,8 @@ public struct JSONParser {
     }
 
     /// Parses a JSON object filling all of `bytes`, except the value of its member `rawKey`,
-    /// which is checked as `parse` checks it but not built: `raw` is the range of bytes it fills
+    /// which is checked as `parse` checks it but not built (nor searched for a key twice in one of
+    /// its objects, which stored payloads, canonical, never hold): `raw` is the range of bytes it fills
     /// (`nil` when there is no such member). For payloads whose content only needs copying.
     public static func parseObject(
         _ bytes: UnsafeRawBufferPointer, rawKey: String, maxDepth: Int = 512
