@@ -82,10 +82,9 @@ public enum JSONValue: Hashable, Sendable, Codable {
             throw DomainError(.jsonTooDeep, "nests deeper than \(limits.maxDepth) levels")
         } catch .inexactNumber {
             throw DomainError(.jsonInvalid, "holds a whole number past 64 bits that no double holds exactly: Folio could not keep it as written")
-        } catch .duplicateKey(let key) {
-            throw DomainError(.jsonInvalid, "holds the key \"\(key.shortened)\" twice in one object: a key names one member")
         } catch {
-            throw DomainError(.jsonInvalid, "is not valid JSON")
+            guard case .duplicateKey(let key) = error else { throw DomainError(.jsonInvalid, "is not valid JSON") }
+            throw DomainError(.jsonInvalid, "holds the key \"\(key.shortened)\" twice in one object: a key names one member")
         }
     }
 

@@ -18,9 +18,7 @@ public func fuzzOneInput(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
         let split = try? JSONParser.parseObject(bytes, rawKey: "content")
         guard case .object(var fields)? = whole else {
             // The raw member, skipped, is not searched for a key twice in one of its objects.
-            var duplicated = false
-            do { _ = try JSONParser.parse(bytes) } catch { if case JSONParser.Failure.duplicateKey? = error as? JSONParser.Failure { duplicated = true } }
-            precondition(split == nil || duplicated, "parseObject accepted what parse refuses or reads as no object")
+            precondition(split == nil || holdsDuplicateKey(bytes), "parseObject accepted what parse refuses or reads as no object")
             return
         }
         guard let split else { preconditionFailure("parseObject refused an object that parses") }
@@ -35,7 +33,9 @@ public func fuzzOneInput(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     for type in types {
         guard let streamed = data.withUnsafeBytes({ StreamedPayload.event(type, $0) }) else { continue }
         let parsed = try? Event.decodeParsing(type: type, schemaVersion: type.currentSchemaVersion, payload: data)
-        precondition(parsed == streamed, "a \(type.rawValue) payload read in one pass reads otherwise through its fields")
+        // Members read in one pass but not kept are skipped, not searched for a key twice.
+        precondition(parsed == streamed || data.withUnsafeBytes(holdsDuplicateKey),
+                     "a \(type.rawValue) payload read in one pass reads otherwise through its fields")
     }
     for version in 1...type.currentSchemaVersion {
         if let event = try? Event.decode(type: type.rawValue, schemaVersion: version, payload: data) {
@@ -48,4 +48,16 @@ public func fuzzOneInput(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
         _ = Timestamp.parse(text)
     }
     return 0
+}
+
+/// Whether parsing `bytes` fails on a key twice in one object, which a reading that skips a value
+/// does not look for (stored payloads, canonical, never hold one).
+func holdsDuplicateKey(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    do {
+        _ = try JSONParser.parse(bytes)
+        return false
+    } catch {
+        if case .duplicateKey = error { return true }
+        return false
+    }
 }
