@@ -18,6 +18,11 @@ final class BulkIndexes {
     /// Each type's positions, ascending, under its name's bytes.
     var types: [ByteKey: [UInt64]] = [:]
 
+    /// The stream's version: how many of its events were appended (`nil` for none).
+    func version(of stream: ByteKey) -> UInt64? {
+        streams[stream].map { UInt64($0.count) }
+    }
+
     /// Keeps one appended event's entries; an id already appended is refused, as the index's
     /// `noOverwrite` put refuses it outside a bulk load.
     func add(id: UUID, position: UInt64, stream: ByteKey, type: String) throws {

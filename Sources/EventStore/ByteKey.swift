@@ -7,8 +7,6 @@
 public struct ByteKey: Hashable, Sendable {
     public var bytes: [UInt8]
 
-    public init(_ bytes: [UInt8]) { self.bytes = bytes }
-
     public init(_ text: String) { bytes = Array(text.utf8) }
 
     public func hash(into hasher: inout Hasher) {

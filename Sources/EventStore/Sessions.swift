@@ -211,7 +211,7 @@ public final class WriteSession: ReadSession {
     }
 
     public override func version(ofStream stream: String) throws -> UInt64? {
-        if let bulk { return bulk.streams[ByteKey(stream)].map { UInt64($0.count) } }
+        if let bulk { return bulk.version(of: ByteKey(stream)) }
         return try super.version(ofStream: stream)
     }
 
@@ -237,7 +237,9 @@ public final class WriteSession: ReadSession {
         guard !streamKey.bytes.isEmpty, streamKey.bytes.count <= Record.maxNameLength, !streamKey.bytes.contains(0) else {
             throw EventStoreError(.invalidStream, "stream name \"\(stream)\" is invalid: it must be 1 to 255 bytes with no NUL")
         }
-        let current = try bulk.map { UInt64($0.streams[streamKey]?.count ?? 0) } ?? version(ofStream: stream) ?? 0
+        // In a bulk load, by the key already made rather than from the name again.
+        let current: UInt64
+        if let bulk { current = bulk.version(of: streamKey) ?? 0 } else { current = try version(ofStream: stream) ?? 0 }
 
         var stored: [UInt64] = []
         for event in events {

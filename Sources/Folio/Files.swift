@@ -42,7 +42,7 @@ extension FileDescriptor {
 
     /// Reads everything left to read, or the first `limit` bytes and one more when there are
     /// more: endless input (`/dev/zero`, a stuck pipe) is not read on forever.
-    public func readToEnd(limit: Int = .max) throws -> [UInt8] {
+    public func readToEnd(limit: Int) throws -> [UInt8] {
         var bytes: [UInt8] = []
         while bytes.count <= limit, try read(appendingTo: &bytes, atMost: Swift.min(1 << 16, limit - bytes.count) + 1) > 0 {}
         return bytes

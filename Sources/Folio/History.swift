@@ -24,12 +24,12 @@ public struct History: Sendable {
         public var createdBy: String
         public var iterationNotes: String?
         public var hypothesis: String?
-        /// The latest outcome recorded, its notes and when.
-        public var outcome: Outcome?
-        public var outcomeNotes: String?
-        public var outcomeAt: Date?
         /// Every outcome recorded, in order: a later judgement does not erase an earlier one.
         public var outcomes: [Judgement]
+        /// The latest outcome recorded, its notes and when.
+        public var outcome: Outcome? { outcomes.last?.outcome }
+        public var outcomeNotes: String? { outcomes.last?.notes }
+        public var outcomeAt: Date? { outcomes.last?.at }
         /// When it became current, each time.
         public var promotedAt: [Date]
         /// When another version replaced it as current, each time.
@@ -92,9 +92,6 @@ extension Store {
                         current[promoted.pageType] = promoted.versionID
                         versions[promoted.versionID]?.promotedAt.append(at)
                     case .outcomeRecorded(let recorded):
-                        versions[recorded.versionID]?.outcome = recorded.outcome
-                        versions[recorded.versionID]?.outcomeNotes = recorded.notes
-                        versions[recorded.versionID]?.outcomeAt = at
                         versions[recorded.versionID]?.outcomes.append(History.Judgement(outcome: recorded.outcome, notes: recorded.notes, at: at))
                     case .paymentInitiated(let payment), .paymentSucceeded(let payment), .paymentFailed(let payment), .paymentCancelled(let payment):
                         let status = event.paymentStatus ?? .pending

@@ -142,7 +142,7 @@ private func spool(_ source: FileDescriptor, to path: String) throws {
         var reader = LineReader(file: source, maximumLength: EventLine.maximumLength)
         var chunk: [UInt8] = []
         while let line = try reader.next() {
-            if let first = line.first(where: { $0 != 32 && $0 != 9 && $0 != 13 }), first != UInt8(ascii: "{"),
+            if let first = line.first(where: { !isBlank($0) }), first != UInt8(ascii: "{"),
                case .failure(let error) = ParsedLine(RawLine(number: reader.lineNumber, bytes: Array(line))).parsed {
                 throw error
             }
@@ -156,6 +156,10 @@ private func spool(_ source: FileDescriptor, to path: String) throws {
         try out.writeAll(chunk)
     }
 }
+
+/// Whether an import line's byte is blank: a space, a tab or a carriage return. A line of them
+/// alone is skipped.
+private func isBlank(_ byte: UInt8) -> Bool { byte == 32 || byte == 9 || byte == 13 }
 
 /// `path` without the slashes at its end (`/` stays as it is).
 private func withoutTrailingSlashes(_ path: String) -> String {
@@ -315,7 +319,7 @@ extension Store {
                         break
                     }
                     guard let raw else { break }
-                    if raw.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) { continue }
+                    if raw.allSatisfy(isBlank) { continue }
                     batch.append(RawLine(number: reader.lineNumber, bytes: Array(raw)))
                     if batch.count == 256 {
                         if let parsed = parser.submit(batch) { try process(parsed) }

@@ -94,9 +94,6 @@ struct ExportTarget {
             throw Errno.isDirectory
         default:
             inPlace = true
-            // A reader that leaves early (`head`) makes a write fail with EPIPE, named in one
-            // line, rather than end the process without a word.
-            signal(SIGPIPE, SIG_IGN)
         }
     }
 
@@ -105,6 +102,12 @@ struct ExportTarget {
     func keepPermissions(on file: FileDescriptor) throws {
         guard fchmod(file.rawValue, permissions.rawValue) == 0 else { throw Errno(rawValue: errno) }
     }
+}
+
+/// From here on, a reader that leaves early (`head` on a named pipe) makes a write fail with EPIPE,
+/// named in one line, rather than end the process without a word.
+func ignoreBrokenPipes() {
+    signal(SIGPIPE, SIG_IGN)
 }
 
 /// Puts the file at `source` in place of `target` in one step (`rename(2)`): a reader sees the old

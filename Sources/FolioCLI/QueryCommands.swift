@@ -146,38 +146,36 @@ struct Export: ParsableCommand {
         }
         let target = try writing(to: file) { try ExportTarget(file) }
         let bar = Progress(title: "Exporting")
-        if target.inPlace {
-            let out = try writing(to: file) { try FileDescriptor.open(file, .writeOnly, options: [.create], permissions: .ownerReadWrite) }
-            let count = try writing(to: file) {
-                try out.closeAfter { try store.exportLog(to: out) { bar.update(done: $0.done, total: $0.total) } }
-            }
-            bar.finish()
-            warn("exported \(count) \(count == 1 ? "event" : "events") to \(file)")
-            return
-        }
-        // Written beside the target, synced, then put in its place in one step: a failed export
-        // leaves an earlier file of that name as it was.
-        let temporary = target.path + ".partial"
-        let out = try writing(to: file) {
-            try FileDescriptor.open(temporary, .writeOnly, options: [.create, .truncate], permissions: target.permissions)
-        }
+        let progress = { (job: JobProgress) in bar.update(done: job.done, total: job.total) }
         let count: Int
-        do {
-            count = try writing(to: file) {
-                let count = try out.closeAfter {
-                    try target.keepPermissions(on: out)
-                    let count = try store.exportLog(to: out) { bar.update(done: $0.done, total: $0.total) }
-                    try out.synchronize()
+        if target.inPlace {
+            ignoreBrokenPipes()
+            let out = try writing(to: file) { try FileDescriptor.open(file, .writeOnly, options: [.create], permissions: .ownerReadWrite) }
+            count = try writing(to: file) { try out.closeAfter { try store.exportLog(to: out, progress: progress) } }
+        } else {
+            // Written beside the target, synced, then put in its place in one step: a failed
+            // export leaves an earlier file of that name as it was.
+            let temporary = target.path + ".partial"
+            let out = try writing(to: file) {
+                try FileDescriptor.open(temporary, .writeOnly, options: [.create, .truncate], permissions: target.permissions)
+            }
+            do {
+                count = try writing(to: file) {
+                    let count = try out.closeAfter {
+                        try target.keepPermissions(on: out)
+                        let count = try store.exportLog(to: out, progress: progress)
+                        try out.synchronize()
+                        return count
+                    }
+                    try replace(target.path, with: temporary)
                     return count
                 }
-                try replace(target.path, with: temporary)
-                return count
+            } catch {
+                try? FileManager.default.removeItem(atPath: temporary)
+                throw error
             }
-            bar.finish()
-        } catch {
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw error
         }
+        bar.finish()
         warn("exported \(count) \(count == 1 ? "event" : "events") to \(file)")
     }
 }
