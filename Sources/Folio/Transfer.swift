@@ -193,8 +193,9 @@ extension Store {
     /// Where there is nothing, it is built beside `path` (`PATH.importing-…`) and the directory
     /// renamed into place; into an empty directory, it is built inside it (`PATH/.importing-…`)
     /// and its data file linked into the directory, which keeps its owner and permissions (if a
-    /// store appeared there meanwhile, it is left alone and the import refused). A killed import
-    /// leaves its staging directory.
+    /// store appeared there meanwhile, it is left alone and the import refused). An import
+    /// interrupted by a signal that `Interruption` handles removes its staging directory; one
+    /// killed outright (SIGKILL, a crash) leaves it.
     public static func importLog(
         from file: String, intoNewStoreAt path: String, options: Options = Options(), progress: ((JobProgress) -> Void)? = nil
     ) throws -> ImportReport {
@@ -206,25 +207,31 @@ extension Store {
         var status = stat()
         let intoDirectory = lstat(path, &status) == 0
         let staging = path + (intoDirectory ? "/." : ".") + "importing-" + UUID().lowercased
+        let leftover = Interruption.removeIfInterrupted(staging, what: "the store being imported")
         do {
             let report = try Store(path: staging, options: options).importLog(from: file, progress: progress)
             if intoDirectory {
                 // `link(2)` puts the synced data file in place under its own name and never
                 // replaces one; LMDB makes the lock file when the store is next opened.
-                guard link(staging + "/data.mdb", path + "/data.mdb") == 0 else {
-                    throw FolioError(.store, "cannot put the imported store in \(path): \(Errno(rawValue: errno))")
+                try leftover.settle {
+                    guard link(staging + "/data.mdb", path + "/data.mdb") == 0 else {
+                        throw FolioError(.store, "cannot put the imported store in \(path): \(Errno(rawValue: errno))")
+                    }
+                    try? FileManager.default.removeItem(atPath: staging)
                 }
-                try? FileManager.default.removeItem(atPath: staging)
                 synchronizeDirectory(path)
             } else {
-                guard rename(staging, path) == 0 else {
-                    throw FolioError(.store, "cannot put the imported store at \(path): \(Errno(rawValue: errno))")
+                try leftover.settle {
+                    guard rename(staging, path) == 0 else {
+                        throw FolioError(.store, "cannot put the imported store at \(path): \(Errno(rawValue: errno))")
+                    }
                 }
                 synchronizeDirectory(path + "/..")
             }
             return report
         } catch {
             try? FileManager.default.removeItem(atPath: staging)
+            leftover.forget()
             throw error
         }
     }
@@ -237,12 +244,17 @@ extension Store {
     /// crash midway leaves the store empty. Ids, positions, times and payloads are kept.
     public func importLog(from path: String, progress: ((JobProgress) -> Void)? = nil) throws -> ImportReport {
         var source = path
-        var temporary: URL?
-        defer { temporary.map { try? FileManager.default.removeItem(at: $0) } }
+        var temporary: (url: URL, leftover: Interruption.Leftover)?
+        defer {
+            if let temporary {
+                try? FileManager.default.removeItem(at: temporary.url)
+                temporary.leftover.forget()
+            }
+        }
         if path == "-" {
             // The transaction may start over when the map grows, so standard input is spooled first.
             let url = FileManager.default.temporaryDirectory.appendingPathComponent("folio-import-\(UUID().lowercased).jsonl")
-            temporary = url
+            temporary = (url, Interruption.removeIfInterrupted(url.path, what: "the spooled standard input"))
             source = url.path
             do {
                 try spool(FileDescriptor.standardInput, to: url.path)

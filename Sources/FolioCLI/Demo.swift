@@ -27,18 +27,24 @@ struct Demo: ParsableCommand {
         if try store.log.head() == 0 {
             let fixture = FileManager.default.currentDirectoryPath + "/Fixtures/small.jsonl"
             let source: String
-            var generated: URL?
+            var generated: (url: URL, leftover: Interruption.Leftover)?
             if FileManager.default.fileExists(atPath: fixture) {
                 source = fixture
             } else {
                 let url = FileManager.default.temporaryDirectory.appendingPathComponent("folio-demo-\(UUID().lowercased).jsonl")
+                Interruption.handleSignals()
+                generated = (url, Interruption.removeIfInterrupted(url.path, what: "the generated history"))
                 let generator = HistoryGenerator(seed: seed, clients: clients, contentBytes: 2_000...6_000)
                 let out = try FileDescriptor.create(url.path, permissions: .ownerReadWrite)
                 _ = try out.closeAfter { try generator.write(to: out) }
                 source = url.path
-                generated = url
             }
-            defer { generated.map { try? FileManager.default.removeItem(at: $0) } }
+            defer {
+                if let generated {
+                    try? FileManager.default.removeItem(at: generated.url)
+                    generated.leftover.forget()
+                }
+            }
             let bar = Progress(title: "Importing")
             let report = try store.importLog(from: source) { bar.update(done: $0.done, total: $0.total) }
             bar.finish()

@@ -52,23 +52,25 @@ func noStore(at path: String) -> Bool {
     return stat(path + "/data.mdb", &status) != 0 && errno == ENOENT
 }
 
-/// Where `folio export FILE` writes, and how.
+/// Where `folio export FILE` and `folio generate FILE` write, and how.
 ///
 /// A regular file, or a name with nothing there, is replaced whole in one step (written beside it,
 /// then renamed over it), through any symbolic links to it, and a replaced file keeps its
-/// permissions (a new one is readable by its owner only: an export holds every client's data).
-/// Anything else already there (a device such as `/dev/null`, a named pipe, a socket) is written
-/// into as it stands: renaming over it would put a regular file in its place.
-struct ExportTarget {
+/// permissions (a new one gets `permissions`: an export's is readable by its owner only, as it
+/// holds every client's data). Anything else already there (a device such as `/dev/null`, a named
+/// pipe, a socket) is written into as it stands: renaming over it would put a regular file in its
+/// place.
+struct OutputFile {
     /// The file to replace, its links resolved, or the path to write through.
     var path: String
-    var permissions: FilePermissions = .ownerReadWrite
+    var permissions: FilePermissions
     /// Written through, not replaced.
     var inPlace = false
 
     /// - Throws: `Errno.isDirectory` for a directory, or a link to one: nothing is written.
-    init(_ path: String) throws {
+    init(_ path: String, permissions: FilePermissions) throws {
         self.path = path
+        self.permissions = permissions
         var status = stat()
         guard stat(path, &status) == 0 else {
             // A link to nothing: the file it names is made, beside it where the link is relative.
@@ -89,7 +91,7 @@ struct ExportTarget {
                 self.path = String(cString: resolved)
                 free(resolved)
             }
-            permissions = FilePermissions(rawValue: CModeT(status.st_mode & 0o7777))
+            self.permissions = FilePermissions(rawValue: CModeT(status.st_mode & 0o7777))
         case S_IFDIR:
             throw Errno.isDirectory
         default:
@@ -101,6 +103,45 @@ struct ExportTarget {
     /// them when it was created would not (they pass through the umask).
     func keepPermissions(on file: FileDescriptor) throws {
         guard fchmod(file.rawValue, permissions.rawValue) == 0 else { throw Errno(rawValue: errno) }
+    }
+
+    /// Writes the file through `body`, which returns what it wrote (events, for the report).
+    ///
+    /// A file to replace is written beside it (`FILE.partial`), synced, then put in its place in
+    /// one step: a failed or interrupted write (Ctrl-C, `kill`) leaves an earlier file of that
+    /// name as it was, and the `.partial` file is removed. Errors name `name`, as typed.
+    func write(named name: String, _ body: (FileDescriptor) throws -> Int) throws -> Int {
+        if inPlace {
+            ignoreBrokenPipes()
+            let out = try writing(to: name) { try FileDescriptor.open(path, .writeOnly, options: [.create], permissions: permissions) }
+            return try writing(to: name) { try out.closeAfter { try body(out) } }
+        }
+        let temporary = path + ".partial"
+        Interruption.handleSignals()
+        let leftover = Interruption.removeIfInterrupted(temporary, what: "the unfinished \(name)")
+        let out: FileDescriptor
+        do {
+            out = try writing(to: name) { try FileDescriptor.open(temporary, .writeOnly, options: [.create, .truncate], permissions: permissions) }
+        } catch {
+            leftover.forget()
+            throw error
+        }
+        do {
+            return try writing(to: name) {
+                let count = try out.closeAfter {
+                    try keepPermissions(on: out)
+                    let count = try body(out)
+                    try out.synchronize()
+                    return count
+                }
+                try leftover.settle { try replace(path, with: temporary) }
+                return count
+            }
+        } catch {
+            unlink(temporary)
+            leftover.forget()
+            throw error
+        }
     }
 }
 

@@ -144,36 +144,10 @@ struct Export: ParsableCommand {
             try writing(to: standardOutput) { try store.exportLog(to: .standardOutput) }
             return
         }
-        let target = try writing(to: file) { try ExportTarget(file) }
+        let target = try writing(to: file) { try OutputFile(file, permissions: .ownerReadWrite) }
         let bar = Progress(title: "Exporting")
-        let progress = { (job: JobProgress) in bar.update(done: job.done, total: job.total) }
-        let count: Int
-        if target.inPlace {
-            ignoreBrokenPipes()
-            let out = try writing(to: file) { try FileDescriptor.open(file, .writeOnly, options: [.create], permissions: .ownerReadWrite) }
-            count = try writing(to: file) { try out.closeAfter { try store.exportLog(to: out, progress: progress) } }
-        } else {
-            // Written beside the target, synced, then put in its place in one step: a failed
-            // export leaves an earlier file of that name as it was.
-            let temporary = target.path + ".partial"
-            let out = try writing(to: file) {
-                try FileDescriptor.open(temporary, .writeOnly, options: [.create, .truncate], permissions: target.permissions)
-            }
-            do {
-                count = try writing(to: file) {
-                    let count = try out.closeAfter {
-                        try target.keepPermissions(on: out)
-                        let count = try store.exportLog(to: out, progress: progress)
-                        try out.synchronize()
-                        return count
-                    }
-                    try replace(target.path, with: temporary)
-                    return count
-                }
-            } catch {
-                try? FileManager.default.removeItem(atPath: temporary)
-                throw error
-            }
+        let count = try target.write(named: file) { out in
+            try store.exportLog(to: out) { bar.update(done: $0.done, total: $0.total) }
         }
         bar.finish()
         warn("exported \(count) \(count == 1 ? "event" : "events") to \(file)")
@@ -192,6 +166,8 @@ struct Import: ParsableCommand {
     func run() throws {
         // A file that cannot be read is refused before the store is opened (and made, if new).
         if file != "-" { try FileDescriptor.openForReading(file).close() }
+        // Ctrl-C removes the store being built aside and standard input spooled.
+        Interruption.handleSignals()
         let path = store.path
         let bar = Progress(title: "Importing")
         let progress = { (job: JobProgress) in bar.update(done: job.done, total: job.total) }
@@ -319,10 +295,10 @@ struct Generate: ParsableCommand {
             try writing(to: standardOutput) { try generator.write(to: .standardOutput) }
             return
         }
-        let out = try FileDescriptor.create(file)
+        let target = try writing(to: file) { try OutputFile(file, permissions: [.ownerReadWrite, .groupRead, .otherRead]) }
         let bar = Progress(title: "Generating")
-        let count = try writing(to: file) {
-            try out.closeAfter { try generator.write(to: out) { bar.update(done: $0.done, total: $0.total) } }
+        let count = try target.write(named: file) { out in
+            try generator.write(to: out) { bar.update(done: $0.done, total: $0.total) }
         }
         bar.finish()
         warn("wrote \(count) events of \(clients) clients to \(file)")

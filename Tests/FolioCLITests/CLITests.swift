@@ -534,7 +534,7 @@ struct BadInputTests {
             let process = Process()
             process.executableURL = try products().appendingPathComponent("folio")
             process.arguments = arguments
-            process.standardOutput = try #require(FileHandle(forWritingAtPath: "/dev/full"))
+            process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: "/dev/full"))
             let err = Pipe()
             process.standardError = err
             try process.run()
@@ -555,6 +555,79 @@ struct BadInputTests {
             #expect(result.err == "folio: cannot read \(source): \(reason)\n")
         }
         #expect(!FileManager.default.fileExists(atPath: store))
+    }
+
+    @Test("an import stopped by Ctrl-C or kill removes the store it was building and the input it spooled, and dies of the signal", arguments: [
+        (SIGINT, false), (SIGTERM, true),
+    ])
+    func importInterrupted(signal: Int32, intoEmptyDirectory: Bool) throws {
+        let directory = try TemporaryDirectory()
+        let store = directory.path("store"), spools = directory.path("tmp")
+        try FileManager.default.createDirectory(atPath: spools, withIntermediateDirectories: false)
+        if intoEmptyDirectory { try FileManager.default.createDirectory(atPath: store, withIntermediateDirectories: false) }
+        let process = Process()
+        process.executableURL = try products().appendingPathComponent("folio")
+        process.arguments = ["import", "-", "--store", store]
+        process.environment = ProcessInfo.processInfo.environment.merging(["TMPDIR": spools]) { $1 }
+        let input = Pipe(), err = Pipe()
+        process.standardInput = input
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let fixture = try String(contentsOf: projectRoot.appendingPathComponent("Fixtures/small.jsonl"), encoding: .utf8)
+        input.fileHandleForWriting.write(Data((fixture.split(separator: "\n").prefix(50).joined(separator: "\n") + "\n").utf8))
+        // The input stays open: the import is spooling it, its store staged, when the signal comes.
+        let staged = intoEmptyDirectory ? store : directory.path("")
+        func leftovers() -> [String] {
+            let staging = (try? FileManager.default.contentsOfDirectory(atPath: staged).filter { $0.contains("importing-") }) ?? []
+            return staging + ((try? FileManager.default.contentsOfDirectory(atPath: spools)) ?? [])
+        }
+        var waited = 0
+        while leftovers().count < 2, waited < 600 {
+            usleep(100_000)
+            waited += 1
+        }
+        #expect(leftovers().count == 2, "the import never staged its store and spool: \(leftovers())")
+        kill(process.processIdentifier, signal)
+        process.waitUntilExit()
+        try input.fileHandleForWriting.close()
+        #expect(process.terminationReason == .uncaughtSignal && process.terminationStatus == signal)
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(message.hasPrefix("folio: interrupted; removed the store being imported (") && message.contains("); removed the spooled standard input (")
+            && message.split(separator: "\n").count == 1, "\(message)")
+        #expect(leftovers().isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path("")).sorted() == (intoEmptyDirectory ? ["store", "tmp"] : ["tmp"]))
+        // The path is as it was: the next import makes the store there.
+        let imported = try folio(["import", projectRoot.appendingPathComponent("Fixtures/small.jsonl").path], store: store)
+        #expect(imported.out == "imported 393 events of 12 clients\n", "\(imported.err)")
+    }
+
+    @Test("a history being generated over a file and stopped by Ctrl-C leaves the file as it was, and no partial file")
+    func generateInterrupted() throws {
+        let directory = try TemporaryDirectory()
+        let file = directory.path("history.jsonl")
+        try "earlier\n".write(toFile: file, atomically: false, encoding: .utf8)
+        let process = Process()
+        process.executableURL = try products().appendingPathComponent("folio")
+        // Large enough to be caught while it is planned or written.
+        process.arguments = ["generate", "--clients", "20000", "--content-min", "300", "--content-max", "900", file]
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        var waited = 0
+        while !FileManager.default.fileExists(atPath: file + ".partial"), process.isRunning, waited < 6000 {
+            usleep(10_000)
+            waited += 1
+        }
+        #expect(process.isRunning, "the generator ended before it could be interrupted")
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGINT)
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(message.hasSuffix("folio: interrupted; removed the unfinished \(file) (\(file).partial)\n"), "\(message)")
+        #expect(try String(contentsOfFile: file, encoding: .utf8) == "earlier\n")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path("")) == ["history.jsonl"])
     }
 
     @Test("an import into a new path or an empty directory lands whole or leaves it as it was")

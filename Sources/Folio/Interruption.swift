@@ -1,0 +1,134 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Synchronization
+
+/// What a command stopped by Ctrl-C (or `kill`) would leave behind, and its removal.
+///
+/// A command that builds something aside before putting it in place (an import's staging store,
+/// the standard input it spooled, an export's `.partial` file) names it here for as long as it is
+/// unfinished. Once `handleSignals()` has run, SIGINT, SIGTERM and SIGHUP are taken by a thread
+/// of their own wherever they arrive: it removes what is named, says so in one line, and ends the
+/// process by that signal, so a shell or a supervisor sees the command interrupted as before.
+/// Without `handleSignals()` (a process that uses Folio as a library, a test) naming a path here
+/// changes nothing.
+///
+/// An interruption never undoes what was acknowledged: a store is put in place in one step
+/// (`settle(_:)`), which the removal waits for; once in place, it is no longer named.
+public enum Interruption {
+    /// A path removed if the process is interrupted before it is settled or forgotten.
+    public struct Leftover: Sendable {
+        let id: Int
+
+        /// Runs `body` (the step that puts the path in place, or removes it) so that an
+        /// interruption comes wholly before it or wholly after, then forgets the path.
+        public func settle<T>(_ body: () throws -> T) rethrows -> T {
+            try Interruption.state.withLock { state in
+                defer { state.leftovers[id] = nil }
+                return try body()
+            }
+        }
+
+        /// Forgets the path: it is finished, or gone.
+        public func forget() {
+            Interruption.state.withLock { _ = $0.leftovers.removeValue(forKey: id) }
+        }
+    }
+
+    struct State {
+        var next = 0
+        var leftovers: [Int: (path: String, what: String)] = [:]
+        var handling = false
+    }
+
+    fileprivate static let state = Mutex(State())
+
+    /// Names `path` (a file or a directory, described as `what` in the message) for removal if
+    /// the process is interrupted before the returned leftover is settled or forgotten.
+    public static func removeIfInterrupted(_ path: String, what: String) -> Leftover {
+        state.withLock { state in
+            state.next += 1
+            state.leftovers[state.next] = (path, what)
+            return Leftover(id: state.next)
+        }
+    }
+
+    /// From here on, SIGINT, SIGTERM and SIGHUP interrupt the process through one thread, which
+    /// removes what is named first. Call it before any other thread starts: the signals are
+    /// blocked in this thread, and threads inherit that. A signal the process was started
+    /// ignoring (a background job's SIGINT, `nohup`'s SIGHUP) stays ignored.
+    public static func handleSignals() {
+        let first = state.withLock { state in
+            defer { state.handling = true }
+            return !state.handling
+        }
+        guard first else { return }
+        var signals = handledSignals()
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
+        var thread = pthread_t()
+        let started = pthread_create(&thread, nil, { _ in
+            var signals = Interruption.handledSignals()
+            var received: Int32 = 0
+            while sigwait(&signals, &received) != 0 {}
+            Interruption.interrupted(by: received)
+        }, nil)
+        if started == 0 {
+            pthread_detach(thread)
+        } else {
+            pthread_sigmask(SIG_UNBLOCK, &signals, nil)
+        }
+    }
+
+    /// The signals that interrupt a command, less those the process was started ignoring.
+    private static func handledSignals() -> sigset_t {
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        for signal in [SIGINT, SIGTERM, SIGHUP] {
+            var current = sigaction()
+            sigaction(signal, nil, &current)
+            if !isIgnored(current) { sigaddset(&signals, signal) }
+        }
+        return signals
+    }
+
+    private static func isIgnored(_ action: sigaction) -> Bool {
+        #if canImport(Glibc)
+        unsafeBitCast(action.__sigaction_handler.sa_handler, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self)
+        #else
+        unsafeBitCast(action.__sigaction_u.__sa_handler, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self)
+        #endif
+    }
+
+    /// Removes what is named, says so, and ends the process by that signal. The lock is kept to the
+    /// end, so a step being settled finishes first and none starts after.
+    private static func interrupted(by number: Int32) -> Never {
+        state.withLock { state in
+            let removed = state.leftovers.sorted { $0.key < $1.key }.map { _, leftover in
+                try? FileManager.default.removeItem(atPath: leftover.path)
+                return "removed \(leftover.what) (\(leftover.path))"
+            }
+            if !removed.isEmpty {
+                // A progress bar may be drawn on the line: the message replaces it.
+                let start = isatty(STDERR_FILENO) == 1 ? "\r\u{1B}[2K" : ""
+                let line = start + "folio: interrupted; " + removed.joined(separator: "; ") + "\n"
+                _ = line.utf8CString.withUnsafeBufferPointer { write(STDERR_FILENO, $0.baseAddress, $0.count - 1) }
+            }
+            signal(number, SIG_DFL)
+            var only = sigset_t()
+            sigemptyset(&only)
+            sigaddset(&only, number)
+            pthread_sigmask(SIG_UNBLOCK, &only, nil)
+            raise(number)
+            _exit(128 + number)
+        }
+    }
+}
