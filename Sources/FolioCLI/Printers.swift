@@ -81,9 +81,7 @@ struct HistoryPrinter {
                             "iteration_notes": optional(version.iterationNotes), "hypothesis": optional(version.hypothesis),
                             "outcome": optional(version.outcome?.rawValue), "outcome_notes": optional(version.outcomeNotes),
                             "outcome_at": time(version.outcomeAt),
-                            "outcomes": .array(version.outcomes.map { judgement in
-                                .object(["outcome": .string(judgement.outcome.rawValue), "notes": optional(judgement.notes), "recorded_at": time(judgement.at)])
-                            }),
+                            "outcomes": outcomes(version),
                             "promoted_at": .array(version.promotedAt.map { time($0) }),
                             "demoted_at": .array(version.demotedAt.map { time($0) }),
                             "payments": .array(version.payments.map { payment in
@@ -101,6 +99,13 @@ struct HistoryPrinter {
         ]
     }
 
+    /// Every outcome recorded for a version, oldest first, as JSON: `outcome`, `notes`, `recorded_at`.
+    private func outcomes(_ version: History.Version) -> JSONValue {
+        .array(version.outcomes.map { judgement in
+            .object(["outcome": .string(judgement.outcome.rawValue), "notes": optional(judgement.notes), "recorded_at": time(judgement.at)])
+        })
+    }
+
     /// What changed in a version's content since the one before, as JSON: `kind`, `path`, `old`, `new`.
     private func changes(_ version: History.Version) -> JSONValue {
         .array(version.changes.map { change in
@@ -111,9 +116,10 @@ struct HistoryPrinter {
         })
     }
 
-    /// One line per version; with `diff`, a last column holds its changes as a JSON array.
+    /// One line per version: `outcome` is the latest, `outcomes` all of them as a JSON array (as
+    /// in JSON); with `diff`, a last column holds its changes as a JSON array.
     private func csv(_ history: History) -> String {
-        var keys = ["page_type", "version_number", "id", "created_at", "created_by", "iteration_notes", "hypothesis", "outcome", "promoted_at", "demoted_at", "payments"]
+        var keys = ["page_type", "version_number", "id", "created_at", "created_by", "iteration_notes", "hypothesis", "outcome", "outcomes", "promoted_at", "demoted_at", "payments"]
         if diff { keys.append("changes") }
         var rows: [[String: JSONValue]] = []
         for page in history.pages {
@@ -122,7 +128,7 @@ struct HistoryPrinter {
                     "page_type": .string(page.pageType.rawValue), "version_number": .integer(Int64(version.versionNumber)),
                     "id": .string(version.id.lowercased), "created_at": time(version.draftedAt), "created_by": .string(version.createdBy),
                     "iteration_notes": optional(version.iterationNotes), "hypothesis": optional(version.hypothesis),
-                    "outcome": optional(version.outcome?.rawValue),
+                    "outcome": optional(version.outcome?.rawValue), "outcomes": outcomes(version),
                     "promoted_at": .string(version.promotedAt.map(Timestamp.format).joined(separator: " ")),
                     "demoted_at": .string(version.demotedAt.map(Timestamp.format).joined(separator: " ")),
                     "payments": .string(version.payments.map { "\($0.intent):\($0.status.rawValue):\($0.amount)" }.joined(separator: " ")),

@@ -277,7 +277,7 @@ struct CLITests {
         #expect(try folio(["history", id], store: store).status == 0)
     }
 
-    @Test("a history's table tells promotions, demotions and every outcome in the order they happened")
+    @Test("a history tells promotions, demotions and every outcome in the order they happened, in table, JSON and CSV")
     func historyTimeline() throws {
         let directory = try TemporaryDirectory()
         let store = directory.path("store")
@@ -309,6 +309,12 @@ struct CLITests {
             .first { $0["page_type"] as? String == "agreement" }?["versions"] as? [[String: Any]])?.first?["outcomes"] as? [[String: Any]])
         #expect(outcomes.map { $0["outcome"] as? String } == ["failure", "success"])
         #expect(outcomes.map { $0["notes"] as? String } == ["nope", nil])
+        // CSV: the latest outcome in its column, every one in a JSON column, as JSON has them.
+        let csv = try folio(["history", id, "--page", "agreement", "--format", "csv"], store: store).out.split(separator: "\r\n")
+        let header = try #require(csv.first).split(separator: ",")
+        #expect(header.firstIndex(of: "outcome").map { header[$0 + 1] } == "outcomes", "\(header)")
+        #expect(csv.count == 3 && csv[1].contains(#",success,"[{""notes"":""nope"",""outcome"":""failure"",""recorded_at"":""#)
+            && csv[1].contains(#"{""notes"":null,""outcome"":""success"",""recorded_at"":""#), "\(csv)")
     }
 
     @Test("with --as-of, a token names the client whose token it was then")
