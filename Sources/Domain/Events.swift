@@ -184,6 +184,24 @@ public enum EventType: String, CaseIterable, Sendable, Codable {
         default: 1
         }
     }
+
+    /// The fields of this type's payload at its current schema version, as `Event.payloadValue()`
+    /// writes every one of them (an absent value as `null`).
+    public var payloadKeys: [String] {
+        switch self {
+        case .clientCreated: ["client_id", "email", "metadata", "name"]
+        case .tokenIssued: ["activation_token", "client_id", "replaces"]
+        case .clientActivated: ["activation_token", "client_id"]
+        case .versionDrafted:
+            ["client_id", "content", "created_by", "hypothesis", "iteration_notes", "metadata", "page_type", "version_id", "version_number"]
+        case .versionPromoted: ["client_id", "page_type", "previous_version_id", "version_id"]
+        case .outcomeRecorded: ["client_id", "notes", "outcome", "version_id"]
+        case .paymentInitiated, .paymentSucceeded, .paymentCancelled:
+            ["amount", "client_id", "content_version_id", "payment_id", "stripe_payment_intent_id"]
+        case .paymentFailed: ["amount", "client_id", "content_version_id", "payment_id", "reason", "stripe_payment_intent_id"]
+        case .clientDeleted: ["client_id"]
+        }
+    }
 }
 
 /// Everything that can happen to a client.
@@ -353,10 +371,10 @@ public enum Event: Hashable, Sendable {
     /// way Folio writes it, read in one pass; `nil` for any other payload, which `decode` reads
     /// (or refuses, saying why) through its parsed fields.
     public static func decodeIfPlain(
-        type eventType: EventType, schemaVersion: Int, payload: UnsafeRawBufferPointer, copyingContent: Bool = true
+        type eventType: EventType, schemaVersion: Int, payload: UnsafeRawBufferPointer, copyingContent: Bool = true, onlyKnownFields: Bool = false
     ) -> Event? {
         guard schemaVersion == eventType.currentSchemaVersion else { return nil }
-        return StreamedPayload.event(eventType, payload, copyingContent: copyingContent)
+        return StreamedPayload.event(eventType, payload, copyingContent: copyingContent, onlyKnownFields: onlyKnownFields)
     }
 
     /// `decode`, through the payload's parsed fields: reads every payload `decode` reads.
@@ -399,6 +417,22 @@ public enum Event: Hashable, Sendable {
             iterationNotes: try f.optionalString("iteration_notes"), hypothesis: try f.optionalString("hypothesis"),
             createdBy: try f.string("created_by"), metadata: try f.json("metadata")
         ))
+    }
+
+    /// Refuses a payload holding a field its type does not have (once upcast, at its current
+    /// schema version), as import does: decoding alone would pass over a misspelt `reasn` and
+    /// keep it unread, the reason lost. Decoding stored payloads does not ask this.
+    ///
+    /// - Throws: `invalidPayload` naming the first such field and the type's fields.
+    public static func checkKnownFields(type eventType: EventType, schemaVersion: Int, fields: [String: JSONValue]) throws(DomainError) {
+        let current = schemaVersion < eventType.currentSchemaVersion
+            ? try Upcaster.upcast(type: eventType, from: schemaVersion, fields: fields) : fields
+        let known = eventType.payloadKeys
+        guard let unknown = current.keys.filter({ !known.contains($0) }).min() else { return }
+        throw DomainError(
+            .invalidPayload,
+            "\(eventType.rawValue) payload has no field \"\(unknown.shortened)\": its fields are \(known.joined(separator: ", "))"
+        )
     }
 
     /// Reads a payload already parsed into its fields, of `type` at `schemaVersion`, upcasting

@@ -60,7 +60,17 @@ struct StreamedPayload {
         }
     }
 
+    /// The type's fields, one bit each by `Field.rawValue`.
+    private static let known: [EventType: UInt32] = Dictionary(uniqueKeysWithValues: EventType.allCases.map { type in
+        (type, type.payloadKeys.reduce(0) { mask, key in
+            var key = key
+            return key.withUTF8 { mask | Field(UnsafeRawBufferPointer($0)).map { 1 << $0.rawValue }! }
+        })
+    })
+
     private var seen: UInt32 = 0
+    /// Whether a member's key names no field of any type.
+    private var foreign = false
     private var clientID: UUID?
     private var versionID: UUID?
     private var paymentID: UUID?
@@ -84,14 +94,16 @@ struct StreamedPayload {
     private var content: Range<Int>?
 
     /// The event a plainly written payload of `type` at its current schema version holds, or
-    /// `nil` when the payload is anything else (to be read through its fields).
+    /// `nil` when the payload is anything else (to be read through its fields), which with
+    /// `onlyKnownFields` includes a payload holding a field its type does not have.
     /// A draft's content is checked either way, and copied only when `copyingContent`.
-    static func event(_ type: EventType, _ payload: UnsafeRawBufferPointer, copyingContent: Bool = true) -> Event? {
+    static func event(_ type: EventType, _ payload: UnsafeRawBufferPointer, copyingContent: Bool = true, onlyKnownFields: Bool = false) -> Event? {
         var fields = StreamedPayload()
         let read = try? JSONParser.readObject(payload) { key, reader throws(JSONParser.Failure) in
             try fields.read(key, &reader)
         }
         guard read == true else { return nil }
+        if onlyKnownFields, fields.foreign || fields.seen & ~known[type, default: 0] != 0 { return nil }
         return fields.event(type, payload, copyingContent: copyingContent)
     }
 
@@ -99,6 +111,7 @@ struct StreamedPayload {
     private mutating func read(_ key: UnsafeRawBufferPointer?, _ reader: inout JSONParser) throws(JSONParser.Failure) -> Bool {
         guard let key else { return false }
         guard let field = Field(key) else {
+            foreign = true
             _ = try reader.readRaw()
             return true
         }

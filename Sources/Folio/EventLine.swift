@@ -144,7 +144,7 @@ public struct EventLine: Hashable, Sendable {
             let data = UnsafeRawBufferPointer(rebasing: buffer[raw])
             guard let line = envelope.line(data: Array(data)),
                   let type = try? EventType.named(line.type),
-                  let event = Event.decodeIfPlain(type: type, schemaVersion: Int(line.schemaVersion), payload: data)
+                  let event = Event.decodeIfPlain(type: type, schemaVersion: Int(line.schemaVersion), payload: data, onlyKnownFields: true)
             else { return nil }
             return (line, event)
         }

@@ -56,7 +56,10 @@ struct ParsedLine: Sendable {
             parsed = Result {
                 let (line, payload) = try EventLine.parseWithPayload(raw.bytes, number: raw.number)
                 let event = Result { () throws(DomainError) in
-                    try Event.decode(type: EventType.named(line.type), schemaVersion: Int(line.schemaVersion), fields: payload)
+                    let type = try EventType.named(line.type), schemaVersion = Int(line.schemaVersion)
+                    let event = try Event.decode(type: type, schemaVersion: schemaVersion, fields: payload)
+                    try Event.checkKnownFields(type: type, schemaVersion: schemaVersion, fields: payload)
+                    return event
                 }
                 return (line, event)
             }

@@ -33,6 +33,11 @@ struct EventsTests {
         ])
         #expect(try keys(payment(.start)) == ["client_id", "payment_id", "content_version_id", "stripe_payment_intent_id", "amount"])
         #expect(try keys(payment(.fail)).contains("reason"))
+        // Each type's fields, which import holds a payload to, are those its events are written with.
+        #expect(Set(Self.all.map(\.type)) == Set(EventType.allCases))
+        for event in Self.all {
+            #expect(try keys(event) == Set(event.type.payloadKeys), "\(event.type)")
+        }
     }
 
     @Test("a draft's payload is the canonical JSON of its fields, and its content comes back byte for byte")

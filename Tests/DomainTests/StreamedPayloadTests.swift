@@ -88,6 +88,34 @@ struct StreamedPayloadTests {
         }
     }
 
+    /// Whether every field of `payload`, parsed, is one of its type's.
+    static func onlyKnownFields(_ type: EventType, _ payload: [UInt8]) -> Bool {
+        guard case .object(let fields)? = try? JSONParser.parse(payload) else { return false }
+        return (try? Event.checkKnownFields(type: type, schemaVersion: type.currentSchemaVersion, fields: fields)) != nil
+    }
+
+    @Test("asked for its type's fields only, the one-pass reading declines a payload with any other field, as the parsed check refuses it")
+    func onlyKnownFields() throws {
+        let client = "0b5e4a3c-2f4e-4c1a-9d7e-6a1b2c3d4e5f", other = "11111111-2222-4333-8444-555555555555"
+        let payloads: [(EventType, String, known: Bool)] = [
+            (.clientDeleted, #"{"client_id":"\#(client)"}"#, true),
+            (.clientDeleted, #"{"client_id":"\#(client)","unknown":{"a":[1]}}"#, false),
+            (.paymentInitiated, #"{"amount":50000,"client_id":"\#(client)","payment_id":"\#(other)","reason":"x","stripe_payment_intent_id":"pi_1"}"#, false),
+            (.paymentFailed, #"{"amount":50000,"client_id":"\#(client)","payment_id":"\#(other)","reason":"x","stripe_payment_intent_id":"pi_1"}"#, true),
+            (.paymentFailed, #"{"amount":50000,"client_id":"\#(client)","payment_id":"\#(other)","reasn":"x","stripe_payment_intent_id":"pi_1"}"#, false),
+            (.clientCreated, #"{"client_id":"\#(client)","email":null,"metadata":{},"name":"Ada","notes":null}"#, false),
+        ]
+        for (type, text, known) in payloads {
+            let bytes = Array(text.utf8)
+            #expect(Self.onlyKnownFields(type, bytes) == known, "\(text)")
+            #expect(bytes.withUnsafeBytes { StreamedPayload.event(type, $0) } != nil, "\(text)")
+            #expect((bytes.withUnsafeBytes { StreamedPayload.event(type, $0, onlyKnownFields: true) } != nil) == known, "\(text)")
+        }
+        for (type, payload) in try Self.fixturePayloads() {
+            #expect(payload.withUnsafeBytes { StreamedPayload.event(type, $0, onlyKnownFields: true) } != nil)
+        }
+    }
+
     @Test("a draft read without copying its content is the same draft with its content omitted; bad content is still refused")
     func draftsWithoutContent() throws {
         let drafts = try Self.fixturePayloads().filter { $0.type == .versionDrafted }.map(\.payload)
@@ -136,6 +164,8 @@ struct StreamedPayloadTests {
                 guard let streamed else { continue }
                 streamedCount += 1
                 #expect(streamed == (try? parsed.get()), "\(String(decoding: bytes, as: UTF8.self))")
+                let strict = bytes.withUnsafeBytes { StreamedPayload.event(type, $0, onlyKnownFields: true) }
+                #expect((strict != nil) == Self.onlyKnownFields(type, bytes), "\(String(decoding: bytes, as: UTF8.self))")
             }
         }
         // Some changes land in text or in fields a type does not read and leave a plain payload.

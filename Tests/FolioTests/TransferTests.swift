@@ -185,6 +185,44 @@ struct TransferTests {
         return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
     }
 
+    @Test("import refuses a payload field its type does not have, written plainly or not, and still reads an older schema's fields")
+    func importRefusesUnknownFields() throws {
+        let directory = try TemporaryDirectory()
+        let lines = try String(contentsOfFile: try history(directory), encoding: .utf8).split(separator: "\n").map(String.init)
+        let file = directory.path("changed.jsonl")
+        var imports = 0
+        /// The import's error with the line at `index` replaced, or `nil` when it imports.
+        func importing(_ index: Int, _ line: String) throws -> String? {
+            var changed = lines
+            changed[index] = line
+            try changed.joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
+            imports += 1
+            let store = try makeStore(directory, name: "store-\(imports)")
+            do {
+                _ = try store.importLog(from: file)
+                return nil
+            } catch let error as FolioError {
+                #expect(try store.log.head() == 0)
+                return error.message
+            }
+        }
+        let payment = try #require(lines.firstIndex { $0.contains(#""type":"PaymentInitiated""#) })
+        let misspelt = try editing(lines[payment]) { $0["reasn"] = "card declined" }
+        #expect(misspelt.contains(#""reasn":"card declined","stripe_payment_intent_id""#), "written canonically, as export writes")
+        #expect(try importing(payment, misspelt)
+            == "line \(payment + 1): PaymentInitiated payload has no field \"reasn\": its fields are amount, client_id, content_version_id, payment_id, stripe_payment_intent_id")
+        // A field of another type, in a line written with its keys unsorted (read through its parsed fields).
+        let foreign = try editing(lines[0]) { $0["reason"] = "x" }.replacingOccurrences(of: #""client_id":"#, with: #" "client_id" :"#)
+        #expect(try importing(0, foreign) == "line 1: ClientCreated payload has no field \"reason\": its fields are client_id, email, metadata, name")
+        // Schema version 1 named the email `contact_email`: that is its field, upcast.
+        let older = try editing(lines[0]) { data in
+            data["contact_email"] = data.removeValue(forKey: "email")
+            data["metadata"] = nil
+        }.replacingOccurrences(of: #""schema_version":2"#, with: #""schema_version":1"#)
+        #expect(older.contains(#""contact_email":"#) && older.contains(#""schema_version":1"#))
+        #expect(try importing(0, older) == nil)
+    }
+
     @Test("import keeps the limits commands keep on content and metadata, and a payment id names one payment")
     func importChecksLimitsAndPaymentIDs() throws {
         let directory = try TemporaryDirectory()
