@@ -35,6 +35,16 @@ extension FileDescriptor {
         return file
     }
 
+    /// Refuses what `openForReading` refuses, without opening a named pipe, a socket or a
+    /// device: opening one now would take what a writer sends, or wait for one.
+    public static func checkReadable(_ path: String) throws {
+        if let type = fileType(atPath: path), ![S_IFREG, S_IFDIR].contains(type) {
+            guard access(path, R_OK) == 0 else { throw FolioError(.invalidInput, "cannot read \(path): \(Errno(rawValue: errno))") }
+            return
+        }
+        try openForReading(path).close()
+    }
+
     /// Writes the file's data to its disk before returning.
     public func synchronize() throws {
         guard fsync(rawValue) == 0 else { throw Errno(rawValue: errno) }
@@ -62,6 +72,13 @@ extension FileDescriptor {
 
 /// The size in bytes of the file at `path`, or `nil` when it cannot be read. Through `stat(2)`:
 /// FoundationEssentials' file attributes hold a size as `UInt`, which a cast to `Int` misses.
+/// The type of the file at `path` (`S_IFREG`, `S_IFDIR`, `S_IFIFO`…), links followed.
+func fileType(atPath path: String) -> mode_t? {
+    var status = stat()
+    guard stat(path, &status) == 0 else { return nil }
+    return status.st_mode & S_IFMT
+}
+
 func fileSize(atPath path: String) -> Int? {
     var status = stat()
     guard stat(path, &status) == 0 else { return nil }
@@ -78,6 +95,19 @@ func synchronizeDirectory(_ path: String) {
 }
 
 /// Whether an open file is a directory.
+/// Whether `file` is a regular file: one that can be read again from its start.
+func isRegularFile(_ file: FileDescriptor) -> Bool {
+    var status = stat()
+    return fstat(file.rawValue, &status) == 0 && status.st_mode & S_IFMT == S_IFREG
+}
+
+/// The size of the open `file`, if it can be told.
+func fileSize(_ file: FileDescriptor) -> Int? {
+    var status = stat()
+    guard fstat(file.rawValue, &status) == 0 else { return nil }
+    return Int(status.st_size)
+}
+
 private func isDirectory(_ file: FileDescriptor) -> Bool {
     var status = stat()
     return fstat(file.rawValue, &status) == 0 && status.st_mode & S_IFMT == S_IFDIR

@@ -246,7 +246,6 @@ extension Store {
     /// The events go in one transaction (group commit) with one synced commit at the end, so a
     /// crash midway leaves the store empty. Ids, positions, times and payloads are kept.
     public func importLog(from path: String, progress: ((JobProgress) -> Void)? = nil) throws -> ImportReport {
-        var source = path
         var temporary: (url: URL, leftover: Interruption.Leftover)?
         defer {
             if let temporary {
@@ -254,22 +253,29 @@ extension Store {
                 temporary.leftover.forget()
             }
         }
-        if path == "-" {
-            // The transaction may start over when the map grows, so standard input is spooled first.
+        // A file is opened once: a named pipe opened again would wait for a writer long gone.
+        let opened = path == "-" ? FileDescriptor.standardInput : try FileDescriptor.openForReading(path)
+        let file: FileDescriptor
+        if path == "-" || !isRegularFile(opened) {
+            // The transaction may start over when the map grows, and reads the file again: what
+            // cannot be read twice (standard input, a pipe, a device) is spooled to a file first.
+            let name = path == "-" ? "standard input" : path
             let url = FileManager.default.temporaryDirectory.appendingPathComponent("folio-import-\(UUID().lowercased).jsonl")
-            temporary = (url, Interruption.removeIfInterrupted(url.path, what: "the spooled standard input"))
-            source = url.path
+            temporary = (url, Interruption.removeIfInterrupted(url.path, what: "the spooled \(name)"))
+            defer { if path != "-" { try? opened.close() } }
             do {
-                try spool(FileDescriptor.standardInput, to: url.path)
+                try spool(opened, to: url.path)
             } catch let error as FolioError {
                 throw error
             } catch {
-                throw FolioError(.invalidInput, "cannot spool standard input to \(url.path): \(error)")
+                throw FolioError(.invalidInput, "cannot spool \(name) to \(url.path): \(error)")
             }
+            file = try FileDescriptor.openForReading(url.path)
+        } else {
+            file = opened
         }
-        let file = try FileDescriptor.openForReading(source)
         defer { try? file.close() }
-        let total = fileSize(atPath: source)
+        let total = fileSize(file)
         // The whole import is one transaction: a map that fills halfway makes it start over, so
         // the map is sized up front (a store takes about four bytes per byte of JSON Lines).
         if let total { log.environment.reserve(log.environment.usedBytes + 4 * total + (64 << 20)) }

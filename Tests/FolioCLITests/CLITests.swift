@@ -264,6 +264,50 @@ struct CLITests {
         #expect(!FileManager.default.fileExists(atPath: directory.path("store")))
     }
 
+    @Test("an import reads a named pipe and /dev/stdin as it reads a file, and leaves no spooled copy")
+    func importFromPipes() throws {
+        let directory = try TemporaryDirectory()
+        let fixture = projectRoot.appendingPathComponent("Fixtures/small.jsonl").path
+        let spools = directory.path("tmp")
+        try FileManager.default.createDirectory(atPath: spools, withIntermediateDirectories: false)
+        let pipe = directory.path("history.pipe")
+        #expect(mkfifo(pipe, 0o600) == 0)
+        let writer = Process()
+        writer.executableURL = URL(fileURLWithPath: "/bin/sh")
+        writer.arguments = ["-c", "cat \"$0\" > \"$1\"", fixture, pipe]
+        try writer.run()
+        let expected = try folio(["export"], store: { () throws -> String in
+            let store = directory.path("from-file")
+            try folio(["import", fixture], store: store)
+            return store
+        }()).out
+        for (name, arguments, input) in [("from-pipe", ["import", pipe], nil), ("from-stdin", ["import", "/dev/stdin"], try String(contentsOfFile: fixture, encoding: .utf8))] {
+            let process = Process()
+            process.executableURL = try products().appendingPathComponent("folio")
+            process.arguments = arguments + ["--store", directory.path(name)]
+            process.environment = ProcessInfo.processInfo.environment.merging(["TMPDIR": spools]) { $1 }
+            let stdin = Pipe(), out = Pipe(), err = Pipe()
+            (process.standardInput, process.standardOutput, process.standardError) = (stdin, out, err)
+            try process.run()
+            if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
+            try stdin.fileHandleForWriting.close()
+            // A named pipe opened twice would wait here for a writer that has gone.
+            var waited = 0
+            while process.isRunning, waited < 600 {
+                usleep(100_000)
+                waited += 1
+            }
+            #expect(!process.isRunning, "\(name): the import never ended")
+            if process.isRunning { process.terminate() }
+            process.waitUntilExit()
+            let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            #expect(String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) == "imported 393 events of 12 clients\n", "\(name): \(message)")
+            #expect(try folio(["export"], store: directory.path(name)).out == expected, "\(name)")
+        }
+        writer.waitUntilExit()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: spools).isEmpty)
+    }
+
     @Test("a deleted client is named as deleted, by show and by a second delete, not as unknown")
     func deletedClient() throws {
         let directory = try TemporaryDirectory()
