@@ -52,6 +52,13 @@ func noStore(at path: String) -> Bool {
     return stat(path + "/data.mdb", &status) != 0 && errno == ENOENT
 }
 
+/// Whether the store's data file at `path` is there and empty: no store was ever written into it
+/// (LMDB writes its first pages when it makes one), or it was cut off since.
+func hasEmptyDataFile(at path: String) -> Bool {
+    var status = stat()
+    return stat(path + "/data.mdb", &status) == 0 && status.st_mode & S_IFMT == S_IFREG && status.st_size == 0
+}
+
 /// Where `folio export FILE` and `folio generate FILE` write, and how.
 ///
 /// A regular file, or a name with nothing there, is replaced whole in one step (written beside it,

@@ -27,6 +27,10 @@ struct StoreOptions: ParsableArguments {
         guard creating || !noStore(at: path) else {
             throw FolioError(.notFound, "no store at \(path): `folio client create`, `folio import` or `folio demo` makes one")
         }
+        // LMDB would make a new store of an empty data file, and a query would answer from it.
+        guard creating || !hasEmptyDataFile(at: path) else {
+            throw FolioError(.store, "\(path) is not a Folio store: its data file is empty (0 bytes), as a failed copy or a full disk may leave one")
+        }
         let bar = Progress(title: "Rebuilding read models")
         defer { bar.finish() }
         let options = Store.Options(rebuildStaleProjections: rebuildingStale, waitingForWriter: {

@@ -389,6 +389,20 @@ struct CLITests {
         #expect(result.err.contains("not a directory"), "\(result.err)")
     }
 
+    @Test("a store whose data file is empty is refused by queries and verify, not answered as a new, empty store")
+    func emptyDataFile() throws {
+        let directory = try TemporaryDirectory()
+        let store = directory.path("store")
+        try FileManager.default.createDirectory(atPath: store, withIntermediateDirectories: false)
+        _ = FileManager.default.createFile(atPath: store + "/data.mdb", contents: Data())
+        for arguments in [["clients"], ["verify"], ["stats"], ["export"]] {
+            let result = try folio(arguments, store: store)
+            #expect(result.status != 0 && result.out.isEmpty, "\(arguments): \(result.out)")
+            #expect(result.err == "folio: \(store) is not a Folio store: its data file is empty (0 bytes), as a failed copy or a full disk may leave one\n", "\(arguments)")
+        }
+        #expect(try FileManager.default.attributesOfItem(atPath: store + "/data.mdb")[.size] as? Int == 0, "a query wrote into it")
+    }
+
     @Test("export then import into an empty store gives the same log back")
     func exportImport() throws {
         let directory = try TemporaryDirectory()
