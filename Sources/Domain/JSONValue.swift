@@ -75,6 +75,9 @@ public enum JSONValue: Hashable, Sendable, Codable {
         do {
             return try JSONParser.parse(data.dropFirst(mark), maxDepth: limits.maxDepth)
         } catch .invalid(let offset) {
+            if data.dropFirst(mark).allSatisfy({ [0x20, 0x09, 0x0A, 0x0D].contains($0) }) {
+                throw DomainError(.jsonInvalid, "is empty: a JSON object is needed")
+            }
             throw DomainError(.jsonInvalid, "is not valid JSON (at byte \(mark + offset + 1) of \(data.count))")
         } catch .invalidUTF8 {
             throw DomainError(.jsonInvalid, "is not valid UTF-8")

@@ -147,7 +147,7 @@ extension Store {
         guard UUID(uuidString: reference) == nil, reference.first == "G" else { return try resolveClient(reference) }
         let token = try parseToken(reference)
         guard let row = try model.client(token: token) else {
-            throw FolioError(.notFound, "token \(token) was no client's token at that point of the log (rule 7: unknown tokens are refused)")
+            throw FolioError(.notFound, "token \(token) named no client at that point of the log: not issued yet, or retired by then (rule 7: unknown tokens are refused)")
         }
         return row.id
     }
@@ -155,10 +155,15 @@ extension Store {
     /// The content version `text` names (its UUID), refused unless some client drafted it.
     public func resolveVersion(_ text: String) throws -> UUID {
         let id = try parseVersionID(text)
-        try log.read { session in
-            guard try session.transaction.withValue(indexes.versions, id.bytes, { $0 != nil }) else { throw FolioError.unknownVersion(id) }
-        }
+        guard try versionOwner(id) != nil else { throw FolioError.unknownVersion(id) }
         return id
+    }
+
+    /// The client that drafted the content version `id` (deleted or not), `nil` for none.
+    public func versionOwner(_ id: UUID) throws -> UUID? {
+        try log.read { session in
+            try session.transaction.withValue(indexes.versions, id.bytes) { $0.map(UUID.init(bytes:)) }
+        }
     }
 
     func resolve(_ reference: String, lookup: (Token) throws -> TokenOwner?) throws -> UUID {

@@ -217,17 +217,13 @@ extension Store {
                 // `link(2)` puts the synced data file in place under its own name and never
                 // replaces one; LMDB makes the lock file when the store is next opened.
                 try leftover.settle {
-                    guard link(staging + "/data.mdb", path + "/data.mdb") == 0 else {
-                        throw FolioError(.store, "cannot put the imported store in \(path): \(Errno(rawValue: errno))")
-                    }
+                    guard link(staging + "/data.mdb", path + "/data.mdb") == 0 else { throw cannotPlace(in: path) }
                     try? FileManager.default.removeItem(atPath: staging)
                 }
                 synchronizeDirectory(path)
             } else {
                 try leftover.settle {
-                    guard rename(staging, path) == 0 else {
-                        throw FolioError(.store, "cannot put the imported store at \(path): \(Errno(rawValue: errno))")
-                    }
+                    guard rename(staging, path) == 0 else { throw cannotPlace(in: path) }
                 }
                 synchronizeDirectory(path + "/..")
             }
@@ -237,6 +233,16 @@ extension Store {
             leftover.forget()
             throw error
         }
+    }
+
+    /// Why the imported store could not be put at `path`, from `errno`: most often, another import
+    /// put its store there first.
+    private static func cannotPlace(in path: String) -> FolioError {
+        let error = Errno(rawValue: errno)
+        guard error == .fileExists || error == .directoryNotEmpty else {
+            return FolioError(.store, "cannot put the imported store at \(path): \(error)")
+        }
+        return FolioError(.refused, "cannot put the imported store at \(path): a store appeared there meanwhile (another import?), which is left as it is; nothing was imported")
     }
 
     /// Appends an exported log (JSON Lines) to this store, which must be empty.
@@ -413,7 +419,7 @@ extension Store {
         case .versionPromoted(let promoted):
             try checkOwner(promoted.versionID, client: client, model: model)
         case .outcomeRecorded(let recorded):
-            try checkOwner(recorded.versionID, client: client, model: model)
+            try checkOwner(recorded.versionID, client: client, model: model, rule: "rule 7: an outcome is recorded for its own client's version")
         case .paymentInitiated(let payment), .paymentSucceeded(let payment), .paymentFailed(let payment), .paymentCancelled(let payment):
             if let owner = try model.intentOwner(payment.stripePaymentIntentID), owner != client {
                 throw FolioError(.refused, "payment intent \(payment.stripePaymentIntentID) already belongs to client \(owner.lowercased): stripe_payment_intent_id is unique across the store (rule 6)")

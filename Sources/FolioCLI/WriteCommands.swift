@@ -235,6 +235,8 @@ struct VersionGroup: ParsableCommand {
             }
             let store = try store.open()
             guard let row = try asOf.read(store, { try $0.version(id: id) }) else {
+                // A version whose client was deleted has no row since, as its client has none.
+                if asOf.asOf == nil, let owner = try store.versionOwner(id) { throw FolioError.deletedClient(owner) }
                 throw FolioError.unknownVersion(id)
             }
             emit(RowPrinter(format: output.format, columns: VersionRow.columns).render(one: row))

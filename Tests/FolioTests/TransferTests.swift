@@ -389,6 +389,32 @@ struct TransferTests {
         }
     }
 
+    @Test("a store that appears at the path while an import builds its own is left as it is, and the import refused by name")
+    func importRaced() throws {
+        let directory = try TemporaryDirectory()
+        let file = try history(directory)
+        let manager = FileManager.default
+        for intoDirectory in [false, true] {
+            let path = directory.path(intoDirectory ? "empty" : "new")
+            if intoDirectory { try manager.createDirectory(atPath: path, withIntermediateDirectories: false) }
+            // Another import, as far as this one can tell, puts its store there first.
+            var raced = false
+            #expect {
+                _ = try Store.importLog(from: file, intoNewStoreAt: path) { _ in
+                    guard !raced else { return }
+                    raced = true
+                    try? manager.createDirectory(atPath: path, withIntermediateDirectories: false)
+                    _ = manager.createFile(atPath: path + "/data.mdb", contents: Data("theirs".utf8))
+                }
+            } throws: {
+                ($0 as? FolioError)?.message == "cannot put the imported store at \(path): a store appeared there meanwhile (another import?), which is left as it is; nothing was imported"
+            }
+            #expect(raced)
+            #expect(try manager.contentsOfDirectory(atPath: path) == ["data.mdb"], "the staging directory is gone, theirs kept")
+            #expect(manager.contents(atPath: path + "/data.mdb") == Data("theirs".utf8))
+        }
+    }
+
     @Test("an import into an empty directory fills it and keeps it: its inode, its permissions, a link to it")
     func importIntoEmptyDirectory() throws {
         let directory = try TemporaryDirectory()
