@@ -87,7 +87,8 @@ public enum Timestamp {
         Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
     }
 
-    /// Parses `YYYY-MM-DDTHH:MM:SS[.ffffff]Z` (or a `+00:00` suffix) into microseconds; `nil` if malformed.
+    /// Parses `YYYY-MM-DDTHH:MM:SS[.ffffff]Z` (or a `+00:00` suffix) into microseconds; `nil` if
+    /// malformed, or finer than microseconds.
     public static func parse(_ text: String) -> Int64? {
         var text = text
         return text.withUTF8 { parse(UnsafeRawBufferPointer($0)) }
@@ -124,7 +125,9 @@ public enum Timestamp {
             index += 1
             var digits = 0
             while index < bytes.count, (48...57).contains(bytes[index]) {
-                if digits < 6 { micros = micros * 10 + Int(bytes[index] - 48) }
+                // Finer than the log keeps: refused rather than cut to microseconds unseen.
+                guard digits < 6 else { return nil }
+                micros = micros * 10 + Int(bytes[index] - 48)
                 digits += 1
                 index += 1
             }

@@ -179,7 +179,7 @@ public struct EventLine: Hashable, Sendable {
         }
         guard let id = UUID(text: try string("id")) else { throw fail("id", "must be a UUID") }
         guard let recordedAt = Timestamp.parse(try string("recorded_at")) else {
-            throw fail("recorded_at", "must be an ISO 8601 UTC timestamp such as 2026-01-31T09:30:00.000000Z")
+            throw fail("recorded_at", "must be an ISO 8601 UTC timestamp to the microsecond at most, such as 2026-01-31T09:30:00.000000Z")
         }
         guard let data else { throw fail("data", "must be a JSON object") }
         return EventLine(

@@ -332,6 +332,12 @@ struct JSONSample {
         }
         #expect(Timestamp.parse("2026-13-01T00:00:00Z") == nil)
         #expect(Timestamp.parse("2026-01-01T00:00:00.Z") == nil)
+        // 0 to 6 fractional digits, as the log keeps microseconds: a seventh is refused, not cut off.
+        #expect(Timestamp.parse("2026-01-01T00:00:00Z") == 1_767_225_600_000_000)
+        #expect(Timestamp.parse("2026-01-01T00:00:00.5Z") == 1_767_225_600_500_000)
+        #expect(Timestamp.parse("2026-01-01T00:00:00.123456+00:00") == 1_767_225_600_123_456)
+        #expect(Timestamp.parse("2026-01-01T00:00:00.1234567Z") == nil)
+        #expect(Timestamp.parse("2026-01-01T00:00:00.749332123Z") == nil)
     }
 }
 
