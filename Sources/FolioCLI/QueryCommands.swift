@@ -60,7 +60,11 @@ struct Analytics: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "analytics",
         abstract: "Conversion by content version, rolled up by page type, version number and outcome, and the funnel.",
-        discussion: "Example: folio analytics --format json"
+        discussion: """
+            A version is exposed once it has been current; a roll-up counts exposed versions. conversion_rate is \
+            exposed versions with a succeeded payment over exposed versions, rounded to four decimal places; \
+            funnel medians are seconds, to the millisecond. Example: folio analytics --format json
+            """
     )
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: FormatOptions
