@@ -109,6 +109,23 @@ struct RowPrinter {
         out.flush()
     }
 
+    /// Writes a list of rows to standard output a batch at a time, each batch completed by
+    /// `prepare` just before it is printed (a version's content is read from the log then), so
+    /// that only one batch of whole rows is held: a long listing of large pages is not. A table
+    /// keeps each row's cells, shortened as printed, for its widths.
+    func emit<Row: JSONRow>(list rows: [Row], preparing prepare: ([Row]) throws -> [Row]) throws {
+        var out = StandardOutput()
+        var list = ListWriter(printer: self)
+        var start = rows.startIndex
+        while start < rows.endIndex {
+            let end = min(start + 256, rows.endIndex)
+            list.add(try prepare(Array(rows[start..<end])).map { Self.object($0) }, to: &out)
+            start = end
+        }
+        list.finish(to: &out)
+        out.flush()
+    }
+
     /// The text for a list of JSON objects.
     func render(objects: [[String: JSONValue]]) -> String {
         var text = ""
@@ -117,21 +134,9 @@ struct RowPrinter {
     }
 
     func write(objects: [[String: Cell]], to out: inout some TextOutputStream) {
-        let keys = keys(of: objects)
-        switch format {
-        case .json:
-            guard !objects.isEmpty else { return out.write("[]\n") }
-            out.write("[\n")
-            for (index, object) in objects.enumerated() {
-                out.write(index == 0 ? "" : ",\n")
-                out.write(Self.json(object, keys: keys))
-            }
-            out.write("\n]\n")
-        case .csv:
-            Self.csv(objects, keys: keys, to: &out)
-        case .table:
-            Self.table(objects, keys: keys, to: &out)
-        }
+        var list = ListWriter(printer: self)
+        list.add(objects, to: &out)
+        list.finish(to: &out)
     }
 
     /// The text for one row (a `show` or write command).
@@ -174,12 +179,22 @@ struct RowPrinter {
 
     /// CSV lines ending in `\r\n`, the header first.
     static func csv(_ objects: [[String: Cell]], keys: [String], to out: inout some TextOutputStream) {
-        func quote(_ text: String) -> String {
-            // By bytes: a quote or line break carrying a combining mark is still one to escape.
-            text.utf8.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 10 || $0 == 13 })
-                ? "\"" + text.replacing(ascii: "\"", with: "\"\"") + "\"" : text
-        }
+        csvHeader(keys, to: &out)
+        csvLines(objects, keys: keys, to: &out)
+    }
+
+    /// A CSV field, quoted when it must be.
+    private static func quote(_ text: String) -> String {
+        // By bytes: a quote or line break carrying a combining mark is still one to escape.
+        text.utf8.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 10 || $0 == 13 })
+            ? "\"" + text.replacing(ascii: "\"", with: "\"\"") + "\"" : text
+    }
+
+    static func csvHeader(_ keys: [String], to out: inout some TextOutputStream) {
         out.write(keys.map(quote).joined(separator: ",") + "\r\n")
+    }
+
+    static func csvLines(_ objects: [[String: Cell]], keys: [String], to out: inout some TextOutputStream) {
         for object in objects {
             out.write(keys.map { key -> String in
                 switch object[key] ?? .null {
@@ -211,8 +226,16 @@ struct RowPrinter {
     }
 
     static func table(_ objects: [[String: Cell]], keys: [String], to out: inout some TextOutputStream) {
-        guard !objects.isEmpty else { return out.write("(no rows)\n") }
-        let cells = objects.map { object in keys.map { cell(object[$0] ?? .null) } }
+        table(cells: tableCells(objects, keys: keys), keys: keys, to: &out)
+    }
+
+    /// Each row's cells as a table prints them, shortened.
+    static func tableCells(_ objects: [[String: Cell]], keys: [String]) -> [[String]] {
+        objects.map { object in keys.map { cell(object[$0] ?? .null) } }
+    }
+
+    static func table(cells: [[String]], keys: [String], to out: inout some TextOutputStream) {
+        guard !cells.isEmpty else { return out.write("(no rows)\n") }
         let widths = keys.indices.map { column in max(keys[column].count, cells.map { $0[column].count }.max() ?? 0) }
         func line(_ values: [String]) -> String {
             zip(values, widths).map { $0.padded(to: $1) }.joined(separator: "  ").droppingTrailingWhiteSpace() + "\n"
@@ -220,6 +243,46 @@ struct RowPrinter {
         out.write(line(keys))
         out.write(line(widths.map { String(repeating: "-", count: $0) }))
         for row in cells { out.write(line(row)) }
+    }
+}
+
+/// A list printed as its rows come, a batch at a time: JSON and CSV line by line, a table once
+/// its widths are known. Its keys are those of the first batch (every row of a read model has the
+/// same keys), or the printer's columns when there are no rows.
+struct ListWriter {
+    let printer: RowPrinter
+    private var keys: [String]?
+    private var count = 0
+    private var cells: [[String]] = []
+
+    init(printer: RowPrinter) { self.printer = printer }
+
+    mutating func add(_ objects: [[String: Cell]], to out: inout some TextOutputStream) {
+        guard !objects.isEmpty else { return }
+        let keys = self.keys ?? printer.keys(of: objects)
+        switch printer.format {
+        case .json:
+            for (index, object) in objects.enumerated() {
+                out.write(count + index == 0 ? "[\n" : ",\n")
+                out.write(RowPrinter.json(object, keys: keys))
+            }
+        case .csv:
+            if self.keys == nil { RowPrinter.csvHeader(keys, to: &out) }
+            RowPrinter.csvLines(objects, keys: keys, to: &out)
+        case .table:
+            cells += RowPrinter.tableCells(objects, keys: keys)
+        }
+        count += objects.count
+        self.keys = keys
+    }
+
+    mutating func finish(to out: inout some TextOutputStream) {
+        let keys = self.keys ?? printer.keys(of: [])
+        switch printer.format {
+        case .json: out.write(count == 0 ? "[]\n" : "\n]\n")
+        case .csv: if count == 0 { RowPrinter.csvHeader(keys, to: &out) }
+        case .table: RowPrinter.table(cells: cells, keys: keys, to: &out)
+        }
     }
 }
 

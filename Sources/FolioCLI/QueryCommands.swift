@@ -34,8 +34,11 @@ struct Versions: ParsableCommand {
 
     func run() throws {
         let store = try store.open()
-        let rows = try asOf.read(store, client: client) { model, id in try model.versions(client: id, page: page, currentOnly: current) }
-        RowPrinter(format: output.format, columns: VersionRow.columns).emit(list: rows)
+        try asOf.read(store, client: client) { model, id in
+            // Pages are read from the log as their rows are printed, not all held first.
+            let rows = try model.versions(client: id, page: page, currentOnly: current, content: false)
+            try RowPrinter(format: output.format, columns: VersionRow.columns).emit(list: rows) { try model.withContent($0) }
+        }
     }
 }
 

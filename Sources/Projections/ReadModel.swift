@@ -20,7 +20,8 @@ public final class ReadModel {
 
     /// The rows with their content, which each row names by its draft's log position
     /// (`contentPosition`); a row stored by an earlier Folio holds it.
-    private func withContent(_ rows: [VersionRow]) throws -> [VersionRow] {
+    /// `rows` with their content read from the log, where they name their draft's position.
+    public func withContent(_ rows: [VersionRow]) throws -> [VersionRow] {
         guard rows.contains(where: { $0.contentPosition != nil }) else { return rows }
         var rows = rows
         try withLog { session in
@@ -50,7 +51,10 @@ public final class ReadModel {
     }
 
     /// Content versions ordered by client (oldest client first), page and version number.
-    public func versions(client: UUID? = nil, page: PageType? = nil, currentOnly: Bool = false) throws -> [VersionRow] {
+    ///
+    /// Without `content`, a row that names its draft's position has its content left empty, to
+    /// be read by `withContent(_:)` a few rows at a time (a long listing of large pages).
+    public func versions(client: UUID? = nil, page: PageType? = nil, currentOnly: Bool = false, content: Bool = true) throws -> [VersionRow] {
         var rows: [VersionRow]
         if let client {
             let prefix = Key.id(client) + (page.map { [Key.page($0)] } ?? [])
@@ -62,7 +66,8 @@ public final class ReadModel {
                 ((clientOrder[row.clientID] ?? Int.max, row.clientID.order.0, row.clientID.order.1, row.pageType, row.versionNumber), row)
             }.sorted { $0.0 < $1.0 }.map(\.1)
         }
-        return try withContent(rows.filter { (page == nil || $0.pageType == page) && (!currentOnly || $0.isCurrent) })
+        let kept = rows.filter { (page == nil || $0.pageType == page) && (!currentOnly || $0.isCurrent) }
+        return content ? try withContent(kept) : kept
     }
 
     public func version(id: UUID) throws -> VersionRow? {

@@ -109,6 +109,35 @@ struct TextTests {
         }
     }
 
+    @Test("a list printed a batch at a time is the list printed whole, in every format, with rows or none")
+    func listsInBatches() {
+        let texts = Self.samples(700, seed: 99)
+        let objects: [[String: Cell]] = texts.enumerated().map { index, text in
+            ["id": .text("\(index)"), "name": .text(text), "page": .json(#"{"a":[1,"\#(index)"]}"#), "note": index % 3 == 0 ? .null : .text(text + ",x")]
+        }
+        for format in [OutputFormat.json, .csv, .table] {
+            let printer = RowPrinter(format: format, columns: ["id", "name"])
+            for count in [0, 1, 255, 256, 257, 700] {
+                var expected = ""
+                printer.write(objects: Array(objects.prefix(count)), to: &expected)
+                for size in [1, 7, 256] {
+                    var list = ListWriter(printer: printer), text = ""
+                    var start = 0
+                    while start < count {
+                        list.add(Array(objects[start..<min(start + size, count)]), to: &text)
+                        start += size
+                    }
+                    list.finish(to: &text)
+                    #expect(text == expected, "\(format), \(count) rows in batches of \(size)")
+                }
+            }
+            // Every row's columns and the rows' extra keys, whatever the batches.
+            var expected = ""
+            printer.write(objects: objects, to: &expected)
+            #expect(expected.contains("note") && expected.contains("page"), "\(format)")
+        }
+    }
+
     @Test("a table line loses the white space at its end as the regular expression \\s+$ took it")
     func trailingWhiteSpace() {
         for text in Self.samples(3_000, seed: 2) {
