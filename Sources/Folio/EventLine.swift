@@ -101,8 +101,8 @@ public struct EventLine: Hashable, Sendable {
     }
 
     /// Parses one line, returning its payload's fields beside it (import decodes the event from
-    /// them instead of parsing `data` again).
-    static func parseWithPayload(_ line: some Collection<UInt8>, number: Int) throws -> (line: EventLine, payload: [String: JSONValue]) {
+    /// them instead of parsing `data` again), and whether it carries an export's `hash`.
+    static func parseWithPayload(_ line: some Collection<UInt8>, number: Int) throws -> (line: EventLine, payload: [String: JSONValue], hasHash: Bool) {
         guard line.count <= maximumLength else {
             throw FolioError(.invalidInput, "line \(number) is longer than \(maximumLength >> 20) MiB")
         }
@@ -123,15 +123,16 @@ public struct EventLine: Hashable, Sendable {
         }
         guard case .object(let payload)? = fields["data"] else {
             // Throws, naming the first field at fault in the envelope's order (`data` at the latest).
-            return (try envelope(fields, data: nil, number: number), [:])
+            return (try envelope(fields, data: nil, number: number), [:], false)
         }
-        return (try envelope(fields, data: JSONValue.object(payload).canonicalBytes(), number: number), payload)
+        return (try envelope(fields, data: JSONValue.object(payload).canonicalBytes(), number: number), payload, fields["hash"] != nil)
     }
 
     /// Parses a line whose `data` is already canonical JSON holding a payload written the way
     /// Folio writes it (what `export` writes) without building the payload: the line's envelope
     /// is parsed, `data` kept as it stands and its event read in one pass. `nil` for any other line,
-    /// to be parsed by `parseWithPayload`, which also names what is wrong with a bad one.
+    /// to be parsed by `parseWithPayload`, which also names what is wrong with a bad one, and for a
+    /// line without an export's `hash` whose payload holds a field its type does not have.
     static func parsePlain(_ line: [UInt8], number: Int) -> (line: EventLine, event: Event)? {
         guard line.count <= maximumLength else { return nil }
         return line.withUnsafeBytes { buffer -> (line: EventLine, event: Event)? in
@@ -144,7 +145,9 @@ public struct EventLine: Hashable, Sendable {
             let data = UnsafeRawBufferPointer(rebasing: buffer[raw])
             guard let line = envelope.line(data: Array(data)),
                   let type = try? EventType.named(line.type),
-                  let event = Event.decodeIfPlain(type: type, schemaVersion: Int(line.schemaVersion), payload: data, onlyKnownFields: true)
+                  let event = Event.decodeIfPlain(
+                      type: type, schemaVersion: Int(line.schemaVersion), payload: data, onlyKnownFields: !envelope.hasHash
+                  )
             else { return nil }
             return (line, event)
         }
@@ -235,6 +238,8 @@ private struct PlainEnvelope {
     private var correlationID: UUID?
     private var causationID: UUID?
     private(set) var data: Range<Int>?
+    /// Whether the line carries the `hash` that `export` adds.
+    var hasHash: Bool { seen & (1 << Member.hash.rawValue) != 0 }
 
     /// Reads one member; `false` for a line that is not the plain case.
     mutating func read(_ key: UnsafeRawBufferPointer?, _ reader: inout JSONParser) throws(JSONParser.Failure) -> Bool {

@@ -70,19 +70,27 @@ extension FileDescriptor {
     }
 }
 
-/// The size in bytes of the file at `path`, or `nil` when it cannot be read. Through `stat(2)`:
-/// FoundationEssentials' file attributes hold a size as `UInt`, which a cast to `Int` misses.
-/// The type of the file at `path` (`S_IFREG`, `S_IFDIR`, `S_IFIFO`…), links followed.
-func fileType(atPath path: String) -> mode_t? {
+/// The status of the file at `path`, links followed (`stat(2)`), or `nil` when it cannot be read.
+private func fileStatus(atPath path: String) -> stat? {
     var status = stat()
-    guard stat(path, &status) == 0 else { return nil }
-    return status.st_mode & S_IFMT
+    return stat(path, &status) == 0 ? status : nil
 }
 
-func fileSize(atPath path: String) -> Int? {
+/// The status of the open `file` (`fstat(2)`).
+private func fileStatus(_ file: FileDescriptor) -> stat? {
     var status = stat()
-    guard stat(path, &status) == 0 else { return nil }
-    return Int(status.st_size)
+    return fstat(file.rawValue, &status) == 0 ? status : nil
+}
+
+/// The type of the file at `path` (`S_IFREG`, `S_IFDIR`, `S_IFIFO`…), links followed.
+func fileType(atPath path: String) -> mode_t? {
+    fileStatus(atPath: path).map { $0.st_mode & S_IFMT }
+}
+
+/// The size in bytes of the file at `path`, or `nil` when it cannot be read. Through `stat(2)`:
+/// FoundationEssentials' file attributes hold a size as `UInt`, which a cast to `Int` misses.
+func fileSize(atPath path: String) -> Int? {
+    fileStatus(atPath: path).map { Int($0.st_size) }
 }
 
 /// Makes the names in the directory at `path` durable (after a rename or a link into it), as
@@ -94,21 +102,17 @@ func synchronizeDirectory(_ path: String) {
     close(directory)
 }
 
-/// Whether an open file is a directory.
 /// Whether `file` is a regular file: one that can be read again from its start.
 func isRegularFile(_ file: FileDescriptor) -> Bool {
-    var status = stat()
-    return fstat(file.rawValue, &status) == 0 && status.st_mode & S_IFMT == S_IFREG
+    fileStatus(file).map { $0.st_mode & S_IFMT == S_IFREG } ?? false
 }
 
 /// The size of the open `file`, if it can be told.
 func fileSize(_ file: FileDescriptor) -> Int? {
-    var status = stat()
-    guard fstat(file.rawValue, &status) == 0 else { return nil }
-    return Int(status.st_size)
+    fileStatus(file).map { Int($0.st_size) }
 }
 
+/// Whether an open file is a directory.
 private func isDirectory(_ file: FileDescriptor) -> Bool {
-    var status = stat()
-    return fstat(file.rawValue, &status) == 0 && status.st_mode & S_IFMT == S_IFDIR
+    fileStatus(file).map { $0.st_mode & S_IFMT == S_IFDIR } ?? false
 }

@@ -45,6 +45,11 @@ public struct FolioError: Error, Hashable, Sendable, CustomStringConvertible {
         FolioError(.notFound, "client \(id.lowercased) was deleted: its history is kept (folio history, folio log --client) but it has no rows")
     }
 
+    /// A content version of a client that was deleted.
+    public static func deletedVersion(_ id: UUID, client: UUID) -> FolioError {
+        FolioError(.notFound, "content version \(id.lowercased) belongs to client \(client.lowercased), which was deleted: its history is kept (folio history) but it has no rows")
+    }
+
     /// A content version id that names no version (rule 7).
     public static func unknownVersion(_ id: UUID) -> FolioError {
         FolioError(.notFound, "content version \(id.lowercased) does not exist (rule 7: unknown ids are refused)")

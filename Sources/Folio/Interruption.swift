@@ -29,12 +29,14 @@ public enum Interruption {
     public struct Leftover: Sendable {
         let id: Int
 
-        /// Runs `body` (the step that puts the path in place, or removes it) so that an
-        /// interruption comes wholly before it or wholly after, then forgets the path.
+        /// Runs `body` (the step that puts the path in place) so that an interruption comes
+        /// wholly before it or wholly after, then forgets the path; when `body` throws, the path
+        /// stays named until the caller has removed it.
         public func settle<T>(_ body: () throws -> T) rethrows -> T {
             try Interruption.state.withLock { state in
-                defer { state.leftovers[id] = nil }
-                return try body()
+                let result = try body()
+                state.leftovers[id] = nil
+                return result
             }
         }
 
@@ -101,10 +103,10 @@ public enum Interruption {
     }
 
     private static func isIgnored(_ action: sigaction) -> Bool {
-        #if canImport(Glibc)
-        unsafeBitCast(action.__sigaction_handler.sa_handler, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self)
-        #else
+        #if canImport(Darwin)
         unsafeBitCast(action.__sigaction_u.__sa_handler, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self)
+        #else
+        unsafeBitCast(action.__sigaction_handler.sa_handler, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self)
         #endif
     }
 
@@ -113,8 +115,12 @@ public enum Interruption {
     private static func interrupted(by number: Int32) -> Never {
         state.withLock { state in
             let removed = state.leftovers.sorted { $0.key < $1.key }.map { _, leftover in
-                try? FileManager.default.removeItem(atPath: leftover.path)
-                return "removed \(leftover.what) (\(leftover.path))"
+                do {
+                    try FileManager.default.removeItem(atPath: leftover.path)
+                    return "removed \(leftover.what) (\(leftover.path))"
+                } catch {
+                    return "could not remove \(leftover.what) (\(leftover.path))"
+                }
             }
             if !removed.isEmpty {
                 // A progress bar may be drawn on the line: the message replaces it.

@@ -54,11 +54,14 @@ struct ParsedLine: Sendable {
             parsed = .success((line, .success(event)))
         } else {
             parsed = Result {
-                let (line, payload) = try EventLine.parseWithPayload(raw.bytes, number: raw.number)
+                let (line, payload, hasHash) = try EventLine.parseWithPayload(raw.bytes, number: raw.number)
                 let event = Result { () throws(DomainError) in
                     let type = try EventType.named(line.type), schemaVersion = Int(line.schemaVersion)
                     let event = try Event.decode(type: type, schemaVersion: schemaVersion, fields: payload)
-                    try Event.checkKnownFields(type: type, schemaVersion: schemaVersion, fields: payload)
+                    // A line `export` wrote (it adds `hash`) is taken as stored: an earlier Folio
+                    // imported payloads with other fields and keeps them, and its backup must
+                    // restore. Any other line holds its type's fields and no other.
+                    if !hasHash { try Event.checkKnownFields(type: type, schemaVersion: schemaVersion, fields: payload) }
                     return event
                 }
                 return (line, event)
@@ -419,7 +422,7 @@ extension Store {
         case .versionPromoted(let promoted):
             try checkOwner(promoted.versionID, client: client, model: model)
         case .outcomeRecorded(let recorded):
-            try checkOwner(recorded.versionID, client: client, model: model, rule: "rule 7: an outcome is recorded for its own client's version")
+            try checkOwner(recorded.versionID, client: client, model: model, rule: "rule 7: unknown ids are refused")
         case .paymentInitiated(let payment), .paymentSucceeded(let payment), .paymentFailed(let payment), .paymentCancelled(let payment):
             if let owner = try model.intentOwner(payment.stripePaymentIntentID), owner != client {
                 throw FolioError(.refused, "payment intent \(payment.stripePaymentIntentID) already belongs to client \(owner.lowercased): stripe_payment_intent_id is unique across the store (rule 6)")

@@ -23,27 +23,28 @@ struct Demo: ParsableCommand {
     @Option(help: "The generator's seed.") var seed: UInt64 = 2026
 
     func run() throws {
+        // Before any thread starts: Ctrl-C removes a generated history.
+        Interruption.handleSignals()
         let store = try store.open(creating: true)
         if try store.log.head() == 0 {
             let fixture = FileManager.default.currentDirectoryPath + "/Fixtures/small.jsonl"
             let source: String
             var generated: (url: URL, leftover: Interruption.Leftover)?
-            if FileManager.default.fileExists(atPath: fixture) {
-                source = fixture
-            } else {
-                let url = FileManager.default.temporaryDirectory.appendingPathComponent("folio-demo-\(UUID().lowercased).jsonl")
-                Interruption.handleSignals()
-                generated = (url, Interruption.removeIfInterrupted(url.path, what: "the generated history"))
-                let generator = HistoryGenerator(seed: seed, clients: clients, contentBytes: 2_000...6_000)
-                let out = try FileDescriptor.create(url.path, permissions: .ownerReadWrite)
-                _ = try out.closeAfter { try generator.write(to: out) }
-                source = url.path
-            }
             defer {
                 if let generated {
                     try? FileManager.default.removeItem(at: generated.url)
                     generated.leftover.forget()
                 }
+            }
+            if FileManager.default.fileExists(atPath: fixture) {
+                source = fixture
+            } else {
+                let url = FileManager.default.temporaryDirectory.appendingPathComponent("folio-demo-\(UUID().lowercased).jsonl")
+                generated = (url, Interruption.removeIfInterrupted(url.path, what: "the generated history"))
+                let generator = HistoryGenerator(seed: seed, clients: clients, contentBytes: 2_000...6_000)
+                let out = try FileDescriptor.create(url.path, permissions: .ownerReadWrite)
+                _ = try out.closeAfter { try generator.write(to: out) }
+                source = url.path
             }
             let bar = Progress(title: "Importing")
             let report = try store.importLog(from: source) { bar.update(done: $0.done, total: $0.total) }

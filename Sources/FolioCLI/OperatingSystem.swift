@@ -70,7 +70,10 @@ func hasEmptyDataFile(at path: String) -> Bool {
 struct OutputFile {
     /// The file to replace, its links resolved, or the path to write through.
     var path: String
+    /// A replaced file's permissions, or those a new file is made with (less the umask).
     var permissions: FilePermissions
+    /// Whether a regular file is there, to be replaced keeping its permissions.
+    var replacing = false
     /// Written through, not replaced.
     var inPlace = false
 
@@ -99,6 +102,7 @@ struct OutputFile {
                 free(resolved)
             }
             self.permissions = FilePermissions(rawValue: CModeT(status.st_mode & 0o7777))
+            replacing = true
         case S_IFDIR:
             throw Errno.isDirectory
         default:
@@ -136,7 +140,7 @@ struct OutputFile {
         do {
             return try writing(to: name) {
                 let count = try out.closeAfter {
-                    try keepPermissions(on: out)
+                    if replacing { try keepPermissions(on: out) }
                     let count = try body(out)
                     try out.synchronize()
                     return count

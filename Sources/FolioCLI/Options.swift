@@ -65,7 +65,7 @@ struct AsOfOptions: ParsableArguments {
         guard let asOf else { return nil }
         if let position = UInt64(asOf) { return .position(position) }
         if let micros = Timestamp.parse(asOf) { return .timestamp(Date(timeIntervalSince1970: Double(micros) / 1_000_000)) }
-        throw ValidationError("--as-of takes a log position (a whole number) or a UTC time such as 2026-11-25T09:30:00Z, not \"\(asOf)\"")
+        throw ValidationError("--as-of takes a log position (a whole number) or a UTC time to the microsecond at most, such as 2026-11-25T09:30:00Z, not \"\(asOf)\"")
     }
 
     /// Runs `body` on the read model with the client `reference` names found in it: with

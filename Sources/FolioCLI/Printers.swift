@@ -116,10 +116,10 @@ struct HistoryPrinter {
         })
     }
 
-    /// One line per version: `outcome` is the latest, `outcomes` all of them as a JSON array (as
-    /// in JSON); with `diff`, a last column holds its changes as a JSON array.
+    /// One line per version: `outcome` is the latest, `outcomes` (after the earlier columns) all of
+    /// them as a JSON array, as in JSON; with `diff`, a last column holds its changes as a JSON array.
     private func csv(_ history: History) -> String {
-        var keys = ["page_type", "version_number", "id", "created_at", "created_by", "iteration_notes", "hypothesis", "outcome", "outcomes", "promoted_at", "demoted_at", "payments"]
+        var keys = ["page_type", "version_number", "id", "created_at", "created_by", "iteration_notes", "hypothesis", "outcome", "promoted_at", "demoted_at", "payments", "outcomes"]
         if diff { keys.append("changes") }
         var rows: [[String: JSONValue]] = []
         for page in history.pages {

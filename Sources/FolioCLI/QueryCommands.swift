@@ -34,11 +34,10 @@ struct Versions: ParsableCommand {
 
     func run() throws {
         let store = try store.open()
-        try asOf.read(store, client: client) { model, id in
-            // Pages are read from the log as their rows are printed, not all held first.
-            let rows = try model.versions(client: id, page: page, currentOnly: current, content: false)
-            try RowPrinter(format: output.format, columns: VersionRow.columns).emit(list: rows) { try model.withContent($0) }
-        }
+        let rows = try asOf.read(store, client: client) { model, id in try model.versions(client: id, page: page, currentOnly: current, content: false) }
+        // Pages are read from the log as their rows are printed, not all held first, and no
+        // snapshot stays open while the output waits for its reader.
+        try RowPrinter(format: output.format, columns: VersionRow.columns).emit(list: rows) { try store.projections.withContent($0) }
     }
 }
 
@@ -64,7 +63,8 @@ struct Analytics: ParsableCommand {
         commandName: "analytics",
         abstract: "Conversion by content version, rolled up by page type, version number and outcome, and the funnel.",
         discussion: """
-            A version is exposed once it has been current; a roll-up counts exposed versions. conversion_rate is \
+            A version is exposed once it has been current; a roll-up sums its versions, so its exposed counts versions \
+            (a client who saw three versions of a page counts three times). conversion_rate is \
             exposed versions with a succeeded payment over exposed versions, rounded to four decimal places; \
             funnel medians are seconds, to the millisecond. Example: folio analytics --format json
             """
@@ -146,6 +146,8 @@ struct Export: ParsableCommand {
     @Argument(help: "The file to write (standard output when omitted).") var file: String?
 
     func run() throws {
+        // Before any thread starts: Ctrl-C removes the unfinished file.
+        if file != nil { Interruption.handleSignals() }
         let store = try store.open()
         guard let file else {
             try writing(to: standardOutput) { try store.exportLog(to: .standardOutput) }

@@ -234,9 +234,11 @@ struct VersionGroup: ParsableCommand {
                 throw FolioError(.invalidInput, "\"\(version)\" is not a content version id (a UUID)")
             }
             let store = try store.open()
+            // The owner first: a version drafted after it was looked up is unknown, not deleted.
+            let owner = asOf.asOf == nil ? try store.versionOwner(id) : nil
             guard let row = try asOf.read(store, { try $0.version(id: id) }) else {
                 // A version whose client was deleted has no row since, as its client has none.
-                if asOf.asOf == nil, let owner = try store.versionOwner(id) { throw FolioError.deletedClient(owner) }
+                if let owner { throw FolioError.deletedVersion(id, client: owner) }
                 throw FolioError.unknownVersion(id)
             }
             emit(RowPrinter(format: output.format, columns: VersionRow.columns).render(one: row))

@@ -594,6 +594,24 @@ public final class Projections: Sendable {
         return try body(ReadModel(store: store) { read in try read(session) })
     }
 
+    /// `rows` with their content read from the log, in a snapshot of its own: a draft's position
+    /// never changes, so a listing reads its pages a few rows at a time after taking its rows,
+    /// without holding one snapshot open while it prints.
+    public func withContent(_ rows: [VersionRow]) throws -> [VersionRow] {
+        guard rows.contains(where: { $0.contentPosition != nil }) else { return rows }
+        var rows = rows
+        try log.read { session in try Self.fillContent(&rows, in: session) }
+        return rows
+    }
+
+    /// Reads the content of every row that names its draft's position.
+    static func fillContent(_ rows: inout [VersionRow], in session: ReadSession) throws {
+        for index in rows.indices {
+            guard let position = rows[index].contentPosition else { continue }
+            rows[index].content = try draftContent(at: position, of: rows[index].id, in: session)
+        }
+    }
+
     /// The content of `version` from its draft at `position` in the log, which a stored
     /// `content_versions` row names instead of keeping the content itself.
     static func draftContent(at position: UInt64, of version: UUID, in session: ReadSession) throws -> CanonicalJSON {

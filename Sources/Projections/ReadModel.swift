@@ -20,16 +20,10 @@ public final class ReadModel {
 
     /// The rows with their content, which each row names by its draft's log position
     /// (`contentPosition`); a row stored by an earlier Folio holds it.
-    /// `rows` with their content read from the log, where they name their draft's position.
-    public func withContent(_ rows: [VersionRow]) throws -> [VersionRow] {
+    func withContent(_ rows: [VersionRow]) throws -> [VersionRow] {
         guard rows.contains(where: { $0.contentPosition != nil }) else { return rows }
         var rows = rows
-        try withLog { session in
-            for index in rows.indices {
-                guard let position = rows[index].contentPosition else { continue }
-                rows[index].content = try Projections.draftContent(at: position, of: rows[index].id, in: session)
-            }
-        }
+        try withLog { session in try Projections.fillContent(&rows, in: session) }
         return rows
     }
 
@@ -53,7 +47,8 @@ public final class ReadModel {
     /// Content versions ordered by client (oldest client first), page and version number.
     ///
     /// Without `content`, a row that names its draft's position has its content left empty, to
-    /// be read by `withContent(_:)` a few rows at a time (a long listing of large pages).
+    /// be read by `Projections.withContent(_:)` a few rows at a time (a long listing of large
+    /// pages).
     public func versions(client: UUID? = nil, page: PageType? = nil, currentOnly: Bool = false, content: Bool = true) throws -> [VersionRow] {
         var rows: [VersionRow]
         if let client {

@@ -10,7 +10,7 @@ struct EventLineTests {
     /// The slow reading of a line: parsed whole, its payload written out canonically, its event
     /// decoded from the parsed fields.
     static func parsed(_ bytes: [UInt8]) -> (line: EventLine, event: Event)? {
-        guard let (line, payload) = try? EventLine.parseWithPayload(bytes, number: 1),
+        guard let (line, payload, _) = try? EventLine.parseWithPayload(bytes, number: 1),
               let type = try? EventType.named(line.type),
               let event = try? Event.decode(type: type, schemaVersion: Int(line.schemaVersion), fields: payload)
         else { return nil }
