@@ -28,6 +28,8 @@ public enum Interruption {
     /// A path removed if the process is interrupted before it is settled or forgotten.
     public struct Leftover: Sendable {
         let id: Int
+        /// The file or directory named.
+        public let path: String
 
         /// Runs `body` (the step that puts the path in place) so that an interruption comes
         /// wholly before it or wholly after, then forgets the path; when `body` throws, the path
@@ -43,6 +45,13 @@ public enum Interruption {
         /// Forgets the path: it is finished, or gone.
         public func forget() {
             Interruption.state.withLock { _ = $0.leftovers.removeValue(forKey: id) }
+        }
+
+        /// Removes the path, as far as it is there, and forgets it: the work failed, or what was
+        /// made aside is used up.
+        public func discard() {
+            try? FileManager.default.removeItem(atPath: path)
+            forget()
         }
     }
 
@@ -60,7 +69,7 @@ public enum Interruption {
         state.withLock { state in
             state.next += 1
             state.leftovers[state.next] = (path, what)
-            return Leftover(id: state.next)
+            return Leftover(id: state.next, path: path)
         }
     }
 

@@ -232,8 +232,7 @@ extension Store {
             }
             return report
         } catch {
-            try? FileManager.default.removeItem(atPath: staging)
-            leftover.forget()
+            leftover.discard()
             throw error
         }
     }
@@ -255,13 +254,8 @@ extension Store {
     /// The events go in one transaction (group commit) with one synced commit at the end, so a
     /// crash midway leaves the store empty. Ids, positions, times and payloads are kept.
     public func importLog(from path: String, progress: ((JobProgress) -> Void)? = nil) throws -> ImportReport {
-        var temporary: (url: URL, leftover: Interruption.Leftover)?
-        defer {
-            if let temporary {
-                try? FileManager.default.removeItem(at: temporary.url)
-                temporary.leftover.forget()
-            }
-        }
+        var spooled: Interruption.Leftover?
+        defer { spooled?.discard() }
         // A file is opened once: a named pipe opened again would wait for a writer long gone.
         let opened = path == "-" ? FileDescriptor.standardInput : try FileDescriptor.openForReading(path)
         let file: FileDescriptor
@@ -270,7 +264,7 @@ extension Store {
             // cannot be read twice (standard input, a pipe, a device) is spooled to a file first.
             let name = path == "-" ? "standard input" : path
             let url = FileManager.default.temporaryDirectory.appendingPathComponent("folio-import-\(UUID().lowercased).jsonl")
-            temporary = (url, Interruption.removeIfInterrupted(url.path, what: "the spooled \(name)"))
+            spooled = Interruption.removeIfInterrupted(url.path, what: "the spooled \(name)")
             defer { if path != "-" { try? opened.close() } }
             do {
                 try spool(opened, to: url.path)

@@ -29,18 +29,13 @@ struct Demo: ParsableCommand {
         if try store.log.head() == 0 {
             let fixture = FileManager.default.currentDirectoryPath + "/Fixtures/small.jsonl"
             let source: String
-            var generated: (url: URL, leftover: Interruption.Leftover)?
-            defer {
-                if let generated {
-                    try? FileManager.default.removeItem(at: generated.url)
-                    generated.leftover.forget()
-                }
-            }
+            var generated: Interruption.Leftover?
+            defer { generated?.discard() }
             if FileManager.default.fileExists(atPath: fixture) {
                 source = fixture
             } else {
                 let url = FileManager.default.temporaryDirectory.appendingPathComponent("folio-demo-\(UUID().lowercased).jsonl")
-                generated = (url, Interruption.removeIfInterrupted(url.path, what: "the generated history"))
+                generated = Interruption.removeIfInterrupted(url.path, what: "the generated history")
                 let generator = HistoryGenerator(seed: seed, clients: clients, contentBytes: 2_000...6_000)
                 let out = try FileDescriptor.create(url.path, permissions: .ownerReadWrite)
                 _ = try out.closeAfter { try generator.write(to: out) }

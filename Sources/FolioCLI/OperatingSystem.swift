@@ -149,8 +149,7 @@ struct OutputFile {
                 return count
             }
         } catch {
-            unlink(temporary)
-            leftover.forget()
+            leftover.discard()
             throw error
         }
     }

@@ -598,18 +598,23 @@ public final class Projections: Sendable {
     /// never changes, so a listing reads its pages a few rows at a time after taking its rows,
     /// without holding one snapshot open while it prints.
     public func withContent(_ rows: [VersionRow]) throws -> [VersionRow] {
-        guard rows.contains(where: { $0.contentPosition != nil }) else { return rows }
-        var rows = rows
-        try log.read { session in try Self.fillContent(&rows, in: session) }
-        return rows
+        try Self.withContent(rows) { body in try log.read { try body($0) } }
     }
 
-    /// Reads the content of every row that names its draft's position.
-    static func fillContent(_ rows: inout [VersionRow], in session: ReadSession) throws {
-        for index in rows.indices {
-            guard let position = rows[index].contentPosition else { continue }
-            rows[index].content = try draftContent(at: position, of: rows[index].id, in: session)
+    /// `rows` with the content of every row that names its draft's position read from the log,
+    /// in the snapshot `withLog` gives (opened only when a row needs it).
+    static func withContent(
+        _ rows: [VersionRow], withLog: (_ body: (ReadSession) throws -> Void) throws -> Void
+    ) throws -> [VersionRow] {
+        guard rows.contains(where: { $0.contentPosition != nil }) else { return rows }
+        var rows = rows
+        try withLog { session in
+            for index in rows.indices {
+                guard let position = rows[index].contentPosition else { continue }
+                rows[index].content = try draftContent(at: position, of: rows[index].id, in: session)
+            }
         }
+        return rows
     }
 
     /// The content of `version` from its draft at `position` in the log, which a stored

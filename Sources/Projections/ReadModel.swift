@@ -21,10 +21,7 @@ public final class ReadModel {
     /// The rows with their content, which each row names by its draft's log position
     /// (`contentPosition`); a row stored by an earlier Folio holds it.
     func withContent(_ rows: [VersionRow]) throws -> [VersionRow] {
-        guard rows.contains(where: { $0.contentPosition != nil }) else { return rows }
-        var rows = rows
-        try withLog { session in try Projections.fillContent(&rows, in: session) }
-        return rows
+        try Projections.withContent(rows, withLog: withLog)
     }
 
     /// Clients, oldest first; only those with `status` when given.
