@@ -71,6 +71,7 @@ public struct FolioError: Error, Hashable, Sendable, CustomStringConvertible {
             case .accessDenied: return FolioError(.store, "the store cannot be opened: permission denied (\(error.operation))")
             case .notADirectory: return FolioError(.store, "the store path is not a directory (\(error.operation))")
             case .noSpace: return FolioError(.store, "the disk is full: nothing was written (\(error.operation))")
+            case .truncated: return FolioError(.store, "the store is damaged: \(error.operation), as an unfinished copy leaves it; restore it from a backup or an export")
             default: return FolioError(.store, "the store failed: \(error)")
             }
         default: return FolioError(.store, "\(error)")

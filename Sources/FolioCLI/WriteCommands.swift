@@ -286,7 +286,7 @@ struct PaymentGroup: ParsableCommand {
     }
 
     struct Succeed: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "succeed", abstract: "A payment succeeded; the client becomes paid.", discussion: "The same intent reported again is a no-op. Example: folio payment succeed G0427 --intent pi_3Nf… --amount 50000")
+        static let configuration = CommandConfiguration(commandName: "succeed", abstract: "A payment succeeded; the client becomes paid.", discussion: "The same intent reported again as succeeded is a no-op (webhooks retry). Example: folio payment succeed G0427 --intent pi_3Nf… --amount 50000")
         @OptionGroup var arguments: Arguments
         @OptionGroup var noReason: NoReason
         func run() throws { try arguments.run(.succeed) }

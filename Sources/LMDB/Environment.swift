@@ -95,6 +95,21 @@ public final class Environment: @unchecked Sendable {
             var flags = UInt32(MDB_NOTLS)
             if options.unsafeNoSync { flags |= UInt32(MDB_NOSYNC) }
             try check(mdb_env_open(env, path, flags, 0o600), "mdb_env_open \(path)")
+            // A data file cut short (an unfinished copy) would stop the process with SIGBUS at the
+            // first page read past its end: it is refused here instead. LMDB writes a commit's
+            // pages before the meta page that counts them, so a whole file is never shorter.
+            var info = MDB_envinfo()
+            try check(mdb_env_info(env, &info), "mdb_env_info")
+            var statistics = MDB_stat()
+            try check(mdb_env_stat(env, &statistics), "mdb_env_stat")
+            var descriptor: mdb_filehandle_t = -1
+            try check(mdb_env_get_fd(env, &descriptor), "mdb_env_get_fd")
+            var status = stat()
+            guard fstat(descriptor, &status) == 0 else { throw LMDBError(code: .init(rawValue: errno), operation: "fstat \(path)/data.mdb") }
+            let needed = (info.me_last_pgno + 1) * Int(statistics.ms_psize)
+            if Int(status.st_size) < needed {
+                throw LMDBError(code: .truncated, operation: "\(path)/data.mdb is \(status.st_size) bytes, cut short of the \(needed) bytes its pages take")
+            }
         } catch {
             mdb_env_close(env)
             throw error

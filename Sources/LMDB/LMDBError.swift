@@ -26,8 +26,10 @@ public struct LMDBError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let noSuchFile = Code(rawValue: 2) // ENOENT
         public static let notADirectory = Code(rawValue: 20) // ENOTDIR
         public static let noSpace = Code(rawValue: 28) // ENOSPC
+        /// The data file ends before the last page its meta page counts (Folio's check, not LMDB's).
+        public static let truncated = Code(rawValue: -30_000)
 
-        public var description: String { String(cString: mdb_strerror(rawValue)) }
+        public var description: String { self == .truncated ? "data file cut short" : String(cString: mdb_strerror(rawValue)) }
     }
 
     public let code: Code

@@ -13,11 +13,35 @@ import Musl
 import Darwin
 #endif
 import LMDB
+import Synchronization
 
 /// A table of a read model: rows of one type under byte keys, sorted by key.
 public struct Table<Row: StoredRow>: Sendable {
     public let name: String
-    public init(_ name: String) { self.name = name }
+    /// The name's number in this process, the same for every `Table` of that name: where a
+    /// `MemoryStore` keeps the table, found without hashing the name at each row.
+    let number: Int
+
+    public init(_ name: String) {
+        self.name = name
+        number = TableNumbers.number(of: name)
+    }
+}
+
+/// Numbers table names in the order a process first meets them.
+private enum TableNumbers {
+    static let numbers = Mutex<[String: Int]>([:])
+
+    static func number(of name: String) -> Int {
+        numbers.withLock { numbers in
+            if let number = numbers[name] { return number }
+            numbers[name] = numbers.count
+            return numbers.count - 1
+        }
+    }
+
+    /// The number of `name`, if a table of that name was made.
+    static func existing(_ name: String) -> Int? { numbers.withLock { $0[name] } }
 }
 
 /// Where projectors read and write rows: LMDB inside a transaction (catch-up, queries), or
@@ -225,10 +249,22 @@ struct IDPrefix: Hashable {
 
 /// Rows kept in memory as values, no encoding.
 final class MemoryStore: ModelStore {
-    /// Each table, with its `forEachEncodedRow` made where its row type is known: called through a
+    /// A table, with its `forEachEncodedRow` made where its row type is known: called through a
     /// protocol instead, the generic class's method runs unspecialised (every key and row copied
     /// through value witnesses).
-    private var tables: [String: (table: AnyObject, forEachEncodedRow: (_ body: (UnsafeRawBufferPointer, [UInt8]) throws -> Void) throws -> Void)] = [:]
+    private final class Stored {
+        let table: AnyObject
+        let forEachEncodedRow: (_ body: (UnsafeRawBufferPointer, [UInt8]) throws -> Void) throws -> Void
+
+        init<Row>(_ table: TypedMemoryTable<Row>) {
+            self.table = table
+            forEachEncodedRow = { body in try table.forEachEncodedRow(body) }
+        }
+    }
+
+    /// Each table at its name's number (`Table.number`): a projector reaches a table at every row
+    /// it reads or writes, and hashing its name each time was a tenth of a fold's instructions.
+    private var tables: [Stored?] = []
     /// Rows a table is expected to hold, by name: its storage is reserved up front instead of
     /// growing (and rehashing every row) as the fold goes.
     private let expectedRows: [String: Int]
@@ -236,7 +272,7 @@ final class MemoryStore: ModelStore {
     init(expectedRows: [String: Int] = [:]) { self.expectedRows = expectedRows }
 
     private func table<Row>(_ table: Table<Row>) throws -> TypedMemoryTable<Row>? {
-        guard let existing = tables[table.name]?.table else { return nil }
+        guard table.number < tables.count, let existing = tables[table.number]?.table else { return nil }
         guard let typed = existing as? TypedMemoryTable<Row> else {
             throw ProjectionError(.unknownTable, "read model table \(table.name) holds rows of another type than \(Row.self)")
         }
@@ -246,7 +282,8 @@ final class MemoryStore: ModelStore {
     private func tableForWriting<Row>(_ table: Table<Row>) throws -> TypedMemoryTable<Row> {
         if let existing = try self.table(table) { return existing }
         let created = TypedMemoryTable<Row>(expectedRows: expectedRows[table.name] ?? 0)
-        tables[table.name] = (created, { body in try created.forEachEncodedRow(body) })
+        if table.number >= tables.count { tables += Array(repeating: nil, count: table.number + 1 - tables.count) }
+        tables[table.number] = Stored(created)
         return created
     }
 
@@ -298,7 +335,8 @@ final class MemoryStore: ModelStore {
 
     /// Calls `body` with each row of the table named `name` encoded, in key order: ready for appending to LMDB.
     func forEachEncodedRow(_ name: String, _ body: (UnsafeRawBufferPointer, [UInt8]) throws -> Void) throws {
-        try tables[name]?.forEachEncodedRow(body)
+        guard let number = TableNumbers.existing(name), number < tables.count else { return }
+        try tables[number]?.forEachEncodedRow(body)
     }
 }
 

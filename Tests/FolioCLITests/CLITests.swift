@@ -393,6 +393,25 @@ struct CLITests {
         #expect(result.err.contains("not a directory"), "\(result.err)")
     }
 
+    @Test("a store whose data file was cut short is refused in one line by every command, verify included, and not changed")
+    func truncatedDataFile() throws {
+        let directory = try TemporaryDirectory()
+        let store = directory.path("store")
+        try folio(["import", projectRoot.appendingPathComponent("Fixtures/small.jsonl").path], store: store)
+        let data = store + "/data.mdb"
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: data)[.size] as? Int)
+        for cut in [size / 2, 3 * 4_096] {
+            #expect(truncate(data, off_t(cut)) == 0)
+            for arguments in [["verify"], ["clients"], ["stats"], ["log", "--limit", "1"], ["client", "create", "--name", "B"]] {
+                let result = try folio(arguments, store: store)
+                #expect(result.status == 1 && result.out.isEmpty, "\(arguments): \(result.status) \(result.out)")
+                #expect(result.err.hasPrefix("folio: the store is damaged: \(data) is \(cut) bytes, cut short of the "), "\(arguments): \(result.err)")
+                #expect(result.err.filter { $0 == "\n" }.count == 1, "\(arguments)")
+            }
+            #expect(try FileManager.default.attributesOfItem(atPath: data)[.size] as? Int == cut)
+        }
+    }
+
     @Test("a store whose data file is empty is refused by queries and verify, not answered as a new, empty store")
     func emptyDataFile() throws {
         let directory = try TemporaryDirectory()

@@ -4,6 +4,7 @@ import Folio
 import Foundation
 import LMDB
 import Projections
+import SystemPackage
 import Testing
 
 @Suite("Import and export")
@@ -11,6 +12,36 @@ struct TransferTests {
     /// A generated history written to a file.
     func history(_ directory: TemporaryDirectory, clients: Int = 6, seed: UInt64 = 42) throws -> String {
         try writeHistory(in: directory, HistoryGenerator(seed: seed, clients: clients, contentBytes: 500...2_000))
+    }
+
+    @Test("folio log refuses a record that fails its checksum, by position, whichever filters it is read through")
+    func logRefusesTamperedRecord() throws {
+        let directory = try TemporaryDirectory()
+        let store = try makeStore(directory)
+        let client = try activeClient(store)
+        let database = try store.log.environment.database("log")
+        try store.log.environment.write { txn in
+            let key = withUnsafeBytes(of: UInt64(2).bigEndian) { Array($0) }
+            var record = try #require(try txn.get(database, key))
+            record[record.count - 2] ^= 0x01
+            try txn.put(database, key, record)
+        }
+        let out = try FileDescriptor.open("/dev/null", .writeOnly)
+        defer { try? out.close() }
+        let reads: [(after: UInt64, limit: Int?, type: String?, client: String?)] = [
+            (0, nil, nil, nil), (1, 1, nil, nil), (0, nil, "TokenIssued", nil), (0, nil, nil, client.token),
+        ]
+        for read in reads {
+            do {
+                let count = try store.writeLog(to: out, after: read.after, limit: read.limit, type: read.type, client: read.client)
+                Issue.record("\(read): printed \(count) events past a tampered record")
+            } catch let error as FolioError {
+                #expect(error.message.contains("record 2"), "\(read): \(error.message)")
+            }
+        }
+        // Reads that end before the bad record, or start after it, still print.
+        #expect(try store.writeLog(to: out, limit: 1) == 1)
+        #expect(try store.writeLog(to: out, after: 2) == 1)
     }
 
     @Test("the generator is deterministic: the same seed writes the same lines")

@@ -93,4 +93,45 @@ struct MemoryStoreTests {
         #expect(handed.map(\.key) == written.keys.sorted { $0.lexicographicallyPrecedes($1) })
         #expect(handed.allSatisfy { $0.bytes == RowCoding.encode(written[$0.key]!) })
     }
+
+    @Test("tables are kept apart by name: a table of the same name is the same table, rows of another type are refused")
+    func tablesByName() throws {
+        let store = MemoryStore()
+        let other = Table<UUID>("by_version")
+        let id = UUID()
+        try store.put(table, [1], first)
+        try store.put(other, [1], second)
+        #expect(try store.get(table, [1]) == first)
+        #expect(try store.get(other, [1]) == second)
+        // Made again from its name, as a query's table or a test's would be.
+        #expect(try store.get(Table<UUID>("by_client"), [1]) == first)
+        let mistyped = Table<ClientRow>("by_client")
+        #expect(throws: ProjectionError.self) { try store.get(mistyped, [1]) }
+        #expect(try store.get(Table<UUID>("never_written"), [1]) == nil)
+        var handed = 0
+        try store.forEachEncodedRow("by_version") { _, bytes in
+            handed += 1
+            #expect(bytes == RowCoding.encode(second))
+        }
+        try store.forEachEncodedRow("no_such_table_\(id)") { _, _ in handed += 100 }
+        #expect(handed == 1)
+    }
+}
+
+/// The worker that decodes a fold's next batches while the last one is applied.
+@Suite("Ordered worker")
+struct OrderedWorkerTests {
+    @Test("outputs come back in the order their inputs were submitted, however long each took")
+    func submissionOrder() {
+        let worker = OrderedWorker<Int, Int>(depth: 4) { input in
+            usleep(UInt32((20 - input % 20) * 300))
+            return input * 2
+        }
+        var outputs: [Int] = []
+        for input in 0..<60 {
+            if let output = worker.submit(input) { outputs.append(output) }
+        }
+        while let output = worker.next() { outputs.append(output) }
+        #expect(outputs == (0..<60).map { $0 * 2 })
+    }
 }
