@@ -78,6 +78,9 @@ public enum JSONValue: Hashable, Sendable, Codable {
             if data.dropFirst(mark).allSatisfy({ [0x20, 0x09, 0x0A, 0x0D].contains($0) }) {
                 throw DomainError(.jsonInvalid, "is empty: a JSON object is needed")
             }
+            guard mark + offset < data.count else {
+                throw DomainError(.jsonInvalid, "is not valid JSON: it ends (after byte \(data.count)) before its value does")
+            }
             throw DomainError(.jsonInvalid, "is not valid JSON (at byte \(mark + offset + 1) of \(data.count))")
         } catch .invalidUTF8 {
             throw DomainError(.jsonInvalid, "is not valid UTF-8")

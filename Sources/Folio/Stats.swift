@@ -22,6 +22,9 @@ public struct StoreStatistics: Sendable {
     public var readModelBytes: Int
 }
 
+/// What `folio verify` found walking a store's pages (`Store.checkPages(at:)`).
+public typealias PageCheckReport = LMDB.PageCheckReport
+
 extension Store {
     /// Counts and sizes of the store.
     public func statistics() throws -> StoreStatistics {
@@ -58,6 +61,29 @@ extension Store {
         } catch {
             throw FolioError.wrapping(error)
         }
+    }
+
+    /// Walks every page of the store at `path` (`Environment.checkPages()`), before anything
+    /// else reads them: opening a store reads some, and a damaged page can stop a reader with a
+    /// memory fault where this names it.
+    ///
+    /// - Returns: what the walk counted, when every page checked out.
+    /// - Throws: `FolioError` naming the first damaged page, and what can still be saved.
+    public static func checkPages(at path: String) throws -> PageCheckReport {
+        let report: PageCheckReport
+        do {
+            report = try Environment.open(at: path).checkPages()
+        } catch {
+            throw FolioError.wrapping(error)
+        }
+        guard let first = report.damage.first else { return report }
+        let databases = Set(report.damage.map { $0.database ?? "" })
+        let more = report.damage.count == 1 ? "" : " (and \(report.damage.count - 1) more)"
+        // Exporting reads only the log and the store's format mark (`EventStore`).
+        let advice = databases.isDisjoint(with: ["", "log", "meta"])
+            ? "the log's pages are sound: `folio export FILE` and `folio import FILE --store NEW` carry every event to a new store"
+            : "restore it from a backup or an export"
+        throw FolioError(.store, "the store is damaged: \(first)\(more); \(advice)")
     }
 
     /// Checks every record's checksum and the hash chain of the whole log.

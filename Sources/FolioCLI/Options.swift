@@ -1,5 +1,6 @@
 import ArgumentParser
 import Domain
+import EventStore
 import Folio
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -16,6 +17,10 @@ struct StoreOptions: ParsableArguments {
 
     var path: String { store ?? Store.defaultPath }
 
+    func validate() throws {
+        guard store?.isEmpty != true else { throw ValidationError("--store takes a store directory's path, not an empty one") }
+    }
+
     /// Opens the store, rebuilding stale read models (unless not `rebuildingStale`) with a progress
     /// bar on a terminal. A write that waits for another process's (an import's, say) says so once
     /// on standard error.
@@ -24,13 +29,8 @@ struct StoreOptions: ParsableArguments {
     /// any other is refused, so that a mistyped path is not answered by a new, empty store.
     func open(rebuildingStale: Bool = true, creating: Bool = false) throws -> Store {
         let path = self.path
-        guard creating || !noStore(at: path) else {
-            throw FolioError(.notFound, "no store at \(path): `folio client create`, `folio import` or `folio demo` makes one")
-        }
-        // LMDB would make a new store of an empty data file, and a query would answer from it.
-        guard creating || !hasEmptyDataFile(at: path) else {
-            throw FolioError(.store, "\(path) is not a Folio store: its data file is empty (0 bytes), as a failed copy or a full disk may leave one")
-        }
+        if !creating { try checkExists() }
+        FaultReport.install(storePath: path)
         let bar = Progress(title: "Rebuilding read models")
         defer { bar.finish() }
         let options = Store.Options(rebuildStaleProjections: rebuildingStale, waitingForWriter: {
@@ -38,6 +38,25 @@ struct StoreOptions: ParsableArguments {
             warn("waiting for another process writing to \(path) to finish…")
         })
         return try Store(path: path, options: options) { bar.update(done: $0.done, total: $0.total) }
+    }
+}
+
+extension StoreOptions {
+    /// Refuses a path where there is no store, or only an empty data file.
+    func checkExists() throws {
+        guard !noStore(at: path) else {
+            throw FolioError(.notFound, "no store at \(path): `folio client create`, `folio import` or `folio demo` makes one")
+        }
+        // LMDB would make a new store of an empty data file, and a query would answer from it.
+        guard !hasEmptyDataFile(at: path) else {
+            throw FolioError(.store, "\(path) is not a Folio store: its data file is empty (0 bytes), as a failed copy or a full disk may leave one")
+        }
+    }
+
+    /// Walks every page of the store (`Store.checkPages(at:)`) before it is opened.
+    func checkPages() throws -> PageCheckReport {
+        try checkExists()
+        return try Store.checkPages(at: path)
     }
 }
 
@@ -87,7 +106,16 @@ struct AsOfOptions: ParsableArguments {
     /// Runs `body` on the current read model, or on the one folded up to `--as-of`.
     func read<T>(_ store: Store, _ body: (ReadModel) throws -> T) throws -> T {
         do {
-            if let asOf = try parsed() { return try body(try store.projections.model(asOf: asOf)) }
+            if let asOf = try parsed() {
+                if case .position(let position) = asOf {
+                    // The log only grows: a position past its end now names no state it had.
+                    let head = try store.log.head()
+                    guard position <= head else {
+                        throw FolioError(.invalidInput, "--as-of \(position) is past the end of the log: its last position is \(head)")
+                    }
+                }
+                return try body(try store.projections.model(asOf: asOf))
+            }
             return try store.projections.read(body)
         } catch let error as ValidationError {
             throw error

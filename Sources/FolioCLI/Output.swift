@@ -205,7 +205,7 @@ struct RowPrinter {
         }
     }
 
-    /// A cell's text, shortened to `limit` characters.
+    /// A cell's text, shortened to `limit` columns of a terminal.
     static func cell(_ value: Cell, limit: Int = 36) -> String {
         let text: String
         switch value {
@@ -215,8 +215,8 @@ struct RowPrinter {
         // Only what can show is looked at: a page's first characters, not all of it.
         let head = text.prefix(limit + 1)
         let flat = String(head).escapingControls(spacing: true)
-        guard head.endIndex != text.endIndex || flat.count > limit else { return flat }
-        return String(flat.prefix(limit - 1)) + "…"
+        guard head.endIndex != text.endIndex || flat.displayWidth > limit else { return flat }
+        return flat.prefix(columns: limit - 1) + "…"
     }
 
     static func table(_ objects: [[String: Cell]], keys: [String]) -> String {
@@ -236,7 +236,7 @@ struct RowPrinter {
 
     static func table(cells: [[String]], keys: [String], to out: inout some TextOutputStream) {
         guard !cells.isEmpty else { return out.write("(no rows)\n") }
-        let widths = keys.indices.map { column in max(keys[column].count, cells.map { $0[column].count }.max() ?? 0) }
+        let widths = keys.indices.map { column in max(keys[column].displayWidth, cells.map { $0[column].displayWidth }.max() ?? 0) }
         func line(_ values: [String]) -> String {
             zip(values, widths).map { $0.padded(to: $1) }.joined(separator: "  ").droppingTrailingWhiteSpace() + "\n"
         }
@@ -327,10 +327,28 @@ func byteCount(_ count: Int) -> String {
 }
 
 extension String {
-    /// The string followed by spaces up to `width` characters.
+    /// The string followed by spaces up to `width` columns of a terminal.
     func padded(to width: Int) -> String {
-        let count = count
+        let count = displayWidth
         return count >= width ? self : self + String(repeating: " ", count: width - count)
+    }
+
+    /// Columns the string takes in a terminal (`Character.displayWidth`), which lines up tables
+    /// of Chinese or Japanese names and emoji.
+    var displayWidth: Int {
+        // Printable ASCII, most cells, is one column a byte.
+        if utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7f }) { return utf8.count }
+        return reduce(0) { $0 + $1.displayWidth }
+    }
+
+    /// The longest start of the string that takes at most `columns` columns.
+    func prefix(columns: Int) -> String {
+        var used = 0
+        let end = firstIndex { character in
+            used += character.displayWidth
+            return used > columns
+        } ?? endIndex
+        return String(self[..<end])
     }
 
     /// The string with every `character`, an ASCII one, replaced by `replacement`. Replaced byte by
@@ -384,4 +402,33 @@ extension String {
         while let last = scalars.last, last.properties.isWhitespace { scalars.removeLast() }
         return String(scalars)
     }
+}
+
+extension Character {
+    /// Columns the character takes in a terminal, as `wcwidth(3)` counts them for its first
+    /// scalar: two for a wide East Asian character or an emoji shown as a picture (one with the
+    /// emoji presentation, or asking for it with U+FE0F; flags and sequences joined by U+200D
+    /// are one picture), none for a combining mark or a zero-width format character standing
+    /// alone, one for anything else.
+    var displayWidth: Int {
+        let scalars = unicodeScalars
+        guard let first = scalars.first else { return 0 }
+        if first.value < 0x300 && scalars.count == 1 { return 1 }
+        if scalars.contains(where: { $0.properties.isEmojiPresentation }) || (first.properties.isEmoji && scalars.contains("\u{FE0F}")) {
+            return 2
+        }
+        if Self.wide.contains(where: { $0.contains(first.value) }) { return 2 }
+        switch first.properties.generalCategory {
+        case .nonspacingMark, .enclosingMark, .format: return 0
+        default: return 1
+        }
+    }
+
+    /// Code points East Asian Width calls wide or fullwidth (emoji apart): Hangul Jamo, CJK
+    /// punctuation, kana and ideographs, Yi, Hangul syllables, compatibility and fullwidth forms.
+    private static let wide: [ClosedRange<UInt32>] = [
+        0x1100...0x115F, 0x2E80...0x303E, 0x3041...0x33FF, 0x3400...0x4DBF, 0x4E00...0x9FFF,
+        0xA000...0xA4CF, 0xA960...0xA97F, 0xAC00...0xD7A3, 0xF900...0xFAFF, 0xFE10...0xFE19,
+        0xFE30...0xFE6F, 0xFF00...0xFF60, 0xFFE0...0xFFE6, 0x20000...0x2FFFD, 0x30000...0x3FFFD,
+    ]
 }

@@ -97,6 +97,10 @@ struct Harness {
     }
 
     func check(acknowledged: [String], round: Int) throws {
+        let pages = try Store.checkPages(at: path)
+        guard pages.pagesInUse + pages.freePages + 2 == pages.pages else {
+            throw HarnessFailure("round \(round): of \(pages.pages) pages, \(pages.pagesInUse) are in use and \(pages.freePages) free")
+        }
         let store = try Store(path: path)
         let head = try store.verify()
         let stored = try store.projections.read { try $0.dump() }

@@ -155,6 +155,10 @@ struct JSONSample {
         #expect(try JSONValue.parse(Data([0xEF, 0xBB, 0xBF] + Array(#"{"a":1}"#.utf8))) == .object(["a": .integer(1)]))
         #expect(throws: DomainError(.jsonInvalid, "is not valid JSON (at byte 6 of 7)")) { try JSONValue.parse(Data(#"{"a":}x"#.utf8)) }
         #expect(throws: DomainError(.jsonInvalid, "is not valid JSON (at byte 5 of 8)")) { try JSONValue.parse(Data([0xEF, 0xBB, 0xBF] + Array("nope!".utf8))) }
+        // Input cut short is said to end early, not to be wrong at a byte past its end.
+        for cut in [#"{"a":1"#, #"{"a":"#, #"{"a":[1,"#, #"{"a":"text"#, #"{"#] {
+            #expect(throws: DomainError(.jsonInvalid, "is not valid JSON: it ends (after byte \(cut.utf8.count)) before its value does")) { try JSONValue.parse(Data(cut.utf8)) }
+        }
         // Nothing, or only blanks, is named as empty, not as invalid at a byte past its end.
         for empty in ["", " \n", "\u{FEFF}"] {
             #expect(throws: DomainError(.jsonInvalid, "is empty: a JSON object is needed")) { try JSONValue.parse(Data(empty.utf8)) }

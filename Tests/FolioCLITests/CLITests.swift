@@ -158,6 +158,8 @@ struct CLITests {
         (["payments", "--version", "4a9f6c1e-0000-4000-8000-000000000000"], "content version 4a9f6c1e-0000-4000-8000-000000000000 does not exist (rule 7"),
         (["clients", "--as-of", "2026-02-30T00:00:00Z"], "not \"2026-02-30T00:00:00Z\""),
         (["clients", "--as-of", "-1"], "not \"-1\""),
+        (["clients", "--as-of", "2"], "--as-of 2 is past the end of the log: its last position is 1"),
+        (["analytics", "--as-of", "18446744073709551615"], "--as-of 18446744073709551615 is past the end of the log"),
         (["log", "--limit", "-1"], "--limit must be 0 or more"),
         (["payment", "start", "G0001", "--intent", "", "--amount", "5"], #"payment intent id "" is invalid: 1 to 255 bytes without spaces (rule 6)"#),
         (["payment", "start", "G0001", "--intent", "pi_1", "--amount", "5", "--reason", "declined"], "--reason is for `payment fail` only"),
@@ -176,6 +178,15 @@ struct CLITests {
         #expect(lines.count == 1, "stderr: \(result.err)")
         #expect(result.err.contains(fragment), "stderr: \(result.err)")
         #expect(try folio(["export"], store: store).out == before)
+    }
+
+    @Test("an empty --store is refused by name, by queries and by commands that make a store")
+    func emptyStorePath() throws {
+        for arguments in [["clients"], ["verify"], ["client", "create", "--name", "A"], ["import", "-"]] {
+            let result = try folio(arguments + ["--store", ""], input: "")
+            #expect(result.status != 0 && result.out.isEmpty, "\(arguments)")
+            #expect(result.err == "folio: --store takes a store directory's path, not an empty one\n", "\(arguments): \(result.err)")
+        }
     }
 
     @Test("payment refusals: before activation, a bad amount, a duplicate intent of another client")
@@ -410,6 +421,68 @@ struct CLITests {
             }
             #expect(try FileManager.default.attributesOfItem(atPath: data)[.size] as? Int == cut)
         }
+    }
+
+    /// A copy of `store` at `copy` whose page `page` has its first node's offset pointing past
+    /// the page's end, as a flipped bit can leave it.
+    func damagedCopy(of store: String, page: Int, at copy: String) throws {
+        try? FileManager.default.removeItem(atPath: copy)
+        try FileManager.default.copyItem(atPath: store, toPath: copy)
+        let file = try FileHandle(forUpdating: URL(fileURLWithPath: copy + "/data.mdb"))
+        defer { try? file.close() }
+        try file.seek(toOffset: UInt64(page * 4_096 + 16))
+        try file.write(contentsOf: [0xff, 0xff])
+    }
+
+    /// The first page of `store` (the last, `fromEnd`) whose damage `folio verify` names as a
+    /// page of a database `database` accepts, with its message.
+    func damageablePage(of store: String, in directory: TemporaryDirectory, fromEnd: Bool = false, where database: (String) -> Bool) throws -> (page: Int, error: String)? {
+        let pages = try #require(try FileManager.default.attributesOfItem(atPath: store + "/data.mdb")[.size] as? Int) / 4_096
+        for page in fromEnd ? Array((2..<pages).reversed()) : Array(2..<pages) {
+            try damagedCopy(of: store, page: page, at: directory.path("probe"))
+            let error = try folio(["verify"], store: directory.path("probe")).err
+            guard let named = error.firstRange(of: "page \(page) (database \"")?.upperBound,
+                  let end = error[named...].firstIndex(of: "\"")
+            else { continue }
+            if database(String(error[named..<end])) { return (page, error) }
+        }
+        return nil
+    }
+
+    @Test("a damaged page of the log is named by verify in one line, before anything reads it, and the store is not changed")
+    func damagedLogPage() throws {
+        let directory = try TemporaryDirectory()
+        let store = directory.path("store")
+        try folio(["import", projectRoot.appendingPathComponent("Fixtures/small.jsonl").path], store: store)
+        #expect(try folio(["verify"], store: store).out.contains("events, checksums and hash chain intact; "))
+        let (page, _) = try #require(try damageablePage(of: store, in: directory) { $0 == "log" })
+        let damaged = directory.path("damaged")
+        try damagedCopy(of: store, page: page, at: damaged)
+        let before = try Data(contentsOf: URL(fileURLWithPath: damaged + "/data.mdb"))
+        let result = try folio(["verify"], store: damaged)
+        #expect(result.status == 1 && result.out.isEmpty)
+        #expect(result.err.hasPrefix("folio: the store is damaged: page \(page) (database \"log\")'s node 0 starts at byte 65535, outside bytes "), "\(result.err)")
+        #expect(result.err.hasSuffix("; restore it from a backup or an export\n"), "\(result.err)")
+        #expect(result.err.filter { $0 == "\n" }.count == 1)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: damaged + "/data.mdb")) == before)
+    }
+
+    @Test("a damaged page of a read model: verify says the log is sound, and its advice (export, import) carries every event to a new store")
+    func damagedReadModelPage() throws {
+        let directory = try TemporaryDirectory()
+        let store = directory.path("store")
+        try folio(["import", projectRoot.appendingPathComponent("Fixtures/small.jsonl").path], store: store)
+        let (page, error) = try #require(try damageablePage(of: store, in: directory, fromEnd: true) { $0.hasPrefix("rm.") })
+        #expect(error.hasSuffix("; the log's pages are sound: `folio export FILE` and `folio import FILE --store NEW` carry every event to a new store\n"), "\(error)")
+        let damaged = directory.path("damaged")
+        try damagedCopy(of: store, page: page, at: damaged)
+        let exported = directory.path("saved.jsonl")
+        #expect(try folio(["export", exported], store: damaged).status == 0)
+        let restored = directory.path("restored")
+        #expect(try folio(["import", exported], store: restored).status == 0)
+        #expect(try folio(["verify"], store: restored).status == 0)
+        #expect(try folio(["export"], store: restored).out == (try folio(["export"], store: store).out))
+        #expect(try folio(["analytics", "--format", "json"], store: restored).out == (try folio(["analytics", "--format", "json"], store: store).out))
     }
 
     @Test("a store whose data file is empty is refused by queries and verify, not answered as a new, empty store")

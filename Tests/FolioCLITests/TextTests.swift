@@ -146,15 +146,39 @@ struct TextTests {
         }
     }
 
-    @Test("padding a cell writes what padding(toLength:) wrote for text of single-unit characters")
+    @Test("padding a cell writes what padding(toLength:) wrote for text of one-column characters")
     func padding() {
-        for text in ["", "a", "Zé", "日本", "ClientCreated", "VersionPromoted"] {
+        for text in ["", "a", "Zé", "ClientCreated", "VersionPromoted"] {
             for width in 0...20 where width >= text.count {
                 #expect(text.padded(to: width) == text.padding(toLength: width, withPad: " ", startingAt: 0))
             }
         }
-        // Counted in characters, so a cell with an astral or combined character still lines up.
-        #expect("😀e\u{301}".padded(to: 4) == "😀e\u{301}  ")
+        // Counted in a terminal's columns: an emoji takes two, a letter with its mark one.
+        #expect("😀e\u{301}".padded(to: 5) == "😀e\u{301}  ")
+    }
+
+    @Test("a table lines up in a terminal's columns: Chinese, Japanese and Korean names, emoji, flags, joined sequences, marks")
+    func wideCharacters() {
+        let widths: [(String, Int)] = [
+            ("Ada", 3), ("李小龍", 6), ("ｶﾀｶﾅ", 4), ("ＡＢ", 4), ("김민준", 6), ("Zoe\u{308}", 3), ("😀", 2), ("🇫🇷", 2),
+            ("👩‍💻", 2), ("👨‍👩‍👧", 2), ("❤", 1), ("❤️", 2), ("1️⃣", 2), ("a\u{200B}b", 2), ("", 0), ("naïve café", 10),
+        ]
+        for (text, width) in widths { #expect(text.displayWidth == width, "\(text.debugDescription)") }
+        var table = ""
+        RowPrinter.table(cells: [["李小龍", "1"], ["Ada 👩‍💻", "2"], ["Zoe\u{308}", "3"]], keys: ["name", "n"], to: &table)
+        #expect(table == """
+            name    n
+            ------  -
+            李小龍  1
+            Ada 👩‍💻  2
+            Zoe\u{308}     3
+
+            """)
+        // Shortened to 36 columns, a wide character that would straddle the limit left out.
+        let long = String(repeating: "李", count: 40)
+        #expect(RowPrinter.cell(.text(long)) == String(repeating: "李", count: 17) + "…")
+        #expect(RowPrinter.cell(.text("a" + long)) == "a" + String(repeating: "李", count: 17) + "…")
+        #expect(RowPrinter.cell(.text(String(repeating: "李", count: 18))) == String(repeating: "李", count: 18))
     }
 
     @Test("sizes are written with one decimal as \"%.1f\" writes it")

@@ -86,6 +86,40 @@ struct ConcurrencyTests {
     }
 }
 
+@Suite("A memory fault")
+struct FaultReportTests {
+    @Test("a command stopped by a memory fault once its store is named says so in one line, then ends by that signal")
+    func faultReport() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("store")
+        _ = try Store(path: path).createClient(name: "Before")
+        for signal in [SIGBUS, SIGSEGV] {
+            // The command waits for the held writer, its store named: a fault sent then stands for
+            // one met reading a damaged page.
+            let (writer, release) = try holdWriter(path)
+            let command = Process()
+            // Through a shell that forbids a core file, then becomes `folio` (the same process).
+            command.executableURL = URL(fileURLWithPath: "/bin/sh")
+            let folio = try productsDirectory().appendingPathComponent("folio").path
+            command.arguments = ["-c", "ulimit -c 0; exec \"$0\" \"$@\"", folio, "client", "create", "--name", "Faulted", "--store", path]
+            command.environment = ProcessInfo.processInfo.environment.merging(["SWIFT_BACKTRACE": "enable=no"]) { $1 }
+            let err = Pipe()
+            command.standardError = err
+            command.standardOutput = Pipe()
+            try command.run()
+            #expect(firstLine(err.fileHandleForReading) == "waiting for another process writing to \(path) to finish…\n")
+            kill(command.processIdentifier, signal)
+            let said = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            command.waitUntilExit()
+            release.release(byWatchdog: false)
+            writer.waitUntilExit()
+            #expect(said == "folio: stopped by a memory fault reading the store at \(path): a page of its data file may be damaged; `folio verify` checks every page\n")
+            #expect(command.terminationReason == .uncaughtSignal && command.terminationStatus == signal)
+        }
+        #expect(try Store(path: path).projections.read { try $0.clients() }.map(\.name) == ["Before"])
+    }
+}
+
 @Suite("Several processes recording payments")
 struct ConcurrentPaymentTests {
     @Test("two processes delivering the same payment webhooks at once record each payment once")

@@ -1,0 +1,53 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One line on standard error when a read of a store stops the process with a memory fault.
+///
+/// LMDB trusts the pages of its data file: a damaged one (a flipped bit on disk, a file edited
+/// by hand) can make a read fault with SIGSEGV or SIGBUS, and the process end with no word on
+/// what it was reading. Once a command has named its store, such a fault first writes one line
+/// that names the store and the command that checks its pages (`folio verify`, which walks them
+/// without trusting them), then goes on as it would have: the handler in place before (the Swift
+/// runtime's backtrace, or the default action) ends the process by the same signal. Nothing is
+/// caught or resumed: the fault still stops the command, and what it had written is as it was.
+enum FaultReport {
+    /// The line, ready for `write(2)` (a signal handler may not allocate).
+    nonisolated(unsafe) private static var line = UnsafeMutableBufferPointer<UInt8>(start: nil, count: 0)
+    #if os(Linux)
+    /// The actions in place before, put back by the handler.
+    nonisolated(unsafe) private static var previousSegmentation = sigaction()
+    nonisolated(unsafe) private static var previousBus = sigaction()
+    #endif
+
+    /// Installs the report for the store at `storePath`; once per process (later calls do nothing).
+    static func install(storePath: String) {
+        #if os(Linux)
+        guard line.baseAddress == nil else { return }
+        let text = "folio: stopped by a memory fault reading the store at \(storePath): a page of its data file may be damaged; `folio verify` checks every page\n"
+        let bytes = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: text.utf8.count)
+        _ = bytes.initialize(from: text.utf8)
+        line = bytes
+        var action = sigaction()
+        action.__sigaction_handler.sa_sigaction = { signal, _, _ in
+            _ = write(STDERR_FILENO, FaultReport.line.baseAddress, FaultReport.line.count)
+            // Put back what was there and raise the signal again: it is taken when this handler
+            // returns (before the faulting read would run again), as it would have been.
+            if signal == SIGBUS {
+                sigaction(SIGBUS, &FaultReport.previousBus, nil)
+            } else {
+                sigaction(SIGSEGV, &FaultReport.previousSegmentation, nil)
+            }
+            raise(signal)
+        }
+        action.sa_flags = SA_SIGINFO | SA_ONSTACK
+        sigemptyset(&action.sa_mask)
+        sigaction(SIGSEGV, &action, &previousSegmentation)
+        sigaction(SIGBUS, &action, &previousBus)
+        #endif
+    }
+}

@@ -1,0 +1,406 @@
+internal import CLMDB
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What a walk of every page of a snapshot found.
+public struct PageCheckReport: Sendable, Hashable {
+    /// Pages in use: branch, leaf and overflow pages of every database, the two meta pages apart.
+    public var pagesInUse: Int
+    /// Pages the free-page database lists as free for reuse.
+    public var freePages: Int
+    /// Databases walked: the free-page database, the main one and every named one.
+    public var databases: Int
+    /// Pages of the snapshot, the two meta pages among them (its last page number plus one).
+    public var pages: Int
+    /// What was found damaged, in the order walked: empty when every page checked out.
+    public var damage: [PageDamage]
+}
+
+/// A damaged page, as `Environment.checkPages()` found it.
+public struct PageDamage: Sendable, Hashable, CustomStringConvertible {
+    /// The named database it belongs to, or `nil` for LMDB's own (the free-page list and the
+    /// main database, which holds the named ones' records): damage there leaves no database sound.
+    public var database: String?
+    /// What is wrong, naming the page, e.g. "page 270 (database \"log\")'s node 4 starts at byte 24, …".
+    public var description: String
+}
+
+extension Environment {
+    /// Walks every B-tree of the latest snapshot page by page, with every offset checked against
+    /// the page it lies in, before anything trusts those pages.
+    ///
+    /// LMDB trusts its pages: a read that meets a damaged one (a flipped bit in a header or a node
+    /// offset) can stop the process with a memory fault. This walk names such a page instead. It
+    /// checks that each page reached is within the data file, is reached once, says it is the page
+    /// it is and what kind it is, keeps its nodes (keys, values, overflow runs, nested databases)
+    /// inside its bounds, and that each database's record (depth, page counts, entries) agrees
+    /// with what was walked; then that no page listed as free is in use. It does not read values
+    /// (their contents are the caller's to check) and cannot see a byte changed inside one.
+    ///
+    /// A named database found damaged is left there and the walk goes on to the next, so that
+    /// the report says which databases are sound; damage to LMDB's own pages ends the walk.
+    /// - Throws: `LMDBError` when no snapshot can be read.
+    public func checkPages() throws -> PageCheckReport {
+        // Another process's two commits between the snapshot's start and reading its meta page
+        // could overwrite that page: the snapshot is taken again.
+        for _ in 0..<8 {
+            let report = try read { txn -> PageCheckReport? in
+                try withDataFileMapped { base, size in
+                    guard var walk = try PageWalk(base: base, size: size, environment: self, transaction: txn) else { return nil }
+                    return walk.run()
+                }
+            }
+            if let report { return report }
+        }
+        throw LMDBError(code: .busy, operation: "check pages of \(path): another process wrote to it throughout")
+    }
+
+    /// Calls `body` with the data file mapped read-only, whole: a walk's own view of the pages,
+    /// apart from LMDB's map (whose address LMDB does not give out).
+    private func withDataFileMapped<T>(_ body: (UnsafeRawPointer, Int) throws -> T) throws -> T {
+        var descriptor: mdb_filehandle_t = -1
+        try check(mdb_env_get_fd(handle, &descriptor), "mdb_env_get_fd")
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw LMDBError(code: .init(rawValue: errno), operation: "fstat \(path)/data.mdb") }
+        let size = Int(status.st_size)
+        guard size > 0 else { throw LMDBError(code: .truncated, operation: "\(path)/data.mdb is empty") }
+        guard let map = mmap(nil, size, PROT_READ, MAP_SHARED, descriptor, 0), map != MAP_FAILED else {
+            throw LMDBError(code: .init(rawValue: errno), operation: "mmap \(path)/data.mdb")
+        }
+        defer { munmap(map, size) }
+        return try body(UnsafeRawPointer(map), size)
+    }
+}
+
+/// One walk over the pages of one read snapshot. Offsets follow LMDB 0.9's `mdb.c` (on-disk
+/// format version 1): a page header of 16 bytes, 8-byte page numbers, 2-byte node offsets.
+private struct PageWalk {
+    // Page flags.
+    static let branch: UInt16 = 0x01, leaf: UInt16 = 0x02, overflow: UInt16 = 0x04
+    static let leaf2: UInt16 = 0x20, subpage: UInt16 = 0x40
+    /// Flags LMDB uses only in memory and clears before writing; ignored if found.
+    static let inMemory: UInt16 = 0x10 | 0x4000 | 0x8000
+    // Node flags.
+    static let bigData: UInt16 = 0x01, subData: UInt16 = 0x02, dupData: UInt16 = 0x04
+    static let headerSize = 16, nodeHeaderSize = 8, databaseRecordSize = 48
+    static let noPage = UInt64.max
+    static let duplicateSort: UInt16 = 0x04  // MDB_DUPSORT in a database record's flags
+    /// The deepest tree LMDB's cursors can walk (`CURSOR_STACK`).
+    static let maximumDepth = 32
+
+    let base: UnsafeRawPointer
+    let pageSize: Int
+    /// Pages of the snapshot: its meta page's last page number plus one.
+    let pageCount: Int
+    let freeRecord: DatabaseRecord
+    let mainRecord: DatabaseRecord
+    var seen: [UInt64]
+    var databases = 0
+    var damage: [PageDamage] = []
+
+    /// What is wrong with a page, as found.
+    struct Damage: Error {
+        var description: String
+    }
+
+    /// A database's record as a meta page or the main database stores it (`MDB_db`).
+    struct DatabaseRecord {
+        var flags: UInt16
+        var depth: Int
+        var branchPages: Int
+        var leafPages: Int
+        var overflowPages: Int
+        var entries: Int
+        var root: UInt64
+
+        init(at pointer: UnsafeRawPointer) {
+            flags = pointer.loadUnaligned(fromByteOffset: 4, as: UInt16.self)
+            depth = Int(pointer.loadUnaligned(fromByteOffset: 6, as: UInt16.self))
+            branchPages = Int(truncatingIfNeeded: pointer.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+            leafPages = Int(truncatingIfNeeded: pointer.loadUnaligned(fromByteOffset: 16, as: UInt64.self))
+            overflowPages = Int(truncatingIfNeeded: pointer.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
+            entries = Int(truncatingIfNeeded: pointer.loadUnaligned(fromByteOffset: 32, as: UInt64.self))
+            root = pointer.loadUnaligned(fromByteOffset: 40, as: UInt64.self)
+        }
+    }
+
+    /// What a walk of one tree counted.
+    struct Counts {
+        var depth = 0, branchPages = 0, leafPages = 0, overflowPages = 0, entries = 0
+    }
+
+    /// The walk of `transaction`'s snapshot, or `nil` when its meta page was overwritten meanwhile.
+    /// - Parameters:
+    ///   - base: the data file, mapped whole (`size` bytes).
+    init?(base: UnsafeRawPointer, size: Int, environment: Environment, transaction: Transaction) throws {
+        var statistics = MDB_stat()
+        try check(mdb_env_stat(environment.handle, &statistics), "mdb_env_stat")
+        let pageSize = Int(statistics.ms_psize)
+        self.base = base
+        self.pageSize = pageSize
+        let readable = size / pageSize
+        guard readable >= 2 else { throw LMDBError(code: .truncated, operation: "data.mdb is \(size) bytes, short of its two meta pages") }
+        let snapshot = UInt64(mdb_txn_id(transaction.handle))
+        // The meta page (0 or 1) of this snapshot: LMDB copied its database records when the
+        // snapshot began; its transaction id is read before and after them.
+        let metaPage = (0..<2).first { page in
+            base.loadUnaligned(fromByteOffset: page * pageSize + Self.headerSize + 128, as: UInt64.self) == snapshot
+        }
+        guard let metaPage else { return nil }
+        let meta = base + metaPage * pageSize + Self.headerSize
+        freeRecord = DatabaseRecord(at: meta + 24)
+        mainRecord = DatabaseRecord(at: meta + 24 + Self.databaseRecordSize)
+        let lastPage = meta.loadUnaligned(fromByteOffset: 120, as: UInt64.self)
+        guard meta.loadUnaligned(fromByteOffset: 128, as: UInt64.self) == snapshot else { return nil }
+        var main = MDB_stat()
+        try check(mdb_stat(transaction.handle, 1, &main), "mdb_stat(main)")
+        guard main.ms_entries == mainRecord.entries, main.ms_leaf_pages == mainRecord.leafPages,
+              main.ms_branch_pages == mainRecord.branchPages, Int(main.ms_depth) == mainRecord.depth
+        else { return nil }
+        guard lastPage < UInt64(readable) else {
+            throw LMDBError(code: .truncated, operation: "the meta page \(metaPage) counts \(lastPage &+ 1) pages; the data file holds \(readable)")
+        }
+        pageCount = Int(lastPage) + 1
+        seen = Array(repeating: 0, count: (pageCount + 63) / 64)
+    }
+
+    mutating func run() -> PageCheckReport {
+        var free = 0
+        do {
+            try walk(freeRecord, named: "the free-page list")
+            try walk(mainRecord, named: "the main database")
+            // Pages a damaged database's walk claimed wrongly would show as both free and in use.
+            if damage.isEmpty { free = try freePages() }
+        } catch {
+            damage.append(PageDamage(database: nil, description: error.description))
+        }
+        return PageCheckReport(pagesInUse: seen.reduce(0) { $0 + $1.nonzeroBitCount } - free, freePages: free, databases: databases, pages: pageCount, damage: damage)
+    }
+
+    /// Walks the tree of `record`, and checks the record's counts against it.
+    mutating func walk(_ record: DatabaseRecord, named name: String) throws(Damage) {
+        databases += 1
+        guard record.depth <= Self.maximumDepth else { throw damage("\(name)'s record gives a depth of \(record.depth), deeper than LMDB goes") }
+        var counts = Counts()
+        if record.root != Self.noPage {
+            try visit(record.root, level: 1, record: record, database: name, counts: &counts)
+        }
+        // A database of sorted duplicates counts its nested pages and entries in ways that
+        // depend on how many values each key holds; its structure is checked, not its counts.
+        guard record.flags & Self.duplicateSort == 0 else { return }
+        let expected = (record.depth, record.branchPages, record.leafPages, record.overflowPages, record.entries)
+        let found = (counts.depth, counts.branchPages, counts.leafPages, counts.overflowPages, counts.entries)
+        guard expected != found else { return }
+        throw damage("\(name)'s record (depth \(expected.0), \(expected.1) branch, \(expected.2) leaf and \(expected.3) overflow pages, \(expected.4) entries) disagrees with its pages (depth \(found.0), \(found.1), \(found.2), \(found.3), \(found.4))")
+    }
+
+    /// Marks `count` pages from `page` as reached, refusing a page out of range or reached before.
+    mutating func claim(_ page: UInt64, count: Int = 1, _ place: @autoclosure () -> String) throws(Damage) {
+        guard page >= 2, page < UInt64(pageCount), count <= pageCount - Int(page) else {
+            throw damage("\(place()) points to page \(page), outside the data file's pages 2 to \(pageCount - 1)")
+        }
+        for index in Int(page)..<(Int(page) + count) {
+            let (word, bit) = (index / 64, UInt64(1) << UInt64(index % 64))
+            guard seen[word] & bit == 0 else { throw damage("\(place()) points to page \(index), a page reached already from elsewhere") }
+            seen[word] |= bit
+        }
+    }
+
+    mutating func visit(_ number: UInt64, level: Int, record: DatabaseRecord, database: String, counts: inout Counts) throws(Damage) {
+        try claim(number, database)
+        let page = base + Int(number) * pageSize
+        let place = "page \(number) (\(database))"
+        let stated = page.loadUnaligned(as: UInt64.self)
+        guard stated == number else { throw damage("\(place) says it is page \(stated)") }
+        let flags = page.loadUnaligned(fromByteOffset: 10, as: UInt16.self) & ~Self.inMemory
+        guard level <= max(record.depth, 1) else { throw damage("\(place) lies deeper than the database's depth \(record.depth)") }
+        counts.depth = max(counts.depth, level)
+        switch flags {
+        case Self.branch:
+            guard level < record.depth else { throw damage("\(place) is a branch page at the depth of the leaves") }
+            counts.branchPages += 1
+            let nodes = try layout(of: page, size: pageSize, place: place)
+            guard !nodes.isEmpty else { throw damage("\(place) is a branch page without children") }
+            for (index, offset) in nodes.enumerated() {
+                let node = page + offset
+                let keySize = Int(node.loadUnaligned(fromByteOffset: 6, as: UInt16.self))
+                guard offset + Self.nodeHeaderSize + keySize <= pageSize else {
+                    throw damage("\(place)'s node \(index) runs past the page's end")
+                }
+                try visit(Self.childPage(node), level: level + 1, record: record, database: database, counts: &counts)
+            }
+        case Self.leaf, Self.leaf | Self.leaf2:
+            guard level == record.depth else { throw damage("\(place) is a leaf at depth \(level) of a database \(record.depth) deep") }
+            counts.leafPages += 1
+            if flags & Self.leaf2 != 0 {
+                counts.entries += try fixedSizeKeys(on: page, size: pageSize, place: place)
+                return
+            }
+            let nodes = try layout(of: page, size: pageSize, place: place)
+            for (index, offset) in nodes.enumerated() {
+                try leafNode(page + offset, room: pageSize - offset, place: "\(place)'s node \(index)", database: database, counts: &counts)
+            }
+        default:
+            throw damage("\(place) has flags 0x\(String(flags, radix: 16)), neither a branch nor a leaf")
+        }
+    }
+
+    /// One leaf node with `room` bytes before its page's end: its value in place, on overflow
+    /// pages, or a nested database (a named one in the main database, or sorted duplicates).
+    mutating func leafNode(_ node: UnsafeRawPointer, room: Int, place: String, database: String, counts: inout Counts) throws(Damage) {
+        let size = Self.valueSize(node)
+        let flags = node.loadUnaligned(fromByteOffset: 4, as: UInt16.self)
+        let keySize = Int(node.loadUnaligned(fromByteOffset: 6, as: UInt16.self))
+        let value = Self.nodeHeaderSize + keySize
+        guard flags & ~(Self.bigData | Self.subData | Self.dupData) == 0 else {
+            throw damage("\(place) has flags 0x\(String(flags, radix: 16))")
+        }
+        if flags & Self.bigData != 0 {
+            guard flags == Self.bigData, value + 8 <= room else { throw damage("\(place) runs past the page's end") }
+            let first = node.loadUnaligned(fromByteOffset: value, as: UInt64.self)
+            try claim(first, "\(place)'s value")
+            let page = base + Int(first) * pageSize
+            let pages = Int(page.loadUnaligned(fromByteOffset: 12, as: UInt32.self))
+            guard page.loadUnaligned(as: UInt64.self) == first,
+                  page.loadUnaligned(fromByteOffset: 10, as: UInt16.self) & ~Self.inMemory == Self.overflow,
+                  pages >= 1, size <= pages * pageSize - Self.headerSize
+            else { throw damage("\(place)'s value points to page \(first), which is not the overflow page of a value of \(size) bytes") }
+            if pages > 1 { try claim(first + 1, count: pages - 1, "\(place)'s value of \(pages) pages") }
+            counts.overflowPages += pages
+            counts.entries += 1
+            return
+        }
+        guard value + size <= room else { throw damage("\(place) runs past the page's end") }
+        let data = node + value
+        switch flags {
+        case 0:
+            counts.entries += 1
+        case Self.subData:
+            // A named database: its record is the value, and its name the key.
+            guard size == Self.databaseRecordSize else { throw damage("\(place) holds a database record of \(size) bytes") }
+            let name = String(decoding: UnsafeRawBufferPointer(start: node + Self.nodeHeaderSize, count: keySize), as: UTF8.self)
+            do {
+                try walk(DatabaseRecord(at: data), named: "database \"\(name)\"")
+            } catch {
+                damage.append(PageDamage(database: name, description: error.description))
+            }
+            counts.entries += 1
+        case Self.dupData | Self.subData:
+            guard size == Self.databaseRecordSize else { throw damage("\(place) holds a database record of \(size) bytes") }
+            let record = DatabaseRecord(at: data)
+            var nested = Counts()
+            if record.root != Self.noPage {
+                try visit(record.root, level: 1, record: record, database: database, counts: &nested)
+            }
+            counts.branchPages += nested.branchPages
+            counts.leafPages += nested.leafPages
+            counts.overflowPages += nested.overflowPages
+            counts.entries += nested.entries
+        case Self.dupData:
+            // Sorted duplicates kept in a page nested inside the value.
+            guard size >= Self.headerSize else { throw damage("\(place) holds a nested page of \(size) bytes") }
+            let flags = data.loadUnaligned(fromByteOffset: 10, as: UInt16.self) & ~Self.inMemory
+            if flags == Self.leaf | Self.subpage | Self.leaf2 {
+                counts.entries += try fixedSizeKeys(on: data, size: size, place: "\(place)'s nested page")
+            } else if flags == Self.leaf | Self.subpage {
+                let nodes = try layout(of: data, size: size, place: "\(place)'s nested page")
+                for offset in nodes {
+                    let keySize = Int(data.loadUnaligned(fromByteOffset: offset + 6, as: UInt16.self))
+                    guard offset + Self.nodeHeaderSize + keySize <= size else { throw damage("\(place)'s nested page runs past its end") }
+                }
+                counts.entries += nodes.count
+            } else {
+                throw damage("\(place)'s nested page has flags 0x\(String(flags, radix: 16))")
+            }
+        default:
+            throw damage("\(place) has flags 0x\(String(flags, radix: 16))")
+        }
+    }
+
+    /// The node offsets of a page of `size` bytes, each checked to leave room for a node's header
+    /// between the page's free space and its end.
+    func layout(of page: UnsafeRawPointer, size: Int, place: @autoclosure () -> String) throws(Damage) -> [Int] {
+        let lower = Int(page.loadUnaligned(fromByteOffset: 12, as: UInt16.self))
+        let upper = Int(page.loadUnaligned(fromByteOffset: 14, as: UInt16.self))
+        guard lower >= Self.headerSize, lower <= upper, upper <= size, (lower - Self.headerSize) % 2 == 0 else {
+            throw damage("\(place()) has its free space at bytes \(lower) to \(upper) of \(size)")
+        }
+        return try (0..<(lower - Self.headerSize) / 2).map { index throws(Damage) in
+            let offset = Int(page.loadUnaligned(fromByteOffset: Self.headerSize + 2 * index, as: UInt16.self))
+            guard offset >= upper, offset + Self.nodeHeaderSize <= size else {
+                throw damage("\(place())'s node \(index) starts at byte \(offset), outside bytes \(upper) to \(size) that hold its nodes")
+            }
+            return offset
+        }
+    }
+
+    /// The number of keys on a page of fixed-size keys (`P_LEAF2`), checked to fit in `size` bytes.
+    func fixedSizeKeys(on page: UnsafeRawPointer, size: Int, place: String) throws(Damage) -> Int {
+        let lower = Int(page.loadUnaligned(fromByteOffset: 12, as: UInt16.self))
+        let keySize = Int(page.loadUnaligned(fromByteOffset: 8, as: UInt16.self))
+        guard lower >= Self.headerSize, (lower - Self.headerSize) % 2 == 0 else { throw damage("\(place) has its free space at byte \(lower)") }
+        let keys = (lower - Self.headerSize) / 2
+        guard Self.headerSize + keys * keySize <= size else { throw damage("\(place) holds \(keys) keys of \(keySize) bytes, more than fit") }
+        return keys
+    }
+
+    /// Checks the free-page list's values (each a count and that many page numbers) name pages in
+    /// range and not in use, and returns how many pages they list.
+    mutating func freePages() throws(Damage) -> Int {
+        var lists: [(UnsafeRawPointer, Int, String)] = []
+        if freeRecord.root != Self.noPage { collectValues(freeRecord.root, into: &lists) }
+        var total = 0
+        for (value, size, place) in lists {
+            guard size >= 8 else { throw damage("\(place) holds a free-page list of \(size) bytes") }
+            let count = value.loadUnaligned(as: UInt64.self)
+            guard count <= UInt64((size - 8) / 8) else { throw damage("\(place) lists \(count) free pages in \(size) bytes") }
+            for index in 0..<Int(count) {
+                let page = value.loadUnaligned(fromByteOffset: 8 + 8 * index, as: UInt64.self)
+                try claim(page, "the free-page list (\(place))")
+            }
+            total += Int(count)
+        }
+        return total
+    }
+
+    /// The values of a tree walked and checked already, with where each lies.
+    func collectValues(_ number: UInt64, into values: inout [(UnsafeRawPointer, Int, String)]) {
+        let page = base + Int(number) * pageSize
+        let flags = page.loadUnaligned(fromByteOffset: 10, as: UInt16.self) & ~Self.inMemory
+        let lower = Int(page.loadUnaligned(fromByteOffset: 12, as: UInt16.self))
+        for index in 0..<(lower - Self.headerSize) / 2 {
+            let node = page + Int(page.loadUnaligned(fromByteOffset: Self.headerSize + 2 * index, as: UInt16.self))
+            if flags == Self.branch {
+                collectValues(Self.childPage(node), into: &values)
+                continue
+            }
+            let size = Self.valueSize(node)
+            let keySize = Int(node.loadUnaligned(fromByteOffset: 6, as: UInt16.self))
+            var value = node + Self.nodeHeaderSize + keySize
+            if node.loadUnaligned(fromByteOffset: 4, as: UInt16.self) & Self.bigData != 0 {
+                value = base + Int(value.loadUnaligned(as: UInt64.self)) * pageSize + Self.headerSize
+            }
+            values.append((value, size, "page \(number)'s node \(index)"))
+        }
+    }
+
+    /// The page a branch node points to: its 48-bit number in the node's first three fields.
+    static func childPage(_ node: UnsafeRawPointer) -> UInt64 {
+        let low = UInt64(node.loadUnaligned(as: UInt16.self)), high = UInt64(node.loadUnaligned(fromByteOffset: 2, as: UInt16.self))
+        return low | high << 16 | UInt64(node.loadUnaligned(fromByteOffset: 4, as: UInt16.self)) << 32
+    }
+
+    /// The size of a leaf node's value: its 32-bit size in the node's first two fields.
+    static func valueSize(_ node: UnsafeRawPointer) -> Int {
+        Int(node.loadUnaligned(as: UInt16.self)) | Int(node.loadUnaligned(fromByteOffset: 2, as: UInt16.self)) << 16
+    }
+
+    func damage(_ what: String) -> Damage {
+        Damage(description: what)
+    }
+}
