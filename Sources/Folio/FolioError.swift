@@ -62,6 +62,12 @@ public struct FolioError: Error, Hashable, Sendable, CustomStringConvertible {
 
     /// Wraps any error of the lower modules into one line for a person.
     public static func wrapping(_ error: any Error) -> FolioError {
+        known(error) ?? FolioError(.store, "\(error)")
+    }
+
+    /// `wrapping(_:)` for an error of Folio or its lower modules (domain, log, LMDB); `nil` for
+    /// any other, which its own module words.
+    public static func known(_ error: any Error) -> FolioError? {
         switch error {
         case let error as FolioError: return error
         case let error as DomainError: return FolioError(.refused, error.message)
@@ -71,10 +77,11 @@ public struct FolioError: Error, Hashable, Sendable, CustomStringConvertible {
             case .accessDenied: return FolioError(.store, "the store cannot be opened: permission denied (\(error.operation))")
             case .notADirectory: return FolioError(.store, "the store path is not a directory (\(error.operation))")
             case .noSpace: return FolioError(.store, "the disk is full: nothing was written (\(error.operation))")
+            case .readOnly: return FolioError(.store, "the store at \(error.operation) is read-only to this user (its files cannot be written): it can be queried, verified and exported, not written to")
             case .truncated: return FolioError(.store, "the store is damaged: \(error.operation), as an unfinished copy leaves it; restore it from a backup or an export")
             default: return FolioError(.store, "the store failed: \(error)")
             }
-        default: return FolioError(.store, "\(error)")
+        default: return nil
         }
     }
 }

@@ -58,7 +58,7 @@ struct FolioCommand: ParsableCommand {
 
     /// The first line of an error's message, without the parser's "Error: " prefix.
     static func oneLine(_ error: any Error) -> String {
-        if let error = error as? FolioError { return error.message }
+        if let error = FolioError.known(error) { return error.message }
         // Folio's own validation messages are one line, unless a value quoted in one holds a break.
         if let error = error as? ValidationError { return error.message }
         let message = fullMessage(for: error)

@@ -46,6 +46,8 @@ public final class Environment: @unchecked Sendable {
 
     /// The directory of the environment.
     public let path: String
+    /// Opened read-only, as its files cannot be written by this process (`open(at:options:)`).
+    public let isReadOnly: Bool
     let handle: OpaquePointer
     private let databases = Mutex<[String: Database]>([:])
     private let resizeLock = ReadWriteLock()
@@ -59,6 +61,13 @@ public final class Environment: @unchecked Sendable {
     /// The directory and its files are created readable by their owner only. Stale reader
     /// slots left by dead processes are cleared. Returns the instance already open in this
     /// process for the same path, if any.
+    ///
+    /// An environment this process may read but not write (a backup on read-only media, another
+    /// user's files shared for reading) is opened read-only (`isReadOnly`): snapshots read it,
+    /// and a write fails with `readOnly` before it begins. When its lock file cannot be written
+    /// either, it is read without LMDB's reader table, so a writer elsewhere (one that can write
+    /// it) cannot tell that pages are being read; reading a store while its owner writes to it
+    /// is then not safe.
     /// - Throws: `LMDBError` when the directory cannot be created or resolved (`realpath(3)`:
     ///   a link followed by `..` resolves as the operating system resolves it), or LMDB refuses it.
     public static func open(at path: String, options: Options = Options()) throws -> Environment {
@@ -84,7 +93,8 @@ public final class Environment: @unchecked Sendable {
         }
     }
 
-    private init(path: String, options: Options) throws {
+    /// A new LMDB handle opened on `path` with `flags`, or LMDB's error (the handle closed).
+    private static func handle(at path: String, options: Options, flags: UInt32) throws -> (OpaquePointer?, Int32) {
         var env: OpaquePointer?
         try check(mdb_env_create(&env), "mdb_env_create")
         guard let env else { throw LMDBError(code: .invalid, operation: "mdb_env_create") }
@@ -92,9 +102,35 @@ public final class Environment: @unchecked Sendable {
             try check(mdb_env_set_maxdbs(env, MDB_dbi(options.maxDatabases)), "mdb_env_set_maxdbs")
             try check(mdb_env_set_maxreaders(env, UInt32(options.maxReaders)), "mdb_env_set_maxreaders")
             try check(mdb_env_set_mapsize(env, options.mapSize), "mdb_env_set_mapsize")
-            var flags = UInt32(MDB_NOTLS)
-            if options.unsafeNoSync { flags |= UInt32(MDB_NOSYNC) }
-            try check(mdb_env_open(env, path, flags, 0o600), "mdb_env_open \(path)")
+        } catch {
+            mdb_env_close(env)
+            throw error
+        }
+        let rc = mdb_env_open(env, path, flags, 0o600)
+        guard rc == MDB_SUCCESS else {
+            mdb_env_close(env)
+            return (nil, rc)
+        }
+        return (env, rc)
+    }
+
+    private init(path: String, options: Options) throws {
+        var flags = UInt32(MDB_NOTLS)
+        if options.unsafeNoSync { flags |= UInt32(MDB_NOSYNC) }
+        var (opened, rc) = try Self.handle(at: path, options: options, flags: flags)
+        var readOnly = false
+        // Files this process may not write: read-only, then (a lock file it may not write
+        // either) without the reader table. Any other failure is the first one's.
+        for fallback in [UInt32(MDB_RDONLY), UInt32(MDB_RDONLY | MDB_NOLOCK)] where opened == nil && (rc == EACCES || rc == EROFS) {
+            let (again, code) = try Self.handle(at: path, options: options, flags: flags | fallback)
+            if let again {
+                (opened, readOnly) = (again, true)
+            } else if code != EACCES && code != EROFS {
+                break
+            }
+        }
+        guard let env = opened else { throw LMDBError(code: .init(rawValue: rc), operation: "mdb_env_open \(path)") }
+        do {
             // A data file cut short (an unfinished copy) would stop the process with SIGBUS at the
             // first page read past its end: it is refused here instead. LMDB writes a commit's
             // pages before the meta page that counts them, so a whole file is never shorter.
@@ -127,6 +163,7 @@ public final class Environment: @unchecked Sendable {
         }
         self.handle = env
         self.path = path
+        self.isReadOnly = readOnly
         var dead: Int32 = 0
         mdb_reader_check(env, &dead)
     }
@@ -217,6 +254,7 @@ public final class Environment: @unchecked Sendable {
     /// the full map), so `body` must not have effects outside the transaction that cannot be
     /// repeated. The commit is synced to disk unless the environment was opened with `unsafeNoSync`.
     public func write<T>(_ body: (WriteTransaction) throws -> T) throws -> T {
+        guard !isReadOnly else { throw LMDBError(code: .readOnly, operation: path) }
         while true {
             let outcome: Result<T, any Error>? = resizeLock.withReadLock {
                 var txn: OpaquePointer?

@@ -29,8 +29,16 @@ public struct LMDBError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let busy = Code(rawValue: 16) // EBUSY
         /// The data file ends before the last page its meta page counts (Folio's check, not LMDB's).
         public static let truncated = Code(rawValue: -30_000)
+        /// A write to an environment opened read-only, as this process may not write its files.
+        public static let readOnly = Code(rawValue: -30_001)
 
-        public var description: String { self == .truncated ? "data file cut short" : String(cString: mdb_strerror(rawValue)) }
+        public var description: String {
+            switch self {
+            case .truncated: "data file cut short"
+            case .readOnly: "opened read-only: its files cannot be written by this user"
+            default: String(cString: mdb_strerror(rawValue))
+            }
+        }
     }
 
     public let code: Code

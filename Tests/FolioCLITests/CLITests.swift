@@ -36,10 +36,14 @@ struct Result {
 
 /// Runs the built `folio` with `arguments`, on `store`.
 @discardableResult
-func folio(_ arguments: [String], store: String? = nil, input: String? = nil) throws -> Result {
+///
+/// - Parameter through: a command that runs `folio` (its path and arguments follow), such as
+///   `setpriv` to run it as another user.
+func folio(_ arguments: [String], store: String? = nil, input: String? = nil, through: [String] = []) throws -> Result {
     let process = Process()
-    process.executableURL = try products().appendingPathComponent("folio")
-    process.arguments = arguments + (store.map { ["--store", $0] } ?? [])
+    let executable = try products().appendingPathComponent("folio")
+    process.executableURL = through.first.map(URL.init(fileURLWithPath:)) ?? executable
+    process.arguments = through.dropFirst() + (through.isEmpty ? [] : [executable.path]) + arguments + (store.map { ["--store", $0] } ?? [])
     var environment = ProcessInfo.processInfo.environment
     environment["FOLIO_STORE"] = nil
     process.environment = environment
@@ -483,6 +487,33 @@ struct CLITests {
         #expect(try folio(["verify"], store: restored).status == 0)
         #expect(try folio(["export"], store: restored).out == (try folio(["export"], store: store).out))
         #expect(try folio(["analytics", "--format", "json"], store: restored).out == (try folio(["analytics", "--format", "json"], store: store).out))
+    }
+
+    @Test("a store this user may only read is queried, verified and exported; a write is refused in one line and nothing changes")
+    func readOnlyStore() throws {
+        let directory = try TemporaryDirectory()
+        let store = directory.path("store")
+        try folio(["import", projectRoot.appendingPathComponent("Fixtures/small.jsonl").path], store: store)
+        let queries = [["clients", "--format", "json"], ["analytics", "--format", "csv"], ["export"]]
+        let expected = try queries.map { try folio($0, store: store).out }
+        let before = try Data(contentsOf: URL(fileURLWithPath: store + "/data.mdb"))
+        // Files it may read and not write: its own, made read-only, or (as root, who may write
+        // anything) a store run as the unprivileged user `nobody`.
+        let through = getuid() == 0 ? ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] : []
+        for file in ["data.mdb", "lock.mdb"] { #expect(chmod(store + "/" + file, 0o444) == 0) }
+        #expect(chmod(store, 0o555) == 0 && chmod(directory.url.path, 0o755) == 0)
+        defer { _ = chmod(store, 0o700) }
+        for (query, output) in zip(queries, expected) {
+            let result = try folio(query, store: store, through: through)
+            #expect(result.status == 0 && result.out == output, "\(query): \(result.err)")
+        }
+        #expect(try folio(["verify"], store: store, through: through).out.hasPrefix("ok: "))
+        for write in [["client", "create", "--name", "New"], ["projections", "rebuild"]] {
+            let result = try folio(write, store: store, through: through)
+            #expect(result.status == 1 && result.out.isEmpty, "\(write)")
+            #expect(result.err.hasPrefix("folio: the store at ") && result.err.hasSuffix(" is read-only to this user (its files cannot be written): it can be queried, verified and exported, not written to\n"), "\(write): \(result.err)")
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: store + "/data.mdb")) == before)
     }
 
     @Test("a store whose data file is empty is refused by queries and verify, not answered as a new, empty store")
