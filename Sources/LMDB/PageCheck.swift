@@ -214,75 +214,77 @@ private struct PageWalk {
     mutating func visit(_ number: UInt64, level: Int, record: DatabaseRecord, database: String, counts: inout Counts) throws(Damage) {
         try claim(number, database)
         let page = base + Int(number) * pageSize
-        let place = "page \(number) (\(database))"
+        func place() -> String { "page \(number) (\(database))" }
         let stated = page.loadUnaligned(as: UInt64.self)
-        guard stated == number else { throw damage("\(place) says it is page \(stated)") }
+        guard stated == number else { throw damage("\(place()) says it is page \(stated)") }
         let flags = page.loadUnaligned(fromByteOffset: 10, as: UInt16.self) & ~Self.inMemory
-        guard level <= max(record.depth, 1) else { throw damage("\(place) lies deeper than the database's depth \(record.depth)") }
+        guard level <= max(record.depth, 1) else { throw damage("\(place()) lies deeper than the database's depth \(record.depth)") }
         counts.depth = max(counts.depth, level)
         switch flags {
         case Self.branch:
-            guard level < record.depth else { throw damage("\(place) is a branch page at the depth of the leaves") }
+            guard level < record.depth else { throw damage("\(place()) is a branch page at the depth of the leaves") }
             counts.branchPages += 1
-            let nodes = try layout(of: page, size: pageSize, place: place)
-            guard !nodes.isEmpty else { throw damage("\(place) is a branch page without children") }
+            let nodes = try layout(of: page, size: pageSize, place: place())
+            guard !nodes.isEmpty else { throw damage("\(place()) is a branch page without children") }
             for (index, offset) in nodes.enumerated() {
                 let node = page + offset
                 let keySize = Int(node.loadUnaligned(fromByteOffset: 6, as: UInt16.self))
                 guard offset + Self.nodeHeaderSize + keySize <= pageSize else {
-                    throw damage("\(place)'s node \(index) runs past the page's end")
+                    throw damage("\(place())'s node \(index) runs past the page's end")
                 }
                 try visit(Self.childPage(node), level: level + 1, record: record, database: database, counts: &counts)
             }
         case Self.leaf, Self.leaf | Self.leaf2:
-            guard level == record.depth else { throw damage("\(place) is a leaf at depth \(level) of a database \(record.depth) deep") }
+            guard level == record.depth else { throw damage("\(place()) is a leaf at depth \(level) of a database \(record.depth) deep") }
             counts.leafPages += 1
             if flags & Self.leaf2 != 0 {
-                counts.entries += try fixedSizeKeys(on: page, size: pageSize, place: place)
+                counts.entries += try fixedSizeKeys(on: page, size: pageSize, place: place())
                 return
             }
-            let nodes = try layout(of: page, size: pageSize, place: place)
+            let nodes = try layout(of: page, size: pageSize, place: place())
             for (index, offset) in nodes.enumerated() {
-                try leafNode(page + offset, room: pageSize - offset, place: "\(place)'s node \(index)", database: database, counts: &counts)
+                try leafNode(page + offset, room: pageSize - offset, place: "\(place())'s node \(index)", database: database, counts: &counts)
             }
         default:
-            throw damage("\(place) has flags 0x\(String(flags, radix: 16)), neither a branch nor a leaf")
+            throw damage("\(place()) has flags 0x\(String(flags, radix: 16)), neither a branch nor a leaf")
         }
     }
 
     /// One leaf node with `room` bytes before its page's end: its value in place, on overflow
     /// pages, or a nested database (a named one in the main database, or sorted duplicates).
-    mutating func leafNode(_ node: UnsafeRawPointer, room: Int, place: String, database: String, counts: inout Counts) throws(Damage) {
+    mutating func leafNode(
+        _ node: UnsafeRawPointer, room: Int, place: @autoclosure () -> String, database: String, counts: inout Counts
+    ) throws(Damage) {
         let size = Self.valueSize(node)
         let flags = node.loadUnaligned(fromByteOffset: 4, as: UInt16.self)
         let keySize = Int(node.loadUnaligned(fromByteOffset: 6, as: UInt16.self))
         let value = Self.nodeHeaderSize + keySize
         guard flags & ~(Self.bigData | Self.subData | Self.dupData) == 0 else {
-            throw damage("\(place) has flags 0x\(String(flags, radix: 16))")
+            throw damage("\(place()) has flags 0x\(String(flags, radix: 16))")
         }
         if flags & Self.bigData != 0 {
-            guard flags == Self.bigData, value + 8 <= room else { throw damage("\(place) runs past the page's end") }
+            guard flags == Self.bigData, value + 8 <= room else { throw damage("\(place()) runs past the page's end") }
             let first = node.loadUnaligned(fromByteOffset: value, as: UInt64.self)
-            try claim(first, "\(place)'s value")
+            try claim(first, "\(place())'s value")
             let page = base + Int(first) * pageSize
             let pages = Int(page.loadUnaligned(fromByteOffset: 12, as: UInt32.self))
             guard page.loadUnaligned(as: UInt64.self) == first,
                   page.loadUnaligned(fromByteOffset: 10, as: UInt16.self) & ~Self.inMemory == Self.overflow,
                   pages >= 1, size <= pages * pageSize - Self.headerSize
-            else { throw damage("\(place)'s value points to page \(first), which is not the overflow page of a value of \(size) bytes") }
-            if pages > 1 { try claim(first + 1, count: pages - 1, "\(place)'s value of \(pages) pages") }
+            else { throw damage("\(place())'s value points to page \(first), which is not the overflow page of a value of \(size) bytes") }
+            if pages > 1 { try claim(first + 1, count: pages - 1, "\(place())'s value of \(pages) pages") }
             counts.overflowPages += pages
             counts.entries += 1
             return
         }
-        guard value + size <= room else { throw damage("\(place) runs past the page's end") }
+        guard value + size <= room else { throw damage("\(place()) runs past the page's end") }
         let data = node + value
         switch flags {
         case 0:
             counts.entries += 1
         case Self.subData:
             // A named database: its record is the value, and its name the key.
-            guard size == Self.databaseRecordSize else { throw damage("\(place) holds a database record of \(size) bytes") }
+            guard size == Self.databaseRecordSize else { throw damage("\(place()) holds a database record of \(size) bytes") }
             let name = String(decoding: UnsafeRawBufferPointer(start: node + Self.nodeHeaderSize, count: keySize), as: UTF8.self)
             do {
                 try walk(DatabaseRecord(at: data), named: "database \"\(name)\"")
@@ -291,7 +293,7 @@ private struct PageWalk {
             }
             counts.entries += 1
         case Self.dupData | Self.subData:
-            guard size == Self.databaseRecordSize else { throw damage("\(place) holds a database record of \(size) bytes") }
+            guard size == Self.databaseRecordSize else { throw damage("\(place()) holds a database record of \(size) bytes") }
             let record = DatabaseRecord(at: data)
             var nested = Counts()
             if record.root != Self.noPage {
@@ -303,22 +305,22 @@ private struct PageWalk {
             counts.entries += nested.entries
         case Self.dupData:
             // Sorted duplicates kept in a page nested inside the value.
-            guard size >= Self.headerSize else { throw damage("\(place) holds a nested page of \(size) bytes") }
+            guard size >= Self.headerSize else { throw damage("\(place()) holds a nested page of \(size) bytes") }
             let flags = data.loadUnaligned(fromByteOffset: 10, as: UInt16.self) & ~Self.inMemory
             if flags == Self.leaf | Self.subpage | Self.leaf2 {
-                counts.entries += try fixedSizeKeys(on: data, size: size, place: "\(place)'s nested page")
+                counts.entries += try fixedSizeKeys(on: data, size: size, place: "\(place())'s nested page")
             } else if flags == Self.leaf | Self.subpage {
-                let nodes = try layout(of: data, size: size, place: "\(place)'s nested page")
+                let nodes = try layout(of: data, size: size, place: "\(place())'s nested page")
                 for offset in nodes {
                     let keySize = Int(data.loadUnaligned(fromByteOffset: offset + 6, as: UInt16.self))
-                    guard offset + Self.nodeHeaderSize + keySize <= size else { throw damage("\(place)'s nested page runs past its end") }
+                    guard offset + Self.nodeHeaderSize + keySize <= size else { throw damage("\(place())'s nested page runs past its end") }
                 }
                 counts.entries += nodes.count
             } else {
-                throw damage("\(place)'s nested page has flags 0x\(String(flags, radix: 16))")
+                throw damage("\(place())'s nested page has flags 0x\(String(flags, radix: 16))")
             }
         default:
-            throw damage("\(place) has flags 0x\(String(flags, radix: 16))")
+            throw damage("\(place()) has flags 0x\(String(flags, radix: 16))")
         }
     }
 
@@ -340,12 +342,12 @@ private struct PageWalk {
     }
 
     /// The number of keys on a page of fixed-size keys (`P_LEAF2`), checked to fit in `size` bytes.
-    func fixedSizeKeys(on page: UnsafeRawPointer, size: Int, place: String) throws(Damage) -> Int {
+    func fixedSizeKeys(on page: UnsafeRawPointer, size: Int, place: @autoclosure () -> String) throws(Damage) -> Int {
         let lower = Int(page.loadUnaligned(fromByteOffset: 12, as: UInt16.self))
         let keySize = Int(page.loadUnaligned(fromByteOffset: 8, as: UInt16.self))
-        guard lower >= Self.headerSize, (lower - Self.headerSize) % 2 == 0 else { throw damage("\(place) has its free space at byte \(lower)") }
+        guard lower >= Self.headerSize, (lower - Self.headerSize) % 2 == 0 else { throw damage("\(place()) has its free space at byte \(lower)") }
         let keys = (lower - Self.headerSize) / 2
-        guard Self.headerSize + keys * keySize <= size else { throw damage("\(place) holds \(keys) keys of \(keySize) bytes, more than fit") }
+        guard Self.headerSize + keys * keySize <= size else { throw damage("\(place()) holds \(keys) keys of \(keySize) bytes, more than fit") }
         return keys
     }
 
