@@ -93,8 +93,8 @@ public final class Environment: @unchecked Sendable {
         }
     }
 
-    /// A new LMDB handle opened on `path` with `flags`, or LMDB's error (the handle closed).
-    private static func handle(at path: String, options: Options, flags: UInt32) throws -> (OpaquePointer?, Int32) {
+    /// A new LMDB handle opened on `path` with `flags`, or `nil` and LMDB's error (the handle closed).
+    private static func openHandle(at path: String, options: Options, flags: UInt32) throws -> (handle: OpaquePointer?, code: Int32) {
         var env: OpaquePointer?
         try check(mdb_env_create(&env), "mdb_env_create")
         guard let env else { throw LMDBError(code: .invalid, operation: "mdb_env_create") }
@@ -117,19 +117,19 @@ public final class Environment: @unchecked Sendable {
     private init(path: String, options: Options) throws {
         var flags = UInt32(MDB_NOTLS)
         if options.unsafeNoSync { flags |= UInt32(MDB_NOSYNC) }
-        var (opened, rc) = try Self.handle(at: path, options: options, flags: flags)
-        var readOnly = false
+        func mayNotWrite(_ code: Int32) -> Bool { code == EACCES || code == EROFS }
+        let first = try Self.openHandle(at: path, options: options, flags: flags)
+        var opened = first.handle
         // Files this process may not write: read-only, then (a lock file it may not write
-        // either) without the reader table. Any other failure is the first one's.
-        for fallback in [UInt32(MDB_RDONLY), UInt32(MDB_RDONLY | MDB_NOLOCK)] where opened == nil && (rc == EACCES || rc == EROFS) {
-            let (again, code) = try Self.handle(at: path, options: options, flags: flags | fallback)
-            if let again {
-                (opened, readOnly) = (again, true)
-            } else if code != EACCES && code != EROFS {
-                break
-            }
+        // either) without the reader table. Any other failure is reported as the first one.
+        var fallbacks = mayNotWrite(first.code) ? [UInt32(MDB_RDONLY), UInt32(MDB_RDONLY | MDB_NOLOCK)] : []
+        while opened == nil, !fallbacks.isEmpty {
+            let again = try Self.openHandle(at: path, options: options, flags: flags | fallbacks.removeFirst())
+            opened = again.handle
+            if !mayNotWrite(again.code) { break }
         }
-        guard let env = opened else { throw LMDBError(code: .init(rawValue: rc), operation: "mdb_env_open \(path)") }
+        let readOnly = opened != nil && first.handle == nil
+        guard let env = opened else { throw LMDBError(code: .init(rawValue: first.code), operation: "mdb_env_open \(path)") }
         do {
             // A data file cut short (an unfinished copy) would stop the process with SIGBUS at the
             // first page read past its end: it is refused here instead. LMDB writes a commit's
