@@ -13,8 +13,9 @@ import Darwin
 /// what it was reading. Once a command has named its store, such a fault first writes one line
 /// that names the store and the command that checks its pages (`folio verify`, which walks them
 /// without trusting them), then goes on as it would have: the handler in place before (the Swift
-/// runtime's backtrace, or the default action) ends the process by the same signal. Nothing is
-/// caught or resumed: the fault still stops the command, and what it had written is as it was.
+/// runtime's backtrace, or the default action) meets the fault and ends the process by the same
+/// signal. Nothing is caught or resumed: the fault still stops the command, and what it had
+/// written is as it was.
 enum FaultReport {
     /// The line, ready for `write(2)` (a signal handler may not allocate).
     nonisolated(unsafe) private static var line = UnsafeMutableBufferPointer<UInt8>(start: nil, count: 0)
@@ -33,16 +34,17 @@ enum FaultReport {
         _ = bytes.initialize(from: text.utf8)
         line = bytes
         var action = sigaction()
-        action.__sigaction_handler.sa_sigaction = { signal, _, _ in
+        action.__sigaction_handler.sa_sigaction = { signal, information, _ in
             _ = write(STDERR_FILENO, FaultReport.line.baseAddress, FaultReport.line.count)
-            // Put back what was there and raise the signal again: it is taken when this handler
-            // returns (before the faulting read would run again), as it would have been.
+            // Put back what was there. A fault the process met (a positive code) is met again
+            // when this handler returns, by the faulting read itself, so that what handles it
+            // then sees where it was; one sent by another process is raised again.
             if signal == SIGBUS {
                 sigaction(SIGBUS, &FaultReport.previousBus, nil)
             } else {
                 sigaction(SIGSEGV, &FaultReport.previousSegmentation, nil)
             }
-            raise(signal)
+            if information?.pointee.si_code ?? 0 <= 0 { raise(signal) }
         }
         action.sa_flags = SA_SIGINFO | SA_ONSTACK
         sigemptyset(&action.sa_mask)

@@ -130,26 +130,6 @@ public final class Environment: @unchecked Sendable {
         }
         let readOnly = opened != nil && first.handle == nil
         guard let env = opened else { throw LMDBError(code: .init(rawValue: first.code), operation: "mdb_env_open \(path)") }
-        do {
-            // A data file cut short (an unfinished copy) would stop the process with SIGBUS at the
-            // first page read past its end: it is refused here instead. LMDB writes a commit's
-            // pages before the meta page that counts them, so a whole file is never shorter.
-            var info = MDB_envinfo()
-            try check(mdb_env_info(env, &info), "mdb_env_info")
-            var statistics = MDB_stat()
-            try check(mdb_env_stat(env, &statistics), "mdb_env_stat")
-            var descriptor: mdb_filehandle_t = -1
-            try check(mdb_env_get_fd(env, &descriptor), "mdb_env_get_fd")
-            var status = stat()
-            guard fstat(descriptor, &status) == 0 else { throw LMDBError(code: .init(rawValue: errno), operation: "fstat \(path)/data.mdb") }
-            let needed = (info.me_last_pgno + 1) * Int(statistics.ms_psize)
-            if Int(status.st_size) < needed {
-                throw LMDBError(code: .truncated, operation: "\(path)/data.mdb is \(status.st_size) bytes, cut short of the \(needed) bytes its pages take")
-            }
-        } catch {
-            mdb_env_close(env)
-            throw error
-        }
         // Opening the main database once sets its key comparator for every later transaction.
         var txn: OpaquePointer?
         var main: MDB_dbi = 0
@@ -166,6 +146,9 @@ public final class Environment: @unchecked Sendable {
         self.isReadOnly = readOnly
         var dead: Int32 = 0
         mdb_reader_check(env, &dead)
+        // A data file cut short (an unfinished copy) would stop the process with SIGBUS at the
+        // first read of a page past its end: it is refused here instead (`deinit` closes LMDB).
+        try checkLength()
     }
 
     deinit {

@@ -16,6 +16,8 @@ public struct PageCheckReport: Sendable, Hashable {
     /// Databases walked: the free-page database, the main one and every named one.
     public var databases: Int
     /// Pages of the snapshot, the two meta pages among them (its last page number plus one).
+    /// The data file may end before the last of them when those past its end are free: LMDB
+    /// does not write a page freed in the transaction that took it.
     public var pages: Int
     /// What was found damaged, in the order walked: empty when every page checked out.
     public var damage: [PageDamage]
@@ -46,18 +48,46 @@ extension Environment {
     /// the report says which databases are sound; damage to LMDB's own pages ends the walk.
     /// - Throws: `LMDBError` when no snapshot can be read.
     public func checkPages() throws -> PageCheckReport {
-        // Another process's two commits between the snapshot's start and reading its meta page
-        // could overwrite that page: the snapshot is taken again.
+        try walkingLatestSnapshot("check pages of") { walk in walk.run() }
+    }
+
+    /// Refuses a data file cut short (an unfinished copy): one that ends before a page in use.
+    ///
+    /// A sound file can end before its last page too, when the pages past its end were freed in
+    /// the transaction that took them and so never written; those are listed free. Only when the
+    /// file ends early is the free-page list read to tell the two apart.
+    /// - Throws: `LMDBError` `.truncated` naming the file's size and the size its pages take.
+    func checkLength() throws {
+        guard dataFileSize < usedBytes else { return }
+        try walkingLatestSnapshot("check the length of") { walk in
+            guard walk.unwrittenPagesAreFree() else {
+                throw LMDBError(code: .truncated, operation: "\(path)/data.mdb is \(walk.fileSize) bytes, cut short of the \(walk.pageCount * walk.pageSize) bytes its pages take")
+            }
+        }
+    }
+
+    /// The size of the data file in bytes, or `Int.max` when it cannot be found.
+    private var dataFileSize: Int {
+        var descriptor: mdb_filehandle_t = -1
+        var status = stat()
+        guard mdb_env_get_fd(handle, &descriptor) == MDB_SUCCESS, fstat(descriptor, &status) == 0 else { return .max }
+        return Int(status.st_size)
+    }
+
+    /// `body`'s result on a walk of the latest snapshot. Another process's two commits between
+    /// the snapshot's start and reading its meta page could overwrite that page: the snapshot is
+    /// then taken again.
+    private func walkingLatestSnapshot<T>(_ purpose: String, _ body: (inout PageWalk) throws -> T) throws -> T {
         for _ in 0..<8 {
-            let report = try read { txn -> PageCheckReport? in
+            let result = try read { txn -> T? in
                 try withDataFileMapped { base, size in
                     guard var walk = try PageWalk(base: base, size: size, environment: self, transaction: txn) else { return nil }
-                    return walk.run()
+                    return try body(&walk)
                 }
             }
-            if let report { return report }
+            if let result { return result }
         }
-        throw LMDBError(code: .busy, operation: "check pages of \(path): another process wrote to it throughout")
+        throw LMDBError(code: .busy, operation: "\(purpose) \(path): another process wrote to it throughout")
     }
 
     /// Calls `body` with the data file mapped read-only, whole: a walk's own view of the pages,
@@ -97,9 +127,16 @@ private struct PageWalk {
     let pageSize: Int
     /// Pages of the snapshot: its meta page's last page number plus one.
     let pageCount: Int
+    /// Pages the data file holds, fewer than `pageCount` when the last ones were freed unwritten.
+    let readable: Int
+    /// The data file's size in bytes.
+    let fileSize: Int
     let freeRecord: DatabaseRecord
     let mainRecord: DatabaseRecord
+    /// Pages within the data file reached so far, a bit each.
     var seen: [UInt64]
+    /// Pages past the data file's end reached so far: only free ones may be there.
+    var unwritten: Set<Int> = []
     var databases = 0
     var damage: [PageDamage] = []
 
@@ -143,7 +180,8 @@ private struct PageWalk {
         let pageSize = Int(statistics.ms_psize)
         self.base = base
         self.pageSize = pageSize
-        let readable = size / pageSize
+        readable = size / pageSize
+        fileSize = size
         guard readable >= 2 else { throw LMDBError(code: .truncated, operation: "data.mdb is \(size) bytes, short of its two meta pages") }
         let snapshot = UInt64(mdb_txn_id(transaction.handle))
         // The meta page (0 or 1) of this snapshot: LMDB copied its database records when the
@@ -162,34 +200,53 @@ private struct PageWalk {
         guard main.ms_entries == mainRecord.entries, main.ms_leaf_pages == mainRecord.leafPages,
               main.ms_branch_pages == mainRecord.branchPages, Int(main.ms_depth) == mainRecord.depth
         else { return nil }
-        guard lastPage < UInt64(readable) else {
-            throw LMDBError(code: .truncated, operation: "the meta page \(metaPage) counts \(lastPage &+ 1) pages; the data file holds \(readable)")
+        guard lastPage >= 1, lastPage < UInt64(Int.max / pageSize) else {
+            throw LMDBError(code: .corrupted, operation: "the meta page \(metaPage) counts \(lastPage &+ 1) pages")
         }
         pageCount = Int(lastPage) + 1
-        seen = Array(repeating: 0, count: (pageCount + 63) / 64)
+        seen = Array(repeating: 0, count: (readable + 63) / 64)
     }
 
     mutating func run() -> PageCheckReport {
         var free = 0
         do {
-            try walk(freeRecord, named: "the free-page list")
-            try walk(mainRecord, named: "the main database")
+            try walk(freeRecord, named: "the free-page list", role: .named)
+            try walk(mainRecord, named: "the main database", role: .main)
             // Pages a damaged database's walk claimed wrongly would show as both free and in use.
             if damage.isEmpty { free = try freePages() }
         } catch {
             damage.append(PageDamage(database: nil, description: error.description))
         }
-        return PageCheckReport(pagesInUse: seen.reduce(0) { $0 + $1.nonzeroBitCount } - free, freePages: free, databases: databases, pages: pageCount, damage: damage)
+        return PageCheckReport(pagesInUse: seen.reduce(0) { $0 + $1.nonzeroBitCount } + unwritten.count - free, freePages: free, databases: databases, pages: pageCount, damage: damage)
+    }
+
+    /// Whether every page past the data file's end is listed free (the free-page list's own
+    /// pages all within it): then the file holds every page in use.
+    mutating func unwrittenPagesAreFree() -> Bool {
+        do {
+            try walk(freeRecord, named: "the free-page list", role: .named)
+            _ = try freePages()
+        } catch {
+            return false
+        }
+        return unwritten.count == max(pageCount - readable, 0)
+    }
+
+    /// Which tree a page belongs to, for the nested databases its leaves may hold.
+    enum Role {
+        /// The main database, whose leaves hold the named databases' records.
+        case main
+        /// A named database (or the free-page list), whose leaves hold sorted duplicates when it keeps them.
+        case named
+        /// The values of one key of a database of sorted duplicates, which hold nothing nested.
+        case duplicates
     }
 
     /// Walks the tree of `record`, and checks the record's counts against it.
-    mutating func walk(_ record: DatabaseRecord, named name: String) throws(Damage) {
+    mutating func walk(_ record: DatabaseRecord, named name: String, role: Role) throws(Damage) {
         databases += 1
-        guard record.depth <= Self.maximumDepth else { throw damage("\(name)'s record gives a depth of \(record.depth), deeper than LMDB goes") }
         var counts = Counts()
-        if record.root != Self.noPage {
-            try visit(record.root, level: 1, record: record, database: name, counts: &counts)
-        }
+        try visit(tree: record, role: role, database: name, counts: &counts)
         // A database of sorted duplicates counts its nested pages and entries in ways that
         // depend on how many values each key holds; its structure is checked, not its counts.
         guard record.flags & Self.duplicateSort == 0 else { return }
@@ -199,19 +256,35 @@ private struct PageWalk {
         throw damage("\(name)'s record (depth \(expected.0), \(expected.1) branch, \(expected.2) leaf and \(expected.3) overflow pages, \(expected.4) entries) disagrees with its pages (depth \(found.0), \(found.1), \(found.2), \(found.3), \(found.4))")
     }
 
+    /// Walks the tree of `record` from its root, if it has one, adding what it finds to `counts`.
+    mutating func visit(tree record: DatabaseRecord, role: Role, database: String, counts: inout Counts) throws(Damage) {
+        guard record.depth <= Self.maximumDepth else { throw damage("\(database)'s record gives a depth of \(record.depth), deeper than LMDB goes") }
+        guard record.root != Self.noPage else { return }
+        try visit(record.root, level: 1, record: record, role: role, database: database, counts: &counts)
+    }
+
     /// Marks `count` pages from `page` as reached, refusing a page out of range or reached before.
-    mutating func claim(_ page: UInt64, count: Int = 1, _ place: @autoclosure () -> String) throws(Damage) {
+    /// - Parameter written: whether the pages are to be read, and so must lie within the data
+    ///   file (a page listed free need not: it may never have been written).
+    mutating func claim(_ page: UInt64, count: Int = 1, written: Bool = true, _ place: @autoclosure () -> String) throws(Damage) {
         guard page >= 2, page < UInt64(pageCount), count <= pageCount - Int(page) else {
             throw damage("\(place()) points to page \(page), outside the data file's pages 2 to \(pageCount - 1)")
         }
+        guard !written || Int(page) + count <= readable else {
+            throw damage("\(place()) points to page \(max(Int(page), readable)), past the end of the data file, which holds \(readable) pages: the file is cut short")
+        }
         for index in Int(page)..<(Int(page) + count) {
+            if index >= readable {
+                guard unwritten.insert(index).inserted else { throw damage("\(place()) points to page \(index), a page reached already from elsewhere") }
+                continue
+            }
             let (word, bit) = (index / 64, UInt64(1) << UInt64(index % 64))
             guard seen[word] & bit == 0 else { throw damage("\(place()) points to page \(index), a page reached already from elsewhere") }
             seen[word] |= bit
         }
     }
 
-    mutating func visit(_ number: UInt64, level: Int, record: DatabaseRecord, database: String, counts: inout Counts) throws(Damage) {
+    mutating func visit(_ number: UInt64, level: Int, record: DatabaseRecord, role: Role, database: String, counts: inout Counts) throws(Damage) {
         try claim(number, database)
         let page = base + Int(number) * pageSize
         func place() -> String { "page \(number) (\(database))" }
@@ -232,7 +305,7 @@ private struct PageWalk {
                 guard offset + Self.nodeHeaderSize + keySize <= pageSize else {
                     throw damage("\(place())'s node \(index) runs past the page's end")
                 }
-                try visit(Self.childPage(node), level: level + 1, record: record, database: database, counts: &counts)
+                try visit(Self.childPage(node), level: level + 1, record: record, role: role, database: database, counts: &counts)
             }
         case Self.leaf, Self.leaf | Self.leaf2:
             guard level == record.depth else { throw damage("\(place()) is a leaf at depth \(level) of a database \(record.depth) deep") }
@@ -243,17 +316,19 @@ private struct PageWalk {
             }
             let nodes = try layout(of: page, size: pageSize, place: place())
             for (index, offset) in nodes.enumerated() {
-                try leafNode(page + offset, room: pageSize - offset, place: "\(place())'s node \(index)", database: database, counts: &counts)
+                try leafNode(page + offset, room: pageSize - offset, place: "\(place())'s node \(index)", of: record, role: role, database: database, counts: &counts)
             }
         default:
             throw damage("\(place()) has flags 0x\(String(flags, radix: 16)), neither a branch nor a leaf")
         }
     }
 
-    /// One leaf node with `room` bytes before its page's end: its value in place, on overflow
-    /// pages, or a nested database (a named one in the main database, or sorted duplicates).
+    /// One leaf node with `room` bytes before its page's end, in a tree of `record`: its value in
+    /// place, on overflow pages, or a nested database (a named one in the main database, or
+    /// sorted duplicates in a database that keeps them).
     mutating func leafNode(
-        _ node: UnsafeRawPointer, room: Int, place: @autoclosure () -> String, database: String, counts: inout Counts
+        _ node: UnsafeRawPointer, room: Int, place: @autoclosure () -> String, of record: DatabaseRecord, role: Role,
+        database: String, counts: inout Counts
     ) throws(Damage) {
         let size = Self.valueSize(node)
         let flags = node.loadUnaligned(fromByteOffset: 4, as: UInt16.self)
@@ -279,32 +354,37 @@ private struct PageWalk {
         }
         guard value + size <= room else { throw damage("\(place()) runs past the page's end") }
         let data = node + value
+        let holdsDuplicates = role == .named && record.flags & Self.duplicateSort != 0
         switch flags {
         case 0:
             counts.entries += 1
         case Self.subData:
             // A named database: its record is the value, and its name the key.
+            guard role == .main else { throw damage("\(place()) holds a named database, outside the main database") }
             guard size == Self.databaseRecordSize else { throw damage("\(place()) holds a database record of \(size) bytes") }
             let name = String(decoding: UnsafeRawBufferPointer(start: node + Self.nodeHeaderSize, count: keySize), as: UTF8.self)
+            // Pages a damaged walk claimed may be another database's: they are let go.
+            let claimed = seen
             do {
-                try walk(DatabaseRecord(at: data), named: "database \"\(name)\"")
+                try walk(DatabaseRecord(at: data), named: "database \"\(name)\"", role: .named)
             } catch {
+                // (Pages past the file's end are claimed only by the free-page list, walked last.)
+                seen = claimed
                 damage.append(PageDamage(database: name, description: error.description))
             }
             counts.entries += 1
         case Self.dupData | Self.subData:
+            guard holdsDuplicates else { throw damage("\(place()) holds sorted duplicates, in a database that keeps none") }
             guard size == Self.databaseRecordSize else { throw damage("\(place()) holds a database record of \(size) bytes") }
-            let record = DatabaseRecord(at: data)
             var nested = Counts()
-            if record.root != Self.noPage {
-                try visit(record.root, level: 1, record: record, database: database, counts: &nested)
-            }
+            try visit(tree: DatabaseRecord(at: data), role: .duplicates, database: database, counts: &nested)
             counts.branchPages += nested.branchPages
             counts.leafPages += nested.leafPages
             counts.overflowPages += nested.overflowPages
             counts.entries += nested.entries
         case Self.dupData:
             // Sorted duplicates kept in a page nested inside the value.
+            guard holdsDuplicates else { throw damage("\(place()) holds sorted duplicates, in a database that keeps none") }
             guard size >= Self.headerSize else { throw damage("\(place()) holds a nested page of \(size) bytes") }
             let flags = data.loadUnaligned(fromByteOffset: 10, as: UInt16.self) & ~Self.inMemory
             if flags == Self.leaf | Self.subpage | Self.leaf2 {
@@ -363,7 +443,7 @@ private struct PageWalk {
             guard count <= UInt64((size - 8) / 8) else { throw damage("\(place) lists \(count) free pages in \(size) bytes") }
             for index in 0..<Int(count) {
                 let page = value.loadUnaligned(fromByteOffset: 8 + 8 * index, as: UInt64.self)
-                try claim(page, "the free-page list (\(place))")
+                try claim(page, written: false, "the free-page list (\(place))")
             }
             total += Int(count)
         }

@@ -120,4 +120,95 @@ struct PageCheckTests {
         #expect(said.contains("points to page 4294967295, outside the data file's pages 2 to \(sound.pages - 1)"), "\(said)")
         #expect(try environment.checkPages() == sound)
     }
+    /// The byte offset in the data file of the record the main database keeps for the named
+    /// database `name` (a main database one leaf deep, as a few named databases leave it).
+    func recordOffset(of name: String, in data: Data) -> Int? {
+        data.withUnsafeBytes { file -> Int? in
+            let meta = (0..<2).max { file.loadUnaligned(fromByteOffset: $0 * 4_096 + 144, as: UInt64.self) < file.loadUnaligned(fromByteOffset: $1 * 4_096 + 144, as: UInt64.self) }!
+            let root = Int(file.loadUnaligned(fromByteOffset: meta * 4_096 + 16 + 24 + 48 + 40, as: UInt64.self))
+            let lower = Int(file.loadUnaligned(fromByteOffset: root * 4_096 + 12, as: UInt16.self))
+            for index in 0..<(lower - 16) / 2 {
+                let node = root * 4_096 + Int(file.loadUnaligned(fromByteOffset: root * 4_096 + 16 + 2 * index, as: UInt16.self))
+                let keySize = Int(file.loadUnaligned(fromByteOffset: node + 6, as: UInt16.self))
+                if Data(file[(node + 8)..<(node + 8 + keySize)]) == Data(name.utf8) { return node + 8 + keySize }
+            }
+            return nil
+        }
+    }
+
+    /// The first node of the leftmost leaf of a named database (one with a branch page at its root).
+    func firstLeaf(of name: String, in data: Data) throws -> (page: Int, node: Int) {
+        let record = try #require(recordOffset(of: name, in: data))
+        return data.withUnsafeBytes { file in
+            let root = Int(file.loadUnaligned(fromByteOffset: record + 40, as: UInt64.self))
+            let child = root * 4_096 + Int(file.loadUnaligned(fromByteOffset: root * 4_096 + 16, as: UInt16.self))
+            let leaf = Int(file.loadUnaligned(fromByteOffset: child, as: UInt32.self)) | Int(file.loadUnaligned(fromByteOffset: child + 4, as: UInt16.self)) << 32
+            return (leaf, leaf * 4_096 + Int(file.loadUnaligned(fromByteOffset: leaf * 4_096 + 16, as: UInt16.self)))
+        }
+    }
+
+    @Test("a database whose root is another's page is the one named damaged, and the other is found sound")
+    func damageBlamesOneDatabase() throws {
+        let directory = try TemporaryDirectory()
+        let environment = try populated(directory)
+        let sound = try environment.checkPages()
+        let data = directory.path("env") + "/data.mdb"
+        let file = try Data(contentsOf: URL(fileURLWithPath: data))
+        // "big" (walked first) given a leaf of "small" (walked last) for its root.
+        let (leaf, _) = try firstLeaf(of: "small", in: file)
+        let big = try #require(recordOffset(of: "big", in: file))
+        let report = try damaging(data, at: big + 40, with: withUnsafeBytes(of: UInt64(leaf).littleEndian) { Array($0) }) { try environment.checkPages() }
+        #expect(report.damage.map(\.database) == ["big"], "\(report.damage)")
+        #expect(try environment.checkPages() == sound)
+    }
+
+    @Test("a node flagged as holding a database where none can be is named")
+    func nestingOutOfPlace() throws {
+        let directory = try TemporaryDirectory()
+        let environment = try populated(directory)
+        let data = directory.path("env") + "/data.mdb"
+        let (page, node) = try firstLeaf(of: "small", in: Data(contentsOf: URL(fileURLWithPath: data)))
+        for (flag, said) in [(UInt8(0x02), "holds a named database, outside the main database"), (0x04, "holds sorted duplicates, in a database that keeps none")] {
+            let report = try damaging(data, at: node + 4, with: [flag, 0]) { try environment.checkPages() }
+            #expect(report.damage.map(\.database) == ["small"])
+            #expect(report.damage.first?.description == "page \(page) (database \"small\")'s node 0 \(said)")
+        }
+        #expect(try environment.checkPages().damage == [])
+    }
+
+    @Test("a data file that ends before pages freed unwritten opens and checks out sound; cut short of a page in use, it is refused")
+    func freedUnwrittenPages() throws {
+        let directory = try TemporaryDirectory()
+        let data = directory.path("env") + "/data.mdb"
+        do {
+            let environment = try populated(directory)
+            // A value on overflow pages, put and deleted in one transaction: LMDB frees its
+            // pages, the last of the file, without writing them.
+            let scratch = try environment.database("scratch")
+            try environment.write { txn in
+                for index in 0..<20 { try txn.put(scratch, bytes(String(format: "s%07d", index)), [UInt8](repeating: 1, count: 100)) }
+                try txn.put(scratch, bytes("big"), [UInt8](repeating: 2, count: 400_000))
+                _ = try txn.delete(scratch, bytes("big"))
+            }
+            let size = try #require(try FileManager.default.attributesOfItem(atPath: data)[.size] as? Int)
+            try #require(size < environment.usedBytes)
+            let report = try environment.checkPages()
+            #expect(report.damage == [])
+            #expect(report.pagesInUse + report.freePages + 2 == report.pages)
+        }
+        // Opened afresh, as by the next command (the environment above is closed).
+        let reopened = try Environment.open(at: directory.path("env"))
+        #expect(try reopened.checkPages().damage == [])
+        let small = try reopened.database("small")
+        #expect(try reopened.read { txn in try txn.get(small, bytes("key-00001")) } == bytes("v"))
+
+        let copy = directory.path("copy")
+        try FileManager.default.copyItem(atPath: directory.path("env"), toPath: copy)
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: data)[.size] as? Int)
+        #expect(truncate(copy + "/data.mdb", off_t(size / 2 / 4_096 * 4_096)) == 0)
+        #expect { _ = try Environment.open(at: copy) } throws: { error in
+            let error = error as? LMDBError
+            return error?.code == .truncated && error?.operation.hasSuffix("/copy/data.mdb is \(size / 2 / 4_096 * 4_096) bytes, cut short of the \(reopened.usedBytes) bytes its pages take") == true
+        }
+    }
 }
