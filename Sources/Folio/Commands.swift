@@ -152,6 +152,39 @@ extension Store {
         return row.id
     }
 
+    /// Where the client `id` was created and, if it was, deleted in the log (`nil`s for a client
+    /// the store does not know).
+    public func lifetime(ofClient id: UUID) throws -> (created: LogMark?, deleted: LogMark?) {
+        try log.read { session in
+            var created: LogMark?, deleted: LogMark?
+            try session.scan(stream: Event.stream(for: id)) { view in
+                let mark = LogMark(position: view.position, microseconds: view.recordedAtMicroseconds)
+                if created == nil { created = mark }
+                if view.hasType(EventType.clientDeleted.rawValue) { deleted = mark }
+                return true
+            }
+            return (created, deleted)
+        }
+    }
+
+    /// Why the client `id`, which the store knows, has no row in the read model as of `point`:
+    /// deleted by then, or not created yet.
+    public func absentClient(_ id: UUID, asOf point: AsOf) throws -> FolioError {
+        let (created, deleted) = try lifetime(ofClient: id)
+        if let deleted, deleted.isReached(by: point) { return .deletedClient(id, at: deleted) }
+        guard let created else { return .unknownClient(id) }
+        return FolioError(.notFound, "client \(id.lowercased) was not created yet at that point of the log: it was created \(created)")
+    }
+
+    /// Why the content version `id`, drafted by `client`, has no row in the read model as of
+    /// `point`: its client was deleted by then, or it was not drafted yet.
+    public func absentVersion(_ id: UUID, client: UUID, asOf point: AsOf) throws -> FolioError {
+        if let deleted = try lifetime(ofClient: client).deleted, deleted.isReached(by: point) {
+            return .deletedVersion(id, client: client, at: deleted)
+        }
+        return FolioError(.notFound, "content version \(id.lowercased) was not drafted yet at that point of the log")
+    }
+
     /// The content version `text` names (its UUID), refused unless some client drafted it.
     public func resolveVersion(_ text: String) throws -> UUID {
         let id = try parseVersionID(text)

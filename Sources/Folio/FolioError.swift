@@ -40,14 +40,15 @@ public struct FolioError: Error, Hashable, Sendable, CustomStringConvertible {
         FolioError(.notFound, "client \(id.lowercased) does not exist (rule 7: unknown ids are refused)")
     }
 
-    /// A client that was deleted: its rows are gone, its history is not.
-    public static func deletedClient(_ id: UUID) -> FolioError {
-        FolioError(.notFound, "client \(id.lowercased) was deleted: its history is kept (folio history, folio log --client) but it has no rows")
+    /// A client that was deleted (`at` that point of the log, when a read as of a point of
+    /// the log needs to say it was by then): its rows are gone, its history is not.
+    public static func deletedClient(_ id: UUID, at mark: LogMark? = nil) -> FolioError {
+        FolioError(.notFound, "client \(id.lowercased) was deleted\(mark.map { " \($0), by that point of the log" } ?? ""): its history is kept (folio history, folio log --client) but it has no rows")
     }
 
-    /// A content version of a client that was deleted.
-    public static func deletedVersion(_ id: UUID, client: UUID) -> FolioError {
-        FolioError(.notFound, "content version \(id.lowercased) belongs to client \(client.lowercased), which was deleted: its history is kept (folio history) but it has no rows")
+    /// A content version of a client that was deleted (`at` that point of the log).
+    public static func deletedVersion(_ id: UUID, client: UUID, at mark: LogMark? = nil) -> FolioError {
+        FolioError(.notFound, "content version \(id.lowercased) belongs to client \(client.lowercased), which was deleted\(mark.map { " \($0), by that point of the log" } ?? ""): its history is kept (folio history) but it has no rows")
     }
 
     /// A content version id that names no version (rule 7).

@@ -19,6 +19,11 @@ struct AnalyticsPrinter {
         ("by_version_number", ["version_number"] + figures),
         ("by_outcome", ["outcome"] + figures),
     ]
+    /// The funnel's counts, then the time between its steps, in the order a client takes them.
+    static let funnelColumns = [
+        "created", "token_issued", "activated", "paid",
+        "median_seconds_created_to_token_issued", "median_seconds_token_issued_to_activated", "median_seconds_activated_to_paid",
+    ]
 
     func render(_ analytics: some Encodable) throws -> String {
         let object = try RowPrinter.object(encoding: analytics)
@@ -40,7 +45,7 @@ struct AnalyticsPrinter {
             }
             if case .object(let fields)? = object["funnel"] {
                 let funnel = fields.mapValues(Cell.init)
-                let keys = RowPrinter(format: format, columns: ["created", "token_issued", "activated", "paid"]).keys(of: [funnel])
+                let keys = RowPrinter(format: format, columns: Self.funnelColumns).keys(of: [funnel])
                 if format == .table {
                     out += "funnel\n" + RowPrinter.table([funnel], keys: keys)
                 } else {

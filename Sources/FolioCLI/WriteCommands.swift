@@ -17,7 +17,7 @@ private let clientColumns = [
 ]
 private let versionColumns = [
     "id", "client_id", "page_type", "content", "iteration_notes", "hypothesis", "outcome", "is_current", "version_number",
-    "created_at", "created_by", "metadata", "demoted_at", "promoted_at",
+    "created_at", "created_by", "metadata", "promoted_at", "demoted_at",
 ]
 private let paymentColumns = [
     "id", "client_id", "content_version_id", "stripe_payment_intent_id", "amount", "status", "created_at",
@@ -79,8 +79,12 @@ struct ClientGroup: ParsableCommand {
         func run() throws {
             let store = try store.open()
             let (id, found) = try asOf.read(store, client: client) { model, id in (id, try model.client(id: id)) }
-            // A client the store knows (its id or token resolved) and without a row now was deleted.
-            guard let row = found else { throw asOf.asOf == nil ? FolioError.deletedClient(id) : FolioError.unknownClient(id) }
+            // A client the store knows (its id or token resolved) and without a row was deleted,
+            // or (as of a point of the log) not created yet.
+            guard let row = found else {
+                guard let point = try asOf.parsed() else { throw FolioError.deletedClient(id) }
+                throw try store.absentClient(id, asOf: point)
+            }
             emit(RowPrinter(format: output.format, columns: ClientRow.columns).render(one: row))
         }
     }
@@ -235,11 +239,12 @@ struct VersionGroup: ParsableCommand {
             }
             let store = try store.open()
             // The owner first: a version drafted after it was looked up is unknown, not deleted.
-            let owner = asOf.asOf == nil ? try store.versionOwner(id) : nil
+            let owner = try store.versionOwner(id)
             guard let row = try asOf.read(store, { try $0.version(id: id) }) else {
+                guard let owner else { throw FolioError.unknownVersion(id) }
                 // A version whose client was deleted has no row since, as its client has none.
-                if let owner { throw FolioError.deletedVersion(id, client: owner) }
-                throw FolioError.unknownVersion(id)
+                guard let point = try asOf.parsed() else { throw FolioError.deletedVersion(id, client: owner) }
+                throw try store.absentVersion(id, client: owner, asOf: point)
             }
             emit(RowPrinter(format: output.format, columns: VersionRow.columns).render(one: row))
         }

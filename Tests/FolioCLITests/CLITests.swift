@@ -242,7 +242,7 @@ struct CLITests {
         for list in ["clients", "versions", "payments"] {
             let full = try header([list])
             #expect(try header([list, "--as-of", "0"]) == full, "\(list)")
-            #expect(full.hasSuffix("updated_at") || full.hasSuffix("promoted_at"), "\(list): \(full)")
+            #expect(full.hasSuffix("updated_at") || full.hasSuffix("demoted_at"), "\(list): \(full)")
         }
         #expect(try header(["clients", "--status", "paid"]) == header(["clients"]))
         let history = try folio(["history", token, "--diff", "--format", "csv"], store: store).out.split(separator: "\r\n")
@@ -323,7 +323,7 @@ struct CLITests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: spools).isEmpty)
     }
 
-    @Test("a deleted client is named as deleted, by show, by a second delete and by its versions, not as unknown")
+    @Test("a deleted client is named as deleted, by show, by a second delete and by its versions, not as unknown, and as of when it was")
     func deletedClient() throws {
         let directory = try TemporaryDirectory()
         let store = directory.path("store")
@@ -337,6 +337,23 @@ struct CLITests {
         let shown = try folio(["version", "show", version], store: store)
         #expect(shown.status != 0 && shown.err.hasPrefix("folio: content version \(version) belongs to client \(id), which was deleted: its history is kept"), "\(shown.err)")
         #expect(try folio(["history", id], store: store).status == 0)
+
+        // As of a point of the log: there before it was deleted, deleted by then after, not
+        // there yet before it was made; by position and by time.
+        let deletedAt = try #require(try folio(["log", "--client", id], store: store).out.split(separator: "\n").last.map { try json(String($0)) })
+        let position = try #require(deletedAt["position"] as? Int), time = try #require(deletedAt["recorded_at"] as? String)
+        #expect(try json(try folio(["client", "show", id, "--as-of", "\(position - 1)", "--format", "json"], store: store).out)["name"] as? String == "A")
+        #expect(try json(try folio(["version", "show", version, "--as-of", "\(position - 1)", "--format", "json"], store: store).out)["id"] as? String == version)
+        for point in ["\(position)", time] {
+            let client = try folio(["client", "show", id, "--as-of", point], store: store)
+            #expect(client.err == "folio: client \(id) was deleted at position \(position) (\(time)), by that point of the log: its history is kept (folio history, folio log --client) but it has no rows\n")
+            let owned = try folio(["version", "show", version, "--as-of", point], store: store)
+            #expect(owned.err.hasPrefix("folio: content version \(version) belongs to client \(id), which was deleted at position \(position) (\(time)), by that point of the log: "), "\(owned.err)")
+        }
+        let early = try folio(["client", "show", id, "--as-of", "0"], store: store)
+        #expect(early.status != 0 && early.err.hasPrefix("folio: client \(id) was not created yet at that point of the log: it was created at position 1 ("), "\(early.err)")
+        let undrafted = try folio(["version", "show", version, "--as-of", "1"], store: store)
+        #expect(undrafted.err == "folio: content version \(version) was not drafted yet at that point of the log\n")
     }
 
     @Test("a history tells promotions, demotions and every outcome in the order they happened, in table, JSON and CSV")
