@@ -22,7 +22,7 @@ public class ReadSession {
     /// The last position in the log (0 when it is empty).
     public func head() throws -> UInt64 {
         try transaction.withCursor(databases.log) { cursor in
-            try cursor.last().map { UInt64(bigEndianBytes: $0.key) } ?? 0
+            try cursor.last().map { try storedPosition($0.key, "the log's last key") } ?? 0
         }
     }
 
@@ -44,12 +44,12 @@ public class ReadSession {
 
     /// The position of the event with `id`, or `nil` when it is not in the log.
     public func position(ofEvent id: UUID) throws -> UInt64? {
-        try transaction.withValue(databases.ids, id.bytes) { $0.map(UInt64.init(bigEndianBytes:)) }
+        try transaction.withValue(databases.ids, id.bytes) { try $0.map { try storedPosition($0, "the event id index's entry for \(id.uuidString.lowercased())") } }
     }
 
     /// The version of `stream`'s last event, or `nil` when the stream has none.
     public func version(ofStream stream: String) throws -> UInt64? {
-        try transaction.withValue(databases.streamHeads, Array(stream.utf8)) { $0.map(UInt64.init(bigEndianBytes:)) }
+        try transaction.withValue(databases.streamHeads, Array(stream.utf8)) { try $0.map { try storedPosition($0, "the stream heads' entry for \(stream)") } }
     }
 
     /// Visits records in position order starting at `position` (forward) or ending at it (backward),
@@ -67,13 +67,13 @@ public class ReadSession {
             var entry = backward ? try cursor.seek(atOrBefore: position.bigEndianBytes) : try cursor.seek(atOrAfter: position.bigEndianBytes)
             var expectedPrevious: [UInt8]? = nil
             if verify, !backward, let first = entry {
-                let firstPosition = UInt64(bigEndianBytes: first.key)
+                let firstPosition = try storedPosition(first.key, "a key of the log")
                 expectedPrevious = firstPosition <= 1 ? Record.zeroHash : try previousHash(before: firstPosition)
             }
             while let current = entry {
                 let view = RecordView(current.value)
                 if verify {
-                    let key = UInt64(bigEndianBytes: current.key)
+                    let key = try storedPosition(current.key, "a key of the log")
                     guard checksums ? view.checksumIsValid : view.isWellFormed, view.position == key else { throw corrupt(key) }
                     if let expected = expectedPrevious {
                         guard view.previousHash.elementsEqual(expected) else { throw corrupt(key, chain: true) }
@@ -92,7 +92,7 @@ public class ReadSession {
         try transaction.withCursor(databases.streams) { cursor in
             var entry = try cursor.seek(atOrAfter: prefix + version.bigEndianBytes)
             while let current = entry, current.key.count == prefix.count + 8, current.key.starts(with: prefix) {
-                let position = UInt64(bigEndianBytes: current.value)
+                let position = try storedPosition(current.value, "the stream index's entry for \(stream)")
                 let keepGoing = try withRecord(at: position) { view in
                     guard let view, view.checksumIsValid else { throw corrupt(position) }
                     return try body(view)
@@ -158,7 +158,7 @@ public class ReadSession {
         try transaction.withCursor(databases.log) { cursor in
             var entry = try cursor.first()
             while let current = entry {
-                let key = UInt64(bigEndianBytes: current.key)
+                let key = try storedPosition(current.key, "a key of the log")
                 guard key == expectedPosition else {
                     throw EventStoreError(.corruptRecord, "position \(expectedPosition) is missing from the log (next is \(key)): positions must have no gaps", position: expectedPosition)
                 }
@@ -190,6 +190,15 @@ public class ReadSession {
     func corrupt(_ position: UInt64, chain: Bool = false) -> EventStoreError {
         EventStoreError.corrupt(position, chain: chain)
     }
+
+    /// A position or stream version as stored: 8 big-endian bytes, a log key or an index's value.
+    /// - Throws: `corruptRecord` naming `what` when they are not 8 bytes (a damaged page).
+    func storedPosition(_ bytes: UnsafeRawBufferPointer, _ what: @autoclosure () -> String) throws(EventStoreError) -> UInt64 {
+        guard bytes.count == 8 else {
+            throw EventStoreError(.corruptRecord, "\(what()) is \(bytes.count) bytes where a position takes 8: the store is damaged there")
+        }
+        return UInt64(bigEndianBytes: bytes)
+    }
 }
 
 /// The log's write transaction: appends, plus writes to other databases that commit with them.
@@ -219,8 +228,10 @@ public final class WriteSession: ReadSession {
         if let cachedHead { return cachedHead }
         let head = try transaction.withCursor(databases.log) { cursor in
             guard let last = try cursor.last() else { return (UInt64(0), Record.zeroHash, Int64.min) }
+            let position = try storedPosition(last.key, "the log's last key")
             let view = RecordView(last.value)
-            return (UInt64(bigEndianBytes: last.key), Array(view.hash), view.recordedAtMicroseconds)
+            guard view.isWellFormed else { throw corrupt(position) }
+            return (position, Array(view.hash), view.recordedAtMicroseconds)
         }
         cachedHead = head
         return head

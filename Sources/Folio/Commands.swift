@@ -133,7 +133,7 @@ extension Store {
     public func resolveClient(_ reference: String) throws -> UUID {
         try log.read { session in
             let id = try resolve(reference, lookup: { token in try session.transaction.withValue(indexes.tokens, Array(token.description.utf8)) { value in
-                value.map { TokenOwner(client: UUID(bytes: UnsafeRawBufferPointer(rebasing: $0[0..<16])), retired: $0[16] == 1) }
+                try value.map { TokenOwner(client: try UUID(stored: $0, count: 17, "the token index's entry for \(token)"), retired: $0[16] == 1) }
             } })
             // A client that ever existed (deleted ones too) has a state; a mistyped id has none.
             guard try session.transaction.withValue(indexes.clients, id.bytes, { $0 != nil }) else { throw FolioError.unknownClient(id) }
@@ -195,7 +195,7 @@ extension Store {
     /// The client that drafted the content version `id` (deleted or not), `nil` for none.
     public func versionOwner(_ id: UUID) throws -> UUID? {
         try log.read { session in
-            try session.transaction.withValue(indexes.versions, id.bytes) { $0.map(UUID.init(bytes:)) }
+            try session.transaction.withValue(indexes.versions, id.bytes) { try $0.map { try UUID(stored: $0, "the version index's entry for \(id.lowercased)") } }
         }
     }
 

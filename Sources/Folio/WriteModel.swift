@@ -79,7 +79,10 @@ final class WriteModel {
         if let cached = states[client] { return cached }
         if loaded != nil { return (0, ClientState.initial) }
         let stored: (UInt64, ClientState)? = try session.transaction.withValue(indexes.clients, client.bytes) { value in
-            guard let value, value.count >= 8 else { return nil }
+            guard let value else { return nil }
+            guard value.count >= 8 else {
+                throw FolioError(.store, "the store is damaged: the client index's entry for \(client.lowercased) is \(value.count) bytes, short of its stream version; `folio verify` checks every page")
+            }
             let version = UInt64(bigEndian: value.loadUnaligned(as: UInt64.self))
             let state = try ClientState(json: UnsafeRawBufferPointer(rebasing: value[8...]))
             return (version, state)
@@ -92,8 +95,8 @@ final class WriteModel {
     func tokenOwner(_ token: Token) throws -> TokenOwner? {
         if let loaded { return loaded.tokens[token] }
         return try session.transaction.withValue(indexes.tokens, Array(token.description.utf8)) { value in
-            guard let value, value.count == 17 else { return nil }
-            return TokenOwner(client: UUID(bytes: value), retired: value[16] == 1)
+            guard let value else { return nil }
+            return TokenOwner(client: try UUID(stored: value, count: 17, "the token index's entry for \(token)"), retired: value[16] == 1)
         }
     }
 
@@ -106,7 +109,7 @@ final class WriteModel {
 
     func intentOwner(_ intent: String) throws -> UUID? {
         if let loaded { return loaded.intents[ByteKey(intent)] }
-        return try session.transaction.withValue(indexes.intents, Array(intent.utf8)) { $0.map(UUID.init(bytes:)) }
+        return try session.transaction.withValue(indexes.intents, Array(intent.utf8)) { try $0.map { try UUID(stored: $0, "the payment intent index's entry for \(intent)") } }
     }
 
     /// The Stripe intent other than `intent` whose payment `payment` already names, among those of
@@ -119,7 +122,7 @@ final class WriteModel {
 
     func versionOwner(_ version: UUID) throws -> UUID? {
         if let loaded { return loaded.versions[version] }
-        return try session.transaction.withValue(indexes.versions, version.bytes) { $0.map(UUID.init(bytes:)) }
+        return try session.transaction.withValue(indexes.versions, version.bytes) { try $0.map { try UUID(stored: $0, "the version index's entry for \(version.lowercased)") } }
     }
 
     /// Folds appended events into the states and indexes.
@@ -197,6 +200,15 @@ extension UUID {
 
     init(bytes: UnsafeRawBufferPointer) {
         self.init(uuid: bytes.loadUnaligned(as: uuid_t.self))
+    }
+
+    /// An id as an index stores it: its 16 bytes, the first of `bytes`, which must hold `count`.
+    /// - Throws: `FolioError` naming `what` when they hold another number of bytes (a damaged page).
+    init(stored bytes: UnsafeRawBufferPointer, count: Int = 16, _ what: @autoclosure () -> String) throws(FolioError) {
+        guard bytes.count == count else {
+            throw FolioError(.store, "the store is damaged: \(what()) is \(bytes.count) bytes where it takes \(count); `folio verify` checks every page")
+        }
+        self.init(bytes: bytes)
     }
 }
 

@@ -241,6 +241,26 @@ struct EventStoreTests {
         }
     }
 
+    @Test("a log key or an index entry of the wrong size (a damaged page) is named, not read past its end")
+    func wrongSizes() throws {
+        let directory = try TemporaryDirectory()
+        let store = try EventStore(path: directory.path("log"))
+        for _ in 0..<3 { try store.append([event()], to: "s") }
+        let log = try store.environment.database("log")
+        let heads = try store.environment.database("stream_heads")
+        try store.environment.write { txn in
+            try txn.put(log, [0, 0, 0, 0, 0, 0, 9], [UInt8](repeating: 1, count: 200))
+            try txn.put(heads, Array("s".utf8), [0, 3])
+        }
+        func named(_ what: String, bytes: Int) -> (any Error) -> Bool {
+            { ($0 as? EventStoreError)?.code == .corruptRecord && "\($0)".contains("\(what) is \(bytes) bytes where a position takes 8") }
+        }
+        #expect(performing: { try store.read { try $0.verify() } }, throws: named("a key of the log", bytes: 7))
+        #expect(performing: { try store.read { try $0.scan(verify: true) { _ in true } } }, throws: named("a key of the log", bytes: 7))
+        #expect(performing: { try store.head() }, throws: named("the log's last key", bytes: 7))
+        #expect(performing: { try store.read { try $0.version(ofStream: "s") } }, throws: named("the stream heads' entry for s", bytes: 2))
+    }
+
     @Test("removing the last record is found through the head mark")
     func truncated() throws {
         let directory = try TemporaryDirectory()

@@ -61,4 +61,24 @@ struct ClientStateTests {
             #expect(throws: DomainError.self) { try Array(text.utf8).withUnsafeBytes { try ClientState(json: $0) } }
         }
     }
+    @Test("an index entry of the wrong size (a damaged page) is named in one line, and nothing acts on it")
+    func wrongSizedEntries() throws {
+        let directory = try TemporaryDirectory()
+        let store = try makeStore(directory, noSync: true)
+        let client = try store.createClient(name: "A")
+        let token = try #require(try store.issueToken(client: client.id.lowercased).activationToken).description
+        let environment = store.log.environment
+        let (tokens, clients) = (try environment.database("idx.tokens"), try environment.database("idx.clients"))
+        try environment.write { txn in try txn.put(tokens, Array(token.utf8), [UInt8](repeating: 7, count: 5)) }
+        let head = try store.log.head()
+        #expect(performing: { try store.resolveClient(token) }, throws: { error in
+            "\(error)" == "the store is damaged: the token index's entry for \(token) is 5 bytes where it takes 17; `folio verify` checks every page"
+        })
+        #expect(performing: { try store.activate(token: token) }, throws: { "\($0)".contains("the token index's entry for \(token) is 5 bytes") })
+        try environment.write { txn in try txn.put(clients, withUnsafeBytes(of: client.id.uuid) { Array($0) }, [1, 2, 3]) }
+        #expect(performing: { try store.issueToken(client: client.id.lowercased) }, throws: { error in
+            "\(error)".contains("the client index's entry for \(client.id.lowercased) is 3 bytes, short of its stream version")
+        })
+        #expect(try store.log.head() == head)
+    }
 }
