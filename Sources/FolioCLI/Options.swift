@@ -97,6 +97,27 @@ struct AsOfOptions: ParsableArguments {
         return try read(store) { model in try body(model, try store.resolveClient(reference, in: model)) }
     }
 
+    /// Why the client `id`, which the store knows, has no row in the read model read: it was
+    /// deleted (by that point of the log, with `--as-of`), or not created yet at that point.
+    func absentClient(_ id: UUID, in store: Store) throws -> FolioError {
+        guard let point = try parsed() else { return .deletedClient(id) }
+        return try store.absentClient(id, asOf: point)
+    }
+
+    /// `read(_:client:_:)` for a listing: a client filter naming a client without a row (deleted,
+    /// or not created yet as of `--as-of`) is refused, saying which, where the listing would print
+    /// no rows as if the client had none.
+    func list<Rows: Collection>(_ store: Store, client reference: String?, _ body: (ReadModel, UUID?) throws -> Rows) throws -> Rows {
+        var absent: UUID?
+        let rows = try read(store, client: reference) { model, id in
+            let rows = try body(model, id)
+            if rows.isEmpty, let id, try model.client(id: id) == nil { absent = id }
+            return rows
+        }
+        if let absent { throw try absentClient(absent, in: store) }
+        return rows
+    }
+
     /// `read(_:client:_:)` for a client filter that may be absent.
     func read<T>(_ store: Store, client reference: String?, _ body: (ReadModel, UUID?) throws -> T) throws -> T {
         guard let reference else { return try read(store) { try body($0, nil) } }

@@ -34,7 +34,7 @@ struct Versions: ParsableCommand {
 
     func run() throws {
         let store = try store.open()
-        let rows = try asOf.read(store, client: client) { model, id in try model.versions(client: id, page: page, currentOnly: current, content: false) }
+        let rows = try asOf.list(store, client: client) { model, id in try model.versions(client: id, page: page, currentOnly: current, content: false) }
         // Pages are read from the log as their rows are printed, not all held first, and no
         // snapshot stays open while the output waits for its reader.
         try RowPrinter(format: output.format, columns: VersionRow.columns).emit(list: rows) { try store.projections.withContent($0) }
@@ -53,7 +53,7 @@ struct Payments: ParsableCommand {
     func run() throws {
         let store = try store.open()
         let versionID = try version.map { try store.resolveVersion($0) }
-        let rows = try asOf.read(store, client: client) { model, id in try model.payments(client: id, version: versionID, status: status) }
+        let rows = try asOf.list(store, client: client) { model, id in try model.payments(client: id, version: versionID, status: status) }
         RowPrinter(format: output.format, columns: PaymentRow.columns).emit(list: rows)
     }
 }

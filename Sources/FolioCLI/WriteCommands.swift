@@ -81,10 +81,7 @@ struct ClientGroup: ParsableCommand {
             let (id, found) = try asOf.read(store, client: client) { model, id in (id, try model.client(id: id)) }
             // A client the store knows (its id or token resolved) and without a row was deleted,
             // or (as of a point of the log) not created yet.
-            guard let row = found else {
-                guard let point = try asOf.parsed() else { throw FolioError.deletedClient(id) }
-                throw try store.absentClient(id, asOf: point)
-            }
+            guard let row = found else { throw try asOf.absentClient(id, in: store) }
             emit(RowPrinter(format: output.format, columns: ClientRow.columns).render(one: row))
         }
     }

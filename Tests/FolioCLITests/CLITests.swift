@@ -323,14 +323,14 @@ struct CLITests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: spools).isEmpty)
     }
 
-    @Test("a deleted client is named as deleted, by show, by a second delete and by its versions, not as unknown, and as of when it was")
+    @Test("a deleted client is named as deleted, by show, by a second delete, by its versions and by listings filtered to it, not as unknown or as having no rows, and as of when it was")
     func deletedClient() throws {
         let directory = try TemporaryDirectory()
         let store = directory.path("store")
         let id = try #require(try json(try folio(["client", "create", "--name", "A", "--format", "json"], store: store).out)["id"] as? String)
         let version = try #require(try json(try folio(["version", "draft", id, "--page", "agreement", "--content", "-", "--format", "json"], store: store, input: "{}").out)["id"] as? String)
         #expect(try folio(["client", "delete", id], store: store).status == 0)
-        for arguments in [["client", "delete", id], ["client", "show", id], ["token", "issue", id]] {
+        for arguments in [["client", "delete", id], ["client", "show", id], ["token", "issue", id], ["versions", "--client", id], ["payments", "--client", id]] {
             let result = try folio(arguments, store: store)
             #expect(result.status != 0 && result.err.hasPrefix("folio: client \(id) was deleted: its history is kept"), "\(arguments): \(result.err)")
         }
@@ -345,13 +345,20 @@ struct CLITests {
         #expect(try json(try folio(["client", "show", id, "--as-of", "\(position - 1)", "--format", "json"], store: store).out)["name"] as? String == "A")
         #expect(try json(try folio(["version", "show", version, "--as-of", "\(position - 1)", "--format", "json"], store: store).out)["id"] as? String == version)
         for point in ["\(position)", time] {
-            let client = try folio(["client", "show", id, "--as-of", point], store: store)
-            #expect(client.err == "folio: client \(id) was deleted at position \(position) (\(time)), by that point of the log: its history is kept (folio history, folio log --client) but it has no rows\n")
+            for arguments in [["client", "show", id], ["versions", "--client", id], ["payments", "--client", id]] {
+                let client = try folio(arguments + ["--as-of", point], store: store)
+                #expect(client.err == "folio: client \(id) was deleted at position \(position) (\(time)), by that point of the log: its history is kept (folio history, folio log --client) but it has no rows\n", "\(arguments)")
+            }
             let owned = try folio(["version", "show", version, "--as-of", point], store: store)
             #expect(owned.err.hasPrefix("folio: content version \(version) belongs to client \(id), which was deleted at position \(position) (\(time)), by that point of the log: "), "\(owned.err)")
         }
-        let early = try folio(["client", "show", id, "--as-of", "0"], store: store)
-        #expect(early.status != 0 && early.err.hasPrefix("folio: client \(id) was not created yet at that point of the log: it was created at position 1 ("), "\(early.err)")
+        for arguments in [["client", "show", id], ["versions", "--client", id]] {
+            let early = try folio(arguments + ["--as-of", "0"], store: store)
+            #expect(early.status != 0 && early.err.hasPrefix("folio: client \(id) was not created yet at that point of the log: it was created at position 1 ("), "\(early.err)")
+        }
+        // A client with no payments, there at that point, lists none.
+        let none = try folio(["payments", "--client", id, "--as-of", "\(position - 1)"], store: store)
+        #expect(none.status == 0 && none.err.isEmpty, "\(none.err)")
         let undrafted = try folio(["version", "show", version, "--as-of", "1"], store: store)
         #expect(undrafted.err == "folio: content version \(version) was not drafted yet at that point of the log\n")
     }
