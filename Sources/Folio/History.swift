@@ -34,7 +34,7 @@ public struct History: Sendable {
         public var promotedAt: [Date]
         /// When another version replaced it as current, each time.
         public var demotedAt: [Date]
-        /// Payments linked to this version (their current status).
+        /// Payments linked to this version, each with every status Stripe reported for it.
         public var payments: [Payment]
         public var content: JSONValue
         /// The change against the previous version of the page (empty for the first).
@@ -48,9 +48,21 @@ public struct History: Sendable {
     }
 
     public struct Payment: Sendable {
+        public var id: UUID
         public var intent: String
         public var amount: Int64
+        /// Every status reported, in order (a failure retried to success shows both).
+        public var reports: [PaymentReport]
+        /// The latest status.
+        public var status: PaymentStatus { reports.last?.status ?? .pending }
+        /// When the payment was first reported.
+        public var at: Date { reports.first?.at ?? .distantPast }
+    }
+
+    public struct PaymentReport: Sendable {
         public var status: PaymentStatus
+        /// Why it failed (a failure only).
+        public var reason: String?
         public var at: Date
     }
 }
@@ -94,13 +106,13 @@ extension Store {
                     case .outcomeRecorded(let recorded):
                         versions[recorded.versionID]?.outcomes.append(History.Judgement(outcome: recorded.outcome, notes: recorded.notes, at: at))
                     case .paymentInitiated(let payment), .paymentSucceeded(let payment), .paymentFailed(let payment), .paymentCancelled(let payment):
-                        let status = event.paymentStatus ?? .pending
+                        let report = History.PaymentReport(status: event.paymentStatus ?? .pending, reason: payment.reason, at: at)
                         if let known = paymentIndex[payment.stripePaymentIntentID] {
-                            versions[known.version]?.payments[known.index].status = status
+                            versions[known.version]?.payments[known.index].reports.append(report)
                         } else if let version = payment.contentVersionID, versions[version] != nil {
                             paymentIndex[payment.stripePaymentIntentID] = (version, versions[version]!.payments.count)
                             versions[version]?.payments.append(
-                                History.Payment(intent: payment.stripePaymentIntentID, amount: payment.amount, status: status, at: at)
+                                History.Payment(id: payment.paymentID, intent: payment.stripePaymentIntentID, amount: payment.amount, reports: [report])
                             )
                         }
                     default:

@@ -91,8 +91,12 @@ struct HistoryPrinter {
                             "demoted_at": .array(version.demotedAt.map { time($0) }),
                             "payments": .array(version.payments.map { payment in
                                 .object([
+                                    "id": .string(payment.id.lowercased),
                                     "stripe_payment_intent_id": .string(payment.intent), "amount": .integer(payment.amount),
                                     "status": .string(payment.status.rawValue), "created_at": time(payment.at),
+                                    "reports": .array(payment.reports.map { report in
+                                        .object(["status": .string(report.status.rawValue), "reason": optional(report.reason), "recorded_at": time(report.at)])
+                                    }),
                                 ])
                             }),
                         ]
@@ -165,7 +169,11 @@ struct HistoryPrinter {
                     }
                 for (_, line) in timeline.sorted(by: { $0.0 < $1.0 }) { lines.append("      " + line) }
                 for payment in version.payments {
-                    lines.append("      payment     \(payment.intent.escapingControls())  \(payment.amount) cents  \(payment.status.rawValue)  \(Timestamp.format(payment.at))")
+                    // Each status as reported, a failure with its reason: pending → failed (card declined) → succeeded.
+                    let statuses = payment.reports.map { report in
+                        report.status.rawValue + (report.reason.map { " (\($0.escapingControls()))" } ?? "")
+                    }
+                    lines.append("      payment     \(payment.intent.escapingControls())  \(payment.amount) cents  \(statuses.joined(separator: " → "))  \(Timestamp.format(payment.at))")
                 }
                 if diff {
                     if version.versionNumber > 1 && version.changes.isEmpty { lines.append("      (content unchanged)") }

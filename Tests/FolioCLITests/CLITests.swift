@@ -363,7 +363,7 @@ struct CLITests {
         #expect(undrafted.err == "folio: content version \(version) was not drafted yet at that point of the log\n")
     }
 
-    @Test("a history tells promotions, demotions and every outcome in the order they happened, in table, JSON and CSV")
+    @Test("a history tells promotions, demotions, every outcome and every payment report in the order they happened, in table, JSON and CSV")
     func historyTimeline() throws {
         let directory = try TemporaryDirectory()
         let store = directory.path("store")
@@ -402,6 +402,24 @@ struct CLITests {
         let recorded = try #require(outcomes.last?["recorded_at"] as? String)
         #expect(csv.count == 3 && csv[1].contains(",success,") && csv[1].contains(#","[{""notes"":""nope"",""outcome"":""failure"",""recorded_at"":""#)
             && csv[1].hasSuffix(#"{""notes"":null,""outcome"":""success"",""recorded_at"":""\#(recorded)""}]""#), "\(csv)")
+
+        // A payment that failed and then succeeded on retry shows both reports, the failure with
+        // its reason, under the version the client saw.
+        let token = try #require(try json(try folio(["token", "issue", id, "--format", "json"], store: store).out)["activation_token"] as? String)
+        for arguments in [["client", "activate", token], ["payment", "fail", id, "--intent", "pi_1", "--amount", "50000", "--reason", "card declined"],
+                          ["payment", "succeed", id, "--intent", "pi_1", "--amount", "50000"]] {
+            let result = try folio(arguments, store: store)
+            #expect(result.status == 0, "\(arguments): \(result.err)")
+        }
+        let paid = try folio(["history", id, "--page", "agreement"], store: store).out
+        #expect(paid.contains("payment     pi_1  50000 cents  failed (card declined) → succeeded  "), "\(paid)")
+        let payments = try #require(((try json(try folio(["history", id, "--page", "agreement", "--format", "json"], store: store).out)["pages"] as? [[String: Any]])?
+            .first?["versions"] as? [[String: Any]])?.first?["payments"] as? [[String: Any]])
+        let listed = try JSONSerialization.jsonObject(with: Data(try folio(["payments", "--client", id, "--format", "json"], store: store).out.utf8)) as? [[String: Any]]
+        let paymentID = try #require(listed?.first?["id"] as? String)
+        #expect(payments.count == 1 && payments.first?["id"] as? String == paymentID && payments.first?["status"] as? String == "succeeded")
+        let reports = try #require(payments.first?["reports"] as? [[String: Any]])
+        #expect(reports.map { $0["status"] as? String } == ["failed", "succeeded"] && reports.map { $0["reason"] as? String } == ["card declined", nil])
     }
 
     @Test("with --as-of, a token names the client whose token it was then")
