@@ -67,9 +67,11 @@ extension Store {
     /// else reads them: opening a store reads some, and a damaged page can stop a reader with a
     /// memory fault where this names it.
     ///
-    /// - Returns: what the walk counted, when every page checked out.
+    /// - Parameter reading: the databases the caller reads, when it does not read them all:
+    ///   damage elsewhere alone is not refused (`exportedDatabases`, for an export).
+    /// - Returns: what the walk counted, when every page it needs checked out.
     /// - Throws: `FolioError` naming the first damaged page, and what can still be saved.
-    public static func checkPages(at path: String) throws -> PageCheckReport {
+    public static func checkPages(at path: String, reading: Set<String>? = nil) throws -> PageCheckReport {
         let report: PageCheckReport
         do {
             report = try Environment.open(at: path).checkPages()
@@ -78,13 +80,18 @@ extension Store {
         }
         guard let first = report.damage.first else { return report }
         let databases = Set(report.damage.map { $0.database ?? "" })
+        // LMDB's own pages (named "") are read by every command.
+        if let reading, databases.isDisjoint(with: reading.union([""])) { return report }
         let more = report.damage.count == 1 ? "" : " (and \(report.damage.count - 1) more)"
-        // Exporting reads only the log and the store's format mark (`EventStore`).
-        let advice = databases.isDisjoint(with: ["", "log", "meta"])
+        let advice = databases.isDisjoint(with: exportedDatabases)
             ? "the log's pages are sound: `folio export FILE` and `folio import FILE --store NEW` carry every event to a new store"
             : "restore it from a backup or an export"
         throw FolioError(.store, "the store is damaged: \(first)\(more); \(advice)")
     }
+
+    /// What an export reads: LMDB's own pages and main database (which names the others, `""`),
+    /// the log and the store's format mark (`EventStore`).
+    public static let exportedDatabases: Set<String> = ["", "log", "meta"]
 
     /// Checks every record's checksum and the hash chain of the whole log.
     ///

@@ -53,10 +53,13 @@ extension StoreOptions {
         }
     }
 
-    /// Walks every page of the store (`Store.checkPages(at:)`) before it is opened.
-    func checkPages() throws -> PageCheckReport {
+    /// Walks every page of the store (`Store.checkPages(at:)`) before it is opened: a command
+    /// that reads the whole log or writes whole read models then names a damaged page where it
+    /// would stop at it with a memory fault. `reading`: the databases it needs sound, when not all.
+    @discardableResult
+    func checkPages(reading: Set<String>? = nil) throws -> PageCheckReport {
         try checkExists()
-        return try Store.checkPages(at: path)
+        return try Store.checkPages(at: path, reading: reading)
     }
 }
 

@@ -150,7 +150,9 @@ struct Export: ParsableCommand {
         // Before any thread starts: Ctrl-C removes the unfinished file.
         if file != nil { Interruption.handleSignals() }
         // An export reads the log alone: stale read models are left for the next command to
-        // rebuild, and an export still reaches a store whose read models' pages are damaged.
+        // rebuild, and an export still reaches a store whose read models' pages are damaged. A
+        // damaged page of the log is named before the file is started.
+        try store.checkPages(reading: Store.exportedDatabases)
         let store = try store.open(rebuildingStale: false)
         guard let file else {
             try writing(to: standardOutput) { try store.exportLog(to: .standardOutput) }
@@ -220,6 +222,8 @@ struct ProjectionsGroup: ParsableCommand {
         @Argument(help: "Projector names: clients, content_versions, payments, analytics.") var names: [String] = []
 
         func run() throws {
+            // A rebuild reads the whole log and replaces whole tables: a damaged page is named first.
+            try store.checkPages()
             let opened = try store.open(rebuildingStale: false)
             let bar = Progress(title: "Rebuilding")
             let reports = try opened.projections.rebuild(names.isEmpty ? nil : names) { bar.update(done: $0.done, total: $0.total) }

@@ -495,7 +495,7 @@ struct CLITests {
         return nil
     }
 
-    @Test("a damaged page of the log is named by verify in one line, before anything reads it, and the store is not changed")
+    @Test("a damaged page of the log is named by verify, export and rebuild in one line, before anything reads it, and the store is not changed")
     func damagedLogPage() throws {
         let directory = try TemporaryDirectory()
         let store = directory.path("store")
@@ -510,6 +510,14 @@ struct CLITests {
         #expect(result.err.hasPrefix("folio: the store is damaged: page \(page) (database \"log\")'s node 0 starts at byte 65535, outside bytes "), "\(result.err)")
         #expect(result.err.hasSuffix("; restore it from a backup or an export\n"), "\(result.err)")
         #expect(result.err.filter { $0 == "\n" }.count == 1)
+        // An export and a rebuild read every page of the log: they name the page as verify
+        // does, where they stopped at it with a memory fault, and start no file.
+        let exported = directory.path("saved.jsonl")
+        for arguments in [["export", exported], ["export"], ["projections", "rebuild"]] {
+            let refused = try folio(arguments, store: damaged)
+            #expect(refused.status == 1 && refused.out.isEmpty && refused.err == result.err, "\(arguments): \(refused.err)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: exported) && !FileManager.default.fileExists(atPath: exported + ".partial"))
         #expect(try Data(contentsOf: URL(fileURLWithPath: damaged + "/data.mdb")) == before)
     }
 
@@ -522,6 +530,9 @@ struct CLITests {
         #expect(error.hasSuffix("; the log's pages are sound: `folio export FILE` and `folio import FILE --store NEW` carry every event to a new store\n"), "\(error)")
         let damaged = directory.path("damaged")
         try damagedCopy(of: store, page: page, at: damaged)
+        // A rebuild would replace the damaged tables' pages: it names the page, and the way out.
+        let rebuild = try folio(["projections", "rebuild"], store: damaged)
+        #expect(rebuild.status == 1 && rebuild.err == error, "\(rebuild.err)")
         let exported = directory.path("saved.jsonl")
         #expect(try folio(["export", exported], store: damaged).status == 0)
         let restored = directory.path("restored")
