@@ -311,6 +311,10 @@ private struct PageWalk {
             guard level == record.depth else { throw damage("\(place()) is a leaf at depth \(level) of a database \(record.depth) deep") }
             counts.leafPages += 1
             if flags & Self.leaf2 != 0 {
+                // LMDB writes pages of fixed-size keys only in the duplicates of a database that
+                // keeps them (`MDB_DUPFIXED`): elsewhere the flag is damage, and the page would
+                // be read as one it is not.
+                guard role == .duplicates else { throw damage("\(place()) is a page of fixed-size keys, outside a database's sorted duplicates") }
                 counts.entries += try fixedSizeKeys(on: page, size: pageSize, place: place())
                 return
             }
@@ -426,6 +430,7 @@ private struct PageWalk {
         let lower = Int(page.loadUnaligned(fromByteOffset: 12, as: UInt16.self))
         let keySize = Int(page.loadUnaligned(fromByteOffset: 8, as: UInt16.self))
         guard lower >= Self.headerSize, (lower - Self.headerSize) % 2 == 0 else { throw damage("\(place()) has its free space at byte \(lower)") }
+        guard lower <= size, keySize > 0 else { throw damage("\(place()) holds keys of \(keySize) bytes, its free space at byte \(lower) of \(size)") }
         let keys = (lower - Self.headerSize) / 2
         guard Self.headerSize + keys * keySize <= size else { throw damage("\(place()) holds \(keys) keys of \(keySize) bytes, more than fit") }
         return keys
@@ -450,7 +455,8 @@ private struct PageWalk {
         return total
     }
 
-    /// The values of a tree walked and checked already, with where each lies.
+    /// The values of a tree walked and checked already (its pages plain branches and leaves,
+    /// every offset in bounds), with where each lies.
     func collectValues(_ number: UInt64, into values: inout [(UnsafeRawPointer, Int, String)]) {
         let page = base + Int(number) * pageSize
         let flags = page.loadUnaligned(fromByteOffset: 10, as: UInt16.self) & ~Self.inMemory

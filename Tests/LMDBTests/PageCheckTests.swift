@@ -176,6 +176,29 @@ struct PageCheckTests {
         #expect(try environment.checkPages().damage == [])
     }
 
+    @Test("a leaf flagged as holding fixed-size keys outside sorted duplicates is named, in a database and in the free-page list")
+    func fixedSizeKeysOutOfPlace() throws {
+        let directory = try TemporaryDirectory()
+        let environment = try populated(directory)
+        let data = directory.path("env") + "/data.mdb"
+        let file = try Data(contentsOf: URL(fileURLWithPath: data))
+        let (page, _) = try firstLeaf(of: "small", in: file)
+        let report = try damaging(data, at: page * 4_096 + 10, with: [0x22, 0]) { try environment.checkPages() }
+        #expect(report.damage.map(\.database) == ["small"])
+        #expect(report.damage.first?.description == "page \(page) (database \"small\") is a page of fixed-size keys, outside a database's sorted duplicates")
+        // The free-page list's root, read as fixed-size keys, its first node's offset far out:
+        // named, where listing its free pages read past the map.
+        let meta = file.withUnsafeBytes { file in
+            (0..<2).max { file.loadUnaligned(fromByteOffset: $0 * 4_096 + 144, as: UInt64.self) < file.loadUnaligned(fromByteOffset: $1 * 4_096 + 144, as: UInt64.self) }!
+        }
+        let freeRoot = file.withUnsafeBytes { Int($0.loadUnaligned(fromByteOffset: meta * 4_096 + 16 + 24 + 40, as: UInt64.self)) }
+        let listed = try damaging(data, at: freeRoot * 4_096 + 10, with: [0x22, 0]) {
+            try damaging(data, at: freeRoot * 4_096 + 17, with: [0xff]) { try environment.checkPages() }
+        }
+        #expect(listed.damage.first?.description == "page \(freeRoot) (the free-page list) is a page of fixed-size keys, outside a database's sorted duplicates", "\(listed.damage)")
+        #expect(try environment.checkPages().damage == [])
+    }
+
     @Test("a data file that ends before pages freed unwritten opens and checks out sound; cut short of a page in use, it is refused")
     func freedUnwrittenPages() throws {
         let directory = try TemporaryDirectory()
