@@ -173,6 +173,9 @@ extension Store {
         let (created, deleted) = try lifetime(ofClient: id)
         if let deleted, deleted.isReached(by: point) { return .deletedClient(id, at: deleted) }
         guard let created else { return .unknownClient(id) }
+        guard !created.isReached(by: point) else {
+            return FolioError(.notFound, "client \(id.lowercased) has no row in the read model at that point of the log, though it was created \(created) and not deleted by then")
+        }
         return FolioError(.notFound, "client \(id.lowercased) was not created yet at that point of the log: it was created \(created)")
     }
 

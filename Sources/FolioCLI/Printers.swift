@@ -89,16 +89,7 @@ struct HistoryPrinter {
                             "outcomes": outcomes(version),
                             "promoted_at": .array(version.promotedAt.map { time($0) }),
                             "demoted_at": .array(version.demotedAt.map { time($0) }),
-                            "payments": .array(version.payments.map { payment in
-                                .object([
-                                    "id": .string(payment.id.lowercased),
-                                    "stripe_payment_intent_id": .string(payment.intent), "amount": .integer(payment.amount),
-                                    "status": .string(payment.status.rawValue), "created_at": time(payment.at),
-                                    "reports": .array(payment.reports.map { report in
-                                        .object(["status": .string(report.status.rawValue), "reason": optional(report.reason), "recorded_at": time(report.at)])
-                                    }),
-                                ])
-                            }),
+                            "payments": payments(version),
                         ]
                         if diff { fields["changes"] = changes(version) }
                         return .object(fields)
@@ -106,6 +97,21 @@ struct HistoryPrinter {
                 ])
             }),
         ]
+    }
+
+    /// The payments made on a version, as JSON: `id`, `stripe_payment_intent_id`, `amount`, the
+    /// latest `status`, `created_at`, and every status reported (`reports`: `status`, `reason`, `recorded_at`).
+    private func payments(_ version: History.Version) -> JSONValue {
+        .array(version.payments.map { payment in
+            .object([
+                "id": .string(payment.id.lowercased),
+                "stripe_payment_intent_id": .string(payment.intent), "amount": .integer(payment.amount),
+                "status": .string(payment.status.rawValue), "created_at": time(payment.at),
+                "reports": .array(payment.reports.map { report in
+                    .object(["status": .string(report.status.rawValue), "reason": optional(report.reason), "recorded_at": time(report.at)])
+                }),
+            ])
+        })
     }
 
     /// Every outcome recorded for a version, oldest first, as JSON: `outcome`, `notes`, `recorded_at`.
@@ -126,7 +132,8 @@ struct HistoryPrinter {
     }
 
     /// One line per version: `outcome` is the latest, `outcomes` (after the earlier columns) all of
-    /// them as a JSON array, as in JSON; with `diff`, a last column holds its changes as a JSON array.
+    /// them as a JSON array, and `payments` a JSON array, as in JSON; with `diff`, a last column
+    /// holds its changes as a JSON array.
     private func csv(_ history: History) -> String {
         var keys = ["page_type", "version_number", "id", "created_at", "created_by", "iteration_notes", "hypothesis", "outcome", "promoted_at", "demoted_at", "payments", "outcomes"]
         if diff { keys.append("changes") }
@@ -140,7 +147,7 @@ struct HistoryPrinter {
                     "outcome": optional(version.outcome?.rawValue), "outcomes": outcomes(version),
                     "promoted_at": .string(version.promotedAt.map(Timestamp.format).joined(separator: " ")),
                     "demoted_at": .string(version.demotedAt.map(Timestamp.format).joined(separator: " ")),
-                    "payments": .string(version.payments.map { "\($0.intent):\($0.status.rawValue):\($0.amount)" }.joined(separator: " ")),
+                    "payments": payments(version),
                 ]
                 if diff { row["changes"] = changes(version) }
                 rows.append(row)

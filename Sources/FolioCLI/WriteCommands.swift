@@ -143,7 +143,7 @@ struct TokenGroup: ParsableCommand {
 
 struct VersionGroup: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "version", abstract: "Draft, promote, judge or show content versions.",
+        commandName: "version", abstract: "Draft, promote, record the outcome of, or show content versions.",
         subcommands: [Draft.self, Promote.self, OutcomeCommand.self, Show.self]
     )
 
@@ -260,7 +260,7 @@ struct PaymentGroup: ParsableCommand {
         @Argument(help: "The client's UUID or activation token.") var client: String
         @Option(help: "The Stripe payment intent id (unique across the store).") var intent: String
         @Option(parsing: .unconditional, help: "The amount in cents, e.g. 50000 for $500.") var amount: Int64
-        @Option(help: "The content version the client saw (default: the client's current version).") var version: String?
+        @Option(help: "The content version the client saw (default: for a new intent, the client's current version; for a known one, the version it was started with).") var version: String?
 
         func run(_ action: PaymentAction, reason: String? = nil) throws {
             let row = try store.open().payment(action, client: client, intent: intent, amount: amount, version: version, reason: reason)
@@ -281,7 +281,7 @@ struct PaymentGroup: ParsableCommand {
     }
 
     struct Start: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "start", abstract: "A payment was initiated (status pending).", discussion: "Example: folio payment start G0427 --intent pi_3Nf… --amount 50000")
+        static let configuration = CommandConfiguration(commandName: "start", abstract: "A payment was initiated (status pending).", discussion: "Started again after a failure, the payment is retried: it is pending again, and counts by that status (its failure stays in `folio history`). After a success or a cancellation it is refused. Example: folio payment start G0427 --intent pi_3Nf… --amount 50000")
         @OptionGroup var arguments: Arguments
         @OptionGroup var noReason: NoReason
         func run() throws { try arguments.run(.start) }

@@ -98,7 +98,10 @@ public final class ReadModel {
     /// Conversion by content version, its roll-ups and the funnel.
     public func analytics() throws -> Analytics {
         let versions = try store.scan(Tables.versionStats, prefix: []).map { key, row in
-            VersionFigures(
+            guard key.count == 16 else {
+                throw ProjectionError(.decodeFailed, "a key of the analytics' version figures is \(key.count) bytes where a content version id takes 16: the store is damaged there; `folio verify` checks every page")
+            }
+            return VersionFigures(
                 contentVersionID: UUID(uuid: key.withUnsafeBytes { $0.loadUnaligned(as: uuid_t.self) }), clientID: row.clientID,
                 pageType: row.pageType, versionNumber: row.versionNumber, outcome: row.outcome,
                 figures: Figures(

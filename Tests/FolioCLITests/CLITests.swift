@@ -420,6 +420,11 @@ struct CLITests {
         #expect(payments.count == 1 && payments.first?["id"] as? String == paymentID && payments.first?["status"] as? String == "succeeded")
         let reports = try #require(payments.first?["reports"] as? [[String: Any]])
         #expect(reports.map { $0["status"] as? String } == ["failed", "succeeded"] && reports.map { $0["reason"] as? String } == ["card declined", nil])
+        // CSV: the payments column holds the same JSON array.
+        let paidCSV = try folio(["history", id, "--page", "agreement", "--format", "csv"], store: store).out.split(separator: "\r\n")
+        #expect(paidCSV.count == 3 && paidCSV[1].contains(#","[{""amount"":50000,""created_at"":""#)
+            && paidCSV[1].contains(#"""reports"":[{""reason"":""card declined"",""recorded_at"":""#)
+            && paidCSV[1].contains(#"{""reason"":null,""recorded_at"":""#) && paidCSV[1].contains(#"""status"":""succeeded"",""stripe_payment_intent_id"":""pi_1""}]""#), "\(paidCSV)")
     }
 
     @Test("with --as-of, a token names the client whose token it was then")
