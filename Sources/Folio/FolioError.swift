@@ -80,6 +80,7 @@ public struct FolioError: Error, Hashable, Sendable, CustomStringConvertible {
             case .noSpace: return FolioError(.store, "the disk is full: nothing was written (\(error.operation))")
             case .readOnly: return FolioError(.store, "the store at \(error.operation) is read-only to this user (its files cannot be written): it can be queried, verified and exported, not written to")
             case .truncated: return FolioError(.store, "the store is damaged: \(error.operation), as an unfinished copy leaves it; restore it from a backup or an export")
+            case .damagedPage: return FolioError(.store, "the store is damaged: \(error.operation); restore it from a backup or an export")
             default: return FolioError(.store, "the store failed: \(error)")
             }
         default: return nil

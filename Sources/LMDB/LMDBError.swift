@@ -31,11 +31,14 @@ public struct LMDBError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let truncated = Code(rawValue: -30_000)
         /// A write to an environment opened read-only, as this process may not write its files.
         public static let readOnly = Code(rawValue: -30_001)
+        /// A page found damaged opening the environment (Folio's check, not LMDB's).
+        public static let damagedPage = Code(rawValue: -30_002)
 
         public var description: String {
             switch self {
             case .truncated: "data file cut short"
             case .readOnly: "opened read-only: its files cannot be written by this user"
+            case .damagedPage: "a page is damaged"
             default: String(cString: mdb_strerror(rawValue))
             }
         }

@@ -60,7 +60,16 @@ extension Environment {
     func checkLength() throws {
         guard dataFileSize < usedBytes else { return }
         try walkingLatestSnapshot("check the length of") { walk in
-            guard walk.unwrittenPagesAreFree() else {
+            let free: Bool
+            do throws(PageWalk.Damage) {
+                free = try walk.unwrittenPagesAreFree()
+            } catch where error.isPastEnd {
+                free = false
+            } catch {
+                // Damage, not an unfinished copy: a complete copy would not mend it.
+                throw LMDBError(code: .damagedPage, operation: "\(path)/data.mdb ends before its last page, and its free-page list, which says why, is damaged: \(error.description)")
+            }
+            guard free else {
                 throw LMDBError(code: .truncated, operation: "\(path)/data.mdb is \(walk.fileSize) bytes, cut short of the \(walk.pageCount * walk.pageSize) bytes its pages take")
             }
         }
@@ -143,6 +152,8 @@ private struct PageWalk {
     /// What is wrong with a page, as found.
     struct Damage: Error {
         var description: String
+        /// Whether it is a page in use past the data file's end, as a file cut short leaves it.
+        var isPastEnd = false
     }
 
     /// A database's record as a meta page or the main database stores it (`MDB_db`).
@@ -222,13 +233,10 @@ private struct PageWalk {
 
     /// Whether every page past the data file's end is listed free (the free-page list's own
     /// pages all within it): then the file holds every page in use.
-    mutating func unwrittenPagesAreFree() -> Bool {
-        do {
-            try walk(freeRecord, named: "the free-page list", role: .named)
-            _ = try freePages()
-        } catch {
-            return false
-        }
+    /// - Throws: `Damage` in the free-page list.
+    mutating func unwrittenPagesAreFree() throws(Damage) -> Bool {
+        try walk(freeRecord, named: "the free-page list", role: .named)
+        _ = try freePages()
         return unwritten.count == max(pageCount - readable, 0)
     }
 
@@ -271,7 +279,7 @@ private struct PageWalk {
             throw damage("\(place()) points to page \(page), outside the data file's pages 2 to \(pageCount - 1)")
         }
         guard !written || Int(page) + count <= readable else {
-            throw damage("\(place()) points to page \(max(Int(page), readable)), past the end of the data file, which holds \(readable) pages: the file is cut short")
+            throw Damage(description: "\(place()) points to page \(max(Int(page), readable)), past the end of the data file, which holds \(readable) pages: the file is cut short", isPastEnd: true)
         }
         for index in Int(page)..<(Int(page) + count) {
             if index >= readable {

@@ -199,7 +199,7 @@ struct PageCheckTests {
         #expect(try environment.checkPages().damage == [])
     }
 
-    @Test("a data file that ends before pages freed unwritten opens and checks out sound; cut short of a page in use, it is refused")
+    @Test("a data file that ends before pages freed unwritten opens and checks out sound; cut short of a page in use, it is refused, and with its free-page list damaged it is named damaged")
     func freedUnwrittenPages() throws {
         let directory = try TemporaryDirectory()
         let data = directory.path("env") + "/data.mdb"
@@ -228,6 +228,21 @@ struct PageCheckTests {
         let copy = directory.path("copy")
         try FileManager.default.copyItem(atPath: directory.path("env"), toPath: copy)
         let size = try #require(try FileManager.default.attributesOfItem(atPath: data)[.size] as? Int)
+        // Ending early with its free-page list damaged, it is named damaged, not cut short:
+        // a complete copy would not mend it.
+        let damaged = directory.path("damaged")
+        try FileManager.default.copyItem(atPath: directory.path("env"), toPath: damaged)
+        let file = try Data(contentsOf: URL(fileURLWithPath: data))
+        let meta = file.withUnsafeBytes { file in
+            (0..<2).max { file.loadUnaligned(fromByteOffset: $0 * 4_096 + 144, as: UInt64.self) < file.loadUnaligned(fromByteOffset: $1 * 4_096 + 144, as: UInt64.self) }!
+        }
+        let freeRoot = file.withUnsafeBytes { Int($0.loadUnaligned(fromByteOffset: meta * 4_096 + 16 + 24 + 40, as: UInt64.self)) }
+        try damaging(damaged + "/data.mdb", at: freeRoot * 4_096 + 16, with: [0xff, 0xff]) {
+            #expect { _ = try Environment.open(at: damaged) } throws: { error in
+                let error = error as? LMDBError
+                return error?.code == .damagedPage && error?.operation.contains("/damaged/data.mdb ends before its last page, and its free-page list, which says why, is damaged: page \(freeRoot) (the free-page list)'s node 0 starts at byte 65535, outside bytes ") == true
+            }
+        }
         #expect(truncate(copy + "/data.mdb", off_t(size / 2 / 4_096 * 4_096)) == 0)
         #expect { _ = try Environment.open(at: copy) } throws: { error in
             let error = error as? LMDBError
