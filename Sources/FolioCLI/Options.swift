@@ -107,6 +107,13 @@ struct AsOfOptions: ParsableArguments {
         return try store.absentClient(id, asOf: point)
     }
 
+    /// Why the content version `id`, drafted by `owner`, has no row in the read model read: its
+    /// client was deleted (by that point of the log, with `--as-of`), or it was not drafted yet.
+    func absentVersion(_ id: UUID, owner: UUID, in store: Store) throws -> FolioError {
+        guard let point = try parsed() else { return .deletedVersion(id, client: owner) }
+        return try store.absentVersion(id, client: owner, asOf: point)
+    }
+
     /// `read(_:client:_:)` for a listing: a client filter naming a client without a row (deleted,
     /// or not created yet as of `--as-of`) is refused, saying which, where the listing would print
     /// no rows as if the client had none.

@@ -53,7 +53,17 @@ struct Payments: ParsableCommand {
     func run() throws {
         let store = try store.open()
         let versionID = try version.map { try store.resolveVersion($0) }
-        let rows = try asOf.list(store, client: client) { model, id in try model.payments(client: id, version: versionID, status: status) }
+        var versionAbsent = false
+        let rows = try asOf.list(store, client: client) { model, id in
+            let rows = try model.payments(client: id, version: versionID, status: status)
+            if rows.isEmpty, let versionID, try model.version(id: versionID) == nil { versionAbsent = true }
+            return rows
+        }
+        // A version filter naming a version without a row (its client deleted, or not drafted
+        // yet as of --as-of) says so, where it would print no rows as for a version without any.
+        if versionAbsent, let versionID, let owner = try store.versionOwner(versionID) {
+            throw try asOf.absentVersion(versionID, owner: owner, in: store)
+        }
         RowPrinter(format: output.format, columns: PaymentRow.columns).emit(list: rows)
     }
 }

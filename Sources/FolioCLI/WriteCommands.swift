@@ -240,8 +240,7 @@ struct VersionGroup: ParsableCommand {
             guard let row = try asOf.read(store, { try $0.version(id: id) }) else {
                 guard let owner else { throw FolioError.unknownVersion(id) }
                 // A version whose client was deleted has no row since, as its client has none.
-                guard let point = try asOf.parsed() else { throw FolioError.deletedVersion(id, client: owner) }
-                throw try store.absentVersion(id, client: owner, asOf: point)
+                throw try asOf.absentVersion(id, owner: owner, in: store)
             }
             emit(RowPrinter(format: output.format, columns: VersionRow.columns).render(one: row))
         }

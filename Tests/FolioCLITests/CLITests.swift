@@ -334,8 +334,10 @@ struct CLITests {
             let result = try folio(arguments, store: store)
             #expect(result.status != 0 && result.err.hasPrefix("folio: client \(id) was deleted: its history is kept"), "\(arguments): \(result.err)")
         }
-        let shown = try folio(["version", "show", version], store: store)
-        #expect(shown.status != 0 && shown.err.hasPrefix("folio: content version \(version) belongs to client \(id), which was deleted: its history is kept"), "\(shown.err)")
+        for arguments in [["version", "show", version], ["payments", "--version", version]] {
+            let shown = try folio(arguments, store: store)
+            #expect(shown.status != 0 && shown.err.hasPrefix("folio: content version \(version) belongs to client \(id), which was deleted: its history is kept"), "\(arguments): \(shown.err)")
+        }
         #expect(try folio(["history", id], store: store).status == 0)
 
         // As of a point of the log: there before it was deleted, deleted by then after, not
@@ -359,8 +361,10 @@ struct CLITests {
         // A client with no payments, there at that point, lists none.
         let none = try folio(["payments", "--client", id, "--as-of", "\(position - 1)"], store: store)
         #expect(none.status == 0 && none.err.isEmpty, "\(none.err)")
-        let undrafted = try folio(["version", "show", version, "--as-of", "1"], store: store)
-        #expect(undrafted.err == "folio: content version \(version) was not drafted yet at that point of the log\n")
+        for arguments in [["version", "show", version], ["payments", "--version", version]] {
+            let undrafted = try folio(arguments + ["--as-of", "1"], store: store)
+            #expect(undrafted.err == "folio: content version \(version) was not drafted yet at that point of the log\n", "\(arguments)")
+        }
     }
 
     @Test("a history tells promotions, demotions, every outcome and every payment report in the order they happened, in table, JSON and CSV")
