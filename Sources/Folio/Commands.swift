@@ -132,21 +132,30 @@ extension Store {
     /// The client a `CLIENT` argument names: a client's UUID or its current activation token.
     public func resolveClient(_ reference: String) throws -> UUID {
         try log.read { session in
-            let id = try resolve(reference, lookup: { token in try session.transaction.withValue(indexes.tokens, Array(token.description.utf8)) { value in
-                try value.map { TokenOwner(client: try UUID(stored: $0, count: 17, "the token index's entry for \(token)"), retired: $0[16] == 1) }
-            } })
+            let id = try resolve(reference, lookup: { token in try tokenOwner(token, in: session) })
             // A client that ever existed (deleted ones too) has a state; a mistyped id has none.
             guard try session.transaction.withValue(indexes.clients, id.bytes, { $0 != nil }) else { throw FolioError.unknownClient(id) }
             return id
         }
     }
 
-    /// The client `reference` names in `model`, a read model as it stood at some point of the
+    /// The client `token` was issued to, and whether it was retired since; `nil` when never issued.
+    func tokenOwner(_ token: Token, in session: ReadSession) throws -> TokenOwner? {
+        try session.transaction.withValue(indexes.tokens, Array(token.description.utf8)) { value in
+            try value.map { TokenOwner(client: try UUID(stored: $0, count: 17, "the token index's entry for \(token)"), retired: $0[16] == 1) }
+        }
+    }
+
+    /// The client `reference` names in `model`, the read model as it stood at `point` of the
     /// log: a token names the client whose token it was then, whether or not it was retired since.
-    public func resolveClient(_ reference: String, in model: ReadModel) throws -> UUID {
+    public func resolveClient(_ reference: String, in model: ReadModel, asOf point: AsOf) throws -> UUID {
         guard UUID(uuidString: reference) == nil, reference.first == "G" else { return try resolveClient(reference) }
         let token = try parseToken(reference)
         guard let row = try model.client(token: token) else {
+            // A token whose client was deleted by then was issued before: the deletion is why.
+            if let owner = try log.read({ try tokenOwner(token, in: $0) }), let deleted = try lifetime(ofClient: owner.client).deleted, deleted.isReached(by: point) {
+                throw FolioError.deletedClient(owner.client, at: deleted)
+            }
             throw FolioError(.notFound, "token \(token) named no client at that point of the log: not issued yet, or retired by then (rule 7: unknown tokens are refused)")
         }
         return row.id

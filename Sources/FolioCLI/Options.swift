@@ -93,11 +93,11 @@ struct AsOfOptions: ParsableArguments {
     /// Runs `body` on the read model with the client `reference` names found in it: with
     /// `--as-of`, a token names the client whose token it was then.
     func read<T>(_ store: Store, client reference: String, _ body: (ReadModel, UUID) throws -> T) throws -> T {
-        guard asOf != nil else {
+        guard let point = try parsed() else {
             let id = try store.resolveClient(reference)
             return try read(store) { try body($0, id) }
         }
-        return try read(store) { model in try body(model, try store.resolveClient(reference, in: model)) }
+        return try read(store) { model in try body(model, try store.resolveClient(reference, in: model, asOf: point)) }
     }
 
     /// Why the client `id`, which the store knows, has no row in the read model read: it was

@@ -329,6 +329,7 @@ struct CLITests {
         let store = directory.path("store")
         let id = try #require(try json(try folio(["client", "create", "--name", "A", "--format", "json"], store: store).out)["id"] as? String)
         let version = try #require(try json(try folio(["version", "draft", id, "--page", "agreement", "--content", "-", "--format", "json"], store: store, input: "{}").out)["id"] as? String)
+        let token = try #require(try json(try folio(["token", "issue", id, "--format", "json"], store: store).out)["activation_token"] as? String)
         #expect(try folio(["client", "delete", id], store: store).status == 0)
         for arguments in [["client", "delete", id], ["client", "show", id], ["token", "issue", id], ["versions", "--client", id], ["payments", "--client", id]] {
             let result = try folio(arguments, store: store)
@@ -347,7 +348,8 @@ struct CLITests {
         #expect(try json(try folio(["client", "show", id, "--as-of", "\(position - 1)", "--format", "json"], store: store).out)["name"] as? String == "A")
         #expect(try json(try folio(["version", "show", version, "--as-of", "\(position - 1)", "--format", "json"], store: store).out)["id"] as? String == version)
         for point in ["\(position)", time] {
-            for arguments in [["client", "show", id], ["versions", "--client", id], ["payments", "--client", id]] {
+            // By its token too, which named it until it was deleted.
+            for arguments in [["client", "show", id], ["versions", "--client", id], ["payments", "--client", id], ["client", "show", token]] {
                 let client = try folio(arguments + ["--as-of", point], store: store)
                 #expect(client.err == "folio: client \(id) was deleted at position \(position) (\(time)), by that point of the log: its history is kept (folio history, folio log --client) but it has no rows\n", "\(arguments)")
             }
