@@ -141,7 +141,8 @@ extension Store {
     }
 }
 
-/// One difference between two JSON documents, at a path such as `sections[2].title`.
+/// One difference between two JSON documents, at a path such as `sections[2].title` (a key that
+/// would read otherwise is written as a JSON string in brackets: `terms["a.b"]`, `[""]`).
 public struct ContentChange: Hashable, Sendable {
     public enum Kind: String, Sendable { case added, removed, changed }
     public var kind: Kind
@@ -156,11 +157,19 @@ public struct ContentChange: Hashable, Sendable {
         return changes
     }
 
+    /// The path of `key` inside `parent`: `parent.key`, or `parent["key"]` (a JSON string) for a
+    /// key that would read otherwise, empty or holding `.`, `[`, `]`, `"`, `$` or white space.
+    static func path(_ parent: String, key: String) -> String {
+        let plain = !key.isEmpty && key.unicodeScalars.allSatisfy { !".[]\"$".unicodeScalars.contains($0) && !$0.properties.isWhitespace }
+        guard plain else { return "\(parent)[\(String(decoding: JSONValue.string(key).canonicalJSON(), as: UTF8.self))]" }
+        return parent.isEmpty ? key : "\(parent).\(key)"
+    }
+
     private static func walk(_ old: JSONValue, _ new: JSONValue, path: String, into changes: inout [ContentChange]) {
         switch (old, new) {
         case (.object(let a), .object(let b)):
             for key in Set(a.keys).union(b.keys).sorted() {
-                let child = path.isEmpty ? key : "\(path).\(key)"
+                let child = Self.path(path, key: key)
                 switch (a[key], b[key]) {
                 case (let x?, let y?): walk(x, y, path: child, into: &changes)
                 case (let x?, nil): changes.append(ContentChange(kind: .removed, path: child, old: x, new: nil))

@@ -192,4 +192,12 @@ struct CommandPathTests {
         let changes = Set(versions[1].changes.map { "\($0.kind.rawValue) \($0.path)" })
         #expect(changes == ["changed title", "removed price", "added faq"])
     }
+
+    @Test("a diff's path names one key: a key that would read as a path, or as nothing, is written in brackets as a JSON string")
+    func diffPaths() {
+        let old: JSONValue = .object(["": .string("e"), "k.[0]": .string("a"), "k": .array([.string("a")]), "plain": .object(["a b": .integer(1), "$": .integer(1)])])
+        let new: JSONValue = .object(["": .string("f"), "k.[0]": .string("b"), "k": .array([.string("b")]), "plain": .object(["a b": .integer(2), "$": .integer(2)])])
+        let paths = ContentChange.diff(from: old, to: new).map(\.path)
+        #expect(paths == [#"[""]"#, "k[0]", #"["k.[0]"]"#, #"plain["$"]"#, #"plain["a b"]"#], "\(paths)")
+    }
 }
