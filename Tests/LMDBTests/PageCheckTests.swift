@@ -51,6 +51,7 @@ struct PageCheckTests {
     }
 
     /// Writes `replacement` at `offset` of the file, runs `body`, and puts the old bytes back.
+    @discardableResult
     func damaging<T>(_ path: String, at offset: Int, with replacement: [UInt8], _ body: () throws -> T) throws -> T {
         let file = try FileHandle(forUpdating: URL(fileURLWithPath: path))
         defer { try? file.close() }
@@ -120,11 +121,23 @@ struct PageCheckTests {
         #expect(said.contains("points to page 4294967295, outside the data file's pages 2 to \(sound.pages - 1)"), "\(said)")
         #expect(try environment.checkPages() == sound)
     }
+    /// The meta page (0 or 1) of the latest transaction in a data file.
+    func newestMeta(in data: Data) -> Int {
+        data.withUnsafeBytes { file in
+            (0..<2).max { file.loadUnaligned(fromByteOffset: $0 * 4_096 + 144, as: UInt64.self) < file.loadUnaligned(fromByteOffset: $1 * 4_096 + 144, as: UInt64.self) }!
+        }
+    }
+
+    /// The root page of the free-page list, as the newest meta page records it.
+    func freeListRoot(in data: Data) -> Int {
+        data.withUnsafeBytes { Int($0.loadUnaligned(fromByteOffset: newestMeta(in: data) * 4_096 + 16 + 24 + 40, as: UInt64.self)) }
+    }
+
     /// The byte offset in the data file of the record the main database keeps for the named
     /// database `name` (a main database one leaf deep, as a few named databases leave it).
     func recordOffset(of name: String, in data: Data) -> Int? {
-        data.withUnsafeBytes { file -> Int? in
-            let meta = (0..<2).max { file.loadUnaligned(fromByteOffset: $0 * 4_096 + 144, as: UInt64.self) < file.loadUnaligned(fromByteOffset: $1 * 4_096 + 144, as: UInt64.self) }!
+        let meta = newestMeta(in: data)
+        return data.withUnsafeBytes { file -> Int? in
             let root = Int(file.loadUnaligned(fromByteOffset: meta * 4_096 + 16 + 24 + 48 + 40, as: UInt64.self))
             let lower = Int(file.loadUnaligned(fromByteOffset: root * 4_096 + 12, as: UInt16.self))
             for index in 0..<(lower - 16) / 2 {
@@ -188,10 +201,7 @@ struct PageCheckTests {
         #expect(report.damage.first?.description == "page \(page) (database \"small\") is a page of fixed-size keys, outside a database's sorted duplicates")
         // The free-page list's root, read as fixed-size keys, its first node's offset far out:
         // named, where listing its free pages read past the map.
-        let meta = file.withUnsafeBytes { file in
-            (0..<2).max { file.loadUnaligned(fromByteOffset: $0 * 4_096 + 144, as: UInt64.self) < file.loadUnaligned(fromByteOffset: $1 * 4_096 + 144, as: UInt64.self) }!
-        }
-        let freeRoot = file.withUnsafeBytes { Int($0.loadUnaligned(fromByteOffset: meta * 4_096 + 16 + 24 + 40, as: UInt64.self)) }
+        let freeRoot = freeListRoot(in: file)
         let listed = try damaging(data, at: freeRoot * 4_096 + 10, with: [0x22, 0]) {
             try damaging(data, at: freeRoot * 4_096 + 17, with: [0xff]) { try environment.checkPages() }
         }
@@ -233,10 +243,7 @@ struct PageCheckTests {
         let damaged = directory.path("damaged")
         try FileManager.default.copyItem(atPath: directory.path("env"), toPath: damaged)
         let file = try Data(contentsOf: URL(fileURLWithPath: data))
-        let meta = file.withUnsafeBytes { file in
-            (0..<2).max { file.loadUnaligned(fromByteOffset: $0 * 4_096 + 144, as: UInt64.self) < file.loadUnaligned(fromByteOffset: $1 * 4_096 + 144, as: UInt64.self) }!
-        }
-        let freeRoot = file.withUnsafeBytes { Int($0.loadUnaligned(fromByteOffset: meta * 4_096 + 16 + 24 + 40, as: UInt64.self)) }
+        let freeRoot = freeListRoot(in: file)
         try damaging(damaged + "/data.mdb", at: freeRoot * 4_096 + 16, with: [0xff, 0xff]) {
             #expect { _ = try Environment.open(at: damaged) } throws: { error in
                 let error = error as? LMDBError
