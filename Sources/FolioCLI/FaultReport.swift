@@ -39,14 +39,14 @@ enum FaultReport {
             // Put back what was there. A fault the process met (a positive code) is met again
             // when this handler returns, by the faulting read itself, so that what handles it
             // then sees where it was; one sent by another process, or a machine check the
-            // kernel reports after the fact (`BUS_MCEERR_AO`, 5), is raised again.
+            // kernel reports after the fact (`BUS_MCEERR_AO`), is raised again.
             if signal == SIGBUS {
                 sigaction(SIGBUS, &FaultReport.previousBus, nil)
             } else {
                 sigaction(SIGSEGV, &FaultReport.previousSegmentation, nil)
             }
             let code = information?.pointee.si_code ?? 0
-            if code <= 0 || (signal == SIGBUS && code == 5) { raise(signal) }
+            if code <= 0 || (signal == SIGBUS && code == BUS_MCEERR_AO) { raise(signal) }
         }
         action.sa_flags = SA_SIGINFO | SA_ONSTACK
         sigemptyset(&action.sa_mask)
