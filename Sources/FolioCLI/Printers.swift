@@ -183,13 +183,17 @@ struct HistoryPrinter {
                     lines.append("      payment     \(payment.intent.escapingControls())  \(payment.amount) cents  \(statuses.joined(separator: " → "))  \(Timestamp.format(payment.at))")
                 }
                 if diff {
+                    // Values as JSON, so that a string reads apart from the number or null it
+                    // replaced (`1 → "1"`), shortened to what fits.
+                    func value(_ value: JSONValue?, limit: Int) -> String {
+                        RowPrinter.cell(.json((value ?? .null).canonicalText), limit: limit)
+                    }
                     if version.versionNumber > 1 && version.changes.isEmpty { lines.append("      (content unchanged)") }
                     for change in version.changes {
                         switch change.kind {
-                        case .added: lines.append("      + \(change.path): \(RowPrinter.cell(Cell(change.new ?? .null), limit: 60))")
-                        case .removed: lines.append("      - \(change.path): \(RowPrinter.cell(Cell(change.old ?? .null), limit: 60))")
-                        case .changed:
-                            lines.append("      ~ \(change.path): \(RowPrinter.cell(Cell(change.old ?? .null), limit: 40)) → \(RowPrinter.cell(Cell(change.new ?? .null), limit: 40))")
+                        case .added: lines.append("      + \(change.path): \(value(change.new, limit: 60))")
+                        case .removed: lines.append("      - \(change.path): \(value(change.old, limit: 60))")
+                        case .changed: lines.append("      ~ \(change.path): \(value(change.old, limit: 40)) → \(value(change.new, limit: 40))")
                         }
                     }
                 }

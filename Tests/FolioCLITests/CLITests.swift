@@ -219,14 +219,14 @@ struct CLITests {
         #expect(stolen.status != 0 && stolen.err.contains("rule 6"))
     }
 
-    @Test("a list prints the same columns whether it has rows or not; a history's CSV carries its changes with --diff; a success clears a failure reason")
+    @Test("a list prints the same columns whether it has rows or not; a history carries its changes with --diff (a table writes their values as JSON); a success clears a failure reason")
     func columns() throws {
         let directory = try TemporaryDirectory()
         let store = directory.path("store")
         let id = try #require(try json(try folio(["client", "create", "--name", "A", "--format", "json"], store: store).out)["id"] as? String)
         let token = try #require(try json(try folio(["token", "issue", id, "--format", "json"], store: store).out)["activation_token"] as? String)
         try folio(["client", "activate", token], store: store)
-        for content in [#"{"title":"Terms"}"#, #"{"title":"Short terms"}"#] {
+        for content in [#"{"title":"Terms","steps":1}"#, #"{"title":"Short terms","steps":"1"}"#] {
             #expect(try folio(["version", "draft", token, "--page", "agreement", "--content", "-"], store: store, input: content).status == 0)
         }
         let failed = try json(try folio(["payment", "fail", token, "--intent", "pi_1", "--amount", "50000", "--reason", "declined", "--format", "json"], store: store).out)
@@ -249,6 +249,9 @@ struct CLITests {
         #expect(history.first?.hasSuffix(",payments,outcomes,changes") == true, "\(history)")
         #expect(history.last?.contains(#""kind"":""changed"",""new"":""Short terms"""#) == true, "\(history)")
         #expect(try folio(["history", token, "--format", "csv"], store: store).out.split(separator: "\r\n").first?.hasSuffix(",payments,outcomes") == true)
+        // A table writes changed values as JSON: a number that became a string reads as changed.
+        let table = try folio(["history", token, "--diff"], store: store).out
+        #expect(table.contains("\n      ~ steps: 1 → \"1\"\n") && table.contains("\n      ~ title: \"Terms\" → \"Short terms\"\n"), "\(table)")
     }
 
     @Test("an import from standard input refuses a line that is not a JSON object as it arrives, not once the input ends")
@@ -506,23 +509,24 @@ struct CLITests {
         return nil
     }
 
-    @Test("a damaged page of the log is named by verify, export and rebuild in one line, before anything reads it, and the store is not changed")
-    func damagedLogPage() throws {
+    @Test("a damaged page of the log, or of the storage-format mark, is named by verify, export and rebuild in one line, before anything reads it, and the store is not changed", arguments: ["log", "meta"])
+    func damagedExportedPage(database: String) throws {
         let directory = try TemporaryDirectory()
         let store = directory.path("store")
         try folio(["import", projectRoot.appendingPathComponent("Fixtures/small.jsonl").path], store: store)
         #expect(try folio(["verify"], store: store).out.contains("events, checksums and hash chain intact; "))
-        let (page, _) = try #require(try damageablePage(of: store, in: directory) { $0 == "log" })
+        let (page, _) = try #require(try damageablePage(of: store, in: directory) { $0 == database })
         let damaged = directory.path("damaged")
         try damagedCopy(of: store, page: page, at: damaged)
         let before = try Data(contentsOf: URL(fileURLWithPath: damaged + "/data.mdb"))
         let result = try folio(["verify"], store: damaged)
         #expect(result.status == 1 && result.out.isEmpty)
-        #expect(result.err.hasPrefix("folio: the store is damaged: page \(page) (database \"log\")'s node 0 starts at byte 65535, outside bytes "), "\(result.err)")
+        #expect(result.err.hasPrefix("folio: the store is damaged: page \(page) (database \"\(database)\")'s node 0 starts at byte 65535, outside bytes "), "\(result.err)")
         #expect(result.err.hasSuffix("; restore it from a backup or an export\n"), "\(result.err)")
         #expect(result.err.filter { $0 == "\n" }.count == 1)
-        // An export and a rebuild read every page of the log: they name the page as verify
-        // does, where they stopped at it with a memory fault, and start no file.
+        // An export reads every page of the log and the mark, and a rebuild every page: they
+        // name the page as verify does, where they stopped at it with a memory fault, and start
+        // no file.
         let exported = directory.path("saved.jsonl")
         for arguments in [["export", exported], ["export"], ["projections", "rebuild"]] {
             let refused = try folio(arguments, store: damaged)
