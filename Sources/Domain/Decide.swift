@@ -242,11 +242,13 @@ private func checkEmail(_ email: String) throws(DomainError) {
     }
 }
 
-private func checkActor(_ actor: String) throws(DomainError) {
+/// Checks who records an event (the envelope's actor, a version's `created_by`): 1 to 255
+/// bytes, not blank.
+public func checkActor(_ actor: String) throws(DomainError) {
     // A visible ASCII first byte settles "not blank" without trimming.
     let visibleStart = actor.utf8.first.map { $0 > 0x20 && $0 < 0x7F } ?? false
     guard visibleStart || actor.unicodeScalars.contains(where: { !$0.isBlank(newlines: false) }), actor.utf8.count <= 255 else {
-        throw DomainError(.actor, "created_by must be 1 to 255 bytes, not blank")
+        throw DomainError(.actor, "the actor (created_by) must be 1 to 255 bytes, not blank")
     }
 }
 

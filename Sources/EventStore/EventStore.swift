@@ -51,10 +51,10 @@ public final class EventStore: Sendable {
                     value.flatMap { $0.count == 4 ? UInt32(bigEndian: $0.loadUnaligned(as: UInt32.self)) : nil }
                 }
             }
-            guard let marked else {
+            if marked == nil, try !environment.isUnfinishedStore(meta: meta) {
                 throw EventStoreError(.notAStore, "\(path) is not a Folio store: it has no storage format mark")
             }
-            if marked > Self.formatVersion {
+            if let marked, marked > Self.formatVersion {
                 throw EventStoreError(
                     .newerFormat,
                     "the store at \(path) uses storage format \(marked); this Folio reads format \(Self.formatVersion) at most: upgrade Folio to open it"
@@ -64,21 +64,29 @@ public final class EventStore: Sendable {
             throw EventStoreError(.notAStore, "\(path) is not a Folio store: it holds other LMDB databases")
         }
         self.environment = environment
-        let opened = try environment.databases(["meta", "log", "event_ids", "streams", "stream_heads", "types"])
+        let key = Array("format".utf8)
+        // A new store. The first mark written stands, also when another process creates the store at the same time.
+        func mark(_ txn: WriteTransaction, _ meta: Database) throws -> UInt32 {
+            if let mark = try txn.get(meta, key), mark.count == 4 {
+                return mark.withUnsafeBytes { UInt32(bigEndian: $0.loadUnaligned(as: UInt32.self)) }
+            }
+            try txn.put(meta, key, withUnsafeBytes(of: Self.formatVersion.bigEndian) { Array($0) })
+            return Self.formatVersion
+        }
+        // The mark commits with the databases, so that a process stopped in between leaves no
+        // store without one.
+        var created: UInt32?
+        let opened = try environment.databases(["meta", "log", "event_ids", "streams", "stream_heads", "types"]) { txn, databases in
+            if marked == nil { created = try mark(txn, databases[0]) }
+        }
         let meta = opened[0]
         let format: UInt32
-        if let marked {
-            format = marked
+        if let known = marked ?? created {
+            format = known
         } else {
-            // A new store. The first mark written stands, also when another process creates the store at the same time.
-            format = try environment.write { txn in
-                let key = Array("format".utf8)
-                if let mark = try txn.get(meta, key), mark.count == 4 {
-                    return mark.withUnsafeBytes { UInt32(bigEndian: $0.loadUnaligned(as: UInt32.self)) }
-                }
-                try txn.put(meta, key, withUnsafeBytes(of: Self.formatVersion.bigEndian) { Array($0) })
-                return Self.formatVersion
-            }
+            // Its databases there already (another process made them meanwhile, or a Folio
+            // before 2026-12-05 was stopped between them and its mark).
+            format = try environment.write { txn in try mark(txn, meta) }
         }
         self.format = format
         self.databases = Databases(
@@ -117,6 +125,14 @@ public final class EventStore: Sendable {
 }
 
 extension Environment {
+    /// Whether the environment is a store whose making stopped between its databases and its
+    /// mark, as a Folio before 2026-12-05 wrote them in two transactions: its `meta` and its log
+    /// hold nothing. It is made anew.
+    func isUnfinishedStore(meta: Database) throws -> Bool {
+        guard let log = try existingDatabase("log") else { return false }
+        return try read { txn in try txn.statistics(meta).entries == 0 && txn.statistics(log).entries == 0 }
+    }
+
     /// Whether the environment holds any named database at all.
     func hasNamedDatabases() throws -> Bool {
         try read { txn in try txn.withCursor(mainDatabase) { try $0.first() != nil } }

@@ -105,6 +105,7 @@ public class ReadSession {
 
     /// Visits the records of event type `type` after position `after`, until `body` returns false.
     public func scan(type: String, after: UInt64 = 0, _ body: (RecordView) throws -> Bool) throws {
+        guard after < UInt64.max else { return }
         let prefix = Array(type.utf8) + [0]
         try transaction.withCursor(databases.types) { cursor in
             var entry = try cursor.seek(atOrAfter: prefix + (after + 1).bigEndianBytes)
@@ -126,6 +127,10 @@ public class ReadSession {
         try transaction.withCursor(databases.types) { cursor in
             var entry = try cursor.first()
             while let current = entry {
+                // A type's name, a zero byte and a position (a damaged page can leave a key shorter).
+                guard current.key.count > 9, current.key[current.key.count - 9] == 0 else {
+                    throw EventStoreError(.corruptRecord, "a key of the type index is \(current.key.count) bytes, not a type's name, a zero byte and a position: the store is damaged there")
+                }
                 let name = String(decoding: current.key.prefix(current.key.count - 9), as: UTF8.self)
                 counts[name, default: 0] += 1
                 entry = try cursor.next()

@@ -29,7 +29,7 @@ extension Store {
     public func issueToken(client reference: String, actor: String = Store.defaultActor) throws -> ClientRow {
         try execute(reference: reference, actor: actor) { model, client, _ in
             let issued = try model.issuedTokenCount
-            let token = try drawToken(issuedCount: issued) { token in (try? model.tokenOwner(token)) != nil }
+            let token = try drawToken(issuedCount: issued) { token in try model.tokenOwner(token) != nil }
             return .issueToken(clientID: client, token: token)
         } answer: { try clientRow($1, in: $0) }
     }
@@ -284,6 +284,7 @@ extension Store {
         answer: (ReadModel, UUID) throws -> T
     ) throws -> T {
         do {
+            try checkActor(actor)
             return try log.write { session in
                 let model = WriteModel(session: session, indexes: indexes)
                 let (client, command) = try makeCommand(model)

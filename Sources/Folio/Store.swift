@@ -84,15 +84,36 @@ public final class Store: Sendable {
         ProcessInfo.processInfo.environment["FOLIO_STORE"].flatMap { $0.isEmpty ? nil : $0 } ?? "folio-store"
     }
 
-    func drawToken(issuedCount: Int, isIssued: (Token) -> Bool) throws -> Token {
+    /// A token drawn uniformly from those `isIssued` does not know.
+    /// - Throws: the first error `isIssued` throws (a damaged index): a token whose owner could
+    ///   not be read is never taken for one never issued.
+    func drawToken(issuedCount: Int, isIssued: (Token) throws -> Bool) throws -> Token {
+        var failure: (any Error)?
+        // After a failure every token counts as issued, and the draw's own result is dropped.
+        func known(_ token: Token) -> Bool {
+            guard failure == nil else { return true }
+            do { return try isIssued(token) } catch {
+                failure = error
+                return true
+            }
+        }
+        func draw(using generator: inout some RandomNumberGenerator) throws -> Token {
+            do {
+                let token = try Token.draw(issuedCount: issuedCount, isIssued: known, using: &generator)
+                if let failure { throw failure }
+                return token
+            } catch {
+                throw failure ?? error
+            }
+        }
         let seeded: Token? = try seededRandom.withLock { rng in
             guard var generator = rng else { return nil }
             defer { rng = generator }
-            return try Token.draw(issuedCount: issuedCount, isIssued: isIssued, using: &generator)
+            return try draw(using: &generator)
         }
         if let seeded { return seeded }
         var rng = SystemRandomNumberGenerator()
-        return try Token.draw(issuedCount: issuedCount, isIssued: isIssued, using: &rng)
+        return try draw(using: &rng)
     }
 }
 

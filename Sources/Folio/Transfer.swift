@@ -182,22 +182,23 @@ public struct ImportReport: Hashable, Sendable {
 
 extension Store {
     /// Whether `importLog(from:intoNewStoreAt:)` can make the store at `path`: nothing is there
-    /// yet, or an empty directory (or a link to one).
+    /// yet, or a directory (or a link to one) without a store's data file, empty or holding
+    /// other files.
     public static func canStageImport(at path: String) -> Bool {
         let path = withoutTrailingSlashes(path)
         var status = stat()
         guard lstat(path, &status) == 0 else { return errno == ENOENT }
         guard stat(path, &status) == 0, status.st_mode & S_IFMT == S_IFDIR else { return false }
-        return (try? FileManager.default.contentsOfDirectory(atPath: path))?.isEmpty == true
+        return lstat(path + "/data.mdb", &status) != 0 && errno == ENOENT
     }
 
     /// Imports an exported log (JSON Lines) into a new store at `path`, where there is nothing
-    /// yet or an empty directory (see `canStageImport(at:)`).
+    /// yet or a directory without a store (see `canStageImport(at:)`).
     ///
     /// The store is built aside and put in place in one step once the import has succeeded: a
     /// refused import leaves `path` as it was, and no other process sees the store half made.
     /// Where there is nothing, it is built beside `path` (`PATH.importing-…`) and the directory
-    /// renamed into place; into an empty directory, it is built inside it (`PATH/.importing-…`)
+    /// renamed into place; into a directory, it is built inside it (`PATH/.importing-…`)
     /// and its data file linked into the directory, which keeps its owner and permissions (if a
     /// store appeared there meanwhile, it is left alone and the import refused). An import
     /// interrupted by a signal that `Interruption` handles removes its staging directory; one
@@ -208,7 +209,7 @@ extension Store {
         // `restored/` is staged beside `restored`, not inside it.
         let path = withoutTrailingSlashes(path)
         guard canStageImport(at: path) else {
-            throw FolioError(.refused, "cannot import into \(path): it is neither a new path nor an empty directory")
+            throw FolioError(.refused, "cannot import into \(path): it is neither a new path nor a directory without a store")
         }
         var status = stat()
         let intoDirectory = lstat(path, &status) == 0
@@ -459,7 +460,8 @@ extension Store {
             throw FolioError(.invalidInput, "unknown event type \(type): one of \(EventType.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         var remaining = limit ?? Int.max
-        guard remaining > 0 else { return 0 }
+        // No position comes after the largest one.
+        guard remaining > 0, after < UInt64.max else { return 0 }
         return try writeLines(to: file) { session, body in
             let filtered: (RecordView) throws -> Bool = { view in
                 if view.position <= after { return true }

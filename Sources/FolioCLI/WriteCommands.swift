@@ -58,6 +58,7 @@ struct ClientGroup: ParsableCommand {
             // The rules a new client must keep are checked before a store is made for it.
             do {
                 _ = try decide(.createClient(clientID: UUID(), name: name, email: email, metadata: metadata), state: .initial)
+                try checkActor(by)
             } catch {
                 throw FolioError.wrapping(error)
             }

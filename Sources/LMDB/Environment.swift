@@ -168,12 +168,21 @@ public final class Environment: @unchecked Sendable {
     /// takes no writer's lock and does not wait for another process's write (an import may hold
     /// it for minutes); only missing ones are created, in one write transaction.
     /// Call this at start, outside any transaction of the calling thread.
-    public func databases(_ names: [String], options: Database.Options = []) throws -> [Database] {
+    /// - Parameter creating: run in the write transaction that creates missing ones, with every
+    ///   handle in `names` order, to write what must commit with them (a new store's mark).
+    public func databases(
+        _ names: [String], options: Database.Options = [], creating: ((WriteTransaction, [Database]) throws -> Void)? = nil
+    ) throws -> [Database] {
         try databases.withLock { cache in
             try openExisting(names, options: options, into: &cache)
             let missing = names.filter { cache[$0] == nil }
             if !missing.isEmpty {
-                let created = try write { txn in try missing.map { try txn.openDatabase($0, options: options) } }
+                let created = try write { txn in
+                    let created = try missing.map { try txn.openDatabase($0, options: options) }
+                    let all = Dictionary(uniqueKeysWithValues: created.map { ($0.name, $0) }).merging(cache) { new, _ in new }
+                    try creating?(txn, names.map { all[$0]! })
+                    return created
+                }
                 for database in created { cache[database.name] = database }
             }
             return names.map { cache[$0]! }

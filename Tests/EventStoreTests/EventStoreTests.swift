@@ -259,6 +259,22 @@ struct EventStoreTests {
         #expect(performing: { try store.read { try $0.scan(verify: true) { _ in true } } }, throws: named("a key of the log", bytes: 7))
         #expect(performing: { try store.head() }, throws: named("the log's last key", bytes: 7))
         #expect(performing: { try store.read { try $0.version(ofStream: "s") } }, throws: named("the stream heads' entry for s", bytes: 2))
+        let types = try store.environment.database("types")
+        try store.environment.write { txn in try txn.put(types, Array("ab".utf8), [UInt8]()) }
+        #expect(performing: { try store.read { try $0.countsByType() } }, throws: { error in
+            (error as? EventStoreError)?.code == .corruptRecord && "\(error)".contains("a key of the type index is 2 bytes")
+        })
+    }
+
+    @Test("no position comes after the largest one: a scan after it visits nothing")
+    func scanAfterLast() throws {
+        let directory = try TemporaryDirectory()
+        let store = try EventStore(path: directory.path("log"))
+        try store.append([event("Noted")], to: "s")
+        var visited = 0
+        try store.read { try $0.scan(type: "Noted", after: .max) { _ in visited += 1; return true } }
+        try store.read { try $0.scan(type: "Noted", after: 0) { _ in visited += 10; return true } }
+        #expect(visited == 10)
     }
 
     @Test("removing the last record is found through the head mark")
@@ -299,6 +315,29 @@ struct EventStoreTests {
         try environment.write { txn in try txn.put(table, Array("k".utf8), Array("v".utf8)) }
         try FileManager.default.copyItem(atPath: directory.path("other"), toPath: directory.path("copy"))
         #expect { _ = try EventStore(path: directory.path("copy")) } throws: { ($0 as? EventStoreError)?.code == .notAStore }
+    }
+
+    @Test("a new store's databases commit with its format mark; a store whose making stopped between them (as an earlier Folio could leave it) is made anew; a `meta` holding something else is still not a store")
+    func unfinishedStore() throws {
+        struct Stopped: Error {}
+        let directory = try TemporaryDirectory()
+        // What must commit with the databases made: when it fails, none is made.
+        let fresh = try Environment.open(at: directory.path("fresh"))
+        #expect(throws: Stopped.self) { try fresh.databases(["meta", "log"]) { _, _ in throw Stopped() } }
+        #expect(try !fresh.hasNamedDatabases())
+        // The log's databases without the mark, as a process stopped between two transactions left them.
+        let made = try Environment.open(at: directory.path("made"))
+        let meta = try made.databases(["meta", "log", "event_ids", "streams", "stream_heads", "types"])[0]
+        try FileManager.default.copyItem(atPath: directory.path("made"), toPath: directory.path("unfinished"))
+        let store = try EventStore(path: directory.path("unfinished"))
+        #expect(store.format == EventStore.formatVersion)
+        try store.append([event()], to: "s")
+        let reopened = directory.path("reopened")
+        try FileManager.default.copyItem(atPath: directory.path("unfinished"), toPath: reopened)
+        #expect(try EventStore(path: reopened).head() == 1)
+        try made.write { txn in try txn.put(meta, Array("other".utf8), Array("v".utf8)) }
+        try FileManager.default.copyItem(atPath: directory.path("made"), toPath: directory.path("other"))
+        #expect { _ = try EventStore(path: directory.path("other")) } throws: { ($0 as? EventStoreError)?.code == .notAStore }
     }
 
     @Test("an acknowledged append survives its process being killed right after")

@@ -131,6 +131,11 @@ struct CLITests {
         #expect(asOf.out == "[]\n")
         let log = try folio(["log", "--type", "PaymentSucceeded"], store: store)
         #expect(log.out.split(separator: "\n").count == 1 && log.out.contains(#""stripe_payment_intent_id":"pi_cli""#))
+        // Nothing comes after the largest position, with or without a type.
+        for type in [[], ["--type", "PaymentSucceeded"]] {
+            let last = try folio(["log", "--after", String(UInt64.max)] + type, store: store)
+            #expect(last.status == 0 && last.out.isEmpty && last.err.isEmpty, "\(type): \(last.err)")
+        }
         #expect(try folio(["verify"], store: store).out.hasPrefix("ok: 7 events"))
         let stats = try json(try folio(["stats", "--format", "json"], store: store).out)
         #expect(stats["head"] as? Int == 7)
@@ -778,6 +783,10 @@ struct BadInputTests {
         #expect(try folio(["clients"], store: link).err.hasPrefix("folio: no store at \(link)"))
         let blank = try folio(["client", "create", "--name", " "], store: store)
         #expect(blank.err == "folio: a client's name must be 1 to 200 characters, not blank\n")
+        for actor in ["", "  "] {
+            let nobody = try folio(["client", "create", "--name", "Ada", "--by", actor], store: store)
+            #expect(nobody.err == "folio: the actor (created_by) must be 1 to 255 bytes, not blank\n", "\(nobody.err)")
+        }
         #expect(!FileManager.default.fileExists(atPath: store))
         #expect(try FileManager.default.contentsOfDirectory(atPath: empty).isEmpty)
         #expect(try folio(["client", "create", "--name", "Ada"], store: store).status == 0)
@@ -907,7 +916,7 @@ struct BadInputTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path("")) == ["history.jsonl"])
     }
 
-    @Test("an import into a new path or an empty directory lands whole or leaves it as it was")
+    @Test("an import into a new path or a directory without a store lands whole or leaves it as it was")
     func importIntoNewPath() throws {
         let directory = try TemporaryDirectory()
         let bad = directory.path("bad.jsonl"), good = projectRoot.appendingPathComponent("Fixtures/small.jsonl").path
@@ -929,13 +938,22 @@ struct BadInputTests {
         #expect(try folio(["clients"], store: made).err == "folio: no store at \(made): `folio client create`, `folio import` or `folio demo` makes one\n")
         #expect(try folio(["import", good], store: made).status == 0)
         #expect(try folio(["stats", "--format", "json"], store: made).out.contains(#""head":393"#))
+        // So is a directory holding other files: a refused import leaves them alone, and no store.
+        let notes = directory.path("notes")
+        try FileManager.default.createDirectory(atPath: notes, withIntermediateDirectories: false)
+        try "mine".write(toFile: notes + "/notes.txt", atomically: false, encoding: .utf8)
+        #expect(try folio(["import", bad], store: notes).status != 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: notes) == ["notes.txt"])
+        #expect(try folio(["clients"], store: notes).err.hasPrefix("folio: no store at \(notes)"))
+        #expect(try folio(["import", good], store: notes).status == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: notes).sorted() == ["data.mdb", "notes.txt"])
         // A path typed with a slash at its end is staged beside it too, not inside it.
         let slashed = directory.path("slashed") + "/"
         #expect(try folio(["import", bad], store: slashed).status != 0)
         #expect(!FileManager.default.fileExists(atPath: slashed))
         #expect(try folio(["import", good], store: slashed).status == 0)
         #expect(try folio(["stats", "--format", "json"], store: slashed).out.contains(#""head":393"#))
-        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path("")).sorted() == ["bad.jsonl", "made", "new", "slashed"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path("")).sorted() == ["bad.jsonl", "made", "new", "notes", "slashed"])
     }
 
     @Test("an export writes through links, keeps a replaced file's permissions, and writes into devices and pipes instead of replacing them")

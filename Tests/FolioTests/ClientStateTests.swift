@@ -81,4 +81,21 @@ struct ClientStateTests {
         })
         #expect(try store.log.head() == head)
     }
+
+    @Test("a token whose index entry cannot be read is never drawn as one never issued: the draw names the damage")
+    func damagedTokenEntryInDraw() throws {
+        let directory = try TemporaryDirectory()
+        // The same seed draws the same token: learnt from one store, damaged in another.
+        let probe = try makeStore(directory, name: "probe", noSync: true, seed: 11)
+        let next = try #require(try probe.issueToken(client: try probe.createClient(name: "A").id.lowercased).activationToken).description
+        let store = try makeStore(directory, noSync: true, seed: 11)
+        let client = try store.createClient(name: "A")
+        let tokens = try store.log.environment.database("idx.tokens")
+        try store.log.environment.write { txn in try txn.put(tokens, Array(next.utf8), [UInt8](repeating: 7, count: 5)) }
+        let head = try store.log.head()
+        #expect(performing: { try store.issueToken(client: client.id.lowercased) }, throws: { error in
+            "\(error)".contains("the token index's entry for \(next) is 5 bytes where it takes 17")
+        })
+        #expect(try store.log.head() == head)
+    }
 }

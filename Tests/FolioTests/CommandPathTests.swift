@@ -99,6 +99,22 @@ struct CommandPathTests {
         }
     }
 
+    @Test("every command refuses a blank actor, as a draft's created_by is refused, and appends nothing")
+    func blankActor() throws {
+        let directory = try TemporaryDirectory()
+        let store = try makeStore(directory)
+        let (client, token) = try activeClient(store)
+        let version = try store.draftVersion(client: token, page: .agreement, content: .object([:]))
+        for actor in ["", " \t", String(repeating: "a", count: 256)] {
+            let refusal = "the actor (created_by) must be 1 to 255 bytes, not blank"
+            try expectRefusal(store, containing: refusal) { _ = try store.createClient(name: "B", actor: actor) }
+            try expectRefusal(store, containing: refusal) { _ = try store.issueToken(client: client.lowercased, actor: actor) }
+            try expectRefusal(store, containing: refusal) { _ = try store.promote(version: version.id.lowercased, actor: actor) }
+            try expectRefusal(store, containing: refusal) { _ = try store.payment(.succeed, client: token, intent: "pi_1", amount: 50_000, actor: actor) }
+            try expectRefusal(store, containing: refusal) { _ = try store.deleteClient(token, actor: actor) }
+        }
+    }
+
     @Test("a payment cannot name another client's content version")
     func versionOfAnotherClient() throws {
         let directory = try TemporaryDirectory()

@@ -405,7 +405,7 @@ struct TransferTests {
         #expect(statistics.fileBytes > statistics.logBytes)
     }
 
-    @Test("an import is staged only into a new path or an empty directory")
+    @Test("an import is staged only into a new path or a directory without a store's data file")
     func importStaged() throws {
         let directory = try TemporaryDirectory()
         let manager = FileManager.default
@@ -416,15 +416,17 @@ struct TransferTests {
         #expect(Store.canStageImport(at: directory.path("empty") + "/."))
         try manager.createDirectory(atPath: directory.path("full"), withIntermediateDirectories: false)
         try "mine".write(toFile: directory.path("full/note.txt"), atomically: false, encoding: .utf8)
-        #expect(!Store.canStageImport(at: directory.path("full")))
+        #expect(Store.canStageImport(at: directory.path("full")))
+        try manager.createDirectory(atPath: directory.path("store"), withIntermediateDirectories: false)
+        _ = manager.createFile(atPath: directory.path("store/data.mdb"), contents: Data())
+        #expect(!Store.canStageImport(at: directory.path("store")))
         try manager.createSymbolicLink(atPath: directory.path("link"), withDestinationPath: directory.path("empty"))
         #expect(Store.canStageImport(at: directory.path("link")))
         try manager.createSymbolicLink(atPath: directory.path("dangling"), withDestinationPath: directory.path("gone"))
         #expect(!Store.canStageImport(at: directory.path("dangling")))
         #expect(!Store.canStageImport(at: directory.path("full/note.txt")))
-        #expect(!Store.canStageImport(at: "/"))
-        #expect { _ = try Store.importLog(from: try history(directory), intoNewStoreAt: directory.path("full")) } throws: {
-            ($0 as? FolioError)?.message.contains("neither a new path nor an empty directory") == true
+        #expect { _ = try Store.importLog(from: try history(directory), intoNewStoreAt: directory.path("store")) } throws: {
+            ($0 as? FolioError)?.message.contains("neither a new path nor a directory without a store") == true
         }
     }
 
