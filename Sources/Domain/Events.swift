@@ -419,19 +419,26 @@ public enum Event: Hashable, Sendable {
         ))
     }
 
-    /// Refuses a payload holding a field its type does not have (once upcast, at its current
-    /// schema version), as import does: decoding alone would pass over a misspelt `reasn` and
-    /// keep it unread, the reason lost. Decoding stored payloads does not ask this.
+    /// Refuses a payload holding a field its type does not have at its schema version, as
+    /// import does: decoding alone would pass over a misspelt `reasn` and keep it unread, the
+    /// reason lost (and upcasting could write over a field of a later version: a version 1
+    /// `ClientCreated` holding `email`). Decoding stored payloads does not ask this.
     ///
     /// - Throws: `invalidPayload` naming the first such field and the type's fields.
     public static func checkKnownFields(type eventType: EventType, schemaVersion: Int, fields: [String: JSONValue]) throws(DomainError) {
-        let current = schemaVersion < eventType.currentSchemaVersion
-            ? try Upcaster.upcast(type: eventType, from: schemaVersion, fields: fields) : fields
-        let known = eventType.payloadKeys
-        guard let unknown = current.keys.filter({ !known.contains($0) }).min() else { return }
+        let known: [String], checked: [String: JSONValue]
+        if schemaVersion < eventType.currentSchemaVersion, let older = Upcaster.fields[eventType]?[schemaVersion] {
+            (known, checked) = (older, fields)
+        } else {
+            known = eventType.payloadKeys
+            checked = schemaVersion < eventType.currentSchemaVersion
+                ? try Upcaster.upcast(type: eventType, from: schemaVersion, fields: fields) : fields
+        }
+        guard let unknown = checked.keys.filter({ !known.contains($0) }).min() else { return }
+        let version = schemaVersion < eventType.currentSchemaVersion ? " (schema version \(schemaVersion))" : ""
         throw DomainError(
             .invalidPayload,
-            "\(eventType.rawValue) payload has no field \"\(unknown.shortened)\": its fields are \(known.joined(separator: ", "))"
+            "\(eventType.rawValue) payload\(version) has no field \"\(unknown.shortened)\": its fields are \(known.joined(separator: ", "))"
         )
     }
 
@@ -494,6 +501,11 @@ public enum Upcaster {
 
     /// The steps, by type and the version they start from.
     ///
+    /// The fields of payloads at older schema versions, by type and version, in order.
+    public static let fields: [EventType: [Int: [String]]] = [
+        .clientCreated: [1: ["client_id", "contact_email", "name"]],
+    ]
+
     /// ClientCreated v1 named the email `contact_email` and had no `metadata`; v2 renames it
     /// and adds `metadata: {}`.
     public static let steps: [EventType: [Int: Step]] = [

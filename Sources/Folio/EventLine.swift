@@ -93,6 +93,11 @@ public struct EventLine: Hashable, Sendable {
         out.append(34)
     }
 
+    /// Whether `text` is a record's hash as `export` writes it: 64 lower-case hex digits.
+    static func isRecordHash(_ text: String) -> Bool {
+        text.utf8.count == 64 && text.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
+    }
+
     /// Parses one line; `number` (1-based) goes into every error message.
     ///
     /// - Throws: `FolioError` (`invalidInput`) naming the line and the key at fault.
@@ -120,6 +125,12 @@ public struct EventLine: Hashable, Sendable {
         }
         guard case .object(let fields) = value else {
             throw FolioError(.invalidInput, "line \(number): not a JSON object")
+        }
+        // A `hash` marks a line as exported, whose payload is restored as stored: it must be one.
+        if let hash = fields["hash"] {
+            guard case .string(let text) = hash, isRecordHash(text) else {
+                throw FolioError(.invalidInput, "line \(number): hash is \(String(decoding: hash.canonicalBytes(), as: UTF8.self).shortened), not a record's hash as export writes it (64 hex digits)")
+            }
         }
         guard case .object(let payload)? = fields["data"] else {
             // Throws, naming the first field at fault in the envelope's order (`data` at the latest).
@@ -290,8 +301,7 @@ private struct PlainEnvelope {
             data = reader.readCanonicalRaw(maxDepth: EventLine.maximumDepth - 1)
             return data != nil
         case .hash:
-            _ = try reader.readRaw()
-            return true
+            return try reader.readString().map(EventLine.isRecordHash) ?? false
         }
     }
 

@@ -260,6 +260,18 @@ struct TransferTests {
         }.replacingOccurrences(of: #""schema_version":2"#, with: #""schema_version":1"#)
         #expect(older.contains(#""contact_email":"#) && older.contains(#""schema_version":1"#))
         #expect(try importing(0, older) == nil)
+        // A field of a later version is not one of version 1's: upcasting would write over it.
+        let mixed = try editing(older) { $0["email"] = "x@example.com" }
+        #expect(try importing(0, mixed) == "line 1: ClientCreated payload (schema version 1) has no field \"email\": its fields are client_id, contact_email, name")
+        let hashed = mixed.dropLast() + #","hash":"\#(String(repeating: "0", count: 64))"}"#
+        #expect(try importing(0, String(hashed)) == nil, "a line export wrote is restored as stored")
+        // Only a record's hash, as export writes it, marks a line as exported.
+        for hash in ["12", #""""#, #""\#(String(repeating: "0", count: 63))""#, #""\#(String(repeating: "A", count: 64))""#, "null"] {
+            let marked = misspelt.dropLast() + #","hash":\#(hash)}"#
+            let refusal = try importing(payment, String(marked))
+            #expect(refusal?.hasPrefix("line \(payment + 1): hash is \(hash.prefix(30))") == true, "\(String(describing: refusal))")
+            #expect(refusal?.hasSuffix(", not a record's hash as export writes it (64 hex digits)") == true, "\(String(describing: refusal))")
+        }
     }
 
     @Test("import keeps the limits commands keep on content and metadata, and a payment id names one payment")
