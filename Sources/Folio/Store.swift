@@ -68,7 +68,9 @@ public final class Store: Sendable {
             projections = try Projections(store: log)
             self.options = options
             seededRandom = Mutex(options.tokenSeed.map { SplitMix64(seed: $0) })
-            if options.rebuildStaleProjections {
+            // A store this user may only read is not rebuilt: its queries fold stale models in
+            // memory instead (`Projections.read`).
+            if options.rebuildStaleProjections && !log.environment.isReadOnly {
                 try projections.rebuildStale(progress: progress)
             }
         } catch {

@@ -579,7 +579,24 @@ public final class Projections: Sendable {
     /// The model is valid only inside `body`. A stale projector's tables answer with what its
     /// old code built (or nothing, when never built).
     public func read<T>(_ body: (ReadModel) throws -> T) throws -> T {
-        try log.read { session in try read(in: session, body) }
+        try log.read { session in
+            // A store this user may only read cannot rebuild models an older Folio built (or that
+            // lag the log): they are folded from the log in memory, as `--as-of` folds them.
+            if log.environment.isReadOnly, try !isCurrent(in: session) {
+                let folded = try fold(Array(projectors.indices), session: session)
+                return try body(ReadModel(store: folded.model) { read in try read(session) })
+            }
+            return try read(in: session, body)
+        }
+    }
+
+    /// Whether every stored model was built by this code and folds the whole log `session` sees.
+    func isCurrent(in session: ReadSession) throws -> Bool {
+        let head = try session.head()
+        return try projectors.indices.allSatisfy { index in
+            guard let state = try stored(index, in: session.transaction) else { return false }
+            return state.fingerprint == fingerprints[index] && state.checkpoint == head
+        }
     }
 
     /// Runs `body` on the read models as `session` sees them: inside a write session, with what it

@@ -1,6 +1,7 @@
 import ArgumentParser
 import EventStore
 import Foundation
+import LMDB
 import Testing
 
 @testable import FolioCLI
@@ -562,13 +563,26 @@ struct CLITests {
         #expect(try folio(["analytics", "--format", "json"], store: restored).out == (try folio(["analytics", "--format", "json"], store: store).out))
     }
 
-    @Test("a store this user may only read is queried, verified and exported; a write is refused in one line and nothing changes")
+    @Test("a store this user may only read is queried (its stale models folded in memory), verified and exported; a write is refused in one line and nothing changes")
     func readOnlyStore() throws {
         let directory = try TemporaryDirectory()
         let store = directory.path("store")
         try folio(["import", projectRoot.appendingPathComponent("Fixtures/small.jsonl").path], store: store)
-        let queries = [["clients", "--format", "json"], ["analytics", "--format", "csv"], ["export"]]
+        let queries = [["clients", "--format", "json"], ["analytics", "--format", "csv"], ["versions", "--format", "csv"], ["export"]]
         let expected = try queries.map { try folio($0, store: store).out }
+        // As a Folio whose projectors differ left it: two models built by other code, which a
+        // store that cannot be written cannot rebuild.
+        do {
+            let log = try EventStore(path: store)
+            let states = try log.environment.database("projections")
+            try log.environment.write { txn in
+                for name in ["analytics", "content_versions"] {
+                    let state = String(decoding: try #require(try txn.get(states, Array(name.utf8))), as: UTF8.self)
+                    #expect(state.contains(#""fingerprint":""#))
+                    try txn.put(states, Array(name.utf8), Array(state.replacingOccurrences(of: #""fingerprint":""#, with: #""fingerprint":"older-"#).utf8))
+                }
+            }
+        }
         let before = try Data(contentsOf: URL(fileURLWithPath: store + "/data.mdb"))
         // Files it may read and not write: its own, made read-only, or (as root, who may write
         // anything) a store run as the unprivileged user `nobody`.
@@ -581,6 +595,8 @@ struct CLITests {
             #expect(result.status == 0 && result.out == output, "\(query): \(result.err)")
         }
         #expect(try folio(["verify"], store: store, through: through).out.hasPrefix("ok: "))
+        let status = try folio(["projections", "status", "--format", "csv"], store: store, through: through).out
+        #expect(status.split(separator: "\r\n").filter { $0.hasSuffix(",true") }.count == 2, "\(status)")
         for write in [["client", "create", "--name", "New"], ["projections", "rebuild"]] {
             let result = try folio(write, store: store, through: through)
             #expect(result.status == 1 && result.out.isEmpty, "\(write)")
