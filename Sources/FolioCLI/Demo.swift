@@ -13,14 +13,19 @@ struct Demo: ParsableCommand {
         commandName: "demo",
         abstract: "Build a sample store and tour it: clients, current versions, analytics and one client's audit.",
         discussion: """
-            On an empty store, imports Fixtures/small.jsonl when run from the project (else a history generated \
-            from a fixed seed), then shows what Folio answers. A store that already holds events is only shown.
+            On an empty store, imports Fixtures/small.jsonl when run from the project and neither --clients nor \
+            --seed is given (else a history generated from the seed), then shows what Folio answers. A store that \
+            already holds events is only shown.
             Example: folio demo --store /tmp/demo-store
             """
     )
     @OptionGroup var store: StoreOptions
-    @Option(help: "Clients in a generated history.") var clients: Int = 12
-    @Option(help: "The generator's seed.") var seed: UInt64 = 2026
+    @Option(parsing: .unconditional, help: "Clients in a generated history (default: 12).") var clients: Int?
+    @Option(parsing: .unconditional, help: "The generator's seed (default: 2026).") var seed: UInt64?
+
+    func validate() throws {
+        if let clients, clients < 1 { throw ValidationError("--clients must be 1 or more: a demo tours a client") }
+    }
 
     func run() throws {
         // Before any thread starts: Ctrl-C removes a generated history.
@@ -31,12 +36,12 @@ struct Demo: ParsableCommand {
             let source: String
             var generated: Interruption.Leftover?
             defer { generated?.discard() }
-            if FileManager.default.fileExists(atPath: fixture) {
+            if clients == nil && seed == nil && FileManager.default.fileExists(atPath: fixture) {
                 source = fixture
             } else {
                 let url = FileManager.default.temporaryDirectory.appendingPathComponent("folio-demo-\(UUID().lowercased).jsonl")
                 generated = Interruption.removeIfInterrupted(url.path, what: "the generated history")
-                let generator = HistoryGenerator(seed: seed, clients: clients, contentBytes: 2_000...6_000)
+                let generator = HistoryGenerator(seed: seed ?? 2026, clients: clients ?? 12, contentBytes: 2_000...6_000)
                 let out = try FileDescriptor.create(url.path, permissions: .ownerReadWrite)
                 _ = try out.closeAfter { try generator.write(to: out) }
                 source = url.path

@@ -154,9 +154,11 @@ struct Export: ParsableCommand {
         discussion: "Example: folio export backup.jsonl"
     )
     @OptionGroup var store: StoreOptions
-    @Argument(help: "The file to write (standard output when omitted).") var file: String?
+    @Argument(help: "The file to write, or - for standard output (also when omitted).") var file: String?
 
     func run() throws {
+        // `-` is standard output, as it is standard input to `import`.
+        let file = file == "-" ? nil : file
         // Before any thread starts: Ctrl-C removes the unfinished file.
         if file != nil { Interruption.handleSignals() }
         // An export reads the log alone: stale read models are left for the next command to
@@ -306,7 +308,7 @@ struct Generate: ParsableCommand {
     @Option(parsing: .unconditional, help: "The seed: the same seed writes the same history.") var seed: UInt64 = 2026
     @Option(parsing: .unconditional, help: "Smallest content of a version, in bytes.") var contentMin: Int = 20_000
     @Option(parsing: .unconditional, help: "Largest content of a version, in bytes.") var contentMax: Int = 50_000
-    @Argument(help: "The file to write (standard output when omitted).") var file: String?
+    @Argument(help: "The file to write, or - for standard output (also when omitted).") var file: String?
 
     func validate() throws {
         guard clients >= 0 else { throw ValidationError("--clients must be 0 or more") }
@@ -316,6 +318,8 @@ struct Generate: ParsableCommand {
     }
 
     func run() throws {
+        // `-` is standard output, as it is standard input to `import`.
+        let file = file == "-" ? nil : file
         let generator = HistoryGenerator(seed: seed, clients: clients, contentBytes: contentMin...contentMax)
         guard let file else {
             try writing(to: standardOutput) { try generator.write(to: .standardOutput) }

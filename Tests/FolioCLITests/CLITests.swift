@@ -40,7 +40,7 @@ struct Result {
 ///
 /// - Parameter through: a command that runs `folio` (its path and arguments follow), such as
 ///   `setpriv` to run it as another user.
-func folio(_ arguments: [String], store: String? = nil, input: String? = nil, through: [String] = []) throws -> Result {
+func folio(_ arguments: [String], store: String? = nil, input: String? = nil, through: [String] = [], in directory: URL? = nil) throws -> Result {
     let process = Process()
     let executable = try products().appendingPathComponent("folio")
     process.executableURL = through.first.map(URL.init(fileURLWithPath:)) ?? executable
@@ -48,7 +48,7 @@ func folio(_ arguments: [String], store: String? = nil, input: String? = nil, th
     var environment = ProcessInfo.processInfo.environment
     environment["FOLIO_STORE"] = nil
     process.environment = environment
-    process.currentDirectoryURL = FileManager.default.temporaryDirectory
+    process.currentDirectoryURL = directory ?? FileManager.default.temporaryDirectory
     let out = Pipe(), err = Pipe(), stdin = Pipe()
     process.standardOutput = out
     process.standardError = err
@@ -90,12 +90,35 @@ struct CLITests {
         }
     }
 
-    @Test("the generator writes the committed fixture again from its seed")
+    @Test("the generator writes the committed fixture again from its seed; `-` is standard output to generate and export")
     func fixtureIsReproducible() throws {
         let generated = try folio(["generate", "--clients", "12", "--seed", "2026", "--content-min", "2000", "--content-max", "6000"])
         let committed = try String(contentsOf: projectRoot.appendingPathComponent("Fixtures/small.jsonl"), encoding: .utf8)
         #expect(generated.status == 0)
         #expect(generated.out == committed)
+        let directory = try TemporaryDirectory()
+        let dashed = try folio(["generate", "--clients", "12", "--seed", "2026", "--content-min", "2000", "--content-max", "6000", "-"], in: directory.url)
+        #expect(dashed.status == 0 && dashed.out == committed)
+        let store = directory.path("store")
+        try folio(["import", "-"], store: store, input: committed)
+        let exported = try folio(["export", "-"], store: store, in: directory.url)
+        let plain = try folio(["export"], store: store).out
+        #expect(exported.status == 0 && exported.out == plain)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path("")) == ["store"], "no file named -")
+    }
+
+    @Test("demo imports the fixture from the project unless --clients or --seed asks for a generated history; a bad --clients is refused and makes no store")
+    func demoOptions() throws {
+        let directory = try TemporaryDirectory()
+        let fixture = try folio(["demo"], store: directory.path("fixture"), in: projectRoot)
+        #expect(fixture.status == 0 && fixture.out.hasPrefix("Imported 393 events of 12 clients"), "\(fixture.err)")
+        let generated = try folio(["demo", "--clients", "2", "--seed", "5"], store: directory.path("generated"), in: projectRoot)
+        #expect(generated.status == 0 && generated.out.contains(" events of 2 clients"), "\(generated.out.prefix(200))\(generated.err)")
+        for clients in ["-1", "0"] {
+            let refused = try folio(["demo", "--clients", clients], store: directory.path("refused"))
+            #expect(refused.status != 0 && refused.err.contains("--clients must be 1 or more"), "\(refused.err)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: directory.path("refused")))
     }
 
     @Test("write commands print the row they made, in every format")
