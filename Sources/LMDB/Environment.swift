@@ -75,11 +75,7 @@ public final class Environment: @unchecked Sendable {
         if stat(path, &status) == 0 {
             if status.st_mode & S_IFMT != S_IFDIR { throw LMDBError(code: .notADirectory, operation: "open \(path)") }
         } else {
-            do {
-                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            } catch {
-                throw LMDBError(code: .accessDenied, operation: "create directory \(path)")
-            }
+            try makeDirectory(path)
         }
         // One key per directory however it is named (relative, through links, with `..`).
         guard let resolved = realpath(path, nil) else { throw LMDBError(code: .init(rawValue: errno), operation: "resolve \(path)") }
@@ -91,6 +87,23 @@ public final class Environment: @unchecked Sendable {
             registry[key] = Weak(environment: environment)
             return environment
         }
+    }
+
+    /// Makes the directory `path` (mode 0700) and any parents missing, as `mkdir -p` does.
+    /// - Throws: `LMDBError` with the system's reason: `exists` where a link to nothing (or
+    ///   another file) stands in the way, `notADirectory` where a parent is a file, `accessDenied`…
+    private static func makeDirectory(_ path: String) throws(LMDBError) {
+        guard mkdir(path, 0o700) != 0 else { return }
+        var code = errno
+        if code == ENOENT, let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")), slash != path.utf8.startIndex {
+            try makeDirectory(String(path[..<slash]))
+            if mkdir(path, 0o700) == 0 { return }
+            code = errno
+        }
+        // Made meanwhile by another process, or named with `/.` at its end.
+        var status = stat()
+        if code == EEXIST, stat(path, &status) == 0, status.st_mode & S_IFMT == S_IFDIR { return }
+        throw LMDBError(code: .init(rawValue: code), operation: "create directory \(path)")
     }
 
     /// A new LMDB handle opened on `path` with `flags`, or `nil` and LMDB's error (the handle closed).

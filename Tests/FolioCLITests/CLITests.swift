@@ -830,6 +830,19 @@ struct BadInputTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: empty).isEmpty)
         #expect(try folio(["client", "create", "--name", "Ada"], store: store).status == 0)
         #expect(try folio(["clients", "--format", "csv"], store: store).out.contains("Ada"))
+        // A link to nothing, or a path through a file: no store there for a query, and the reason
+        // said when one is to be made (they were "permission denied").
+        let dangling = directory.path("dangling"), throughFile = directory.path("file") + "/store"
+        try FileManager.default.createSymbolicLink(atPath: dangling, withDestinationPath: directory.path("nowhere"))
+        #expect(FileManager.default.createFile(atPath: directory.path("file"), contents: Data()))
+        for path in [dangling, throughFile] {
+            #expect(try folio(["clients"], store: path).err == "folio: no store at \(path): `folio client create`, `folio import` or `folio demo` makes one\n")
+        }
+        #expect(try folio(["client", "create", "--name", "Ada"], store: dangling).err
+            == "folio: the store path is taken by something that is not a directory, such as a link to nothing (create directory \(dangling))\n")
+        #expect(try folio(["client", "create", "--name", "Ada"], store: throughFile).err
+            == "folio: the store path is not a directory, or runs through a file (create directory \(throughFile))\n")
+        #expect(try folio(["client", "create", "--name", "Ada"], store: directory.path("new/nested/store")).status == 0)
     }
 
     @Test("output that cannot be written is an error, not a silent success")
