@@ -25,6 +25,8 @@ public struct JSONParser {
         case tooDeep
         /// A whole number past Int64 that no double holds exactly: kept as one it would change.
         case inexactNumber(offset: Int)
+        /// A number past what a double holds (`1e400`): kept as one it would be infinite.
+        case numberOutOfRange(offset: Int)
         /// An object holds this key twice: one of the two values would be dropped unseen.
         case duplicateKey(String)
     }
@@ -435,7 +437,8 @@ public struct JSONParser {
             if magnitude != .min { return .integer(-magnitude) }
         }
         let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-        guard let double = Double(text), double.isFinite else { throw .invalid(offset: start) }
+        guard let double = Double(text) else { throw .invalid(offset: start) }
+        guard double.isFinite else { throw .numberOutOfRange(offset: start) }
         // A whole number past Int64 is kept as a double only where the double is exactly it.
         if integral, !Self.isExactly(double.magnitude, UnsafeRawBufferPointer(rebasing: bytes[(negative ? start + 1 : start)..<index])) {
             throw .inexactNumber(offset: start)

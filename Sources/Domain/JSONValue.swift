@@ -88,6 +88,8 @@ public enum JSONValue: Hashable, Sendable, Codable {
             throw DomainError(.jsonTooDeep, "nests deeper than \(limits.maxDepth) levels")
         } catch .inexactNumber {
             throw DomainError(.jsonInvalid, "holds a whole number past 64 bits that no double holds exactly: Folio could not keep it as written")
+        } catch .numberOutOfRange(let offset) {
+            throw DomainError(.jsonInvalid, "holds a number (at byte \(mark + offset + 1)) past the largest a double holds, about 1.8e308: Folio could not keep it")
         } catch {
             guard case .duplicateKey(let key) = error else { throw DomainError(.jsonInvalid, "is not valid JSON") }
             throw DomainError(.jsonInvalid, "holds the key \"\(key.shortened)\" twice in one object: a key names one member")

@@ -118,6 +118,8 @@ public struct EventLine: Hashable, Sendable {
             throw FolioError(.invalidInput, "line \(number) nests deeper than \(maximumDepth) levels")
         } catch .inexactNumber {
             throw FolioError(.invalidInput, "line \(number) holds a whole number past 64 bits that no double holds exactly: Folio could not keep it as written")
+        } catch .numberOutOfRange {
+            throw FolioError(.invalidInput, "line \(number) holds a number past the largest a double holds, about 1.8e308: Folio could not keep it")
         } catch .duplicateKey(let key) {
             throw FolioError(.invalidInput, "line \(number) holds the key \"\(key.shortened)\" twice in one object: a key names one member")
         } catch {

@@ -417,7 +417,7 @@ extension Store {
         case .versionPromoted(let promoted):
             try checkOwner(promoted.versionID, client: client, model: model)
         case .outcomeRecorded(let recorded):
-            try checkOwner(recorded.versionID, client: client, model: model, rule: "rule 7: unknown ids are refused")
+            try checkOwner(recorded.versionID, client: client, model: model, rule: "an outcome is recorded in the history of its version's own client")
         case .paymentInitiated(let payment), .paymentSucceeded(let payment), .paymentFailed(let payment), .paymentCancelled(let payment):
             if let owner = try model.intentOwner(payment.stripePaymentIntentID), owner != client {
                 throw FolioError(.refused, "payment intent \(payment.stripePaymentIntentID) already belongs to client \(owner.lowercased): stripe_payment_intent_id is unique across the store (rule 6)")

@@ -103,6 +103,12 @@ struct JSONSample {
         #expect { try JSONValue.parse(Data(#"{"price":12345678901234567890}"#.utf8)) } throws: {
             ($0 as? DomainError)?.message == "holds a whole number past 64 bits that no double holds exactly: Folio could not keep it as written"
         }
+        // Valid JSON past a double's range is named as such, not as invalid JSON.
+        for number in ["1e400", "-1e400", "1.5e309", String(repeating: "9", count: 400)] {
+            #expect { try JSONValue.parse(Data(#"{"n":\#(number)}"#.utf8)) } throws: {
+                ($0 as? DomainError)?.message == "holds a number (at byte 6) past the largest a double holds, about 1.8e308: Folio could not keep it"
+            }
+        }
     }
 
     @Test("the parser reads escapes, whitespace and numbers as JSON has them")
