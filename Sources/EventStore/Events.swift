@@ -29,8 +29,15 @@ public struct ProposedEvent: Hashable, Sendable {
     public var actor: String
     public var correlationID: UUID?
     public var causationID: UUID?
-    /// When the event happened; `nil` records the time of the append. An import passes the original.
-    public var recordedAt: Date?
+    /// When the event happened, in microseconds since 1970-01-01T00:00:00Z; `nil` records the
+    /// time of the append. An import passes the original, exactly (a `Date` holds microseconds
+    /// exactly only until about 2255).
+    public var recordedAtMicroseconds: Int64?
+    /// `recordedAtMicroseconds` as a date.
+    public var recordedAt: Date? {
+        get { recordedAtMicroseconds.map { Date(timeIntervalSince1970: Double($0) / 1_000_000) } }
+        set { recordedAtMicroseconds = newValue.map { Int64(($0.timeIntervalSince1970 * 1_000_000).rounded()) } }
+    }
     /// The global position this event must land at; `nil` takes the next one. An import passes it.
     public var position: UInt64?
 
@@ -45,8 +52,17 @@ public struct ProposedEvent: Hashable, Sendable {
         self.actor = actor
         self.correlationID = correlationID
         self.causationID = causationID
-        self.recordedAt = recordedAt
         self.position = position
+        self.recordedAt = recordedAt
+    }
+
+    /// An event recorded at `recordedAtMicroseconds` exactly.
+    public init(
+        id: UUID, type: String, schemaVersion: UInt16 = 1, payload: [UInt8], actor: String = "admin",
+        correlationID: UUID? = nil, causationID: UUID? = nil, recordedAtMicroseconds: Int64, position: UInt64? = nil
+    ) {
+        self.init(id: id, type: type, schemaVersion: schemaVersion, payload: payload, actor: actor, correlationID: correlationID, causationID: causationID, position: position)
+        self.recordedAtMicroseconds = recordedAtMicroseconds
     }
 
     /// Compresses the payload now, as storage format 2 stores it, so that the append need not:
@@ -58,7 +74,7 @@ public struct ProposedEvent: Hashable, Sendable {
     public static func == (a: Self, b: Self) -> Bool {
         a.id == b.id && a.type == b.type && a.schemaVersion == b.schemaVersion && a.payload == b.payload
             && a.actor == b.actor && a.correlationID == b.correlationID && a.causationID == b.causationID
-            && a.recordedAt == b.recordedAt && a.position == b.position
+            && a.recordedAtMicroseconds == b.recordedAtMicroseconds && a.position == b.position
     }
 
     public func hash(into hasher: inout Hasher) {

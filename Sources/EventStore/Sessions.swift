@@ -293,8 +293,8 @@ public final class WriteSession: ReadSession {
             }
             try validate(event)
             let recordedAt: Int64
-            if let given = event.recordedAt {
-                recordedAt = Int64((given.timeIntervalSince1970 * 1_000_000).rounded())
+            if let given = event.recordedAtMicroseconds {
+                recordedAt = given
                 guard recordedAt >= head.recordedAt else {
                     throw EventStoreError(.timeWentBackwards, "event at position \(position) was recorded before position \(head.position): recorded_at never goes backwards", position: position)
                 }

@@ -80,7 +80,7 @@ extension EventLine {
         ProposedEvent(
             id: id, type: type, schemaVersion: schemaVersion, payload: data, actor: actor,
             correlationID: correlationID, causationID: causationID,
-            recordedAt: Date(timeIntervalSince1970: Double(recordedAtMicroseconds) / 1_000_000), position: position
+            recordedAtMicroseconds: recordedAtMicroseconds, position: position
         )
     }
 }

@@ -508,6 +508,22 @@ struct TransferTests {
         let now = try store.projections.model(asOf: .position(try store.log.head()))
         #expect(try now.dump() == (try store.projections.read { try $0.dump() }))
     }
+
+    @Test("an import keeps every time to the microsecond, however far in the future (a Date would round it past about 2255)")
+    func farFutureTimes() throws {
+        let directory = try TemporaryDirectory()
+        let times = ["2255-03-14T00:00:00.000001Z", "4000-01-01T00:00:00.000003Z", "9987-04-02T17:46:40.000979Z", "9999-12-31T23:59:59.999999Z"]
+        let lines = times.enumerated().map { index, time in
+            let client = UUID().uuidString.lowercased()
+            return #"{"id":"\#(UUID().uuidString.lowercased())","position":\#(index + 1),"stream":"client-\#(client)","stream_version":1,"type":"ClientCreated","schema_version":2,"recorded_at":"\#(time)","actor":"admin","correlation_id":null,"causation_id":null,"data":{"client_id":"\#(client)","email":null,"metadata":{},"name":"Later"}}"#
+        }
+        let file = directory.path("later.jsonl")
+        try lines.joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let store = try makeStore(directory)
+        #expect(try store.importLog(from: file).events == times.count)
+        let exported = try exportText(store).split(separator: "\n").map { $0.replacingOccurrences(of: #","hash":"[0-9a-f]{64}""#, with: "", options: .regularExpression) }
+        #expect(exported == lines)
+    }
 }
 
 @Suite("Upcasting stored events")
