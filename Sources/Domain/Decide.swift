@@ -226,10 +226,12 @@ private func unknownVersion(_ version: UUID, _ client: UUID) -> DomainError {
     DomainError(.unknownVersion, "content version \(version.lowercased) is not one of client \(client.lowercased)'s versions (rule 7: unknown ids are refused)")
 }
 
-/// Checks a Stripe payment intent id's form: 1 to 255 bytes of UTF-8 (Stripe's are ASCII), no spaces.
+/// Checks a Stripe payment intent id's form: 1 to 255 visible ASCII characters, as Stripe's are.
+/// (Text beyond ASCII could name one intent in two ways, `é` and `e\u{301}`, which a client's
+/// state would take for one intent and the store's indexes, comparing bytes, for two.)
 public func checkIntent(_ intent: String) throws(DomainError) {
-    guard !intent.isEmpty, intent.utf8.count <= 255, !intent.contains(where: \.isWhitespace) else {
-        throw DomainError(.intent, "payment intent id \"\(intent)\" is invalid: 1 to 255 bytes without spaces (rule 6)")
+    guard !intent.isEmpty, intent.utf8.count <= 255, intent.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+        throw DomainError(.intent, "payment intent id \(intent.shortened.debugDescription) is invalid: 1 to 255 visible ASCII characters, as Stripe's ids are (rule 6)")
     }
 }
 

@@ -239,6 +239,15 @@ struct PaymentTests {
         #expect(try decide(pay(.succeed), state: given(history)).isEmpty)
     }
 
+    @Test("an intent id is 1 to 255 visible ASCII characters, as Stripe's are")
+    func intentForm() throws {
+        let history = [created, issued, activated]
+        for intent in ["", "pi 1", "pi_\u{e9}", "pi_e\u{301}", "pi_\n", "pi_\u{7f}", String(repeating: "a", count: 256)] {
+            expectRefused(pay(.succeed, intent: intent), given(history), .intent, "visible ASCII")
+        }
+        #expect(try decide(pay(.succeed, intent: "pi_3MtwBwLkdIwHu7ix28a3tqPa:~!"), state: given(history)).count == 1)
+    }
+
     @Test("an intent keeps its amount and its payment id")
     func intentIdentity() throws {
         let history = active + [payment(.start, version: versionA)]

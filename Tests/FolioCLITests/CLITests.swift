@@ -194,10 +194,10 @@ struct CLITests {
         (["clients", "--as-of", "2"], "--as-of 2 is past the end of the log: its last position is 1"),
         (["analytics", "--as-of", "18446744073709551615"], "--as-of 18446744073709551615 is past the end of the log"),
         (["log", "--limit", "-1"], "--limit must be 0 or more"),
-        (["payment", "start", "G0001", "--intent", "", "--amount", "5"], #"payment intent id "" is invalid: 1 to 255 bytes without spaces (rule 6)"#),
+        (["payment", "start", "G0001", "--intent", "", "--amount", "5"], #"payment intent id "" is invalid: 1 to 255 visible ASCII characters, as Stripe's ids are (rule 6)"#),
         (["payment", "start", "G0001", "--intent", "pi_1", "--amount", "5", "--reason", "declined"], "--reason is for `payment fail` only"),
         (["client", "activate", "G12\n34"], #"G12\n34"#),
-        (["payment", "start", "G0001", "--intent", "pi\nx\u{1b}[31m", "--amount", "5"], #"pi\nx\u{1b}[31m"#),
+        (["payment", "start", "G0001", "--intent", "pi\nx\u{1b}[31m", "--amount", "5"], #"pi\nx\u{1B}[31m"#),
     ] as [([String], String)])
     func refusals(arguments: [String], fragment: String) throws {
         let directory = try TemporaryDirectory()
