@@ -58,8 +58,10 @@ public struct HistoryGenerator: Sendable {
         for (index, item) in planned.enumerated() {
             var event = item.event
             if case .versionDrafted(var drafted) = event {
-                // One size per page, so that versions differ by their edits only.
-                let size = contentBytes.lowerBound + Int(item.contentSeed % UInt64(contentBytes.count))
+                // One size per page, so that versions differ by their edits only; a new call to
+                // action is up to 1 byte shorter or 9 longer than the first, kept within the sizes.
+                let sizes = contentBytes.count > 10 ? (contentBytes.lowerBound + 1)...(contentBytes.upperBound - 9) : contentBytes
+                let size = sizes.lowerBound + Int(item.contentSeed % UInt64(sizes.count))
                 drafted.content = CanonicalJSON(PageWriter.content(page: drafted.pageType, seed: item.contentSeed, step: item.contentStep, bytes: size))
                 event = .versionDrafted(drafted)
             }
@@ -299,44 +301,87 @@ enum PageWriter {
         return text
     }
 
-    /// The content of version `step` (0-based) of a page: the base page, changed once per step.
+    /// `text` cut or lengthened with more words to exactly `length` bytes, ending with a full stop
+    /// (the words are ASCII: a byte is a character).
+    static func fitted(_ text: String, to length: Int, _ rng: inout SplitMix64) -> String {
+        guard length > 1 else { return String(text.prefix(max(length, 0))) }
+        var text = text
+        while text.utf8.count < length { text += " " + sentence(&rng) }
+        var cut = String(text.prefix(length - 1))
+        // A word, not a space, before the full stop: the word cut there made plural.
+        if cut.hasSuffix(" ") { cut = cut.dropLast() + "s" }
+        return cut + "."
+    }
+
+    /// The canonical size in bytes of `value`, as stored.
+    static func size(_ value: JSONValue) -> Int { value.canonicalBytes().count }
+
+    /// A section of exactly `bytes` bytes as stored (a heading and one paragraph), `bytes` being
+    /// `sectionFloor` or more.
+    static func section(bytes: Int, _ rng: inout SplitMix64) -> JSONValue {
+        let first = sentence(&rng)
+        let heading = first.utf8.count <= bytes / 3 ? first : fitted(first, to: bytes / 3, &rng)
+        let frame = size(.object(["heading": .string(heading), "paragraphs": .array([.string("")])]))
+        return .object(["heading": .string(heading), "paragraphs": .array([.string(fitted(sentence(&rng), to: bytes - frame, &rng))])])
+    }
+
+    /// The smallest section worth writing: a heading and a paragraph of a few words.
+    static let sectionFloor = 200
+
+    /// The content of version `step` (0-based) of a page: the base page, `target` bytes as stored
+    /// when its fixed parts (title, headline, pricing, five terms, the call to action: 600 to
+    /// 1,000 bytes) leave room, changed once per step by edits that keep its size within a few
+    /// bytes (a section is replaced by one of its size).
     static func content(page: PageType, seed: UInt64, step: Int, bytes target: Int) -> JSONValue {
         var rng = SplitMix64(seed: seed)
-        var sections: [JSONValue] = []
-        var size = 600
-        while size < target {
-            let paragraphs = (0..<Int.random(in: 2...4, using: &rng)).map { _ in
-                JSONValue.string((0..<Int.random(in: 3...6, using: &rng)).map { _ in sentence(&rng) }.joined(separator: " "))
-            }
-            let heading = sentence(&rng)
-            size += paragraphs.reduce(heading.count + 40) { total, paragraph in
-                if case .string(let text) = paragraph { return total + text.count + 3 }
-                return total
-            }
-            sections.append(.object(["heading": .string(heading), "paragraphs": .array(paragraphs)]))
-        }
         var headline = "Welcome to your \(page.rawValue) page"
         var terms: [JSONValue] = (1...5).map { .object(["clause": .integer(Int64($0)), "text": .string(sentence(&rng))]) }
         var amount: Int64 = 50_000
         var cta = "Continue"
+        func whole(_ sections: [JSONValue]) -> JSONValue {
+            .object([
+                "title": .string(page.rawValue.capitalized),
+                "headline": .string(headline),
+                "sections": .array(sections),
+                "pricing": .object(["amount_cents": .integer(amount), "currency": .string("usd"), "plan": .string("Standard project")]),
+                "terms": .array(terms),
+                "call_to_action": .object(["label": .string(cta), "url": .string("/\(page.rawValue)")]),
+            ])
+        }
+        // Sections are added while they fit, each measured as stored (a comma between two), and
+        // the last one is cut to what is left.
+        var sections: [JSONValue] = []
+        var sizes: [Int] = []
+        var total = size(whole([]))
+        while target - total - (sections.isEmpty ? 0 : 1) >= sectionFloor {
+            let room = target - total - (sections.isEmpty ? 0 : 1)
+            let paragraphs = (0..<Int.random(in: 2...4, using: &rng)).map { _ in
+                JSONValue.string((0..<Int.random(in: 3...6, using: &rng)).map { _ in sentence(&rng) }.joined(separator: " "))
+            }
+            var section = JSONValue.object(["heading": .string(sentence(&rng)), "paragraphs": .array(paragraphs)])
+            // The last section takes what is left, so that no room too small for one remains.
+            if size(section) > room - 1 - sectionFloor { section = Self.section(bytes: room, &rng) }
+            sizes.append(size(section))
+            total += sizes.last! + (sections.isEmpty ? 0 : 1)
+            sections.append(section)
+        }
         for change in 0..<step {
             var step = SplitMix64(seed: seed &+ UInt64(change + 1))
             switch Int.random(in: 0..<4, using: &step) {
-            case 0: headline = sentence(&step)
-            case 1: terms.removeLast(); terms.append(.object(["clause": .integer(Int64(terms.count + 1)), "text": .string(sentence(&step))]))
+            case 0: headline = fitted(sentence(&step), to: headline.utf8.count, &step)
+            case 1:
+                if case .object(let last) = terms.removeLast(), case .string(let text)? = last["text"] {
+                    terms.append(.object(["clause": .integer(Int64(terms.count + 1)), "text": .string(fitted(sentence(&step), to: text.utf8.count, &step))]))
+                }
             case 2: cta = ["Sign and continue", "Activate now", "Start the project", "Confirm"].randomElement(using: &step)!
             default:
-                if !sections.isEmpty { sections[Int.random(in: 0..<sections.count, using: &step)] = .object(["heading": .string(sentence(&step)), "paragraphs": .array([.string(sentence(&step))])]) }
+                if !sections.isEmpty {
+                    let index = Int.random(in: 0..<sections.count, using: &step)
+                    sections[index] = section(bytes: sizes[index], &step)
+                }
                 amount = [50_000, 45_000, 50_000].randomElement(using: &step)!
             }
         }
-        return .object([
-            "title": .string(page.rawValue.capitalized),
-            "headline": .string(headline),
-            "sections": .array(sections),
-            "pricing": .object(["amount_cents": .integer(amount), "currency": .string("usd"), "plan": .string("Standard project")]),
-            "terms": .array(terms),
-            "call_to_action": .object(["label": .string(cta), "url": .string("/\(page.rawValue)")]),
-        ])
+        return whole(sections)
     }
 }

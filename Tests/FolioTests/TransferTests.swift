@@ -52,6 +52,22 @@ struct TransferTests {
         #expect(first != (try String(contentsOfFile: try history(a, seed: 43), encoding: .utf8)))
     }
 
+    @Test("the generator writes every version's content within the sizes asked for, as stored", arguments: [1_500...1_600, 3_000...9_000, 20_000...50_000])
+    func contentSizes(range: ClosedRange<Int>) throws {
+        let directory = try TemporaryDirectory()
+        let file = try writeHistory(in: directory, HistoryGenerator(seed: 5, clients: 6, contentBytes: range))
+        var sizes: [Int] = []
+        for line in try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n") {
+            let parsed = try EventLine.parse(line.utf8, number: 1)
+            guard parsed.type == EventType.versionDrafted.rawValue,
+                  case .versionDrafted(let drafted) = try Event.decode(type: .versionDrafted, schemaVersion: Int(parsed.schemaVersion), payload: parsed.data)
+            else { continue }
+            sizes.append(drafted.content.bytes.count)
+        }
+        #expect(sizes.count > 20)
+        #expect(sizes.allSatisfy(range.contains), "\(sizes.filter { !range.contains($0) })")
+    }
+
     @Test("importing an export reproduces the log event for event, and exporting again gives the same lines")
     func roundTrip() throws {
         let directory = try TemporaryDirectory()
