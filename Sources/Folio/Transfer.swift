@@ -107,8 +107,15 @@ struct LineReader {
         self.maximumLength = maximumLength
     }
 
-    /// The next line without its newline, or `nil` at the end.
+    /// The next line without its newline, or `nil` at the end. A UTF-8 byte order mark opening
+    /// the first line is left out, as a content file's is (some editors write one).
     mutating func next() throws -> ArraySlice<UInt8>? {
+        guard let line = try readLine() else { return nil }
+        if lineNumber == 1, line.starts(with: [0xEF, 0xBB, 0xBF]) { return line.dropFirst(3) }
+        return line
+    }
+
+    private mutating func readLine() throws -> ArraySlice<UInt8>? {
         while true {
             if let newline = buffer[start...].firstIndex(of: 10) {
                 let line = buffer[start..<newline]

@@ -42,6 +42,12 @@ struct FolioCommand: ParsableCommand {
             emit(release + "\n")
             terminate(0)
         }
+        // Swift reads arguments as UTF-8, putting U+FFFD where a byte is not one: a name or a
+        // note would be stored changed, where a file of such bytes is refused.
+        if let index = (1..<Int(CommandLine.argc)).first(where: { CommandLine.unsafeArgv[$0].map { String(validatingCString: $0) == nil } ?? false }) {
+            warn("folio: argument \(index) (\(CommandLine.arguments[index].escapingControls())) is not valid UTF-8: text is stored as written, so Folio takes only text it can read")
+            terminate(1)
+        }
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -107,6 +107,23 @@ struct CLITests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path("")) == ["store"], "no file named -")
     }
 
+    @Test("an import file may open with a UTF-8 byte order mark, as a content file may; an argument that is not UTF-8 is refused, not stored changed")
+    func encodings() throws {
+        let directory = try TemporaryDirectory()
+        let fixture = try Data(contentsOf: projectRoot.appendingPathComponent("Fixtures/small.jsonl"))
+        let marked = directory.path("marked.jsonl")
+        try (Data([0xEF, 0xBB, 0xBF]) + fixture).write(to: URL(fileURLWithPath: marked))
+        let store = directory.path("store")
+        let imported = try folio(["import", marked], store: store)
+        #expect(imported.status == 0, "\(imported.err)")
+        #expect(try folio(["export"], store: store).out.utf8.count > fixture.count / 2)
+        // The shell passes the bytes as they are; a Swift string could not hold them.
+        let created = try folio([], store: store, through: ["/bin/sh", "-c", #"exec "$0" client create --name "$(printf 'bad\377name')" "$@""#])
+        #expect(created.status == 1 && created.out.isEmpty)
+        #expect(created.err == "folio: argument 4 (bad\u{FFFD}name) is not valid UTF-8: text is stored as written, so Folio takes only text it can read\n", "\(created.err)")
+        #expect(try folio(["stats", "--format", "json"], store: store).out.contains(#""head":393"#))
+    }
+
     @Test("demo imports the fixture from the project unless --clients or --seed asks for a generated history; a bad --clients is refused and makes no store")
     func demoOptions() throws {
         let directory = try TemporaryDirectory()
