@@ -89,7 +89,7 @@ let history = work + "/history.jsonl"
 do {
     log("generating a history of about \(events) events (\(clients) clients)…")
     let file = try FileDescriptor.create(history)
-    let generator = HistoryGenerator(seed: 1, clients: clients, contentBytes: 300...900)
+    let generator = HistoryGenerator(seed: 1, clients: clients, contentBytes: 800...2_400)
     let written = try file.closeAfter { only == ["W1"] ? 0 : try generator.write(to: file) }
     log("… \(written) events")
 }

@@ -38,7 +38,9 @@ public let maximumTextLength = 10_000
 
 /// Decides what `command` does to a client in `state`: the events to append, none for an
 /// idempotent repeat, or a refusal naming the rule.
-public func decide(_ command: Command, state: ClientState) throws(DomainError) -> [Event] {
+/// - Parameter asStored: the command restores an event as an earlier Folio stored it (see
+///   `validate(_:state:asStored:)`).
+public func decide(_ command: Command, state: ClientState, asStored: Bool = false) throws(DomainError) -> [Event] {
     let client = command.clientID
     if case .createClient(_, let name, let email, let metadata) = command {
         guard !state.exists else {
@@ -125,7 +127,7 @@ public func decide(_ command: Command, state: ClientState) throws(DomainError) -
         guard (1...maximumAmount).contains(amount) else {
             throw DomainError(.amount, "amount \(amount) is not allowed: it is a positive whole number of cents up to \(maximumAmount) (rule 6)")
         }
-        try checkIntent(intent)
+        if asStored || state.payments[intent] != nil { try checkStoredIntent(intent) } else { try checkIntent(intent) }
         try checkText(reason, "reason")
         guard state.status != .pending else {
             throw DomainError(.statusTransition, "client \(client.lowercased) is pending: a payment before activation is refused (rule 2: status moves pending → active → paid)")
@@ -169,7 +171,9 @@ public func decide(_ command: Command, state: ClientState) throws(DomainError) -
 ///
 /// - Throws: the refusal its command would get, or `eventMismatch` when the event differs from
 ///   what the rules make (a skipped version number, a wrong previous version…).
-public func validate(_ event: Event, state: ClientState) throws(DomainError) {
+/// - Parameter asStored: the event is restored as an earlier Folio stored it (an export's line):
+///   a payment intent is held to the form it stored then (`checkStoredIntent`).
+public func validate(_ event: Event, state: ClientState, asStored: Bool = false) throws(DomainError) {
     let command: Command
     switch event {
     case .clientCreated(let e):
@@ -198,7 +202,7 @@ public func validate(_ event: Event, state: ClientState) throws(DomainError) {
     case .clientDeleted(let e):
         command = .deleteClient(clientID: e.clientID)
     }
-    let expected = try decide(command, state: state)
+    let expected = try decide(command, state: state, asStored: asStored)
     guard expected == [event] else {
         if expected.isEmpty {
             throw DomainError(.eventMismatch, "\(event.type.rawValue) changes nothing: the same action was already recorded")
@@ -226,12 +230,22 @@ private func unknownVersion(_ version: UUID, _ client: UUID) -> DomainError {
     DomainError(.unknownVersion, "content version \(version.lowercased) is not one of client \(client.lowercased)'s versions (rule 7: unknown ids are refused)")
 }
 
-/// Checks a Stripe payment intent id's form: 1 to 255 visible ASCII characters, as Stripe's are.
-/// (Text beyond ASCII could name one intent in two ways, `é` and `e\u{301}`, which a client's
-/// state would take for one intent and the store's indexes, comparing bytes, for two.)
+/// Checks a new Stripe payment intent id's form: 1 to 255 visible ASCII characters, as Stripe's
+/// are. (Text beyond ASCII could name one intent in two ways, `é` and `e\u{301}`, which a
+/// client's state would take for one intent and the store's indexes, comparing bytes, for two.)
 public func checkIntent(_ intent: String) throws(DomainError) {
     guard !intent.isEmpty, intent.utf8.count <= 255, intent.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
         throw DomainError(.intent, "payment intent id \(intent.shortened.debugDescription) is invalid: 1 to 255 visible ASCII characters, as Stripe's ids are (rule 6)")
+    }
+}
+
+/// Checks a payment intent id against the form Folio stored before new ones were held to
+/// ASCII: 1 to 255 bytes without spaces. An intent a client already holds is held to this
+/// alone, so that a payment opened on it can still be closed, and so is an export's line, so
+/// that a backup restores.
+public func checkStoredIntent(_ intent: String) throws(DomainError) {
+    guard !intent.isEmpty, intent.utf8.count <= 255, !intent.contains(where: \.isWhitespace) else {
+        throw DomainError(.intent, "payment intent id \(intent.shortened.debugDescription) is invalid: 1 to 255 bytes without spaces (rule 6)")
     }
 }
 

@@ -499,13 +499,13 @@ public enum Upcaster {
     /// One step: the payload object at `from` becomes the object at `from + 1`.
     public typealias Step = @Sendable ([String: JSONValue]) -> [String: JSONValue]
 
-    /// The steps, by type and the version they start from.
-    ///
     /// The fields of payloads at older schema versions, by type and version, in order.
     public static let fields: [EventType: [Int: [String]]] = [
         .clientCreated: [1: ["client_id", "contact_email", "name"]],
     ]
 
+    /// The steps, by type and the version they start from.
+    ///
     /// ClientCreated v1 named the email `contact_email` and had no `metadata`; v2 renames it
     /// and adds `metadata: {}`.
     public static let steps: [EventType: [Int: Step]] = [

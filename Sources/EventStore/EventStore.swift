@@ -76,7 +76,7 @@ public final class EventStore: Sendable {
         // The mark commits with the databases, so that a process stopped in between leaves no
         // store without one.
         var created: UInt32?
-        let opened = try environment.databases(["meta", "log", "event_ids", "streams", "stream_heads", "types"]) { txn, databases in
+        let opened = try environment.databases(Self.databaseNames) { txn, databases in
             if marked == nil { created = try mark(txn, databases[0]) }
         }
         let meta = opened[0]
@@ -94,6 +94,9 @@ public final class EventStore: Sendable {
             recordVersion: Record.version(forFormat: format)
         )
     }
+
+    /// The log's databases, `meta` first.
+    static let databaseNames = ["meta", "log", "event_ids", "streams", "stream_heads", "types"]
 
     /// The path of the store's directory.
     public var path: String { environment.path }
@@ -126,10 +129,23 @@ public final class EventStore: Sendable {
 
 extension Environment {
     /// Whether the environment is a store whose making stopped between its databases and its
-    /// mark, as a Folio before 2026-12-05 wrote them in two transactions: its `meta` and its log
-    /// hold nothing. It is made anew.
+    /// mark, as a Folio before 2026-12-05 wrote them in two transactions: it holds the log's six
+    /// databases and no other, `meta` and the log empty. It is made anew.
     func isUnfinishedStore(meta: Database) throws -> Bool {
-        guard let log = try existingDatabase("log") else { return false }
+        let names: Set<[UInt8]> = Set(EventStore.databaseNames.map { Array($0.utf8) })
+        let onlyThose = try read { txn in
+            try txn.withCursor(mainDatabase) { cursor in
+                var found = 0
+                var entry = try cursor.first()
+                while let current = entry {
+                    guard names.contains(Array(current.key)) else { return false }
+                    found += 1
+                    entry = try cursor.next()
+                }
+                return found == names.count
+            }
+        }
+        guard onlyThose, let log = try existingDatabase("log") else { return false }
         return try read { txn in try txn.statistics(meta).entries == 0 && txn.statistics(log).entries == 0 }
     }
 

@@ -92,7 +92,11 @@ extension Store {
         let versionID = try version.map(parseVersionID)
         let paymentID = options.ids()
         var storedPayment = paymentID
-        do { try checkIntent(intent) } catch { throw FolioError.wrapping(error) }
+        // An intent no rule could take is refused here, by the rule for new ones; one an earlier
+        // Folio may have stored is left to the rules, which hold one new to the client to ASCII.
+        do { try checkStoredIntent(intent) } catch {
+            do { try checkIntent(intent) } catch { throw FolioError.wrapping(error) }
+        }
         return try execute(reference: reference, actor: actor) { model, client, state in
             if let owner = try model.intentOwner(intent), owner != client {
                 throw FolioError(.refused, "payment intent \(intent) already belongs to client \(owner.lowercased): stripe_payment_intent_id is unique across the store (rule 6)")

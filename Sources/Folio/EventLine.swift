@@ -146,9 +146,10 @@ public struct EventLine: Hashable, Sendable {
     /// is parsed, `data` kept as it stands and its event read in one pass. `nil` for any other line,
     /// to be parsed by `parseWithPayload`, which also names what is wrong with a bad one, and for a
     /// line without an export's `hash` whose payload holds a field its type does not have.
-    static func parsePlain(_ line: [UInt8], number: Int) -> (line: EventLine, event: Event)? {
+    /// `asStored`: whether the line carries an export's `hash`.
+    static func parsePlain(_ line: [UInt8], number: Int) -> (line: EventLine, event: Event, asStored: Bool)? {
         guard line.count <= maximumLength else { return nil }
-        return line.withUnsafeBytes { buffer -> (line: EventLine, event: Event)? in
+        return line.withUnsafeBytes { buffer -> (line: EventLine, event: Event, asStored: Bool)? in
             var envelope = PlainEnvelope()
             guard (try? JSONParser.readObject(buffer, maxDepth: maximumDepth) { key, reader throws(JSONParser.Failure) in
                       try envelope.read(key, &reader)
@@ -162,7 +163,7 @@ public struct EventLine: Hashable, Sendable {
                       type: type, schemaVersion: Int(line.schemaVersion), payload: data, onlyKnownFields: !envelope.hasHash
                   )
             else { return nil }
-            return (line, event)
+            return (line, event, envelope.hasHash)
         }
     }
 

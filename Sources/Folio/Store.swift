@@ -64,8 +64,12 @@ public final class Store: Sendable {
         do {
             log = try EventStore(path: path, options: options.environment)
             if let notice = options.waitingForWriter { log.environment.noticeWaitsForWriter(notice) }
-            indexes = try WriteIndexes(environment: log.environment)
-            projections = try Projections(store: log)
+            do {
+                indexes = try WriteIndexes(environment: log.environment)
+                projections = try Projections(store: log)
+            } catch let error as LMDBError where error.code == .readOnly {
+                throw FolioError(.store, "the store at \(error.operation) lacks tables this Folio keeps (an earlier Folio made it), which cannot be made while it is read-only to this user: copy it where this user may write, and open the copy")
+            }
             self.options = options
             seededRandom = Mutex(options.tokenSeed.map { SplitMix64(seed: $0) })
             // A store this user may only read is not rebuilt: its queries fold stale models in

@@ -47,14 +47,20 @@ struct ParsedLine: Sendable {
     var parsed: Result<(line: EventLine, event: Result<Event, DomainError>), any Error>
     /// The line as it is appended, its payload already compressed here, off the writing thread.
     var proposed: ProposedEvent?
+    /// Whether the line carries an export's `hash`: it is restored as it was stored, payment
+    /// intents held to the form an earlier Folio stored (`checkStoredIntent`).
+    var asStored = false
 
     init(_ raw: RawLine) {
         number = raw.number
-        if let (line, event) = EventLine.parsePlain(raw.bytes, number: raw.number) {
+        if let (line, event, asStored) = EventLine.parsePlain(raw.bytes, number: raw.number) {
             parsed = .success((line, .success(event)))
+            self.asStored = asStored
         } else {
+            var stored = false
             parsed = Result {
                 let (line, payload, hasHash) = try EventLine.parseWithPayload(raw.bytes, number: raw.number)
+                stored = hasHash
                 let event = Result { () throws(DomainError) in
                     let type = try EventType.named(line.type), schemaVersion = Int(line.schemaVersion)
                     let event = try Event.decode(type: type, schemaVersion: schemaVersion, fields: payload)
@@ -66,6 +72,7 @@ struct ParsedLine: Sendable {
                 }
                 return (line, event)
             }
+            asStored = stored
         }
         if case .success((let line, .success)) = parsed {
             proposed = line.proposed
@@ -324,7 +331,7 @@ extension Store {
                         let (line, decoded) = try item.parsed.get()
                         do {
                             let (client, event, envelope) = try importLine(
-                                line, event: decoded, proposed: item.proposed ?? line.proposed,
+                                line, event: decoded, proposed: item.proposed ?? line.proposed, asStored: item.asStored,
                                 expectedPosition: UInt64(count + 1), model: model, session: session
                             )
                             clients.insert(client)
@@ -375,7 +382,7 @@ extension Store {
 
     /// Checks one line against the format and the rules and appends it; returns its client.
     private func importLine(
-        _ line: EventLine, event decoded: Result<Event, DomainError>, proposed: ProposedEvent,
+        _ line: EventLine, event decoded: Result<Event, DomainError>, proposed: ProposedEvent, asStored: Bool,
         expectedPosition: UInt64, model: WriteModel, session: WriteSession
     ) throws -> (client: UUID, event: Event, envelope: Envelope) {
         guard line.position == expectedPosition else {
@@ -397,7 +404,9 @@ extension Store {
         }
         try checkAcrossClients(event, model: model)
         do {
-            try validate(event, state: state)
+            // An export's line keeps the actor it was stored with (an earlier Folio took a blank one).
+            if !asStored { try checkActor(line.actor) }
+            try validate(event, state: state, asStored: asStored)
         } catch {
             throw FolioError.wrapping(error)
         }

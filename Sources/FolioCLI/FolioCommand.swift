@@ -43,9 +43,10 @@ struct FolioCommand: ParsableCommand {
             terminate(0)
         }
         // Swift reads arguments as UTF-8, putting U+FFFD where a byte is not one: a name or a
-        // note would be stored changed, where a file of such bytes is refused.
+        // note would be stored changed (a file of such bytes is refused), a path would name
+        // another file.
         if let index = (1..<Int(CommandLine.argc)).first(where: { CommandLine.unsafeArgv[$0].map { String(validatingCString: $0) == nil } ?? false }) {
-            warn("folio: argument \(index) (\(CommandLine.arguments[index].escapingControls())) is not valid UTF-8: text is stored as written, so Folio takes only text it can read")
+            warn("folio: argument \(index) (\(CommandLine.arguments[index].escapingControls())) is not valid UTF-8: Folio reads its arguments, names, notes and paths alike, as UTF-8 text")
             terminate(1)
         }
         do {

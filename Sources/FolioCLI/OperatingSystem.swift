@@ -47,8 +47,8 @@ func terminate(_ status: Int32) -> Never {
 /// file. Anything else (a file, a path that cannot be read) is left to opening the store to name.
 func noStore(at path: String) -> Bool {
     var status = stat()
-    // Nothing there, a link to nothing, or a path through a file.
-    guard stat(path, &status) == 0 else { return errno == ENOENT || errno == ENOTDIR }
+    // Nothing there, a link to nothing, a path through a file or a loop of links.
+    guard stat(path, &status) == 0 else { return errno == ENOENT || errno == ENOTDIR || errno == ELOOP }
     guard status.st_mode & S_IFMT == S_IFDIR else { return false }
     return stat(path + "/data.mdb", &status) != 0 && errno == ENOENT
 }

@@ -306,13 +306,15 @@ struct Generate: ParsableCommand {
     )
     @Option(parsing: .unconditional, help: "How many clients.") var clients: Int = 100
     @Option(parsing: .unconditional, help: "The seed: the same seed writes the same history.") var seed: UInt64 = 2026
-    @Option(parsing: .unconditional, help: "Smallest content of a version, in bytes as stored (a page's fixed parts alone take 600 to 1,000).") var contentMin: Int = 20_000
+    @Option(parsing: .unconditional, help: "Smallest content of a version, in bytes as stored (1500 at least).") var contentMin: Int = 20_000
     @Option(parsing: .unconditional, help: "Largest content of a version, in bytes as stored (kept to within a few bytes when less than 10 above --content-min).") var contentMax: Int = 50_000
     @Argument(help: "The file to write, or - for standard output (also when omitted).") var file: String?
 
     func validate() throws {
         guard clients >= 0 else { throw ValidationError("--clients must be 0 or more") }
-        guard contentMin > 0, contentMax >= contentMin else { throw ValidationError("--content-min must be positive and at most --content-max") }
+        guard contentMin >= 1_500, contentMax >= contentMin else {
+            throw ValidationError("--content-min must be at least 1500 (a page's headline, pricing, terms and call to action take up to about 1,100 bytes, and a section 200 more) and at most --content-max")
+        }
         // Content past 1 MiB would not import.
         guard contentMax <= 1_000_000 else { throw ValidationError("--content-max must be at most 1000000: content is at most 1 MiB") }
     }

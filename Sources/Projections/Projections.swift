@@ -577,7 +577,8 @@ public final class Projections: Sendable {
     /// Runs `body` on the stored read models in one snapshot.
     ///
     /// The model is valid only inside `body`. A stale projector's tables answer with what its
-    /// old code built (or nothing, when never built).
+    /// old code built (or nothing, when never built), except in a store opened read-only, which
+    /// cannot rebuild them: there every model is folded from the log in memory.
     public func read<T>(_ body: (ReadModel) throws -> T) throws -> T {
         try log.read { session in
             // A store this user may only read cannot rebuild models an older Folio built (or that

@@ -335,9 +335,21 @@ struct EventStoreTests {
         let reopened = directory.path("reopened")
         try FileManager.default.copyItem(atPath: directory.path("unfinished"), toPath: reopened)
         #expect(try EventStore(path: reopened).head() == 1)
-        try made.write { txn in try txn.put(meta, Array("other".utf8), Array("v".utf8)) }
+        // Anything more is another program's environment, left as it is.
+        let users = try made.database("users")
+        try FileManager.default.copyItem(atPath: directory.path("made"), toPath: directory.path("foreign"))
+        try made.write { txn in try txn.put(users, Array("ada".utf8), Array("v".utf8)) }
+        try FileManager.default.copyItem(atPath: directory.path("made"), toPath: directory.path("used"))
+        try made.write { txn in
+            _ = try txn.delete(users, Array("ada".utf8))
+            try txn.put(meta, Array("other".utf8), Array("v".utf8))
+        }
         try FileManager.default.copyItem(atPath: directory.path("made"), toPath: directory.path("other"))
-        #expect { _ = try EventStore(path: directory.path("other")) } throws: { ($0 as? EventStoreError)?.code == .notAStore }
+        for name in ["foreign", "used", "other"] {
+            let before = try Data(contentsOf: URL(fileURLWithPath: directory.path(name) + "/data.mdb"))
+            #expect { _ = try EventStore(path: directory.path(name)) } throws: { ($0 as? EventStoreError)?.code == .notAStore }
+            #expect(try Data(contentsOf: URL(fileURLWithPath: directory.path(name) + "/data.mdb")) == before, "\(name)")
+        }
     }
 
     @Test("an acknowledged append survives its process being killed right after")

@@ -96,6 +96,8 @@ struct CLITests {
         let committed = try String(contentsOf: projectRoot.appendingPathComponent("Fixtures/small.jsonl"), encoding: .utf8)
         #expect(generated.status == 0)
         #expect(generated.out == committed)
+        let small = try folio(["generate", "--content-min", "1000", "--content-max", "2000"])
+        #expect(small.status != 0 && small.err.hasPrefix("folio: --content-min must be at least 1500 (a page's headline"), "\(small.err)")
         let directory = try TemporaryDirectory()
         let dashed = try folio(["generate", "--clients", "12", "--seed", "2026", "--content-min", "2000", "--content-max", "6000", "-"], in: directory.url)
         #expect(dashed.status == 0 && dashed.out == committed)
@@ -120,7 +122,7 @@ struct CLITests {
         // The shell passes the bytes as they are; a Swift string could not hold them.
         let created = try folio([], store: store, through: ["/bin/sh", "-c", #"exec "$0" client create --name "$(printf 'bad\377name')" "$@""#])
         #expect(created.status == 1 && created.out.isEmpty)
-        #expect(created.err == "folio: argument 4 (bad\u{FFFD}name) is not valid UTF-8: text is stored as written, so Folio takes only text it can read\n", "\(created.err)")
+        #expect(created.err == "folio: argument 4 (bad\u{FFFD}name) is not valid UTF-8: Folio reads its arguments, names, notes and paths alike, as UTF-8 text\n", "\(created.err)")
         #expect(try folio(["stats", "--format", "json"], store: store).out.contains(#""head":393"#))
     }
 
@@ -643,6 +645,15 @@ struct CLITests {
             #expect(result.err.hasPrefix("folio: the store at ") && result.err.hasSuffix(" is read-only to this user (its files cannot be written): it can be queried, verified and exported, not written to\n"), "\(write): \(result.err)")
         }
         #expect(try Data(contentsOf: URL(fileURLWithPath: store + "/data.mdb")) == before)
+        // A store without the tables this Folio keeps (the log's alone, as an earlier Folio may
+        // have left it) cannot have them made while it is read-only: said so, with the way out.
+        let bare = directory.path("bare")
+        _ = try EventStore(path: bare)
+        for file in ["data.mdb", "lock.mdb"] { #expect(chmod(bare + "/" + file, 0o444) == 0) }
+        #expect(chmod(bare, 0o555) == 0)
+        defer { _ = chmod(bare, 0o700) }
+        let lacking = try folio(["clients"], store: bare, through: through)
+        #expect(lacking.status == 1 && lacking.err.hasSuffix(" lacks tables this Folio keeps (an earlier Folio made it), which cannot be made while it is read-only to this user: copy it where this user may write, and open the copy\n"), "\(lacking.err)")
     }
 
     @Test("a store whose data file is empty is refused by queries and verify, not answered as a new, empty store")
@@ -691,7 +702,7 @@ struct CLITests {
     func killedRebuild() throws {
         let directory = try TemporaryDirectory()
         let store = directory.path("store")
-        let history = try folio(["generate", "--clients", "120", "--seed", "3", "--content-min", "500", "--content-max", "1500"])
+        let history = try folio(["generate", "--clients", "120", "--seed", "3", "--content-min", "1500", "--content-max", "2000"])
         #expect(try folio(["import", "-"], store: store, input: history.out).status == 0)
         let before = try folio(["analytics", "--format", "json"], store: store).out
         let clientsBefore = try folio(["clients", "--format", "json"], store: store).out
@@ -965,7 +976,7 @@ struct BadInputTests {
         let process = Process()
         process.executableURL = try products().appendingPathComponent("folio")
         // Large enough to be caught while it is planned or written.
-        process.arguments = ["generate", "--clients", "20000", "--content-min", "300", "--content-max", "900", file]
+        process.arguments = ["generate", "--clients", "20000", "--content-min", "1500", "--content-max", "1600", file]
         let err = Pipe()
         process.standardError = err
         process.standardOutput = FileHandle.nullDevice

@@ -266,6 +266,11 @@ struct TransferTests {
         let rewritten = try editing(String(exported)) { $0["reason"] = "x" }.replacingOccurrences(of: #""client_id":"#, with: #" "client_id" :"#)
         #expect(rewritten.contains(#""hash":"#))
         #expect(try importing(payment, rewritten) == nil)
+        // A blank actor is refused as a command refuses it, but where an export's line kept one.
+        let blank = lines[0].replacingOccurrences(of: #""actor":"admin""#, with: #""actor":" ""#)
+        #expect(blank != lines[0])
+        #expect(try importing(0, blank) == "line 1: the actor (created_by) must be 1 to 255 bytes, not blank")
+        #expect(try importing(0, String(blank.dropLast()) + #","hash":"\#(String(repeating: "0", count: 64))"}"#) == nil)
         // A field of another type, in a line written with its keys unsorted (read through its parsed fields).
         let foreign = try editing(lines[0]) { $0["reason"] = "x" }.replacingOccurrences(of: #""client_id":"#, with: #" "client_id" :"#)
         #expect(try importing(0, foreign) == "line 1: ClientCreated payload has no field \"reason\": its fields are client_id, email, metadata, name")
@@ -287,6 +292,36 @@ struct TransferTests {
             let refusal = try importing(payment, String(marked))
             #expect(refusal?.hasPrefix("line \(payment + 1): hash is \(hash.prefix(30))") == true, "\(String(describing: refusal))")
             #expect(refusal?.hasSuffix(", not a record's hash as export writes it (64 hex digits)") == true, "\(String(describing: refusal))")
+        }
+    }
+
+    @Test("an intent beyond ASCII, which an earlier Folio stored, restores from an export's lines and can still be reported on; a new one is refused")
+    func storedIntents() throws {
+        let directory = try TemporaryDirectory()
+        let lines = try String(contentsOfFile: try history(directory), encoding: .utf8).split(separator: "\n").map(String.init)
+        let first = try #require(lines.firstIndex { $0.contains(#""type":"PaymentInitiated""#) })
+        let intent = try #require(lines[first].firstMatch(of: /"stripe_payment_intent_id":"([^"]+)"/)?.1)
+        let changed = lines.map { $0.replacingOccurrences(of: #""stripe_payment_intent_id":"\#(intent)""#, with: #""stripe_payment_intent_id":"pi_caf\#u{E9}""#) }
+        #expect(changed.filter { $0.contains("pi_caf\u{E9}") }.count > 1, "the intent is reported more than once")
+        func importing(_ lines: [String], into name: String) throws -> Store {
+            let file = directory.path("\(name).jsonl")
+            try lines.joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
+            let store = try makeStore(directory, name: name)
+            _ = try store.importLog(from: file)
+            return store
+        }
+        #expect { _ = try importing(changed, into: "new") } throws: {
+            ($0 as? FolioError)?.message.hasPrefix("line \(first + 1): payment intent id \"pi_caf\u{E9}\" is invalid: 1 to 255 visible ASCII characters") == true
+        }
+        // A line export wrote (with its hash) restores as stored; the reports after it name an intent the client holds.
+        var exported = changed
+        exported[first] = String(changed[first].dropLast()) + #","hash":"\#(String(repeating: "0", count: 64))"}"#
+        let store = try importing(exported, into: "restored")
+        let client = try #require(lines[first].firstMatch(of: /"client_id":"([^"]+)"/)?.1)
+        let row = try store.payment(.succeed, client: String(client), intent: "pi_caf\u{E9}", amount: try #require(try store.projections.read { try $0.payments() }.first { $0.stripePaymentIntentID == "pi_caf\u{E9}" }).amount)
+        #expect(row.status == .succeeded)
+        #expect { _ = try store.payment(.start, client: String(client), intent: "pi_na\u{EF}ve", amount: 50_000) } throws: {
+            ($0 as? FolioError)?.message.contains("visible ASCII") == true
         }
     }
 
