@@ -329,8 +329,8 @@ enum PageWriter {
     static let sectionFloor = 200
 
     /// The content of version `step` (0-based) of a page: the base page, `target` bytes as stored
-    /// when its fixed parts (title, headline, pricing, five terms, the call to action: 600 to
-    /// 1,000 bytes) leave room, changed once per step by edits that keep its size within a few
+    /// when its fixed parts (title, headline, pricing, five terms, the call to action: 700 to
+    /// 1,100 bytes) leave room, changed once per step by edits that keep its size within a few
     /// bytes (a section is replaced by one of its size).
     static func content(page: PageType, seed: UInt64, step: Int, bytes target: Int) -> JSONValue {
         var rng = SplitMix64(seed: seed)

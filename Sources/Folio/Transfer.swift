@@ -47,8 +47,8 @@ struct ParsedLine: Sendable {
     var parsed: Result<(line: EventLine, event: Result<Event, DomainError>), any Error>
     /// The line as it is appended, its payload already compressed here, off the writing thread.
     var proposed: ProposedEvent?
-    /// Whether the line carries an export's `hash`: it is restored as it was stored, payment
-    /// intents held to the form an earlier Folio stored (`checkStoredIntent`).
+    /// Whether the line carries an export's `hash`: it is restored as it was stored, its actor
+    /// and payment intent held to what an earlier Folio took (`checkStoredIntent`).
     var asStored = false
 
     init(_ raw: RawLine) {
