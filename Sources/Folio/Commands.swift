@@ -146,7 +146,7 @@ extension Store {
     /// The client `token` was issued to, and whether it was retired since; `nil` when never issued.
     func tokenOwner(_ token: Token, in session: ReadSession) throws -> TokenOwner? {
         try session.transaction.withValue(indexes.tokens, Array(token.description.utf8)) { value in
-            try value.map { TokenOwner(client: try UUID(stored: $0, count: 17, "the token index's entry for \(token)"), retired: $0[16] == 1) }
+            try value.map { try TokenOwner(stored: $0, token: token) }
         }
     }
 

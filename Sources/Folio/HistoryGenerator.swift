@@ -55,12 +55,12 @@ public struct HistoryGenerator: Sendable {
         var buffer: [UInt8] = []
         buffer.reserveCapacity(1 << 20)
         var streamVersions: [UUID: UInt64] = [:]
+        // One size per page, so that versions differ by their edits only; a new call to action
+        // is up to 1 byte shorter or 9 longer than the first, kept within the sizes.
+        let sizes = contentBytes.count > 10 ? (contentBytes.lowerBound + 1)...(contentBytes.upperBound - 9) : contentBytes
         for (index, item) in planned.enumerated() {
             var event = item.event
             if case .versionDrafted(var drafted) = event {
-                // One size per page, so that versions differ by their edits only; a new call to
-                // action is up to 1 byte shorter or 9 longer than the first, kept within the sizes.
-                let sizes = contentBytes.count > 10 ? (contentBytes.lowerBound + 1)...(contentBytes.upperBound - 9) : contentBytes
                 let size = sizes.lowerBound + Int(item.contentSeed % UInt64(sizes.count))
                 drafted.content = CanonicalJSON(PageWriter.content(page: drafted.pageType, seed: item.contentSeed, step: item.contentStep, bytes: size))
                 event = .versionDrafted(drafted)

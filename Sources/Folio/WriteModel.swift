@@ -35,6 +35,13 @@ struct TokenOwner: Hashable {
     var retired: Bool
 }
 
+extension TokenOwner {
+    /// The token index's entry for `token`, as stored: the client's 16 bytes, then 1 when retired.
+    init(stored value: UnsafeRawBufferPointer, token: Token) throws {
+        self.init(client: try UUID(stored: value, count: 17, "the token index's entry for \(token)"), retired: value[16] == 1)
+    }
+}
+
 /// The write model inside one write transaction: client states and cross-client lookups,
 /// cached for a long import and written back by `flush()`.
 final class WriteModel {
@@ -96,7 +103,7 @@ final class WriteModel {
         if let loaded { return loaded.tokens[token] }
         return try session.transaction.withValue(indexes.tokens, Array(token.description.utf8)) { value in
             guard let value else { return nil }
-            return TokenOwner(client: try UUID(stored: value, count: 17, "the token index's entry for \(token)"), retired: value[16] == 1)
+            return try TokenOwner(stored: value, token: token)
         }
     }
 
