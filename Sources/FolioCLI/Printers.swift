@@ -6,7 +6,8 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// Prints payment analytics: one JSON object, a table per section, or CSV rows tagged by section.
+/// Prints payment analytics: one JSON object, a table per section, or CSV rows tagged by section;
+/// or one section alone.
 struct AnalyticsPrinter {
     var format: OutputFormat
     /// The sections to print (all when `nil`); the funnel always follows.
@@ -24,6 +25,25 @@ struct AnalyticsPrinter {
         "created", "token_issued", "activated", "paid",
         "median_seconds_created_to_token_issued", "median_seconds_token_issued_to_activated", "median_seconds_activated_to_paid",
     ]
+
+    /// Prints one section alone, as a list command prints its rows: one JSON array, one table, or
+    /// one CSV table under its header; the funnel as its one row (one JSON object).
+    func render(section key: String, of analytics: some Encodable) throws -> String {
+        let object = try RowPrinter.object(encoding: analytics)
+        if key == "funnel" {
+            guard case .object(let fields)? = object["funnel"] else { return "" }
+            let printer = RowPrinter(format: format, columns: Self.funnelColumns)
+            if format == .json {
+                let funnel = fields.mapValues(Cell.init)
+                return RowPrinter.json(funnel, keys: printer.keys(of: [funnel])) + "\n"
+            }
+            return printer.render(objects: [fields])
+        }
+        guard let columns = Self.sections.first(where: { $0.key == key })?.columns,
+              case .array(let rows)? = object[key] else { return "" }
+        let objects = rows.compactMap { row -> [String: JSONValue]? in if case .object(let fields) = row { fields } else { nil } }
+        return RowPrinter(format: format, columns: columns).render(objects: objects)
+    }
 
     func render(_ analytics: some Encodable) throws -> String {
         let object = try RowPrinter.object(encoding: analytics)

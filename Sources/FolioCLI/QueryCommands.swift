@@ -76,18 +76,36 @@ struct Analytics: ParsableCommand {
             A version is exposed once it has been current; a roll-up sums its versions, so its exposed counts versions \
             (a client who saw three versions of a page counts three times). conversion_rate is \
             exposed versions with a succeeded payment over exposed versions, rounded to four decimal places; \
-            funnel medians are seconds, to the millisecond. Example: folio analytics --format json
+            funnel medians are seconds, to the millisecond. Without --section, a table and CSV print every \
+            section in turn, each after a line naming it (`# by_version` in CSV), and JSON one object holding \
+            them all. Examples: folio analytics --format json; folio analytics --section by_page_type --format csv
             """
     )
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: FormatOptions
     @OptionGroup var asOf: AsOfOptions
+    @Option(help: "Print one section alone, as a list command prints its rows (one CSV table, one JSON array; the funnel as one row).")
+    var section: AnalyticsSection?
 
     func run() throws {
         let store = try store.open()
         let analytics = try asOf.read(store) { try $0.analytics() }
-        emit(try AnalyticsPrinter(format: output.format).render(analytics))
+        let printer = AnalyticsPrinter(format: output.format)
+        if let section {
+            emit(try printer.render(section: section.rawValue, of: analytics))
+        } else {
+            emit(try printer.render(analytics))
+        }
     }
+}
+
+/// A section of `folio analytics`.
+enum AnalyticsSection: String, CaseIterable, ExpressibleByArgument {
+    case byVersion = "by_version"
+    case byPageType = "by_page_type"
+    case byVersionNumber = "by_version_number"
+    case byOutcome = "by_outcome"
+    case funnel
 }
 
 struct HistoryCommand: ParsableCommand {

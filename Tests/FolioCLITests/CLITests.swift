@@ -90,6 +90,33 @@ struct CLITests {
         }
     }
 
+    @Test("analytics --section prints one section alone: the section of the whole output, as one CSV table, one JSON value, one table")
+    func analyticsSection() throws {
+        let directory = try TemporaryDirectory()
+        let store = directory.path("store")
+        try folio(["import", projectRoot.appendingPathComponent("Fixtures/small.jsonl").path], store: store)
+        let whole = try json(try folio(["analytics", "--format", "json"], store: store).out)
+        let csv = try folio(["analytics", "--format", "csv"], store: store).out
+        let table = try folio(["analytics"], store: store).out
+        for section in ["by_version", "by_page_type", "by_version_number", "by_outcome", "funnel"] {
+            let printed = try folio(["analytics", "--section", section, "--format", "json"], store: store)
+            #expect(printed.status == 0)
+            let value = try JSONSerialization.jsonObject(with: Data(printed.out.utf8))
+            #expect((value as? NSObject) == (whole[section] as? NSObject), "\(section)")
+            // One CSV table: its header, then rows of as many fields, which the whole output
+            // prints after a line naming the section.
+            let alone = try folio(["analytics", "--section", section, "--format", "csv"], store: store).out
+            let lines = alone.split(separator: "\r\n", omittingEmptySubsequences: false).dropLast()
+            #expect(lines.count == (section == "funnel" ? 2 : (whole[section] as? [Any])?.count ?? -1) + (section == "funnel" ? 0 : 1), "\(section)")
+            #expect(lines.allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false).count == lines[0].split(separator: ",").count && !$0.hasPrefix("#") })
+            #expect(csv.contains("# \(section)\r\n" + alone), "\(section)")
+            let shown = try folio(["analytics", "--section", section], store: store).out
+            #expect(table.contains(section.replacingOccurrences(of: "_", with: " ") + "\n" + shown), "\(section)")
+        }
+        let unknown = try folio(["analytics", "--section", "by_client"], store: store)
+        #expect(unknown.status != 0 && unknown.err.contains("by_client") && unknown.err.contains("by_page_type"), "\(unknown.err)")
+    }
+
     @Test("the generator writes the committed fixture again from its seed; `-` is standard output to generate and export")
     func fixtureIsReproducible() throws {
         let generated = try folio(["generate", "--clients", "12", "--seed", "2026", "--content-min", "2000", "--content-max", "6000"])
