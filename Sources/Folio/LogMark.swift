@@ -16,7 +16,7 @@ public struct LogMark: Hashable, Sendable, CustomStringConvertible {
     public func isReached(by point: AsOf) -> Bool {
         switch point {
         case .position(let position): self.position <= position
-        case .timestamp(let date): microseconds <= Timestamp.microseconds(date)
+        case .time(let limit): microseconds <= limit
         }
     }
 

@@ -86,7 +86,7 @@ struct AsOfOptions: ParsableArguments {
     func parsed() throws -> AsOf? {
         guard let asOf else { return nil }
         if let position = UInt64(asOf) { return .position(position) }
-        if let micros = Timestamp.parse(asOf) { return .timestamp(Date(timeIntervalSince1970: Double(micros) / 1_000_000)) }
+        if let microseconds = Timestamp.parse(asOf) { return .time(microseconds: microseconds) }
         throw ValidationError("--as-of takes a log position (a whole number) or a UTC time to the microsecond at most, such as 2026-11-25T09:30:00Z, not \"\(asOf)\"")
     }
 

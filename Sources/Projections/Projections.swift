@@ -103,8 +103,12 @@ public struct RebuildReport: Hashable, Sendable {
 public enum AsOf: Hashable, Sendable {
     /// Up to and including this global position.
     case position(UInt64)
-    /// Up to the last event recorded at or before this time.
-    case timestamp(Date)
+    /// Up to the last event recorded at or before this time, in microseconds since 1970 (as a
+    /// record keeps its time: exact where a `Date` rounds, past about 2255).
+    case time(microseconds: Int64)
+
+    /// Up to the last event recorded at or before `date`.
+    public static func timestamp(_ date: Date) -> AsOf { .time(microseconds: Timestamp.microseconds(date)) }
 }
 
 /// The read models: projectors, their stored tables, checkpoints and fingerprints.
@@ -305,7 +309,7 @@ public final class Projections: Sendable {
         let readers = self.readers.map { $0.filter(chosen.contains) }
         var counts = [Int](repeating: 0, count: projectors.count)
         let limitPosition: UInt64? = if case .position(let position) = limit { position } else { nil }
-        let limitMicros: Int64? = if case .timestamp(let date) = limit { Timestamp.microseconds(date) } else { nil }
+        let limitMicros: Int64? = if case .time(let microseconds) = limit { microseconds } else { nil }
         var head: UInt64 = 0
         progress?(RebuildProgress(done: 0, total: total))
         // The scan (each record's form and link to the one before) and the projectors run here;

@@ -788,7 +788,10 @@ struct CLITests {
         let command = try FolioCommand.parseAsRoot(["versions", "--page", "agreement", "--current", "--format", "csv", "--as-of", "2026-01-05T09:00:00Z"])
         let versions = try #require(command as? Versions)
         #expect(versions.page == .agreement && versions.current && versions.output.format == .csv)
-        #expect(try versions.asOf.parsed() != nil)
+        #expect(try versions.asOf.parsed() == .time(microseconds: 1_767_603_600_000_000))
+        // To the microsecond, however late: a Date would round this one to the next second.
+        let late = try #require(try FolioCommand.parseAsRoot(["versions", "--as-of", "9999-12-31T23:59:59.999999Z"]) as? Versions)
+        #expect(try late.asOf.parsed() == .time(microseconds: 253_402_300_799_999_999))
         #expect(throws: (any Error).self) { try FolioCommand.parseAsRoot(["versions", "--format", "xml"]) }
     }
 }

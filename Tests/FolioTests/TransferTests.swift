@@ -574,6 +574,13 @@ struct TransferTests {
         #expect(try store.importLog(from: file).events == times.count)
         let exported = try exportText(store).split(separator: "\n").map { $0.replacingOccurrences(of: #","hash":"[0-9a-f]{64}""#, with: "", options: .regularExpression) }
         #expect(exported == lines)
+        // Each time is a point of the log to the microsecond: as of it, its client and those
+        // before; a microsecond earlier, not its client.
+        for (index, time) in times.enumerated() {
+            let microseconds = try #require(Timestamp.parse(time))
+            #expect(try store.projections.model(asOf: .time(microseconds: microseconds)).clients().count == index + 1, "\(time)")
+            #expect(try store.projections.model(asOf: .time(microseconds: microseconds - 1)).clients().count == index, "\(time)")
+        }
     }
 }
 
