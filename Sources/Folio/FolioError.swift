@@ -77,6 +77,7 @@ public struct FolioError: Error, Hashable, Sendable, CustomStringConvertible {
             switch error.code {
             case .accessDenied: return FolioError(.store, "the store cannot be opened: permission denied (\(error.operation))")
             case .notADirectory: return FolioError(.store, "the store path is not a directory, or runs through a file (\(error.operation))")
+            case .linkLoop: return FolioError(.store, "the store path runs through a loop of symbolic links (\(error.operation))")
             case .exists: return FolioError(.store, "the store path is taken by something that is not a directory, such as a link to nothing (\(error.operation))")
             case .noSpace: return FolioError(.store, "the disk is full: nothing was written (\(error.operation))")
             case .readOnly: return FolioError(.store, "the store at \(error.operation) is read-only to this user (its files cannot be written): it can be queried, verified and exported, not written to")

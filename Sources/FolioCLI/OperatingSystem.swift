@@ -43,14 +43,42 @@ func terminate(_ status: Int32) -> Never {
     exit(status)
 }
 
-/// Whether there is no store at `path`: nothing there, or a directory without a store's data
-/// file. Anything else (a file, a path that cannot be read) is left to opening the store to name.
-func noStore(at path: String) -> Bool {
+/// Why there is no store at a path, where a store could not be made either without changing the
+/// path.
+enum NoStore: Equatable, CustomStringConvertible {
+    /// Nothing there, or a directory without a store's data file: a store can be made there.
+    case nothing
+    /// A symbolic link to nothing.
+    case danglingLink
+    /// A path through a file (`a/file/store`).
+    case throughFile
+    /// A loop of symbolic links.
+    case linkLoop
+
+    var description: String {
+        switch self {
+        case .nothing: "nothing there"
+        case .danglingLink: "the path is a symbolic link to nothing"
+        case .throughFile: "the path runs through a file"
+        case .linkLoop: "the path runs through a loop of symbolic links"
+        }
+    }
+}
+
+/// Why there is no store at `path` (`nil` when something is there to open). Anything else (a
+/// file, a path that cannot be read) is left to opening the store to name.
+func absence(at path: String) -> NoStore? {
     var status = stat()
-    // Nothing there, a link to nothing, a path through a file or a loop of links.
-    guard stat(path, &status) == 0 else { return errno == ENOENT || errno == ENOTDIR || errno == ELOOP }
-    guard status.st_mode & S_IFMT == S_IFDIR else { return false }
-    return stat(path + "/data.mdb", &status) != 0 && errno == ENOENT
+    guard stat(path, &status) == 0 else {
+        switch errno {
+        case ENOENT: return lstat(path, &status) == 0 && status.st_mode & S_IFMT == S_IFLNK ? .danglingLink : .nothing
+        case ENOTDIR: return .throughFile
+        case ELOOP: return .linkLoop
+        default: return nil
+        }
+    }
+    guard status.st_mode & S_IFMT == S_IFDIR else { return nil }
+    return stat(path + "/data.mdb", &status) != 0 && errno == ENOENT ? .nothing : nil
 }
 
 /// Whether the store's data file at `path` is there and empty: no store was ever written into it

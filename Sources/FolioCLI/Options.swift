@@ -44,8 +44,12 @@ struct StoreOptions: ParsableArguments {
 extension StoreOptions {
     /// Refuses a path where there is no store, or only an empty data file.
     func checkExists() throws {
-        guard !noStore(at: path) else {
+        switch absence(at: path) {
+        case nil: break
+        case .nothing:
             throw FolioError(.notFound, "no store at \(path): `folio client create`, `folio import` or `folio demo` makes one")
+        case let reason?:
+            throw FolioError(.notFound, "no store at \(path): \(reason)")
         }
         // LMDB would make a new store of an empty data file, and a query would answer from it.
         guard !hasEmptyDataFile(at: path) else {

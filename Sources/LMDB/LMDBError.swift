@@ -26,6 +26,7 @@ public struct LMDBError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let noSuchFile = Code(rawValue: 2) // ENOENT
         public static let notADirectory = Code(rawValue: 20) // ENOTDIR
         public static let exists = Code(rawValue: 17) // EEXIST
+        public static let linkLoop = Code(rawValue: 40) // ELOOP
         public static let noSpace = Code(rawValue: 28) // ENOSPC
         public static let busy = Code(rawValue: 16) // EBUSY
         /// The data file ends before the last page its meta page counts (Folio's check, not LMDB's).

@@ -888,14 +888,18 @@ struct BadInputTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: empty).isEmpty)
         #expect(try folio(["client", "create", "--name", "Ada"], store: store).status == 0)
         #expect(try folio(["clients", "--format", "csv"], store: store).out.contains("Ada"))
-        // A link to nothing, or a path through a file: no store there for a query, and the reason
-        // said when one is to be made (they were "permission denied").
-        let dangling = directory.path("dangling"), throughFile = directory.path("file") + "/store"
+        // A link to nothing, a path through a file or a loop of links: no store there for a query,
+        // which says why (not that a command makes one there), and the reason said when one is to
+        // be made (they were "permission denied").
+        let dangling = directory.path("dangling"), throughFile = directory.path("file") + "/store", loop = directory.path("loop") + "/store"
         try FileManager.default.createSymbolicLink(atPath: dangling, withDestinationPath: directory.path("nowhere"))
         #expect(FileManager.default.createFile(atPath: directory.path("file"), contents: Data()))
-        for path in [dangling, throughFile] {
-            #expect(try folio(["clients"], store: path).err == "folio: no store at \(path): `folio client create`, `folio import` or `folio demo` makes one\n")
+        try FileManager.default.createSymbolicLink(atPath: directory.path("loop"), withDestinationPath: directory.path("loop"))
+        for (path, reason) in [(dangling, "the path is a symbolic link to nothing"), (throughFile, "the path runs through a file"), (loop, "the path runs through a loop of symbolic links")] {
+            #expect(try folio(["clients"], store: path).err == "folio: no store at \(path): \(reason)\n")
         }
+        #expect(try folio(["client", "create", "--name", "Ada"], store: loop).err
+            == "folio: the store path runs through a loop of symbolic links (create directory \(loop))\n")
         #expect(try folio(["client", "create", "--name", "Ada"], store: dangling).err
             == "folio: the store path is taken by something that is not a directory, such as a link to nothing (create directory \(dangling))\n")
         #expect(try folio(["client", "create", "--name", "Ada"], store: throughFile).err
