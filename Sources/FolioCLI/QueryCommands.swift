@@ -73,12 +73,13 @@ struct Analytics: ParsableCommand {
         commandName: "analytics",
         abstract: "Conversion by content version, rolled up by page type, version number and outcome, and the funnel.",
         discussion: """
-            A version is exposed once it has been current; a roll-up sums its versions, so its exposed counts versions \
-            (a client who saw three versions of a page counts three times). conversion_rate is \
-            exposed versions with a succeeded payment over exposed versions, rounded to four decimal places; \
-            funnel medians are seconds, to the millisecond. Without --section, a table and CSV print every \
+            A version is exposed once it has been current, and converted if it has a succeeded payment too; its \
+            conversion_rate is 1 or 0. A roll-up counts clients: exposed is the clients who saw any of its versions \
+            (a client who saw three versions of a page is one), conversion_rate the share of them with a succeeded \
+            payment on one of those versions, rounded to four decimal places; payments and revenue are summed. \
+            Funnel medians are seconds, to the millisecond. Without --section, a table and CSV print every \
             section in turn, each after a line naming it (`# by_version` in CSV), and JSON one object holding \
-            them all. Examples: folio analytics --format json; folio analytics --section by_page_type --format csv
+            them all. Example: folio analytics --section by_page_type --format csv
             """
     )
     @OptionGroup var store: StoreOptions

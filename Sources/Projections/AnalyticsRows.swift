@@ -7,12 +7,13 @@ import Foundation
 
 /// Conversion figures for one content version or a group of them.
 ///
-/// - `exposed`: versions that have been current at least once;
+/// - `exposed`: the clients exposed: for a version, 1 once it has been current; for a group, the
+///   clients who saw any of its versions;
 /// - `payments_succeeded` / `payments_failed`: payments by their current status, counted for the
 ///   version in their `content_version_id`;
 /// - `revenue`: the sum of succeeded amounts, in cents;
-/// - `conversion_rate`: exposed versions with at least one succeeded payment ÷ exposed versions
-///   (0 when none was exposed), so always within 0…1.
+/// - `conversion_rate`: of the clients exposed, those with a succeeded payment on a version they
+///   saw (of the group's) ÷ the clients exposed (0 when none was), so always within 0…1.
 public struct Figures: Hashable, Sendable, Codable {
     public var exposed = 0
     public var converted = 0
@@ -108,13 +109,26 @@ public struct Analytics: Hashable, Sendable, Encodable {
         case byVersion = "by_version", byPageType = "by_page_type", byVersionNumber = "by_version_number", byOutcome = "by_outcome", funnel
     }
 
-    /// Rolls the per-version figures up and computes the funnel's medians.
+    /// Rolls the per-version figures up and computes the funnel's medians. A group counts
+    /// clients, as product.md's "clients exposed" does: a client who saw three of its versions is
+    /// one client exposed, and one converted if any of them has a succeeded payment; payments and
+    /// revenue are summed.
     init(versions: [VersionFigures], funnels: [FunnelRow]) {
         byVersion = versions
         func group<K: Hashable & Comparable>(_ key: String, _ value: (VersionFigures) -> K, _ json: (K) -> JSONValue) -> [GroupFigures] {
-            var groups: [K: Figures] = [:]
-            for version in versions { groups[value(version), default: Figures()].add(version.figures) }
-            return groups.keys.sorted().map { GroupFigures(key: key, value: json($0), figures: groups[$0]!) }
+            var groups: [K: (figures: Figures, exposed: Set<UUID>, converted: Set<UUID>)] = [:]
+            for version in versions {
+                groups[value(version), default: (Figures(), [], [])].figures.add(version.figures)
+                if version.figures.exposed > 0 { groups[value(version)]!.exposed.insert(version.clientID) }
+                if version.figures.converted > 0 { groups[value(version)]!.converted.insert(version.clientID) }
+            }
+            return groups.keys.sorted().map { name in
+                let group = groups[name]!
+                var figures = group.figures
+                figures.exposed = group.exposed.count
+                figures.converted = group.converted.count
+                return GroupFigures(key: key, value: json(name), figures: figures)
+            }
         }
         byPageType = group("page_type", \.pageType) { .string($0.rawValue) }
         byVersionNumber = group("version_number", \.versionNumber) { .integer(Int64($0)) }

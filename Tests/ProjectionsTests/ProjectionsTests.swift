@@ -322,7 +322,8 @@ struct ProjectionsTests {
         #expect(analytics.byPageType.map(\.value) == [.string("activation"), .string("agreement")])
         #expect(analytics.byPageType.map { figure($0.figures) } == [
             Figure(exposed: 0, succeeded: 0, failed: 0, revenue: 0, rate: 0),
-            Figure(exposed: 3, succeeded: 2, failed: 1, revenue: 100_000, rate: 2.0 / 3.0),
+            // Three versions seen by two clients, each of whom paid on one: clients are counted.
+            Figure(exposed: 2, succeeded: 2, failed: 1, revenue: 100_000, rate: 1),
         ])
         #expect(analytics.byVersionNumber.map(\.value) == [.integer(1), .integer(2)])
         #expect(analytics.byVersionNumber.map { figure($0.figures) } == [
