@@ -19,6 +19,18 @@ func emit(_ text: String) {
     }
 }
 
+/// Prints the outcome of a command that has written to the store (its row, or what an import,
+/// a rebuild or a demo did). The store holds the change by then: a print that fails says so, so
+/// that the command is not run again for it (a second `client create` makes a second client).
+func emitDone(_ text: String) {
+    do {
+        try writing(to: standardOutput) { _ = try FileDescriptor.standardOutput.writeAll(text.utf8) }
+    } catch {
+        warn("folio: done (the store holds the change), but \(FolioError.wrapping(error).message)")
+        terminate(1)
+    }
+}
+
 /// How errors name standard output as the target of a write.
 let standardOutput = "standard output"
 
@@ -79,6 +91,13 @@ func absence(at path: String) -> NoStore? {
     }
     guard status.st_mode & S_IFMT == S_IFDIR else { return nil }
     return stat(path + "/data.mdb", &status) != 0 && errno == ENOENT ? .nothing : nil
+}
+
+/// `path` with its links and relative parts resolved, or as given if it cannot be.
+func absolutePath(_ path: String) -> String {
+    guard let resolved = realpath(path, nil) else { return path }
+    defer { free(resolved) }
+    return String(cString: resolved)
 }
 
 /// Whether the store's data file at `path` is there and empty: no store was ever written into it

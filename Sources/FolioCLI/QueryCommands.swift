@@ -221,7 +221,7 @@ struct Import: ParsableCommand {
             ? try Store.importLog(from: file, intoNewStoreAt: path, progress: progress)
             : try store.open(creating: true).importLog(from: file, progress: progress)
         bar.finish()
-        emit("imported \(report.events) events of \(report.clients) clients\n")
+        emitDone("imported \(report.events) events of \(report.clients) clients\n")
     }
 }
 
@@ -259,7 +259,7 @@ struct ProjectionsGroup: ParsableCommand {
             let bar = Progress(title: "Rebuilding")
             let reports = try opened.projections.rebuild(names.isEmpty ? nil : names) { bar.update(done: $0.done, total: $0.total) }
             bar.finish()
-            for report in reports { emit("rebuilt \(report.name): \(report.events) events, \(report.rows) rows and index entries written\n") }
+            for report in reports { emitDone("rebuilt \(report.name): \(report.events) events, \(report.rows) rows and index entries written\n") }
         }
     }
 }

@@ -62,8 +62,12 @@ struct ClientGroup: ParsableCommand {
             } catch {
                 throw FolioError.wrapping(error)
             }
+            // A new store is said to be new: a mistyped --store, or a command run from another
+            // directory without FOLIO_STORE, would otherwise put the client somewhere unexpected.
+            let new = absence(at: store.path) == .nothing
             let row = try store.open(creating: true).createClient(name: name, email: email, metadata: metadata, actor: by)
-            emit(RowPrinter(format: output.format, columns: ClientRow.columns).render(one: row))
+            if new { warn("folio: made a new store at \(absolutePath(store.path)) for this client") }
+            emitDone(RowPrinter(format: output.format, columns: ClientRow.columns).render(one: row))
         }
     }
 
@@ -83,7 +87,7 @@ struct ClientGroup: ParsableCommand {
             // A client the store knows (its id or token resolved) and without a row was deleted,
             // or (as of a point of the log) not created yet.
             guard let row = found else { throw try asOf.absentClient(id, in: store) }
-            emit(RowPrinter(format: output.format, columns: ClientRow.columns).render(one: row))
+            emitDone(RowPrinter(format: output.format, columns: ClientRow.columns).render(one: row))
         }
     }
 
@@ -99,7 +103,7 @@ struct ClientGroup: ParsableCommand {
 
         func run() throws {
             let row = try store.open().activate(token: token)
-            emit(RowPrinter(format: output.format, columns: ClientRow.columns).render(one: row))
+            emitDone(RowPrinter(format: output.format, columns: ClientRow.columns).render(one: row))
         }
     }
 
@@ -115,7 +119,7 @@ struct ClientGroup: ParsableCommand {
 
         func run() throws {
             let row = try store.open().deleteClient(client)
-            emit(RowPrinter(format: output.format, columns: ClientRow.columns).render(one: row))
+            emitDone(RowPrinter(format: output.format, columns: ClientRow.columns).render(one: row))
         }
     }
 }
@@ -137,7 +141,7 @@ struct TokenGroup: ParsableCommand {
 
         func run() throws {
             let row = try store.open().issueToken(client: client)
-            emit(RowPrinter(format: output.format, columns: ClientRow.columns).render(one: row))
+            emitDone(RowPrinter(format: output.format, columns: ClientRow.columns).render(one: row))
         }
     }
 }
@@ -187,7 +191,7 @@ struct VersionGroup: ParsableCommand {
             let row = try store.open().draftVersion(
                 client: client, page: page, content: value, notes: notes, hypothesis: hypothesis, createdBy: by, metadata: metadata
             )
-            emit(RowPrinter(format: output.format, columns: VersionRow.columns).render(one: row))
+            emitDone(RowPrinter(format: output.format, columns: VersionRow.columns).render(one: row))
         }
     }
 
@@ -203,7 +207,7 @@ struct VersionGroup: ParsableCommand {
 
         func run() throws {
             let row = try store.open().promote(version: version)
-            emit(RowPrinter(format: output.format, columns: VersionRow.columns).render(one: row))
+            emitDone(RowPrinter(format: output.format, columns: VersionRow.columns).render(one: row))
         }
     }
 
@@ -220,7 +224,7 @@ struct VersionGroup: ParsableCommand {
 
         func run() throws {
             let row = try store.open().recordOutcome(version: version, outcome: outcome, notes: notes)
-            emit(RowPrinter(format: output.format, columns: VersionRow.columns).render(one: row))
+            emitDone(RowPrinter(format: output.format, columns: VersionRow.columns).render(one: row))
         }
     }
 
@@ -243,7 +247,7 @@ struct VersionGroup: ParsableCommand {
                 // A version whose client was deleted has no row since, as its client has none.
                 throw try asOf.absentVersion(id, owner: owner, in: store)
             }
-            emit(RowPrinter(format: output.format, columns: VersionRow.columns).render(one: row))
+            emitDone(RowPrinter(format: output.format, columns: VersionRow.columns).render(one: row))
         }
     }
 }
@@ -264,7 +268,7 @@ struct PaymentGroup: ParsableCommand {
 
         func run(_ action: PaymentAction, reason: String? = nil) throws {
             let row = try store.open().payment(action, client: client, intent: intent, amount: amount, version: version, reason: reason)
-            emit(RowPrinter(format: output.format, columns: PaymentRow.columns).render(one: row))
+            emitDone(RowPrinter(format: output.format, columns: PaymentRow.columns).render(one: row))
         }
     }
 

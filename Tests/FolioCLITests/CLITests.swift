@@ -886,7 +886,10 @@ struct BadInputTests {
         }
         #expect(!FileManager.default.fileExists(atPath: store))
         #expect(try FileManager.default.contentsOfDirectory(atPath: empty).isEmpty)
-        #expect(try folio(["client", "create", "--name", "Ada"], store: store).status == 0)
+        // The new store is named, once: a mistyped path is noticed.
+        let made = try folio(["client", "create", "--name", "Ada"], store: store)
+        #expect(made.status == 0 && made.err == "folio: made a new store at \(URL(fileURLWithPath: store).resolvingSymlinksInPath().path) for this client\n", "\(made.err)")
+        #expect(try folio(["client", "create", "--name", "Bea"], store: store).err.isEmpty)
         #expect(try folio(["clients", "--format", "csv"], store: store).out.contains("Ada"))
         // A link to nothing, a path through a file or a loop of links: no store there for a query,
         // which says why (not that a command makes one there), and the reason said when one is to
@@ -912,7 +915,7 @@ struct BadInputTests {
         let directory = try TemporaryDirectory()
         let store = directory.path("store")
         try folio(["client", "create", "--name", "Ada"], store: store)
-        for arguments in [["clients", "--format", "csv", "--store", store], ["export", "--store", store], ["log", "--store", store], ["generate", "--clients", "1"]] {
+        func intoFullDisk(_ arguments: [String]) throws -> (status: Int32, message: String) {
             let process = Process()
             process.executableURL = try products().appendingPathComponent("folio")
             process.arguments = arguments
@@ -922,9 +925,21 @@ struct BadInputTests {
             try process.run()
             let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             process.waitUntilExit()
-            #expect(process.terminationStatus != 0, "\(arguments)")
+            return (process.terminationStatus, message)
+        }
+        for arguments in [["clients", "--format", "csv", "--store", store], ["export", "--store", store], ["log", "--store", store], ["generate", "--clients", "1"]] {
+            let (status, message) = try intoFullDisk(arguments)
+            #expect(status != 0, "\(arguments)")
             #expect(message == "folio: cannot write standard output: No space left on device\n", "\(arguments)")
         }
+        // A write command whose row cannot be printed has written: it says so, so that it is not
+        // run again (a second `client create` would make a second client).
+        let (status, message) = try intoFullDisk(["client", "create", "--name", "Bea", "--store", store])
+        #expect(status != 0)
+        #expect(message == "folio: done (the store holds the change), but cannot write standard output: No space left on device\n", "\(message)")
+        #expect(try folio(["clients", "--format", "csv"], store: store).out.contains("Bea"))
+        let rebuilt = try intoFullDisk(["projections", "rebuild", "--store", store])
+        #expect(rebuilt.status != 0 && rebuilt.message.hasPrefix("folio: done (the store holds the change), but "), "\(rebuilt.message)")
     }
 
     @Test("a file to import that cannot be read is refused by its name, before any store is made")
