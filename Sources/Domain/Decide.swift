@@ -50,7 +50,7 @@ public func decide(_ command: Command, state: ClientState, asStored: Bool = fals
         guard !trimmed.isEmpty, trimmed.count <= 200 else {
             throw DomainError(.name, "a client's name must be 1 to 200 characters, not blank")
         }
-        if let email { try checkEmail(email) }
+        if let email { try checkEmail(email, asStored: asStored) }
         guard metadata.isObject else { throw DomainError(.metadataNotObject, "metadata must be a JSON object (rule 5)") }
         try JSONLimits.default.check(metadata, "metadata")
         return [.clientCreated(ClientCreated(clientID: client, name: trimmed, email: email, metadata: metadata))]
@@ -249,12 +249,19 @@ public func checkStoredIntent(_ intent: String) throws(DomainError) {
     }
 }
 
-private func checkEmail(_ email: String) throws(DomainError) {
+/// Checks an email's form: name@domain, at most 320 characters, no white space. A new email
+/// holds no control characters either (an escape sequence in a name would print into a
+/// terminal); an export's line is held to the earlier rule alone, so that a backup restores.
+private func checkEmail(_ email: String, asStored: Bool) throws(DomainError) {
+    guard email.count <= 320 else {
+        throw DomainError(.email, "email \(email.shortened.debugDescription) is not an email address: \(email.count) characters, over the limit of 320")
+    }
     let parts = email.split(separator: "@", omittingEmptySubsequences: false)
-    guard email.count <= 320, parts.count == 2, !parts[0].isEmpty, parts[1].utf8.contains(UInt8(ascii: ".")), !parts[1].hasPrefix("."),
-          !parts[1].hasSuffix("."), !email.contains(where: \.isWhitespace)
+    guard parts.count == 2, !parts[0].isEmpty, parts[1].utf8.contains(UInt8(ascii: ".")), !parts[1].hasPrefix("."),
+          !parts[1].hasSuffix("."), !email.contains(where: \.isWhitespace),
+          asStored || !email.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
     else {
-        throw DomainError(.email, "email \"\(email)\" is not an email address (name@domain)")
+        throw DomainError(.email, "email \(email.debugDescription) is not an email address (name@domain, no spaces or control characters)")
     }
 }
 

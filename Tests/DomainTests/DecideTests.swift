@@ -69,6 +69,22 @@ struct ClientTests {
         #expect(throws: DomainError.self) { try decide(command, state: .initial) }
     }
 
+    @Test("an email's refusal is one line however long or odd the email; control characters are refused in a new one, and restored from a backup")
+    func emailMessages() throws {
+        let long = String(repeating: "a", count: 100_000) + "@example.com"
+        expectRefused(.createClient(clientID: clientID, name: "Ada", email: long, metadata: .object([:])), .initial, .email, "over the limit of 320")
+        do {
+            _ = try decide(.createClient(clientID: clientID, name: "Ada", email: long, metadata: .object([:])), state: .initial)
+        } catch {
+            #expect(error.message.utf8.count < 200, "\(error.message.utf8.count) bytes")
+        }
+        let bell = "a\u{07}\u{1B}[31m@example.com"
+        let command = Command.createClient(clientID: clientID, name: "Ada", email: bell, metadata: .object([:]))
+        expectRefused(command, .initial, .email, #"email "a\u{07}\u{1B}[31m@example.com" is not an email address"#)
+        #expect(try decide(command, state: .initial, asStored: true).count == 1)
+        expectRefused(.createClient(clientID: clientID, name: "Ada", email: "a\nb@example.com", metadata: .object([:])), .initial, .email, #""a\nb@example.com""#)
+    }
+
     @Test("any command on an unknown client is refused with its id")
     func unknownClient() {
         expectRefused(.issueToken(clientID: clientID, token: t1), .initial, .unknownClient, clientID.uuidString.lowercased())
