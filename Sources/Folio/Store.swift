@@ -31,7 +31,8 @@ public final class Store: Sendable {
         /// Seeds token draws for repeatable runs; `nil` draws from the system's secure generator.
         public var tokenSeed: UInt64?
         /// Called (on another thread) when a write has waited half a second for another process's
-        /// write to finish: an import or a rebuild holds the store's writer for as long as it runs.
+        /// write to finish: an import holds the store's writer for as long as it runs, a rebuild while
+        /// it writes its new models.
         public var waitingForWriter: (@Sendable () -> Void)?
 
         public init(

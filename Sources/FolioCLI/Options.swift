@@ -9,6 +9,7 @@ import Foundation
 #endif
 import Projections
 import Synchronization
+import SystemPackage
 
 /// `--store`: where the store lives.
 struct StoreOptions: ParsableArguments {
@@ -163,11 +164,29 @@ struct AsOfOptions: ParsableArguments {
 /// Reads JSON given on the command line, naming the option on error.
 func parseJSONObject(_ text: String?, option: String) throws -> JSONValue {
     guard let text else { return .object([:]) }
+    // A JSON object starts with `{` (after any white space): `@` names a file instead, for
+    // metadata larger than the system lets one argument be (about 128 KiB).
+    let data = text.hasPrefix("@") ? try readJSONInput(String(text.dropFirst()), what: option) : Data(text.utf8)
     do {
-        let value = try JSONValue.parse(Data(text.utf8))
+        let value = try JSONValue.parse(data)
         guard case .object = value else { throw ValidationError("\(option) must be a JSON object, such as {\"source\":\"referral\"}") }
         return value
     } catch let error as DomainError {
         throw ValidationError("\(option) \(error.message)")
+    }
+}
+
+/// The bytes of a JSON input given as a file's path, or `-` for standard input: at most one byte
+/// past the most a parse takes, which is enough to refuse it by its size.
+func readJSONInput(_ path: String, what: String) throws -> Data {
+    let limit = JSONLimits.default.maxInputBytes
+    if path == "-" {
+        do { return Data(try FileDescriptor.standardInput.readToEnd(limit: limit)) } catch {
+            throw FolioError(.invalidInput, "cannot read \(what) from standard input: \(error)")
+        }
+    }
+    let file = try FileDescriptor.openForReading(path)
+    do { return Data(try file.closeAfter { try file.readToEnd(limit: limit) }) } catch {
+        throw FolioError(.invalidInput, "cannot read \(path): \(error)")
     }
 }

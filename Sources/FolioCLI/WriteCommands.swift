@@ -50,7 +50,7 @@ struct ClientGroup: ParsableCommand {
         @OptionGroup var output: FormatOptions
         @Option(help: "The client's name.") var name: String
         @Option(help: "The client's email address.") var email: String?
-        @Option(help: "A JSON object of client metadata.") var metadata: String?
+        @Option(help: ArgumentHelp("A JSON object of client metadata, or @FILE to read it from a file.", valueName: "json|@file")) var metadata: String?
         @Option(help: "Who records it.") var by: String = Store.defaultActor
 
         func run() throws {
@@ -169,22 +169,10 @@ struct VersionGroup: ParsableCommand {
         @Option(help: "Why this change (iteration notes).") var notes: String?
         @Option(help: "What the change is expected to do.") var hypothesis: String?
         @Option(help: "Who made it.") var by: String = Store.defaultActor
-        @Option(help: "A JSON object of version metadata.") var metadata: String?
+        @Option(help: ArgumentHelp("A JSON object of version metadata, or @FILE to read it from a file.", valueName: "json|@file")) var metadata: String?
 
         func run() throws {
-            // Past the most a parse takes, one byte more is enough to refuse it by its size.
-            let limit = JSONLimits.default.maxInputBytes
-            let data: Data
-            if content == "-" {
-                do { data = Data(try FileDescriptor.standardInput.readToEnd(limit: limit)) } catch {
-                    throw FolioError(.invalidInput, "cannot read content from standard input: \(error)")
-                }
-            } else {
-                let file = try FileDescriptor.openForReading(content)
-                do { data = Data(try file.closeAfter { try file.readToEnd(limit: limit) }) } catch {
-                    throw FolioError(.invalidInput, "cannot read \(content): \(error)")
-                }
-            }
+            let data = try readJSONInput(content, what: "content")
             let value: JSONValue
             do { value = try JSONValue.parse(data) } catch { throw FolioError(.invalidInput, "content \(FolioError.wrapping(error).message)") }
             let metadata = try parseJSONObject(metadata, option: "--metadata")

@@ -195,6 +195,17 @@ struct CLITests {
         #expect(paid["status"] as? String == "succeeded" && paid["amount"] as? Int == 50_000 && paid["content_version_id"] as? String == version)
         let table = try folio(["client", "show", token], store: store)
         #expect(table.out.contains("status") && table.out.contains("paid"))
+        // Metadata from a file (`@FILE`), larger than one argument may be; a file that cannot be
+        // read is named, and nothing is appended.
+        let large = "{\"notes\":\"" + String(repeating: "x", count: 300_000) + "\"}"
+        try large.write(toFile: directory.path("meta.json"), atomically: false, encoding: .utf8)
+        let other = directory.path("other")
+        let fromFile = try json(try folio(["client", "create", "--name", "Bea", "--metadata", "@" + directory.path("meta.json"), "--format", "json"], store: other).out)
+        #expect(((fromFile["metadata"] as? [String: Any])?["notes"] as? String)?.count == 300_000)
+        let head = try folio(["log"], store: other).out
+        let missing = try folio(["version", "draft", try #require(fromFile["id"] as? String), "--page", "agreement", "--content", "-", "--metadata", "@" + directory.path("none.json")], store: other, input: "{}")
+        #expect(missing.status != 0 && missing.err == "folio: cannot read \(directory.path("none.json")): No such file or directory\n", "\(missing.err)")
+        #expect(try folio(["log"], store: other).out == head)
         let list = try folio(["clients", "--status", "paid", "--format", "json"], store: store)
         #expect(try (JSONSerialization.jsonObject(with: Data(list.out.utf8)) as? [Any])?.count == 1)
         let asOf = try folio(["clients", "--status", "paid", "--as-of", "3", "--format", "json"], store: store)
