@@ -282,6 +282,7 @@ public final class WriteSession: ReadSession {
         positions.reserveCapacity(events.count)
         var streamVersion = current
         let now = Int64((Date().timeIntervalSince1970 * 1_000_000).rounded())
+        var aheadOfClock: (recorded: Int64, clock: Int64)?
         for event in events {
             let position = head.position + 1
             if let wanted = event.position, wanted != position {
@@ -300,6 +301,7 @@ public final class WriteSession: ReadSession {
                 }
             } else {
                 recordedAt = max(now, head.recordedAt)
+                if recordedAt > now { aheadOfClock = (recordedAt, now) }
             }
             streamVersion += 1
             let record = Record.encode(
@@ -333,7 +335,7 @@ public final class WriteSession: ReadSession {
             }
             cachedHead = head
         }
-        return AppendResult(positions: positions, streamVersion: streamVersion, wasDuplicate: false)
+        return AppendResult(positions: positions, streamVersion: streamVersion, wasDuplicate: false, aheadOfClock: aheadOfClock)
     }
 
     private func validate(_ event: ProposedEvent) throws {

@@ -287,9 +287,11 @@ extension Store {
         actor: String = Store.defaultActor, _ makeCommand: (WriteModel) throws -> (UUID, Command),
         answer: (ReadModel, UUID) throws -> T
     ) throws -> T {
+        var ahead: (recorded: Int64, clock: Int64)?
         do {
             try checkActor(actor)
-            return try log.write { session in
+            let answered = try log.write { session in
+                ahead = nil
                 let model = WriteModel(session: session, indexes: indexes)
                 let (client, command) = try makeCommand(model)
                 let (version, state) = try model.state(of: client)
@@ -303,12 +305,16 @@ extension Store {
                         )
                     }
                     let result = try session.append(proposed, to: Event.stream(for: client), expected: version == 0 ? .noStream : .exactly(version))
+                    ahead = result.aheadOfClock
                     try model.record(events, streamVersion: result.streamVersion)
                     try model.flush()
                     try projections.catchUp(in: session)
                 }
                 return try projections.read(in: session) { try answer($0, client) }
             }
+            // Said once the command is committed: a refused one recorded nothing.
+            if let ahead { options.recordedAheadOfClock?(ahead.recorded, ahead.clock) }
+            return answered
         } catch {
             throw FolioError.wrapping(error)
         }

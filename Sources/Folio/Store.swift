@@ -34,11 +34,15 @@ public final class Store: Sendable {
         /// write to finish: an import holds the store's writer for as long as it runs, a rebuild while
         /// it writes its new models.
         public var waitingForWriter: (@Sendable () -> Void)?
+        /// Called after a command whose events were recorded at the log's last time, later than
+        /// this machine's clock (the log's times never go back), with that time and the clock's
+        /// (microseconds since 1970): a clock that is behind, or a history imported from the future.
+        public var recordedAheadOfClock: (@Sendable (_ recorded: Int64, _ clock: Int64) -> Void)?
 
         public init(
             environment: Environment.Options = Environment.Options(), rebuildStaleProjections: Bool = true,
             clock: (@Sendable () -> Date)? = nil, ids: @escaping @Sendable () -> UUID = { UUID() }, tokenSeed: UInt64? = nil,
-            waitingForWriter: (@Sendable () -> Void)? = nil
+            waitingForWriter: (@Sendable () -> Void)? = nil, recordedAheadOfClock: (@Sendable (Int64, Int64) -> Void)? = nil
         ) {
             self.environment = environment
             self.rebuildStaleProjections = rebuildStaleProjections
@@ -46,6 +50,7 @@ public final class Store: Sendable {
             self.ids = ids
             self.tokenSeed = tokenSeed
             self.waitingForWriter = waitingForWriter
+            self.recordedAheadOfClock = recordedAheadOfClock
         }
     }
 

@@ -37,6 +37,10 @@ struct StoreOptions: ParsableArguments {
         let options = Store.Options(rebuildStaleProjections: rebuildingStale, waitingForWriter: {
             guard !saidWaiting.exchange(true, ordering: .relaxed) else { return }
             warn("waiting for another process writing to \(path) to finish…")
+        }, recordedAheadOfClock: { recorded, clock in
+            // A second or more: a clock behind the log, or a history imported from the future.
+            guard recorded - clock >= 1_000_000 else { return }
+            warn("folio: recorded at \(Timestamp.format(microseconds: recorded)), the log's last time, as this machine's clock (\(Timestamp.format(microseconds: clock))) is behind it and the log's times never go back")
         })
         return try Store(path: path, options: options) { bar.update(done: $0.done, total: $0.total) }
     }

@@ -921,6 +921,24 @@ struct BadInputTests {
         #expect(try folio(["client", "create", "--name", "Ada"], store: directory.path("new/nested/store")).status == 0)
     }
 
+    @Test("a command on a log whose last time is later than the clock is recorded at that time, and says so")
+    func clockBehindTheLog() throws {
+        let directory = try TemporaryDirectory()
+        let store = directory.path("store")
+        let client = UUID().uuidString.lowercased()
+        let line = #"{"id":"\#(UUID().uuidString.lowercased())","position":1,"stream":"client-\#(client)","stream_version":1,"type":"ClientCreated","schema_version":2,"recorded_at":"2300-01-01T00:00:00.000000Z","actor":"admin","correlation_id":null,"causation_id":null,"data":{"client_id":"\#(client)","email":null,"metadata":{},"name":"Later"}}"#
+        try (line + "\n").write(toFile: directory.path("later.jsonl"), atomically: false, encoding: .utf8)
+        #expect(try folio(["import", directory.path("later.jsonl")], store: store).status == 0)
+        let created = try folio(["client", "create", "--name", "Now", "--format", "json"], store: store)
+        #expect(created.status == 0)
+        #expect(try json(created.out)["created_at"] as? String == "2300-01-01T00:00:00.000000Z")
+        #expect(created.err.hasPrefix("folio: recorded at 2300-01-01T00:00:00.000000Z, the log's last time, as this machine's clock (20"), "\(created.err)")
+        #expect(created.err.hasSuffix(") is behind it and the log's times never go back\n") && created.err.split(separator: "\n").count == 1)
+        // A refused command recorded nothing, and says nothing of the clock.
+        let refused = try folio(["client", "create", "--name", " "], store: store)
+        #expect(refused.err == "folio: a client's name must be 1 to 200 characters, not blank\n")
+    }
+
     @Test("output that cannot be written is an error, not a silent success")
     func unwritableOutput() throws {
         let directory = try TemporaryDirectory()
