@@ -45,7 +45,16 @@ public final class EventStore: Sendable {
     public init(path: String, options: Environment.Options = Environment.Options()) throws {
         let environment = try Environment.open(at: path, options: options)
         var marked: UInt32?
-        if let meta = try environment.existingDatabase("meta") {
+        var existing = try environment.existingDatabase("meta")
+        if existing == nil, try environment.hasNamedDatabases() {
+            // The two reads see two snapshots: another process may have made the store between
+            // them (its databases and mark commit together), so its `meta` is looked for again.
+            existing = try environment.existingDatabase("meta")
+            guard existing != nil else {
+                throw EventStoreError(.notAStore, "\(path) is not a Folio store: it holds other LMDB databases")
+            }
+        }
+        if let meta = existing {
             marked = try environment.read { txn in
                 try txn.withValue(meta, Array("format".utf8)) { value in
                     value.flatMap { $0.count == 4 ? UInt32(bigEndian: $0.loadUnaligned(as: UInt32.self)) : nil }
@@ -60,8 +69,6 @@ public final class EventStore: Sendable {
                     "the store at \(path) uses storage format \(marked); this Folio reads format \(Self.formatVersion) at most: upgrade Folio to open it"
                 )
             }
-        } else if try environment.hasNamedDatabases() {
-            throw EventStoreError(.notAStore, "\(path) is not a Folio store: it holds other LMDB databases")
         }
         self.environment = environment
         let key = Array("format".utf8)

@@ -93,15 +93,6 @@ func fileSize(atPath path: String) -> Int? {
     fileStatus(atPath: path).map { Int($0.st_size) }
 }
 
-/// Makes the names in the directory at `path` durable (after a rename or a link into it), as
-/// far as the file system allows; a directory that cannot be opened is left as it is.
-func synchronizeDirectory(_ path: String) {
-    let directory = open(path, O_RDONLY | O_DIRECTORY)
-    guard directory >= 0 else { return }
-    _ = fsync(directory)
-    close(directory)
-}
-
 /// Whether `file` is a regular file: one that can be read again from its start.
 func isRegularFile(_ file: FileDescriptor) -> Bool {
     fileStatus(file).map { $0.st_mode & S_IFMT == S_IFREG } ?? false

@@ -12,6 +12,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import LMDB
 import Projections
 import SystemPackage
 

@@ -92,18 +92,26 @@ public final class Environment: @unchecked Sendable {
     /// Makes the directory `path` (mode 0700) and any parents missing, as `mkdir -p` does.
     /// - Throws: `LMDBError` with the system's reason: `exists` where a link to nothing (or
     ///   another file) stands in the way, `notADirectory` where a parent is a file, `accessDenied`…
+    /// Each directory made is synced into its parent, so that a store's first acknowledged
+    /// write does not rest on the file system keeping the new names of its own accord.
     private static func makeDirectory(_ path: String) throws(LMDBError) {
-        guard mkdir(path, 0o700) != 0 else { return }
+        guard mkdir(path, 0o700) != 0 else { return synchronizeParent(of: path) }
         var code = errno
         if code == ENOENT, let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")), slash != path.utf8.startIndex {
             try makeDirectory(String(path[..<slash]))
-            if mkdir(path, 0o700) == 0 { return }
+            if mkdir(path, 0o700) == 0 { return synchronizeParent(of: path) }
             code = errno
         }
         // Made meanwhile by another process, or named with `/.` at its end.
         var status = stat()
         if code == EEXIST, stat(path, &status) == 0, status.st_mode & S_IFMT == S_IFDIR { return }
         throw LMDBError(code: .init(rawValue: code), operation: "create directory \(path)")
+    }
+
+    /// Syncs the directory holding `path`, which names a file or directory just made there.
+    private static func synchronizeParent(of path: String) {
+        let parent = path.utf8.lastIndex(of: UInt8(ascii: "/")).map { $0 == path.utf8.startIndex ? "/" : String(path[..<$0]) } ?? "."
+        synchronizeDirectory(parent)
     }
 
     /// A new LMDB handle opened on `path` with `flags`, or `nil` and LMDB's error (the handle closed).
@@ -131,7 +139,11 @@ public final class Environment: @unchecked Sendable {
         var flags = UInt32(MDB_NOTLS)
         if options.unsafeNoSync { flags |= UInt32(MDB_NOSYNC) }
         func mayNotWrite(_ code: Int32) -> Bool { code == EACCES || code == EROFS }
+        var status = stat()
+        let newDataFile = stat(path + "/data.mdb", &status) != 0 && errno == ENOENT
         let first = try Self.openHandle(at: path, options: options, flags: flags)
+        // A data file LMDB has just made is synced into the store's directory with its lock file.
+        if newDataFile, first.handle != nil { synchronizeDirectory(path) }
         var opened = first.handle
         // Files this process may not write: read-only, then (a lock file it may not write
         // either) without the reader table. Any other failure is reported as the first one.
@@ -143,11 +155,15 @@ public final class Environment: @unchecked Sendable {
         }
         let readOnly = opened != nil && first.handle == nil
         guard let env = opened else { throw LMDBError(code: .init(rawValue: first.code), operation: "mdb_env_open \(path)") }
+        // Reader slots left by processes that died are cleared before this one takes a slot: a
+        // table full of them would refuse the first read below.
+        var dead: Int32 = 0
+        mdb_reader_check(env, &dead)
         // Opening the main database once sets its key comparator for every later transaction.
         var txn: OpaquePointer?
         var main: MDB_dbi = 0
         do {
-            try check(mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txn), "mdb_txn_begin(read)")
+            try check(Self.beginFirstRead(env, &txn), "mdb_txn_begin(read)")
             try check(mdb_dbi_open(txn, nil, 0, &main), "mdb_dbi_open(main)")
             try check(mdb_txn_commit(txn), "mdb_txn_commit")
         } catch {
@@ -157,8 +173,6 @@ public final class Environment: @unchecked Sendable {
         self.handle = env
         self.path = path
         self.isReadOnly = readOnly
-        var dead: Int32 = 0
-        mdb_reader_check(env, &dead)
         // A data file cut short (an unfinished copy) would stop the process with SIGBUS at the
         // first read of a page past its end: it is refused here instead (`deinit` closes LMDB).
         try checkLength()
@@ -166,6 +180,25 @@ public final class Environment: @unchecked Sendable {
 
     deinit {
         mdb_env_close(handle)
+    }
+
+    /// Begins an environment's first read transaction. A store larger than the default map is
+    /// mapped at its used size exactly, so another process's commit that grows the file between
+    /// `mdb_env_open` and here makes LMDB answer `MDB_MAP_RESIZED`: the map is set to the new size
+    /// and the read begun again. A reader table full of slots of processes that died since the
+    /// check at open is checked once more.
+    private static func beginFirstRead(_ env: OpaquePointer, _ txn: inout OpaquePointer?) -> Int32 {
+        var checkedReaders = false
+        while true {
+            let rc = mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txn)
+            if rc == MDB_MAP_RESIZED, mdb_env_set_mapsize(env, 0) == MDB_SUCCESS { continue }
+            if rc == MDB_READERS_FULL, !checkedReaders {
+                checkedReaders = true
+                var dead: Int32 = 0
+                if mdb_reader_check(env, &dead) == MDB_SUCCESS, dead > 0 { continue }
+            }
+            return rc
+        }
     }
 
     /// Opens (creating if needed) the named database and caches its handle.
@@ -236,7 +269,11 @@ public final class Environment: @unchecked Sendable {
         while true {
             let outcome: Result<T, any Error>? = resizeLock.withReadLock {
                 var txn: OpaquePointer?
-                let rc = mdb_txn_begin(handle, nil, UInt32(MDB_RDONLY), &txn)
+                var rc = mdb_txn_begin(handle, nil, UInt32(MDB_RDONLY), &txn)
+                if rc == MDB_MAP_RESIZED { return nil }
+                // Slots of readers that died while this process ran are cleared, then the read
+                // begun once more.
+                if rc == MDB_READERS_FULL, clearStaleReaders() > 0 { rc = mdb_txn_begin(handle, nil, UInt32(MDB_RDONLY), &txn) }
                 if rc == MDB_MAP_RESIZED { return nil }
                 do {
                     try check(rc, "mdb_txn_begin(read)")
@@ -394,4 +431,14 @@ final class ReadWriteLock: @unchecked Sendable {
         defer { pthread_rwlock_unlock(lock) }
         return try body()
     }
+}
+
+/// Makes the names in the directory at `path` durable (after a file or directory is made in it,
+/// or renamed or linked into it), as far as the file system allows; a directory that cannot be
+/// opened is left as it is.
+public func synchronizeDirectory(_ path: String) {
+    let directory = open(path, O_RDONLY | O_DIRECTORY)
+    guard directory >= 0 else { return }
+    _ = fsync(directory)
+    close(directory)
 }

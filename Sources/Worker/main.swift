@@ -12,6 +12,8 @@ import Foundation
 //   Worker mark-format --store PATH --format N              marks the store as written by format N
 //   Worker hold-writer --store PATH                         holds the write transaction (prints "holding")
 //                                                           until its standard input closes, as a long import would
+//   Worker hold-reader --store PATH [--max-readers N]     holds a read transaction (prints "reading") until its
+//                                                           standard input closes, with a reader table of N slots
 //   Worker pay --store PATH --client ID --count N           succeeds intents pi_0…pi_N-1 of one client (webhook style)
 //   Worker fuzz --store DIR --seconds S [--seed N] SEED-PATH…  mutation fuzzing of import lines and content
 //   Worker commands --store PATH --count N                  a mix of commands; prints "client|version ID" per acknowledgement
@@ -97,13 +99,20 @@ do {
         try store.environment.write { txn in
             try txn.put(meta, Array("format".utf8), withUnsafeBytes(of: format.bigEndian) { Array($0) })
         }
+    case "hold-reader":
+        let readers = Int(argument("--max-readers", in: arguments) ?? "126") ?? 126
+        let store = try EventStore(path: path, options: .init(maxReaders: readers))
+        try store.read { _ in
+            acknowledge("reading")
+            _ = FileHandle.standardInput.readDataToEndOfFile()
+        }
     case "hold-writer":
         try EventStore(path: path).write { _ in
             acknowledge("holding")
             _ = FileHandle.standardInput.readDataToEndOfFile()
         }
     default:
-        fail("unknown subcommand \(command): append, draft, tokens, pay, commands, harness, fuzz, mark-format or hold-writer")
+        fail("unknown subcommand \(command): append, draft, tokens, pay, commands, harness, fuzz, mark-format, hold-reader or hold-writer")
     }
 } catch {
     fail("\(error)")

@@ -1,4 +1,5 @@
 import Domain
+import EventStore
 import Folio
 import Foundation
 import Synchronization
@@ -144,6 +145,39 @@ struct ConcurrentPaymentTests {
         #expect(payments.count == count)
         #expect(try store.statistics().eventsByType["PaymentSucceeded"] == count)
         #expect(try store.verify() > 0)
+    }
+}
+
+@Suite("Processes that die while reading")
+struct DeadReaderTests {
+    @Test("reader slots of processes that died are cleared when a store is opened, though the table is full and another process still reads")
+    func deadReaders() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("store")
+        // Workers reading the store, with a reader table of four slots.
+        func reader() throws -> (process: Process, input: Pipe) {
+            let process = Process()
+            process.executableURL = try productsDirectory().appendingPathComponent("Worker")
+            process.arguments = ["hold-reader", "--store", path, "--max-readers", "4"]
+            let out = Pipe(), input = Pipe()
+            process.standardOutput = out
+            process.standardInput = input
+            try process.run()
+            #expect(firstLine(out.fileHandleForReading) == "reading\n")
+            return (process, input)
+        }
+        // One that lives keeps the store open, so that its reader table is not started anew.
+        let live = try reader()
+        for dead in try (0..<3).map({ _ in try reader() }) {
+            kill(dead.process.processIdentifier, SIGKILL)
+            dead.process.waitUntilExit()
+        }
+        // Every slot is taken, three by processes that died: opening clears those first.
+        let store = try EventStore(path: path, options: .init(maxReaders: 4))
+        #expect(try store.read { try $0.head() } == 0)
+        try live.input.fileHandleForWriting.close()
+        live.process.waitUntilExit()
+        #expect(live.process.terminationStatus == 0)
     }
 }
 
