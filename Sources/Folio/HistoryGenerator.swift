@@ -35,6 +35,10 @@ public struct HistoryGenerator: Sendable {
         self.start = start
     }
 
+    /// The days over which clients are created, at most: with lives of up to about two months
+    /// after, a history from the default start ends by November 2026.
+    public static let creationDays = 240
+
     /// One event before rendering: content is made when it is written, to keep memory small.
     struct Planned {
         var at: Int64
@@ -95,8 +99,14 @@ public struct HistoryGenerator: Sendable {
         var all: [Planned] = []
         let startMicros = Int64(start.timeIntervalSince1970 * 1_000_000)
         var clientStart = startMicros
+        // Clients are created 10 minutes to 4 hours apart (7,500 s on average), closer together
+        // when that would take more than `creationDays`: a history of any size then ends within
+        // about `creationDays` and two months of its start, not years ahead of it (where a
+        // command on its store would be stamped at its last time, the log's times never going back).
+        let spacing = min(1, Double(Self.creationDays) * 86_400 / (Double(clients) * 7_500))
         for index in 0..<clients {
-            clientStart += Int64.random(in: 600...14_400, using: &rng) * 1_000_000
+            let seconds = Int64.random(in: 600...14_400, using: &rng)
+            clientStart += (spacing == 1 ? seconds : max(1, Int64((Double(seconds) * spacing).rounded()))) * 1_000_000
             var life = ClientLife(index: index, at: clientStart, rng: SplitMix64(seed: rng.next()))
             life.live(generator: self, issued: &issued, intents: &intents)
             all.append(contentsOf: life.events)

@@ -321,7 +321,12 @@ struct Generate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
         abstract: "Write a realistic generated history as JSON Lines, the same for the same seed.",
-        discussion: "Feed it to `folio import`. Example: folio generate --clients 100 --seed 7 history.jsonl && folio import history.jsonl"
+        discussion: """
+            Clients are created from 2026-01-05 on, 10 minutes to 4 hours apart, or closer together for a history \
+            of more than about 2,700 clients, so that they are all created within 240 days and every history ends \
+            by November 2026. Feed it to `folio import`. \
+            Example: folio generate --clients 100 --seed 7 history.jsonl && folio import history.jsonl
+            """
     )
     @Option(parsing: .unconditional, help: "How many clients.") var clients: Int = 100
     @Option(parsing: .unconditional, help: "The seed: the same seed writes the same history.") var seed: UInt64 = 2026
