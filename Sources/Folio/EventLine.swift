@@ -134,6 +134,11 @@ public struct EventLine: Hashable, Sendable {
                 throw FolioError(.invalidInput, "line \(number): hash is \(String(decoding: hash.canonicalBytes(), as: UTF8.self).shortened), not a record's hash as export writes it (64 hex digits)")
             }
         }
+        // A key no line holds (a misspelt `correlation-id`, say) would be dropped unseen; an
+        // export's line may hold keys a newer Folio adds, as its payload may hold fields.
+        if fields["hash"] == nil, let unknown = fields.keys.filter({ !envelopeKeys.contains($0) }).min() {
+            throw FolioError(.invalidInput, "line \(number): \(unknown.shortened.debugDescription) is not a key of an event's line (\(envelopeKeys.joined(separator: ", ")); an export adds hash)")
+        }
         guard case .object(let payload)? = fields["data"] else {
             // Throws, naming the first field at fault in the envelope's order (`data` at the latest).
             return (try envelope(fields, data: nil, number: number), [:], false)
@@ -169,6 +174,11 @@ public struct EventLine: Hashable, Sendable {
 
     /// How deep a line may nest.
     static let maximumDepth = 64
+
+    /// The keys of a line: the envelope's, then `data`.
+    static let envelopeKeys = [
+        "id", "position", "stream", "stream_version", "type", "schema_version", "recorded_at", "actor", "correlation_id", "causation_id", "data",
+    ]
 
     /// The line with the envelope's fields and `data` (`nil` when it is not an object).
     private static func envelope(_ fields: [String: JSONValue], data: [UInt8]?, number: Int) throws -> EventLine {

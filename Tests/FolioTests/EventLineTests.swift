@@ -17,6 +17,23 @@ struct EventLineTests {
         return (line, event)
     }
 
+    @Test("a key no line holds is refused by its name (a misspelt one would be dropped unseen), unless the line is an export's, whose newer keys are left")
+    func unknownKeys() throws {
+        let text = try String(contentsOf: Self.projectRoot.appendingPathComponent("Fixtures/small.jsonl"), encoding: .utf8)
+        let first = String(try #require(text.split(separator: "\n").first))
+        #expect(first.contains(#""correlation_id":null"#))
+        let misspelt = first.replacingOccurrences(of: #""correlation_id":null"#, with: #""correlation-id":"6c0f3a52-8f7e-4d2a-9a51-0b9e1c1d2e3f""#)
+        #expect(EventLine.parsePlain(Array(misspelt.utf8), number: 7) == nil)
+        #expect(throws: FolioError.self) { try EventLine.parseWithPayload(Array(misspelt.utf8), number: 7) }
+        do {
+            _ = try EventLine.parseWithPayload(Array(misspelt.utf8), number: 7)
+        } catch let error as FolioError {
+            #expect(error.message.hasPrefix(#"line 7: "correlation-id" is not a key of an event's line (id, position, stream, "#), "\(error.message)")
+        }
+        let exported = String(misspelt.dropLast()) + #","hash":""# + String(repeating: "0a", count: 32) + #""}"#
+        #expect(try EventLine.parseWithPayload(Array(exported.utf8), number: 7).hasHash)
+    }
+
     @Test("an exported line is read in one pass as its parsed reading; changed lines read in one pass agree with it too")
     func plainAgreesWithParsed() throws {
         let text = try String(contentsOf: Self.projectRoot.appendingPathComponent("Fixtures/small.jsonl"), encoding: .utf8)
