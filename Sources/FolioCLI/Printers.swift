@@ -180,6 +180,9 @@ struct HistoryPrinter {
         // What people wrote is printed with its control characters written out (`\n`, `\u{1b}`):
         // one field stays on its line and cannot drive the terminal.
         var lines = ["\(history.name.escapingControls()) (\(history.clientID.lowercased))"]
+        if history.pages.allSatisfy(\.versions.isEmpty) {
+            lines.append(history.pages.count == 1 ? "(no versions of its \(history.pages[0].pageType.rawValue) page)" : "(no content versions)")
+        }
         for page in history.pages where !page.versions.isEmpty {
             lines.append("")
             lines.append("\(page.pageType.rawValue)")

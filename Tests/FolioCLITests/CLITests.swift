@@ -463,6 +463,9 @@ struct CLITests {
         let directory = try TemporaryDirectory()
         let store = directory.path("store")
         let id = try #require(try json(try folio(["client", "create", "--name", "A", "--format", "json"], store: store).out)["id"] as? String)
+        // Before any draft, a table says there is none, of the page asked for or at all.
+        #expect(try folio(["history", id], store: store).out == "A (\(id))\n(no content versions)\n")
+        #expect(try folio(["history", id, "--page", "processing"], store: store).out == "A (\(id))\n(no versions of its processing page)\n")
         func draft() throws -> String {
             let result = try folio(["version", "draft", id, "--page", "agreement", "--content", "-", "--format", "json"], store: store, input: "{}")
             return try #require(try json(result.out)["id"] as? String)
