@@ -49,6 +49,10 @@ struct FolioCommand: ParsableCommand {
             warn("folio: argument \(index) (\(CommandLine.arguments[index].escapingControls())) is not valid UTF-8: Folio reads its arguments, names, notes and paths alike, as UTF-8 text")
             terminate(1)
         }
+        if let unknown = unknownHelpTopic(Array(CommandLine.arguments.dropFirst())) {
+            warn("folio: " + unknown)
+            terminate(ExitCode.validationFailure.rawValue)
+        }
         do {
             var command = try parseAsRoot()
             try command.run()
@@ -61,6 +65,26 @@ struct FolioCommand: ParsableCommand {
             warn("folio: " + oneLine(error).escapingControls())
             terminate(code == .failure || code.rawValue == 0 ? 1 : code.rawValue)
         }
+    }
+
+    /// Why `folio help NAME…` names no command, or `nil` when it does (or is not a help request):
+    /// the parser's `help` shows the nearest command's help for an unknown name, and succeeds.
+    static func unknownHelpTopic(_ arguments: [String]) -> String? {
+        guard arguments.first == "help" else { return nil }
+        var command: any ParsableCommand.Type = FolioCommand.self
+        var path = "folio"
+        for name in arguments.dropFirst().prefix(while: { !$0.hasPrefix("-") }) {
+            let subcommands = command.configuration.subcommands
+            // A command without subcommands takes the rest as its arguments, as the parser does.
+            guard !subcommands.isEmpty else { break }
+            guard let next = subcommands.first(where: { $0.configuration.commandName == name }) else {
+                let names = subcommands.compactMap { $0.configuration.commandName }
+                return "\(path) has no command named \(name.debugDescription): its commands are \(names.joined(separator: ", "))"
+            }
+            command = next
+            path += " " + name
+        }
+        return nil
     }
 
     /// The first line of an error's message, without the parser's "Error: " prefix.

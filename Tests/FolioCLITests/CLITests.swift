@@ -772,6 +772,14 @@ struct CLITests {
             #expect(result.status == 0)
             #expect(result.out.contains("Example:") || result.out.contains("example"), "\(path): \(result.out)")
         }
+        // `folio help NAME…` shows that command's help, and names a command that is not there.
+        let shown = try folio(["help", "client", "show"])
+        #expect(shown.status == 0 && shown.out.hasPrefix("OVERVIEW: Show one client."))
+        #expect(try folio(["help", "version", "show", "9c1e"]).out.hasPrefix("OVERVIEW: Show one content version."))
+        let unknown = try folio(["help", "client", "rename"])
+        #expect(unknown.status == 64 && unknown.out.isEmpty)
+        #expect(unknown.err == "folio: folio client has no command named \"rename\": its commands are create, show, activate, delete\n", "\(unknown.err)")
+        #expect(try folio(["help", "nonexistent"]).err.hasPrefix("folio: folio has no command named \"nonexistent\": its commands are demo, client,"))
     }
 
     @Test("help lists each option once, where it applies: --version is the content version under payment, --reason only under payment fail")
