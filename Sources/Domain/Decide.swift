@@ -98,8 +98,8 @@ public func decide(_ command: Command, state: ClientState, asStored: Bool = fals
         try JSONLimits.default.check(content, "content")
         try JSONLimits.default.check(metadata, "metadata")
         try checkActor(createdBy)
-        try checkText(notes, "iteration notes")
-        try checkText(hypothesis, "hypothesis")
+        try checkText(notes, "iteration notes", asStored: asStored)
+        try checkText(hypothesis, "hypothesis", asStored: asStored)
         let number = (state.lastVersionNumber[page] ?? 0) + 1
         return [.versionDrafted(VersionDrafted(
             clientID: client, versionID: versionID, pageType: page, versionNumber: number, content: content,
@@ -120,7 +120,7 @@ public func decide(_ command: Command, state: ClientState, asStored: Bool = fals
 
     case .recordOutcome(_, let versionID, let outcome, let notes):
         guard state.versions[versionID] != nil else { throw unknownVersion(versionID, client) }
-        try checkText(notes, "outcome notes")
+        try checkText(notes, "outcome notes", asStored: asStored)
         return [.outcomeRecorded(OutcomeRecorded(clientID: client, versionID: versionID, outcome: outcome, notes: notes))]
 
     case .payment(let action, _, let paymentID, let intent, let amount, let versionID, let reason):
@@ -128,7 +128,7 @@ public func decide(_ command: Command, state: ClientState, asStored: Bool = fals
             throw DomainError(.amount, "amount \(amount) is not allowed: it is a positive whole number of cents up to \(maximumAmount) (rule 6)")
         }
         if asStored || state.payments[intent] != nil { try checkStoredIntent(intent) } else { try checkIntent(intent) }
-        try checkText(reason, "reason")
+        try checkText(reason, "reason", asStored: asStored)
         guard state.status != .pending else {
             throw DomainError(.statusTransition, "client \(client.lowercased) is pending: a payment before activation is refused (rule 2: status moves pending → active → paid)")
         }
@@ -275,10 +275,18 @@ public func checkActor(_ actor: String) throws(DomainError) {
     }
 }
 
-private func checkText(_ text: String?, _ what: String) throws(DomainError) {
+/// Checks a text people write (notes, a hypothesis, a reason): at most `maximumTextLength`
+/// characters, and, when new, not blank: none is said by giving none (`null`), which an empty
+/// text printed as CSV or a table could not be told apart from. An export's line is held to the
+/// length alone, so that a backup restores.
+private func checkText(_ text: String?, _ what: String, asStored: Bool) throws(DomainError) {
+    guard let text else { return }
     // Characters never outnumber UTF-8 bytes: count them only when the bytes are over.
-    if let text, text.utf8.count > maximumTextLength, text.count > maximumTextLength {
+    if text.utf8.count > maximumTextLength, text.count > maximumTextLength {
         throw DomainError(.text, "\(what): \(text.count) characters, over the limit of \(maximumTextLength)")
+    }
+    if !asStored, text.unicodeScalars.allSatisfy({ $0.isBlank(newlines: true) }) {
+        throw DomainError(.text, "\(what) must not be blank: give none instead")
     }
 }
 

@@ -69,6 +69,19 @@ struct ClientTests {
         #expect(throws: DomainError.self) { try decide(command, state: .initial) }
     }
 
+    @Test("blank notes, hypothesis or reason are refused in a new command (none is given as none), and restored from a backup")
+    func blankTexts() throws {
+        let drafted = Command.draftVersion(
+            clientID: clientID, versionID: UUID(), pageType: .agreement, content: CanonicalJSON(.object([:])), iterationNotes: " \n", hypothesis: nil, createdBy: "admin", metadata: .object([:])
+        )
+        expectRefused(drafted, given([created]), .text, "iteration notes must not be blank")
+        #expect(try decide(drafted, state: given([created]), asStored: true).count == 1)
+        let hypothesis = Command.draftVersion(
+            clientID: clientID, versionID: UUID(), pageType: .agreement, content: CanonicalJSON(.object([:])), iterationNotes: nil, hypothesis: "", createdBy: "admin", metadata: .object([:])
+        )
+        expectRefused(hypothesis, given([created]), .text, "hypothesis must not be blank")
+    }
+
     @Test("an email's refusal is one line however long or odd the email; control characters are refused in a new one, and restored from a backup")
     func emailMessages() throws {
         let long = String(repeating: "a", count: 100_000) + "@example.com"
