@@ -8,6 +8,20 @@ import Darwin
 import Folio
 import SystemPackage
 
+/// Opens `/dev/null` as any of standard input, output and error that the process was started
+/// without (`folio … >&-`). Left closed, the next file opened takes its number: LMDB's data file
+/// would become standard output, and a printed row would be written over the store's first page.
+func openMissingStandardDescriptors() {
+    for descriptor in Int32(0)...2 where fcntl(descriptor, F_GETFD) == -1 && errno == EBADF {
+        // `open` returns the lowest free number: this one, as the lower ones are open.
+        let opened = open("/dev/null", O_RDWR)
+        if opened != descriptor {
+            if opened >= 0 { close(opened) }
+            exit(70) // EX_SOFTWARE: nowhere safe to say so
+        }
+    }
+}
+
 /// Writes text to standard output. A write that fails (a full disk, a closed file) ends the
 /// process with an error, as any other error does: output that did not arrive is not a success.
 func emit(_ text: String) {

@@ -1,4 +1,11 @@
 internal import CLMDB
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A failure reported by LMDB, carrying its result code.
 ///
@@ -26,7 +33,7 @@ public struct LMDBError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let noSuchFile = Code(rawValue: 2) // ENOENT
         public static let notADirectory = Code(rawValue: 20) // ENOTDIR
         public static let exists = Code(rawValue: 17) // EEXIST
-        public static let linkLoop = Code(rawValue: 40) // ELOOP
+        public static let linkLoop = Code(rawValue: ELOOP) // 40 on Linux, 62 on Darwin
         public static let noSpace = Code(rawValue: 28) // ENOSPC
         public static let busy = Code(rawValue: 16) // EBUSY
         /// The data file ends before the last page its meta page counts (Folio's check, not LMDB's).

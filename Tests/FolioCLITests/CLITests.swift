@@ -950,6 +950,28 @@ struct BadInputTests {
         #expect(refused.err == "folio: a client's name must be 1 to 200 characters, not blank\n")
     }
 
+    @Test("a command started without standard input, output and error writes nothing into the store's files")
+    func closedStandardDescriptors() throws {
+        let directory = try TemporaryDirectory()
+        let store = directory.path("store")
+        try folio(["import", projectRoot.appendingPathComponent("Fixtures/small.jsonl").path], store: store)
+        let exported = try folio(["export"], store: store).out
+        // Closed, the store's files took their numbers: a listing was written over the data file.
+        let shell = Process()
+        shell.executableURL = URL(fileURLWithPath: "/bin/sh")
+        shell.arguments = [
+            "-c", #""$0" clients --store "$1" <&- >&- 2>&-; "$0" client create --name Closed --store "$1" <&- >&- 2>&-"#,
+            try products().appendingPathComponent("folio").path, store,
+        ]
+        try shell.run()
+        shell.waitUntilExit()
+        #expect(shell.terminationStatus == 0)
+        let verified = try folio(["verify"], store: store)
+        #expect(verified.status == 0, "\(verified.err)")
+        let after = try folio(["export"], store: store).out
+        #expect(after.hasPrefix(exported) && after.contains(#""name":"Closed""#))
+    }
+
     @Test("output that cannot be written is an error, not a silent success")
     func unwritableOutput() throws {
         let directory = try TemporaryDirectory()
