@@ -128,7 +128,8 @@ public func decide(_ command: Command, state: ClientState, asStored: Bool = fals
             throw DomainError(.amount, "amount \(amount) is not allowed: it is a positive whole number of cents up to \(maximumAmount) (rule 6)")
         }
         if asStored || state.payments[intent] != nil { try checkStoredIntent(intent) } else { try checkIntent(intent) }
-        try checkText(reason, "reason", asStored: asStored)
+        // A report repeated is a no-op whatever its reason, as an earlier Folio took blank ones.
+        try checkText(reason, "reason", asStored: asStored || state.payments[intent]?.status == action.status)
         guard state.status != .pending else {
             throw DomainError(.statusTransition, "client \(client.lowercased) is pending: a payment before activation is refused (rule 2: status moves pending → active → paid)")
         }

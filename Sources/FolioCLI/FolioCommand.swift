@@ -75,6 +75,8 @@ struct FolioCommand: ParsableCommand {
         var command: any ParsableCommand.Type = FolioCommand.self
         var path = "folio"
         for name in arguments.dropFirst().prefix(while: { !$0.hasPrefix("-") }) {
+            // The parser's own `help` is no subcommand of Folio's.
+            if path == "folio", name == "help" { return nil }
             let subcommands = command.configuration.subcommands
             // A command without subcommands takes the rest as its arguments, as the parser does.
             guard !subcommands.isEmpty else { break }

@@ -24,23 +24,15 @@ func openMissingStandardDescriptors() {
 
 /// Writes text to standard output. A write that fails (a full disk, a closed file) ends the
 /// process with an error, as any other error does: output that did not arrive is not a success.
-func emit(_ text: String) {
+/// `done`: the text is the outcome of a command that has written to the store (its row, what an
+/// import or a rebuild did), which holds it by then: the error says so, so that the command is
+/// not taken for refused and run again (a second `client create` makes a second client).
+func emit(_ text: String, done: Bool = false) {
     do {
         try writing(to: standardOutput) { _ = try FileDescriptor.standardOutput.writeAll(text.utf8) }
     } catch {
-        warn("folio: \(FolioError.wrapping(error).message)")
-        terminate(1)
-    }
-}
-
-/// Prints the outcome of a command that has written to the store (its row, or what an import,
-/// a rebuild or a demo did). The store holds the change by then: a print that fails says so, so
-/// that the command is not run again for it (a second `client create` makes a second client).
-func emitDone(_ text: String) {
-    do {
-        try writing(to: standardOutput) { _ = try FileDescriptor.standardOutput.writeAll(text.utf8) }
-    } catch {
-        warn("folio: done (the store holds the change), but \(FolioError.wrapping(error).message)")
+        let message = FolioError.wrapping(error).message
+        warn("folio: " + (done ? "the command was carried out and the store holds its result, but \(message)" : message))
         terminate(1)
     }
 }
@@ -69,8 +61,8 @@ func terminate(_ status: Int32) -> Never {
     exit(status)
 }
 
-/// Why there is no store at a path, where a store could not be made either without changing the
-/// path.
+/// Why there is no store at a path: nothing there (where one can be made), or a path where none
+/// can be made without changing it.
 enum NoStore: Equatable, CustomStringConvertible {
     /// Nothing there, or a directory without a store's data file: a store can be made there.
     case nothing

@@ -28,21 +28,32 @@ struct AnalyticsPrinter {
 
     /// Prints one section alone, as a list command prints its rows: one JSON array, one table, or
     /// one CSV table under its header; the funnel as its one row (one JSON object).
-    func render(section key: String, of analytics: some Encodable) throws -> String {
+    func render(section: AnalyticsSection, of analytics: some Encodable) throws -> String {
         let object = try RowPrinter.object(encoding: analytics)
-        if key == "funnel" {
-            guard case .object(let fields)? = object["funnel"] else { return "" }
+        if section == .funnel {
+            guard let funnel = Self.funnel(of: object) else { return "" }
             let printer = RowPrinter(format: format, columns: Self.funnelColumns)
-            if format == .json {
-                let funnel = fields.mapValues(Cell.init)
-                return RowPrinter.json(funnel, keys: printer.keys(of: [funnel])) + "\n"
-            }
-            return printer.render(objects: [fields])
+            if format == .json { return RowPrinter.json(funnel, keys: printer.keys(of: [funnel])) + "\n" }
+            var text = ""
+            printer.write(objects: [funnel], to: &text)
+            return text
         }
-        guard let columns = Self.sections.first(where: { $0.key == key })?.columns,
-              case .array(let rows)? = object[key] else { return "" }
-        let objects = rows.compactMap { row -> [String: JSONValue]? in if case .object(let fields) = row { fields } else { nil } }
-        return RowPrinter(format: format, columns: columns).render(objects: objects)
+        guard let columns = Self.sections.first(where: { $0.key == section.rawValue })?.columns else { return "" }
+        var text = ""
+        RowPrinter(format: format, columns: columns).write(objects: Self.rows(of: object, section.rawValue), to: &text)
+        return text
+    }
+
+    /// The rows of a section of the analytics' JSON object.
+    static func rows(of object: [String: JSONValue], _ key: String) -> [[String: Cell]] {
+        guard case .array(let rows)? = object[key] else { return [] }
+        return rows.compactMap { row -> [String: Cell]? in if case .object(let fields) = row { fields.mapValues(Cell.init) } else { nil } }
+    }
+
+    /// The funnel of the analytics' JSON object, as one row.
+    static func funnel(of object: [String: JSONValue]) -> [String: Cell]? {
+        guard case .object(let fields)? = object["funnel"] else { return nil }
+        return fields.mapValues(Cell.init)
     }
 
     func render(_ analytics: some Encodable) throws -> String {
@@ -53,8 +64,8 @@ struct AnalyticsPrinter {
         case .table, .csv:
             var out = ""
             for section in Self.sections where sections?.contains(section.key) ?? true {
-                guard case .array(let rows)? = object[section.key] else { continue }
-                let objects = rows.compactMap { row -> [String: Cell]? in if case .object(let fields) = row { fields.mapValues(Cell.init) } else { nil } }
+                guard case .array? = object[section.key] else { continue }
+                let objects = Self.rows(of: object, section.key)
                 let printer = RowPrinter(format: format, columns: section.columns)
                 let keys = printer.keys(of: objects)
                 if format == .table {
@@ -63,8 +74,7 @@ struct AnalyticsPrinter {
                     out += "# \(section.key)\r\n" + RowPrinter.csv(objects, keys: keys)
                 }
             }
-            if case .object(let fields)? = object["funnel"] {
-                let funnel = fields.mapValues(Cell.init)
+            if let funnel = Self.funnel(of: object) {
                 let keys = RowPrinter(format: format, columns: Self.funnelColumns).keys(of: [funnel])
                 if format == .table {
                     out += "funnel\n" + RowPrinter.table([funnel], keys: keys)

@@ -93,7 +93,7 @@ struct Analytics: ParsableCommand {
         let analytics = try asOf.read(store) { try $0.analytics() }
         let printer = AnalyticsPrinter(format: output.format)
         if let section {
-            emit(try printer.render(section: section.rawValue, of: analytics))
+            emit(try printer.render(section: section, of: analytics))
         } else {
             emit(try printer.render(analytics))
         }
@@ -221,7 +221,7 @@ struct Import: ParsableCommand {
             ? try Store.importLog(from: file, intoNewStoreAt: path, progress: progress)
             : try store.open(creating: true).importLog(from: file, progress: progress)
         bar.finish()
-        emitDone("imported \(report.events) events of \(report.clients) clients\n")
+        emit("imported \(report.events) events of \(report.clients) clients\n", done: true)
     }
 }
 
@@ -259,7 +259,7 @@ struct ProjectionsGroup: ParsableCommand {
             let bar = Progress(title: "Rebuilding")
             let reports = try opened.projections.rebuild(names.isEmpty ? nil : names) { bar.update(done: $0.done, total: $0.total) }
             bar.finish()
-            for report in reports { emitDone("rebuilt \(report.name): \(report.events) events, \(report.rows) rows and index entries written\n") }
+            for report in reports { emit("rebuilt \(report.name): \(report.events) events, \(report.rows) rows and index entries written\n", done: true) }
         }
     }
 }
@@ -323,7 +323,7 @@ struct Generate: ParsableCommand {
         abstract: "Write a realistic generated history as JSON Lines, the same for the same seed.",
         discussion: """
             Clients are created from 2026-01-05 on, 10 minutes to 4 hours apart, or closer together for a history \
-            of more than about 2,700 clients, so that they are all created within 240 days and every history ends \
+            of more than about 2,700 clients, so that they are created within about 240 days and every history ends \
             by November 2026. Feed it to `folio import`. \
             Example: folio generate --clients 100 --seed 7 history.jsonl && folio import history.jsonl
             """

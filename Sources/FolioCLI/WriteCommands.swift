@@ -67,7 +67,7 @@ struct ClientGroup: ParsableCommand {
             let new = absence(at: store.path) == .nothing
             let row = try store.open(creating: true).createClient(name: name, email: email, metadata: metadata, actor: by)
             if new { warn("folio: made a new store at \(absolutePath(store.path)) for this client") }
-            emitDone(RowPrinter(format: output.format, columns: ClientRow.columns).render(one: row))
+            emit(RowPrinter(format: output.format, columns: ClientRow.columns).render(one: row), done: true)
         }
     }
 
@@ -87,7 +87,7 @@ struct ClientGroup: ParsableCommand {
             // A client the store knows (its id or token resolved) and without a row was deleted,
             // or (as of a point of the log) not created yet.
             guard let row = found else { throw try asOf.absentClient(id, in: store) }
-            emitDone(RowPrinter(format: output.format, columns: ClientRow.columns).render(one: row))
+            emit(RowPrinter(format: output.format, columns: ClientRow.columns).render(one: row))
         }
     }
 
@@ -103,7 +103,7 @@ struct ClientGroup: ParsableCommand {
 
         func run() throws {
             let row = try store.open().activate(token: token)
-            emitDone(RowPrinter(format: output.format, columns: ClientRow.columns).render(one: row))
+            emit(RowPrinter(format: output.format, columns: ClientRow.columns).render(one: row), done: true)
         }
     }
 
@@ -119,7 +119,7 @@ struct ClientGroup: ParsableCommand {
 
         func run() throws {
             let row = try store.open().deleteClient(client)
-            emitDone(RowPrinter(format: output.format, columns: ClientRow.columns).render(one: row))
+            emit(RowPrinter(format: output.format, columns: ClientRow.columns).render(one: row), done: true)
         }
     }
 }
@@ -141,7 +141,7 @@ struct TokenGroup: ParsableCommand {
 
         func run() throws {
             let row = try store.open().issueToken(client: client)
-            emitDone(RowPrinter(format: output.format, columns: ClientRow.columns).render(one: row))
+            emit(RowPrinter(format: output.format, columns: ClientRow.columns).render(one: row), done: true)
         }
     }
 }
@@ -179,7 +179,7 @@ struct VersionGroup: ParsableCommand {
             let row = try store.open().draftVersion(
                 client: client, page: page, content: value, notes: notes, hypothesis: hypothesis, createdBy: by, metadata: metadata
             )
-            emitDone(RowPrinter(format: output.format, columns: VersionRow.columns).render(one: row))
+            emit(RowPrinter(format: output.format, columns: VersionRow.columns).render(one: row), done: true)
         }
     }
 
@@ -195,7 +195,7 @@ struct VersionGroup: ParsableCommand {
 
         func run() throws {
             let row = try store.open().promote(version: version)
-            emitDone(RowPrinter(format: output.format, columns: VersionRow.columns).render(one: row))
+            emit(RowPrinter(format: output.format, columns: VersionRow.columns).render(one: row), done: true)
         }
     }
 
@@ -212,7 +212,7 @@ struct VersionGroup: ParsableCommand {
 
         func run() throws {
             let row = try store.open().recordOutcome(version: version, outcome: outcome, notes: notes)
-            emitDone(RowPrinter(format: output.format, columns: VersionRow.columns).render(one: row))
+            emit(RowPrinter(format: output.format, columns: VersionRow.columns).render(one: row), done: true)
         }
     }
 
@@ -235,7 +235,7 @@ struct VersionGroup: ParsableCommand {
                 // A version whose client was deleted has no row since, as its client has none.
                 throw try asOf.absentVersion(id, owner: owner, in: store)
             }
-            emitDone(RowPrinter(format: output.format, columns: VersionRow.columns).render(one: row))
+            emit(RowPrinter(format: output.format, columns: VersionRow.columns).render(one: row))
         }
     }
 }
@@ -256,7 +256,7 @@ struct PaymentGroup: ParsableCommand {
 
         func run(_ action: PaymentAction, reason: String? = nil) throws {
             let row = try store.open().payment(action, client: client, intent: intent, amount: amount, version: version, reason: reason)
-            emitDone(RowPrinter(format: output.format, columns: PaymentRow.columns).render(one: row))
+            emit(RowPrinter(format: output.format, columns: PaymentRow.columns).render(one: row), done: true)
         }
     }
 

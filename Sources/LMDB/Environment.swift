@@ -110,6 +110,9 @@ public final class Environment: @unchecked Sendable {
 
     /// Syncs the directory holding `path`, which names a file or directory just made there.
     private static func synchronizeParent(of path: String) {
+        // `new/` names `new`, whose parent is `.`.
+        var path = Substring(path)
+        while path.count > 1, path.hasSuffix("/") { path = path.dropLast() }
         let parent = path.utf8.lastIndex(of: UInt8(ascii: "/")).map { $0 == path.utf8.startIndex ? "/" : String(path[..<$0]) } ?? "."
         synchronizeDirectory(parent)
     }
@@ -185,20 +188,21 @@ public final class Environment: @unchecked Sendable {
     /// Begins an environment's first read transaction. A store larger than the default map is
     /// mapped at its used size exactly, so another process's commit that grows the file between
     /// `mdb_env_open` and here makes LMDB answer `MDB_MAP_RESIZED`: the map is set to the new size
-    /// and the read begun again. A reader table full of slots of processes that died since the
-    /// check at open is checked once more.
+    /// and the read begun again.
     private static func beginFirstRead(_ env: OpaquePointer, _ txn: inout OpaquePointer?) -> Int32 {
-        var checkedReaders = false
         while true {
-            let rc = mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txn)
-            if rc == MDB_MAP_RESIZED, mdb_env_set_mapsize(env, 0) == MDB_SUCCESS { continue }
-            if rc == MDB_READERS_FULL, !checkedReaders {
-                checkedReaders = true
-                var dead: Int32 = 0
-                if mdb_reader_check(env, &dead) == MDB_SUCCESS, dead > 0 { continue }
-            }
-            return rc
+            let rc = beginRead(env, &txn)
+            guard rc == MDB_MAP_RESIZED, mdb_env_set_mapsize(env, 0) == MDB_SUCCESS else { return rc }
         }
+    }
+
+    /// Begins a read transaction. A reader table full of slots of processes that died since
+    /// they were last cleared is cleared, and the read begun once more.
+    private static func beginRead(_ env: OpaquePointer, _ txn: inout OpaquePointer?) -> Int32 {
+        let rc = mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txn)
+        var dead: Int32 = 0
+        guard rc == MDB_READERS_FULL, mdb_reader_check(env, &dead) == MDB_SUCCESS, dead > 0 else { return rc }
+        return mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txn)
     }
 
     /// Opens (creating if needed) the named database and caches its handle.
@@ -269,11 +273,7 @@ public final class Environment: @unchecked Sendable {
         while true {
             let outcome: Result<T, any Error>? = resizeLock.withReadLock {
                 var txn: OpaquePointer?
-                var rc = mdb_txn_begin(handle, nil, UInt32(MDB_RDONLY), &txn)
-                if rc == MDB_MAP_RESIZED { return nil }
-                // Slots of readers that died while this process ran are cleared, then the read
-                // begun once more.
-                if rc == MDB_READERS_FULL, clearStaleReaders() > 0 { rc = mdb_txn_begin(handle, nil, UInt32(MDB_RDONLY), &txn) }
+                let rc = Self.beginRead(handle, &txn)
                 if rc == MDB_MAP_RESIZED { return nil }
                 do {
                     try check(rc, "mdb_txn_begin(read)")

@@ -80,6 +80,11 @@ struct ClientTests {
             clientID: clientID, versionID: UUID(), pageType: .agreement, content: CanonicalJSON(.object([:])), iterationNotes: nil, hypothesis: "", createdBy: "admin", metadata: .object([:])
         )
         expectRefused(hypothesis, given([created]), .text, "hypothesis must not be blank")
+        // A failure reported with a blank reason is refused, unless it repeats one recorded: a no-op.
+        let failed = Command.payment(.fail, clientID: clientID, paymentID: UUID(), intent: "pi_blank", amount: 100, contentVersionID: nil, reason: " ")
+        expectRefused(failed, given([created, issued, activated]), .text, "reason must not be blank")
+        let recorded = try decide(failed, state: given([created, issued, activated]), asStored: true)
+        #expect(try decide(failed, state: given([created, issued, activated] + recorded)) == [])
     }
 
     @Test("an email's refusal is one line however long or odd the email; control characters are refused in a new one, and restored from a backup")

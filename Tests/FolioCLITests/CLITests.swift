@@ -945,9 +945,10 @@ struct BadInputTests {
         #expect(try json(created.out)["created_at"] as? String == "2300-01-01T00:00:00.000000Z")
         #expect(created.err.hasPrefix("folio: recorded at 2300-01-01T00:00:00.000000Z, the log's last time, as this machine's clock (20"), "\(created.err)")
         #expect(created.err.hasSuffix(") is behind it and the log's times never go back\n") && created.err.split(separator: "\n").count == 1)
-        // A refused command recorded nothing, and says nothing of the clock.
-        let refused = try folio(["client", "create", "--name", " "], store: store)
-        #expect(refused.err == "folio: a client's name must be 1 to 200 characters, not blank\n")
+        // A command refused inside its write transaction recorded nothing, and says nothing of the clock.
+        let refused = try folio(["client", "activate", "G9999"], store: store)
+        #expect(refused.status != 0 && refused.err.split(separator: "\n").count == 1 && !refused.err.contains("clock"), "\(refused.err)")
+        #expect(try folio(["log"], store: store).out.split(separator: "\n").count == 2)
     }
 
     @Test("a command started without standard input, output and error writes nothing into the store's files")
@@ -998,10 +999,14 @@ struct BadInputTests {
         // run again (a second `client create` would make a second client).
         let (status, message) = try intoFullDisk(["client", "create", "--name", "Bea", "--store", store])
         #expect(status != 0)
-        #expect(message == "folio: done (the store holds the change), but cannot write standard output: No space left on device\n", "\(message)")
+        #expect(message == "folio: the command was carried out and the store holds its result, but cannot write standard output: No space left on device\n", "\(message)")
         #expect(try folio(["clients", "--format", "csv"], store: store).out.contains("Bea"))
         let rebuilt = try intoFullDisk(["projections", "rebuild", "--store", store])
-        #expect(rebuilt.status != 0 && rebuilt.message.hasPrefix("folio: done (the store holds the change), but "), "\(rebuilt.message)")
+        #expect(rebuilt.status != 0 && rebuilt.message.hasPrefix("folio: the command was carried out and the store holds its result, but "), "\(rebuilt.message)")
+        // A query carried nothing out: it says only what failed.
+        let id = String(try folio(["clients", "--format", "csv"], store: store).out.split(separator: "\r\n")[1].prefix(36))
+        let shown = try intoFullDisk(["client", "show", id, "--store", store])
+        #expect(shown.status != 0 && shown.message == "folio: cannot write standard output: No space left on device\n", "\(shown.message)")
     }
 
     @Test("a file to import that cannot be read is refused by its name, before any store is made")

@@ -148,8 +148,33 @@ struct ConcurrentPaymentTests {
     }
 }
 
-@Suite("Processes that die while reading")
-struct DeadReaderTests {
+@Suite("Opening a store beside other processes")
+struct StoreOpeningTests {
+    @Test("processes making one new store at once all open it and append, whichever commits its databases first")
+    func concurrentCreators() throws {
+        let directory = try TemporaryDirectory()
+        for round in 0..<5 {
+            let path = directory.path("store-\(round)")
+            let workers = try (0..<4).map { _ in
+                let process = Process()
+                process.executableURL = try productsDirectory().appendingPathComponent("Worker")
+                process.arguments = ["append", "--store", path, "--stream", "s", "--count", "1"]
+                let out = Pipe(), err = Pipe()
+                process.standardOutput = out
+                process.standardError = err
+                try process.run()
+                return (process, out, err)
+            }
+            for (process, out, err) in workers {
+                _ = out.fileHandleForReading.readDataToEndOfFile()
+                let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                process.waitUntilExit()
+                #expect(process.terminationStatus == 0, "\(message)")
+            }
+            #expect(try EventStore(path: path).read { try $0.head() } == 4)
+        }
+    }
+
     @Test("reader slots of processes that died are cleared when a store is opened, though the table is full and another process still reads")
     func deadReaders() throws {
         let directory = try TemporaryDirectory()
