@@ -50,8 +50,9 @@ struct FolioCommand: ParsableCommand {
             warn("folio: argument \(index) (\(CommandLine.arguments[index].escapingControls())) is not valid UTF-8: Folio reads its arguments, names, notes and paths alike, as UTF-8 text")
             terminate(1)
         }
-        if let unknown = unknownHelpTopic(Array(CommandLine.arguments.dropFirst())) {
-            warn("folio: " + unknown)
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if let refusal = unknownHelpTopic(arguments) ?? repeatedOption(arguments) {
+            warn("folio: " + refusal)
             terminate(ExitCode.validationFailure.rawValue)
         }
         do {
@@ -86,6 +87,28 @@ struct FolioCommand: ParsableCommand {
             }
             command = next
             path += " " + name
+        }
+        return nil
+    }
+
+    /// Folio's flags: every other option takes one value.
+    static let flags: Set<String> = ["--current", "--diff", "--help"]
+
+    /// Why an option given twice is refused, or `nil` when none is: the parser keeps the last
+    /// value, and `payment succeed … --amount 100 --amount 200` would record 200 unseen. Every
+    /// option of Folio's takes one value. A value is skipped as such, so a note that reads
+    /// `--intent` is not taken for the option.
+    static func repeatedOption(_ arguments: [String]) -> String? {
+        var seen = Set<Substring>()
+        var index = arguments.startIndex
+        while index < arguments.endIndex {
+            let argument = arguments[index]
+            index += 1
+            if argument == "--" { break }
+            guard argument.hasPrefix("--") else { continue }
+            let name = argument.split(separator: "=", maxSplits: 1)[0]
+            if !argument.contains("="), !flags.contains(argument) { index += 1 }
+            guard seen.insert(name).inserted else { return "\(name) is given twice: an option takes one value" }
         }
         return nil
     }

@@ -238,6 +238,8 @@ struct CLITests {
         (["version", "draft", "G0001", "--page", "home", "--content", "-"], "home"),
         (["client", "create", "--name", "X", "--metadata", "[1]"], "--metadata must be a JSON object"),
         (["client", "create", "--name", "X", "--email", "nope"], "not an email address"),
+        (["payment", "succeed", "G0001", "--intent", "pi_a", "--amount", "100", "--amount=200"], "--amount is given twice: an option takes one value"),
+        (["clients", "--status", "paid", "--status", "active"], "--status is given twice"),
         (["client", "create"], "--name"),
         (["payments", "--status", "refunded"], "refunded"),
         (["clients", "--as-of", "yesterday"], "--as-of"),
@@ -776,6 +778,7 @@ struct CLITests {
         let shown = try folio(["help", "client", "show"])
         #expect(shown.status == 0 && shown.out.hasPrefix("OVERVIEW: Show one client."))
         #expect(try folio(["help", "version", "show", "9c1e"]).out.hasPrefix("OVERVIEW: Show one content version."))
+        #expect(try folio(["help", "help"]).status == 0)
         let unknown = try folio(["help", "client", "rename"])
         #expect(unknown.status == 64 && unknown.out.isEmpty)
         #expect(unknown.err == "folio: folio client has no command named \"rename\": its commands are create, show, activate, delete\n", "\(unknown.err)")
