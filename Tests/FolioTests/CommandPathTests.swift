@@ -109,7 +109,10 @@ struct CommandPathTests {
             let refusal = "the actor (created_by) must be 1 to 255 bytes, not blank"
             try expectRefusal(store, containing: refusal) { _ = try store.createClient(name: "B", actor: actor) }
             try expectRefusal(store, containing: refusal) { _ = try store.issueToken(client: client.lowercased, actor: actor) }
+            try expectRefusal(store, containing: refusal) { _ = try store.activate(token: token, actor: actor) }
+            try expectRefusal(store, containing: refusal) { _ = try store.draftVersion(client: token, page: .agreement, content: .object([:]), createdBy: actor) }
             try expectRefusal(store, containing: refusal) { _ = try store.promote(version: version.id.lowercased, actor: actor) }
+            try expectRefusal(store, containing: refusal) { _ = try store.recordOutcome(version: version.id.lowercased, outcome: .success, actor: actor) }
             try expectRefusal(store, containing: refusal) { _ = try store.payment(.succeed, client: token, intent: "pi_1", amount: 50_000, actor: actor) }
             try expectRefusal(store, containing: refusal) { _ = try store.deleteClient(token, actor: actor) }
         }
