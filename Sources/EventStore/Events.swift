@@ -115,25 +115,12 @@ public struct AppendResult: Hashable, Sendable {
     /// True when every event was already in the log and nothing was written.
     public var wasDuplicate: Bool
     /// When events given no time were recorded at the log's last time because it is later than
-    /// this machine's clock (the log's times never go back): that time, and the clock's, in
-    /// microseconds since 1970.
-    public var aheadOfClock: (recorded: Int64, clock: Int64)?
+    /// this machine's clock (the log's times never go back): that time, and the clock's.
+    public var aheadOfClock: ClockLag?
 
-    public init(positions: [UInt64], streamVersion: UInt64, wasDuplicate: Bool, aheadOfClock: (recorded: Int64, clock: Int64)? = nil) {
-        self.positions = positions
-        self.streamVersion = streamVersion
-        self.wasDuplicate = wasDuplicate
-        self.aheadOfClock = aheadOfClock
-    }
-
-    public static func == (a: Self, b: Self) -> Bool {
-        a.positions == b.positions && a.streamVersion == b.streamVersion && a.wasDuplicate == b.wasDuplicate
-            && a.aheadOfClock?.recorded == b.aheadOfClock?.recorded && a.aheadOfClock?.clock == b.aheadOfClock?.clock
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(positions)
-        hasher.combine(streamVersion)
-        hasher.combine(wasDuplicate)
+    /// A time events were recorded at, later than the clock's then, in microseconds since 1970.
+    public struct ClockLag: Hashable, Sendable {
+        public var recorded: Int64
+        public var clock: Int64
     }
 }

@@ -282,7 +282,7 @@ public final class WriteSession: ReadSession {
         positions.reserveCapacity(events.count)
         var streamVersion = current
         let now = Int64((Date().timeIntervalSince1970 * 1_000_000).rounded())
-        var aheadOfClock: (recorded: Int64, clock: Int64)?
+        var aheadOfClock: AppendResult.ClockLag?
         for event in events {
             let position = head.position + 1
             if let wanted = event.position, wanted != position {
@@ -301,7 +301,7 @@ public final class WriteSession: ReadSession {
                 }
             } else {
                 recordedAt = max(now, head.recordedAt)
-                if recordedAt > now { aheadOfClock = (recordedAt, now) }
+                if recordedAt > now { aheadOfClock = AppendResult.ClockLag(recorded: recordedAt, clock: now) }
             }
             streamVersion += 1
             let record = Record.encode(

@@ -287,7 +287,7 @@ extension Store {
         actor: String = Store.defaultActor, _ makeCommand: (WriteModel) throws -> (UUID, Command),
         answer: (ReadModel, UUID) throws -> T
     ) throws -> T {
-        var ahead: (recorded: Int64, clock: Int64)?
+        var ahead: AppendResult.ClockLag?
         do {
             try checkActor(actor)
             let answered = try log.write { session in
