@@ -48,6 +48,8 @@ func writing<T>(to target: String, _ body: () throws -> T) throws -> T {
         return try body()
     } catch let error as Errno {
         throw FolioError(.invalidInput, "cannot write \(target): \(error)")
+    } catch let error as OutputFileError {
+        throw FolioError(.invalidInput, "cannot write \(target): \(error)")
     }
 }
 
@@ -151,6 +153,13 @@ struct OutputFile {
         }
         switch status.st_mode & S_IFMT {
         case S_IFREG:
+            // A store's own file (the data file or its lock file) would be replaced by the export.
+            if let name = path.split(separator: "/").last, name == "data.mdb" || name == "lock.mdb" {
+                let directory = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
+                var other = stat()
+                let sibling = directory + "/" + (name == "data.mdb" ? "lock.mdb" : "data.mdb")
+                if stat(sibling, &other) == 0 { throw OutputFileError.storeFile }
+            }
             if let resolved = realpath(path, nil) {
                 self.path = String(cString: resolved)
                 free(resolved)
@@ -172,16 +181,17 @@ struct OutputFile {
 
     /// Writes the file through `body`, which returns what it wrote (events, for the report).
     ///
-    /// A file to replace is written beside it (`FILE.partial`), synced, then put in its place in
-    /// one step: a failed or interrupted write (Ctrl-C, `kill`) leaves an earlier file of that
-    /// name as it was, and the `.partial` file is removed. Errors name `name`, as typed.
+    /// A file to replace is written beside it (`FILE.partial-PID`, this process's own, so that two
+    /// writing one name at once do not write into one file), synced, then put in its place in one
+    /// step: a failed or interrupted write (Ctrl-C, `kill`) leaves an earlier file of that name as
+    /// it was, and the `.partial-PID` file is removed. Errors name `name`, as typed.
     func write(named name: String, _ body: (FileDescriptor) throws -> Int) throws -> Int {
         if inPlace {
             ignoreBrokenPipes()
             let out = try writing(to: name) { try FileDescriptor.open(path, .writeOnly, options: [.create], permissions: permissions) }
             return try writing(to: name) { try out.closeAfter { try body(out) } }
         }
-        let temporary = path + ".partial"
+        let temporary = path + ".partial-\(getpid())"
         Interruption.handleSignals()
         let leftover = Interruption.removeIfInterrupted(temporary, what: "the unfinished \(name)")
         let out: FileDescriptor
@@ -205,6 +215,18 @@ struct OutputFile {
         } catch {
             leftover.discard()
             throw error
+        }
+    }
+}
+
+/// Why a file cannot be written as an output.
+enum OutputFileError: Error, CustomStringConvertible {
+    /// The file is a store's data file or lock file.
+    case storeFile
+
+    var description: String {
+        switch self {
+        case .storeFile: "it is a file of a store (its data or lock file): writing it would destroy that store"
         }
     }
 }

@@ -623,7 +623,7 @@ struct CLITests {
             let refused = try folio(arguments, store: damaged)
             #expect(refused.status == 1 && refused.out.isEmpty && refused.err == result.err, "\(arguments): \(refused.err)")
         }
-        #expect(!FileManager.default.fileExists(atPath: exported) && !FileManager.default.fileExists(atPath: exported + ".partial"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path("")).allSatisfy { !$0.hasPrefix("saved.jsonl") })
         #expect(try Data(contentsOf: URL(fileURLWithPath: damaged + "/data.mdb")) == before)
     }
 
@@ -1101,7 +1101,8 @@ struct BadInputTests {
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         var waited = 0
-        while !FileManager.default.fileExists(atPath: file + ".partial"), process.isRunning, waited < 6000 {
+        let partial = file + ".partial-\(process.processIdentifier)"
+        while !FileManager.default.fileExists(atPath: partial), process.isRunning, waited < 6000 {
             usleep(10_000)
             waited += 1
         }
@@ -1110,7 +1111,7 @@ struct BadInputTests {
         process.waitUntilExit()
         #expect(process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGINT)
         let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(message.hasSuffix("folio: interrupted; removed the unfinished \(file) (\(file).partial)\n"), "\(message)")
+        #expect(message.hasSuffix("folio: interrupted; removed the unfinished \(file) (\(partial))\n"), "\(message)")
         #expect(try String(contentsOfFile: file, encoding: .utf8) == "earlier\n")
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path("")) == ["history.jsonl"])
     }
@@ -1161,6 +1162,28 @@ struct BadInputTests {
         let store = directory.path("store")
         try folio(["client", "create", "--name", "A"], store: store)
         let expected = try folio(["export"], store: store).out
+        // A store's own files are not replaced by an export of it, or of another store.
+        for name in ["data.mdb", "lock.mdb"] {
+            let own = try folio(["export", store + "/" + name], store: store)
+            #expect(own.status != 0 && own.err == "folio: cannot write \(store)/\(name): it is a file of a store (its data or lock file): writing it would destroy that store\n", "\(own.err)")
+        }
+        #expect(try folio(["verify"], store: store).status == 0)
+        // Two exports to one name at once write their own files beside it: the one renamed last
+        // stands whole.
+        let shared = directory.path("shared.jsonl")
+        let writers = try (0..<2).map { _ in
+            let process = Process()
+            process.executableURL = try products().appendingPathComponent("folio")
+            process.arguments = ["export", shared, "--store", store]
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            return process
+        }
+        for writer in writers {
+            writer.waitUntilExit()
+            #expect(writer.terminationStatus == 0)
+        }
+        #expect(try String(contentsOfFile: shared, encoding: .utf8) == expected)
         let manager = FileManager.default
         // A link to a file: the file gets the export, the link stays a link.
         try "old".write(toFile: directory.path("real.jsonl"), atomically: false, encoding: .utf8)
