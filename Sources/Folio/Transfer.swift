@@ -369,6 +369,11 @@ extension Store {
                 if !batch.isEmpty, let parsed = parser.submit(batch) { try process(parsed) }
                 while let parsed = parser.next() { try process(parsed) }
                 if let readError { throw readError }
+                // An empty file (or one of blank lines) is more likely the wrong file, or a copy
+                // cut off, than a backup: a store of nothing is not made from it.
+                guard count > 0 else {
+                    throw FolioError(.invalidInput, "\(path == "-" ? "standard input" : path) holds no events: an import takes an exported log, one event a line")
+                }
                 try model.flush()
                 try session.finishBulkLoad()
                 while let failure = folder.next() { if let failure { throw failure } }

@@ -1016,6 +1016,12 @@ struct BadInputTests {
     func unreadableImport() throws {
         let directory = try TemporaryDirectory()
         let store = directory.path("store")
+        // Nothing to import, or blank lines only: no store of nothing is made.
+        for input in ["", "\n\n", "\u{FEFF}\n"] {
+            let empty = try folio(["import", "-"], store: store, input: input)
+            #expect(empty.status != 0 && empty.err == "folio: standard input holds no events: an import takes an exported log, one event a line\n", "\(empty.err)")
+            #expect(!FileManager.default.fileExists(atPath: store))
+        }
         for (source, reason) in [(directory.path("missing.jsonl"), "No such file or directory"), (directory.path(""), "it is a directory")] {
             let result = try folio(["import", source], store: store)
             #expect(result.status != 0)
