@@ -73,6 +73,12 @@ public enum Interruption {
         }
     }
 
+    /// Names what an interruption before the returned leftover is forgotten means, with nothing
+    /// to remove (an import into a store that is there: its one transaction is never committed).
+    public static func sayIfInterrupted(_ text: String) -> Leftover {
+        removeIfInterrupted("", what: text)
+    }
+
     /// From here on, SIGINT, SIGTERM and SIGHUP interrupt the process through one thread, which
     /// removes what is named first. Call it before any other thread starts: the signals are
     /// blocked in this thread, and threads inherit that. A signal the process was started
@@ -124,6 +130,7 @@ public enum Interruption {
     private static func interrupted(by number: Int32) -> Never {
         state.withLock { state in
             let removed = state.leftovers.sorted { $0.key < $1.key }.map { _, leftover in
+                if leftover.path.isEmpty { return leftover.what }
                 do {
                     try FileManager.default.removeItem(atPath: leftover.path)
                     return "removed \(leftover.what) (\(leftover.path))"

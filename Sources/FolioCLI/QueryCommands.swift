@@ -216,10 +216,16 @@ struct Import: ParsableCommand {
         let path = store.path
         let bar = Progress(title: "Importing")
         let progress = { (job: JobProgress) in bar.update(done: job.done, total: job.total) }
-        let report = Store.canStageImport(at: path)
+        let report: ImportReport
+        if Store.canStageImport(at: path) {
             // Built aside and put in place once done: a refused file leaves no store.
-            ? try Store.importLog(from: file, intoNewStoreAt: path, progress: progress)
-            : try store.open(creating: true).importLog(from: file, progress: progress)
+            report = try Store.importLog(from: file, intoNewStoreAt: path, progress: progress)
+        } else {
+            // Into the store there, in one transaction that an interruption never commits.
+            let note = Interruption.sayIfInterrupted("nothing was imported into \(path)")
+            defer { note.forget() }
+            report = try store.open(creating: true).importLog(from: file, progress: progress)
+        }
         bar.finish()
         emit("imported \(report.events) events of \(report.clients) clients\n", done: true)
     }

@@ -1075,6 +1075,36 @@ struct BadInputTests {
         #expect(imported.out == "imported 393 events of 12 clients\n", "\(imported.err)")
     }
 
+    @Test("an import into a store that is there, stopped by Ctrl-C, says nothing was imported, and nothing was")
+    func importIntoStoreInterrupted() throws {
+        let directory = try TemporaryDirectory()
+        let store = directory.path("store"), spools = directory.path("tmp")
+        try FileManager.default.createDirectory(atPath: spools, withIntermediateDirectories: false)
+        _ = try EventStore(path: store)
+        let process = Process()
+        process.executableURL = try products().appendingPathComponent("folio")
+        process.arguments = ["import", "-", "--store", store]
+        process.environment = ProcessInfo.processInfo.environment.merging(["TMPDIR": spools]) { $1 }
+        let input = Pipe(), err = Pipe()
+        process.standardInput = input
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        input.fileHandleForWriting.write(Data("{}\n".utf8))
+        var waited = 0
+        while ((try? FileManager.default.contentsOfDirectory(atPath: spools)) ?? []).isEmpty, waited < 600 {
+            usleep(100_000)
+            waited += 1
+        }
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        try input.fileHandleForWriting.close()
+        #expect(process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGINT)
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(message.hasPrefix("folio: interrupted; nothing was imported into \(store); removed the spooled standard input ("), "\(message)")
+        #expect(try folio(["stats", "--format", "json"], store: store).out.contains(#""head":0"#))
+    }
+
     @Test("a new file is made under the umask, a replaced one keeps its permissions")
     func newFilesKeepTheUmask() throws {
         let directory = try TemporaryDirectory()
