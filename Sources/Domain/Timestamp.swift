@@ -82,10 +82,16 @@ public enum Timestamp {
         format(microseconds: microseconds(date))
     }
 
-    /// Microseconds since 1970 of `date`, rounded.
+    /// Microseconds since 1970 of `date`, rounded, and no later than the last microsecond of the
+    /// year 9999, the last a timestamp writes: a `Date` holds times that late to about 30
+    /// microseconds, and 9999-12-31T23:59:59.999998Z would round into a year 10000 that no
+    /// timestamp reads back (every read model row holding it was refused).
     public static func microseconds(_ date: Date) -> Int64 {
-        Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
+        min(Int64((date.timeIntervalSince1970 * 1_000_000).rounded()), latestMicroseconds)
     }
+
+    /// 9999-12-31T23:59:59.999999Z.
+    public static let latestMicroseconds: Int64 = 253_402_300_799_999_999
 
     /// Parses `YYYY-MM-DDTHH:MM:SS[.ffffff]Z` (or a `+00:00` suffix) into microseconds; `nil` if
     /// malformed, or finer than microseconds.
