@@ -595,6 +595,21 @@ public final class Projections: Sendable {
         }
     }
 
+    /// The tables whose stored rows differ from the log folded anew, in one snapshot, by name:
+    /// damage a page walk cannot see (a changed byte inside a row). Empty as well when the stored
+    /// models are not current (an older Folio's, on a store this user may only read), which are
+    /// not what they are compared with.
+    public func tablesDifferingFromLog() throws -> [String] {
+        try log.read { session in
+            guard try isCurrent(in: session) else { return [] }
+            let folded = try fold(Array(projectors.indices), session: session)
+            defer { releaseInBackground(folded.model) }
+            let fresh = try ReadModel(store: folded.model) { read in try read(session) }.dump()
+            let stored = try read(in: session) { try $0.dump() }
+            return Set(fresh.keys).union(stored.keys).filter { fresh[$0] ?? [:] != stored[$0] ?? [:] }.sorted()
+        }
+    }
+
     /// Whether every stored model was built by this code and folds the whole log `session` sees.
     func isCurrent(in session: ReadSession) throws -> Bool {
         let head = try session.head()
