@@ -151,8 +151,8 @@ struct LogCommand: ParsableCommand {
 struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Check every page of the store, then every record's checksum and the hash chain of the whole log.",
-        discussion: "Exits non-zero naming the first damaged page or bad position. Example: folio verify"
+        abstract: "Check every page of the store, every record's checksum and the hash chain of the whole log, then the read models against it.",
+        discussion: "Exits non-zero naming the first damaged page or bad position, or the read models' tables that differ from the log folded anew (`folio projections rebuild` makes them again). Example: folio verify"
     )
     @OptionGroup var store: StoreOptions
 
