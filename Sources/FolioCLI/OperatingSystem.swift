@@ -153,16 +153,18 @@ struct OutputFile {
         }
         switch status.st_mode & S_IFMT {
         case S_IFREG:
-            // A store's own file (the data file or its lock file) would be replaced by the export.
-            if let name = path.split(separator: "/").last, name == "data.mdb" || name == "lock.mdb" {
-                let directory = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
-                var other = stat()
-                let sibling = directory + "/" + (name == "data.mdb" ? "lock.mdb" : "data.mdb")
-                if stat(sibling, &other) == 0 { throw OutputFileError.storeFile }
-            }
             if let resolved = realpath(path, nil) {
                 self.path = String(cString: resolved)
                 free(resolved)
+            }
+            // A store's own file (its data file or lock file, however it is named) would be
+            // replaced by the export.
+            let target = self.path
+            if let name = target.split(separator: "/").last, name == "data.mdb" || name == "lock.mdb" {
+                let directory = target.contains("/") ? String(target[..<target.lastIndex(of: "/")!]) : "."
+                var other = stat()
+                let sibling = directory + "/" + (name == "data.mdb" ? "lock.mdb" : "data.mdb")
+                if stat(sibling, &other) == 0 { throw OutputFileError.storeFile }
             }
             self.permissions = FilePermissions(rawValue: CModeT(status.st_mode & 0o7777))
             replacing = true

@@ -596,12 +596,12 @@ public final class Projections: Sendable {
     }
 
     /// The tables whose stored rows differ from the log folded anew, in one snapshot, by name:
-    /// damage a page walk cannot see (a changed byte inside a row). Empty as well when the stored
-    /// models are not current (an older Folio's, on a store this user may only read), which are
-    /// not what they are compared with.
-    public func tablesDifferingFromLog() throws -> [String] {
+    /// damage a page walk cannot see (a changed byte inside a row). `nil` when the stored models
+    /// are not current (an older Folio's, on a store this user may only read): they are not
+    /// compared.
+    public func tablesDifferingFromLog() throws -> [String]? {
         try log.read { session in
-            guard try isCurrent(in: session) else { return [] }
+            guard try isCurrent(in: session) else { return nil }
             let folded = try fold(Array(projectors.indices), session: session)
             defer { releaseInBackground(folded.model) }
             let fresh = try ReadModel(store: folded.model) { read in try read(session) }.dump()

@@ -1233,6 +1233,10 @@ struct BadInputTests {
             #expect(own.status != 0 && own.err == "folio: cannot write \(store)/\(name): it is a file of a store (its data or lock file): writing it would destroy that store\n", "\(own.err)")
         }
         #expect(try folio(["verify"], store: store).status == 0)
+        // Nor through a link to one of them.
+        try FileManager.default.createSymbolicLink(atPath: directory.path("backup.jsonl"), withDestinationPath: store + "/data.mdb")
+        #expect(try folio(["export", directory.path("backup.jsonl")], store: store).err.hasSuffix("it is a file of a store (its data or lock file): writing it would destroy that store\n"))
+        #expect(try folio(["verify"], store: store).status == 0)
         // Two exports to one name at once write their own files beside it: the one renamed last
         // stands whole.
         let shared = directory.path("shared.jsonl")
