@@ -1059,14 +1059,9 @@ struct BadInputTests {
         #expect(!FileManager.default.fileExists(atPath: store))
     }
 
-    @Test("an import stopped by Ctrl-C or kill removes the store it was building and the input it spooled, and dies of the signal", arguments: [
-        (SIGINT, false), (SIGTERM, true),
-    ])
-    func importInterrupted(signal: Int32, intoEmptyDirectory: Bool) throws {
-        let directory = try TemporaryDirectory()
-        let store = directory.path("store"), spools = directory.path("tmp")
-        try FileManager.default.createDirectory(atPath: spools, withIntermediateDirectories: false)
-        if intoEmptyDirectory { try FileManager.default.createDirectory(atPath: store, withIntermediateDirectories: false) }
+    /// Starts `folio import -` into `store`, spooling its standard input into `spools`, which is
+    /// left open for the test to write.
+    private func startImportFromStandardInput(store: String, spoolingInto spools: String) throws -> (Process, input: Pipe, err: Pipe) {
         let process = Process()
         process.executableURL = try products().appendingPathComponent("folio")
         process.arguments = ["import", "-", "--store", store]
@@ -1076,6 +1071,18 @@ struct BadInputTests {
         process.standardError = err
         process.standardOutput = FileHandle.nullDevice
         try process.run()
+        return (process, input, err)
+    }
+
+    @Test("an import stopped by Ctrl-C or kill removes the store it was building and the input it spooled, and dies of the signal", arguments: [
+        (SIGINT, false), (SIGTERM, true),
+    ])
+    func importInterrupted(signal: Int32, intoEmptyDirectory: Bool) throws {
+        let directory = try TemporaryDirectory()
+        let store = directory.path("store"), spools = directory.path("tmp")
+        try FileManager.default.createDirectory(atPath: spools, withIntermediateDirectories: false)
+        if intoEmptyDirectory { try FileManager.default.createDirectory(atPath: store, withIntermediateDirectories: false) }
+        let (process, input, err) = try startImportFromStandardInput(store: store, spoolingInto: spools)
         let fixture = try String(contentsOf: projectRoot.appendingPathComponent("Fixtures/small.jsonl"), encoding: .utf8)
         input.fileHandleForWriting.write(Data((fixture.split(separator: "\n").prefix(50).joined(separator: "\n") + "\n").utf8))
         // The input stays open: the import is spooling it, its store staged, when the signal comes.
@@ -1110,15 +1117,7 @@ struct BadInputTests {
         let store = directory.path("store"), spools = directory.path("tmp")
         try FileManager.default.createDirectory(atPath: spools, withIntermediateDirectories: false)
         _ = try EventStore(path: store)
-        let process = Process()
-        process.executableURL = try products().appendingPathComponent("folio")
-        process.arguments = ["import", "-", "--store", store]
-        process.environment = ProcessInfo.processInfo.environment.merging(["TMPDIR": spools]) { $1 }
-        let input = Pipe(), err = Pipe()
-        process.standardInput = input
-        process.standardError = err
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        let (process, input, err) = try startImportFromStandardInput(store: store, spoolingInto: spools)
         input.fileHandleForWriting.write(Data("{}\n".utf8))
         var waited = 0
         while ((try? FileManager.default.contentsOfDirectory(atPath: spools)) ?? []).isEmpty, waited < 600 {
