@@ -15,6 +15,14 @@ final class TemporaryDirectory {
     }
     func path(_ name: String) -> String { url.appendingPathComponent(name).path }
     deinit { try? FileManager.default.removeItem(at: url) }
+
+    /// Imports `Fixtures/small.jsonl` into a new store at `name` here; the store's path.
+    func importedFixture(_ name: String = "store") throws -> String {
+        let store = path(name)
+        let imported = try folio(["import", projectRoot.appendingPathComponent("Fixtures/small.jsonl").path], store: store)
+        try #require(imported.status == 0, "\(imported.err)")
+        return store
+    }
 }
 
 /// The project's root, found from this file.
@@ -93,8 +101,7 @@ struct CLITests {
     @Test("analytics --section prints one section alone: the section of the whole output, as one CSV table, one JSON value, one table")
     func analyticsSection() throws {
         let directory = try TemporaryDirectory()
-        let store = directory.path("store")
-        try folio(["import", projectRoot.appendingPathComponent("Fixtures/small.jsonl").path], store: store)
+        let store = try directory.importedFixture()
         let whole = try json(try folio(["analytics", "--format", "json"], store: store).out)
         let csv = try folio(["analytics", "--format", "csv"], store: store).out
         let table = try folio(["analytics"], store: store).out
@@ -558,8 +565,7 @@ struct CLITests {
     @Test("a store whose data file was cut short is refused in one line by every command, verify included, and not changed")
     func truncatedDataFile() throws {
         let directory = try TemporaryDirectory()
-        let store = directory.path("store")
-        try folio(["import", projectRoot.appendingPathComponent("Fixtures/small.jsonl").path], store: store)
+        let store = try directory.importedFixture()
         let data = store + "/data.mdb"
         let size = try #require(try FileManager.default.attributesOfItem(atPath: data)[.size] as? Int)
         for cut in [size / 2, 3 * 4_096] {
@@ -603,8 +609,7 @@ struct CLITests {
     @Test("a damaged page of the log, or of the storage-format mark, is named by verify, export and rebuild in one line, before anything reads it, and the store is not changed", arguments: ["log", "meta"])
     func damagedExportedPage(database: String) throws {
         let directory = try TemporaryDirectory()
-        let store = directory.path("store")
-        try folio(["import", projectRoot.appendingPathComponent("Fixtures/small.jsonl").path], store: store)
+        let store = try directory.importedFixture()
         #expect(try folio(["verify"], store: store).out.contains("events, checksums and hash chain intact; "))
         let (page, _) = try #require(try damageablePage(of: store, in: directory) { $0 == database })
         let damaged = directory.path("damaged")
@@ -630,8 +635,7 @@ struct CLITests {
     @Test("a damaged page of a read model: verify says the log is sound, and its advice (export, import) carries every event to a new store")
     func damagedReadModelPage() throws {
         let directory = try TemporaryDirectory()
-        let store = directory.path("store")
-        try folio(["import", projectRoot.appendingPathComponent("Fixtures/small.jsonl").path], store: store)
+        let store = try directory.importedFixture()
         let (page, error) = try #require(try damageablePage(of: store, in: directory, fromEnd: true) { $0.hasPrefix("rm.") })
         #expect(error.hasSuffix("; the log's pages are sound: `folio export FILE` and `folio import FILE --store NEW` carry every event to a new store\n"), "\(error)")
         let damaged = directory.path("damaged")
@@ -651,8 +655,7 @@ struct CLITests {
     @Test("verify folds the log anew and compares the read models: a row changed inside its page is named, and a rebuild mends it")
     func verifyComparesReadModels() throws {
         let directory = try TemporaryDirectory()
-        let store = directory.path("store")
-        try folio(["import", projectRoot.appendingPathComponent("Fixtures/small.jsonl").path], store: store)
+        let store = try directory.importedFixture()
         let before = try folio(["clients", "--format", "json"], store: store).out
         // One byte of a client's name changed in its stored row, as a flipped bit inside a page
         // would change it: every page is still well formed.
@@ -680,8 +683,7 @@ struct CLITests {
     @Test("a store this user may only read is queried (its stale models folded in memory), verified and exported; a write is refused in one line and nothing changes")
     func readOnlyStore() throws {
         let directory = try TemporaryDirectory()
-        let store = directory.path("store")
-        try folio(["import", projectRoot.appendingPathComponent("Fixtures/small.jsonl").path], store: store)
+        let store = try directory.importedFixture()
         let queries = [["clients", "--format", "json"], ["analytics", "--format", "csv"], ["versions", "--format", "csv"], ["export"]]
         let expected = try queries.map { try folio($0, store: store).out }
         // As a Folio whose projectors differ left it: two models built by other code, which a
@@ -745,8 +747,7 @@ struct CLITests {
     @Test("export then import into an empty store gives the same log back")
     func exportImport() throws {
         let directory = try TemporaryDirectory()
-        let store = directory.path("store")
-        try folio(["import", projectRoot.appendingPathComponent("Fixtures/small.jsonl").path], store: store)
+        let store = try directory.importedFixture()
         let exported = try folio(["export"], store: store).out
         let copy = directory.path("copy")
         let imported = try folio(["import", "-"], store: copy, input: exported)
@@ -759,8 +760,7 @@ struct CLITests {
     @Test("projections status and rebuild")
     func projections() throws {
         let directory = try TemporaryDirectory()
-        let store = directory.path("store")
-        try folio(["import", projectRoot.appendingPathComponent("Fixtures/small.jsonl").path], store: store)
+        let store = try directory.importedFixture()
         let before = try folio(["analytics", "--format", "json"], store: store).out
         let rebuilt = try folio(["projections", "rebuild", "analytics"], store: store)
         #expect(rebuilt.status == 0 && rebuilt.out.hasPrefix("rebuilt analytics:"))
@@ -986,8 +986,7 @@ struct BadInputTests {
     @Test("a command started without standard input, output and error writes nothing into the store's files")
     func closedStandardDescriptors() throws {
         let directory = try TemporaryDirectory()
-        let store = directory.path("store")
-        try folio(["import", projectRoot.appendingPathComponent("Fixtures/small.jsonl").path], store: store)
+        let store = try directory.importedFixture()
         let exported = try folio(["export"], store: store).out
         // Closed, the store's files took their numbers: a listing was written over the data file.
         let shell = Process()
