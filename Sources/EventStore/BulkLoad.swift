@@ -32,6 +32,97 @@ final class BulkIndexes {
         streams[stream, default: []].append(position)
         types[ByteKey(type), default: []].append(position)
     }
+
+    /// Keeps the entries of a stored record, read in log order (`ReadSession.verify`).
+    /// - Throws: `corruptRecord` for a record whose id an earlier one has, or whose stream
+    ///   version is not the next of its stream: what no append writes.
+    func add(_ view: RecordView) throws {
+        let stream = ByteKey(bytes: view.streamBytes)
+        let version = (streams[stream]?.count ?? 0) + 1
+        guard view.streamVersion == UInt64(version) else {
+            throw EventStoreError(.corruptRecord, "record \(view.position) is version \(view.streamVersion) of stream \(view.stream), whose previous record is version \(version - 1): versions must follow one another", position: view.position)
+        }
+        if let earlier = ids.updateValue(view.position, forKey: view.id) {
+            throw EventStoreError(.corruptRecord, "record \(view.position) has event id \(view.id.uuidString.lowercased()), as record \(earlier) has: event ids are unique", position: view.position)
+        }
+        streams[stream, default: []].append(view.position)
+        types[ByteKey(bytes: view.typeBytes), default: []].append(view.position)
+    }
+
+    /// The log's indexes, each an LMDB database (`EventStore.Databases`).
+    enum Index: CaseIterable {
+        case ids, streams, streamHeads, types
+
+        /// What it is called in messages.
+        var title: String {
+            switch self {
+            case .ids: "index of event ids"
+            case .streams: "index of streams' events"
+            case .streamHeads: "index of streams' versions"
+            case .types: "index of event types"
+            }
+        }
+    }
+
+    /// The entries `index` holds for these events, in key order:
+    ///
+    /// - `ids`: event id (16 bytes) → position
+    /// - `streams`: stream name, 0, stream version → position
+    /// - `streamHeads`: stream name → its version
+    /// - `types`: type name, 0, position → nothing
+    ///
+    /// (Positions and versions are 8 bytes, big-endian.)
+    func entries(of index: Index, _ body: (_ key: [UInt8], _ value: [UInt8]) throws -> Void) rethrows {
+        switch index {
+        case .ids:
+            for (id, position) in ids.sorted(by: { $0.key.keyOrder < $1.key.keyOrder }) {
+                try body(id.bytes, position.bigEndianBytes)
+            }
+        case .streams:
+            for (stream, positions) in streams.sorted(by: { ByteKey.precedes($0.key, $1.key) }) {
+                let prefix = stream.bytes + [0]
+                for (index, position) in positions.enumerated() {
+                    try body(prefix + UInt64(index + 1).bigEndianBytes, position.bigEndianBytes)
+                }
+            }
+        case .streamHeads:
+            for (stream, positions) in streams.sorted(by: { ByteKey.precedes($0.key, $1.key) }) {
+                try body(stream.bytes, UInt64(positions.count).bigEndianBytes)
+            }
+        case .types:
+            for (type, positions) in types.sorted(by: { ByteKey.precedes($0.key, $1.key) }) {
+                let prefix = type.bytes + [0]
+                for position in positions { try body(prefix + position.bigEndianBytes, []) }
+            }
+        }
+    }
+
+    /// What a key of `index` names, for a message.
+    static func describe(_ key: [UInt8], in index: Index) -> String {
+        // A name, its NUL and 8 bytes; a damaged key may not be.
+        let split: (name: String, number: UInt64)? = key.count > 9 && key[key.count - 9] == 0
+            ? (String(decoding: key[..<(key.count - 9)], as: UTF8.self), key[(key.count - 8)...].withUnsafeBytes { UInt64(bigEndianBytes: $0) })
+            : nil
+        switch index {
+        case .ids where key.count == 16:
+            return "event \(UUID(uuid: key.withUnsafeBytes { $0.loadUnaligned(as: uuid_t.self) }).uuidString.lowercased())"
+        case .streams where split != nil:
+            return "version \(split!.number) of stream \(split!.name)"
+        case .types where split != nil:
+            return "record \(split!.number) of type \(split!.name)"
+        case .streamHeads:
+            return "stream \(String(decoding: key, as: UTF8.self))"
+        default:
+            let digits = Array("0123456789abcdef")
+            return "key " + String(key.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] })
+        }
+    }
+}
+
+extension ByteKey {
+    init(bytes: UnsafeRawBufferPointer) {
+        self.bytes = Array(bytes)
+    }
 }
 
 extension WriteSession {
@@ -56,21 +147,9 @@ extension WriteSession {
     public func finishBulkLoad() throws {
         guard let bulk else { return }
         self.bulk = nil
-        for (id, position) in bulk.ids.sorted(by: { $0.key.keyOrder < $1.key.keyOrder }) {
-            try writer.put(databases.ids, id.bytes, position.bigEndianBytes, options: .append)
-        }
-        for (stream, positions) in bulk.streams.sorted(by: { ByteKey.precedes($0.key, $1.key) }) {
-            let prefix = stream.bytes + [0]
-            for (index, position) in positions.enumerated() {
-                try writer.put(databases.streams, prefix + UInt64(index + 1).bigEndianBytes, position.bigEndianBytes, options: .append)
-            }
-            try writer.put(databases.streamHeads, stream.bytes, UInt64(positions.count).bigEndianBytes, options: .append)
-        }
-        for (type, positions) in bulk.types.sorted(by: { ByteKey.precedes($0.key, $1.key) }) {
-            let prefix = type.bytes + [0]
-            for position in positions {
-                try writer.put(databases.types, prefix + position.bigEndianBytes, [UInt8](), options: .append)
-            }
+        for index in BulkIndexes.Index.allCases {
+            let database = databases[index]
+            try bulk.entries(of: index) { key, value in try writer.put(database, key, value, options: .append) }
         }
         if let head = cachedHead, head.position > 0 {
             try writer.put(databases.meta, Array("head".utf8), head.position.bigEndianBytes + head.hash)

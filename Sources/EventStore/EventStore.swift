@@ -35,6 +35,15 @@ public final class EventStore: Sendable {
         let types: Database
         /// The record layout appends write.
         let recordVersion: UInt8
+
+        subscript(index: BulkIndexes.Index) -> Database {
+            switch index {
+            case .ids: ids
+            case .streams: streams
+            case .streamHeads: streamHeads
+            case .types: types
+            }
+        }
     }
 
     /// Opens the store in the directory `path`, creating it if needed.

@@ -5,7 +5,7 @@ public struct EventStoreError: Error, Hashable, Sendable, CustomStringConvertibl
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Value: Hashable, Sendable {
             case wrongExpectedVersion, positionConflict, idConflict, invalidStream, invalidEvent
-            case corruptRecord, newerFormat, notAStore, timeWentBackwards, notEmpty
+            case corruptRecord, corruptIndex, newerFormat, notAStore, timeWentBackwards, notEmpty
         }
         private let value: Value
         private init(_ value: Value) { self.value = value }
@@ -22,6 +22,8 @@ public struct EventStoreError: Error, Hashable, Sendable, CustomStringConvertibl
         public static let invalidEvent = Code(.invalidEvent)
         /// A stored record fails its checksum or breaks the hash chain.
         public static let corruptRecord = Code(.corruptRecord)
+        /// An index of the log holds other entries than its records make.
+        public static let corruptIndex = Code(.corruptIndex)
         /// The store was written by a newer storage format than this build reads.
         public static let newerFormat = Code(.newerFormat)
         /// The directory holds an LMDB environment that is not a Folio log.

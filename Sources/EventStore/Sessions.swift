@@ -152,14 +152,18 @@ public class ReadSession {
         return (log, indexes)
     }
 
-    /// Checks every record's checksum, the hash chain, gapless positions and the head mark.
+    /// Checks every record's checksum, the hash chain, gapless positions and the head mark, then
+    /// that the log's indexes (event ids, streams, their versions, types) hold exactly the entries
+    /// its records make.
     ///
     /// - Returns: how many records were checked.
-    /// - Throws: `corruptRecord` naming the first bad position.
+    /// - Throws: `corruptRecord` naming the first bad position, or `corruptIndex` naming the
+    ///   first index that differs from the records and where.
     @discardableResult
     public func verify(progress: ((UInt64) -> Void)? = nil) throws -> UInt64 {
         var expectedPosition: UInt64 = 1
         var lastHash = Record.zeroHash
+        let indexes = BulkIndexes()
         try transaction.withCursor(databases.log) { cursor in
             var entry = try cursor.first()
             while let current = entry {
@@ -171,6 +175,7 @@ public class ReadSession {
                 guard view.checksumIsValid, view.position == key else { throw corrupt(key) }
                 guard view.previousHash.elementsEqual(lastHash) else { throw corrupt(key, chain: true) }
                 lastHash = Array(view.hash)
+                try indexes.add(view)
                 if key % 65_536 == 0 { progress?(key) }
                 expectedPosition += 1
                 entry = try cursor.next()
@@ -181,6 +186,19 @@ public class ReadSession {
         let expectedMark = head == 0 ? nil : head.bigEndianBytes + lastHash
         if mark != expectedMark {
             throw EventStoreError(.corruptRecord, "the head mark does not match record \(head): the log's last record was changed or removed", position: head)
+        }
+        for index in BulkIndexes.Index.allCases {
+            let difference = try transaction.firstDifference(in: databases[index]) { expect in
+                try indexes.entries(of: index) { key, value in try expect(key) { $0.elementsEqual(value) } }
+            }
+            guard let difference else { continue }
+            let entry = BulkIndexes.describe(difference.key, in: index)
+            let what = switch difference {
+            case .missing: "it lacks the entry for \(entry)"
+            case .unexpected: "it holds an entry for \(entry), which the log does not make"
+            case .changed: "its entry for \(entry) is not the one the log makes"
+            }
+            throw EventStoreError(.corruptIndex, "the log's records are sound, but its \(index.title) differs from them: \(what)")
         }
         return head
     }

@@ -93,10 +93,11 @@ extension Store {
     /// the log and the store's format mark (`EventStore`).
     public static let exportedDatabases: Set<String> = ["", "log", "meta"]
 
-    /// Checks every record's checksum and the hash chain of the whole log.
+    /// Checks every record's checksum and the hash chain of the whole log, and that the log's
+    /// indexes hold what its records make.
     ///
     /// - Returns: how many events were checked.
-    /// - Throws: `FolioError` naming the first bad position.
+    /// - Throws: `FolioError` naming the first bad position or index entry.
     @discardableResult
     public func verify(progress: ((JobProgress) -> Void)? = nil) throws -> UInt64 {
         do {
@@ -104,6 +105,9 @@ extension Store {
                 let head = Int(try session.head())
                 return try session.verify { progress?(JobProgress(done: Int($0), total: head)) }
             }
+        } catch let error as EventStoreError where error.code == .corruptIndex {
+            // An export reads the log alone, by position.
+            throw FolioError(.store, "\(error.message) (`folio export FILE` and `folio import FILE --store NEW` make a store whose indexes are whole)")
         } catch {
             throw FolioError.wrapping(error)
         }

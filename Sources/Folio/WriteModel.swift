@@ -27,6 +27,14 @@ struct WriteIndexes: Sendable {
     }
 
     var all: [Database] { [tokens, intents, versions, clients] }
+
+    subscript(index: CrossClientIndexes.Index) -> Database {
+        switch index {
+        case .tokens: tokens
+        case .intents: intents
+        case .versions: versions
+        }
+    }
 }
 
 /// Who owns a token, and whether it was replaced.
@@ -50,19 +58,7 @@ final class WriteModel {
     private var states: [UUID: (version: UInt64, state: ClientState)] = [:]
     private var dirty: Set<UUID> = []
     /// While loading an empty store: the cross-client indexes, whole, written by `flush()`.
-    private var loaded: LoadedIndexes?
-
-    /// The cross-client indexes of a store being loaded, held in memory.
-    private struct LoadedIndexes {
-        var tokens: [Token: TokenOwner] = [:]
-        /// Intents by their bytes, as `idx.intents` keys them (`String` equates canonically
-        /// equivalent text, which Stripe's ids, and the database, tell apart).
-        var intents: [ByteKey: UUID] = [:]
-        var versions: [UUID: UUID] = [:]
-        /// Payment id → its Stripe intent. Not a database: a command's payment ids are new
-        /// random UUIDs; an import's come from its file, and each must name one payment.
-        var payments: [UUID: String] = [:]
-    }
+    private var loaded: CrossClientIndexes?
 
     init(session: WriteSession, indexes: WriteIndexes) {
         self.session = session
@@ -78,7 +74,7 @@ final class WriteModel {
         }
         self.session = session
         self.indexes = indexes
-        self.loaded = LoadedIndexes()
+        self.loaded = CrossClientIndexes()
     }
 
     /// The client's state and stream version (`initial` and 0 for an unknown client).
@@ -139,7 +135,7 @@ final class WriteModel {
         for event in events {
             state = state.evolve(event)
             if loaded != nil {
-                load(event, client: client)
+                loaded?.record(event, client: client)
                 continue
             }
             switch event {
@@ -160,22 +156,6 @@ final class WriteModel {
         dirty.insert(client)
     }
 
-    /// What `record` keeps of an event in the indexes of a store being loaded.
-    private func load(_ event: Event, client: UUID) {
-        switch event {
-        case .tokenIssued(let issued):
-            if let old = issued.replaces { loaded?.tokens[old] = TokenOwner(client: client, retired: true) }
-            loaded?.tokens[issued.activationToken] = TokenOwner(client: client, retired: false)
-        case .versionDrafted(let drafted):
-            loaded?.versions[drafted.versionID] = client
-        case .paymentInitiated(let payment), .paymentSucceeded(let payment), .paymentFailed(let payment), .paymentCancelled(let payment):
-            loaded?.intents[ByteKey(payment.stripePaymentIntentID)] = client
-            loaded?.payments[payment.paymentID] = payment.stripePaymentIntentID
-        default:
-            break
-        }
-    }
-
     /// Writes the changed client states back (encoded on every core: an import changes them all),
     /// and the indexes of a store being loaded, each in key order.
     func flush() throws {
@@ -190,14 +170,58 @@ final class WriteModel {
         guard let loaded else { return }
         // Written: from here on the databases answer.
         self.loaded = nil
-        for (token, owner) in loaded.tokens.map({ (key: Array($0.key.description.utf8), owner: $0.value) }).sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
-            try session.writer.put(indexes.tokens, token, owner.client.bytes + [owner.retired ? 1 : 0], options: .append)
+        for index in CrossClientIndexes.Index.allCases {
+            let database = indexes[index]
+            try loaded.entries(of: index) { key, value in try session.writer.put(database, key, value, options: .append) }
         }
-        for (intent, client) in loaded.intents.sorted(by: { ByteKey.precedes($0.key, $1.key) }) {
-            try session.writer.put(indexes.intents, intent.bytes, client.bytes, options: .append)
+    }
+}
+
+/// The cross-client indexes as the events make them, in memory: a store being loaded keeps them
+/// here until `WriteModel.flush()` writes them, and `verify` compares the stored ones with them.
+struct CrossClientIndexes {
+    var tokens: [Token: TokenOwner] = [:]
+    /// Intents by their bytes, as `idx.intents` keys them (`String` equates canonically
+    /// equivalent text, which Stripe's ids, and the database, tell apart).
+    var intents: [ByteKey: UUID] = [:]
+    var versions: [UUID: UUID] = [:]
+    /// Payment id → its Stripe intent. Not a database: a command's payment ids are new
+    /// random UUIDs; an import's come from its file, and each must name one payment.
+    var payments: [UUID: String] = [:]
+
+    /// Keeps what `client`'s event adds to the indexes, as `WriteModel.record` puts it.
+    mutating func record(_ event: Event, client: UUID) {
+        switch event {
+        case .tokenIssued(let issued):
+            if let old = issued.replaces { tokens[old] = TokenOwner(client: client, retired: true) }
+            tokens[issued.activationToken] = TokenOwner(client: client, retired: false)
+        case .versionDrafted(let drafted):
+            versions[drafted.versionID] = client
+        case .paymentInitiated(let payment), .paymentSucceeded(let payment), .paymentFailed(let payment), .paymentCancelled(let payment):
+            intents[ByteKey(payment.stripePaymentIntentID)] = client
+            payments[payment.paymentID] = payment.stripePaymentIntentID
+        default:
+            break
         }
-        for (version, client) in loaded.versions.sorted(by: { $0.key.order < $1.key.order }) {
-            try session.writer.put(indexes.versions, version.bytes, client.bytes, options: .append)
+    }
+
+    /// The indexes kept here, each a database of `WriteIndexes`.
+    enum Index: CaseIterable {
+        case tokens, intents, versions
+    }
+
+    /// The entries `index` holds, in key order, as `WriteIndexes` describes them.
+    func entries(of index: Index, _ body: (_ key: [UInt8], _ value: [UInt8]) throws -> Void) rethrows {
+        switch index {
+        case .tokens:
+            let keyed = tokens.map { (key: Array($0.key.description.utf8), owner: $0.value) }
+            for (token, owner) in keyed.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
+                try body(token, owner.client.bytes + [owner.retired ? 1 : 0])
+            }
+        case .intents:
+            for (intent, client) in intents.sorted(by: { ByteKey.precedes($0.key, $1.key) }) { try body(intent.bytes, client.bytes) }
+        case .versions:
+            for (version, client) in versions.sorted(by: { $0.key.order < $1.key.order }) { try body(version.bytes, client.bytes) }
         }
     }
 }

@@ -151,8 +151,8 @@ struct LogCommand: ParsableCommand {
 struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Check every page of the store, every record's checksum and the hash chain of the whole log, then the read models against it.",
-        discussion: "Exits non-zero naming the first damaged page or bad position, or the read models' tables that differ from the log folded anew (`folio projections rebuild` makes them again). Example: folio verify"
+        abstract: "Check every page of the store, every record's checksum and the hash chain of the whole log, then its indexes and read models against it.",
+        discussion: "Exits non-zero naming the first damaged page or bad position, the first index entry that differs from the log folded anew (an export imported into a new store makes them whole), or the read models' tables that differ from it (`folio projections rebuild` makes them again). Example: folio verify"
     )
     @OptionGroup var store: StoreOptions
 
@@ -162,15 +162,21 @@ struct Verify: ParsableCommand {
         let bar = Progress(title: "Verifying")
         defer { bar.finish() }
         let count = try store.verify { bar.update(done: $0.done, total: $0.total) }
-        // A changed byte inside a row passes the page walk: the read models are folded anew and
-        // compared with the stored ones.
-        let differing: [String]?
-        do { differing = try store.projections.tablesDifferingFromLog() } catch { throw FolioError.wrapping(error) }
-        if let differing, !differing.isEmpty {
-            throw FolioError(.store, "the log is sound (\(count) events), but the read models differ from it in \(differing.joined(separator: ", ")): `folio projections rebuild` makes them again from the log")
+        // A changed byte inside a row passes the page walk: the read models and the write side's
+        // indexes are compared with the log folded anew.
+        let derived = try store.derivedDataCheck()
+        var problems: [String] = []
+        if let index = derived.writeIndexes {
+            problems.append("\(index) (`folio export FILE` and `folio import FILE --store NEW` make a store whose indexes are whole)")
         }
-        let models = differing == nil ? "read models not compared (built by another Folio, and this store is read-only here)" : "read models equal to the log folded anew"
-        emit("ok: \(count) events, checksums and hash chain intact; \(models); \(pages.pagesInUse) pages in \(pages.databases) databases well-formed (\(pages.freePages) free, \(pages.pages) in all)\n")
+        if let tables = derived.readModelTables, !tables.isEmpty {
+            problems.append("its read models differ from it in \(tables.joined(separator: ", ")) (`folio projections rebuild` makes them again from the log)")
+        }
+        if !problems.isEmpty {
+            throw FolioError(.store, "the log is sound (\(count) events), but \(problems.joined(separator: "; and "))")
+        }
+        let models = derived.readModelTables == nil ? "read models not compared (built by another Folio, and this store is read-only here)" : "read models"
+        emit("ok: \(count) events, checksums and hash chain intact; indexes and \(models) equal to the log folded anew; \(pages.pagesInUse) pages in \(pages.databases) databases well-formed (\(pages.freePages) free, \(pages.pages) in all)\n")
     }
 }
 

@@ -298,9 +298,11 @@ public final class Projections: Sendable {
         var events: [Int: Int]
     }
 
-    /// Folds the log from position 1 into memory for the projectors at `selected`, up to `limit`.
+    /// Folds the log from position 1 into memory for the projectors at `selected`, up to `limit`;
+    /// `observe`, when given, gets every event of a type this build knows, in log order.
     func fold(
-        _ selected: [Int], session: ReadSession, limit: AsOf? = nil, progress: ((RebuildProgress) -> Void)? = nil
+        _ selected: [Int], session: ReadSession, limit: AsOf? = nil, progress: ((RebuildProgress) -> Void)? = nil,
+        observing observe: ((Event) throws -> Void)? = nil
     ) throws -> Folded {
         let model = MemoryStore(expectedRows: try storedRowCounts(selected, in: session.transaction))
         let total = Int(try session.head())
@@ -321,6 +323,7 @@ public final class Projections: Sendable {
         let appliers = projectors.map { Self.applier($0, to: MemoryStore.self) }
         func apply(_ decoded: DecodedBatch) throws {
             for (typeIndex, event, envelope) in decoded.events {
+                try observe?(event)
                 for index in readers[typeIndex] {
                     try appliers[index](event, envelope, model)
                     counts[index] += 1
@@ -348,7 +351,7 @@ public final class Projections: Sendable {
                 }
                 head = view.position
                 if let progress, head % step == 0 { progress(RebuildProgress(done: Int(head), total: total)) }
-                guard let typeIndex = TypeTable.index(of: view), !readers[typeIndex].isEmpty else { return !isCorrupt(view) }
+                guard let typeIndex = TypeTable.index(of: view), observe != nil || !readers[typeIndex].isEmpty else { return !isCorrupt(view) }
                 batch.append(CopiedRecord(typeIndex: typeIndex, bytes: Array(view.bytes)))
                 if batch.count == Self.decodeBatchSize {
                     if let decoded = decoder.submit(batch) {
@@ -599,15 +602,30 @@ public final class Projections: Sendable {
     /// damage a page walk cannot see (a changed byte inside a row). `nil` when the stored models
     /// are not current (an older Folio's, on a store this user may only read): they are not
     /// compared.
-    public func tablesDifferingFromLog() throws -> [String]? {
-        try log.read { session in
-            guard try isCurrent(in: session) else { return nil }
-            let folded = try fold(Array(projectors.indices), session: session)
-            defer { releaseInBackground(folded.model) }
-            let fresh = try ReadModel(store: folded.model) { read in try read(session) }.dump()
-            let stored = try read(in: session) { try $0.dump() }
-            return Set(fresh.keys).union(stored.keys).filter { fresh[$0] ?? [:] != stored[$0] ?? [:] }.sorted()
+    ///
+    /// It reads `session`'s snapshot, and gives every event of the log to `observe` in log order
+    /// as the fold reads it (also when the stored models are not compared), for whatever else is
+    /// to be checked against the same fold.
+    public func tablesDifferingFromLog(in session: ReadSession, observing observe: ((Event) throws -> Void)? = nil) throws -> [String]? {
+        guard try isCurrent(in: session) else {
+            if let observe { _ = try fold([], session: session, observing: observe) }
+            return nil
         }
+        let folded = try fold(Array(projectors.indices), session: session, observing: observe)
+        defer { releaseInBackground(folded.model) }
+        // Each table's rows, encoded as a rebuild writes them, against its stored rows in one
+        // pass: every row is written by the one encoding, whichever path wrote it.
+        var differing: [String] = []
+        for index in projectors.indices {
+            let slot = try stored(index, in: session.transaction)?.slot ?? "a"
+            for (table, database) in databases(index, slot: slot) {
+                let difference = try session.transaction.firstDifference(in: database) { expect in
+                    try folded.model.forEachEncodedRow(table) { key, value in try expect(Array(key)) { $0.elementsEqual(value) } }
+                }
+                if difference != nil { differing.append(table) }
+            }
+        }
+        return differing.sorted()
     }
 
     /// Whether every stored model was built by this code and folds the whole log `session` sees.

@@ -241,6 +241,36 @@ struct EventStoreTests {
         }
     }
 
+    @Test("a last record sealed again with its stream's version out of step, or with an earlier record's event id, is named by verify", arguments: [false, true])
+    func resealedLastRecord(reusingID: Bool) throws {
+        let directory = try TemporaryDirectory()
+        let store = try EventStore(path: directory.path("log"))
+        for _ in 0..<4 { try store.append([event()], to: "s") }
+        let forged = try store.read { session -> [UInt8] in
+            let first = try #require(try session.event(at: 1))
+            let last = try #require(try session.event(at: 4))
+            return Record.encode(
+                Record.Fields(
+                    id: reusingID ? first.id : last.id, position: 4, stream: last.stream, streamVersion: reusingID ? 4 : 7, type: last.type,
+                    schemaVersion: last.schemaVersion, recordedAt: last.recordedAtMicroseconds, actor: last.actor,
+                    correlationID: nil, causationID: nil, previousHash: try session.previousHash(before: 4)
+                ),
+                payload: last.payload
+            )
+        }
+        let log = try store.environment.database("log")
+        let meta = try store.environment.database("meta")
+        try store.environment.write { txn in
+            try txn.put(log, UInt64(4).bigEndianBytes, forged)
+            try txn.put(meta, Array("head".utf8), UInt64(4).bigEndianBytes + Array(forged.withUnsafeBytes { RecordView($0).hash }))
+        }
+        let says = reusingID ? "record 4 has event id " : "record 4 is version 7 of stream s, whose previous record is version 3"
+        #expect { try store.read { try $0.verify() } } throws: { error in
+            let error = error as? EventStoreError
+            return error?.code == .corruptRecord && error?.position == 4 && error?.message.hasPrefix(says) == true
+        }
+    }
+
     @Test("a log key or an index entry of the wrong size (a damaged page) is named, not read past its end")
     func wrongSizes() throws {
         let directory = try TemporaryDirectory()

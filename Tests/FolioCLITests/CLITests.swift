@@ -674,10 +674,74 @@ struct CLITests {
             }
         }
         let damaged = try folio(["verify"], store: store)
-        #expect(damaged.status == 1 && damaged.err == "folio: the log is sound (393 events), but the read models differ from it in clients: `folio projections rebuild` makes them again from the log\n", "\(damaged.err)")
+        #expect(damaged.status == 1 && damaged.err == "folio: the log is sound (393 events), but its read models differ from it in clients (`folio projections rebuild` makes them again from the log)\n", "\(damaged.err)")
         #expect(try folio(["projections", "rebuild", "clients"], store: store).status == 0)
-        #expect(try folio(["verify"], store: store).out.hasPrefix("ok: 393 events, checksums and hash chain intact; read models equal to the log folded anew; "))
+        #expect(try folio(["verify"], store: store).out.hasPrefix("ok: 393 events, checksums and hash chain intact; indexes and read models equal to the log folded anew; "))
         #expect(try folio(["clients", "--format", "json"], store: store).out == before)
+    }
+
+    /// One entry of one index changed as a flipped bit or a lost write might leave it, with what
+    /// `verify` must say of it.
+    struct IndexDamage: Sendable, CustomTestStringConvertible {
+        enum Change: Sendable {
+            /// The first entry removed.
+            case removeFirst
+            /// An entry added under a key no event makes.
+            case add(key: [UInt8], value: [UInt8])
+            /// The first entry's last byte changed.
+            case changeFirst
+        }
+        var database: String
+        var change: Change
+        /// The start of what `verify` says after "folio: ".
+        var says: String
+        var testDescription: String { "\(database): \(change)" }
+    }
+
+    static let indexDamages: [IndexDamage] = [
+        IndexDamage(database: "event_ids", change: .removeFirst, says: "the log's records are sound, but its index of event ids differs from them: it lacks the entry for event "),
+        IndexDamage(database: "streams", change: .changeFirst, says: "the log's records are sound, but its index of streams' events differs from them: its entry for version 1 of stream client-"),
+        IndexDamage(database: "stream_heads", change: .add(key: Array("client-x".utf8), value: [0, 0, 0, 0, 0, 0, 0, 1]), says: "the log's records are sound, but its index of streams' versions differs from them: it holds an entry for stream client-x, which the log does not make"),
+        IndexDamage(database: "types", change: .add(key: Array("PaymentSucceeded".utf8) + [0, 0, 0, 0, 0, 0, 0, 0, 1], value: []), says: "the log's records are sound, but its index of event types differs from them: it holds an entry for record 1 of type PaymentSucceeded, which the log does not make"),
+        IndexDamage(database: "idx.tokens", change: .changeFirst, says: "the log is sound (393 events), but its index of activation tokens has another entry for token G"),
+        IndexDamage(database: "idx.intents", change: .removeFirst, says: "the log is sound (393 events), but its index of payment intents lacks the entry for payment intent pi_"),
+        IndexDamage(database: "idx.versions", change: .add(key: [UInt8](repeating: 0xFF, count: 16), value: [UInt8](repeating: 1, count: 16)), says: "the log is sound (393 events), but its index of content versions holds an entry for content version ffffffff-ffff-ffff-ffff-ffffffffffff, which the log does not make"),
+        IndexDamage(database: "idx.clients", change: .changeFirst, says: "the log is sound (393 events), but its index of client states has another entry for client "),
+    ]
+
+    @Test("verify compares every index of the log and of the write side with the log, naming the first entry that differs; an export imported into a new store makes them whole", arguments: indexDamages)
+    func verifyComparesIndexes(damage: IndexDamage) throws {
+        let directory = try TemporaryDirectory()
+        let store = try directory.importedFixture()
+        do {
+            let environment = try EventStore(path: store).environment
+            let database = try #require(try environment.existingDatabase(damage.database))
+            try environment.write { txn in
+                let first = try #require(try txn.withCursor(database) { cursor in try cursor.first().map { (Array($0.key), Array($0.value)) } })
+                switch damage.change {
+                case .removeFirst:
+                    #expect(try txn.delete(database, first.0))
+                case .add(let key, let value):
+                    try txn.put(database, key, value)
+                case .changeFirst:
+                    var value = first.1
+                    value[value.count - 1] ^= 1
+                    try txn.put(database, first.0, value)
+                }
+            }
+        }
+        let verified = try folio(["verify"], store: store)
+        #expect(verified.status == 1 && verified.out.isEmpty)
+        #expect(verified.err.hasPrefix("folio: " + damage.says), "\(verified.err)")
+        #expect(verified.err.hasSuffix(" (`folio export FILE` and `folio import FILE --store NEW` make a store whose indexes are whole)\n"), "\(verified.err)")
+        #expect(verified.err.split(separator: "\n").count == 1)
+        // What the message advises.
+        let export = directory.path("backup.jsonl")
+        #expect(try folio(["export", export], store: store).status == 0)
+        let restored = directory.path("restored")
+        #expect(try folio(["import", export], store: restored).status == 0)
+        let again = try folio(["verify"], store: restored)
+        #expect(again.status == 0 && again.out.hasPrefix("ok: 393 events, checksums and hash chain intact; indexes and read models equal to the log folded anew; "), "\(again.err)")
     }
 
     @Test("a store this user may only read is queried (its stale models folded in memory), verified and exported; a write is refused in one line and nothing changes")

@@ -75,6 +75,34 @@ struct LMDBTests {
         #expect(found == [bytes("d"), bytes("d"), bytes("f"), nil, nil, bytes("b")])
     }
 
+    @Test("a database compared with the entries it should hold names the first key where they part: missing, unexpected or changed, at its start, middle or end")
+    func firstDifference() throws {
+        let directory = try TemporaryDirectory()
+        let environment = try Environment.open(at: directory.path("env"))
+        let table = try environment.database("t")
+        let stored = [("b", "2"), ("d", "4"), ("f", "6")]
+        try environment.write { txn in for (key, value) in stored { try txn.put(table, bytes(key), bytes(value)) } }
+        func difference(_ expected: [(String, String)]) throws -> EntryDifference? {
+            try environment.read { txn in
+                try txn.firstDifference(in: table) { expect in
+                    for (key, value) in expected { try expect(bytes(key)) { $0.elementsEqual(bytes(value)) } }
+                }
+            }
+        }
+        #expect(try difference(stored) == nil)
+        #expect(try difference([("a", "1")] + stored) == .missing(key: bytes("a")))
+        #expect(try difference([("b", "2"), ("c", "3"), ("d", "4"), ("f", "6")]) == .missing(key: bytes("c")))
+        #expect(try difference(stored + [("g", "7")]) == .missing(key: bytes("g")))
+        #expect(try difference(Array(stored.dropFirst())) == .unexpected(key: bytes("b")))
+        #expect(try difference([("b", "2"), ("f", "6")]) == .unexpected(key: bytes("d")))
+        #expect(try difference(Array(stored.dropLast())) == .unexpected(key: bytes("f")))
+        #expect(try difference([("b", "2"), ("d", "5"), ("f", "0")]) == .changed(key: bytes("d")))
+        #expect(try difference([]) == .unexpected(key: bytes("b")))
+        // A key that is a prefix of another comes first, as LMDB orders them.
+        try environment.write { txn in try txn.put(table, bytes("dd"), bytes("x")) }
+        #expect(try difference(stored) == .unexpected(key: bytes("dd")))
+    }
+
     @Test("the map grows by itself when it fills")
     func mapGrowth() throws {
         let directory = try TemporaryDirectory()
