@@ -182,6 +182,24 @@ private func spool(_ source: FileDescriptor, to path: String) throws {
 /// alone is skipped.
 private func isBlank(_ byte: UInt8) -> Bool { byte == 32 || byte == 9 || byte == 13 }
 
+/// The name of an import's staging directory: `NAME.importing-UUID` beside the store's path, or
+/// `.importing-UUID` inside the directory it names (`Store.importLog(from:intoNewStoreAt:)`).
+enum StagingName {
+    /// The name's start, before the UUID, for a store at `path`.
+    static func prefix(of path: String, inside: Bool) -> String {
+        if inside { return ".importing-" }
+        let name = path.utf8.lastIndex(of: UInt8(ascii: "/")).map { String(path[path.index(after: $0)...]) } ?? path
+        return name + ".importing-"
+    }
+
+    /// Whether `name` is such a name: `prefix` and a UUID as an import writes it (lowercase).
+    static func matches(_ name: String, prefix: String) -> Bool {
+        guard name.hasPrefix(prefix) else { return false }
+        let id = name.dropFirst(prefix.count)
+        return id.count == 36 && UUID(uuidString: String(id))?.lowercased == String(id)
+    }
+}
+
 /// `path` without the slashes at its end (`/` stays as it is).
 private func withoutTrailingSlashes(_ path: String) -> String {
     var path = Substring(path)
@@ -216,10 +234,12 @@ extension Store {
     /// renamed into place; into a directory, it is built inside it (`PATH/.importing-…`)
     /// and its data file linked into the directory, which keeps its owner and permissions (if a
     /// store appeared there meanwhile, it is left alone and the import refused). An import
-    /// interrupted by a signal that `Interruption` handles removes its staging directory; one
-    /// killed outright (SIGKILL, a crash) leaves it.
+    /// interrupted by a signal that `Interruption` handles removes its staging directory. One
+    /// killed outright (SIGKILL, a crash, a power cut) leaves it, and the next import into `path`
+    /// removes it (`removeAbandonedImports(into:)`), telling `removedAbandoned` its path.
     public static func importLog(
-        from file: String, intoNewStoreAt path: String, options: Options = Options(), progress: ((JobProgress) -> Void)? = nil
+        from file: String, intoNewStoreAt path: String, options: Options = Options(),
+        progress: ((JobProgress) -> Void)? = nil, removedAbandoned: (String) -> Void = { _ in }
     ) throws -> ImportReport {
         // `restored/` is staged beside `restored`, not inside it.
         let path = withoutTrailingSlashes(path)
@@ -228,10 +248,17 @@ extension Store {
         }
         var status = stat()
         let intoDirectory = lstat(path, &status) == 0
-        let staging = path + (intoDirectory ? "/." : ".") + "importing-" + UUID().lowercased
+        removeAbandonedImports(into: path).forEach(removedAbandoned)
+        let staging = path + (intoDirectory ? "/.importing-" : ".importing-") + UUID().lowercased
         let leftover = Interruption.removeIfInterrupted(staging, what: "the store being imported")
         do {
-            let report = try Store(path: staging, options: options).importLog(from: file, progress: progress)
+            let store = try Store(path: staging, options: options)
+            // Held while the import runs, and let go by the kernel however the process ends:
+            // a later import takes a staging directory no process holds for an abandoned one.
+            let lock = open(staging, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            if lock >= 0 { _ = flock(lock, LOCK_EX | LOCK_NB) }
+            defer { if lock >= 0 { close(lock) } }
+            let report = try store.importLog(from: file, progress: progress)
             if intoDirectory {
                 // `link(2)` puts the synced data file in place under its own name and never
                 // replaces one; LMDB makes the lock file when the store is next opened.
@@ -251,6 +278,44 @@ extension Store {
             leftover.discard()
             throw error
         }
+    }
+
+    /// Removes what imports into `path` that were stopped outright (SIGKILL, a crash, a power cut)
+    /// left of the stores they were building aside, and returns their paths.
+    ///
+    /// A staging directory is taken for abandoned only when no process holds its lock (a
+    /// running import holds its own from just after making it until it ends), it was last changed
+    /// more than a minute ago (so one made an instant ago, not yet locked, is never taken), and it
+    /// holds nothing but a store's two files under a name an import gives it.
+    public static func removeAbandonedImports(into path: String) -> [String] {
+        let path = withoutTrailingSlashes(path)
+        var status = stat()
+        let inside = stat(path, &status) == 0 && status.st_mode & S_IFMT == S_IFDIR
+        let directory: String
+        if inside {
+            directory = path
+        } else if let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) {
+            directory = slash == path.utf8.startIndex ? "/" : String(path[..<slash])
+        } else {
+            directory = "."
+        }
+        let prefix = StagingName.prefix(of: path, inside: inside)
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
+        var removed: [String] = []
+        for name in names.sorted() where StagingName.matches(name, prefix: prefix) {
+            let staging = (directory == "/" ? "" : directory) + "/" + name
+            guard lstat(staging, &status) == 0, status.st_mode & S_IFMT == S_IFDIR,
+                  time(nil) - status.st_mtim.tv_sec > 60,
+                  let entries = try? FileManager.default.contentsOfDirectory(atPath: staging),
+                  Set(entries).isSubset(of: ["data.mdb", "lock.mdb"])
+            else { continue }
+            let lock = open(staging, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            guard lock >= 0 else { continue }
+            defer { close(lock) }
+            guard flock(lock, LOCK_EX | LOCK_NB) == 0, (try? FileManager.default.removeItem(atPath: staging)) != nil else { continue }
+            removed.append(staging)
+        }
+        return removed
     }
 
     /// Why the imported store could not be put at `path`, from `errno`: most often, another import

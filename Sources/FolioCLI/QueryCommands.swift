@@ -233,7 +233,9 @@ struct Import: ParsableCommand {
         let report: ImportReport
         if Store.canStageImport(at: path) {
             // Built aside and put in place once done: a refused file leaves no store.
-            report = try Store.importLog(from: file, intoNewStoreAt: path, progress: progress)
+            report = try Store.importLog(from: file, intoNewStoreAt: path, progress: progress) { staging in
+                warn("folio: removed \(staging), the unfinished store of an earlier import into \(path) that was stopped outright")
+            }
         } else {
             // Into the store there, in one transaction that an interruption never commits.
             let note = Interruption.sayIfInterrupted("nothing was imported into \(path)")

@@ -377,6 +377,60 @@ struct CLITests {
         #expect(!FileManager.default.fileExists(atPath: directory.path("store")))
     }
 
+    @Test("an import stopped outright leaves its unfinished store aside, which a later import into that path removes, saying so; a running import's, or one made within the minute, is left alone")
+    func abandonedImports() throws {
+        let directory = try TemporaryDirectory()
+        let store = directory.path("restored")
+        let bad = directory.path("bad.jsonl")
+        try "not json\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        func stagings() throws -> Set<String> {
+            Set(try FileManager.default.contentsOfDirectory(atPath: directory.url.path).filter { $0.hasPrefix("restored.importing-") })
+        }
+        // Imports from standard input that never ends: each waits with its store made aside.
+        var inputs: [Pipe] = []
+        func startImport() throws -> (process: Process, staging: String) {
+            let before = try stagings()
+            let process = Process()
+            process.executableURL = try products().appendingPathComponent("folio")
+            process.arguments = ["import", "-", "--store", store]
+            let input = Pipe()
+            inputs.append(input)
+            (process.standardInput, process.standardOutput, process.standardError) = (input, FileHandle.nullDevice, FileHandle.nullDevice)
+            try process.run()
+            var waited = 0
+            while try stagings().subtracting(before).isEmpty, waited < 600 {
+                usleep(50_000)
+                waited += 1
+            }
+            return (process, try #require(try stagings().subtracting(before).first))
+        }
+        let killed = try startImport()
+        kill(killed.process.processIdentifier, SIGKILL)
+        killed.process.waitUntilExit()
+        let running = try startImport()
+        defer { if running.process.isRunning { running.process.terminate() } }
+        // Made a moment ago: left, though no process holds it.
+        let early = try folio(["import", bad], store: store)
+        #expect(early.status == 1 && !early.err.contains("removed"), "\(early.err)")
+        #expect(try stagings() == [killed.staging, running.staging])
+        // A minute on: the killed import's is removed, the running one's is not.
+        for name in [killed.staging, running.staging] {
+            var times = [timeval(tv_sec: time(nil) - 120, tv_usec: 0), timeval(tv_sec: time(nil) - 120, tv_usec: 0)]
+            #expect(utimes(directory.path(name), &times) == 0)
+        }
+        let later = try folio(["import", bad], store: store)
+        #expect(later.status == 1)
+        #expect(later.err.hasPrefix("folio: removed \(directory.path(killed.staging)), the unfinished store of an earlier import into \(store) that was stopped outright\n"), "\(later.err)")
+        #expect(try stagings() == [running.staging])
+        let imported = try folio(["import", projectRoot.appendingPathComponent("Fixtures/small.jsonl").path], store: store)
+        #expect(imported.status == 0 && imported.err.isEmpty, "\(imported.err)")
+        // Interrupted, the running import removes its own.
+        running.process.terminate()
+        running.process.waitUntilExit()
+        #expect(try stagings().isEmpty)
+        #expect(try folio(["verify"], store: store).status == 0)
+    }
+
     @Test("an import reads a named pipe and /dev/stdin as it reads a file, and leaves no spooled copy")
     func importFromPipes() throws {
         let directory = try TemporaryDirectory()

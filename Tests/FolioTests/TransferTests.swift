@@ -44,6 +44,37 @@ struct TransferTests {
         #expect(try store.writeLog(to: out, after: 2) == 1)
     }
 
+    @Test("what imports stopped outright left beside a new store's path or inside its directory is removed; a name an import does not give, other files inside, a link and another path's are not")
+    func abandonedImports() throws {
+        let directory = try TemporaryDirectory()
+        let fm = FileManager.default
+        /// A directory holding `files`, last changed two minutes ago.
+        func make(_ path: String, holding files: [String] = ["data.mdb", "lock.mdb"]) throws -> String {
+            try fm.createDirectory(atPath: path, withIntermediateDirectories: false)
+            for file in files { #expect(fm.createFile(atPath: path + "/" + file, contents: Data())) }
+            var times = [timeval(tv_sec: time(nil) - 120, tv_usec: 0), timeval(tv_sec: time(nil) - 120, tv_usec: 0)]
+            #expect(utimes(path, &times) == 0)
+            return path
+        }
+        func id() -> String { UUID().uuidString.lowercased() }
+        let into = try make(directory.path("into"), holding: [])
+        let inside = try make(into + "/.importing-" + id())
+        let beside = try make(directory.path("restored.importing-" + id()))
+        let left = [
+            try make(into + "/.importing-" + id(), holding: ["data.mdb", "notes.txt"]),
+            try make(into + "/.importing-backup"),
+            try make(into + "/.importing-" + id().uppercased()),
+            try make(directory.path("restored-old.importing-" + id())),
+            try make(directory.path("elsewhere")),
+        ]
+        let link = into + "/.importing-" + id()
+        #expect(symlink(directory.path("elsewhere"), link) == 0)
+        #expect(Store.removeAbandonedImports(into: into) == [inside])
+        #expect(Store.removeAbandonedImports(into: directory.path("restored")) == [beside])
+        #expect(!fm.fileExists(atPath: inside) && !fm.fileExists(atPath: beside))
+        for path in left + [link] { #expect(fm.fileExists(atPath: path), "\(path)") }
+    }
+
     @Test("the generator is deterministic: the same seed writes the same lines")
     func deterministic() throws {
         let a = try TemporaryDirectory(), b = try TemporaryDirectory()
