@@ -45,7 +45,7 @@ let package = Package(
         .executableTarget(
             name: "FolioCLI",
             dependencies: [
-                "Folio",
+                "Folio", "Domain", "EventStore", "Projections",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -61,11 +61,14 @@ let package = Package(
         .testTarget(name: "LMDBTests", dependencies: ["LMDB"]),
         .testTarget(name: "EventStoreTests", dependencies: ["EventStore", "LMDB"]),
         .testTarget(name: "DomainTests", dependencies: ["Domain"]),
-        .testTarget(name: "ProjectionsTests", dependencies: ["Projections", "EventStore", "Domain", "Folio"]),
+        .testTarget(name: "ProjectionsTests", dependencies: ["Projections", "EventStore", "Domain", "LMDB"]),
         .testTarget(
             name: "FolioTests", dependencies: ["Folio", "Domain", "EventStore", "Projections", "LMDB", .product(name: "SystemPackage", package: "swift-system")]
         ),
-        .testTarget(name: "FolioCLITests", dependencies: ["FolioCLI", "Folio", "EventStore"]),
+        .testTarget(
+            name: "FolioCLITests",
+            dependencies: ["FolioCLI", "Folio", "Domain", "EventStore", "Projections", "LMDB", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
     ]
 )
 

@@ -352,15 +352,16 @@ public struct RecordView {
 
 extension UInt64 {
     /// The big-endian bytes used as log keys, so that byte order is numeric order.
-    var bigEndianBytes: [UInt8] { withUnsafeBytes(of: bigEndian) { Array($0) } }
+    package var bigEndianBytes: [UInt8] { withUnsafeBytes(of: bigEndian) { Array($0) } }
 
-    init(bigEndianBytes bytes: UnsafeRawBufferPointer) {
+    package init(bigEndianBytes bytes: UnsafeRawBufferPointer) {
         self = UInt64(bigEndian: bytes.loadUnaligned(as: UInt64.self))
     }
 }
 
 extension UUID {
-    var bytes: [UInt8] { withUnsafeBytes(of: uuid) { Array($0) } }
+    /// The id's 16 bytes, as the log's and the write side's indexes key it.
+    package var bytes: [UInt8] { withUnsafeBytes(of: uuid) { Array($0) } }
 
     /// The id's bytes as two big-endian halves, which sort as `bytes` do as keys.
     var keyOrder: (UInt64, UInt64) {

@@ -55,8 +55,8 @@ public class ReadSession {
     /// Visits records in position order starting at `position` (forward) or ending at it (backward),
     /// until `body` returns false or the log ends.
     ///
-    /// With `verify`, each record's checksum and link to its predecessor are checked first, and a
-    /// bad record stops the scan with `corruptRecord` naming its position. With `checksums` false
+    /// With `verify`, each record's checksum (and, scanning forward, its link to its predecessor)
+    /// is checked first, and a bad record stops the scan with `corruptRecord` naming its position. With `checksums` false
     /// as well, each record's form, position and link are checked but not its checksum: the
     /// caller checks that itself (`RecordView.checkChecksum()`), on another thread.
     public func scan(

@@ -227,8 +227,6 @@ struct CrossClientIndexes {
 }
 
 extension UUID {
-    var bytes: [UInt8] { withUnsafeBytes(of: uuid) { Array($0) } }
-
     init(bytes: UnsafeRawBufferPointer) {
         self.init(uuid: bytes.loadUnaligned(as: uuid_t.self))
     }
@@ -241,8 +239,4 @@ extension UUID {
         }
         self.init(bytes: bytes)
     }
-}
-
-extension UInt64 {
-    var bigEndianBytes: [UInt8] { withUnsafeBytes(of: bigEndian) { Array($0) } }
 }

@@ -304,7 +304,7 @@ struct StandardOutput: TextOutputStream {
 }
 
 extension JSONEncoder {
-    /// Folio's output encoding: ISO 8601 dates, sorted keys.
+    /// Folio's output encoding: sorted keys, slashes unescaped.
     static var folio: JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

@@ -133,7 +133,7 @@ struct TokenGroup: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "issue",
             abstract: "Issue the client a new activation token; a reissue retires the old one for good.",
-            discussion: "Tokens are drawn uniformly from G0000–G9999 and never issued twice. Example: folio token issue 3f2a…"
+            discussion: "Tokens are drawn uniformly from G0000–G9999 and never issued twice. Example: folio token issue 3f2a6c1e-8b4d-4f7a-9c2e-5d1b7a3e9f60"
         )
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: FormatOptions
@@ -158,7 +158,7 @@ struct VersionGroup: ParsableCommand {
             abstract: "Draft a new content version of a client's page; Folio numbers it.",
             discussion: """
                 The content is a JSON object read from FILE, or from standard input with -.
-                Example: folio version draft G0427 --page agreement --content page.json --notes "Shorter terms" --hypothesis "More sign"
+                Example: folio version draft G0427 --page agreement --content page.json --notes "Shorter terms" --hypothesis "Shorter terms win more sign-ups"
                 """
         )
         @OptionGroup var store: StoreOptions
@@ -187,7 +187,7 @@ struct VersionGroup: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "promote",
             abstract: "Make a version current for its page; the previous one is demoted in the same step.",
-            discussion: "Example: folio version promote 9c1e…"
+            discussion: "Example: folio version promote 9c1e4f0a-52b7-4d6e-8a3b-1f2e3d4c5b6a"
         )
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: FormatOptions
@@ -202,7 +202,7 @@ struct VersionGroup: ParsableCommand {
     struct OutcomeCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "outcome", abstract: "Record what happened with a version: success, failure or pending.",
-            discussion: "Example: folio version outcome 9c1e… success --notes \"Signed within a day\""
+            discussion: "Example: folio version outcome 9c1e4f0a-52b7-4d6e-8a3b-1f2e3d4c5b6a success --notes \"Signed within a day\""
         )
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: FormatOptions
@@ -217,7 +217,7 @@ struct VersionGroup: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one content version.", discussion: "Example: folio version show 9c1e… --format json")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one content version.", discussion: "Example: folio version show 9c1e4f0a-52b7-4d6e-8a3b-1f2e3d4c5b6a --format json")
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: FormatOptions
         @OptionGroup var asOf: AsOfOptions

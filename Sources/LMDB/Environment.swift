@@ -60,7 +60,7 @@ public final class Environment: @unchecked Sendable {
     ///
     /// The directory and its files are created readable by their owner only. Stale reader
     /// slots left by dead processes are cleared. Returns the instance already open in this
-    /// process for the same path, if any.
+    /// process for the same path, if any, as it was opened: `options` are then not looked at.
     ///
     /// An environment this process may read but not write (a backup on read-only media, another
     /// user's files shared for reading) is opened read-only (`isReadOnly`): snapshots read it,
@@ -359,19 +359,6 @@ public final class Environment: @unchecked Sendable {
         var stat = MDB_stat()
         mdb_env_stat(handle, &stat)
         return (info.me_last_pgno + 1) * Int(stat.ms_psize)
-    }
-
-    /// Clears reader slots left by processes that died; returns how many were cleared.
-    @discardableResult
-    public func clearStaleReaders() -> Int {
-        var dead: Int32 = 0
-        mdb_reader_check(handle, &dead)
-        return Int(dead)
-    }
-
-    /// Flushes buffers to disk (only needed with `unsafeNoSync`).
-    public func sync() throws {
-        try check(mdb_env_sync(handle, 1), "mdb_env_sync")
     }
 
     /// Grows the memory map to at least `bytes` now, so that a long write transaction known to

@@ -14,8 +14,8 @@ import Darwin
 public struct LMDBError: Error, Hashable, Sendable, CustomStringConvertible {
     /// An LMDB or system result code. New codes can appear without breaking callers.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
-        public let rawValue: Int32
-        public init(rawValue: Int32) { self.rawValue = rawValue }
+        let rawValue: Int32
+        init(rawValue: Int32) { self.rawValue = rawValue }
 
         public static let keyExists = Code(rawValue: MDB_KEYEXIST)
         public static let notFound = Code(rawValue: MDB_NOTFOUND)

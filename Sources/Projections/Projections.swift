@@ -28,8 +28,6 @@ public struct ProjectionError: Error, Hashable, Sendable, CustomStringConvertibl
         public static let readOnly = Code(.readOnly)
         /// A record's payload could not be decoded into an event (`position` names it).
         public static let decodeFailed = Code(.decodeFailed)
-        /// Former name of `decodeFailed`.
-        public static let unreadableEvent = Code(.decodeFailed)
         /// A record failed its checksum or hash-chain link: the fold stopped there (`position` names it).
         public static let corruptRecord = Code(.corruptRecord)
     }
@@ -51,7 +49,7 @@ public struct ProjectionError: Error, Hashable, Sendable, CustomStringConvertibl
 public struct ProjectorStatus: Hashable, Sendable {
     public var name: String
     public var version: Int
-    /// The running code's fingerprint.
+    /// The running projector's fingerprint (`Projector.fingerprint`: its name, version, tables and row layout).
     public var fingerprint: String
     /// The fingerprint of the code that built the stored model; `nil` when never built.
     public var storedFingerprint: String?
@@ -450,12 +448,6 @@ public final class Projections: Sendable {
         }
         guard !stale.isEmpty else { return [] }
         return try rebuild(stale, onlyIfStale: true, progress: progress)
-    }
-
-    /// Rebuilds every projector inside the caller's transaction.
-    public func rebuildAll(in session: WriteSession, progress: ((RebuildProgress) -> Void)? = nil) throws {
-        let folded = try fold(Array(projectors.indices), session: session, progress: progress)
-        _ = try install(Array(projectors.indices), folded: folded, in: session, onlyIfStale: false, progress: progress)
     }
 
     /// Starts an in-memory fold of every projector that the caller feeds event by event, from

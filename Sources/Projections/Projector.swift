@@ -49,8 +49,9 @@ public protocol Projector: Sendable {
 extension Projector {
     public var readsDraftContent: Bool { true }
 
-    /// Changes whenever the projector's output would: its name, version and tables, and the
-    /// layout of the rows it stores.
+    /// A hash of the projector's name, version and tables, and of the layout of the rows it
+    /// stores. It does not see the projector's code: a change to what a projector folds must bump
+    /// its `version`, which makes every store rebuild its model.
     public var fingerprint: String {
         let text = "\(name)|v\(version)|\(tables.joined(separator: ","))|rows-v\(Projections.rowLayoutVersion)"
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325

@@ -159,11 +159,4 @@ struct LMDBTests {
         _ = FileManager.default.createFile(atPath: directory.path("file"), contents: Data("x".utf8))
         #expect { _ = try Environment.open(at: directory.path("file")) } throws: { ($0 as? LMDBError)?.code == .notADirectory }
     }
-
-    @Test("stale reader slots can be cleared")
-    func staleReaders() throws {
-        let directory = try TemporaryDirectory()
-        let environment = try Environment.open(at: directory.path("env"))
-        #expect(environment.clearStaleReaders() == 0)
-    }
 }
