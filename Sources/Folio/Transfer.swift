@@ -249,16 +249,15 @@ extension Store {
         var status = stat()
         let intoDirectory = lstat(path, &status) == 0
         removeAbandonedImports(into: path).forEach(removedAbandoned)
-        let staging = path + (intoDirectory ? "/.importing-" : ".importing-") + UUID().lowercased
+        let id = UUID().lowercased
+        let staging = path + (intoDirectory ? "/.importing-" : ".importing-") + id
         let leftover = Interruption.removeIfInterrupted(staging, what: "the store being imported")
         do {
-            let store = try Store(path: staging, options: options)
-            // Held while the import runs, and let go by the kernel however the process ends:
-            // a later import takes a staging directory no process holds for an abandoned one.
-            let lock = open(staging, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-            if lock >= 0 { _ = flock(lock, LOCK_EX | LOCK_NB) }
-            defer { if lock >= 0 { close(lock) } }
-            let report = try store.importLog(from: file, progress: progress)
+            // Locked before it bears its name, and held while the import runs (the kernel lets go
+            // of it however the process ends): a staging directory no process holds is abandoned.
+            let lock = try claimStagingDirectory(staging, claiming: path + (intoDirectory ? "/.claiming-" : ".claiming-") + id)
+            defer { close(lock) }
+            let report = try Store(path: staging, options: options).importLog(from: file, progress: progress)
             if intoDirectory {
                 // `link(2)` puts the synced data file in place under its own name and never
                 // replaces one; LMDB makes the lock file when the store is next opened.
@@ -284,8 +283,7 @@ extension Store {
     /// left of the stores they were building aside, and returns their paths.
     ///
     /// A staging directory is taken for abandoned only when no process holds its lock (a
-    /// running import holds its own from just after making it until it ends), it was last changed
-    /// more than a minute ago (so one made an instant ago, not yet locked, is never taken), and it
+    /// running import locks its own before giving it its name, and holds it until it ends), and it
     /// holds nothing but a store's two files under a name an import gives it.
     public static func removeAbandonedImports(into path: String) -> [String] {
         let path = withoutTrailingSlashes(path)
@@ -305,7 +303,6 @@ extension Store {
         for name in names.sorted() where StagingName.matches(name, prefix: prefix) {
             let staging = (directory == "/" ? "" : directory) + "/" + name
             guard lstat(staging, &status) == 0, status.st_mode & S_IFMT == S_IFDIR,
-                  time(nil) - status.st_mtim.tv_sec > 60,
                   let entries = try? FileManager.default.contentsOfDirectory(atPath: staging),
                   Set(entries).isSubset(of: ["data.mdb", "lock.mdb"])
             else { continue }
@@ -316,6 +313,28 @@ extension Store {
             removed.append(staging)
         }
         return removed
+    }
+
+    /// Makes `staging` locked: as `claiming` (made with its parents, as a store's are), locked,
+    /// then renamed, so that no import looking for abandoned ones sees it unlocked.
+    /// - Returns: the descriptor that holds the lock.
+    private static func claimStagingDirectory(_ staging: String, claiming: String) throws -> Int32 {
+        if mkdir(claiming, 0o700) != 0, errno == ENOENT, let slash = claiming.lastIndex(of: "/") {
+            let parent = String(claiming[..<slash])
+            try? FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            _ = mkdir(claiming, 0o700)
+        }
+        let lock = open(claiming, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard lock >= 0 else { throw FolioError(.store, "cannot make \(claiming) to build the imported store in: \(Errno(rawValue: errno))") }
+        // Where the file system cannot lock, nothing is ever taken for abandoned (the same lock fails there).
+        _ = flock(lock, LOCK_EX | LOCK_NB)
+        guard rename(claiming, staging) == 0 else {
+            let error = Errno(rawValue: errno)
+            close(lock)
+            _ = rmdir(claiming)
+            throw FolioError(.store, "cannot make \(staging) to build the imported store in: \(error)")
+        }
+        return lock
     }
 
     /// Why the imported store could not be put at `path`, from `errno`: most often, another import

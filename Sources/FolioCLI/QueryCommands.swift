@@ -175,8 +175,10 @@ struct Verify: ParsableCommand {
         if !problems.isEmpty {
             throw FolioError(.store, "the log is sound (\(count) events), but \(problems.joined(separator: "; and "))")
         }
-        let models = derived.readModelTables == nil ? "read models not compared (built by another Folio, and this store is read-only here)" : "read models"
-        emit("ok: \(count) events, checksums and hash chain intact; indexes and \(models) equal to the log folded anew; \(pages.pagesInUse) pages in \(pages.databases) databases well-formed (\(pages.freePages) free, \(pages.pages) in all)\n")
+        let models = derived.readModelTables == nil
+            ? "indexes equal to the log folded anew; read models not compared (built by another Folio, and this store is read-only here)"
+            : "indexes and read models equal to the log folded anew"
+        emit("ok: \(count) events, checksums and hash chain intact; \(models); \(pages.pagesInUse) pages in \(pages.databases) databases well-formed (\(pages.freePages) free, \(pages.pages) in all)\n")
     }
 }
 
@@ -231,12 +233,14 @@ struct Import: ParsableCommand {
         let bar = Progress(title: "Importing")
         let progress = { (job: JobProgress) in bar.update(done: job.done, total: job.total) }
         let report: ImportReport
+        let removed = { (staging: String) in
+            warn("folio: removed \(staging), the unfinished store of an earlier import into \(path) that was stopped outright")
+        }
         if Store.canStageImport(at: path) {
             // Built aside and put in place once done: a refused file leaves no store.
-            report = try Store.importLog(from: file, intoNewStoreAt: path, progress: progress) { staging in
-                warn("folio: removed \(staging), the unfinished store of an earlier import into \(path) that was stopped outright")
-            }
+            report = try Store.importLog(from: file, intoNewStoreAt: path, progress: progress, removedAbandoned: removed)
         } else {
+            Store.removeAbandonedImports(into: path).forEach(removed)
             // Into the store there, in one transaction that an interruption never commits.
             let note = Interruption.sayIfInterrupted("nothing was imported into \(path)")
             defer { note.forget() }
