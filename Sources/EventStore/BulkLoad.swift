@@ -97,20 +97,31 @@ final class BulkIndexes {
         }
     }
 
-    /// What a key of `index` names, for a message.
-    static func describe(_ key: [UInt8], in index: Index) -> String {
+    /// Where `index` parts from these entries, in words for a message.
+    static func describe(_ difference: EntryDifference, in index: Index) -> String {
+        let entry = describe(difference.key, in: index)
+        let what = switch difference {
+        case .missing: "it lacks the entry for \(entry)"
+        case .unexpected: "it holds an entry for \(entry), which the log does not make"
+        case .changed: "its entry for \(entry) is not the one the log makes"
+        }
+        return "its \(index.title) differs from them: \(what)"
+    }
+
+    /// What a key of `index` names.
+    private static func describe(_ key: [UInt8], in index: Index) -> String {
         // A name, its NUL and 8 bytes; a damaged key may not be.
         let split: (name: String, number: UInt64)? = key.count > 9 && key[key.count - 9] == 0
             ? (String(decoding: key[..<(key.count - 9)], as: UTF8.self), key[(key.count - 8)...].withUnsafeBytes { UInt64(bigEndianBytes: $0) })
             : nil
-        switch index {
-        case .ids where key.count == 16:
+        switch (index, split) {
+        case (.ids, _) where key.count == 16:
             return "event \(UUID(uuid: key.withUnsafeBytes { $0.loadUnaligned(as: uuid_t.self) }).uuidString.lowercased())"
-        case .streams where split != nil:
-            return "version \(split!.number) of stream \(split!.name)"
-        case .types where split != nil:
-            return "record \(split!.number) of type \(split!.name)"
-        case .streamHeads:
+        case (.streams, let (name, number)?):
+            return "version \(number) of stream \(name)"
+        case (.types, let (name, number)?):
+            return "record \(number) of type \(name)"
+        case (.streamHeads, _):
             return "stream \(String(decoding: key, as: UTF8.self))"
         default:
             let digits = Array("0123456789abcdef")

@@ -191,14 +191,9 @@ public class ReadSession {
             let difference = try transaction.firstDifference(in: databases[index]) { expect in
                 try indexes.entries(of: index) { key, value in try expect(key) { $0.elementsEqual(value) } }
             }
-            guard let difference else { continue }
-            let entry = BulkIndexes.describe(difference.key, in: index)
-            let what = switch difference {
-            case .missing: "it lacks the entry for \(entry)"
-            case .unexpected: "it holds an entry for \(entry), which the log does not make"
-            case .changed: "its entry for \(entry) is not the one the log makes"
+            if let difference {
+                throw EventStoreError(.corruptIndex, "the log's records are sound, but " + BulkIndexes.describe(difference, in: index))
             }
-            throw EventStoreError(.corruptIndex, "the log's records are sound, but its \(index.title) differs from them: \(what)")
         }
         return head
     }

@@ -73,7 +73,7 @@ struct FoldedWriteSide {
     }
 
     /// A difference of `index` (`nil`: the client states), in words.
-    static func describe(_ difference: EntryDifference, in index: CrossClientIndexes.Index?) -> String {
+    private static func describe(_ difference: EntryDifference, in index: CrossClientIndexes.Index?) -> String {
         let key = difference.key
         let (title, entry): (String, String) = switch index {
         case .tokens: ("index of activation tokens", "token \(String(decoding: key, as: UTF8.self))")
