@@ -20,7 +20,7 @@ struct Demo: ParsableCommand {
             """
     )
     @OptionGroup var store: StoreOptions
-    @Option(parsing: .unconditional, help: "Clients in a generated history (default: 12).") var clients: Int?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Clients in a generated history (default: 12).", valueName: "count")) var clients: Int?
     @Option(parsing: .unconditional, help: "The generator's seed (default: 2026).") var seed: UInt64?
 
     func validate() throws {

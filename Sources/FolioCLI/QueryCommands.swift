@@ -133,8 +133,8 @@ struct LogCommand: ParsableCommand {
         discussion: "Example: folio log --client G0427 --type VersionPromoted --limit 20"
     )
     @OptionGroup var store: StoreOptions
-    @Option(parsing: .unconditional, help: "Only events after this position.") var after: UInt64 = 0
-    @Option(parsing: .unconditional, help: "At most this many events.") var limit: Int?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Only events after this position.", valueName: "position")) var after: UInt64 = 0
+    @Option(parsing: .unconditional, help: ArgumentHelp("At most this many events.", valueName: "count")) var limit: Int?
     @Option(help: "Only events of this type, e.g. PaymentSucceeded.") var type: String?
     @Option(help: "Only this client's events (UUID or token).") var client: String?
 
@@ -354,10 +354,10 @@ struct Generate: ParsableCommand {
             Example: folio generate --clients 100 --seed 7 history.jsonl && folio import history.jsonl
             """
     )
-    @Option(parsing: .unconditional, help: "How many clients.") var clients: Int = 100
+    @Option(parsing: .unconditional, help: ArgumentHelp("How many clients.", valueName: "count")) var clients: Int = 100
     @Option(parsing: .unconditional, help: "The seed: the same seed writes the same history.") var seed: UInt64 = 2026
-    @Option(parsing: .unconditional, help: "Smallest content of a version, in bytes as stored (1500 at least).") var contentMin: Int = 20_000
-    @Option(parsing: .unconditional, help: "Largest content of a version, in bytes as stored (kept to within a few bytes when less than 10 above --content-min).") var contentMax: Int = 50_000
+    @Option(parsing: .unconditional, help: ArgumentHelp("Smallest content of a version, in bytes as stored (1500 at least).", valueName: "bytes")) var contentMin: Int = 20_000
+    @Option(parsing: .unconditional, help: ArgumentHelp("Largest content of a version, in bytes as stored (kept to within a few bytes when less than 10 above --content-min).", valueName: "bytes")) var contentMax: Int = 50_000
     @Argument(help: "The file to write, or - for standard output (also when omitted).") var file: String?
 
     func validate() throws {

@@ -51,7 +51,7 @@ struct ClientGroup: ParsableCommand {
         @Option(help: "The client's name.") var name: String
         @Option(help: "The client's email address.") var email: String?
         @Option(help: ArgumentHelp("A JSON object of client metadata, or @FILE to read it from a file.", valueName: "json|@file")) var metadata: String?
-        @Option(help: "Who records it.") var by: String = Store.defaultActor
+        @Option(help: ArgumentHelp("Who records it.", valueName: "name")) var by: String = Store.defaultActor
 
         func run() throws {
             let metadata = try parseJSONObject(metadata, option: "--metadata")
@@ -166,9 +166,9 @@ struct VersionGroup: ParsableCommand {
         @Argument(help: "The client's UUID or activation token.") var client: String
         @Option(help: "The page: activation, agreement, confirmation or processing.") var page: PageType
         @Option(help: ArgumentHelp("A file holding the content as a JSON object, or - for standard input.", valueName: "file|-")) var content: String
-        @Option(help: "Why this change (iteration notes).") var notes: String?
-        @Option(help: "What the change is expected to do.") var hypothesis: String?
-        @Option(help: "Who made it.") var by: String = Store.defaultActor
+        @Option(help: ArgumentHelp("Why this change (iteration notes).", valueName: "text")) var notes: String?
+        @Option(help: ArgumentHelp("What the change is expected to do.", valueName: "text")) var hypothesis: String?
+        @Option(help: ArgumentHelp("Who made it.", valueName: "name")) var by: String = Store.defaultActor
         @Option(help: ArgumentHelp("A JSON object of version metadata, or @FILE to read it from a file.", valueName: "json|@file")) var metadata: String?
 
         func run() throws {
@@ -208,7 +208,7 @@ struct VersionGroup: ParsableCommand {
         @OptionGroup var output: FormatOptions
         @Argument(help: "The content version's UUID.") var version: String
         @Argument(help: "success, failure or pending.") var outcome: Outcome
-        @Option(help: "What was learned.") var notes: String?
+        @Option(help: ArgumentHelp("What was learned.", valueName: "text")) var notes: String?
 
         func run() throws {
             let row = try store.open().recordOutcome(version: version, outcome: outcome, notes: notes)
@@ -250,8 +250,8 @@ struct PaymentGroup: ParsableCommand {
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: FormatOptions
         @Argument(help: "The client's UUID or activation token.") var client: String
-        @Option(help: "The Stripe payment intent id (unique across the store).") var intent: String
-        @Option(parsing: .unconditional, help: "The amount in cents, e.g. 50000 for $500.") var amount: Int64
+        @Option(help: ArgumentHelp("The Stripe payment intent id (unique across the store).", valueName: "intent-id")) var intent: String
+        @Option(parsing: .unconditional, help: ArgumentHelp("The amount in cents, e.g. 50000 for $500.", valueName: "cents")) var amount: Int64
         @Option(help: "The content version the client saw (default: for a new intent, the client's current version; for a known one, the version it was started with).") var version: String?
 
         func run(_ action: PaymentAction, reason: String? = nil) throws {
@@ -289,7 +289,7 @@ struct PaymentGroup: ParsableCommand {
     struct Fail: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "fail", abstract: "A payment failed; an active client becomes failed.", discussion: "Example: folio payment fail G0427 --intent pi_3Nf… --amount 50000 --reason card_declined")
         @OptionGroup var arguments: Arguments
-        @Option(help: "Why the payment failed, e.g. card_declined.") var reason: String?
+        @Option(help: ArgumentHelp("Why the payment failed, e.g. card_declined.", valueName: "text")) var reason: String?
         func run() throws { try arguments.run(.fail, reason: reason) }
     }
 
