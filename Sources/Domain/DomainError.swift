@@ -27,7 +27,6 @@ public struct DomainError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let unknownVersion = Code("unknownVersion")
         public static let versionExists = Code("versionExists")
         public static let versionOfAnotherClient = Code("versionOfAnotherClient")
-        public static let duplicateIntent = Code("duplicateIntent")
         public static let intentMismatch = Code("intentMismatch")
         public static let paymentTransition = Code("paymentTransition")
         public static let amount = Code("amount")

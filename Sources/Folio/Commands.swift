@@ -98,15 +98,10 @@ extension Store {
             do { try checkIntent(intent) } catch { throw FolioError.wrapping(error) }
         }
         return try execute(reference: reference, actor: actor) { model, client, state in
-            if let owner = try model.intentOwner(intent), owner != client {
-                throw FolioError(.refused, "payment intent \(intent) already belongs to client \(owner.lowercased): stripe_payment_intent_id is unique across the store (rule 6)")
-            }
-            if let versionID {
-                let owner = try self.owner(ofVersion: versionID, model: model)
-                if owner != client {
-                    throw FolioError(.refused, "content version \(versionID.lowercased) belongs to client \(owner.lowercased), not \(client.lowercased): a payment links to its own client's content (rule 6)")
-                }
-            }
+            // Checked before the client's own rules, which cannot tell another client's version
+            // or intent from one that does not exist.
+            try model.checkIntent(intent, of: client)
+            if let versionID { try model.checkVersion(versionID, of: client, for: .payment) }
             storedPayment = state.payments[intent]?.paymentID ?? paymentID
             return .payment(action, clientID: client, paymentID: paymentID, intent: intent, amount: amount, contentVersionID: versionID, reason: reason)
         } answer: { model, client in
@@ -296,6 +291,7 @@ extension Store {
                 let (client, command) = try makeCommand(model)
                 let (version, state) = try model.state(of: client)
                 let events = try decide(command, state: state)
+                for event in events { try model.checkAcrossClients(event) }
                 if !events.isEmpty {
                     let recordedAt = options.clock?()
                     let proposed = events.map { event in

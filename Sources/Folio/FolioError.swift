@@ -6,6 +6,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import LMDB
+import Projections
 
 /// An error of a Folio operation, shown to a person as one line.
 ///
@@ -71,8 +72,9 @@ public struct FolioError: Error, Hashable, Sendable, CustomStringConvertible {
     public static func known(_ error: any Error) -> FolioError? {
         switch error {
         case let error as FolioError: return error
-        case let error as DomainError: return FolioError(.refused, error.message)
-        case let error as EventStoreError: return FolioError(.store, error.message)
+        case let error as DomainError: return FolioError(kind(of: error.code), error.message)
+        case let error as EventStoreError: return FolioError(kind(of: error.code), error.message)
+        case let error as ProjectionError: return FolioError(kind(of: error.code), error.message)
         case let error as LMDBError:
             switch error.code {
             case .accessDenied: return FolioError(.store, "the store cannot be opened: permission denied (\(error.operation))")
@@ -87,5 +89,30 @@ public struct FolioError: Error, Hashable, Sendable, CustomStringConvertible {
             }
         default: return nil
         }
+    }
+
+    /// A rule's refusal is `.refused`, save an unknown id (`.notFound`) and what could not be
+    /// read as an event at all (`.invalidInput`).
+    private static func kind(of code: DomainError.Code) -> Code {
+        switch code {
+        case .unknownClient, .unknownVersion: .notFound
+        case .unknownEventType, .invalidPayload, .jsonInvalid, .jsonTooLarge, .jsonTooDeep: .invalidInput
+        default: .refused
+        }
+    }
+
+    /// The log's rules (an expected version, a position, an id) refuse; what it was given to
+    /// store can be malformed; anything about what it holds is the store's.
+    private static func kind(of code: EventStoreError.Code) -> Code {
+        switch code {
+        case .wrongExpectedVersion, .positionConflict, .idConflict, .notEmpty: .refused
+        case .invalidStream, .invalidEvent, .timeWentBackwards: .invalidInput
+        default: .store
+        }
+    }
+
+    /// A projector named that Folio does not run is not found; anything else is the store's.
+    private static func kind(of code: ProjectionError.Code) -> Code {
+        code == .unknownProjector ? .notFound : .store
     }
 }

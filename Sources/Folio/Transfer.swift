@@ -492,7 +492,7 @@ extension Store {
         guard line.streamVersion == version + 1 else {
             throw FolioError(.invalidInput, "stream_version is \(line.streamVersion) but stream \(line.stream) is at version \(version): stream versions have no gaps")
         }
-        try checkAcrossClients(event, model: model)
+        try model.checkAcrossClients(event)
         do {
             // An export's line keeps the actor it was stored with (an earlier Folio took a blank one).
             if !asStored { try checkActor(line.actor) }
@@ -506,46 +506,6 @@ extension Store {
         }
         try model.record([event], streamVersion: result.streamVersion)
         return (client, event, Envelope(position: line.position, recordedAt: proposed.recordedAt!, actor: line.actor, eventID: line.id))
-    }
-
-    /// The rules an event must keep that one client's state cannot tell.
-    private func checkAcrossClients(_ event: Event, model: WriteModel) throws {
-        let client = event.clientID
-        switch event {
-        case .tokenIssued(let issued):
-            if let owner = try model.tokenOwner(issued.activationToken) {
-                throw FolioError(.refused, "token \(issued.activationToken) is already issued (to client \(owner.client.lowercased)): a token is never issued twice (rule 1)")
-            }
-        case .versionDrafted(let drafted):
-            if let owner = try model.versionOwner(drafted.versionID) {
-                throw FolioError(.refused, "content version \(drafted.versionID.lowercased) already exists (client \(owner.lowercased))")
-            }
-        case .versionPromoted(let promoted):
-            try checkOwner(promoted.versionID, client: client, model: model)
-        case .outcomeRecorded(let recorded):
-            try checkOwner(recorded.versionID, client: client, model: model, rule: "an outcome is recorded in the history of its version's own client")
-        case .paymentInitiated(let payment), .paymentSucceeded(let payment), .paymentFailed(let payment), .paymentCancelled(let payment):
-            if let owner = try model.intentOwner(payment.stripePaymentIntentID), owner != client {
-                throw FolioError(.refused, "payment intent \(payment.stripePaymentIntentID) already belongs to client \(owner.lowercased): stripe_payment_intent_id is unique across the store (rule 6)")
-            }
-            if let version = payment.contentVersionID { try checkOwner(version, client: client, model: model, rule: "rule 6: a payment links to its own client's content") }
-            if let intent = model.otherIntent(ofPayment: payment.paymentID, than: payment.stripePaymentIntentID) {
-                throw FolioError(.refused, "payment id \(payment.paymentID.lowercased) already names the payment of intent \(intent): a payment id names one payment")
-            }
-        default:
-            break
-        }
-    }
-
-    private func checkOwner(
-        _ version: UUID, client: UUID, model: WriteModel, rule: String = "rule 4: a version of another client never becomes current"
-    ) throws {
-        guard let owner = try model.versionOwner(version) else {
-            throw FolioError.unknownVersion(version)
-        }
-        guard owner == client else {
-            throw FolioError(.refused, "content version \(version.lowercased) belongs to client \(owner.lowercased), not \(client.lowercased) (\(rule))")
-        }
     }
 
     /// Writes the whole log as JSON Lines to `file`, one event a line.

@@ -128,6 +128,66 @@ final class WriteModel {
         return try session.transaction.withValue(indexes.versions, version.bytes) { try $0.map { try UUID(stored: $0, "the version index's entry for \(version.lowercased)") } }
     }
 
+    /// Refuses `event` unless it keeps the rules that its client's state alone cannot tell: a
+    /// token is issued once, a version id names one version, a version acts only in its own
+    /// client's history, an intent belongs to one client and a payment id names one payment.
+    /// Commands and imports both ask it of every event before appending it.
+    func checkAcrossClients(_ event: Event) throws {
+        let client = event.clientID
+        switch event {
+        case .tokenIssued(let issued):
+            if let owner = try tokenOwner(issued.activationToken) {
+                throw FolioError(.refused, "token \(issued.activationToken) is already issued (to client \(owner.client.lowercased)): a token is never issued twice (rule 1)")
+            }
+        case .versionDrafted(let drafted):
+            if let owner = try versionOwner(drafted.versionID) {
+                throw FolioError(.refused, "content version \(drafted.versionID.lowercased) already exists (client \(owner.lowercased))")
+            }
+        case .versionPromoted(let promoted):
+            try checkVersion(promoted.versionID, of: client, for: .promotion)
+        case .outcomeRecorded(let recorded):
+            try checkVersion(recorded.versionID, of: client, for: .outcome)
+        case .paymentInitiated(let payment), .paymentSucceeded(let payment), .paymentFailed(let payment), .paymentCancelled(let payment):
+            try checkIntent(payment.stripePaymentIntentID, of: client)
+            if let version = payment.contentVersionID { try checkVersion(version, of: client, for: .payment) }
+            if let intent = otherIntent(ofPayment: payment.paymentID, than: payment.stripePaymentIntentID) {
+                throw FolioError(.refused, "payment id \(payment.paymentID.lowercased) already names the payment of intent \(intent): a payment id names one payment")
+            }
+        case .clientCreated, .clientActivated, .clientDeleted:
+            break
+        }
+    }
+
+    /// What an event does with a content version, each under its own rule.
+    enum VersionUse {
+        case promotion, outcome, payment
+
+        var rule: String {
+            switch self {
+            case .promotion: "rule 4: a version of another client never becomes current"
+            case .outcome: "an outcome is recorded in the history of its version's own client"
+            case .payment: "rule 6: a payment links to its own client's content"
+            }
+        }
+    }
+
+    /// Refuses a content version that does not exist, or that is not `client`'s.
+    func checkVersion(_ version: UUID, of client: UUID, for use: VersionUse) throws {
+        guard let owner = try versionOwner(version) else {
+            throw FolioError.unknownVersion(version)
+        }
+        guard owner == client else {
+            throw FolioError(.refused, "content version \(version.lowercased) belongs to client \(owner.lowercased), not \(client.lowercased) (\(use.rule))")
+        }
+    }
+
+    /// Refuses a Stripe payment intent that already belongs to a client other than `client`.
+    func checkIntent(_ intent: String, of client: UUID) throws {
+        if let owner = try intentOwner(intent), owner != client {
+            throw FolioError(.refused, "payment intent \(intent) already belongs to client \(owner.lowercased): stripe_payment_intent_id is unique across the store (rule 6)")
+        }
+    }
+
     /// Folds appended events into the states and indexes.
     func record(_ events: [Event], streamVersion: UInt64) throws {
         guard let client = events.first?.clientID else { return }

@@ -125,8 +125,13 @@ struct CommandPathTests {
         let a = try activeClient(store, name: "A")
         let b = try activeClient(store, name: "B")
         let version = try store.draftVersion(client: a.token, page: .agreement, content: .object([:]))
-        try expectRefusal(store, containing: "belongs to client") {
+        let owned = "content version \(version.id.lowercased) belongs to client \(a.id.lowercased), not \(b.id.lowercased) (rule 6: a payment links to its own client's content)"
+        try expectRefusal(store, containing: owned) {
             _ = try store.payment(.start, client: b.token, intent: "pi_x", amount: 50_000, version: version.id.lowercased)
+        }
+        let unknown = UUID()
+        try expectRefusal(store, containing: "content version \(unknown.lowercased) does not exist") {
+            _ = try store.payment(.start, client: b.token, intent: "pi_y", amount: 50_000, version: unknown.lowercased)
         }
     }
 
@@ -158,6 +163,24 @@ struct CommandPathTests {
         try expectRefusal(store, containing: "G4242") { _ = try store.activate(token: "G4242") }
         try expectRefusal(store, containing: "not an activation token") { _ = try store.activate(token: "g1234") }
         try expectRefusal(store, containing: "neither a client UUID") { _ = try store.issueToken(client: "nobody") }
+    }
+
+    @Test("an error of any module keeps its kind: a rule's refusal, an unknown name, malformed input, the store's failure")
+    func errorKinds() throws {
+        let directory = try TemporaryDirectory()
+        let store = try makeStore(directory)
+        let client = try store.createClient(name: "Pending")
+        func kind(_ body: () throws -> Void) -> FolioError.Code? {
+            do { try body() } catch { return FolioError.wrapping(error).code }
+            return nil
+        }
+        #expect(kind { _ = try store.payment(.succeed, client: client.id.lowercased, intent: "pi_1", amount: 50_000) } == .refused)
+        #expect(kind { _ = try store.issueToken(client: UUID().uuidString) } == .notFound)
+        #expect(kind { _ = try store.projections.rebuild(["nope"]) } == .notFound)
+        #expect(kind { _ = try JSONValue.parse(Data(#"{"a":"#.utf8)) } == .invalidInput)
+        #expect(kind { throw EventStoreError(.timeWentBackwards, "recorded_at goes back") } == .invalidInput)
+        #expect(kind { throw EventStoreError(.corruptRecord, "record 2 fails its checksum", position: 2) } == .store)
+        #expect(kind { throw ProjectionError(.decodeFailed, "record 2 cannot be read", position: 2) } == .store)
     }
 
     @Test("a deleted client leaves the read models and takes no more commands; the log keeps it")
