@@ -151,15 +151,20 @@ struct LineReader {
     }
 }
 
-/// Copies everything `source` holds to a new file at `path`, readable by its owner only.
+/// Copies everything `source` holds to a new file in the temporary directory, readable by its
+/// owner only, and returns it open. The file's name is removed as soon as it is made: only the
+/// returned descriptor holds it, so the kernel frees it when the import ends, however it ends
+/// (a SIGKILL or a power cut leaves no copy of the input behind).
 ///
 /// Copied line by line: a line the import would refuse as it stands (too long, or not a JSON
 /// object) is refused as it arrives, with the import's message for it, rather than once the input
 /// ends (`yes | folio import -` would never end); the lines above it are not yet checked against
 /// the rules, so an earlier line that breaks one is not the one named, as it is from a file.
-private func spool(_ source: FileDescriptor, to path: String) throws {
-    let out = try FileDescriptor.open(path, .writeOnly, options: [.create, .exclusiveCreate], permissions: .ownerReadWrite)
-    try out.closeAfter {
+private func spool(_ source: FileDescriptor) throws -> FileDescriptor {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("folio-import-\(UUID().lowercased).jsonl").path
+    let out = try FileDescriptor.open(path, .readWrite, options: [.create, .exclusiveCreate], permissions: .ownerReadWrite)
+    do {
+        guard unlink(path) == 0 else { throw Errno(rawValue: errno) }
         var reader = LineReader(file: source, maximumLength: EventLine.maximumLength)
         var chunk: [UInt8] = []
         while let line = try reader.next() {
@@ -175,6 +180,10 @@ private func spool(_ source: FileDescriptor, to path: String) throws {
             }
         }
         try out.writeAll(chunk)
+        return out
+    } catch {
+        try? out.close()
+        throw error
     }
 }
 
@@ -354,8 +363,6 @@ extension Store {
     /// The events go in one transaction (group commit) with one synced commit at the end, so a
     /// crash midway leaves the store empty. Ids, positions, times and payloads are kept.
     public func importLog(from path: String, progress: ((JobProgress) -> Void)? = nil) throws -> ImportReport {
-        var spooled: Interruption.Leftover?
-        defer { spooled?.discard() }
         // A file is opened once: a named pipe opened again would wait for a writer long gone.
         let opened = path == "-" ? FileDescriptor.standardInput : try FileDescriptor.openForReading(path)
         let file: FileDescriptor
@@ -363,17 +370,14 @@ extension Store {
             // The transaction may start over when the map grows, and reads the file again: what
             // cannot be read twice (standard input, a pipe, a device) is spooled to a file first.
             let name = path == "-" ? "standard input" : path
-            let url = FileManager.default.temporaryDirectory.appendingPathComponent("folio-import-\(UUID().lowercased).jsonl")
-            spooled = Interruption.removeIfInterrupted(url.path, what: "the spooled \(name)")
             defer { if path != "-" { try? opened.close() } }
             do {
-                try spool(opened, to: url.path)
+                file = try spool(opened)
             } catch let error as FolioError {
                 throw error
             } catch {
-                throw FolioError(.invalidInput, "cannot spool \(name) to \(url.path): \(error)")
+                throw FolioError(.invalidInput, "cannot spool \(name) to a file in \(FileManager.default.temporaryDirectory.path): \(error)")
             }
-            file = try FileDescriptor.openForReading(url.path)
         } else {
             file = opened
         }

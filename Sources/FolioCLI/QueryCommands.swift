@@ -227,7 +227,7 @@ struct Import: ParsableCommand {
     func run() throws {
         // A file that cannot be read is refused before the store is opened (and made, if new).
         if file != "-" { try FileDescriptor.checkReadable(file) }
-        // Ctrl-C removes the store being built aside and standard input spooled.
+        // Ctrl-C removes the store being built aside.
         Interruption.handleSignals()
         let path = store.path
         let bar = Progress(title: "Importing")
