@@ -194,11 +194,12 @@ private func isBlank(_ byte: UInt8) -> Bool { byte == 32 || byte == 9 || byte ==
 /// The name of an import's staging directory: `NAME.importing-UUID` beside the store's path, or
 /// `.importing-UUID` inside the directory it names (`Store.importLog(from:intoNewStoreAt:)`).
 enum StagingName {
-    /// The name's start, before the UUID, for a store at `path`.
-    static func prefix(of path: String, inside: Bool) -> String {
-        if inside { return ".importing-" }
+    /// The name's start, before the UUID, for a store at `path`: `stage` is `importing` for a
+    /// staging directory, `claiming` for one made but not yet locked and named.
+    static func prefix(of path: String, inside: Bool, stage: String = "importing") -> String {
+        if inside { return ".\(stage)-" }
         let name = path.utf8.lastIndex(of: UInt8(ascii: "/")).map { String(path[path.index(after: $0)...]) } ?? path
-        return name + ".importing-"
+        return name + ".\(stage)-"
     }
 
     /// Whether `name` is such a name: `prefix` and a UUID as an import writes it (lowercase).
@@ -293,7 +294,10 @@ extension Store {
     ///
     /// A staging directory is taken for abandoned only when no process holds its lock (a
     /// running import locks its own before giving it its name, and holds it until it ends), and it
-    /// holds nothing but a store's two files under a name an import gives it.
+    /// holds nothing but a store's two files under a name an import gives it. A directory an
+    /// import made to claim one (`.claiming-…`, which it locks, then renames) is taken for
+    /// abandoned when it is empty, unlocked and more than a minute old: the import that made it was
+    /// stopped in the instant before it locked or renamed it.
     public static func removeAbandonedImports(into path: String) -> [String] {
         let path = withoutTrailingSlashes(path)
         var status = stat()
@@ -320,6 +324,18 @@ extension Store {
             defer { close(lock) }
             guard flock(lock, LOCK_EX | LOCK_NB) == 0, (try? FileManager.default.removeItem(atPath: staging)) != nil else { continue }
             removed.append(staging)
+        }
+        let claiming = StagingName.prefix(of: path, inside: inside, stage: "claiming")
+        let minuteAgo = time(nil) - 60
+        for name in names.sorted() where StagingName.matches(name, prefix: claiming) {
+            let claim = (directory == "/" ? "" : directory) + "/" + name
+            guard lstat(claim, &status) == 0, status.st_mode & S_IFMT == S_IFDIR, status.st_mtim.tv_sec < minuteAgo else { continue }
+            let lock = open(claim, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            guard lock >= 0 else { continue }
+            defer { close(lock) }
+            // `rmdir(2)` removes nothing but an empty directory.
+            guard flock(lock, LOCK_EX | LOCK_NB) == 0, rmdir(claim) == 0 else { continue }
+            removed.append(claim)
         }
         return removed
     }

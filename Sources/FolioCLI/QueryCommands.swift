@@ -234,7 +234,7 @@ struct Import: ParsableCommand {
         let progress = { (job: JobProgress) in bar.update(done: job.done, total: job.total) }
         let report: ImportReport
         let removed = { (staging: String) in
-            warn("folio: removed \(staging), the unfinished store of an earlier import into \(path) that was stopped outright")
+            warn("folio: removed \(staging), left unfinished by an earlier import into \(path) that was stopped outright")
         }
         if Store.canStageImport(at: path) {
             // Built aside and put in place once done: a refused file leaves no store.

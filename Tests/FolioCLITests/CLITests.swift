@@ -413,7 +413,7 @@ struct CLITests {
         // The next import, though refused, removes the killed import's at once, not the running one's.
         let later = try folio(["import", bad], store: store)
         #expect(later.status == 1)
-        #expect(later.err.hasPrefix("folio: removed \(directory.path(killed.staging)), the unfinished store of an earlier import into \(store) that was stopped outright\n"), "\(later.err)")
+        #expect(later.err.hasPrefix("folio: removed \(directory.path(killed.staging)), left unfinished by an earlier import into \(store) that was stopped outright\n"), "\(later.err)")
         #expect(try stagings() == [running.staging])
         let imported = try folio(["import", projectRoot.appendingPathComponent("Fixtures/small.jsonl").path], store: store)
         #expect(imported.status == 0 && imported.err.isEmpty, "\(imported.err)")

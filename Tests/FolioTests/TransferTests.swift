@@ -44,7 +44,7 @@ struct TransferTests {
         #expect(try store.writeLog(to: out, after: 2) == 1)
     }
 
-    @Test("what imports stopped outright left beside a new store's path or inside its directory is removed; a name an import does not give, other files inside, a link and another path's are not")
+    @Test("what imports stopped outright left beside a new store's path or inside its directory is removed, an empty claim once a minute old; a name an import does not give, other files inside, a link and another path's are not")
     func abandonedImports() throws {
         let directory = try TemporaryDirectory()
         let fm = FileManager.default
@@ -67,10 +67,22 @@ struct TransferTests {
         ]
         let link = into + "/.importing-" + id()
         #expect(symlink(directory.path("elsewhere"), link) == 0)
-        #expect(Store.removeAbandonedImports(into: into) == [inside])
-        #expect(Store.removeAbandonedImports(into: directory.path("restored")) == [beside])
-        #expect(!fm.fileExists(atPath: inside) && !fm.fileExists(atPath: beside))
-        for path in left + [link] { #expect(fm.fileExists(atPath: path), "\(path)") }
+        // A claim left empty by an import stopped before it renamed it, once a minute old; a
+        // younger one may be an import's about to lock it, one holding a file is not a claim.
+        func aged(_ path: String) throws -> String {
+            try fm.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -120)], ofItemAtPath: path)
+            return path
+        }
+        let claim = try aged(make(into + "/.claiming-" + id(), holding: []))
+        let claimBeside = try aged(make(directory.path("restored.claiming-" + id()), holding: []))
+        let claims = [
+            try make(into + "/.claiming-" + id(), holding: []),
+            try aged(make(into + "/.claiming-" + id(), holding: ["data.mdb"])),
+        ]
+        #expect(Store.removeAbandonedImports(into: into) == [inside, claim])
+        #expect(Store.removeAbandonedImports(into: directory.path("restored")) == [beside, claimBeside])
+        for path in [inside, beside, claim, claimBeside] { #expect(!fm.fileExists(atPath: path), "\(path)") }
+        for path in left + claims + [link] { #expect(fm.fileExists(atPath: path), "\(path)") }
     }
 
     @Test("the generator is deterministic: the same seed writes the same lines")
