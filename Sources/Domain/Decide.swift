@@ -145,6 +145,10 @@ public func decide(_ command: Command, state: ClientState, asStored: Bool = fals
                 throw DomainError(.intentMismatch, "payment intent \(intent) is linked to content version \(known.contentVersionID?.lowercased ?? "none"), not \(versionID.lowercased) (rule 6)")
             }
             if known.status == status { return [] }
+            // Stripe does not deliver events in order: once an intent succeeded or was cancelled,
+            // a report that it was created, or that an attempt failed, is a late one of a step it
+            // is past, and changes nothing (an error would have the webhook retried for days).
+            if known.status == .succeeded || known.status == .cancelled, status == .pending || status == .failed { return [] }
             let allowed: Set<PaymentStatus> = switch known.status {
             case .pending: [.succeeded, .failed, .cancelled]
             case .failed: [.succeeded, .cancelled, .pending]
@@ -206,7 +210,7 @@ public func validate(_ event: Event, state: ClientState, asStored: Bool = false)
     let expected = try decide(command, state: state, asStored: asStored)
     guard expected == [event] else {
         if expected.isEmpty {
-            throw DomainError(.eventMismatch, "\(event.type.rawValue) changes nothing: the same action was already recorded")
+            throw DomainError(.eventMismatch, "\(event.type.rawValue) changes nothing here: the same action was already recorded, or its payment is past it")
         }
         if case .versionDrafted(let given) = event, case .versionDrafted(let made)? = expected.first, given.versionNumber != made.versionNumber {
             throw DomainError(.eventMismatch, "version_number is \(given.versionNumber) but the next \(given.pageType.rawValue) version is \(made.versionNumber) (rule 3: version numbers are gapless and never reused)")

@@ -273,7 +273,7 @@ struct PaymentGroup: ParsableCommand {
     }
 
     struct Start: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "start", abstract: "A payment was initiated (status pending).", discussion: "Started again after a failure, the payment is retried: it is pending again, and counts by that status (its failure stays in `folio history`). After a success or a cancellation it is refused. Example: folio payment start G0427 --intent pi_3Nf… --amount 50000")
+        static let configuration = CommandConfiguration(commandName: "start", abstract: "A payment was initiated (status pending).", discussion: "Started again after a failure, the payment is retried: it is pending again, and counts by that status (its failure stays in `folio history`). After a success or a cancellation it is a late report, and changes nothing. Example: folio payment start G0427 --intent pi_3Nf… --amount 50000")
         @OptionGroup var arguments: Arguments
         @OptionGroup var noReason: NoReason
         func run() throws { try arguments.run(.start) }
@@ -287,14 +287,14 @@ struct PaymentGroup: ParsableCommand {
     }
 
     struct Fail: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "fail", abstract: "A payment failed; an active client becomes failed.", discussion: "Example: folio payment fail G0427 --intent pi_3Nf… --amount 50000 --reason card_declined")
+        static let configuration = CommandConfiguration(commandName: "fail", abstract: "A payment failed; an active client becomes failed.", discussion: "After a success or a cancellation it is a late report of an earlier attempt, and changes nothing. Example: folio payment fail G0427 --intent pi_3Nf… --amount 50000 --reason card_declined")
         @OptionGroup var arguments: Arguments
         @Option(help: ArgumentHelp("Why the payment failed, e.g. card_declined.", valueName: "text")) var reason: String?
         func run() throws { try arguments.run(.fail, reason: reason) }
     }
 
     struct Cancel: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "cancel", abstract: "A payment was cancelled.", discussion: "Example: folio payment cancel G0427 --intent pi_3Nf… --amount 50000")
+        static let configuration = CommandConfiguration(commandName: "cancel", abstract: "A payment was cancelled.", discussion: "A succeeded payment cannot be cancelled, nor a cancelled one succeed: either is refused. Example: folio payment cancel G0427 --intent pi_3Nf… --amount 50000")
         @OptionGroup var arguments: Arguments
         @OptionGroup var noReason: NoReason
         func run() throws { try arguments.run(.cancel) }

@@ -153,6 +153,24 @@ struct CommandPathTests {
         try expectRefusal(store, containing: "activating twice") { _ = try store.activate(token: token) }
     }
 
+    @Test("a late webhook of a step a finished payment is past changes nothing, and answers with the payment as it is; a contradiction is refused")
+    func lateWebhooks() throws {
+        let directory = try TemporaryDirectory()
+        let store = try makeStore(directory)
+        let (id, token) = try activeClient(store)
+        _ = try store.draftVersion(client: token, page: .agreement, content: .object([:]))
+        _ = try store.payment(.succeed, client: token, intent: "pi_paid", amount: 50_000)
+        let before = try exportText(store)
+        let late = try store.payment(.fail, client: token, intent: "pi_paid", amount: 50_000, reason: "card_declined")
+        #expect(late.status == .succeeded)
+        #expect(try store.payment(.start, client: token, intent: "pi_paid", amount: 50_000).status == .succeeded)
+        #expect(try exportText(store) == before)
+        #expect(try store.projections.read { try $0.client(id: id) }?.status == .paid)
+        try expectRefusal(store, containing: "payment intent pi_paid is succeeded: it cannot become cancelled (rule 6)") {
+            _ = try store.payment(.cancel, client: token, intent: "pi_paid", amount: 50_000)
+        }
+    }
+
     @Test("unknown ids and tokens are refused, naming them")
     func unknownIDs() throws {
         let directory = try TemporaryDirectory()
