@@ -128,8 +128,10 @@ public func decide(_ command: Command, state: ClientState, asStored: Bool = fals
             throw DomainError(.amount, "amount \(amount) is not allowed: it is a positive whole number of cents up to \(maximumAmount) (rule 6)")
         }
         if asStored || state.payments[intent] != nil { try checkStoredIntent(intent) } else { try checkIntent(intent) }
-        // A report repeated is a no-op whatever its reason, as an earlier Folio took blank ones.
-        try checkText(reason, "reason", asStored: asStored || state.payments[intent]?.status == action.status)
+        // A report repeated, or late, is a no-op whatever its reason, as an earlier Folio took blank ones.
+        let known = state.payments[intent]
+        let late = known.map { isLate(action.status, after: $0.status) } ?? false
+        try checkText(reason, "reason", asStored: asStored || known?.status == action.status || late)
         guard state.status != .pending else {
             throw DomainError(.statusTransition, "client \(client.lowercased) is pending: a payment before activation is refused (rule 2: status moves pending → active → paid)")
         }
@@ -137,18 +139,14 @@ public func decide(_ command: Command, state: ClientState, asStored: Bool = fals
             throw DomainError(.versionOfAnotherClient, "content version \(versionID.lowercased) is not one of client \(client.lowercased)'s versions (rule 6)")
         }
         let status = action.status
-        if let known = state.payments[intent] {
+        if let known {
             guard known.amount == amount else {
                 throw DomainError(.intentMismatch, "payment intent \(intent) was recorded for \(known.amount) cents, not \(amount) (rule 6)")
             }
             if let versionID, versionID != known.contentVersionID {
                 throw DomainError(.intentMismatch, "payment intent \(intent) is linked to content version \(known.contentVersionID?.lowercased ?? "none"), not \(versionID.lowercased) (rule 6)")
             }
-            if known.status == status { return [] }
-            // Stripe does not deliver events in order: once an intent succeeded or was cancelled,
-            // a report that it was created, or that an attempt failed, is a late one of a step it
-            // is past, and changes nothing (an error would have the webhook retried for days).
-            if known.status == .succeeded || known.status == .cancelled, status == .pending || status == .failed { return [] }
+            if known.status == status || late { return [] }
             let allowed: Set<PaymentStatus> = switch known.status {
             case .pending: [.succeeded, .failed, .cancelled]
             case .failed: [.succeeded, .cancelled, .pending]
@@ -170,6 +168,14 @@ public func decide(_ command: Command, state: ClientState, asStored: Bool = fals
     case .deleteClient:
         return [.clientDeleted(ClientDeleted(clientID: client))]
     }
+}
+
+/// Whether a report that a payment is `reported` comes late for one that is `known`: Stripe does
+/// not deliver events in order, and once an intent succeeded or was cancelled, a report that it was
+/// created, or that an attempt failed, is of a step it is past. Such a report changes nothing (an
+/// error would have the webhook retried for days).
+func isLate(_ reported: PaymentStatus, after known: PaymentStatus) -> Bool {
+    (known == .succeeded || known == .cancelled) && (reported == .pending || reported == .failed)
 }
 
 /// Checks that a stored or imported `event` is what its command would have produced on `state`.
@@ -210,7 +216,10 @@ public func validate(_ event: Event, state: ClientState, asStored: Bool = false)
     let expected = try decide(command, state: state, asStored: asStored)
     guard expected == [event] else {
         if expected.isEmpty {
-            throw DomainError(.eventMismatch, "\(event.type.rawValue) changes nothing here: the same action was already recorded, or its payment is past it")
+            if case .payment(let action, _, _, let intent, _, _, _) = command, let known = state.payments[intent], isLate(action.status, after: known.status) {
+                throw DomainError(.eventMismatch, "payment intent \(intent) is \(known.status.rawValue): a late report that it is \(action.status.rawValue) changes nothing, so a log holds none (rule 6)")
+            }
+            throw DomainError(.eventMismatch, "\(event.type.rawValue) changes nothing: the same action was already recorded")
         }
         if case .versionDrafted(let given) = event, case .versionDrafted(let made)? = expected.first, given.versionNumber != made.versionNumber {
             throw DomainError(.eventMismatch, "version_number is \(given.versionNumber) but the next \(given.pageType.rawValue) version is \(made.versionNumber) (rule 3: version numbers are gapless and never reused)")

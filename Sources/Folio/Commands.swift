@@ -84,7 +84,9 @@ extension Store {
     }
 
     /// Records a payment event for a Stripe payment intent. The same intent reported again with
-    /// the same status is a no-op (webhooks retry).
+    /// the same status is a no-op (webhooks retry), and so is a late report of a step a payment
+    /// that succeeded or was cancelled is past (a start, a failure): the row answered then keeps
+    /// its status.
     public func payment(
         _ action: PaymentAction, client reference: String, intent: String, amount: Int64, version: String? = nil,
         reason: String? = nil, actor: String = Store.defaultActor

@@ -91,12 +91,14 @@ public struct FolioError: Error, Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// A rule's refusal is `.refused`, save an unknown id (`.notFound`) and what could not be
-    /// read as an event at all (`.invalidInput`).
+    /// An unknown or deleted client or version is not found; a value of the wrong form (a token,
+    /// a page, an amount, a text, JSON, a payload) is invalid input; the rest are the rules' refusals.
     private static func kind(of code: DomainError.Code) -> Code {
         switch code {
-        case .unknownClient, .unknownVersion: .notFound
-        case .unknownEventType, .invalidPayload, .jsonInvalid, .jsonTooLarge, .jsonTooDeep: .invalidInput
+        case .unknownClient, .unknownVersion, .clientDeleted: .notFound
+        case .tokenFormat, .pageType, .outcome, .contentNotObject, .metadataNotObject, .jsonInvalid, .jsonTooLarge, .jsonTooDeep,
+             .amount, .intent, .name, .email, .actor, .text, .unknownEventType, .invalidPayload:
+            .invalidInput
         default: .refused
         }
     }

@@ -15,7 +15,7 @@ import Synchronization
 /// What a command stopped by Ctrl-C (or `kill`) would leave behind, and its removal.
 ///
 /// A command that builds something aside before putting it in place (an import's staging store,
-/// the standard input it spooled, an export's `.partial` file) names it here for as long as it is
+/// an export's `.partial` file) names it here for as long as it is
 /// unfinished. Once `handleSignals()` has run, SIGINT, SIGTERM and SIGHUP are taken by a thread
 /// of their own wherever they arrive: it removes what is named, says so in one line, and ends the
 /// process by that signal, so a shell or a supervisor sees the command interrupted as before.

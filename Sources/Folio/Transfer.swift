@@ -351,8 +351,13 @@ extension Store {
         }
         let lock = open(claiming, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard lock >= 0 else { throw FolioError(.store, "cannot make \(claiming) to build the imported store in: \(Errno(rawValue: errno))") }
-        // Where the file system cannot lock, nothing is ever taken for abandoned (the same lock fails there).
-        _ = flock(lock, LOCK_EX | LOCK_NB)
+        // Where the file system cannot lock, nothing is ever taken for abandoned (the same lock
+        // fails there). Held by another process, the claim was taken for abandoned while this one
+        // stalled a minute between making and locking it, and is being removed.
+        if flock(lock, LOCK_EX | LOCK_NB) != 0, errno == EWOULDBLOCK {
+            close(lock)
+            throw FolioError(.store, "cannot make \(staging) to build the imported store in: another import took \(claiming) for abandoned while this one stalled; run the import again")
+        }
         guard rename(claiming, staging) == 0 else {
             let error = Errno(rawValue: errno)
             close(lock)

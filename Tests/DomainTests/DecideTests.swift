@@ -291,6 +291,14 @@ struct PaymentTests {
         #expect(events.first?.payment?.paymentID == paymentID)
     }
 
+    @Test("a late failure is a no-op whatever its reason, as a repeated one is")
+    func lateFailureReason() throws {
+        let history = active + [payment(.succeed, version: versionA)]
+        let late = Command.payment(.fail, clientID: clientID, paymentID: paymentID, intent: "pi_1", amount: 50_000, contentVersionID: nil, reason: " ")
+        #expect(try decide(late, state: given(history)).isEmpty)
+        expectRefused(late, given(active + [payment(.start, version: versionA)]), .text, "reason")
+    }
+
     enum Outcome { case moves, late, refused }
 
     @Test("payment statuses move forward only; a late report of a step a finished payment is past is a no-op", arguments: [
@@ -311,6 +319,17 @@ struct PaymentTests {
 
 @Suite("Validating stored events")
 struct ValidateTests {
+    @Test("a late payment report is no event a log can hold, named by its intent and statuses; a repeat is named as one")
+    func lateReport() throws {
+        let history = [created, issued, activated, drafted(versionA), promoted(versionA), payment(.succeed, version: versionA)]
+        #expect { try Domain.validate(payment(.fail, version: versionA), state: given(history)) } throws: {
+            ($0 as? DomainError)?.message == "payment intent pi_1 is succeeded: a late report that it is failed changes nothing, so a log holds none (rule 6)"
+        }
+        #expect { try Domain.validate(payment(.succeed, version: versionA), state: given(history)) } throws: {
+            ($0 as? DomainError)?.message == "PaymentSucceeded changes nothing: the same action was already recorded"
+        }
+    }
+
     @Test("what decide makes validates; a skipped version number or a wrong previous version does not")
     func validate() throws {
         let state = given([created, drafted(versionA), promoted(versionA)])

@@ -312,6 +312,12 @@ struct CLITests {
         #expect(try folio(["payment", "start", a, "--intent", "pi_x", "--amount", "50000"], store: store).status == 0)
         let stolen = try folio(["payment", "succeed", b, "--intent", "pi_x", "--amount", "50000"], store: store)
         #expect(stolen.status != 0 && stolen.err.contains("rule 6"))
+        // A late webhook: answered with the payment as it is, and a note that it changed nothing.
+        #expect(try folio(["payment", "succeed", a, "--intent", "pi_x", "--amount", "50000"], store: store).err.isEmpty)
+        let late = try folio(["payment", "fail", a, "--intent", "pi_x", "--amount", "50000", "--reason", "card_declined", "--format", "json"], store: store)
+        #expect(late.status == 0)
+        #expect(try json(late.out)["status"] as? String == "succeeded")
+        #expect(late.err == "folio: payment intent pi_x is succeeded: this late report that it is failed changes nothing (Stripe delivers events out of order)\n")
     }
 
     @Test("a list prints the same columns whether it has rows or not; a history carries its changes with --diff (a table writes their values as JSON); a success clears a failure reason")

@@ -2,6 +2,7 @@ import Domain
 import EventStore
 import Folio
 import Foundation
+import LMDB
 import Projections
 import Testing
 
@@ -196,9 +197,16 @@ struct CommandPathTests {
         #expect(kind { _ = try store.issueToken(client: UUID().uuidString) } == .notFound)
         #expect(kind { _ = try store.projections.rebuild(["nope"]) } == .notFound)
         #expect(kind { _ = try JSONValue.parse(Data(#"{"a":"#.utf8)) } == .invalidInput)
-        #expect(kind { throw EventStoreError(.timeWentBackwards, "recorded_at goes back") } == .invalidInput)
-        #expect(kind { throw EventStoreError(.corruptRecord, "record 2 fails its checksum", position: 2) } == .store)
-        #expect(kind { throw ProjectionError(.decodeFailed, "record 2 cannot be read", position: 2) } == .store)
+        #expect(kind { _ = try store.activate(token: "g1234") } == .invalidInput)
+        #expect(kind { _ = try store.payment(.start, client: client.id.lowercased, intent: "pi_1", amount: 0) } == .invalidInput)
+        _ = try store.deleteClient(client.id.lowercased)
+        #expect(kind { _ = try store.deleteClient(client.id.lowercased) } == .notFound)
+        // Another LMDB environment is no Folio store (copied: this process keeps the one it opened).
+        let other = try Environment.open(at: directory.path("other"))
+        let notes = try other.database("notes")
+        try other.write { txn in try txn.put(notes, Array("a".utf8), Array("b".utf8)) }
+        try FileManager.default.copyItem(atPath: directory.path("other"), toPath: directory.path("copy"))
+        #expect(kind { _ = try Store(path: directory.path("copy")) } == .store)
     }
 
     @Test("a deleted client leaves the read models and takes no more commands; the log keeps it")

@@ -44,7 +44,7 @@ struct TransferTests {
         #expect(try store.writeLog(to: out, after: 2) == 1)
     }
 
-    @Test("what imports stopped outright left beside a new store's path or inside its directory is removed, an empty claim once a minute old; a name an import does not give, other files inside, a link and another path's are not")
+    @Test("what imports stopped outright left beside a new store's path or inside its directory is removed, an empty unlocked claim once a minute old; a name an import does not give, other files inside, a link and another path's are not")
     func abandonedImports() throws {
         let directory = try TemporaryDirectory()
         let fm = FileManager.default
@@ -78,7 +78,12 @@ struct TransferTests {
         let claims = [
             try make(into + "/.claiming-" + id(), holding: []),
             try aged(make(into + "/.claiming-" + id(), holding: ["data.mdb"])),
+            try aged(make(into + "/.claiming-" + id(), holding: [])),
         ]
+        // The last is held, as an import that made it holds it until it renames it.
+        let held = open(claims[2], O_RDONLY | O_DIRECTORY)
+        #expect(held >= 0 && flock(held, LOCK_EX | LOCK_NB) == 0)
+        defer { close(held) }
         #expect(Store.removeAbandonedImports(into: into) == [inside, claim])
         #expect(Store.removeAbandonedImports(into: directory.path("restored")) == [beside, claimBeside])
         for path in [inside, beside, claim, claimBeside] { #expect(!fm.fileExists(atPath: path), "\(path)") }
