@@ -947,6 +947,11 @@ struct CLITests {
             let text = result.out.split(whereSeparator: \.isWhitespace).joined(separator: " ")
             #expect(text.contains("Example: folio " + path.joined(separator: " ")), "\(path): \(result.out)")
         }
+        // A value is named by what it takes where the option's name does not say it.
+        func usage(_ path: [String]) throws -> String { try folio(path + ["--help"]).out.split(whereSeparator: \.isWhitespace).joined(separator: " ") }
+        #expect(try usage(["payment", "fail"]).contains("<client> --intent <intent-id> --amount <cents> [--version <version>] [--reason <text>]"))
+        #expect(try usage(["version", "draft"]).contains("[--notes <text>] [--hypothesis <text>] [--by <name>]"))
+        #expect(try usage(["log"]).contains("[--after <position>] [--limit <count>]"))
         // `folio help NAME…` shows that command's help, and names a command that is not there.
         let shown = try folio(["help", "client", "show"])
         #expect(shown.status == 0 && shown.out.hasPrefix("OVERVIEW: Show one client."))
