@@ -344,13 +344,16 @@ extension Store {
     /// then renamed, so that no import looking for abandoned ones sees it unlocked.
     /// - Returns: the descriptor that holds the lock.
     private static func claimStagingDirectory(_ staging: String, claiming: String) throws -> Int32 {
-        if mkdir(claiming, 0o700) != 0, errno == ENOENT, let slash = claiming.lastIndex(of: "/") {
+        var made = mkdir(claiming, 0o700) == 0
+        if !made, errno == ENOENT, let slash = claiming.lastIndex(of: "/") {
             let parent = String(claiming[..<slash])
             try? FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            _ = mkdir(claiming, 0o700)
+            made = mkdir(claiming, 0o700) == 0
         }
+        // The cause is `mkdir`'s (permission denied, a read-only or full disk, a name too long).
+        guard made else { throw FolioError(.store, "cannot make \(claiming) to build the imported store in: \(Errno(rawValue: errno))") }
         let lock = open(claiming, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        guard lock >= 0 else { throw FolioError(.store, "cannot make \(claiming) to build the imported store in: \(Errno(rawValue: errno))") }
+        guard lock >= 0 else { throw FolioError(.store, "cannot open \(claiming) to build the imported store in: \(Errno(rawValue: errno))") }
         // Where the file system cannot lock, nothing is ever taken for abandoned (the same lock
         // fails there). Held by another process, the claim was taken for abandoned while this one
         // stalled a minute between making and locking it, and is being removed.
@@ -377,6 +380,11 @@ extension Store {
         return FolioError(.refused, "cannot put the imported store at \(path): a store appeared there meanwhile (another import?), which is left as it is; nothing was imported")
     }
 
+    /// Why an import into a store that holds `head` events is refused.
+    private static func notEmpty(_ head: UInt64, importing file: String, into path: String) -> FolioError {
+        FolioError(.refused, "import needs an empty store: \(file == "-" ? "this one" : "the one at \(path)") already holds \(head) events")
+    }
+
     /// Appends an exported log (JSON Lines) to this store, which must be empty.
     ///
     /// Every line is checked against the format and the rules as if its command were run now;
@@ -384,12 +392,18 @@ extension Store {
     /// The events go in one transaction (group commit) with one synced commit at the end, so a
     /// crash midway leaves the store empty. Ids, positions, times and payloads are kept.
     public func importLog(from path: String, progress: ((JobProgress) -> Void)? = nil) throws -> ImportReport {
+        // Said before standard input is spooled, which waits for its end; checked again below, in
+        // the transaction, which another process's write cannot come between.
+        let head = try log.head()
+        guard head == 0 else { throw Self.notEmpty(head, importing: path, into: self.path) }
         // A file is opened once: a named pipe opened again would wait for a writer long gone.
         let opened = path == "-" ? FileDescriptor.standardInput : try FileDescriptor.openForReading(path)
         let file: FileDescriptor
-        if path == "-" || !isRegularFile(opened) {
+        // Where the file's lines start: standard input redirected from a file may have been read into.
+        var origin: Int64 = 0
+        if !isRegularFile(opened) {
             // The transaction may start over when the map grows, and reads the file again: what
-            // cannot be read twice (standard input, a pipe, a device) is spooled to a file first.
+            // cannot be read twice (a pipe, a terminal, a device) is spooled to a file first.
             let name = path == "-" ? "standard input" : path
             defer { if path != "-" { try? opened.close() } }
             do {
@@ -401,20 +415,20 @@ extension Store {
             }
         } else {
             file = opened
+            origin = try file.seek(offset: 0, from: .current)
         }
-        defer { try? file.close() }
-        let total = fileSize(file)
+        // Standard input is left open, as it was found.
+        defer { if file.rawValue != FileDescriptor.standardInput.rawValue { try? file.close() } }
+        let total = fileSize(file).map { $0 - Int(origin) }
         // The whole import is one transaction: a map that fills halfway makes it start over, so
         // the map is sized up front (a store takes about four bytes per byte of JSON Lines).
         if let total { log.environment.reserve(log.environment.usedBytes + 4 * total + (64 << 20)) }
 
         do {
             return try log.write { session in
-                try file.seek(offset: 0, from: .start)
+                try file.seek(offset: origin, from: .start)
                 let head = try session.head()
-                guard head == 0 else {
-                    throw FolioError(.refused, "import needs an empty store: \(path == "-" ? "this one" : "the one at \(self.path)") already holds \(head) events")
-                }
+                guard head == 0 else { throw Self.notEmpty(head, importing: path, into: self.path) }
                 // The store is empty: the log's and the write model's indexes are written in
                 // key order at the end instead of inserted into event by event.
                 try session.beginBulkLoad()

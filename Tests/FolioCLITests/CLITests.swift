@@ -1222,6 +1222,53 @@ struct BadInputTests {
         return (process, input, err)
     }
 
+    @Test("standard input redirected from a file is read as that file, from where it stands, without spooling; a store that is not empty is refused before a pipe ends")
+    func importFromRedirectedFile() throws {
+        let directory = try TemporaryDirectory()
+        let fixture = projectRoot.appendingPathComponent("Fixtures/small.jsonl").path
+        let executable = try products().appendingPathComponent("folio").path
+        let expected = try folio(["export"], store: { () throws -> String in
+            let store = directory.path("from-file")
+            try folio(["import", fixture], store: store)
+            return store
+        }()).out
+        // No spool could be made there: the file is read as it is.
+        let shell = Process()
+        shell.executableURL = URL(fileURLWithPath: "/bin/sh")
+        shell.arguments = ["-c", "\"$0\" import - --store \"$2\" < \"$1\"", executable, fixture, directory.path("redirected")]
+        shell.environment = ProcessInfo.processInfo.environment.merging(["TMPDIR": directory.path("no-such-directory")]) { $1 }
+        let out = Pipe(), err = Pipe()
+        (shell.standardOutput, shell.standardError) = (out, err)
+        try shell.run()
+        shell.waitUntilExit()
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) == "imported 393 events of 12 clients\n", "\(message)")
+        #expect(try folio(["export"], store: directory.path("redirected")).out == expected)
+        // Read from where it stands: after a first line the shell read off, the import starts at
+        // the second (which it names as its line 1), and does not go back to the first.
+        let offset = Process()
+        offset.executableURL = URL(fileURLWithPath: "/bin/sh")
+        offset.arguments = ["-c", "{ read -r first && \"$0\" import - --store \"$2\"; } < \"$1\"", executable, fixture, directory.path("offset")]
+        let offsetErr = Pipe()
+        (offset.standardOutput, offset.standardError) = (FileHandle.nullDevice, offsetErr)
+        try offset.run()
+        offset.waitUntilExit()
+        #expect(offset.terminationStatus != 0)
+        #expect(String(decoding: offsetErr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).hasPrefix("folio: line 1: position is 2 but must be 1"))
+        // Into a store that holds events, from a pipe left open: refused at once.
+        let (process, input, importErr) = try startImportFromStandardInput(store: directory.path("from-file"), spoolingInto: directory.path(""))
+        var waited = 0
+        while process.isRunning, waited < 600 {
+            usleep(100_000)
+            waited += 1
+        }
+        #expect(!process.isRunning, "the import waited for its input to end")
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+        try input.fileHandleForWriting.close()
+        #expect(String(decoding: importErr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) == "folio: import needs an empty store: this one already holds 393 events\n")
+    }
+
     /// Whether process `pid` holds a spooled copy of its standard input open: a file of
     /// `$TMPDIR` whose name is already gone.
     private func holdsSpool(_ pid: Int32) -> Bool {

@@ -90,6 +90,19 @@ struct TransferTests {
         for path in left + claims + [link] { #expect(fm.fileExists(atPath: path), "\(path)") }
     }
 
+    @Test("an import that cannot make its staging directory says why, as mkdir(2) does, and leaves nothing")
+    func stagingRefused() throws {
+        let directory = try TemporaryDirectory()
+        let file = try history(directory)
+        // A name the store itself could take, but not with a staging suffix.
+        let path = directory.path(String(repeating: "s", count: 240))
+        #expect { _ = try Store.importLog(from: file, intoNewStoreAt: path) } throws: {
+            let message = ($0 as? FolioError)?.message ?? ""
+            return message.hasPrefix("cannot make \(path).claiming-") && message.hasSuffix(": File name too long")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path("")).sorted() == [URL(fileURLWithPath: file).lastPathComponent])
+    }
+
     @Test("the generator is deterministic: the same seed writes the same lines")
     func deterministic() throws {
         let a = try TemporaryDirectory(), b = try TemporaryDirectory()
