@@ -344,14 +344,14 @@ extension Store {
     /// then renamed, so that no import looking for abandoned ones sees it unlocked.
     /// - Returns: the descriptor that holds the lock.
     private static func claimStagingDirectory(_ staging: String, claiming: String) throws -> Int32 {
-        var made = mkdir(claiming, 0o700) == 0
-        if !made, errno == ENOENT, let slash = claiming.lastIndex(of: "/") {
+        var cause: Int32 = mkdir(claiming, 0o700) == 0 ? 0 : errno
+        if cause == ENOENT, let slash = claiming.lastIndex(of: "/") {
             let parent = String(claiming[..<slash])
             try? FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            made = mkdir(claiming, 0o700) == 0
+            cause = mkdir(claiming, 0o700) == 0 ? 0 : errno
         }
         // The cause is `mkdir`'s (permission denied, a read-only or full disk, a name too long).
-        guard made else { throw FolioError(.store, "cannot make \(claiming) to build the imported store in: \(Errno(rawValue: errno))") }
+        guard cause == 0 else { throw FolioError(.store, "cannot make \(claiming) to build the imported store in: \(Errno(rawValue: cause))") }
         let lock = open(claiming, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard lock >= 0 else { throw FolioError(.store, "cannot open \(claiming) to build the imported store in: \(Errno(rawValue: errno))") }
         // Where the file system cannot lock, nothing is ever taken for abandoned (the same lock
@@ -419,7 +419,7 @@ extension Store {
         }
         // Standard input is left open, as it was found.
         defer { if file.rawValue != FileDescriptor.standardInput.rawValue { try? file.close() } }
-        let total = fileSize(file).map { $0 - Int(origin) }
+        let total = fileSize(file).map { max(0, $0 - Int(origin)) }
         // The whole import is one transaction: a map that fills halfway makes it start over, so
         // the map is sized up front (a store takes about four bytes per byte of JSON Lines).
         if let total { log.environment.reserve(log.environment.usedBytes + 4 * total + (64 << 20)) }
@@ -475,7 +475,7 @@ extension Store {
                 while true {
                     let raw: ArraySlice<UInt8>?
                     do { raw = try reader.next() } catch let error as Errno {
-                        readError = FolioError(.invalidInput, "cannot read \(path): \(error)")
+                        readError = FolioError(.invalidInput, "cannot read \(path == "-" ? "standard input" : path): \(error)")
                         break
                     } catch {
                         readError = error

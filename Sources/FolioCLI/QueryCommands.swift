@@ -244,7 +244,9 @@ struct Import: ParsableCommand {
             // Into the store there, in one transaction that an interruption never commits.
             let note = Interruption.sayIfInterrupted("nothing was imported into \(path)")
             defer { note.forget() }
-            report = try store.open(creating: true).importLog(from: file, progress: progress)
+            // Stale read models are not rebuilt first: a refused import changes nothing, and one
+            // that succeeds folds every projector anew.
+            report = try store.open(rebuildingStale: false, creating: true).importLog(from: file, progress: progress)
         }
         bar.finish()
         emit("imported \(report.events) events of \(report.clients) clients\n", done: true)

@@ -7,8 +7,8 @@ import Foundation
 
 /// Conversion figures for one content version or a group of them.
 ///
-/// - `exposed`: the clients exposed: for a version, 1 once it has been current or a payment names
-///   it (its client saw it); for a group, the clients who saw any of its versions;
+/// - `exposed`: the clients exposed: for a version, 1 once it has been current; for a group, the
+///   clients who saw any of its versions;
 /// - `payments_succeeded` / `payments_failed`: payments by their current status, counted for the
 ///   version in their `content_version_id`;
 /// - `revenue`: the sum of succeeded amounts, in cents;

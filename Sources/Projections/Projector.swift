@@ -223,8 +223,7 @@ public struct AnalyticsProjector: Projector {
     public init() {}
     public var name: String { "analytics" }
     public var readsDraftContent: Bool { false }
-    /// 2: a payment's version counts as exposed, as its client saw it.
-    public var version: Int { 2 }
+    public var version: Int { 1 }
     public var tables: [String] { [Tables.versionStats.name, Tables.paymentStats.name, Tables.funnel.name, Tables.analyticsByClient.name] }
     public var eventTypes: Set<EventType> {
         [.clientCreated, .tokenIssued, .clientActivated, .versionDrafted, .versionPromoted, .outcomeRecorded,
@@ -257,8 +256,7 @@ public struct AnalyticsProjector: Projector {
                 ?? PaymentStatsRow(versionID: p.contentVersionID, clientID: client, status: .pending, amount: p.amount)
             if let version = stats.versionID { try updateVersion(version, store) { $0.count(stats.status, stats.amount, -1) } }
             stats.status = status
-            // The version a payment names is one its client saw, current or not.
-            if let version = stats.versionID { try updateVersion(version, store) { $0.count(status, stats.amount, 1); $0.exposed = true } }
+            if let version = stats.versionID { try updateVersion(version, store) { $0.count(status, stats.amount, 1) } }
             try store.put(Tables.paymentStats, key, stats)
             try store.put(Tables.analyticsByClient, Key.id(client) + [2] + key, p.paymentID)
             if status == .succeeded {

@@ -242,36 +242,6 @@ struct ProjectionsTests {
         #expect(p["content_version_id"] as? String == version.uuidString.lowercased())
     }
 
-    @Test("a version a payment names counts as exposed, promoted or not: its client saw it")
-    func paymentExposes() throws {
-        let fixture = try Fixture()
-        let client = UUID(), promoted = UUID(), drafted = UUID()
-        var seconds: Int64 = 0
-        func append(_ event: Event) throws {
-            seconds += 1
-            try fixture.append(GeneratedEvent(event: event, id: UUID(), recordedAtMicroseconds: 1_767_600_000_000_000 + seconds * 1_000_000))
-        }
-        func draft(_ version: UUID, _ number: Int) -> Event {
-            .versionDrafted(VersionDrafted(
-                clientID: client, versionID: version, pageType: .agreement, versionNumber: number, content: CanonicalJSON(.object([:])),
-                iterationNotes: nil, hypothesis: nil, createdBy: "admin", metadata: .object([:])
-            ))
-        }
-        try append(.clientCreated(ClientCreated(clientID: client, name: "Ada", email: nil, metadata: .object([:]))))
-        try append(.tokenIssued(TokenIssued(clientID: client, activationToken: Token(number: 1), replaces: nil)))
-        try append(.clientActivated(ClientActivated(clientID: client, activationToken: Token(number: 1))))
-        try append(draft(promoted, 1))
-        try append(.versionPromoted(VersionPromoted(clientID: client, versionID: promoted, pageType: .agreement, previousVersionID: nil)))
-        try append(draft(drafted, 2))
-        let payment = PaymentRecord(clientID: client, paymentID: UUID(), contentVersionID: drafted, stripePaymentIntentID: "pi_1", amount: 700)
-        try append(.paymentSucceeded(payment))
-        let analytics = try fixture.projections.read { try $0.analytics() }
-        #expect(try fixture.projections.model(asOf: .position(UInt64.max)).analytics() == analytics)
-        let figures = try #require(analytics.byVersion.first { $0.contentVersionID == drafted }?.figures)
-        #expect((figures.exposed, figures.paymentsSucceeded, figures.revenue, figures.conversionRate) == (1, 1, 700, 1))
-        #expect(analytics.byPageType.map(\.figures.exposed) == [1] && analytics.byPageType.map(\.figures.conversionRate) == [1])
-    }
-
     @Test("analytics of a small history: exposure, payments by current status, revenue, conversion, medians, a deleted client left out")
     func analyticsFigures() throws {
         let fixture = try Fixture()
