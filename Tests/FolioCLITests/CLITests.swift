@@ -70,6 +70,14 @@ func folio(_ arguments: [String], store: String? = nil, input: String? = nil, th
     return Result(status: process.terminationStatus, out: String(decoding: outData, as: UTF8.self), err: String(decoding: errData, as: UTF8.self))
 }
 
+/// Waits while `condition` holds, a minute at most, looking every tenth of a second.
+func waitWhile(_ condition: () throws -> Bool) rethrows {
+    for _ in 0..<600 {
+        guard try condition() else { return }
+        usleep(100_000)
+    }
+}
+
 func json(_ text: String) throws -> [String: Any] {
     try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
 }
@@ -368,11 +376,7 @@ struct CLITests {
         try process.run()
         input.fileHandleForWriting.write(Data("garbage\n".utf8))
         // The input stays open, as `yes` or a stuck producer keeps it: the import must end anyway.
-        var waited = 0
-        while process.isRunning, waited < 600 {
-            usleep(100_000)
-            waited += 1
-        }
+        waitWhile { process.isRunning }
         let ended = !process.isRunning
         try input.fileHandleForWriting.close()
         process.waitUntilExit()
@@ -458,11 +462,7 @@ struct CLITests {
             if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
             try stdin.fileHandleForWriting.close()
             // A named pipe opened twice would wait here for a writer that has gone.
-            var waited = 0
-            while process.isRunning, waited < 600 {
-                usleep(100_000)
-                waited += 1
-            }
+            waitWhile { process.isRunning }
             #expect(!process.isRunning, "\(name): the import never ended")
             if process.isRunning { process.terminate() }
             process.waitUntilExit()
@@ -1258,11 +1258,7 @@ struct BadInputTests {
         #expect(String(decoding: offsetErr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).hasPrefix("folio: line 1: position is 2 but must be 1"))
         // Into a store that holds events, from a pipe left open: refused at once.
         let (process, input, importErr) = try startImportFromStandardInput(store: directory.path("from-file"), spoolingInto: directory.path(""))
-        var waited = 0
-        while process.isRunning, waited < 600 {
-            usleep(100_000)
-            waited += 1
-        }
+        waitWhile { process.isRunning }
         #expect(!process.isRunning, "the import waited for its input to end")
         if process.isRunning { process.terminate() }
         process.waitUntilExit()
@@ -1297,11 +1293,7 @@ struct BadInputTests {
             let staging = (try? FileManager.default.contentsOfDirectory(atPath: staged).filter { $0.contains("importing-") }) ?? []
             return staging + ((try? FileManager.default.contentsOfDirectory(atPath: spools)) ?? [])
         }
-        var waited = 0
-        while leftovers().isEmpty || !holdsSpool(process.processIdentifier), waited < 600 {
-            usleep(100_000)
-            waited += 1
-        }
+        waitWhile { leftovers().isEmpty || !holdsSpool(process.processIdentifier) }
         #expect(holdsSpool(process.processIdentifier), "the import never spooled its input")
         // Nothing of the spool is in $TMPDIR by name: a SIGKILL now would leave none of it.
         #expect(leftovers().count == 1, "the import never staged its store, or named its spool: \(leftovers())")
@@ -1326,11 +1318,7 @@ struct BadInputTests {
         _ = try EventStore(path: store)
         let (process, input, err) = try startImportFromStandardInput(store: store, spoolingInto: spools)
         input.fileHandleForWriting.write(Data("{}\n".utf8))
-        var waited = 0
-        while !holdsSpool(process.processIdentifier), waited < 600 {
-            usleep(100_000)
-            waited += 1
-        }
+        waitWhile { !holdsSpool(process.processIdentifier) }
         #expect(try FileManager.default.contentsOfDirectory(atPath: spools).isEmpty)
         kill(process.processIdentifier, SIGINT)
         process.waitUntilExit()
