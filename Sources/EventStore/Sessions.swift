@@ -56,9 +56,9 @@ public class ReadSession {
     /// until `body` returns false or the log ends.
     ///
     /// With `verify`, each record's checksum (and, scanning forward, its link to its predecessor)
-    /// is checked first, and a bad record stops the scan with `corruptRecord` naming its position. With `checksums` false
-    /// as well, each record's form, position and link are checked but not its checksum: the
-    /// caller checks that itself (`RecordView.checkChecksum()`), on another thread.
+    /// is checked first, and a bad record stops the scan with `corruptRecord` naming its position.
+    /// With `checksums` false as well, each record's form, position and link are checked but not
+    /// its checksum: the caller checks that itself (`RecordView.checkChecksum()`), on another thread.
     public func scan(
         from position: UInt64 = 1, backward: Bool = false, verify: Bool = false, checksums: Bool = true,
         _ body: (RecordView) throws -> Bool

@@ -317,27 +317,32 @@ extension Store {
             let staging = (directory == "/" ? "" : directory) + "/" + name
             guard lstat(staging, &status) == 0, status.st_mode & S_IFMT == S_IFDIR,
                   let entries = try? FileManager.default.contentsOfDirectory(atPath: staging),
-                  Set(entries).isSubset(of: ["data.mdb", "lock.mdb"])
+                  Set(entries).isSubset(of: ["data.mdb", "lock.mdb"]),
+                  removeUnheld(staging, { (try? FileManager.default.removeItem(atPath: staging)) != nil })
             else { continue }
-            let lock = open(staging, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-            guard lock >= 0 else { continue }
-            defer { close(lock) }
-            guard flock(lock, LOCK_EX | LOCK_NB) == 0, (try? FileManager.default.removeItem(atPath: staging)) != nil else { continue }
             removed.append(staging)
         }
         let claiming = StagingName.prefix(of: path, inside: inside, stage: "claiming")
         let minuteAgo = time(nil) - 60
         for name in names.sorted() where StagingName.matches(name, prefix: claiming) {
             let claim = (directory == "/" ? "" : directory) + "/" + name
-            guard lstat(claim, &status) == 0, status.st_mode & S_IFMT == S_IFDIR, status.st_mtim.tv_sec < minuteAgo else { continue }
-            let lock = open(claim, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-            guard lock >= 0 else { continue }
-            defer { close(lock) }
             // `rmdir(2)` removes nothing but an empty directory.
-            guard flock(lock, LOCK_EX | LOCK_NB) == 0, rmdir(claim) == 0 else { continue }
+            guard lstat(claim, &status) == 0, status.st_mode & S_IFMT == S_IFDIR, status.st_mtim.tv_sec < minuteAgo,
+                  removeUnheld(claim, { rmdir(claim) == 0 })
+            else { continue }
             removed.append(claim)
         }
         return removed
+    }
+
+    /// Runs `remove` on the directory at `path` (never through a link) while holding its lock,
+    /// when no process holds it: what an import makes aside is locked for as long as it runs.
+    /// - Returns: whether `remove` ran and removed it.
+    private static func removeUnheld(_ path: String, _ remove: () -> Bool) -> Bool {
+        let lock = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard lock >= 0 else { return false }
+        defer { close(lock) }
+        return flock(lock, LOCK_EX | LOCK_NB) == 0 && remove()
     }
 
     /// Makes `staging` locked: as `claiming` (made with its parents, as a store's are), locked,
