@@ -41,6 +41,31 @@ public let maximumTextLength = 10_000
 /// - Parameter asStored: the command restores an event as an earlier Folio stored it (see
 ///   `validate(_:state:asStored:)`).
 public func decide(_ command: Command, state: ClientState, asStored: Bool = false) throws(DomainError) -> [Event] {
+    try decision(command, state: state, asStored: asStored).events
+}
+
+/// What a command does to a client: the events to append or, when it changes nothing, why.
+public struct Decision: Sendable, Equatable {
+    /// The events to append; none for a repeat or a late report.
+    public var events: [Event]
+    /// Why nothing is appended (one line): set exactly when `events` is empty.
+    public var unchanged: String?
+
+    public init(events: [Event], unchanged: String? = nil) {
+        self.events = events
+        self.unchanged = unchanged
+    }
+}
+
+/// `decide(_:state:asStored:)`, saying why when the command changes nothing.
+public func decision(_ command: Command, state: ClientState, asStored: Bool = false) throws(DomainError) -> Decision {
+    var unchanged: String?
+    let events = try decide(command, state: state, asStored: asStored, unchanged: &unchanged)
+    assert(events.isEmpty == (unchanged != nil))
+    return Decision(events: events, unchanged: unchanged)
+}
+
+private func decide(_ command: Command, state: ClientState, asStored: Bool, unchanged: inout String?) throws(DomainError) -> [Event] {
     let client = command.clientID
     if case .createClient(_, let name, let email, let metadata) = command {
         guard !state.exists else {
@@ -64,7 +89,8 @@ public func decide(_ command: Command, state: ClientState, asStored: Bool = fals
 
     switch command {
     case .createClient:
-        return []
+        // Reached only by a client that exists (a new one is decided above).
+        throw DomainError(.clientExists, "client \(client.lowercased) already exists")
 
     case .issueToken(_, let token):
         if token == state.token || state.retiredTokens.contains(token) {
@@ -84,7 +110,9 @@ public func decide(_ command: Command, state: ClientState, asStored: Bool = fals
         }
         switch state.status {
         case .pending: return [.clientActivated(ClientActivated(clientID: client, activationToken: token))]
-        case .active: return []
+        case .active:
+            unchanged = "client \(client.lowercased) is active already with token \(token): activating again changes nothing (rule 2)"
+            return []
         case .paid, .failed:
             throw DomainError(.statusTransition, "client \(client.lowercased) is \(state.status.rawValue): activating twice is refused (rule 2: pending → active happens once)")
         }
@@ -111,7 +139,10 @@ public func decide(_ command: Command, state: ClientState, asStored: Bool = fals
         if version.isCurrent {
             // Current for its page already: the client's current version again if another page's
             // promotion took that since (nothing to demote), else a repeat, a no-op.
-            guard state.currentVersionID != versionID else { return [] }
+            guard state.currentVersionID != versionID else {
+                unchanged = "content version \(versionID.lowercased) is current already: promoting it again changes nothing (rule 4)"
+                return []
+            }
             return [.versionPromoted(VersionPromoted(clientID: client, versionID: versionID, pageType: version.pageType, previousVersionID: nil))]
         }
         return [.versionPromoted(VersionPromoted(
@@ -146,7 +177,14 @@ public func decide(_ command: Command, state: ClientState, asStored: Bool = fals
             if let versionID, versionID != known.contentVersionID {
                 throw DomainError(.intentMismatch, "payment intent \(intent) is linked to content version \(known.contentVersionID?.lowercased ?? "none"), not \(versionID.lowercased) (rule 6)")
             }
-            if known.status == status || late { return [] }
+            if late {
+                unchanged = "payment intent \(intent) is \(known.status.rawValue): this late report that it is \(status.rawValue) changes nothing (Stripe delivers events out of order; rule 6)"
+                return []
+            }
+            if known.status == status {
+                unchanged = "payment intent \(intent) is \(status.rawValue) already: the same report again changes nothing (webhooks retry; rule 6)"
+                return []
+            }
             let allowed: Set<PaymentStatus> = switch known.status {
             case .pending: [.succeeded, .failed, .cancelled]
             case .failed: [.succeeded, .cancelled, .pending]
@@ -213,13 +251,12 @@ public func validate(_ event: Event, state: ClientState, asStored: Bool = false)
     case .clientDeleted(let e):
         command = .deleteClient(clientID: e.clientID)
     }
-    let expected = try decide(command, state: state, asStored: asStored)
+    let decided = try decision(command, state: state, asStored: asStored)
+    let expected = decided.events
     guard expected == [event] else {
-        if expected.isEmpty {
-            if case .payment(let action, _, _, let intent, _, _, _) = command, let known = state.payments[intent], isLate(action.status, after: known.status) {
-                throw DomainError(.eventMismatch, "payment intent \(intent) is \(known.status.rawValue): a late report that it is \(action.status.rawValue) changes nothing, so a log holds none (rule 6)")
-            }
-            throw DomainError(.eventMismatch, "\(event.type.rawValue) changes nothing: the same action was already recorded")
+        // Folio appends nothing for such a command, so no log of its holds the event.
+        if let unchanged = decided.unchanged {
+            throw DomainError(.eventMismatch, "\(event.type.rawValue) cannot be in a log here: \(unchanged)")
         }
         if case .versionDrafted(let given) = event, case .versionDrafted(let made)? = expected.first, given.versionNumber != made.versionNumber {
             throw DomainError(.eventMismatch, "version_number is \(given.versionNumber) but the next \(given.pageType.rawValue) version is \(made.versionNumber) (rule 3: version numbers are gapless and never reused)")

@@ -279,12 +279,13 @@ extension Store {
 
     /// One write transaction: decide, append, index, project, answer from the read models as the
     /// transaction left them (for the command's client), commit (synced). An idempotent repeat
-    /// appends nothing and answers all the same.
+    /// appends nothing and answers all the same, and `Options.unchanged` is told why.
     func write<T>(
         actor: String = Store.defaultActor, _ makeCommand: (WriteModel) throws -> (UUID, Command),
         answer: (ReadModel, UUID) throws -> T
     ) throws -> T {
         var ahead: AppendResult.ClockLag?
+        var unchanged: String?
         do {
             try checkActor(actor)
             let answered = try log.write { session in
@@ -292,7 +293,9 @@ extension Store {
                 let model = WriteModel(session: session, indexes: indexes)
                 let (client, command) = try makeCommand(model)
                 let (version, state) = try model.state(of: client)
-                let events = try decide(command, state: state)
+                let decided = try decision(command, state: state)
+                unchanged = decided.unchanged
+                let events = decided.events
                 for event in events { try model.checkAcrossClients(event) }
                 if !events.isEmpty {
                     let recordedAt = options.clock?()
@@ -312,6 +315,7 @@ extension Store {
             }
             // Said once the command is committed: a refused one recorded nothing.
             if let ahead { options.recordedAheadOfClock?(ahead.recorded, ahead.clock) }
+            if let unchanged { options.unchanged?(unchanged) }
             return answered
         } catch {
             throw FolioError.wrapping(error)

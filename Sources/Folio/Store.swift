@@ -30,19 +30,24 @@ public final class Store: Sendable {
         public var ids: @Sendable () -> UUID
         /// Seeds token draws for repeatable runs; `nil` draws from the system's secure generator.
         public var tokenSeed: UInt64?
-        /// Called (on another thread) when a write has waited half a second for another process's
-        /// write to finish: an import holds the store's writer for as long as it runs, a rebuild while
-        /// it writes its new models.
-        public var waitingForWriter: (@Sendable () -> Void)?
+        /// Called with `true` (on another thread) when a write has waited half a second for another
+        /// process's write to finish, and with `false` when that wait is over: an import holds the
+        /// store's writer for as long as it runs, a rebuild while it writes its new models.
+        public var waitingForWriter: (@Sendable (_ waiting: Bool) -> Void)?
         /// Called after a command whose events were recorded at the log's last time, later than
         /// this machine's clock (the log's times never go back), with that time and the clock's
         /// (microseconds since 1970): a clock that is behind, or a history imported from the future.
         public var recordedAheadOfClock: (@Sendable (_ recorded: Int64, _ clock: Int64) -> Void)?
+        /// Called after a command that appended nothing, as it repeats what the log holds (an
+        /// activation again, a webhook retried) or reports a step a payment is past, with why
+        /// (`Decision.unchanged`). The command answers as usual.
+        public var unchanged: (@Sendable (_ why: String) -> Void)?
 
         public init(
             environment: Environment.Options = Environment.Options(), rebuildStaleProjections: Bool = true,
             clock: (@Sendable () -> Date)? = nil, ids: @escaping @Sendable () -> UUID = { UUID() }, tokenSeed: UInt64? = nil,
-            waitingForWriter: (@Sendable () -> Void)? = nil, recordedAheadOfClock: (@Sendable (Int64, Int64) -> Void)? = nil
+            waitingForWriter: (@Sendable (Bool) -> Void)? = nil, recordedAheadOfClock: (@Sendable (Int64, Int64) -> Void)? = nil,
+            unchanged: (@Sendable (String) -> Void)? = nil
         ) {
             self.environment = environment
             self.rebuildStaleProjections = rebuildStaleProjections
@@ -51,6 +56,7 @@ public final class Store: Sendable {
             self.tokenSeed = tokenSeed
             self.waitingForWriter = waitingForWriter
             self.recordedAheadOfClock = recordedAheadOfClock
+            self.unchanged = unchanged
         }
     }
 

@@ -29,7 +29,9 @@ enum FaultReport {
     static func install(storePath: String) {
         #if os(Linux)
         guard line.baseAddress == nil else { return }
-        let text = "folio: stopped by a memory fault reading the store at \(storePath): a page of its data file may be damaged; `folio verify` checks every page\n"
+        // On a terminal, the line replaces one drawn in place (a progress bar, a wait for the writer).
+        let start = isatty(STDERR_FILENO) == 1 ? "\r\u{1B}[2K" : ""
+        let text = start + "folio: stopped by a memory fault reading the store at \(storePath): a page of its data file may be damaged; `folio verify` checks every page\n"
         let bytes = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: text.utf8.count)
         _ = bytes.initialize(from: text.utf8)
         line = bytes

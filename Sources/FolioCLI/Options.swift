@@ -7,8 +7,14 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Projections
-import Synchronization
 import SystemPackage
 
 /// `--store`: where the store lives.
@@ -23,8 +29,8 @@ struct StoreOptions: ParsableArguments {
     }
 
     /// Opens the store, rebuilding stale read models (unless not `rebuildingStale`) with a progress
-    /// bar on a terminal. A write that waits for another process's (an import's, say) says so once
-    /// on standard error.
+    /// bar on a terminal. A write that waits for another process's (an import's, say) says so on a
+    /// terminal for as long as it waits; the line is cleared when the wait is over.
     ///
     /// Only a command that puts something in a store (`creating`) makes one where there is none;
     /// any other is refused, so that a mistyped path is not answered by a new, empty store.
@@ -34,13 +40,18 @@ struct StoreOptions: ParsableArguments {
         FaultReport.install(storePath: path)
         let bar = Progress(title: "Rebuilding read models")
         defer { bar.finish() }
-        let options = Store.Options(rebuildStaleProjections: rebuildingStale, waitingForWriter: {
-            guard !saidWaiting.exchange(true, ordering: .relaxed) else { return }
-            warn("waiting for another process writing to \(path) to finish…")
+        // On a terminal, shown while it waits (a script's standard error gets only the outcome).
+        let terminal = isatty(STDERR_FILENO) == 1
+        let options = Store.Options(rebuildStaleProjections: rebuildingStale, waitingForWriter: { waiting in
+            guard terminal else { return }
+            let text = waiting ? "folio: waiting for another process writing to \(path) to finish…" : "\r\u{1B}[2K"
+            _ = try? FileDescriptor.standardError.writeAll(text.utf8)
         }, recordedAheadOfClock: { recorded, clock in
             // A second or more: a clock behind the log, or a history imported from the future.
             guard recorded - clock >= 1_000_000 else { return }
             warn("folio: recorded at \(Timestamp.format(microseconds: recorded)), the log's last time, as this machine's clock (\(Timestamp.format(microseconds: clock))) is behind it and the log's times never go back")
+        }, unchanged: { why in
+            warn("folio: \(why)")
         })
         return try Store(path: path, options: options) { bar.update(done: $0.done, total: $0.total) }
     }
@@ -71,9 +82,6 @@ extension StoreOptions {
         return try Store.checkPages(at: path, reading: reading)
     }
 }
-
-/// Whether this process said it waits for another's write (it says so once).
-private let saidWaiting = Atomic<Bool>(false)
 
 /// `--format`.
 struct FormatOptions: ParsableArguments {

@@ -255,11 +255,8 @@ struct PaymentGroup: ParsableCommand {
         @Option(help: "The content version the client saw (default: for a new intent, the client's current version; for a known one, the version it was started with).") var version: String?
 
         func run(_ action: PaymentAction, reason: String? = nil) throws {
+            // A repeated or late report changes nothing, and says so on standard error (`open`).
             let row = try store.open().payment(action, client: client, intent: intent, amount: amount, version: version, reason: reason)
-            // The one answer that is not the status reported: a late report, which changed nothing.
-            if row.status != action.status {
-                warn("folio: payment intent \(intent) is \(row.status.rawValue): this late report that it is \(action.status.rawValue) changes nothing (Stripe delivers events out of order)")
-            }
             emit(RowPrinter(format: output.format, columns: PaymentRow.columns).render(one: row), done: true)
         }
     }

@@ -51,7 +51,7 @@ public final class Environment: @unchecked Sendable {
     let handle: OpaquePointer
     private let databases = Mutex<[String: Database]>([:])
     private let resizeLock = ReadWriteLock()
-    private let writerWait = Mutex<(delay: Double, notice: @Sendable () -> Void)?>(nil)
+    private let writerWait = Mutex<(delay: Double, notice: @Sendable (_ waiting: Bool) -> Void)?>(nil)
 
     private static let registry = Mutex<[String: Weak]>([:])
     private struct Weak { weak var environment: Environment? }
@@ -328,21 +328,39 @@ public final class Environment: @unchecked Sendable {
         }
     }
 
-    /// Calls `notice` (on another thread) whenever a write transaction of this process has waited
-    /// `delay` seconds to begin: another process holds the writer's lock, as an import or a rebuild
-    /// does for as long as it runs, and LMDB has no way to ask first. `nil` stops the notices.
-    /// For a command line to say why it waits.
-    public func noticeWaitsForWriter(after delay: Double = 0.5, _ notice: (@Sendable () -> Void)?) {
+    /// Calls `notice(true)` (on another thread) whenever a write transaction of this process has
+    /// waited `delay` seconds to begin: another process holds the writer's lock, as an import or a
+    /// rebuild does for as long as it runs, and LMDB has no way to ask first. Then `notice(false)`
+    /// once that wait is over, before the transaction's work begins. `nil` stops the notices.
+    /// For a command line to show why it waits, for as long as it waits.
+    public func noticeWaitsForWriter(after delay: Double = 0.5, _ notice: (@Sendable (_ waiting: Bool) -> Void)?) {
         writerWait.withLock { $0 = notice.map { (delay, $0) } }
     }
 
-    /// Begins the write transaction, telling the writer-wait notice if it waits long.
+    /// Begins the write transaction, telling the writer-wait notice if it waits long, and when that
+    /// wait ends.
     private func beginWrite(_ txn: inout OpaquePointer?) -> Int32 {
         guard let (delay, notice) = writerWait.withLock({ $0 }) else { return mdb_txn_begin(handle, nil, 0, &txn) }
-        let timer = DispatchWorkItem(block: notice)
-        DispatchQueue.global().asyncAfter(deadline: .now() + delay, execute: timer)
-        defer { timer.cancel() }
-        return mdb_txn_begin(handle, nil, 0, &txn)
+        let wait = WriterWait()
+        DispatchQueue.global().asyncAfter(deadline: .now() + delay) {
+            wait.told.withLock { told in
+                guard told == false else { return }
+                told = true
+                notice(true)
+            }
+        }
+        let status = mdb_txn_begin(handle, nil, 0, &txn)
+        wait.told.withLock { told in
+            if told == true { notice(false) }
+            told = nil
+        }
+        return status
+    }
+
+    /// One wait for the writer: whether its start was told (`nil` once it is over). Told under
+    /// the lock, so that the end of a wait is never told before its start.
+    private final class WriterWait: Sendable {
+        let told = Mutex<Bool?>(false)
     }
 
     /// The current size of the memory map in bytes.

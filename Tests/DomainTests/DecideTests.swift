@@ -124,7 +124,8 @@ struct ClientTests {
     @Test("activation: pending → active once; again with the token is a no-op; other cases are refused")
     func activation() throws {
         #expect(try decide(.activate(clientID: clientID, token: t1), state: given([created, issued])) == [activated])
-        #expect(try decide(.activate(clientID: clientID, token: t1), state: given([created, issued, activated])).isEmpty)
+        let again = try decision(.activate(clientID: clientID, token: t1), state: given([created, issued, activated]))
+        #expect(again == Decision(events: [], unchanged: "client \(clientID.lowercased) is active already with token G0427: activating again changes nothing (rule 2)"))
         expectRefused(.activate(clientID: clientID, token: t1), given([created]), .statusTransition, "no activation token")
         expectRefused(.activate(clientID: clientID, token: t2), given([created, issued]), .tokenMismatch, "G9001")
         let paid = given([created, issued, activated, payment(.succeed)])
@@ -202,7 +203,8 @@ struct VersionTests {
         let state = given(history + first + second)
         #expect(state.versions[versionA]?.isCurrent == false && state.versions[versionB]?.isCurrent == true)
         #expect(state.currentVersionID == versionB)
-        #expect(try decide(.promoteVersion(clientID: clientID, versionID: versionB), state: state).isEmpty)
+        let again = try decision(.promoteVersion(clientID: clientID, versionID: versionB), state: state)
+        #expect(again == Decision(events: [], unchanged: "content version \(versionB.lowercased) is current already: promoting it again changes nothing (rule 4)"))
     }
 
     @Test("promoting a page's current version again makes it the client's current version when another page's took that since")
@@ -270,7 +272,8 @@ struct PaymentTests {
     @Test("the same intent reported again with the same status is a no-op")
     func webhookRetry() throws {
         let history = active + [payment(.succeed, version: versionA)]
-        #expect(try decide(pay(.succeed), state: given(history)).isEmpty)
+        let again = try decision(pay(.succeed), state: given(history))
+        #expect(again == Decision(events: [], unchanged: "payment intent pi_1 is succeeded already: the same report again changes nothing (webhooks retry; rule 6)"))
     }
 
     @Test("an intent id is 1 to 255 visible ASCII characters, as Stripe's are")
@@ -295,7 +298,8 @@ struct PaymentTests {
     func lateFailureReason() throws {
         let history = active + [payment(.succeed, version: versionA)]
         let late = Command.payment(.fail, clientID: clientID, paymentID: paymentID, intent: "pi_1", amount: 50_000, contentVersionID: nil, reason: " ")
-        #expect(try decide(late, state: given(history)).isEmpty)
+        let decided = try decision(late, state: given(history))
+        #expect(decided.events.isEmpty && decided.unchanged?.contains("late report that it is failed") == true)
         expectRefused(late, given(active + [payment(.start, version: versionA)]), .text, "reason")
     }
 
@@ -310,8 +314,13 @@ struct PaymentTests {
     func paymentTransitions(first: PaymentAction, then: PaymentAction, outcome: Outcome) throws {
         let history = active + (try decide(pay(first), state: given(active)))
         switch outcome {
-        case .moves: #expect(try decide(pay(then), state: given(history)).count == 1)
-        case .late: #expect(try decide(pay(then), state: given(history)).isEmpty)
+        case .moves:
+            let decided = try decision(pay(then), state: given(history))
+            #expect(decided.events.count == 1 && decided.unchanged == nil)
+        case .late:
+            let decided = try decision(pay(then), state: given(history))
+            #expect(decided.events.isEmpty)
+            #expect(decided.unchanged == "payment intent pi_1 is \(given(history).payments["pi_1"]!.status.rawValue): this late report that it is \(then.status.rawValue) changes nothing (Stripe delivers events out of order; rule 6)")
         case .refused: expectRefused(pay(then), given(history), .paymentTransition)
         }
     }
@@ -323,10 +332,10 @@ struct ValidateTests {
     func lateReport() throws {
         let history = [created, issued, activated, drafted(versionA), promoted(versionA), payment(.succeed, version: versionA)]
         #expect { try Domain.validate(payment(.fail, version: versionA), state: given(history)) } throws: {
-            ($0 as? DomainError)?.message == "payment intent pi_1 is succeeded: a late report that it is failed changes nothing, so a log holds none (rule 6)"
+            ($0 as? DomainError)?.message == "PaymentFailed cannot be in a log here: payment intent pi_1 is succeeded: this late report that it is failed changes nothing (Stripe delivers events out of order; rule 6)"
         }
         #expect { try Domain.validate(payment(.succeed, version: versionA), state: given(history)) } throws: {
-            ($0 as? DomainError)?.message == "PaymentSucceeded changes nothing: the same action was already recorded"
+            ($0 as? DomainError)?.message == "PaymentSucceeded cannot be in a log here: payment intent pi_1 is succeeded already: the same report again changes nothing (webhooks retry; rule 6)"
         }
     }
 

@@ -204,6 +204,14 @@ struct CLITests {
         let version = try #require(draft["id"] as? String)
         let promoted = try json(try folio(["version", "promote", version, "--format", "json"], store: store).out)
         #expect(promoted["is_current"] as? Bool == true)
+        // Again, and an activation again: the same answer, and a note that nothing changed.
+        let again = try folio(["version", "promote", version, "--format", "json"], store: store)
+        #expect(again.status == 0)
+        #expect(try json(again.out)["is_current"] as? Bool == true)
+        #expect(again.err == "folio: content version \(version) is current already: promoting it again changes nothing (rule 4)\n")
+        let reactivated = try folio(["client", "activate", token, "--format", "csv"], store: store)
+        #expect(reactivated.status == 0 && reactivated.out.contains(",\(token),\(version),active,"), "\(reactivated.out)")
+        #expect(reactivated.err == "folio: client \(id) is active already with token \(token): activating again changes nothing (rule 2)\n")
         let outcome = try json(try folio(["version", "outcome", version, "success", "--notes", "Signed", "--format", "json"], store: store).out)
         #expect(outcome["outcome"] as? String == "success")
         let paid = try json(try folio(["payment", "succeed", token, "--intent", "pi_cli", "--amount", "50000", "--format", "json"], store: store).out)
@@ -320,12 +328,19 @@ struct CLITests {
         #expect(try folio(["payment", "start", a, "--intent", "pi_x", "--amount", "50000"], store: store).status == 0)
         let stolen = try folio(["payment", "succeed", b, "--intent", "pi_x", "--amount", "50000"], store: store)
         #expect(stolen.status != 0 && stolen.err.contains("rule 6"))
-        // A late webhook: answered with the payment as it is, and a note that it changed nothing.
+        // A late webhook, or a retried one: answered with the payment as it is, and a note on
+        // standard error that it changed nothing; the log is the same.
         #expect(try folio(["payment", "succeed", a, "--intent", "pi_x", "--amount", "50000"], store: store).err.isEmpty)
+        let before = try folio(["export"], store: store).out
         let late = try folio(["payment", "fail", a, "--intent", "pi_x", "--amount", "50000", "--reason", "card_declined", "--format", "json"], store: store)
         #expect(late.status == 0)
         #expect(try json(late.out)["status"] as? String == "succeeded")
-        #expect(late.err == "folio: payment intent pi_x is succeeded: this late report that it is failed changes nothing (Stripe delivers events out of order)\n")
+        #expect(late.err == "folio: payment intent pi_x is succeeded: this late report that it is failed changes nothing (Stripe delivers events out of order; rule 6)\n")
+        let retried = try folio(["payment", "succeed", a, "--intent", "pi_x", "--amount", "50000", "--format", "json"], store: store)
+        #expect(retried.status == 0)
+        #expect(try json(retried.out)["status"] as? String == "succeeded")
+        #expect(retried.err == "folio: payment intent pi_x is succeeded already: the same report again changes nothing (webhooks retry; rule 6)\n")
+        #expect(try folio(["export"], store: store).out == before)
     }
 
     @Test("a list prints the same columns whether it has rows or not; a history carries its changes with --diff (a table writes their values as JSON); a success clears a failure reason")

@@ -70,20 +70,50 @@ struct ConcurrencyTests {
         let command = Process()
         command.executableURL = try productsDirectory().appendingPathComponent("folio")
         command.arguments = ["client", "create", "--name", "Waited", "--format", "json", "--store", path]
-        let out = Pipe(), err = Pipe()
+        let out = Pipe(), terminal = try PseudoTerminal()
         command.standardOutput = out
-        command.standardError = err
+        command.standardError = terminal.follower
         try command.run()
-        let said = firstLine(err.fileHandleForReading)
+        try terminal.closeFollower()
+        let waiting = "folio: waiting for another process writing to \(path) to finish…"
+        let said = terminal.read(until: waiting)
         release.release(byWatchdog: false)
         let printed = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let cleared = terminal.read(until: nil)
         command.waitUntilExit()
         writer.waitUntilExit()
         #expect(release.byWatchdog == false)
-        #expect(said == "waiting for another process writing to \(path) to finish…\n")
+        #expect(said == waiting)
+        // The line is cleared once the wait is over, and nothing else is written.
+        #expect(cleared == "\r\u{1B}[2K")
         #expect(command.terminationStatus == 0)
         #expect(printed.contains("\"name\":\"Waited\""))
         #expect(try Store(path: path).projections.read { try $0.clients() }.map(\.name).sorted() == ["Before", "Waited"])
+    }
+
+    @Test("a command refused after waiting for another process's write says one line, the refusal, where standard error is not a terminal")
+    func refusalAfterWait() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("store")
+        _ = try Store(path: path).createClient(name: "Before")
+        let (writer, release) = try holdWriter(path)
+        let command = Process()
+        command.executableURL = try productsDirectory().appendingPathComponent("folio")
+        command.arguments = ["client", "activate", "G9999", "--store", path]
+        let err = Pipe()
+        command.standardOutput = Pipe()
+        command.standardError = err
+        try command.run()
+        // Long past the half second after which a terminal is told that it waits.
+        Thread.sleep(forTimeInterval: 1.5)
+        let waited = command.isRunning
+        release.release(byWatchdog: false)
+        let said = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        command.waitUntilExit()
+        writer.waitUntilExit()
+        #expect(waited, "the activation is decided in the write transaction, after the wait")
+        #expect(said == "folio: token G9999 was never issued (rule 7: unknown tokens are refused)\n")
+        #expect(command.terminationStatus == 1)
     }
 }
 
@@ -104,17 +134,20 @@ struct FaultReportTests {
             let folio = try productsDirectory().appendingPathComponent("folio").path
             command.arguments = ["-c", "ulimit -c 0; exec \"$0\" \"$@\"", folio, "client", "create", "--name", "Faulted", "--store", path]
             command.environment = ProcessInfo.processInfo.environment.merging(["SWIFT_BACKTRACE": "enable=no"]) { $1 }
-            let err = Pipe()
-            command.standardError = err
+            let terminal = try PseudoTerminal()
+            command.standardError = terminal.follower
             command.standardOutput = Pipe()
             try command.run()
-            #expect(firstLine(err.fileHandleForReading) == "waiting for another process writing to \(path) to finish…\n")
+            try terminal.closeFollower()
+            let waiting = "folio: waiting for another process writing to \(path) to finish…"
+            #expect(terminal.read(until: waiting) == waiting)
             kill(command.processIdentifier, signal)
-            let said = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let said = terminal.read(until: nil)
             command.waitUntilExit()
             release.release(byWatchdog: false)
             writer.waitUntilExit()
-            #expect(said == "folio: stopped by a memory fault reading the store at \(path): a page of its data file may be damaged; `folio verify` checks every page\n")
+            // On a terminal the report replaces the line that said it waits.
+            #expect(said == "\r\u{1B}[2Kfolio: stopped by a memory fault reading the store at \(path): a page of its data file may be damaged; `folio verify` checks every page\n")
             #expect(command.terminationReason == .uncaughtSignal && command.terminationStatus == signal)
         }
         #expect(try Store(path: path).projections.read { try $0.clients() }.map(\.name) == ["Before"])
@@ -233,6 +266,54 @@ private func firstLine(_ handle: FileHandle) -> String {
         said += chunk
     }
     return String(decoding: said, as: UTF8.self)
+}
+
+// Declared in <stdlib.h> only under _XOPEN_SOURCE, which the Glibc module leaves out.
+@_silgen_name("posix_openpt") private func posix_openpt(_ flags: Int32) -> Int32
+@_silgen_name("grantpt") private func grantpt(_ descriptor: Int32) -> Int32
+@_silgen_name("unlockpt") private func unlockpt(_ descriptor: Int32) -> Int32
+@_silgen_name("ptsname") private func ptsname(_ descriptor: Int32) -> UnsafeMutablePointer<CChar>?
+
+/// A pseudo-terminal in raw mode: a child writes to `follower` as to a terminal, and the test
+/// reads what it wrote from the other end.
+private final class PseudoTerminal {
+    private let leader: Int32
+    let follower: FileHandle
+
+    init() throws {
+        leader = posix_openpt(O_RDWR | O_NOCTTY)
+        guard leader >= 0, grantpt(leader) == 0, unlockpt(leader) == 0, let name = ptsname(leader) else {
+            throw FolioError(.store, "no pseudo-terminal: errno \(errno)")
+        }
+        let descriptor = open(name, O_RDWR | O_NOCTTY)
+        guard descriptor >= 0 else { throw FolioError(.store, "cannot open \(String(cString: name)): errno \(errno)") }
+        var settings = termios()
+        tcgetattr(descriptor, &settings)
+        cfmakeraw(&settings)
+        tcsetattr(descriptor, TCSANOW, &settings)
+        follower = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+    }
+
+    deinit { close(leader) }
+
+    /// Closes this process's end of the follower once a child has it, so that reading ends when
+    /// the child does.
+    func closeFollower() throws { try follower.close() }
+
+    /// Reads until what was read ends with `text`, or (`nil`, or never) until no process holds the
+    /// follower; returns what was read.
+    func read(until text: String?) -> String {
+        var said: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let end = text.map { Array($0.utf8) }
+        while end.map({ !said.suffix($0.count).elementsEqual($0) }) ?? true {
+            let count = Glibc.read(leader, &buffer, buffer.count)
+            if count < 0, errno == EINTR { continue }
+            guard count > 0 else { break }
+            said += buffer[..<count]
+        }
+        return String(decoding: said, as: UTF8.self)
+    }
 }
 
 /// Starts a Worker holding the write transaction of the store at `path`, as a long import does,
