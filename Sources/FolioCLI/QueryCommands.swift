@@ -233,14 +233,13 @@ struct Import: ParsableCommand {
         let bar = Progress(title: "Importing")
         let progress = { (job: JobProgress) in bar.update(done: job.done, total: job.total) }
         let report: ImportReport
-        let removed = { (staging: String) in
-            warn("folio: removed \(staging), left unfinished by an earlier import into \(path) that was stopped outright")
-        }
+        // Said once the import is done: a refused one says only why, in one line.
+        var removed: [String] = []
         if Store.canStageImport(at: path) {
             // Built aside and put in place once done: a refused file leaves no store.
-            report = try Store.importLog(from: file, intoNewStoreAt: path, progress: progress, removedAbandoned: removed)
+            report = try Store.importLog(from: file, intoNewStoreAt: path, progress: progress) { removed.append($0) }
         } else {
-            Store.removeAbandonedImports(into: path).forEach(removed)
+            removed = Store.removeAbandonedImports(into: path)
             // Into the store there, in one transaction that an interruption never commits.
             let note = Interruption.sayIfInterrupted("nothing was imported into \(path)")
             defer { note.forget() }
@@ -249,6 +248,9 @@ struct Import: ParsableCommand {
             report = try store.open(rebuildingStale: false, creating: true).importLog(from: file, progress: progress)
         }
         bar.finish()
+        for staging in removed {
+            warn("folio: removed \(staging), left unfinished by an earlier import into \(path) that was stopped outright")
+        }
         emit("imported \(report.events) events of \(report.clients) clients\n", done: true)
     }
 }
