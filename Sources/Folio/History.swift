@@ -158,9 +158,13 @@ public struct ContentChange: Hashable, Sendable {
     }
 
     /// The path of `key` inside `parent`: `parent.key`, or `parent["key"]` (a JSON string) for a
-    /// key that would read otherwise, empty or holding `.`, `[`, `]`, `"`, `$` or white space.
+    /// key that would read otherwise, empty or holding `.`, `[`, `]`, `"`, `$`, white space or a
+    /// control or format character (which the JSON string writes out, as `\u001b`).
     static func path(_ parent: String, key: String) -> String {
-        let plain = !key.isEmpty && key.unicodeScalars.allSatisfy { !".[]\"$".unicodeScalars.contains($0) && !$0.properties.isWhitespace }
+        let plain = !key.isEmpty && key.unicodeScalars.allSatisfy { scalar in
+            !".[]\"$".unicodeScalars.contains(scalar) && !scalar.properties.isWhitespace
+                && ![.control, .format, .lineSeparator, .paragraphSeparator].contains(scalar.properties.generalCategory)
+        }
         guard plain else { return "\(parent)[\(String(decoding: JSONValue.string(key).canonicalJSON(), as: UTF8.self))]" }
         return parent.isEmpty ? key : "\(parent).\(key)"
     }

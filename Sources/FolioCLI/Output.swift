@@ -375,18 +375,23 @@ extension String {
 
     /// The string with its control characters written out (`\n`, `\r`, `\t`, `\u{1b}`), so that
     /// printed to a terminal it stays on one line and cannot ring its bell, move its cursor or
-    /// colour what follows. With `spacing`, line breaks and tabs become spaces (a table's cells).
+    /// colour what follows; so are Unicode's line and paragraph separators and its bidirectional
+    /// controls (`\u{202e}`), which would break a line or turn what follows around. With
+    /// `spacing`, line breaks and tabs become spaces (a table's cells).
     func escapingControls(spacing: Bool = false) -> String {
-        // 0xC2 leads the UTF-8 of the C1 controls, U+0080 to U+009F (and of a few printable ones).
-        guard utf8.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 }) else { return self }
+        // 0xC2 leads the UTF-8 of the C1 controls, U+0080 to U+009F, 0xD8 that of U+061C, 0xE2
+        // those of U+200E to U+2069 (and each of a few printable characters too).
+        guard utf8.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 || $0 == 0xD8 || $0 == 0xE2 }) else { return self }
         var out = String.UnicodeScalarView()
         for scalar in unicodeScalars {
             let escape: String
             switch scalar.value {
             case 0x0A: escape = spacing ? " " : "\\n"
+            case 0x2028, 0x2029: escape = spacing ? " " : "\\u{" + String(scalar.value, radix: 16) + "}"
             case 0x0D: escape = spacing ? " " : "\\r"
             case 0x09: escape = spacing ? " " : "\\t"
-            case 0..<0x20, 0x7F, 0x80..<0xA0: escape = "\\u{" + String(scalar.value, radix: 16) + "}"
+            case 0..<0x20, 0x7F, 0x80..<0xA0, 0x061C, 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069:
+                escape = "\\u{" + String(scalar.value, radix: 16) + "}"
             default:
                 out.append(scalar)
                 continue

@@ -188,7 +188,8 @@ struct HistoryPrinter {
 
     private func text(_ history: History) -> String {
         // What people wrote is printed with its control characters written out (`\n`, `\u{1b}`):
-        // one field stays on its line and cannot drive the terminal.
+        // one field stays on its line and cannot drive the terminal. So are content's keys in a
+        // diff's paths, which a key holding a control character is quoted in, as a JSON string.
         var lines = ["\(history.name.escapingControls()) (\(history.clientID.lowercased))"]
         if history.pages.allSatisfy(\.versions.isEmpty) {
             lines.append(history.pages.count == 1 ? "(no versions of its \(history.pages[0].pageType.rawValue) page)" : "(no content versions)")
@@ -224,9 +225,9 @@ struct HistoryPrinter {
                     if version.versionNumber > 1 && version.changes.isEmpty { lines.append("      (content unchanged)") }
                     for change in version.changes {
                         switch change.kind {
-                        case .added: lines.append("      + \(change.path): \(value(change.new, limit: 60))")
-                        case .removed: lines.append("      - \(change.path): \(value(change.old, limit: 60))")
-                        case .changed: lines.append("      ~ \(change.path): \(value(change.old, limit: 40)) → \(value(change.new, limit: 40))")
+                        case .added: lines.append("      + \(change.path.escapingControls()): \(value(change.new, limit: 60))")
+                        case .removed: lines.append("      - \(change.path.escapingControls()): \(value(change.old, limit: 60))")
+                        case .changed: lines.append("      ~ \(change.path.escapingControls()): \(value(change.old, limit: 40)) → \(value(change.new, limit: 40))")
                         }
                     }
                 }

@@ -376,6 +376,14 @@ struct CLITests {
         // A table writes changed values as JSON: a number that became a string reads as changed.
         let table = try folio(["history", token, "--diff"], store: store).out
         #expect(table.contains("\n      ~ steps: 1 → \"1\"\n") && table.contains("\n      ~ title: \"Terms\" → \"Short terms\"\n"), "\(table)")
+
+        // Content's keys cannot drive the terminal either: a control character or a bidirectional
+        // override in a key is written out.
+        let keys = #"{"title":"Short terms","steps":"1","\u001bc":1,"\u202ex":2}"#
+        #expect(try folio(["version", "draft", token, "--page", "agreement", "--content", "-"], store: store, input: keys).status == 0)
+        let escaped = try folio(["history", token, "--diff"], store: store).out
+        #expect(escaped.contains("\n      + [\"\\u001bc\"]: 1\n") && escaped.contains("\n      + [\"\\u{202e}x\"]: 2\n"), "\(escaped)")
+        #expect(!escaped.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\u{202E}" })
     }
 
     @Test("an import from standard input refuses a line that is not a JSON object as it arrives, not once the input ends")

@@ -27,7 +27,11 @@ struct TextTests {
         #expect("bell\u{7}\u{1b}[31mred\u{9b}\u{7f}".escapingControls() == #"bell\u{7}\u{1b}[31mred\u{9b}\u{7f}"#)
         #expect("a\tb\r\nc".escapingControls() == #"a\tb\r\nc"#)
         #expect("a\tb\r\nc".escapingControls(spacing: true) == "a b  c")
-        for text in ["é £ ü \u{A0}", "日本 😀 e\u{301}", ""] { #expect(text.escapingControls() == text) }
+        // Bidirectional controls turn what follows around, separators break the line.
+        #expect("\u{202E}evil\u{2066}x\u{2069}\u{200F}\u{61C}".escapingControls() == #"\u{202e}evil\u{2066}x\u{2069}\u{200f}\u{61c}"#)
+        #expect("a\u{2028}b\u{2029}c".escapingControls() == #"a\u{2028}b\u{2029}c"#)
+        #expect("a\u{2028}b\u{2029}c".escapingControls(spacing: true) == "a b c")
+        for text in ["é £ ü \u{A0}", "日本 😀 e\u{301}", "", "“quoted” — 5 €, 👩\u{200D}💻"] { #expect(text.escapingControls() == text) }
         #expect(RowPrinter.cell(.text("x\u{1b}[2Jy\tz")) == #"x\u{1b}[2Jy z"#)
         for text in Self.samples(2_000, seed: 3) {
             let escaped = text.escapingControls()
