@@ -134,20 +134,23 @@ public struct Analytics: Hashable, Sendable, Encodable {
         byVersionNumber = group("version_number", \.versionNumber) { .integer(Int64($0)) }
         byOutcome = group("outcome", { $0.outcome?.rawValue ?? "" }) { $0.isEmpty ? .null : .string($0) }
         var funnel = Funnel()
-        var toToken: [Double] = [], toActivated: [Double] = [], toPaid: [Double] = []
+        // Microseconds between the steps, exactly: times a second apart as `Date`s differ by a
+        // few tenths of a microsecond either way, which moved a median rounded to the millisecond.
+        var toToken: [Int64] = [], toActivated: [Int64] = [], toPaid: [Int64] = []
+        func between(_ start: Date, _ end: Date) -> Int64 { Timestamp.microseconds(end) - Timestamp.microseconds(start) }
         for row in funnels {
             funnel.created += 1
             if let token = row.tokenIssuedAt {
                 funnel.tokenIssued += 1
-                toToken.append(token.timeIntervalSince(row.createdAt))
+                toToken.append(between(row.createdAt, token))
             }
             if let activated = row.activatedAt {
                 funnel.activated += 1
-                if let token = row.tokenIssuedAt { toActivated.append(activated.timeIntervalSince(token)) }
+                if let token = row.tokenIssuedAt { toActivated.append(between(token, activated)) }
             }
             if let paid = row.paidAt {
                 funnel.paid += 1
-                if let activated = row.activatedAt { toPaid.append(paid.timeIntervalSince(activated)) }
+                if let activated = row.activatedAt { toPaid.append(between(activated, paid)) }
             }
         }
         funnel.medianSecondsCreatedToTokenIssued = Self.median(toToken)
@@ -156,12 +159,15 @@ public struct Analytics: Hashable, Sendable, Encodable {
         self.funnel = funnel
     }
 
-    static func median(_ values: [Double]) -> Double? {
-        guard !values.isEmpty else { return nil }
-        let sorted = values.sorted()
+    /// The median of `microseconds`, in seconds rounded to the millisecond (a half away from zero).
+    static func median(_ microseconds: [Int64]) -> Double? {
+        guard !microseconds.isEmpty else { return nil }
+        let sorted = microseconds.sorted()
         let middle = sorted.count / 2
-        let value = sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
-        return (value * 1_000).rounded() / 1_000
+        // Twice the median, a whole number of microseconds, so that the rounding below is exact.
+        let twice = sorted.count % 2 == 1 ? 2 * sorted[middle] : sorted[middle - 1] + sorted[middle]
+        let milliseconds = (Double(twice) / 2_000).rounded()
+        return milliseconds / 1_000
     }
 }
 

@@ -379,6 +379,25 @@ struct ProjectionsTests {
         #expect(empty.byVersion.isEmpty && empty.funnel.created == 0 && empty.funnel.medianSecondsActivatedToPaid == nil)
     }
 
+    @Test("the funnel's medians are taken from the times to the microsecond, then rounded to the millisecond, a half away from zero")
+    func funnelMedians() throws {
+        let fixture = try Fixture()
+        let t0: Int64 = 1_767_600_000_000_000
+        // Token 1.5 ms after creation, activated 2.4995 s after that: 0.002 and 2.5 s (rounded up).
+        let client = UUID()
+        for (after, event) in [
+            (0, Event.clientCreated(ClientCreated(clientID: client, name: "Ada", email: nil, metadata: .object([:])))),
+            (1_500, .tokenIssued(TokenIssued(clientID: client, activationToken: Token(number: 1), replaces: nil))),
+            (2_501_000, .clientActivated(ClientActivated(clientID: client, activationToken: Token(number: 1)))),
+        ] as [(Int64, Event)] {
+            try fixture.append(GeneratedEvent(event: event, id: UUID(), recordedAtMicroseconds: t0 + after))
+        }
+        let funnel = try fixture.projections.read { try $0.analytics() }.funnel
+        #expect(funnel.medianSecondsCreatedToTokenIssued == 0.002)
+        #expect(funnel.medianSecondsTokenIssuedToActivated == 2.5)
+        #expect(funnel.medianSecondsActivatedToPaid == nil)
+    }
+
     @Test("a projector's version bump shows stale, catch-up skips it, rebuildStale rebuilds it")
     func versionBump() throws {
         let fixture = try Fixture()
