@@ -113,13 +113,17 @@ struct FolioCommand: ParsableCommand {
         return nil
     }
 
-    /// The first line of an error's message, without the parser's "Error: " prefix.
+    /// An error's message without the parser's "Error: " prefix and the help or usage it adds
+    /// on the lines after; a line break left (in a value it quotes) is written out by the caller.
     static func oneLine(_ error: any Error) -> String {
         if let error = FolioError.known(error) { return error.message }
         // Folio's own validation messages are one line, unless a value quoted in one holds a break.
         if let error = error as? ValidationError { return error.message }
-        let message = fullMessage(for: error)
-        let first = message.split(separator: "\n").first.map(String.init) ?? message
-        return first.hasPrefix("Error: ") ? String(first.dropFirst(7)) : first
+        var message = Substring(message(for: error))
+        for marker in ["\nHelp:", "\nUsage:"] {
+            if let range = message.firstRange(of: marker) { message = message[..<range.lowerBound] }
+        }
+        while message.last?.isNewline == true { message.removeLast() }
+        return message.hasPrefix("Error: ") ? String(message.dropFirst(7)) : String(message)
     }
 }

@@ -279,6 +279,13 @@ struct CLITests {
         (["payment", "start", "G0001", "--intent", "", "--amount", "5"], #"payment intent id "" is invalid: 1 to 255 visible ASCII characters, as Stripe's ids are (rule 6)"#),
         (["payment", "start", "G0001", "--intent", "pi_1", "--amount", "5", "--reason", "declined"], "--reason is for `payment fail` only"),
         (["client", "activate", "G12\n34"], #"G12\n34"#),
+        (["analytics", "--section", "a\nb"], #"The value 'a\nb' is invalid for '--section <section>'. Please provide one of"#),
+        (["version", "outcome", "4a9f6c1e-0000-4000-8000-000000000000", "success"], "content version 4a9f6c1e-0000-4000-8000-000000000000 does not exist (rule 7"),
+        (["version", "show", "4a9f6c1e-0000-4000-8000-000000000000"], "content version 4a9f6c1e-0000-4000-8000-000000000000 does not exist (rule 7"),
+        (["version", "promote", "4a9f6c1e-0000-4000-8000-000000000000"], "content version 4a9f6c1e-0000-4000-8000-000000000000 does not exist (rule 7"),
+        (["history", "4a9f6c1e-0000-4000-8000-000000000000"], "client 4a9f6c1e-0000-4000-8000-000000000000 does not exist (rule 7"),
+        (["client", "delete", "4a9f6c1e-0000-4000-8000-000000000000"], "client 4a9f6c1e-0000-4000-8000-000000000000 does not exist (rule 7"),
+        (["token", "issue", "4a9f6c1e-0000-4000-8000-000000000000"], "client 4a9f6c1e-0000-4000-8000-000000000000 does not exist (rule 7"),
         (["payment", "start", "G0001", "--intent", "pi\nx\u{1b}[31m", "--amount", "5"], #"pi\nx\u{1B}[31m"#),
     ] as [([String], String)])
     func refusals(arguments: [String], fragment: String) throws {
