@@ -48,14 +48,16 @@ struct Result {
 ///
 /// - Parameter through: a command that runs `folio` (its path and arguments follow), such as
 ///   `setpriv` to run it as another user.
-func folio(_ arguments: [String], store: String? = nil, input: String? = nil, through: [String] = [], in directory: URL? = nil) throws -> Result {
+func folio(
+    _ arguments: [String], store: String? = nil, input: String? = nil, through: [String] = [], in directory: URL? = nil, environment extra: [String: String] = [:]
+) throws -> Result {
     let process = Process()
     let executable = try products().appendingPathComponent("folio")
     process.executableURL = through.first.map(URL.init(fileURLWithPath:)) ?? executable
     process.arguments = through.dropFirst() + (through.isEmpty ? [] : [executable.path]) + arguments + (store.map { ["--store", $0] } ?? [])
     var environment = ProcessInfo.processInfo.environment
     environment["FOLIO_STORE"] = nil
-    process.environment = environment
+    process.environment = environment.merging(extra) { $1 }
     process.currentDirectoryURL = directory ?? FileManager.default.temporaryDirectory
     let out = Pipe(), err = Pipe(), stdin = Pipe()
     process.standardOutput = out
@@ -180,6 +182,77 @@ struct CLITests {
             #expect(refused.status != 0 && refused.err.contains("--clients must be 1 or more"), "\(refused.err)")
         }
         #expect(!FileManager.default.fileExists(atPath: directory.path("refused")))
+    }
+
+    @Test("the store is --store, else $FOLIO_STORE, else ./folio-store")
+    func storeLocation() throws {
+        let directory = try TemporaryDirectory()
+        let named = ["FOLIO_STORE": directory.path("env")]
+        let made = try folio(["client", "create", "--name", "A"], environment: named)
+        #expect(made.status == 0 && made.err == "folio: made a new store at \(directory.path("env")) for this client\n", "\(made.err)")
+        #expect(try folio(["clients", "--format", "csv"], environment: named).out.contains(",A,"))
+        let elsewhere = try folio(["clients"], store: directory.path("flag"), environment: named)
+        #expect(elsewhere.status != 0 && elsewhere.err.hasPrefix("folio: no store at \(directory.path("flag")):"), "\(elsewhere.err)")
+        let none = try folio(["clients"], in: directory.url)
+        #expect(none.status != 0 && none.err.hasPrefix("folio: no store at folio-store:"), "\(none.err)")
+        #expect(try folio(["client", "create", "--name", "B"], in: directory.url).status == 0)
+        #expect(try folio(["clients", "--format", "csv"], store: directory.path("folio-store")).out.contains(",B,"))
+    }
+
+    @Test("what a command records when an option is left out, and what each option sets; filters keep the rows they name")
+    func defaultsAndFilters() throws {
+        let directory = try TemporaryDirectory()
+        let store = directory.path("store")
+        let client = try json(try folio(["client", "create", "--name", "A", "--format", "json"], store: store).out)
+        #expect(client["email"] is NSNull && (client["metadata"] as? [String: Any])?.isEmpty == true, "\(client)")
+        let id = try #require(client["id"] as? String)
+        let token = try #require(try json(try folio(["token", "issue", id, "--format", "json"], store: store).out)["activation_token"] as? String)
+        try folio(["client", "activate", token], store: store)
+        // A payment with no version named, before any is current, names none (rule 6).
+        let started = try json(try folio(["payment", "start", id, "--intent", "pi_0", "--amount", "100", "--format", "json"], store: store).out)
+        #expect(started["status"] as? String == "pending" && started["content_version_id"] is NSNull, "\(started)")
+        let plain = try json(try folio(["version", "draft", id, "--page", "agreement", "--content", "-", "--format", "json"], store: store, input: "{}").out)
+        #expect(plain["created_by"] as? String == "admin" && plain["iteration_notes"] is NSNull && plain["hypothesis"] is NSNull, "\(plain)")
+        #expect((plain["metadata"] as? [String: Any])?.isEmpty == true)
+        let full = try json(try folio([
+            "version", "draft", id, "--page", "processing", "--content", "-", "--notes", "Shorter", "--hypothesis", "More sign",
+            "--by", "jonas", "--metadata", #"{"k":1}"#, "--format", "json",
+        ], store: store, input: "{}").out)
+        #expect(full["created_by"] as? String == "jonas" && full["iteration_notes"] as? String == "Shorter" && full["hypothesis"] as? String == "More sign", "\(full)")
+        #expect((full["metadata"] as? [String: Any])?["k"] as? Int == 1)
+        let versions = try [plain, full].map { try #require($0["id"] as? String) }
+        for version in versions { try folio(["version", "promote", version], store: store) }
+        let cancelled = try json(try folio(["payment", "cancel", id, "--intent", "pi_0", "--amount", "100", "--format", "json"], store: store).out)
+        #expect(cancelled["status"] as? String == "cancelled" && cancelled["created_at"] as? String == started["created_at"] as? String, "\(cancelled)")
+        #expect(try #require(cancelled["updated_at"] as? String) > (try #require(started["updated_at"] as? String)))
+        try folio(["payment", "fail", id, "--intent", "pi_1", "--amount", "50000", "--version", versions[1], "--reason", "declined"], store: store)
+        // A failed client was activated once: again is refused (rule 2).
+        let again = try folio(["client", "activate", token], store: store)
+        #expect(again.status != 0 && again.err.contains("is failed: activating twice is refused (rule 2"), "\(again.err)")
+
+        // The log: every line has the envelope's keys and a hash, in its client's stream; the actor is --by or admin.
+        let lines = try folio(["log"], store: store).out.split(separator: "\n").map { try json(String($0)) }
+        let envelope: Set = ["id", "position", "stream", "stream_version", "type", "schema_version", "recorded_at", "actor", "correlation_id", "causation_id", "data", "hash"]
+        for line in lines {
+            #expect(Set(line.keys) == envelope, "\(line.keys)")
+            #expect(line["stream"] as? String == "client-" + ((line["data"] as? [String: Any])?["client_id"] as? String ?? ""))
+        }
+        #expect(lines.filter { $0["type"] as? String == "VersionDrafted" }.map { $0["actor"] as? String } == ["admin", "jonas"])
+        func rows(_ arguments: [String]) throws -> [[String: Any]] {
+            let result = try folio(arguments + ["--format", "json"], store: store)
+            #expect(result.status == 0, "\(arguments): \(result.err)")
+            return try #require(try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [[String: Any]])
+        }
+        let current = try rows(["versions", "--current"])
+        #expect(Set(current.compactMap { $0["id"] as? String }) == Set(versions) && current.allSatisfy { $0["is_current"] as? Bool == true })
+        #expect(try rows(["versions", "--page", "processing"]).compactMap { $0["id"] as? String } == [versions[1]])
+        #expect(try rows(["payments", "--status", "cancelled"]).compactMap { $0["stripe_payment_intent_id"] as? String } == ["pi_0"])
+        #expect(try rows(["payments", "--version", versions[1]]).compactMap { $0["stripe_payment_intent_id"] as? String } == ["pi_1"])
+        #expect(try rows(["payments", "--version", versions[0]]).isEmpty)
+        // `projections` alone is `projections status`; analytics as of position 0 is empty.
+        #expect(try folio(["projections"], store: store).out == folio(["projections", "status"], store: store).out)
+        let empty = try json(try folio(["analytics", "--as-of", "0", "--format", "json"], store: store).out)
+        #expect((empty["by_version"] as? [Any])?.isEmpty == true && (empty["funnel"] as? [String: Any])?["created"] as? Int == 0, "\(empty)")
     }
 
     @Test("write commands print the row they made, in every format")
