@@ -199,6 +199,21 @@ struct CLITests {
         #expect(try folio(["clients", "--format", "csv"], store: directory.path("folio-store")).out.contains(",B,"))
     }
 
+    @Test("an import keeps an event's correlation and causation ids, and an export writes them back lowercased, as every UUID")
+    func correlation() throws {
+        let directory = try TemporaryDirectory()
+        let client = "0b7c8f6e-2f51-4c2e-9a0b-1d2e3f405162"
+        let line = #"{"id":"00000000-0000-4000-8000-000000000001","position":1,"stream":"client-\#(client)","stream_version":1,"type":"ClientCreated","schema_version":2,"recorded_at":"2026-01-05T09:00:01.000000Z","actor":"admin","correlation_id":"6C0F3A52-8F7E-4D2A-9A51-0B9E1C1D2E3F","causation_id":"00000000-0000-4000-8000-000000000009","data":{"client_id":"\#(client)","name":"Ada","email":null,"metadata":{}}}"#
+        let file = directory.path("history.jsonl")
+        try (line + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(try folio(["import", file], store: directory.path("store")).status == 0)
+        let exported = try json(try folio(["export"], store: directory.path("store")).out)
+        #expect(exported["correlation_id"] as? String == "6c0f3a52-8f7e-4d2a-9a51-0b9e1c1d2e3f")
+        #expect(exported["causation_id"] as? String == "00000000-0000-4000-8000-000000000009")
+        let logged = try json(try folio(["log"], store: directory.path("store")).out)
+        #expect(logged["correlation_id"] as? String == "6c0f3a52-8f7e-4d2a-9a51-0b9e1c1d2e3f" && logged["causation_id"] as? String == "00000000-0000-4000-8000-000000000009")
+    }
+
     @Test("what a command records when an option is left out, and what each option sets; filters keep the rows they name")
     func defaultsAndFilters() throws {
         let directory = try TemporaryDirectory()

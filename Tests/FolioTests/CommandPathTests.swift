@@ -98,6 +98,15 @@ struct CommandPathTests {
         try expectRefusal(store, containing: "already belongs to client") {
             _ = try store.payment(.succeed, client: b.token, intent: "pi_shared", amount: 50_000)
         }
+
+        // Still once its client is deleted: the log keeps the payment, and its token stays retired
+        // from every other client (rule 1).
+        _ = try store.deleteClient(a.id.uuidString)
+        try expectRefusal(store, containing: "already belongs to client \(a.id.lowercased)") {
+            _ = try store.payment(.start, client: b.token, intent: "pi_shared", amount: 50_000)
+        }
+        try expectRefusal(store, containing: "client \(a.id.lowercased) was deleted") { _ = try store.activate(token: a.token) }
+        for _ in 0..<50 { #expect(try store.issueToken(client: b.id.uuidString).activationToken?.description != a.token) }
     }
 
     @Test("every command refuses a blank actor, as a draft's created_by is refused, and appends nothing")
