@@ -38,7 +38,7 @@ struct FolioCommand: ParsableCommand {
 
     /// Runs the command; any error becomes one line on standard error and a non-zero exit.
     static func main() {
-        openMissingStandardDescriptors()
+        _ = missingStandardDescriptors
         if CommandLine.arguments.dropFirst().elementsEqual(["--version"]) {
             emit(release + "\n")
             terminate(0)

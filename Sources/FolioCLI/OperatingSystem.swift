@@ -11,16 +11,24 @@ import SystemPackage
 /// Opens `/dev/null` as any of standard input, output and error that the process was started
 /// without (`folio … >&-`). Left closed, the next file opened takes its number: LMDB's data file
 /// would become standard output, and a printed row would be written over the store's first page.
-func openMissingStandardDescriptors() {
+/// - Returns: the descriptors it opened.
+func openMissingStandardDescriptors() -> Set<Int32> {
+    var opened: Set<Int32> = []
     for descriptor in Int32(0)...2 where fcntl(descriptor, F_GETFD) == -1 && errno == EBADF {
         // `open` returns the lowest free number: this one, as the lower ones are open.
-        let opened = open("/dev/null", O_RDWR)
-        if opened != descriptor {
-            if opened >= 0 { close(opened) }
+        let null = open("/dev/null", O_RDWR)
+        if null != descriptor {
+            if null >= 0 { close(null) }
             exit(70) // EX_SOFTWARE: nowhere safe to say so
         }
+        opened.insert(descriptor)
     }
+    return opened
 }
+
+/// Standard input, output or error that the process was started without, now `/dev/null`: made
+/// once, first thing in `main`.
+let missingStandardDescriptors = openMissingStandardDescriptors()
 
 /// Writes text to standard output. A write that fails (a full disk, a closed file) ends the
 /// process with an error, as any other error does: output that did not arrive is not a success.
@@ -44,6 +52,10 @@ let standardOutput = "standard output"
 /// fails is reported as one line naming the target and why.
 @discardableResult
 func writing<T>(to target: String, _ body: () throws -> T) throws -> T {
+    // What goes to a standard output that was closed would be lost without a word.
+    if target == standardOutput, missingStandardDescriptors.contains(STDOUT_FILENO) {
+        throw FolioError(.invalidInput, "cannot write \(target): it was closed when folio started")
+    }
     do {
         return try body()
     } catch let error as Errno {

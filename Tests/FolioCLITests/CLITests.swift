@@ -1315,7 +1315,7 @@ struct BadInputTests {
         #expect(try folio(["log"], store: store).out.split(separator: "\n").count == 2)
     }
 
-    @Test("a command started without standard input, output and error writes nothing into the store's files")
+    @Test("a command started without standard input, output and error writes nothing into the store's files, and fails as its output is lost")
     func closedStandardDescriptors() throws {
         let directory = try TemporaryDirectory()
         let store = try directory.importedFixture()
@@ -1324,12 +1324,16 @@ struct BadInputTests {
         let shell = Process()
         shell.executableURL = URL(fileURLWithPath: "/bin/sh")
         shell.arguments = [
-            "-c", #""$0" clients --store "$1" <&- >&- 2>&-; "$0" client create --name Closed --store "$1" <&- >&- 2>&-"#,
+            "-c", #""$0" clients --store "$1" <&- >&- 2>&-; echo $?; "$0" client create --name Closed --store "$1" <&- >&- 2>&-; echo $?"#,
             try products().appendingPathComponent("folio").path, store,
         ]
+        let statuses = Pipe()
+        shell.standardOutput = statuses
         try shell.run()
+        let said = String(decoding: statuses.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         shell.waitUntilExit()
-        #expect(shell.terminationStatus == 0)
+        // What they printed went nowhere: both fail (the creation, carried out, says so where it can).
+        #expect(said == "1\n1\n")
         let verified = try folio(["verify"], store: store)
         #expect(verified.status == 0, "\(verified.err)")
         let after = try folio(["export"], store: store).out
@@ -1357,6 +1361,9 @@ struct BadInputTests {
             let (status, message) = try intoFullDisk(arguments)
             #expect(status != 0, "\(arguments)")
             #expect(message == "folio: cannot write standard output: No space left on device\n", "\(arguments)")
+            // The same where standard output is closed: the output would be lost without a word.
+            let closed = try folio(arguments, through: ["/bin/sh", "-c", #""$0" "$@" >&-"#])
+            #expect(closed.status == 1 && closed.err == "folio: cannot write standard output: it was closed when folio started\n", "\(arguments): \(closed.err)")
         }
         // A write command whose row cannot be printed has written: it says so, so that it is not
         // run again (a second `client create` would make a second client).
