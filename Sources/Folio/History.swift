@@ -11,6 +11,11 @@ public struct History: Sendable {
     public var clientID: UUID
     public var name: String
     public var pages: [Page]
+    /// When the client was deleted: its history is kept, its rows are gone.
+    public var deletedAt: Date?
+    /// Payments linked to no content version: made while the client had no current version and
+    /// named none (rule 6), each with every status reported.
+    public var paymentsWithoutVersion: [Payment]
 
     public struct Page: Sendable {
         public var pageType: PageType
@@ -79,7 +84,10 @@ extension Store {
         var versions: [UUID: History.Version] = [:]
         var pageOf: [UUID: PageType] = [:]
         var current: [PageType: UUID] = [:]
-        var paymentIndex: [String: (version: UUID, index: Int)] = [:]
+        // Where each intent's payment is: under its version, or (`nil`) among those without one.
+        var paymentIndex: [String: (version: UUID?, index: Int)] = [:]
+        var withoutVersion: [History.Payment] = []
+        var deletedAt: Date?
         do {
             try log.read { session in
                 try session.scan(stream: Event.stream(for: client)) { view in
@@ -107,14 +115,23 @@ extension Store {
                         versions[recorded.versionID]?.outcomes.append(History.Judgement(outcome: recorded.outcome, notes: recorded.notes, at: at))
                     case .paymentInitiated(let payment), .paymentSucceeded(let payment), .paymentFailed(let payment), .paymentCancelled(let payment):
                         let report = History.PaymentReport(status: event.paymentStatus ?? .pending, reason: payment.reason, at: at)
-                        if let known = paymentIndex[payment.stripePaymentIntentID] {
-                            versions[known.version]?.payments[known.index].reports.append(report)
-                        } else if let version = payment.contentVersionID, versions[version] != nil {
-                            paymentIndex[payment.stripePaymentIntentID] = (version, versions[version]!.payments.count)
-                            versions[version]?.payments.append(
-                                History.Payment(id: payment.paymentID, intent: payment.stripePaymentIntentID, amount: payment.amount, reports: [report])
-                            )
+                        let made = History.Payment(id: payment.paymentID, intent: payment.stripePaymentIntentID, amount: payment.amount, reports: [report])
+                        switch paymentIndex[payment.stripePaymentIntentID] {
+                        case let (version?, index)?:
+                            versions[version]?.payments[index].reports.append(report)
+                        case let (nil, index)?:
+                            withoutVersion[index].reports.append(report)
+                        case nil:
+                            if let version = payment.contentVersionID, versions[version] != nil {
+                                paymentIndex[payment.stripePaymentIntentID] = (version, versions[version]!.payments.count)
+                                versions[version]?.payments.append(made)
+                            } else {
+                                paymentIndex[payment.stripePaymentIntentID] = (nil, withoutVersion.count)
+                                withoutVersion.append(made)
+                            }
                         }
+                    case .clientDeleted:
+                        deletedAt = at
                     default:
                         break
                     }
@@ -137,7 +154,7 @@ extension Store {
             }
             return History.Page(pageType: type, versions: list)
         }
-        return History(clientID: client, name: name, pages: pages)
+        return History(clientID: client, name: name, pages: pages, deletedAt: deletedAt, paymentsWithoutVersion: withoutVersion)
     }
 }
 

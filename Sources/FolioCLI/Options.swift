@@ -104,6 +104,9 @@ struct AsOfOptions: ParsableArguments {
         guard let asOf else { return nil }
         if let position = UInt64(asOf) { return .position(position) }
         if let microseconds = Timestamp.parse(asOf) { return .time(microseconds: microseconds) }
+        if !asOf.isEmpty, asOf.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) {
+            throw ValidationError("--as-of \(asOf) is past the end of any log: a position is at most \(UInt64.max)")
+        }
         throw ValidationError("--as-of takes a log position (a whole number) or a UTC time to the microsecond at most, such as 2026-11-25T09:30:00Z, not \"\(asOf)\"")
     }
 

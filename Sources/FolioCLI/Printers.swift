@@ -105,7 +105,8 @@ struct HistoryPrinter {
 
     private func json(_ history: History) -> [String: JSONValue] {
         [
-            "client_id": .string(history.clientID.lowercased), "name": .string(history.name),
+            "client_id": .string(history.clientID.lowercased), "name": .string(history.name), "deleted_at": time(history.deletedAt),
+            "payments_without_version": payments(history.paymentsWithoutVersion),
             "pages": .array(history.pages.map { page in
                 .object([
                     "page_type": .string(page.pageType.rawValue),
@@ -119,7 +120,7 @@ struct HistoryPrinter {
                             "outcomes": outcomes(version),
                             "promoted_at": .array(version.promotedAt.map { time($0) }),
                             "demoted_at": .array(version.demotedAt.map { time($0) }),
-                            "payments": payments(version),
+                            "payments": payments(version.payments),
                         ]
                         if diff { fields["changes"] = changes(version) }
                         return .object(fields)
@@ -129,10 +130,11 @@ struct HistoryPrinter {
         ]
     }
 
-    /// The payments made on a version, as JSON: `id`, `stripe_payment_intent_id`, `amount`, the
-    /// latest `status`, `created_at`, and every status reported (`reports`: `status`, `reason`, `recorded_at`).
-    private func payments(_ version: History.Version) -> JSONValue {
-        .array(version.payments.map { payment in
+    /// Payments (a version's, or those without one) as JSON: `id`, `stripe_payment_intent_id`,
+    /// `amount`, the latest `status`, `created_at`, and every status reported (`reports`:
+    /// `status`, `reason`, `recorded_at`).
+    private func payments(_ payments: [History.Payment]) -> JSONValue {
+        .array(payments.map { payment in
             .object([
                 "id": .string(payment.id.lowercased),
                 "stripe_payment_intent_id": .string(payment.intent), "amount": .integer(payment.amount),
@@ -177,7 +179,7 @@ struct HistoryPrinter {
                     "outcome": optional(version.outcome?.rawValue), "outcomes": outcomes(version),
                     "promoted_at": .string(version.promotedAt.map(Timestamp.format).joined(separator: " ")),
                     "demoted_at": .string(version.demotedAt.map(Timestamp.format).joined(separator: " ")),
-                    "payments": payments(version),
+                    "payments": payments(version.payments),
                 ]
                 if diff { row["changes"] = changes(version) }
                 rows.append(row)
@@ -190,7 +192,7 @@ struct HistoryPrinter {
         // What people wrote is printed with its control characters written out (`\n`, `\u{1b}`):
         // one field stays on its line and cannot drive the terminal. So are content's keys in a
         // diff's paths, which a key holding a control character is quoted in, as a JSON string.
-        var lines = ["\(history.name.escapingControls()) (\(history.clientID.lowercased))"]
+        var lines = ["\(history.name.escapingControls()) (\(history.clientID.lowercased))" + (history.deletedAt.map { ", deleted \(Timestamp.format($0))" } ?? "")]
         if history.pages.allSatisfy(\.versions.isEmpty) {
             lines.append(history.pages.count == 1 ? "(no versions of its \(history.pages[0].pageType.rawValue) page)" : "(no content versions)")
         }
@@ -209,13 +211,7 @@ struct HistoryPrinter {
                         (judgement.at, "outcome     \(Timestamp.format(judgement.at))  \(judgement.outcome.rawValue)" + (judgement.notes.map { " — \($0.escapingControls())" } ?? ""))
                     }
                 for (_, line) in timeline.sorted(by: { $0.0 < $1.0 }) { lines.append("      " + line) }
-                for payment in version.payments {
-                    // Each status as reported, a failure with its reason: pending → failed (card declined) → succeeded.
-                    let statuses = payment.reports.map { report in
-                        report.status.rawValue + (report.reason.map { " (\($0.escapingControls()))" } ?? "")
-                    }
-                    lines.append("      payment     \(payment.intent.escapingControls())  \(payment.amount) cents  \(statuses.joined(separator: " → "))  \(Timestamp.format(payment.at))")
-                }
+                for payment in version.payments { lines.append("      " + line(payment)) }
                 if diff {
                     // Values as JSON, so that a string reads apart from the number or null it
                     // replaced (`1 → "1"`), shortened to what fits.
@@ -233,6 +229,19 @@ struct HistoryPrinter {
                 }
             }
         }
+        if !history.paymentsWithoutVersion.isEmpty {
+            lines += ["", "payments without a content version (none was current)"]
+            for payment in history.paymentsWithoutVersion { lines.append("  " + line(payment)) }
+        }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// A payment's line: each status as reported, a failure with its reason (`pending → failed
+    /// (card declined) → succeeded`).
+    private func line(_ payment: History.Payment) -> String {
+        let statuses = payment.reports.map { report in
+            report.status.rawValue + (report.reason.map { " (\($0.escapingControls()))" } ?? "")
+        }
+        return "payment     \(payment.intent.escapingControls())  \(payment.amount) cents  \(statuses.joined(separator: " → "))  \(Timestamp.format(payment.at))"
     }
 }

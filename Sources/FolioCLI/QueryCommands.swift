@@ -370,7 +370,7 @@ struct Generate: ParsableCommand {
             throw ValidationError("--content-min must be at least 1500 (a page's headline, pricing, terms and call to action take up to about 1,100 bytes, and a section 200 more) and at most --content-max")
         }
         // Content past 1 MiB would not import.
-        guard contentMax <= 1_000_000 else { throw ValidationError("--content-max must be at most 1000000: content is at most 1 MiB") }
+        guard contentMax <= 1_000_000 else { throw ValidationError("--content-max must be at most 1000000 bytes, so that a page stays within content's limit of 1 MiB") }
     }
 
     func run() throws {

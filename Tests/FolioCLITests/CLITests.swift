@@ -268,6 +268,18 @@ struct CLITests {
         #expect(try folio(["projections"], store: store).out == folio(["projections", "status"], store: store).out)
         let empty = try json(try folio(["analytics", "--as-of", "0", "--format", "json"], store: store).out)
         #expect((empty["by_version"] as? [Any])?.isEmpty == true && (empty["funnel"] as? [String: Any])?["created"] as? Int == 0, "\(empty)")
+
+        // The history keeps the payment made before any version was current, and says when its
+        // client was deleted.
+        try folio(["client", "delete", id], store: store)
+        let history = try json(try folio(["history", id, "--format", "json"], store: store).out)
+        let unlinked = try #require(history["payments_without_version"] as? [[String: Any]])
+        #expect(unlinked.map { $0["stripe_payment_intent_id"] as? String } == ["pi_0"])
+        #expect((unlinked.first?["reports"] as? [[String: Any]])?.map { $0["status"] as? String } == ["pending", "cancelled"])
+        let deletedAt = try #require(history["deleted_at"] as? String)
+        let table = try folio(["history", id], store: store).out
+        #expect(table.hasPrefix("A (\(id)), deleted \(deletedAt)\n"), "\(table)")
+        #expect(table.contains("\npayments without a content version (none was current)\n  payment     pi_0  100 cents  pending → cancelled  "), "\(table)")
     }
 
     @Test("write commands print the row they made, in every format")
@@ -363,6 +375,7 @@ struct CLITests {
         (["clients", "--as-of", "-1"], "not \"-1\""),
         (["clients", "--as-of", "2"], "--as-of 2 is past the end of the log: its last position is 1"),
         (["analytics", "--as-of", "18446744073709551615"], "--as-of 18446744073709551615 is past the end of the log"),
+        (["analytics", "--as-of", "18446744073709551616"], "--as-of 18446744073709551616 is past the end of any log: a position is at most 18446744073709551615"),
         (["log", "--limit", "-1"], "--limit must be 0 or more"),
         (["payment", "start", "G0001", "--intent", "", "--amount", "5"], #"payment intent id "" is invalid: 1 to 255 visible ASCII characters, as Stripe's ids are (rule 6)"#),
         (["payment", "start", "G0001", "--intent", "pi_1", "--amount", "5", "--reason", "declined"], "--reason is for `payment fail` only"),
