@@ -28,6 +28,45 @@ struct ConcurrencyTests {
         #expect(try store.verify() == UInt64(1 + 2 * count))
     }
 
+    @Test("processes promoting versions of one page at once leave one current version, each promotion demoting the one before it")
+    func concurrentPromotions() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("store")
+        let (client, versions) = try {
+            let store = try Store(path: path)
+            let client = try store.createClient(name: "Raced").id
+            let versions = try (0..<8).map { try store.draftVersion(client: client.uuidString, page: .agreement, content: .object(["n": .integer(Int64($0))])).id }
+            return (client, versions)
+        }()
+        let processes = try versions.map { version in
+            let process = Process()
+            process.executableURL = try productsDirectory().appendingPathComponent("folio")
+            process.arguments = ["version", "promote", version.lowercased, "--store", path]
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            return process
+        }
+        for process in processes {
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0)
+        }
+        let store = try Store(path: path)
+        var promotions: [VersionPromoted] = []
+        try store.log.read { session in
+            try session.scan(type: EventType.versionPromoted.rawValue) { view in
+                let event = try view.withPayload { try Event.decode(type: view.type, schemaVersion: Int(view.schemaVersion), payload: $0) }
+                if case .versionPromoted(let promoted) = event { promotions.append(promoted) }
+                return true
+            }
+        }
+        // Each in the log demoted the one promoted before it (rule 4), and all eight were promoted once.
+        #expect(Set(promotions.map(\.versionID)) == Set(versions) && promotions.count == versions.count)
+        #expect(promotions.map(\.previousVersionID) == [nil] + promotions.dropLast().map(\.versionID))
+        let current = try store.projections.read { try $0.versions(client: client, page: .agreement, currentOnly: true) }.map(\.id)
+        #expect(current == [promotions.last?.versionID])
+        #expect(try store.projections.read { try $0.client(id: client) }?.currentVersionID == promotions.last?.versionID)
+    }
+
     @Test("two processes issuing tokens at once never issue the same token")
     func concurrentTokens() throws {
         let directory = try TemporaryDirectory()
