@@ -39,9 +39,7 @@ struct ConcurrencyTests {
             return (client, versions)
         }()
         let processes = try versions.map { version in
-            let process = Process()
-            process.executableURL = try productsDirectory().appendingPathComponent("folio")
-            process.arguments = ["version", "promote", version.lowercased, "--store", path]
+            let process = try folioProcess(["version", "promote", version.lowercased, "--store", path])
             process.standardOutput = FileHandle.nullDevice
             try process.run()
             return process
@@ -106,9 +104,7 @@ struct ConcurrencyTests {
         _ = try Store(path: path).createClient(name: "Before")
         // Should the command never say it waits, the writer is let go after a minute and the test fails.
         let (writer, release) = try holdWriter(path)
-        let command = Process()
-        command.executableURL = try productsDirectory().appendingPathComponent("folio")
-        command.arguments = ["client", "create", "--name", "Waited", "--format", "json", "--store", path]
+        let command = try folioProcess(["client", "create", "--name", "Waited", "--format", "json", "--store", path])
         let out = Pipe(), terminal = try PseudoTerminal()
         command.standardOutput = out
         command.standardError = terminal.follower
@@ -136,9 +132,7 @@ struct ConcurrencyTests {
         let path = directory.path("store")
         _ = try Store(path: path).createClient(name: "Before")
         let (writer, release) = try holdWriter(path)
-        let command = Process()
-        command.executableURL = try productsDirectory().appendingPathComponent("folio")
-        command.arguments = ["client", "activate", "G9999", "--store", path]
+        let command = try folioProcess(["client", "activate", "G9999", "--store", path])
         let err = Pipe()
         command.standardOutput = Pipe()
         command.standardError = err
@@ -312,6 +306,14 @@ private func firstLine(_ handle: FileHandle) -> String {
 @_silgen_name("grantpt") private func grantpt(_ descriptor: Int32) -> Int32
 @_silgen_name("unlockpt") private func unlockpt(_ descriptor: Int32) -> Int32
 @_silgen_name("ptsname") private func ptsname(_ descriptor: Int32) -> UnsafeMutablePointer<CChar>?
+
+/// A `folio` process to run with `arguments`.
+private func folioProcess(_ arguments: [String]) throws -> Process {
+    let process = Process()
+    process.executableURL = try productsDirectory().appendingPathComponent("folio")
+    process.arguments = arguments
+    return process
+}
 
 /// A pseudo-terminal in raw mode: a child writes to `follower` as to a terminal, and the test
 /// reads what it wrote from the other end.
