@@ -14,7 +14,7 @@ public struct History: Sendable {
     /// When the client was deleted: its history is kept, its rows are gone.
     public var deletedAt: Date?
     /// Payments linked to no content version: made while the client had no current version and
-    /// named none (rule 6), each with every status reported.
+    /// named none (rule 6), each with every status reported; none in a history of one page.
     public var paymentsWithoutVersion: [Payment]
 
     public struct Page: Sendable {
@@ -154,7 +154,8 @@ extension Store {
             }
             return History.Page(pageType: type, versions: list)
         }
-        return History(clientID: client, name: name, pages: pages, deletedAt: deletedAt, paymentsWithoutVersion: withoutVersion)
+        // Payments without a version belong to no page: a history of one page leaves them out.
+        return History(clientID: client, name: name, pages: pages, deletedAt: deletedAt, paymentsWithoutVersion: page == nil ? withoutVersion : [])
     }
 }
 
@@ -175,12 +176,13 @@ public struct ContentChange: Hashable, Sendable {
     }
 
     /// The path of `key` inside `parent`: `parent.key`, or `parent["key"]` (a JSON string) for a
-    /// key that would read otherwise, empty or holding `.`, `[`, `]`, `"`, `$`, white space or a
-    /// control or format character (which the JSON string writes out, as `\u001b`).
+    /// key that would read otherwise, empty or holding `.`, `[`, `]`, `"`, `$`, white space, a
+    /// control character (which the JSON string writes out, as `\u001b`) or a bidirectional
+    /// control (which a table writes out, as it writes any text's).
     static func path(_ parent: String, key: String) -> String {
         let plain = !key.isEmpty && key.unicodeScalars.allSatisfy { scalar in
             !".[]\"$".unicodeScalars.contains(scalar) && !scalar.properties.isWhitespace
-                && ![.control, .format, .lineSeparator, .paragraphSeparator].contains(scalar.properties.generalCategory)
+                && scalar.properties.generalCategory != .control && !scalar.properties.isBidiControl
         }
         guard plain else { return "\(parent)[\(String(decoding: JSONValue.string(key).canonicalJSON(), as: UTF8.self))]" }
         return parent.isEmpty ? key : "\(parent).\(key)"

@@ -113,16 +113,14 @@ struct FolioCommand: ParsableCommand {
         return nil
     }
 
-    /// An error's message without the parser's "Error: " prefix and the help or usage it adds
-    /// on the lines after; a line break left (in a value it quotes) is written out by the caller.
+    /// An error's message, without the help and usage the parser prints after it (`message(for:)`
+    /// leaves them out) or an "Error: " prefix; a line break left (in a value it quotes) is
+    /// written out by the caller.
     static func oneLine(_ error: any Error) -> String {
         if let error = FolioError.known(error) { return error.message }
         // Folio's own validation messages are one line, unless a value quoted in one holds a break.
         if let error = error as? ValidationError { return error.message }
         var message = Substring(message(for: error))
-        for marker in ["\nHelp:", "\nUsage:"] {
-            if let range = message.firstRange(of: marker) { message = message[..<range.lowerBound] }
-        }
         while message.last?.isNewline == true { message.removeLast() }
         return message.hasPrefix("Error: ") ? String(message.dropFirst(7)) : String(message)
     }

@@ -44,14 +44,15 @@ struct StoreOptions: ParsableArguments {
         let terminal = isatty(STDERR_FILENO) == 1
         let options = Store.Options(rebuildStaleProjections: rebuildingStale, waitingForWriter: { waiting in
             guard terminal else { return }
-            let text = waiting ? "folio: waiting for another process writing to \(path) to finish…" : "\r\u{1B}[2K"
+            // On one line of its own, short enough not to wrap (which the clearing could not undo).
+            let text = "\r\u{1B}[2K" + (waiting ? "folio: waiting for another process's write to this store to finish…" : "")
             _ = try? FileDescriptor.standardError.writeAll(text.utf8)
         }, recordedAheadOfClock: { recorded, clock in
             // A second or more: a clock behind the log, or a history imported from the future.
             guard recorded - clock >= 1_000_000 else { return }
             warn("folio: recorded at \(Timestamp.format(microseconds: recorded)), the log's last time, as this machine's clock (\(Timestamp.format(microseconds: clock))) is behind it and the log's times never go back")
         }, unchanged: { why in
-            warn("folio: \(why)")
+            warn("folio: " + why.escapingControls())
         })
         return try Store(path: path, options: options) { bar.update(done: $0.done, total: $0.total) }
     }

@@ -276,6 +276,9 @@ struct CLITests {
         let unlinked = try #require(history["payments_without_version"] as? [[String: Any]])
         #expect(unlinked.map { $0["stripe_payment_intent_id"] as? String } == ["pi_0"])
         #expect((unlinked.first?["reports"] as? [[String: Any]])?.map { $0["status"] as? String } == ["pending", "cancelled"])
+        // They belong to no page: a history of one page leaves them out.
+        let onePage = try json(try folio(["history", id, "--page", "agreement", "--format", "json"], store: store).out)
+        #expect((onePage["payments_without_version"] as? [Any])?.isEmpty == true)
         let deletedAt = try #require(history["deleted_at"] as? String)
         let table = try folio(["history", id], store: store).out
         #expect(table.hasPrefix("A (\(id)), deleted \(deletedAt)\n"), "\(table)")
@@ -381,6 +384,7 @@ struct CLITests {
         (["payment", "start", "G0001", "--intent", "pi_1", "--amount", "5", "--reason", "declined"], "--reason is for `payment fail` only"),
         (["client", "activate", "G12\n34"], #"G12\n34"#),
         (["analytics", "--section", "a\nb"], #"The value 'a\nb' is invalid for '--section <section>'. Please provide one of"#),
+        (["analytics", "--section", "a\nUsage: b"], #"The value 'a\nUsage: b' is invalid for '--section <section>'. Please provide one of"#),
         (["version", "outcome", "4a9f6c1e-0000-4000-8000-000000000000", "success"], "content version 4a9f6c1e-0000-4000-8000-000000000000 does not exist (rule 7"),
         (["version", "show", "4a9f6c1e-0000-4000-8000-000000000000"], "content version 4a9f6c1e-0000-4000-8000-000000000000 does not exist (rule 7"),
         (["version", "promote", "4a9f6c1e-0000-4000-8000-000000000000"], "content version 4a9f6c1e-0000-4000-8000-000000000000 does not exist (rule 7"),

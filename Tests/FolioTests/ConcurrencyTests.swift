@@ -110,7 +110,7 @@ struct ConcurrencyTests {
         command.standardError = terminal.follower
         try command.run()
         try terminal.closeFollower()
-        let waiting = "folio: waiting for another process writing to \(path) to finish…"
+        let waiting = "\r\u{1B}[2Kfolio: waiting for another process's write to this store to finish…"
         let said = terminal.read(until: waiting)
         release.release(byWatchdog: false)
         let printed = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
@@ -172,7 +172,7 @@ struct FaultReportTests {
             command.standardOutput = Pipe()
             try command.run()
             try terminal.closeFollower()
-            let waiting = "folio: waiting for another process writing to \(path) to finish…"
+            let waiting = "\r\u{1B}[2Kfolio: waiting for another process's write to this store to finish…"
             #expect(terminal.read(until: waiting) == waiting)
             kill(command.processIdentifier, signal)
             let said = terminal.read(until: nil)
@@ -305,7 +305,7 @@ private func firstLine(_ handle: FileHandle) -> String {
 @_silgen_name("posix_openpt") private func posix_openpt(_ flags: Int32) -> Int32
 @_silgen_name("grantpt") private func grantpt(_ descriptor: Int32) -> Int32
 @_silgen_name("unlockpt") private func unlockpt(_ descriptor: Int32) -> Int32
-@_silgen_name("ptsname") private func ptsname(_ descriptor: Int32) -> UnsafeMutablePointer<CChar>?
+@_silgen_name("ptsname_r") private func ptsname_r(_ descriptor: Int32, _ name: UnsafeMutablePointer<CChar>, _ size: Int) -> Int32
 
 /// A `folio` process to run with `arguments`.
 private func folioProcess(_ arguments: [String]) throws -> Process {
@@ -322,12 +322,18 @@ private final class PseudoTerminal {
     let follower: FileHandle
 
     init() throws {
-        leader = posix_openpt(O_RDWR | O_NOCTTY)
-        guard leader >= 0, grantpt(leader) == 0, unlockpt(leader) == 0, let name = ptsname(leader) else {
+        let leader = posix_openpt(O_RDWR | O_NOCTTY)
+        var name = [CChar](repeating: 0, count: 128)
+        guard leader >= 0, grantpt(leader) == 0, unlockpt(leader) == 0, ptsname_r(leader, &name, name.count) == 0 else {
+            if leader >= 0 { close(leader) }
             throw FolioError(.store, "no pseudo-terminal: errno \(errno)")
         }
         let descriptor = open(name, O_RDWR | O_NOCTTY)
-        guard descriptor >= 0 else { throw FolioError(.store, "cannot open \(String(cString: name)): errno \(errno)") }
+        guard descriptor >= 0 else {
+            close(leader)
+            throw FolioError(.store, "cannot open \(String(cString: name)): errno \(errno)")
+        }
+        self.leader = leader
         var settings = termios()
         tcgetattr(descriptor, &settings)
         cfmakeraw(&settings)
