@@ -123,9 +123,18 @@ struct LineReader {
         return line
     }
 
+    /// The index of the first newline in the buffer from `start` (`memchr`, which looks at many
+    /// bytes at once, where `firstIndex(of:)` looked at one at a time).
+    private func nextNewline() -> Int? {
+        buffer.withUnsafeBytes { bytes in
+            guard start < bytes.count, let base = bytes.baseAddress, let found = memchr(base + start, 10, bytes.count - start) else { return nil }
+            return base.distance(to: UnsafeRawPointer(found))
+        }
+    }
+
     private mutating func readLine() throws -> ArraySlice<UInt8>? {
         while true {
-            if let newline = buffer[start...].firstIndex(of: 10) {
+            if let newline = nextNewline() {
                 let line = buffer[start..<newline]
                 start = newline + 1
                 lineNumber += 1
