@@ -21,6 +21,9 @@ public struct JSONParser {
         case invalid(offset: Int)
         /// A string holds bytes that are not UTF-8.
         case invalidUTF8
+        /// A string escapes half of a surrogate pair alone (`\ud800`), which is no character:
+        /// `offset` is where its escape begins.
+        case unpairedSurrogate(offset: Int)
         /// Arrays and objects nest deeper than allowed.
         case tooDeep
         /// A whole number past Int64 that no double holds exactly: kept as one it would change.
@@ -315,17 +318,18 @@ public struct JSONParser {
                 case UInt8(ascii: "r"): out.append(0x0D)
                 case UInt8(ascii: "t"): out.append(0x09)
                 case UInt8(ascii: "u"):
+                    let escape = index - 2
                     var scalar = try hex4()
                     if (0xD800..<0xDC00).contains(scalar) {
                         guard current == UInt8(ascii: "\\"), index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "u") else {
-                            throw .invalid(offset: index)
+                            throw .unpairedSurrogate(offset: escape)
                         }
                         index += 2
                         let low = try hex4()
-                        guard (0xDC00..<0xE000).contains(low) else { throw .invalid(offset: index - 4) }
+                        guard (0xDC00..<0xE000).contains(low) else { throw .unpairedSurrogate(offset: escape) }
                         scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
                     } else if (0xDC00..<0xE000).contains(scalar) {
-                        throw .invalid(offset: index - 4)
+                        throw .unpairedSurrogate(offset: escape)
                     }
                     let character = Unicode.Scalar(scalar)!
                     if scalar >= 0x80 { ascii = false }

@@ -84,6 +84,8 @@ public enum JSONValue: Hashable, Sendable, Codable {
             throw DomainError(.jsonInvalid, "is not valid JSON (at byte \(mark + offset + 1) of \(data.count))")
         } catch .invalidUTF8 {
             throw DomainError(.jsonInvalid, "is not valid UTF-8")
+        } catch .unpairedSurrogate(let offset) {
+            throw DomainError(.jsonInvalid, "is not valid JSON text: the \\u escape at byte \(mark + offset + 1) is half of a surrogate pair alone, which is no character")
         } catch .tooDeep {
             throw DomainError(.jsonTooDeep, "nests deeper than \(limits.maxDepth) levels")
         } catch .inexactNumber {

@@ -137,6 +137,17 @@ struct JSONSample {
         }
     }
 
+    @Test("half of a surrogate pair escaped alone is refused as such, naming where its escape begins")
+    func unpairedSurrogates() throws {
+        for (text, offset) in [(#"{"a":"\ud800"}"#, 6), (#"["x\udc00"]"#, 3), (#""\ud800\u0041""#, 1), (#""ab\ud800x""#, 3)] {
+            #expect(throws: JSONParser.Failure.unpairedSurrogate(offset: offset)) { try JSONParser.parse(Array(text.utf8)) }
+        }
+        #expect(try JSONParser.parse(Array(#""\ud83d\ude00""#.utf8)) == .string("😀"))
+        #expect { try JSONValue.parse(Data(#"{"a":"\ud800"}"#.utf8)) } throws: {
+            ($0 as? DomainError)?.message == "is not valid JSON text: the \\u escape at byte 7 is half of a surrogate pair alone, which is no character"
+        }
+    }
+
     @Test("nesting past the limit is refused without recursing into it")
     func depth() throws {
         let deep = Array(repeating: UInt8(ascii: "["), count: 100_000) + Array(repeating: UInt8(ascii: "]"), count: 100_000)
