@@ -134,8 +134,9 @@ public struct Analytics: Hashable, Sendable, Encodable {
         byVersionNumber = group("version_number", \.versionNumber) { .integer(Int64($0)) }
         byOutcome = group("outcome", { $0.outcome?.rawValue ?? "" }) { $0.isEmpty ? .null : .string($0) }
         var funnel = Funnel()
-        // Microseconds between the steps, exactly: times a second apart as `Date`s differ by a
-        // few tenths of a microsecond either way, which moved a median rounded to the millisecond.
+        // Microseconds between the steps, exactly: a `Date` keeps a time to a few tenths of a
+        // microsecond, and a difference of two was off by that much, which could move a median
+        // rounded to the millisecond (1.5 ms read 0.001).
         var toToken: [Int64] = [], toActivated: [Int64] = [], toPaid: [Int64] = []
         func between(_ start: Date, _ end: Date) -> Int64 { Timestamp.microseconds(end) - Timestamp.microseconds(start) }
         for row in funnels {
