@@ -15,10 +15,10 @@ import Synchronization
 /// What a command stopped by Ctrl-C (or `kill`) would leave behind, and its removal.
 ///
 /// A command that builds something aside before putting it in place (an import's staging store,
-/// an export's `.partial` file) names it here for as long as it is
-/// unfinished. Once `handleSignals()` has run, SIGINT, SIGTERM and SIGHUP are taken by a thread
-/// of their own wherever they arrive: it removes what is named, says so in one line, and ends the
-/// process by that signal, so a shell or a supervisor sees the command interrupted as before.
+/// an export's `.partial` file) names it here for as long as it is unfinished. Once
+/// `handleSignals()` has run, SIGINT, SIGTERM and SIGHUP are taken by a thread of their own
+/// wherever they arrive: it removes what is named, says so in one line, and ends the process by
+/// that signal, so a shell or a supervisor sees the command interrupted as before.
 /// Without `handleSignals()` (a process that uses Folio as a library, a test) naming a path here
 /// changes nothing.
 ///

@@ -321,9 +321,10 @@ extension Store {
         }
         let prefix = StagingName.prefix(of: path, inside: inside)
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
+        func inDirectory(_ name: String) -> String { (directory == "/" ? "" : directory) + "/" + name }
         var removed: [String] = []
         for name in names.sorted() where StagingName.matches(name, prefix: prefix) {
-            let staging = (directory == "/" ? "" : directory) + "/" + name
+            let staging = inDirectory(name)
             guard lstat(staging, &status) == 0, status.st_mode & S_IFMT == S_IFDIR,
                   let entries = try? FileManager.default.contentsOfDirectory(atPath: staging),
                   Set(entries).isSubset(of: ["data.mdb", "lock.mdb"]),
@@ -334,7 +335,7 @@ extension Store {
         let claiming = StagingName.prefix(of: path, inside: inside, stage: "claiming")
         let minuteAgo = time(nil) - 60
         for name in names.sorted() where StagingName.matches(name, prefix: claiming) {
-            let claim = (directory == "/" ? "" : directory) + "/" + name
+            let claim = inDirectory(name)
             // `rmdir(2)` removes nothing but an empty directory.
             guard lstat(claim, &status) == 0, status.st_mode & S_IFMT == S_IFDIR, status.st_mtim.tv_sec < minuteAgo,
                   removeUnheld(claim, { rmdir(claim) == 0 })
