@@ -26,6 +26,10 @@ struct Floor: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "client", subcommands: [Show.self])
 
         struct Show: ParsableCommand {
+            // Named, as each of Folio's commands is: without a name the parser derives one from
+            // the type's name at run time (FolioCommand.swift).
+            static let configuration = CommandConfiguration(commandName: "show")
+
             @OptionGroup var store: StoreOptions
             @OptionGroup var output: FormatOptions
             @OptionGroup var asOf: AsOfOptions

@@ -137,6 +137,37 @@ struct JSONSample {
         }
     }
 
+    @Test("each byte of a string is checked wherever it falls, a vector's or a word's length in or at the end, parsed or left raw")
+    func everyPositionOfAString() throws {
+        func parsed(_ text: [UInt8]) throws -> JSONValue { try JSONParser.parse(text) }
+        func raw(_ text: [UInt8]) throws {
+            let object = Array(#"{"c":"#.utf8) + text + Array("}".utf8)
+            _ = try object.withUnsafeBytes { try JSONParser.parseObject($0, rawKey: "c") }
+        }
+        for length in 1...40 {
+            for position in 0..<length {
+                func string(_ middle: [UInt8]) -> [UInt8] {
+                    [0x22] + [UInt8](repeating: UInt8(ascii: "a"), count: position) + middle
+                        + [UInt8](repeating: UInt8(ascii: "a"), count: length - position - 1) + [0x22]
+                }
+                let plain = String(repeating: "a", count: position), rest = String(repeating: "a", count: length - position - 1)
+                let control = string([0x01])
+                #expect(throws: JSONParser.Failure.invalid(offset: 1 + position)) { try parsed(control) }
+                #expect(throws: JSONParser.Failure.invalid(offset: 6 + position)) { try raw(control) }
+                let invalid = string([0xFF])
+                #expect(throws: JSONParser.Failure.invalidUTF8) { try parsed(invalid) }
+                #expect(throws: JSONParser.Failure.invalidUTF8) { try raw(invalid) }
+                #expect(try parsed(string(Array("é".utf8))) == .string(plain + "é" + rest))
+                #expect(try parsed(string(Array(#"\""#.utf8))) == .string(plain + "\"" + rest))
+                #expect(try parsed(string(Array(#"\n"#.utf8))) == .string(plain + "\n" + rest))
+                // A quote ends the string there: what follows it is not JSON.
+                #expect(throws: JSONParser.Failure.self) { try parsed(string([0x22])) }
+                try raw(string(Array("é".utf8)))
+                try raw(string(Array(#"\""#.utf8)))
+            }
+        }
+    }
+
     @Test("half of a surrogate pair escaped alone is refused as such, naming where its escape begins")
     func unpairedSurrogates() throws {
         for (text, offset) in [(#"{"a":"\ud800"}"#, 6), (#"["x\udc00"]"#, 3), (#""\ud800\u0041""#, 1), (#""ab\ud800x""#, 3)] {

@@ -331,7 +331,8 @@ private final class PseudoTerminal {
         let descriptor = open(name, O_RDWR | O_NOCTTY)
         guard descriptor >= 0 else {
             close(leader)
-            throw FolioError(.store, "cannot open \(String(cString: name)): errno \(errno)")
+            let path = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            throw FolioError(.store, "cannot open \(path): errno \(errno)")
         }
         self.leader = leader
         var settings = termios()
