@@ -15,6 +15,7 @@ import Musl
 import Darwin
 #endif
 import Projections
+import Synchronization
 import SystemPackage
 
 /// `--store`: where the store lives.
@@ -30,7 +31,8 @@ struct StoreOptions: ParsableArguments {
 
     /// Opens the store, rebuilding stale read models (unless not `rebuildingStale`) with a progress
     /// bar on a terminal. A write that waits for another process's (an import's, say) says so on a
-    /// terminal for as long as it waits; the line is cleared when the wait is over.
+    /// terminal for as long as it waits; the line is cleared when the wait is over, or replaced by
+    /// one saying that nothing was written if the command is interrupted meanwhile.
     ///
     /// Only a command that puts something in a store (`creating`) makes one where there is none;
     /// any other is refused, so that a mistyped path is not answered by a new, empty store.
@@ -42,11 +44,18 @@ struct StoreOptions: ParsableArguments {
         defer { bar.finish() }
         // On a terminal, shown while it waits (a script's standard error gets only the outcome).
         let terminal = isatty(STDERR_FILENO) == 1
+        // There Ctrl-C while it waits says what became of the command, in place of that line.
+        if terminal { Interruption.handleSignals() }
+        let waitNote = WaitNote()
         let options = Store.Options(rebuildStaleProjections: rebuildingStale, waitingForWriter: { waiting in
             guard terminal else { return }
             // On one line of its own, short enough not to wrap (which the clearing could not undo).
             let text = "\r\u{1B}[2K" + (waiting ? "folio: waiting for another process's write to this store to finish…" : "")
             _ = try? FileDescriptor.standardError.writeAll(text.utf8)
+            waitNote.note.withLock { note in
+                note?.forget()
+                note = waiting ? Interruption.sayIfInterrupted("its write was not made: it was waiting for another process's write to this store to finish") : nil
+            }
         }, recordedAheadOfClock: { recorded, clock in
             // A second or more: a clock behind the log, or a history imported from the future.
             guard recorded - clock >= 1_000_000 else { return }
@@ -56,6 +65,12 @@ struct StoreOptions: ParsableArguments {
         })
         return try Store(path: path, options: options) { bar.update(done: $0.done, total: $0.total) }
     }
+}
+
+/// What an interruption says while a command waits for another process's write, for as long as
+/// it waits.
+private final class WaitNote: Sendable {
+    let note = Mutex<Interruption.Leftover?>(nil)
 }
 
 extension StoreOptions {

@@ -103,27 +103,36 @@ struct ConcurrencyTests {
         let path = directory.path("store")
         _ = try Store(path: path).createClient(name: "Before")
         // Should the command never say it waits, the writer is let go after a minute and the test fails.
-        let (writer, release) = try holdWriter(path)
         let command = try folioProcess(["client", "create", "--name", "Waited", "--format", "json", "--store", path])
-        let out = Pipe(), terminal = try PseudoTerminal()
+        let out = Pipe()
         command.standardOutput = out
-        command.standardError = terminal.follower
-        try command.run()
-        try terminal.closeFollower()
-        let waiting = "\r\u{1B}[2Kfolio: waiting for another process's write to this store to finish…"
-        let said = terminal.read(until: waiting)
+        let (said, terminal, writer, release) = try runWaiting(command, holding: path)
         release.release(byWatchdog: false)
         let printed = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         let cleared = terminal.read(until: nil)
         command.waitUntilExit()
         writer.waitUntilExit()
         #expect(release.byWatchdog == false)
-        #expect(said == waiting)
+        #expect(said == waitingLine)
         // The line is cleared once the wait is over, and nothing else is written.
         #expect(cleared == "\r\u{1B}[2K")
         #expect(command.terminationStatus == 0)
         #expect(printed.contains("\"name\":\"Waited\""))
         #expect(try Store(path: path).projections.read { try $0.clients() }.map(\.name).sorted() == ["Before", "Waited"])
+    }
+
+    @Test("a write interrupted while it waits for another process's write says so on the terminal, in place of the waiting line, and writes nothing")
+    func interruptedWhileWaiting() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("store")
+        _ = try Store(path: path).createClient(name: "Before")
+        let command = try folioProcess(["client", "create", "--name", "Interrupted", "--store", path])
+        command.standardOutput = Pipe()
+        let said = try signalWhileWaiting(command, holding: path, SIGINT)
+        #expect(said == "\r\u{1B}[2Kfolio: interrupted; its write was not made: it was waiting for another process's write to this store to finish\n")
+        // Ended by the signal, as a shell expects of an interrupted command.
+        #expect(command.terminationReason == .uncaughtSignal && command.terminationStatus == SIGINT)
+        #expect(try Store(path: path).projections.read { try $0.clients() }.map(\.name) == ["Before"])
     }
 
     @Test("a command refused after waiting for another process's write says one line, the refusal, where standard error is not a terminal")
@@ -160,25 +169,14 @@ struct FaultReportTests {
         for signal in [SIGBUS, SIGSEGV] {
             // The command waits for the held writer, its store named: a fault sent then stands for
             // one met reading a damaged page.
-            let (writer, release) = try holdWriter(path)
             let command = Process()
             // Through a shell that forbids a core file, then becomes `folio` (the same process).
             command.executableURL = URL(fileURLWithPath: "/bin/sh")
             let folio = try productsDirectory().appendingPathComponent("folio").path
             command.arguments = ["-c", "ulimit -c 0; exec \"$0\" \"$@\"", folio, "client", "create", "--name", "Faulted", "--store", path]
             command.environment = ProcessInfo.processInfo.environment.merging(["SWIFT_BACKTRACE": "enable=no"]) { $1 }
-            let terminal = try PseudoTerminal()
-            command.standardError = terminal.follower
             command.standardOutput = Pipe()
-            try command.run()
-            try terminal.closeFollower()
-            let waiting = "\r\u{1B}[2Kfolio: waiting for another process's write to this store to finish…"
-            #expect(terminal.read(until: waiting) == waiting)
-            kill(command.processIdentifier, signal)
-            let said = terminal.read(until: nil)
-            command.waitUntilExit()
-            release.release(byWatchdog: false)
-            writer.waitUntilExit()
+            let said = try signalWhileWaiting(command, holding: path, signal)
             // On a terminal the report replaces the line that said it waits.
             #expect(said == "\r\u{1B}[2Kfolio: stopped by a memory fault reading the store at \(path): a page of its data file may be damaged; `folio verify` checks every page\n")
             #expect(command.terminationReason == .uncaughtSignal && command.terminationStatus == signal)
@@ -367,6 +365,35 @@ private final class PseudoTerminal {
 /// Starts a Worker holding the write transaction of the store at `path`, as a long import does,
 /// and returns once it holds it. It lets go when `release` is called, or after a minute by a
 /// watchdog (`release.byWatchdog`), so that a test waiting on it fails instead of hanging.
+/// What a write command shows on a terminal while another process holds the store's writer.
+private let waitingLine = "\r\u{1B}[2Kfolio: waiting for another process's write to this store to finish…"
+
+/// Runs `command` with a pseudo-terminal as its standard error while another process holds the
+/// writer of the store at `path`, and reads the terminal until the command says it waits: `said`
+/// is `waitingLine`, unless the command wrote something else first.
+private func runWaiting(_ command: Process, holding path: String) throws -> (said: String, terminal: PseudoTerminal, writer: Process, release: Release) {
+    let (writer, release) = try holdWriter(path)
+    let terminal = try PseudoTerminal()
+    command.standardError = terminal.follower
+    try command.run()
+    try terminal.closeFollower()
+    return (terminal.read(until: waitingLine), terminal, writer, release)
+}
+
+/// Runs `command` as `runWaiting` does, sends it `signal` once it says it waits, and returns what
+/// it wrote after that, once it and the writer have ended.
+private func signalWhileWaiting(_ command: Process, holding path: String, _ signal: Int32) throws -> String {
+    let (waited, terminal, writer, release) = try runWaiting(command, holding: path)
+    #expect(waited == waitingLine)
+    kill(command.processIdentifier, signal)
+    let said = terminal.read(until: nil)
+    command.waitUntilExit()
+    release.release(byWatchdog: false)
+    writer.waitUntilExit()
+    #expect(release.byWatchdog == false)
+    return said
+}
+
 private func holdWriter(_ path: String) throws -> (process: Process, release: Release) {
     let writer = Process()
     writer.executableURL = try productsDirectory().appendingPathComponent("Worker")
