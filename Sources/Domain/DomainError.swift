@@ -55,6 +55,19 @@ public struct DomainError: Error, Hashable, Sendable, CustomStringConvertible {
 }
 
 extension String {
+    /// Two keys that are one text in two Unicode forms, quoted for a one-line message, each with
+    /// its scalars (`"é" (U+00E9) and "é" (U+0065 U+0301)`) when it is short enough to list them.
+    public static func equivalentKeys(_ first: String, _ second: String) -> String {
+        func quoted(_ key: String) -> String {
+            let scalars = key.unicodeScalars.map { scalar in
+                let hex = String(scalar.value, radix: 16, uppercase: true)
+                return "U+" + String(repeating: "0", count: Swift.max(0, 4 - hex.count)) + hex
+            }
+            return "\"\(key.shortened)\"" + (scalars.count <= 12 ? " (\(scalars.joined(separator: " ")))" : "")
+        }
+        return "the keys \(quoted(first)) and \(quoted(second))"
+    }
+
     /// The text cut to 40 characters ("…" ending it when cut), to quote a value in a one-line message.
     public var shortened: String {
         guard let end = index(startIndex, offsetBy: 40, limitedBy: endIndex), end != endIndex else { return self }

@@ -388,6 +388,8 @@ public enum Event: Hashable, Sendable {
             parsed = try JSONParser.parse(payload)
         } catch .duplicateKey(let key) {
             throw DomainError(.invalidPayload, "\(type) payload holds the key \"\(key.shortened)\" twice")
+        } catch .equivalentKeys(let first, let second) {
+            throw DomainError(.invalidPayload, "\(type) payload holds \(String.equivalentKeys(first, second)), one text in two Unicode forms")
         } catch {
             throw DomainError(.invalidPayload, "\(type) payload is not a JSON object")
         }

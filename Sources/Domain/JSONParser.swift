@@ -32,6 +32,10 @@ public struct JSONParser {
         case numberOutOfRange(offset: Int)
         /// An object holds this key twice: one of the two values would be dropped unseen.
         case duplicateKey(String)
+        /// An object holds two keys that are the same text in different Unicode forms (`"é"` as
+        /// one scalar, then as `e` and a combining accent), in the order met: distinct to JSON,
+        /// but one key to a `[String: JSONValue]`, which would drop one of their values.
+        case equivalentKeys(String, String)
     }
 
     private let bytes: UnsafeRawBufferPointer
@@ -96,7 +100,7 @@ public struct JSONParser {
                     raw = start..<parser.index
                 } else {
                     let value = try parser.value()
-                    guard fields.updateValue(value, forKey: key) == nil else { throw .duplicateKey(key) }
+                    guard fields.updateValue(value, forKey: key) == nil else { throw repeated(key, in: fields) }
                 }
                 parser.skipWhitespace()
                 switch parser.current {
@@ -197,6 +201,13 @@ public struct JSONParser {
         }
     }
 
+    /// Why `key` cannot join `fields`, which hold it already: the same bytes, or the same text in
+    /// another Unicode form (the key held is the one met first: an update keeps it).
+    static func repeated(_ key: String, in fields: [String: JSONValue]) -> Failure {
+        let held = fields.index(forKey: key).map { fields.keys[$0] } ?? key
+        return held.utf8.elementsEqual(key.utf8) ? .duplicateKey(key) : .equivalentKeys(held, key)
+    }
+
     private mutating func enter() throws(Failure) {
         depth += 1
         guard depth <= maxDepth else { throw .tooDeep }
@@ -220,7 +231,7 @@ public struct JSONParser {
             index += 1
             skipWhitespace()
             let member = try value()
-            guard fields.updateValue(member, forKey: key) == nil else { throw .duplicateKey(key) }
+            guard fields.updateValue(member, forKey: key) == nil else { throw Self.repeated(key, in: fields) }
             skipWhitespace()
             switch current {
             case UInt8(ascii: ","):

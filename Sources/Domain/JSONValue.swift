@@ -16,6 +16,35 @@ public enum JSONValue: Hashable, Sendable, Codable {
     case array([JSONValue])
     case object([String: JSONValue])
 
+    /// Equal as JSON tells values apart: strings, and an object's keys, by their code points.
+    /// Text written in two Unicode forms (`"é"` as one scalar, or as `e` and a combining accent)
+    /// is stored as written, and differs here as it does in those bytes; `String`'s `==` takes
+    /// the two for one. (Hashing stays `String`'s, which gives both forms one hash: values equal
+    /// here are equal there.)
+    public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
+        switch (lhs, rhs) {
+        case (.null, .null): true
+        case (.bool(let a), .bool(let b)): a == b
+        case (.integer(let a), .integer(let b)): a == b
+        case (.double(let a), .double(let b)): a == b
+        case (.string(let a), .string(let b)): a.utf8.elementsEqual(b.utf8)
+        case (.array(let a), .array(let b)): a == b
+        case (.object(let a), .object(let b)):
+            a.count == b.count && a.allSatisfy { key, value in
+                guard let index = b.index(forKey: key) else { return false }
+                return b.keys[index].utf8.elementsEqual(key.utf8) && b.values[index] == value
+            }
+        default: false
+        }
+    }
+
+    /// The member of an object whose key is `key` byte for byte (`nil` for another value): not
+    /// one whose key is the same text in another Unicode form, which a `Dictionary` finds.
+    public func member(exactly key: String) -> JSONValue? {
+        guard case .object(let fields) = self, let index = fields.index(forKey: key), fields.keys[index].utf8.elementsEqual(key.utf8) else { return nil }
+        return fields.values[index]
+    }
+
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() { self = .null }
@@ -92,9 +121,12 @@ public enum JSONValue: Hashable, Sendable, Codable {
             throw DomainError(.jsonInvalid, "holds a whole number past 64 bits that no double holds exactly: Folio could not keep it as written")
         } catch .numberOutOfRange(let offset) {
             throw DomainError(.jsonInvalid, "holds a number (at byte \(mark + offset + 1)) past the largest a double holds, about 1.8e308: Folio could not keep it")
-        } catch {
-            guard case .duplicateKey(let key) = error else { throw DomainError(.jsonInvalid, "is not valid JSON") }
+        } catch .duplicateKey(let key) {
             throw DomainError(.jsonInvalid, "holds the key \"\(key.shortened)\" twice in one object: a key names one member")
+        } catch {
+            // The one case left: a typed catch is not seen to be exhaustive.
+            guard case .equivalentKeys(let first, let second) = error else { throw DomainError(.jsonInvalid, "is not valid JSON") }
+            throw DomainError(.jsonInvalid, "holds \(String.equivalentKeys(first, second)) in one object: the same text in two Unicode forms, which Folio takes for one key (write both alike)")
         }
     }
 

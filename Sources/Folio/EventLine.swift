@@ -122,6 +122,8 @@ public struct EventLine: Hashable, Sendable {
             throw FolioError(.invalidInput, "line \(number) holds a number past the largest a double holds, about 1.8e308: Folio could not keep it")
         } catch .duplicateKey(let key) {
             throw FolioError(.invalidInput, "line \(number) holds the key \"\(key.shortened)\" twice in one object: a key names one member")
+        } catch .equivalentKeys(let first, let second) {
+            throw FolioError(.invalidInput, "line \(number) holds \(String.equivalentKeys(first, second)) in one object: the same text in two Unicode forms, which Folio takes for one key (write both alike)")
         } catch .unpairedSurrogate {
             throw FolioError(.invalidInput, "line \(number): not valid JSON text: a \\u escape is half of a surrogate pair alone, which is no character")
         } catch {

@@ -191,9 +191,13 @@ public struct ContentChange: Hashable, Sendable {
     private static func walk(_ old: JSONValue, _ new: JSONValue, path: String, into changes: inout [ContentChange]) {
         switch (old, new) {
         case (.object(let a), .object(let b)):
-            for key in Set(a.keys).union(b.keys).sorted() {
+            // Keys told apart as JSON tells them, by their code points, in that order: a key
+            // written again in another Unicode form is one removed and one added.
+            let old = JSONValue.object(a), new = JSONValue.object(b)
+            let keys = Array(a.keys) + b.keys.filter { old.member(exactly: $0) == nil }
+            for key in keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
                 let child = Self.path(path, key: key)
-                switch (a[key], b[key]) {
+                switch (old.member(exactly: key), new.member(exactly: key)) {
                 case (let x?, let y?): walk(x, y, path: child, into: &changes)
                 case (let x?, nil): changes.append(ContentChange(kind: .removed, path: child, old: x, new: nil))
                 case (nil, let y?): changes.append(ContentChange(kind: .added, path: child, old: nil, new: y))

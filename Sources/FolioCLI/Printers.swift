@@ -223,7 +223,11 @@ struct HistoryPrinter {
                         switch change.kind {
                         case .added: lines.append("      + \(change.path.escapingControls()): \(value(change.new, limit: 60))")
                         case .removed: lines.append("      - \(change.path.escapingControls()): \(value(change.old, limit: 60))")
-                        case .changed: lines.append("      ~ \(change.path.escapingControls()): \(value(change.old, limit: 40)) → \(value(change.new, limit: 40))")
+                        case .changed:
+                            // Text that reads the same both sides: say why it is a change.
+                            var form = ""
+                            if case .string(let old)? = change.old, case .string(let new)? = change.new, old == new { form = " (the same text in another Unicode form)" }
+                            lines.append("      ~ \(change.path.escapingControls()): \(value(change.old, limit: 40)) → \(value(change.new, limit: 40))" + form)
                         }
                     }
                 }

@@ -213,6 +213,29 @@ struct JSONSample {
         }
     }
 
+    @Test("text in two Unicode forms is two values, as its bytes are; two such keys in one object are refused, naming both")
+    func unicodeForms() throws {
+        let composed = "caf\u{E9}", decomposed = "cafe\u{301}"
+        #expect(composed == decomposed, "the premise: Swift's String takes the two for one")
+        #expect(JSONValue.string(composed) != .string(decomposed))
+        #expect(JSONValue.string(composed) == .string("caf\u{E9}"))
+        #expect(JSONValue.object([composed: .integer(1)]) != .object([decomposed: .integer(1)]))
+        #expect(JSONValue.object([composed: .array([.string(decomposed)])]) == .object(["caf\u{E9}": .array([.string("cafe\u{301}")])]))
+        #expect(JSONValue.object([composed: .integer(1)]).member(exactly: composed) == .integer(1))
+        #expect(JSONValue.object([composed: .integer(1)]).member(exactly: decomposed) == nil)
+        // Parsed from escapes, each keeps its form.
+        #expect(try JSONParser.parse(Array(#"["caf\u00e9","cafe\u0301"]"#.utf8)) == .array([.string(composed), .string(decomposed)]))
+        for (text, first, second) in [(#"{"\u00c5":1,"\u212b":2}"#, "\u{C5}", "\u{212B}"), (#"{"x":{"e\u0301":1,"\u00e9":2}}"#, "e\u{301}", "\u{E9}")] {
+            #expect(throws: JSONParser.Failure.equivalentKeys(first, second), "\(text)") { try JSONParser.parse(Array(text.utf8)) }
+            #expect(throws: JSONParser.Failure.equivalentKeys(first, second), "\(text)") {
+                try Array(text.utf8).withUnsafeBytes { try JSONParser.parseObject($0, rawKey: "content") }
+            }
+        }
+        #expect { try JSONValue.parse(Data(#"{"\u00c5":1,"\u212b":2}"#.utf8)) } throws: {
+            ($0 as? DomainError)?.message == "holds the keys \"\u{C5}\" (U+00C5) and \"\u{212B}\" (U+212B) in one object: the same text in two Unicode forms, which Folio takes for one key (write both alike)"
+        }
+    }
+
     @Test("a key twice in one object is refused, naming it, where one of its values would be dropped unseen")
     func duplicateKeys() throws {
         for text in [#"{"a":1,"a":2}"#, #"{"x":{"a":1,"b":2,"a":1}}"#, #"[{"k":null,"k":null}]"#, #"{"a":1,"\u0061":2}"#] {

@@ -496,6 +496,12 @@ struct CLITests {
         let escaped = try folio(["history", token, "--diff"], store: store).out
         #expect(escaped.contains("\n      + [\"\\u001bc\"]: 1\n") && escaped.contains("\n      + [\"\\u{202e}x\"]: 2\n"), "\(escaped)")
         #expect(!escaped.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\u{202E}" })
+
+        // A title written again in another Unicode form is a change, and says why it reads the same.
+        #expect(try folio(["version", "draft", token, "--page", "agreement", "--content", "-"], store: store, input: #"{"title":"Caf\u00e9 terms"}"#).status == 0)
+        #expect(try folio(["version", "draft", token, "--page", "agreement", "--content", "-"], store: store, input: #"{"title":"Cafe\u0301 terms"}"#).status == 0)
+        let forms = try folio(["history", token, "--diff"], store: store).out
+        #expect(forms.contains("\n      ~ title: \"Caf\u{E9} terms\" → \"Cafe\u{301} terms\" (the same text in another Unicode form)\n"), "\(forms)")
     }
 
     @Test("an import from standard input refuses a line that is not a JSON object as it arrives, not once the input ends")

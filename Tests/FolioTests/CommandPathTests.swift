@@ -270,6 +270,18 @@ struct CommandPathTests {
         #expect(changes == ["changed title", "removed price", "added faq"])
     }
 
+    @Test("a diff tells text in two Unicode forms apart, as the stored bytes do: a value is changed, a key removed and added")
+    func diffUnicodeForms() {
+        let composed = "caf\u{E9}", decomposed = "cafe\u{301}"
+        let values = ContentChange.diff(from: .object(["title": .string(composed)]), to: .object(["title": .string(decomposed)]))
+        #expect(values.map(\.kind) == [.changed] && values.map(\.path) == ["title"])
+        #expect(values.first?.old == .string(composed) && values.first?.new == .string(decomposed))
+        let keys = ContentChange.diff(from: .object([composed: .integer(1)]), to: .object([decomposed: .integer(1)]))
+        #expect(keys.map(\.kind) == [.added, .removed] && keys.map(\.path).allSatisfy { $0 == composed })
+        #expect(keys.map { $0.new ?? $0.old } == [.integer(1), .integer(1)])
+        #expect(ContentChange.diff(from: .object([composed: .string(decomposed)]), to: .object(["caf\u{E9}": .string("cafe\u{301}")])).isEmpty)
+    }
+
     @Test("a diff's path names one key: a key that would read as a path, or as nothing, is written in brackets as a JSON string")
     func diffPaths() {
         let old: JSONValue = .object(["": .string("e"), "k.[0]": .string("a"), "k": .array([.string("a")]), "plain": .object(["a b": .integer(1), "$": .integer(1)])])
