@@ -125,7 +125,7 @@ private func decide(_ command: Command, state: ClientState, asStored: Bool, unch
         guard metadata.isObject else { throw DomainError(.metadataNotObject, "metadata must be a JSON object (rule 5)") }
         try JSONLimits.default.check(content, "content")
         try JSONLimits.default.check(metadata, "metadata")
-        try checkActor(createdBy)
+        try checkActor(createdBy, asStored: asStored)
         try checkText(notes, "iteration notes", asStored: asStored)
         try checkText(hypothesis, "hypothesis", asStored: asStored)
         let number = (state.lastVersionNumber[page] ?? 0) + 1
@@ -325,11 +325,13 @@ private func checkEmail(_ email: String, asStored: Bool) throws(DomainError) {
 }
 
 /// Checks who records an event (the envelope's actor, a version's `created_by`): 1 to 255
-/// bytes, not blank.
-public func checkActor(_ actor: String) throws(DomainError) {
+/// bytes, not blank. Line breaks are blank, as in a name or a note (an actor of line breaks
+/// alone prints as no one), except `asStored`, in an export's line: an earlier Folio took them,
+/// and a backup restores.
+public func checkActor(_ actor: String, asStored: Bool = false) throws(DomainError) {
     // A visible ASCII first byte settles "not blank" without trimming.
     let visibleStart = actor.utf8.first.map { $0 > 0x20 && $0 < 0x7F } ?? false
-    guard visibleStart || actor.unicodeScalars.contains(where: { !$0.isBlank(newlines: false) }), actor.utf8.count <= 255 else {
+    guard visibleStart || actor.unicodeScalars.contains(where: { !$0.isBlank(newlines: !asStored) }), actor.utf8.count <= 255 else {
         throw DomainError(.actor, "the actor (created_by) must be 1 to 255 bytes, not blank")
     }
 }

@@ -24,6 +24,7 @@ extension FileDescriptor {
 
     /// Opens `path` for reading; a directory is refused here rather than at the first read.
     public static func openForReading(_ path: String) throws -> FileDescriptor {
+        guard !path.isEmpty else { throw FolioError(.invalidInput, "cannot read a file: the path given is empty") }
         let file: FileDescriptor
         do { file = try FileDescriptor.open(path, .readOnly) } catch {
             throw FolioError(.invalidInput, "cannot read \(path): \(error)")

@@ -51,7 +51,7 @@ struct FolioCommand: ParsableCommand {
             terminate(1)
         }
         let arguments = Array(CommandLine.arguments.dropFirst())
-        if let refusal = unknownHelpTopic(arguments) ?? repeatedOption(arguments) {
+        if let refusal = unknownCommand(arguments) ?? repeatedOption(arguments) {
             warn("folio: " + refusal)
             terminate(ExitCode.validationFailure.rawValue)
         }
@@ -69,13 +69,16 @@ struct FolioCommand: ParsableCommand {
         }
     }
 
-    /// Why `folio help NAME…` names no command, or `nil` when it does (or is not a help request):
-    /// the parser's `help` shows the nearest command's help for an unknown name, and succeeds.
-    static func unknownHelpTopic(_ arguments: [String]) -> String? {
-        guard arguments.first == "help" else { return nil }
+    /// Why the command line, or `folio help NAME…`, names no command (`nil` when it does): given
+    /// a word that is none of a group's commands (`folio payment succed G0427 --intent …`), the
+    /// parser takes it for an argument and refuses the first option after it, as if that were
+    /// the mistake; and its `help` shows the nearest command's help for an unknown name, and
+    /// succeeds.
+    static func unknownCommand(_ arguments: [String]) -> String? {
         var command: any ParsableCommand.Type = FolioCommand.self
         var path = "folio"
-        for name in arguments.dropFirst().prefix(while: { !$0.hasPrefix("-") }) {
+        let names = arguments.first == "help" ? arguments.dropFirst() : arguments[...]
+        for name in names.prefix(while: { !$0.hasPrefix("-") }) {
             // The parser's own `help` is no subcommand of Folio's.
             if path == "folio", name == "help" { return nil }
             let subcommands = command.configuration.subcommands

@@ -197,6 +197,7 @@ func parseJSONObject(_ text: String?, option: String) throws -> JSONValue {
     guard let text else { return .object([:]) }
     // A JSON object starts with `{` (after any white space): `@` names a file instead, for
     // metadata larger than the system lets one argument be (about 128 KiB).
+    guard text != "@" else { throw ValidationError("\(option) @ names no file: write @PATH, or @- for standard input") }
     let data = text.hasPrefix("@") ? try readJSONInput(String(text.dropFirst()), what: option) : Data(text.utf8)
     do {
         let value = try JSONValue.parse(data)

@@ -172,6 +172,7 @@ struct VersionGroup: ParsableCommand {
         @Option(help: ArgumentHelp("A JSON object of version metadata, or @FILE to read it from a file.", valueName: "json|@file")) var metadata: String?
 
         func run() throws {
+            guard !content.isEmpty else { throw ValidationError("--content names no file: give a path, or - for standard input") }
             let data = try readJSONInput(content, what: "content")
             let value: JSONValue
             do { value = try JSONValue.parse(data) } catch { throw FolioError(.invalidInput, "content \(FolioError.wrapping(error).message)") }

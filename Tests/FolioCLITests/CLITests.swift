@@ -363,6 +363,9 @@ struct CLITests {
         (["version", "promote", "not-a-uuid"], "not a content version id"),
         (["version", "draft", "G0001", "--page", "home", "--content", "-"], "home"),
         (["client", "create", "--name", "X", "--metadata", "[1]"], "--metadata must be a JSON object"),
+        (["client", "create", "--name", "X", "--metadata", "@"], "--metadata @ names no file: write @PATH, or @- for standard input"),
+        (["version", "draft", "G0001", "--page", "agreement", "--content", ""], "--content names no file"),
+        (["payment", "succed", "G0001", "--intent", "pi_a", "--amount", "100"], "folio payment has no command named \"succed\""),
         (["client", "create", "--name", "X", "--email", "nope"], "not an email address"),
         (["payment", "succeed", "G0001", "--intent", "pi_a", "--amount", "100", "--amount=200"], "--amount is given twice: an option takes one value"),
         (["clients", "--status", "paid", "--status", "active"], "--status is given twice"),
@@ -1110,6 +1113,12 @@ struct CLITests {
         #expect(unknown.status == 64 && unknown.out.isEmpty)
         #expect(unknown.err == "folio: folio client has no command named \"rename\": its commands are create, show, activate, delete\n", "\(unknown.err)")
         #expect(try folio(["help", "nonexistent"]).err.hasPrefix("folio: folio has no command named \"nonexistent\": its commands are demo, client,"))
+        // So does a command line: a mistyped command is named, not the option after it.
+        let mistyped = try folio(["payment", "succed", "G0001", "--intent", "pi_1", "--amount", "5"])
+        #expect(mistyped.status == 64 && mistyped.out.isEmpty)
+        #expect(mistyped.err == "folio: folio payment has no command named \"succed\": its commands are start, succeed, fail, cancel\n", "\(mistyped.err)")
+        #expect(try folio(["projections", "stats"]).err == "folio: folio projections has no command named \"stats\": its commands are status, rebuild\n")
+        #expect(try folio(["clientz"]).err.hasPrefix("folio: folio has no command named \"clientz\": its commands are demo, client,"))
     }
 
     @Test("help lists each option once, where it applies: --version is the content version under payment, --reason only under payment fail")
@@ -1417,6 +1426,8 @@ struct BadInputTests {
             #expect(result.status != 0)
             #expect(result.err == "folio: cannot read \(source): \(reason)\n")
         }
+        let unnamed = try folio(["import", ""], store: store)
+        #expect(unnamed.status != 0 && unnamed.err == "folio: cannot read a file: the path given is empty\n", "\(unnamed.err)")
         #expect(!FileManager.default.fileExists(atPath: store))
     }
 

@@ -115,7 +115,7 @@ struct CommandPathTests {
         let store = try makeStore(directory)
         let (client, token) = try activeClient(store)
         let version = try store.draftVersion(client: token, page: .agreement, content: .object([:]))
-        for actor in ["", " \t", String(repeating: "a", count: 256)] {
+        for actor in ["", " \t", "\n", "\r\n", " \u{2028}", String(repeating: "a", count: 256)] {
             let refusal = "the actor (created_by) must be 1 to 255 bytes, not blank"
             try expectRefusal(store, containing: refusal) { _ = try store.createClient(name: "B", actor: actor) }
             try expectRefusal(store, containing: refusal) { _ = try store.issueToken(client: client.lowercased, actor: actor) }

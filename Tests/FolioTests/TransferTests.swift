@@ -330,6 +330,14 @@ struct TransferTests {
         #expect(blank != lines[0])
         #expect(try importing(0, blank) == "line 1: the actor (created_by) must be 1 to 255 bytes, not blank")
         #expect(try importing(0, String(blank.dropLast()) + #","hash":"\#(String(repeating: "0", count: 64))"}"#) == nil)
+        // So is one of line breaks alone, an actor or a draft's created_by, which an earlier Folio took.
+        let lineBreak = lines[0].replacingOccurrences(of: #""actor":"admin""#, with: #""actor":"\r\n""#)
+        #expect(try importing(0, lineBreak) == "line 1: the actor (created_by) must be 1 to 255 bytes, not blank")
+        #expect(try importing(0, String(lineBreak.dropLast()) + #","hash":"\#(String(repeating: "0", count: 64))"}"#) == nil)
+        let draft = try #require(lines.firstIndex { $0.contains(#""type":"VersionDrafted""#) })
+        let drafter = try editing(lines[draft]) { $0["created_by"] = "\n" }
+        #expect(try importing(draft, drafter) == "line \(draft + 1): the actor (created_by) must be 1 to 255 bytes, not blank")
+        #expect(try importing(draft, String(drafter.dropLast()) + #","hash":"\#(String(repeating: "0", count: 64))"}"#) == nil)
         // A field of another type, in a line written with its keys unsorted (read through its parsed fields).
         let foreign = try editing(lines[0]) { $0["reason"] = "x" }.replacingOccurrences(of: #""client_id":"#, with: #" "client_id" :"#)
         #expect(try importing(0, foreign) == "line 1: ClientCreated payload has no field \"reason\": its fields are client_id, email, metadata, name")
