@@ -49,13 +49,15 @@ struct StoreOptions: ParsableArguments {
         let waitNote = WaitNote()
         let options = Store.Options(rebuildStaleProjections: rebuildingStale, waitingForWriter: { waiting in
             guard terminal else { return }
-            // On one line of its own, short enough not to wrap (which the clearing could not undo).
-            let text = "\r\u{1B}[2K" + (waiting ? "folio: waiting for another process's write to this store to finish…" : "")
-            _ = try? FileDescriptor.standardError.writeAll(text.utf8)
+            // Named before the line is shown, and forgotten before it is cleared: an interruption
+            // the moment after either finds what it is to say.
             waitNote.note.withLock { note in
                 note?.forget()
                 note = waiting ? Interruption.sayIfInterrupted("its write was not made: it was waiting for another process's write to this store to finish") : nil
             }
+            // On one line of its own, short enough not to wrap (which the clearing could not undo).
+            let text = "\r\u{1B}[2K" + (waiting ? "folio: waiting for another process's write to this store to finish…" : "")
+            _ = try? FileDescriptor.standardError.writeAll(text.utf8)
         }, recordedAheadOfClock: { recorded, clock in
             // A second or more: a clock behind the log, or a history imported from the future.
             guard recorded - clock >= 1_000_000 else { return }
