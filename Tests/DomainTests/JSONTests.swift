@@ -137,7 +137,7 @@ struct JSONSample {
         }
     }
 
-    @Test("each byte of a string is checked wherever it falls, a vector's or a word's length in or at the end, parsed or left raw")
+    @Test("each byte of a string is checked wherever it falls, within the words read at once or in the bytes after them, parsed or left raw")
     func everyPositionOfAString() throws {
         func parsed(_ text: [UInt8]) throws -> JSONValue { try JSONParser.parse(text) }
         func raw(_ text: [UInt8]) throws {
