@@ -115,13 +115,13 @@ extension Store {
                         versions[recorded.versionID]?.outcomes.append(History.Judgement(outcome: recorded.outcome, notes: recorded.notes, at: at))
                     case .paymentInitiated(let payment), .paymentSucceeded(let payment), .paymentFailed(let payment), .paymentCancelled(let payment):
                         let report = History.PaymentReport(status: event.paymentStatus ?? .pending, reason: payment.reason, at: at)
-                        let made = History.Payment(id: payment.paymentID, intent: payment.stripePaymentIntentID, amount: payment.amount, reports: [report])
                         switch paymentIndex[payment.stripePaymentIntentID] {
                         case let (version?, index)?:
                             versions[version]?.payments[index].reports.append(report)
                         case let (nil, index)?:
                             withoutVersion[index].reports.append(report)
                         case nil:
+                            let made = History.Payment(id: payment.paymentID, intent: payment.stripePaymentIntentID, amount: payment.amount, reports: [report])
                             if let version = payment.contentVersionID, versions[version] != nil {
                                 paymentIndex[payment.stripePaymentIntentID] = (version, versions[version]!.payments.count)
                                 versions[version]?.payments.append(made)

@@ -32,7 +32,7 @@ struct StoreOptions: ParsableArguments {
     /// Opens the store, rebuilding stale read models (unless not `rebuildingStale`) with a progress
     /// bar on a terminal. A write that waits for another process's (an import's, say) says so on a
     /// terminal for as long as it waits; the line is cleared when the wait is over, or replaced by
-    /// one saying that nothing was written if the command is interrupted meanwhile.
+    /// one saying that its write was not made if the command is interrupted meanwhile.
     ///
     /// Only a command that puts something in a store (`creating`) makes one where there is none;
     /// any other is refused, so that a mistyped path is not answered by a new, empty store.

@@ -342,14 +342,17 @@ public final class Environment: @unchecked Sendable {
     private func beginWrite(_ txn: inout OpaquePointer?) -> Int32 {
         guard let (delay, notice) = writerWait.withLock({ $0 }) else { return mdb_txn_begin(handle, nil, 0, &txn) }
         let wait = WriterWait()
-        DispatchQueue.global().asyncAfter(deadline: .now() + delay) {
+        let timer = DispatchWorkItem {
             wait.told.withLock { told in
                 guard told == false else { return }
                 told = true
                 notice(true)
             }
         }
+        DispatchQueue.global().asyncAfter(deadline: .now() + delay, execute: timer)
         let status = mdb_txn_begin(handle, nil, 0, &txn)
+        // Not run at all when the write began in time; one already running is settled by the lock.
+        timer.cancel()
         wait.told.withLock { told in
             if told == true { notice(false) }
             told = nil
