@@ -178,8 +178,8 @@ struct FaultReportTests {
             command.standardOutput = Pipe()
             let said = try signalWhileWaiting(command, holding: path, signal)
             // On a terminal the report replaces the line that said it waits.
-            #expect(said == "\r\u{1B}[2Kfolio: stopped by a memory fault reading the store at \(path): a page of its data file may be damaged; `folio verify` checks every page\n")
-            #expect(command.terminationReason == .uncaughtSignal && command.terminationStatus == signal)
+            #expect(said == "\r\u{1B}[2Kfolio: stopped by a memory fault reading the store at \(path): a page of its data file may be damaged; `folio verify` checks every page\n", "signal \(signal)")
+            #expect(command.terminationReason == .uncaughtSignal && command.terminationStatus == signal, "signal \(signal)")
         }
         #expect(try Store(path: path).projections.read { try $0.clients() }.map(\.name) == ["Before"])
     }
@@ -315,18 +315,23 @@ private func folioProcess(_ arguments: [String]) throws -> Process {
 
 /// A pseudo-terminal in raw mode: a child writes to `follower` as to a terminal, and the test
 /// reads what it wrote from the other end.
+///
+/// Both ends are kept at descriptor numbers far above those the test process hands out: other
+/// tests open and close descriptors at the same time, and should one be closed twice anywhere,
+/// the second close would end whatever took its number in between, a low one, as the kernel
+/// hands out the lowest free number.
 private final class PseudoTerminal {
     private let leader: Int32
     let follower: FileHandle
 
     init() throws {
-        let leader = posix_openpt(O_RDWR | O_NOCTTY)
+        let leader = Self.moveHigh(posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC))
         var name = [CChar](repeating: 0, count: 128)
         guard leader >= 0, grantpt(leader) == 0, unlockpt(leader) == 0, ptsname_r(leader, &name, name.count) == 0 else {
             if leader >= 0 { close(leader) }
             throw FolioError(.store, "no pseudo-terminal: errno \(errno)")
         }
-        let descriptor = open(name, O_RDWR | O_NOCTTY)
+        let descriptor = Self.moveHigh(open(name, O_RDWR | O_NOCTTY | O_CLOEXEC))
         guard descriptor >= 0 else {
             close(leader)
             let path = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
@@ -342,20 +347,37 @@ private final class PseudoTerminal {
 
     deinit { close(leader) }
 
+    /// `descriptor` moved to the lowest free number from 900 up (still closed on exec), where the
+    /// process may open that many; otherwise left where it is.
+    private static func moveHigh(_ descriptor: Int32) -> Int32 {
+        guard descriptor >= 0 else { return descriptor }
+        let moved = fcntl(descriptor, F_DUPFD_CLOEXEC, 900)
+        guard moved >= 0 else { return descriptor }
+        close(descriptor)
+        return moved
+    }
+
     /// Closes this process's end of the follower once a child has it, so that reading ends when
     /// the child does.
     func closeFollower() throws { try follower.close() }
 
     /// Reads until what was read ends with `text`, or (`nil`, or never) until no process holds the
-    /// follower; returns what was read.
-    func read(until text: String?) -> String {
+    /// follower; returns what was read. A read that fails otherwise than by the follower's close
+    /// (`EIO`) is recorded as an issue, naming its error: the test then says why it read nothing.
+    func read(until text: String?, sourceLocation: SourceLocation = #_sourceLocation) -> String {
         var said: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         let end = text.map { Array($0.utf8) }
         while end.map({ !said.suffix($0.count).elementsEqual($0) }) ?? true {
             let count = Glibc.read(leader, &buffer, buffer.count)
-            if count < 0, errno == EINTR { continue }
-            guard count > 0 else { break }
+            let cause = errno
+            if count < 0, cause == EINTR { continue }
+            guard count > 0 else {
+                if count < 0, cause != EIO {
+                    Issue.record("reading the pseudo-terminal failed: \(String(cString: strerror(cause)))", sourceLocation: sourceLocation)
+                }
+                break
+            }
             said += buffer[..<count]
         }
         return String(decoding: said, as: UTF8.self)
