@@ -45,6 +45,14 @@ public enum JSONValue: Hashable, Sendable, Codable {
         return fields.values[index]
     }
 
+    /// `number` as the value its JSON text reads back as: a whole number that JSON writes
+    /// without an exponent (at most 2^53 either side of zero) is an integer, any other a double.
+    /// The same value then prints the same way, whether it was computed or parsed.
+    public static func number(_ number: Double) -> JSONValue {
+        guard number.rounded() == number, number.magnitude <= 0x1p53 else { return .double(number) }
+        return .integer(Int64(number))
+    }
+
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() { self = .null }

@@ -21,7 +21,7 @@ struct FolioCommand: ParsableCommand {
             """,
         subcommands: [
             Demo.self, ClientGroup.self, TokenGroup.self, VersionGroup.self, PaymentGroup.self,
-            Clients.self, Versions.self, Payments.self, Analytics.self,
+            Clients.self, Versions.self, Payments.self, AnalyticsCommand.self,
             HistoryCommand.self, LogCommand.self, Verify.self, Export.self, Import.self,
             ProjectionsGroup.self, Stats.self, Generate.self,
         ]

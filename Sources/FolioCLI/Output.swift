@@ -72,13 +72,6 @@ struct RowPrinter {
         return parsed.mapValues(Cell.init)
     }
 
-    /// The JSON object form of any other encodable value (keys are its coding keys).
-    static func object(encoding value: some Encodable) throws -> [String: JSONValue] {
-        let data = try JSONEncoder.folio.encode(value)
-        guard case .object(let fields) = try JSONParser.parse(data) else { return [:] }
-        return fields
-    }
-
     func keys(of objects: [[String: Cell]]) -> [String] {
         var keys = columns
         if onlyColumns { return keys }

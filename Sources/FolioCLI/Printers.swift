@@ -1,5 +1,6 @@
 import Domain
 import Folio
+import Projections
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -28,8 +29,8 @@ struct AnalyticsPrinter {
 
     /// Prints one section alone, as a list command prints its rows: one JSON array, one table, or
     /// one CSV table under its header; the funnel as its one row (one JSON object).
-    func render(section: AnalyticsSection, of analytics: some Encodable) throws -> String {
-        let object = try RowPrinter.object(encoding: analytics)
+    func render(section: AnalyticsSection, of analytics: Analytics) -> String {
+        let object = analytics.jsonObject
         if section == .funnel {
             guard let funnel = Self.funnel(of: object) else { return "" }
             let printer = RowPrinter(format: format, columns: Self.funnelColumns)
@@ -56,8 +57,8 @@ struct AnalyticsPrinter {
         return fields.mapValues(Cell.init)
     }
 
-    func render(_ analytics: some Encodable) throws -> String {
-        let object = try RowPrinter.object(encoding: analytics)
+    func render(_ analytics: Analytics) -> String {
+        let object = analytics.jsonObject
         switch format {
         case .json:
             return JSONValue.object(object).canonicalText + "\n"

@@ -68,7 +68,7 @@ struct Payments: ParsableCommand {
     }
 }
 
-struct Analytics: ParsableCommand {
+struct AnalyticsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "analytics",
         abstract: "Conversion by content version, rolled up by page type, version number and outcome, and the funnel.",
@@ -93,9 +93,9 @@ struct Analytics: ParsableCommand {
         let analytics = try asOf.read(store) { try $0.analytics() }
         let printer = AnalyticsPrinter(format: output.format)
         if let section {
-            emit(try printer.render(section: section, of: analytics))
+            emit(printer.render(section: section, of: analytics))
         } else {
-            emit(try printer.render(analytics))
+            emit(printer.render(analytics))
         }
     }
 }

@@ -31,12 +31,13 @@ public struct Figures: Hashable, Sendable, Codable {
         revenue += other.revenue
     }
 
-    func encode(into c: inout KeyedEncodingContainer<AnyKey>) throws {
-        try c.encode(exposed, forKey: AnyKey("exposed"))
-        try c.encode(paymentsSucceeded, forKey: AnyKey("payments_succeeded"))
-        try c.encode(paymentsFailed, forKey: AnyKey("payments_failed"))
-        try c.encode(revenue, forKey: AnyKey("revenue"))
-        try c.encode((conversionRate * 10_000).rounded() / 10_000, forKey: AnyKey("conversion_rate"))
+    /// The figures' columns, added to `fields`; the rate rounded to four places.
+    func add(to fields: inout [String: JSONValue]) {
+        fields["exposed"] = .integer(Int64(exposed))
+        fields["payments_succeeded"] = .integer(Int64(paymentsSucceeded))
+        fields["payments_failed"] = .integer(Int64(paymentsFailed))
+        fields["revenue"] = .integer(revenue)
+        fields["conversion_rate"] = .number((conversionRate * 10_000).rounded() / 10_000)
     }
 }
 
@@ -49,15 +50,20 @@ public struct VersionFigures: Hashable, Sendable, Encodable {
     public var outcome: Outcome?
     public var figures: Figures
 
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: AnyKey.self)
-        try c.encode(contentVersionID.lowercased, forKey: AnyKey("content_version_id"))
-        try c.encode(clientID.lowercased, forKey: AnyKey("client_id"))
-        try c.encode(pageType, forKey: AnyKey("page_type"))
-        try c.encode(versionNumber, forKey: AnyKey("version_number"))
-        try c.encode(outcome, forKey: AnyKey("outcome"))
-        try figures.encode(into: &c)
+    /// The row as `analytics` prints it, under the documented column names.
+    public var jsonValue: JSONValue {
+        var fields: [String: JSONValue] = [
+            "content_version_id": .string(contentVersionID.lowercased),
+            "client_id": .string(clientID.lowercased),
+            "page_type": .string(pageType.rawValue),
+            "version_number": .integer(Int64(versionNumber)),
+            "outcome": outcome.map { .string($0.rawValue) } ?? .null,
+        ]
+        figures.add(to: &fields)
+        return .object(fields)
     }
+
+    public func encode(to encoder: any Encoder) throws { try jsonValue.encode(to: encoder) }
 }
 
 /// Figures rolled up by a group: a page type, a version number or an outcome.
@@ -67,11 +73,14 @@ public struct GroupFigures: Hashable, Sendable, Encodable {
     public var value: JSONValue
     public var figures: Figures
 
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: AnyKey.self)
-        try c.encode(value, forKey: AnyKey(key))
-        try figures.encode(into: &c)
+    /// The row as `analytics` prints it: the group's column, then the figures'.
+    public var jsonValue: JSONValue {
+        var fields = [key: value]
+        figures.add(to: &fields)
+        return .object(fields)
     }
+
+    public func encode(to encoder: any Encoder) throws { try jsonValue.encode(to: encoder) }
 }
 
 /// How many clients reached each step, and the median time between steps.
@@ -85,16 +94,20 @@ public struct Funnel: Hashable, Sendable, Encodable {
     public var medianSecondsTokenIssuedToActivated: Double?
     public var medianSecondsActivatedToPaid: Double?
 
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: AnyKey.self)
-        try c.encode(created, forKey: AnyKey("created"))
-        try c.encode(tokenIssued, forKey: AnyKey("token_issued"))
-        try c.encode(activated, forKey: AnyKey("activated"))
-        try c.encode(paid, forKey: AnyKey("paid"))
-        try c.encode(medianSecondsCreatedToTokenIssued, forKey: AnyKey("median_seconds_created_to_token_issued"))
-        try c.encode(medianSecondsTokenIssuedToActivated, forKey: AnyKey("median_seconds_token_issued_to_activated"))
-        try c.encode(medianSecondsActivatedToPaid, forKey: AnyKey("median_seconds_activated_to_paid"))
+    /// The funnel as `analytics` prints it: its counts, then its medians (`null` without any).
+    public var jsonValue: JSONValue {
+        .object([
+            "created": .integer(Int64(created)),
+            "token_issued": .integer(Int64(tokenIssued)),
+            "activated": .integer(Int64(activated)),
+            "paid": .integer(Int64(paid)),
+            "median_seconds_created_to_token_issued": medianSecondsCreatedToTokenIssued.map(JSONValue.number) ?? .null,
+            "median_seconds_token_issued_to_activated": medianSecondsTokenIssuedToActivated.map(JSONValue.number) ?? .null,
+            "median_seconds_activated_to_paid": medianSecondsActivatedToPaid.map(JSONValue.number) ?? .null,
+        ])
     }
+
+    public func encode(to encoder: any Encoder) throws { try jsonValue.encode(to: encoder) }
 }
 
 /// Payment analytics: conversion by content version, its roll-ups, and the funnel.
@@ -105,9 +118,19 @@ public struct Analytics: Hashable, Sendable, Encodable {
     public var byOutcome: [GroupFigures]
     public var funnel: Funnel
 
-    enum CodingKeys: String, CodingKey {
-        case byVersion = "by_version", byPageType = "by_page_type", byVersionNumber = "by_version_number", byOutcome = "by_outcome", funnel
+    /// The analytics as `analytics --format json` prints them: a section of rows under each
+    /// section's name, and the funnel.
+    public var jsonObject: [String: JSONValue] {
+        [
+            "by_version": .array(byVersion.map(\.jsonValue)),
+            "by_page_type": .array(byPageType.map(\.jsonValue)),
+            "by_version_number": .array(byVersionNumber.map(\.jsonValue)),
+            "by_outcome": .array(byOutcome.map(\.jsonValue)),
+            "funnel": funnel.jsonValue,
+        ]
     }
+
+    public func encode(to encoder: any Encoder) throws { try JSONValue.object(jsonObject).encode(to: encoder) }
 
     /// Rolls the per-version figures up and computes the funnel's medians. A group counts
     /// clients, as product.md's "clients exposed" does: a client who saw three of its versions is
@@ -170,15 +193,6 @@ public struct Analytics: Hashable, Sendable, Encodable {
         let milliseconds = (Double(twice) / 2_000).rounded()
         return milliseconds / 1_000
     }
-}
-
-/// A coding key made from any string.
-struct AnyKey: CodingKey {
-    var stringValue: String
-    var intValue: Int? { nil }
-    init(_ string: String) { stringValue = string }
-    init?(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) { nil }
 }
 
 /// The analytics projector's stored figures of one version.

@@ -63,6 +63,18 @@ struct JSONSample {
         }
     }
 
+    @Test("a computed number is the value its JSON text reads back as: whole ones without an exponent are integers")
+    func computedNumbers() throws {
+        var random = ValueTests.SplitMix(state: 11)
+        let edges: [Double] = [0, -0.0, 1, -1, 0.5, 0.0833, 101_340, 0x1p53, -0x1p53, 0x1p53 + 2, 1e16, 1e21, 1e300, .leastNonzeroMagnitude, 0.1 + 0.2]
+        let drawn = (0..<2_000).map { _ in Double(bitPattern: random.next() & 0x7FEF_FFFF_FFFF_FFFF) }
+        let rounded = (0..<2_000).map { _ in (Double(random.next() % 20_000_000) / 1_000).rounded() }
+        for number in edges + drawn + rounded {
+            let written = try JSONEncoder().encode(number)
+            #expect(JSONValue.number(number) == (try JSONParser.parse(written)), "\(number)")
+        }
+    }
+
     @Test("a value's depth is the nesting the parser counts, read alike from the value and from its canonical bytes")
     func depthAgrees() throws {
         var sample = JSONSample(state: 31)
