@@ -41,9 +41,15 @@ public struct History: Sendable {
         public var demotedAt: [Date]
         /// Payments linked to this version, each with every status Stripe reported for it.
         public var payments: [Payment]
-        public var content: JSONValue
-        /// The change against the previous version of the page (empty for the first).
+        /// The content, as stored.
+        public var content: CanonicalJSON
+        /// The change against the previous version of the page (empty for the first, and where
+        /// the two were not compared).
         public var changes: [ContentChange]
+        /// Why the content was not compared with the previous version's, where it was not: one
+        /// of the two holds two keys that are one text in two Unicode forms (as an import of an
+        /// earlier Folio's export may), which a comparison of values cannot tell apart.
+        public var notCompared: String?
     }
 
     public struct Judgement: Sendable {
@@ -69,6 +75,15 @@ public struct History: Sendable {
         /// Why it failed (a failure only).
         public var reason: String?
         public var at: Date
+    }
+}
+
+extension History {
+    /// Why content that failed to parse is not compared. Stored content always parses, unless two
+    /// keys of an object are one text in two Unicode forms: a value keeps one of them.
+    static func notComparable(_ failure: JSONParser.Failure, in content: String) -> String {
+        guard case .equivalentKeys(let first, let second) = failure else { return "\(content) cannot be read as JSON" }
+        return "\(content) holds \(String.equivalentKeys(first, second)) in one object, one text in two Unicode forms"
     }
 }
 
@@ -103,7 +118,7 @@ extension Store {
                         versions[drafted.versionID] = History.Version(
                             id: drafted.versionID, versionNumber: drafted.versionNumber, draftedAt: at, createdBy: drafted.createdBy,
                             iterationNotes: drafted.iterationNotes, hypothesis: drafted.hypothesis, outcomes: [], promotedAt: [], demotedAt: [],
-                            payments: [], content: drafted.content.value, changes: []
+                            payments: [], content: drafted.content, changes: []
                         )
                     case .versionPromoted(let promoted):
                         // Promoted again while current (another page's version had become the
@@ -145,11 +160,17 @@ extension Store {
             throw FolioError.unknownClient(client)
         }
         let pages = PageType.allCases.filter { page == nil || $0 == page }.map { type in
-            var previous: JSONValue?
+            var previous: Result<JSONValue, JSONParser.Failure>?
             let list = (order[type] ?? []).compactMap { id -> History.Version? in
                 guard var version = versions[id] else { return nil }
-                if let previous { version.changes = ContentChange.diff(from: previous, to: version.content) }
-                previous = version.content
+                let content = Result { () throws(JSONParser.Failure) in try JSONParser.parse(version.content.bytes, maxDepth: .max) }
+                switch (previous, content) {
+                case (nil, _): break
+                case (.success(let old)?, .success(let new)): version.changes = ContentChange.diff(from: old, to: new)
+                case (.failure(let failure)?, _): version.notCompared = History.notComparable(failure, in: "the previous version's content")
+                case (_, .failure(let failure)): version.notCompared = History.notComparable(failure, in: "its content")
+                }
+                previous = content
                 return version
             }
             return History.Page(pageType: type, versions: list)

@@ -154,9 +154,11 @@ struct HistoryPrinter {
         })
     }
 
-    /// What changed in a version's content since the one before, as JSON: `kind`, `path`, `old`, `new`.
+    /// What changed in a version's content since the one before, as JSON: `kind`, `path`, `old`,
+    /// `new`; `null` where the two were not compared (`History.Version.notCompared`).
     private func changes(_ version: History.Version) -> JSONValue {
-        .array(version.changes.map { change in
+        guard version.notCompared == nil else { return .null }
+        return .array(version.changes.map { change in
             .object([
                 "kind": .string(change.kind.rawValue), "path": .string(change.path),
                 "old": change.old ?? .null, "new": change.new ?? .null,
@@ -219,7 +221,11 @@ struct HistoryPrinter {
                     func value(_ value: JSONValue?, limit: Int) -> String {
                         RowPrinter.cell(.json((value ?? .null).canonicalText), limit: limit)
                     }
-                    if version.versionNumber > 1 && version.changes.isEmpty { lines.append("      (content unchanged)") }
+                    if let why = version.notCompared {
+                        lines.append("      (not compared with the version before: \(why.escapingControls()))")
+                    } else if version.versionNumber > 1 && version.changes.isEmpty {
+                        lines.append("      (content unchanged)")
+                    }
                     for change in version.changes {
                         switch change.kind {
                         case .added: lines.append("      + \(change.path.escapingControls()): \(value(change.new, limit: 60))")
