@@ -184,7 +184,9 @@ final class WriteModel {
     /// Refuses a Stripe payment intent that already belongs to a client other than `client`.
     func checkIntent(_ intent: String, of client: UUID) throws {
         if let owner = try intentOwner(intent), owner != client {
-            throw FolioError(.refused, "payment intent \(intent) already belongs to client \(owner.lowercased): stripe_payment_intent_id is unique across the store (rule 6)")
+            // A deleted client keeps its payments, and with them its intents.
+            let deleted = (try? state(of: owner).state.isDeleted) == true ? " (deleted)" : ""
+            throw FolioError(.refused, "payment intent \(intent) already belongs to client \(owner.lowercased)\(deleted): stripe_payment_intent_id is unique across the store (rule 6)")
         }
     }
 

@@ -95,14 +95,14 @@ struct CommandPathTests {
         let a = try activeClient(store, name: "A")
         let b = try activeClient(store, name: "B")
         _ = try store.payment(.start, client: a.token, intent: "pi_shared", amount: 50_000)
-        try expectRefusal(store, containing: "already belongs to client") {
+        try expectRefusal(store, containing: "already belongs to client \(a.id.lowercased): stripe_payment_intent_id is unique") {
             _ = try store.payment(.succeed, client: b.token, intent: "pi_shared", amount: 50_000)
         }
 
         // Still once its client is deleted: the log keeps the payment, and its token stays retired
         // from every other client (rule 1).
         _ = try store.deleteClient(a.id.uuidString)
-        try expectRefusal(store, containing: "already belongs to client \(a.id.lowercased)") {
+        try expectRefusal(store, containing: "already belongs to client \(a.id.lowercased) (deleted): stripe_payment_intent_id is unique") {
             _ = try store.payment(.start, client: b.token, intent: "pi_shared", amount: 50_000)
         }
         try expectRefusal(store, containing: "client \(a.id.lowercased) was deleted") { _ = try store.activate(token: a.token) }
