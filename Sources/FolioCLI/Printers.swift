@@ -234,7 +234,8 @@ struct HistoryPrinter {
                             // Text that reads the same both sides: say why it is a change.
                             var form = ""
                             if case .string(let old)? = change.old, case .string(let new)? = change.new, old == new { form = " (the same text in another Unicode form)" }
-                            lines.append("      ~ \(change.path.escapingControls()): \(value(change.old, limit: 40)) → \(value(change.new, limit: 40))" + form)
+                            let (old, new) = Self.changedValues(change.old ?? .null, change.new ?? .null, limit: 40)
+                            lines.append("      ~ \(change.path.escapingControls()): \(old) → \(new)" + form)
                         }
                     }
                 }
@@ -245,6 +246,26 @@ struct HistoryPrinter {
             for payment in history.paymentsWithoutVersion { lines.append("  " + line(payment)) }
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// A changed value's two sides as a table shows them, as JSON shortened to `limit` columns
+    /// each. Where both begin alike for longer than that (a long text with one word changed),
+    /// each is shown from a little before where they part, after a `…`, so that the change shows.
+    static func changedValues(_ old: JSONValue, _ new: JSONValue, limit: Int) -> (String, String) {
+        let old = old.canonicalText, new = new.canonicalText
+        // Where they part, counted in characters, looked for no further than a page's worth.
+        var common = 0
+        for (a, b) in zip(old.prefix(4_096), new.prefix(4_096)) {
+            guard a == b else { break }
+            common += 1
+        }
+        let context = 12
+        guard common > limit - context, old.dropFirst(limit).first != nil || new.dropFirst(limit).first != nil else {
+            return (RowPrinter.cell(.json(old), limit: limit), RowPrinter.cell(.json(new), limit: limit))
+        }
+        let start = common - context
+        return ("…" + RowPrinter.cell(.json(String(old.dropFirst(start))), limit: limit - 1),
+                "…" + RowPrinter.cell(.json(String(new.dropFirst(start))), limit: limit - 1))
     }
 
     /// A payment's line: each status as reported, a failure with its reason (`pending → failed

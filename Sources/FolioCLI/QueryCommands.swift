@@ -119,7 +119,7 @@ struct HistoryCommand: ParsableCommand {
     @OptionGroup var output: FormatOptions
     @Argument(help: "The client's UUID or activation token.") var client: String
     @Option(help: "Only this page.") var page: PageType?
-    @Flag(help: "Show each version's content changes against the previous one: each changed path (+ added, - removed, ~ changed) with its values as JSON.") var diff = false
+    @Flag(help: "Show each version's content changes against the previous one: each changed path (+ added, - removed, ~ changed) with its values as JSON, in a table shortened to fit (a long value from where the two part); --format json gives them whole.") var diff = false
 
     func run() throws {
         let history = try store.open().history(client: client, page: page)

@@ -48,7 +48,7 @@ struct ClientGroup: ParsableCommand {
         )
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: FormatOptions
-        @Option(help: "The client's name.") var name: String
+        @Option(help: "The client's name (white space at either end is dropped).") var name: String
         @Option(help: "The client's email address.") var email: String?
         @Option(help: ArgumentHelp("A JSON object of client metadata, or @FILE to read it from a file.", valueName: "json|@file")) var metadata: String?
         @Option(help: ArgumentHelp("Who records it.", valueName: "name")) var by: String = Store.defaultActor
@@ -173,6 +173,10 @@ struct VersionGroup: ParsableCommand {
 
         func run() throws {
             guard !content.isEmpty else { throw ValidationError("--content names no file: give a path, or - for standard input") }
+            // The first to read standard input would take all of it, and the other find it empty.
+            guard !(content == "-" && metadata == "@-") else {
+                throw ValidationError("--content - and --metadata @- cannot both read standard input: give one of them a file")
+            }
             let data = try readJSONInput(content, what: "content")
             let value: JSONValue
             do { value = try JSONValue.parse(data) } catch { throw FolioError(.invalidInput, "content \(FolioError.wrapping(error).message)") }

@@ -385,6 +385,7 @@ struct CLITests {
         (["log", "--limit", "-1"], "--limit must be 0 or more"),
         (["payment", "start", "G0001", "--intent", "", "--amount", "5"], #"payment intent id "" is invalid: 1 to 255 visible ASCII characters, as Stripe's ids are (rule 6)"#),
         (["payment", "start", "G0001", "--intent", "pi_1", "--amount", "5", "--reason", "declined"], "--reason is for `payment fail` only"),
+        (["version", "draft", "G0001", "--page", "agreement", "--content", "-", "--metadata", "@-"], "--content - and --metadata @- cannot both read standard input: give one of them a file"),
         (["payment", "start", "G0001", "--intent", "pi_1", "--amount", "500.5"], #"--amount "500.5" is not a whole number of cents: an amount is a positive whole number of cents up to 99999999, e.g. 50000 for $500 (rule 6)"#),
         (["payment", "fail", "G0001", "--intent", "pi_1", "--amount", "5e4"], #"--amount "5e4" is not a whole number of cents"#),
         (["payment", "succeed", "G0001", "--intent", "pi_1", "--amount", "99999999999999999999"], "--amount 99999999999999999999 is not allowed: an amount is a positive whole number of cents up to 99999999"),

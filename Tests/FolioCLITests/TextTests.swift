@@ -199,4 +199,23 @@ struct TextTests {
             #expect(byteCount(count) == expected)
         }
     }
+
+    @Test("a diff's table shows where two long values part, not only how both begin")
+    func changedValues() {
+        let head = "Payment is due within thirty days of the invoice; the fee is "
+        let (old, new) = HistoryPrinter.changedValues(.string(head + "$500"), .string(head + "$600"), limit: 40)
+        #expect(old == "…the fee is $500\"" && new == "…the fee is $600\"", "\(old) \(new)")
+        // Parting early, or short, each is shown from its start, as before.
+        #expect(HistoryPrinter.changedValues(.string("short"), .string("shorter"), limit: 40) == ("\"short\"", "\"shorter\""))
+        let early = HistoryPrinter.changedValues(.string("A " + head), .string("B " + head), limit: 40)
+        #expect(early.0.hasPrefix("\"A Payment") && early.1.hasPrefix("\"B Payment") && early.0.hasSuffix("…"))
+        // One a longer copy of the other: the longer one's extra shows.
+        let (shorter, longer) = HistoryPrinter.changedValues(.string(head), .string(head + "plus tax"), limit: 40)
+        #expect(shorter.hasPrefix("…") && longer.hasPrefix("…") && longer.contains("plus tax"), "\(shorter) \(longer)")
+        // Cut or not, each side fits its columns, and a control character is written out.
+        for (a, b) in [(head + "\n1", head + "\n2"), (String(repeating: "日本", count: 40) + "x", String(repeating: "日本", count: 40) + "y")] {
+            let (x, y) = HistoryPrinter.changedValues(.string(a), .string(b), limit: 40)
+            #expect(x.displayWidth <= 40 && y.displayWidth <= 40 && x != y && !x.contains("\n"), "\(x) \(y)")
+        }
+    }
 }
