@@ -72,7 +72,9 @@ private func decide(_ command: Command, state: ClientState, asStored: Bool, unch
             throw DomainError(.clientExists, "client \(client.lowercased) already exists")
         }
         let trimmed = name.trimmingWhiteSpace()
-        guard !trimmed.isEmpty, trimmed.count <= 200 else {
+        // Invisible characters alone are blank too, in a new name; an export's line keeps what an
+        // earlier Folio took, so that a backup restores.
+        guard !trimmed.isEmpty, trimmed.count <= 200, asStored || trimmed.unicodeScalars.contains(where: { !$0.isInvisible }) else {
             throw DomainError(.name, "a client's name must be 1 to 200 characters, not blank")
         }
         if let email { try checkEmail(email, asStored: asStored) }
@@ -325,13 +327,13 @@ private func checkEmail(_ email: String, asStored: Bool) throws(DomainError) {
 }
 
 /// Checks who records an event (the envelope's actor, a version's `created_by`): 1 to 255
-/// bytes, not blank. Line breaks are blank, as in a name or a note (an actor of line breaks
-/// alone prints as no one), except `asStored`, in an export's line: an earlier Folio took them,
-/// and a backup restores.
+/// bytes, not blank. Line breaks and invisible characters are blank, as in a name or a note (an
+/// actor of them alone prints as no one), except `asStored`, in an export's line: an earlier
+/// Folio took them, and a backup restores.
 public func checkActor(_ actor: String, asStored: Bool = false) throws(DomainError) {
     // A visible ASCII first byte settles "not blank" without trimming.
     let visibleStart = actor.utf8.first.map { $0 > 0x20 && $0 < 0x7F } ?? false
-    guard visibleStart || actor.unicodeScalars.contains(where: { !$0.isBlank(newlines: !asStored) }), actor.utf8.count <= 255 else {
+    guard visibleStart || actor.unicodeScalars.contains(where: { asStored ? !$0.isBlank(newlines: false) : !$0.isInvisible }), actor.utf8.count <= 255 else {
         throw DomainError(.actor, "the actor (created_by) must be 1 to 255 bytes, not blank")
     }
 }
@@ -346,7 +348,7 @@ private func checkText(_ text: String?, _ what: String, asStored: Bool) throws(D
     if text.utf8.count > maximumTextLength, text.count > maximumTextLength {
         throw DomainError(.text, "\(what): \(text.count) characters, over the limit of \(maximumTextLength)")
     }
-    if !asStored, text.unicodeScalars.allSatisfy({ $0.isBlank(newlines: true) }) {
+    if !asStored, text.unicodeScalars.allSatisfy(\.isInvisible) {
         throw DomainError(.text, "\(what) must not be blank: give none instead")
     }
 }
@@ -364,6 +366,12 @@ extension String {
 }
 
 extension Unicode.Scalar {
+    /// Whether the scalar shows nothing by itself: blank (line breaks included), or a code point
+    /// that Unicode has text show nothing for where it is not supported (`Default_Ignorable_Code_Point`:
+    /// the zero-width joiner and non-joiner, the word joiner, a byte-order mark, a soft hyphen,
+    /// bidirectional marks, the Hangul fillers…). A new name, actor or note of these alone is blank.
+    var isInvisible: Bool { isBlank(newlines: true) || properties.isDefaultIgnorableCodePoint }
+
     /// Whether the scalar is white space as the rules have always read it (Foundation's `.whitespaces`,
     /// or `.whitespacesAndNewlines` with `newlines`): tab, the space separators and the zero-width
     /// space; with `newlines`, also line feed to carriage return, next line and the line and

@@ -56,4 +56,35 @@ struct WhiteSpaceTests {
         #expect(throws: DomainError.self) { try decide(draft(by: "\u{2003}\u{200B}"), state: given([created]), asStored: true) }
         #expect(try decide(draft(by: "\n"), state: given([created]), asStored: true).count == 1)
     }
+
+    @Test("a new name, actor or note of invisible characters alone is blank; one holding a visible character is not; an export's line keeps what an earlier Folio took")
+    func invisibleRefused() throws {
+        // Zero-width non-joiner and joiner, word joiner, byte-order mark, soft hyphen, a right-to-left
+        // mark, the Hangul filler: each draws nothing by itself.
+        let invisible = ["\u{200C}", "\u{200D}\u{200D}", "\u{2060}", "\u{FEFF}", "\u{AD}", "\u{200F}", "\u{3164}", " \u{200C}\u{FEFF} "]
+        func create(_ name: String) -> Command { .createClient(clientID: clientID, name: name, email: nil, metadata: .object([:])) }
+        func draft(by actor: String, notes: String? = nil) -> Command {
+            .draftVersion(
+                clientID: clientID, versionID: versionA, pageType: .agreement, content: CanonicalJSON(.object([:])),
+                iterationNotes: notes, hypothesis: nil, createdBy: actor, metadata: .object([:])
+            )
+        }
+        for text in invisible {
+            #expect(throws: DomainError.self, "\(text.unicodeScalars.map(\.value))") { try decide(create(text), state: given([])) }
+            #expect(throws: DomainError.self) { try decide(draft(by: text), state: given([created])) }
+            #expect(throws: DomainError.self) { try decide(draft(by: "ada", notes: text), state: given([created])) }
+            // Restored from a backup as stored: the name as an earlier Folio trimmed it.
+            guard case .clientCreated(let restored)? = try decide(create(text), state: given([]), asStored: true).first else {
+                Issue.record("no ClientCreated")
+                continue
+            }
+            #expect(restored.name == text.trimmingWhiteSpace())
+            #expect(try decide(draft(by: text, notes: text), state: given([created]), asStored: true).count == 1)
+        }
+        // A visible character among them is a name: Persian with its non-joiner, an emoji sequence.
+        for text in ["\u{645}\u{6CC}\u{200C}\u{62E}\u{648}\u{627}\u{647}\u{645}", "👩\u{200D}💻", "\u{FEFF}Ada"] {
+            #expect(try decide(create(text), state: given([])).count == 1)
+            #expect(try decide(draft(by: text, notes: text), state: given([created])).count == 1)
+        }
+    }
 }
