@@ -85,6 +85,9 @@ public struct FolioError: Error, Hashable, Sendable, CustomStringConvertible {
             case .readOnly: return FolioError(.store, "the store at \(error.operation) is read-only to this user (its files cannot be written): it can be queried, verified and exported, not written to")
             case .truncated: return FolioError(.store, "the store is damaged: \(error.operation), as an unfinished copy leaves it; restore it from a backup or an export")
             case .damagedPage: return FolioError(.store, "the store is damaged: \(error.operation); restore it from a backup or an export")
+            case .invalid where error.operation.hasPrefix("mdb_env_open "):
+                // Its first page does not say LMDB: another kind of file, or one damaged from its start.
+                return FolioError(.store, "\(error.operation.dropFirst("mdb_env_open ".count)) is not a Folio store: its data file is not an LMDB file, or is damaged from its first page; restore it from a backup or an export")
             default: return FolioError(.store, "the store failed: \(error)")
             }
         default: return nil

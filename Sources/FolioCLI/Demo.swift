@@ -23,35 +23,59 @@ struct Demo: ParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("Clients in a generated history (default: 12).", valueName: "count")) var clients: Int?
     @Option(parsing: .unconditional, help: "The generator's seed (default: 2026).") var seed: UInt64?
 
+    /// Imports the sample history through `load`: the fixture, when run from the project with
+    /// neither `--clients` nor `--seed`, else a history generated into a temporary file (removed
+    /// once imported, or if the process is interrupted), with a progress bar.
+    private func importSample(_ load: (String, @escaping (JobProgress) -> Void) throws -> ImportReport) throws -> ImportReport {
+        let fixture = FileManager.default.currentDirectoryPath + "/Fixtures/small.jsonl"
+        let source: String
+        var generated: Interruption.Leftover?
+        defer { generated?.discard() }
+        if clients == nil && seed == nil && FileManager.default.fileExists(atPath: fixture) {
+            source = fixture
+        } else {
+            let url = FileManager.default.temporaryDirectory.appendingPathComponent("folio-demo-\(UUID().lowercased).jsonl")
+            generated = Interruption.removeIfInterrupted(url.path, what: "the generated history")
+            let generator = HistoryGenerator(seed: seed ?? 2026, clients: clients ?? 12, contentBytes: 2_000...6_000)
+            let out = try FileDescriptor.create(url.path, permissions: .ownerReadWrite)
+            _ = try out.closeAfter { try generator.write(to: out) }
+            source = url.path
+        }
+        let bar = Progress(title: "Importing")
+        defer { bar.finish() }
+        return try load(source) { bar.update(done: $0.done, total: $0.total) }
+    }
+
     func validate() throws {
         if let clients, clients < 1 { throw ValidationError("--clients must be 1 or more: a demo tours a client") }
     }
 
     func run() throws {
-        // Before any thread starts: Ctrl-C removes a generated history.
+        // Before any thread starts: Ctrl-C removes a generated history, and a store being built.
         Interruption.handleSignals()
-        let store = try store.open(creating: true)
-        if try store.log.head() == 0 {
-            let fixture = FileManager.default.currentDirectoryPath + "/Fixtures/small.jsonl"
-            let source: String
-            var generated: Interruption.Leftover?
-            defer { generated?.discard() }
-            if clients == nil && seed == nil && FileManager.default.fileExists(atPath: fixture) {
-                source = fixture
-            } else {
-                let url = FileManager.default.temporaryDirectory.appendingPathComponent("folio-demo-\(UUID().lowercased).jsonl")
-                generated = Interruption.removeIfInterrupted(url.path, what: "the generated history")
-                let generator = HistoryGenerator(seed: seed ?? 2026, clients: clients ?? 12, contentBytes: 2_000...6_000)
-                let out = try FileDescriptor.create(url.path, permissions: .ownerReadWrite)
-                _ = try out.closeAfter { try generator.write(to: out) }
-                source = url.path
+        let path = self.store.path
+        let store: Store
+        if Store.canStageImport(at: path) {
+            // Built aside and put in place once filled, as an import's store is: a demo that
+            // fails or is interrupted leaves no empty store behind.
+            var removed: [String] = []
+            let report = try importSample { source, progress in
+                try Store.importLog(from: source, intoNewStoreAt: path, progress: progress) { removed.append($0) }
             }
-            let bar = Progress(title: "Importing")
-            let report = try store.importLog(from: source) { bar.update(done: $0.done, total: $0.total) }
-            bar.finish()
+            warnRemoved(removed, into: path)
+            store = try self.store.open()
             emit("Imported \(report.events) events of \(report.clients) clients into \(store.path)\n\n")
         } else {
-            emit("The store at \(store.path) already holds events; showing it as it is.\n\n")
+            store = try self.store.open()
+            if try store.log.head() == 0 {
+                // Into the empty store there, in one transaction that an interruption never commits.
+                let note = Interruption.sayIfInterrupted("nothing was imported into \(path)")
+                defer { note.forget() }
+                let report = try importSample { source, progress in try store.importLog(from: source, progress: progress) }
+                emit("Imported \(report.events) events of \(report.clients) clients into \(store.path)\n\n")
+            } else {
+                emit("The store at \(store.path) already holds events; showing it as it is.\n\n")
+            }
         }
 
         let clients = try store.projections.read { try $0.clients(status: nil) }

@@ -38,7 +38,7 @@ struct StoreOptions: ParsableArguments {
     /// any other is refused, so that a mistyped path is not answered by a new, empty store.
     func open(rebuildingStale: Bool = true, creating: Bool = false) throws -> Store {
         let path = self.path
-        if !creating { try checkExists() }
+        if !creating { try checkExists() } else { try checkDataFileNotEmpty() }
         FaultReport.install(storePath: path)
         let bar = Progress(title: "Rebuilding read models")
         defer { bar.finish() }
@@ -85,7 +85,12 @@ extension StoreOptions {
         case let reason?:
             throw FolioError(.notFound, "no store at \(path): \(reason)")
         }
-        // LMDB would make a new store of an empty data file, and a query would answer from it.
+        try checkDataFileNotEmpty()
+    }
+
+    /// Refuses a data file of 0 bytes. LMDB would make a new store of it: a query would answer
+    /// from that, and a write fill it, where a copy failed or a disk filled, hiding it.
+    func checkDataFileNotEmpty() throws {
         guard !hasEmptyDataFile(at: path) else {
             throw FolioError(.store, "\(path) is not a Folio store: its data file is empty (0 bytes), as a failed copy or a full disk may leave one")
         }

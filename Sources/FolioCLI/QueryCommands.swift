@@ -215,6 +215,13 @@ struct Export: ParsableCommand {
     }
 }
 
+/// Says which staging directories of imports stopped outright an import into `path` removed.
+func warnRemoved(_ removed: [String], into path: String) {
+    for staging in removed {
+        warn("folio: removed \(staging), left unfinished by an earlier import into \(path) that was stopped outright")
+    }
+}
+
 struct Import: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
@@ -248,9 +255,7 @@ struct Import: ParsableCommand {
             report = try store.open(rebuildingStale: false, creating: true).importLog(from: file, progress: progress)
         }
         bar.finish()
-        for staging in removed {
-            warn("folio: removed \(staging), left unfinished by an earlier import into \(path) that was stopped outright")
-        }
+        warnRemoved(removed, into: path)
         emit("imported \(report.events) events of \(report.clients) clients\n", done: true)
     }
 }
@@ -365,7 +370,8 @@ struct Generate: ParsableCommand {
     @Argument(help: "The file to write, or - for standard output (also when omitted).") var file: String?
 
     func validate() throws {
-        guard clients >= 0 else { throw ValidationError("--clients must be 0 or more") }
+        // A history of no clients holds no events, which an import refuses.
+        guard clients >= 1 else { throw ValidationError("--clients must be 1 or more: a history of no clients holds no events, which `folio import` refuses") }
         guard contentMin >= 1_500, contentMax >= contentMin else {
             throw ValidationError("--content-min must be at least 1500 (a page's headline, pricing, terms and call to action take up to about 1,100 bytes, and a section 200 more) and at most --content-max")
         }

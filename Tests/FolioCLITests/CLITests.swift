@@ -182,6 +182,18 @@ struct CLITests {
             #expect(refused.status != 0 && refused.err.contains("--clients must be 1 or more"), "\(refused.err)")
         }
         #expect(!FileManager.default.fileExists(atPath: directory.path("refused")))
+        // A demo that fails leaves no store behind, nor anything in a directory of the user's.
+        let unwritable = ["TMPDIR": directory.path("no-such-directory")]
+        let failed = try folio(["demo", "--seed", "5"], store: directory.path("failed"), environment: unwritable)
+        #expect(failed.status == 1 && failed.err.hasPrefix("folio: cannot write \(directory.path("no-such-directory"))/folio-demo-"), "\(failed.err)")
+        #expect(!FileManager.default.fileExists(atPath: directory.path("failed")))
+        try FileManager.default.createDirectory(atPath: directory.path("mine"), withIntermediateDirectories: false)
+        #expect(try folio(["demo", "--seed", "5"], store: directory.path("mine"), environment: unwritable).status == 1)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path("mine")) == [])
+        // A data file of 0 bytes is named, as by any other command, not taken for a new store.
+        #expect(FileManager.default.createFile(atPath: directory.path("mine") + "/data.mdb", contents: Data()))
+        let empty = try folio(["demo"], store: directory.path("mine"))
+        #expect(empty.status == 1 && empty.err.contains("its data file is empty (0 bytes)"), "\(empty.err)")
     }
 
     @Test("the store is --store, else $FOLIO_STORE, else ./folio-store")
@@ -383,6 +395,7 @@ struct CLITests {
         (["analytics", "--as-of", "18446744073709551615"], "--as-of 18446744073709551615 is past the end of the log"),
         (["analytics", "--as-of", "18446744073709551616"], "--as-of 18446744073709551616 is past the end of any log: a position is at most 18446744073709551615"),
         (["log", "--limit", "-1"], "--limit must be 0 or more"),
+        (["generate", "--clients", "0"], "--clients must be 1 or more: a history of no clients holds no events"),
         (["payment", "start", "G0001", "--intent", "", "--amount", "5"], #"payment intent id "" is invalid: 1 to 255 visible ASCII characters, as Stripe's ids are (rule 6)"#),
         (["payment", "start", "G0001", "--intent", "pi_1", "--amount", "5", "--reason", "declined"], "--reason is for `payment fail` only"),
         (["version", "draft", "G0001", "--page", "agreement", "--content", "-", "--metadata", "@-"], "--content - and --metadata @- cannot both read standard input: give one of them a file"),
@@ -1048,18 +1061,25 @@ struct CLITests {
         #expect(lacking.status == 1 && lacking.err.hasSuffix(" lacks tables this Folio keeps (an earlier Folio made it), which cannot be made while it is read-only to this user: copy it where this user may write, and open the copy\n"), "\(lacking.err)")
     }
 
-    @Test("a store whose data file is empty is refused by queries and verify, not answered as a new, empty store")
+    @Test("a store whose data file is empty is refused by queries, verify and writes, not answered or filled as a new, empty store")
     func emptyDataFile() throws {
         let directory = try TemporaryDirectory()
         let store = directory.path("store")
         try FileManager.default.createDirectory(atPath: store, withIntermediateDirectories: false)
         _ = FileManager.default.createFile(atPath: store + "/data.mdb", contents: Data())
-        for arguments in [["clients"], ["verify"], ["stats"], ["export"]] {
+        let history = projectRoot.appendingPathComponent("Fixtures/small.jsonl").path
+        for arguments in [["clients"], ["verify"], ["stats"], ["export"], ["client", "create", "--name", "Eve"], ["import", history], ["demo"]] {
             let result = try folio(arguments, store: store)
             #expect(result.status != 0 && result.out.isEmpty, "\(arguments): \(result.out)")
             #expect(result.err == "folio: \(store) is not a Folio store: its data file is empty (0 bytes), as a failed copy or a full disk may leave one\n", "\(arguments)")
         }
         #expect(try FileManager.default.attributesOfItem(atPath: store + "/data.mdb")[.size] as? Int == 0, "a query wrote into it")
+        // A data file that is not LMDB's is named as such, not in LMDB's words.
+        #expect(FileManager.default.createFile(atPath: store + "/data.mdb", contents: Data(repeating: 0x5A, count: 16_384)))
+        for arguments in [["clients"], ["client", "create", "--name", "Eve"]] {
+            let result = try folio(arguments, store: store)
+            #expect(result.status == 1 && result.err == "folio: \(store) is not a Folio store: its data file is not an LMDB file, or is damaged from its first page; restore it from a backup or an export\n", "\(result.err)")
+        }
     }
 
     @Test("export then import into an empty store gives the same log back")
