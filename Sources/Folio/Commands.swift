@@ -222,7 +222,8 @@ extension Store {
             throw FolioError(.notFound, "token \(token) was never issued (rule 7: unknown tokens are refused)")
         }
         if owner.retired {
-            throw FolioError(.refused, "token \(token) was retired when it was replaced: use the client's id or current token (rule 1)")
+            // Named, for an audit that holds only an old link; the token itself opens nothing.
+            throw FolioError(.refused, "token \(token) was retired when client \(owner.client.lowercased)'s token was replaced: use the client's id or current token (rule 1)")
         }
         return owner.client
     }

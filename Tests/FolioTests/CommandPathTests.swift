@@ -45,7 +45,7 @@ struct CommandPathTests {
         #expect(seen.count == 120)
     }
 
-    @Test("a reissued token is retired: it no longer activates or names the client")
+    @Test("a reissued token is retired: it no longer activates or stands for the client, and its refusal names the client, for an audit")
     func retiredToken() throws {
         let directory = try TemporaryDirectory()
         let store = try makeStore(directory)
@@ -54,7 +54,10 @@ struct CommandPathTests {
         let new = try #require(try store.issueToken(client: client.id.lowercased).activationToken).description
         #expect(old != new)
         try expectRefusal(store, containing: "retired") { _ = try store.activate(token: old) }
-        try expectRefusal(store, containing: "retired") { _ = try store.issueToken(client: old) }
+        try expectRefusal(store, containing: "token \(old) was retired when client \(client.id.lowercased)'s token was replaced: use the client's id or current token (rule 1)") {
+            _ = try store.issueToken(client: old)
+        }
+        #expect(throws: FolioError.self) { try store.history(client: old) }
         #expect(try store.activate(token: new).status == .active)
     }
 
