@@ -140,6 +140,10 @@ struct LogCommand: ParsableCommand {
 
     func validate() throws {
         if let limit, limit < 0 { throw ValidationError("--limit must be 0 or more") }
+        // Named before the store is opened, as the option's other mistakes are.
+        if let type, EventType(rawValue: type) == nil {
+            throw ValidationError("unknown event type \(type): one of \(EventType.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
     }
 
     func run() throws {
