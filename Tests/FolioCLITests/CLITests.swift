@@ -1172,6 +1172,9 @@ struct CLITests {
         #expect(mistyped.err == "folio: folio payment has no command named \"succed\": its commands are start, succeed, fail, cancel\n", "\(mistyped.err)")
         #expect(try folio(["projections", "stats"]).err == "folio: folio projections has no command named \"stats\": its commands are status, rebuild\n")
         #expect(try folio(["clientz"]).err.hasPrefix("folio: folio has no command named \"clientz\": its commands are demo, client,"))
+        // An option's value that no store could make right is a usage error, named before any store is looked for.
+        let type = try folio(["log", "--type", "ClientRenamed"], store: "/nonexistent/store")
+        #expect(type.status == 64 && type.err.hasPrefix("folio: unknown event type ClientRenamed: one of ClientCreated, "), "\(type.err)")
     }
 
     @Test("help lists each option once, where it applies: --version is the content version under payment, --reason only under payment fail")
