@@ -229,13 +229,26 @@ struct RowPrinter {
 
     static func table(cells: [[String]], keys: [String], to out: inout some TextOutputStream) {
         guard !cells.isEmpty else { return out.write("(no rows)\n") }
-        let widths = keys.indices.map { column in max(keys[column].displayWidth, cells.map { $0[column].displayWidth }.max() ?? 0) }
-        func line(_ values: [String]) -> String {
-            zip(values, widths).map { $0.padded(to: $1) }.joined(separator: "  ").droppingTrailingWhiteSpace() + "\n"
+        // Each cell's width is counted once, for the column's width and for its padding.
+        let cellWidths = cells.map { $0.map(\.displayWidth) }
+        let widths = keys.indices.map { column in max(keys[column].displayWidth, cellWidths.map { $0[column] }.max() ?? 0) }
+        // Each cell padded to its column's width, two spaces between columns, no white space at the end.
+        func line(_ values: [String], _ valueWidths: [Int]) -> String {
+            var line = ""
+            for column in values.indices {
+                if column > 0 { line.append("  ") }
+                line.append(values[column])
+                if column < values.count - 1, valueWidths[column] < widths[column] {
+                    line.append(String(repeating: " ", count: widths[column] - valueWidths[column]))
+                }
+            }
+            line.dropTrailingWhiteSpace()
+            line.append("\n")
+            return line
         }
-        out.write(line(keys))
-        out.write(line(widths.map { String(repeating: "-", count: $0) }))
-        for row in cells { out.write(line(row)) }
+        out.write(line(keys, keys.map(\.displayWidth)))
+        out.write(line(widths.map { String(repeating: "-", count: $0) }, widths))
+        for (row, rowWidths) in zip(cells, cellWidths) { out.write(line(row, rowWidths)) }
     }
 }
 
@@ -394,11 +407,9 @@ extension String {
         return String(out)
     }
 
-    /// The string without the white space (Unicode's `White_Space`) at its end.
-    func droppingTrailingWhiteSpace() -> String {
-        var scalars = unicodeScalars[...]
-        while let last = scalars.last, last.properties.isWhitespace { scalars.removeLast() }
-        return String(scalars)
+    /// Removes the white space (Unicode's `White_Space`) at the string's end, in place.
+    mutating func dropTrailingWhiteSpace() {
+        while let last = unicodeScalars.last, last.properties.isWhitespace { unicodeScalars.removeLast() }
     }
 }
 
