@@ -309,15 +309,6 @@ struct StandardOutput: TextOutputStream {
     }
 }
 
-extension JSONEncoder {
-    /// Folio's output encoding: sorted keys, slashes unescaped.
-    static var folio: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }
-}
-
 extension JSONValue {
     /// Compact canonical JSON text.
     var canonicalText: String { String(decoding: canonicalJSON(), as: UTF8.self) }
