@@ -127,6 +127,21 @@ func hasEmptyDataFile(at path: String) -> Bool {
     return stat(path + "/data.mdb", &status) == 0 && status.st_mode & S_IFMT == S_IFREG && status.st_size == 0
 }
 
+/// Whether another process has the store at `path` open. LMDB holds a lock on the first byte of
+/// the store's lock file for as long as it has the store open (alone while it makes the data
+/// file, whose first pages it writes after making it empty).
+func isOpenElsewhere(at path: String) -> Bool {
+    let descriptor = open(path + "/lock.mdb", O_RDONLY | O_CLOEXEC)
+    guard descriptor >= 0 else { return false }
+    defer { close(descriptor) }
+    var lock = flock()
+    lock.l_type = Int16(F_WRLCK)
+    lock.l_whence = Int16(SEEK_SET)
+    lock.l_start = 0
+    lock.l_len = 1
+    return fcntl(descriptor, F_GETLK, &lock) == 0 && lock.l_type != Int16(F_UNLCK)
+}
+
 /// Where `folio export FILE` and `folio generate FILE` write, and how.
 ///
 /// A regular file, or a name with nothing there, is replaced whole in one step (written beside it,

@@ -89,9 +89,10 @@ extension StoreOptions {
     }
 
     /// Refuses a data file of 0 bytes. LMDB would make a new store of it: a query would answer
-    /// from that, and a write fill it, where a copy failed or a disk filled, hiding it.
+    /// from that, and a write fill it, where a copy failed or a disk filled, hiding it. One that
+    /// another process has open is a store it is making this moment, which LMDB waits for.
     func checkDataFileNotEmpty() throws {
-        guard !hasEmptyDataFile(at: path) else {
+        guard !hasEmptyDataFile(at: path) || isOpenElsewhere(at: path) else {
             throw FolioError(.store, "\(path) is not a Folio store: its data file is empty (0 bytes), as a failed copy or a full disk may leave one")
         }
     }

@@ -262,8 +262,8 @@ struct PaymentGroup: ParsableCommand {
         var amount: Int64 { Int64(amountText) ?? 0 }
         @Option(help: "The content version the client saw (default: for a new intent, the client's current version; for a known one, the version it was started with).") var version: String?
 
-        /// A number that is not whole (`500.5`, `5e4`) is refused here as the rule has it; a
-        /// whole one out of range, by the rule itself.
+        /// A number that is not whole (`500.5`, `5e4`), or past 64 bits, is refused here as the
+        /// rule has it; a whole one out of the rule's range, by the rule itself.
         func validate() throws {
             guard Int64(amountText) == nil else { return }
             let rule = "an amount is a positive whole number of cents up to \(maximumAmount), e.g. 50000 for $500 (rule 6)"

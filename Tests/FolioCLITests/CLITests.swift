@@ -1082,6 +1082,27 @@ struct CLITests {
         }
     }
 
+    @Test("a store another process has open is told from one no process has, as LMDB's lock on its lock file says: a data file of 0 bytes is one being made there, not a failed copy")
+    func openElsewhere() throws {
+        let directory = try TemporaryDirectory()
+        let store = try directory.importedFixture()
+        #expect(!isOpenElsewhere(at: store))
+        let holder = Process()
+        holder.executableURL = try products().appendingPathComponent("Worker")
+        holder.arguments = ["hold-reader", "--store", store]
+        let out = Pipe(), input = Pipe()
+        holder.standardOutput = out
+        holder.standardInput = input
+        try holder.run()
+        let said = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
+        #expect(said.hasPrefix("reading"), "\(said)")
+        #expect(isOpenElsewhere(at: store))
+        try input.fileHandleForWriting.close()
+        holder.waitUntilExit()
+        #expect(!isOpenElsewhere(at: store))
+        #expect(!isOpenElsewhere(at: directory.path("nothing-here")))
+    }
+
     @Test("export then import into an empty store gives the same log back")
     func exportImport() throws {
         let directory = try TemporaryDirectory()

@@ -214,10 +214,12 @@ struct TextTests {
         // One a longer copy of the other: the longer one's extra shows.
         let (shorter, longer) = HistoryPrinter.changedValues(.string(head), .string(head + "plus tax"), limit: 40)
         #expect(shorter.hasPrefix("…") && longer.hasPrefix("…") && longer.contains("plus tax"), "\(shorter) \(longer)")
-        // Cut or not, each side fits its columns, and a control character is written out.
-        for (a, b) in [(head + "\n1", head + "\n2"), (String(repeating: "日本", count: 40) + "x", String(repeating: "日本", count: 40) + "y")] {
+        // Cut or not, each side fits its columns, and a character that could drive the terminal
+        // (a right-to-left override, which JSON leaves as it is) is written out.
+        for (a, b) in [(head + "\u{202E}1", head + "\u{202E}2"), (String(repeating: "日本", count: 40) + "x", String(repeating: "日本", count: 40) + "y")] {
             let (x, y) = HistoryPrinter.changedValues(.string(a), .string(b), limit: 40)
-            #expect(x.displayWidth <= 40 && y.displayWidth <= 40 && x != y && !x.contains("\n"), "\(x) \(y)")
+            #expect(x.displayWidth <= 40 && y.displayWidth <= 40 && x != y, "\(x) \(y)")
+            #expect(!x.unicodeScalars.contains("\u{202E}") && !y.unicodeScalars.contains("\u{202E}"), "\(x) \(y)")
         }
     }
 }
