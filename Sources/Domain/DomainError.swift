@@ -68,6 +68,12 @@ extension String {
         return "the keys \(quoted(first)) and \(quoted(second))"
     }
 
+    /// Why JSON holding two keys that are one text in two Unicode forms is refused: "holds the
+    /// keys … in one object: …", as a command's input and an import line say it.
+    public static func equivalentKeysRefused(_ first: String, _ second: String) -> String {
+        "holds \(equivalentKeys(first, second)) in one object: the same text in two Unicode forms, which Folio takes for one key (write both alike)"
+    }
+
     /// The text cut to 40 characters ("…" ending it when cut), to quote a value in a one-line message.
     public var shortened: String {
         guard let end = index(startIndex, offsetBy: 40, limitedBy: endIndex), end != endIndex else { return self }

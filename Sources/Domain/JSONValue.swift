@@ -134,7 +134,7 @@ public enum JSONValue: Hashable, Sendable, Codable {
         } catch {
             // The one case left: a typed catch is not seen to be exhaustive.
             guard case .equivalentKeys(let first, let second) = error else { throw DomainError(.jsonInvalid, "is not valid JSON") }
-            throw DomainError(.jsonInvalid, "holds \(String.equivalentKeys(first, second)) in one object: the same text in two Unicode forms, which Folio takes for one key (write both alike)")
+            throw DomainError(.jsonInvalid, String.equivalentKeysRefused(first, second))
         }
     }
 

@@ -123,7 +123,7 @@ public struct EventLine: Hashable, Sendable {
         } catch .duplicateKey(let key) {
             throw FolioError(.invalidInput, "line \(number) holds the key \"\(key.shortened)\" twice in one object: a key names one member")
         } catch .equivalentKeys(let first, let second) {
-            throw FolioError(.invalidInput, "line \(number) holds \(String.equivalentKeys(first, second)) in one object: the same text in two Unicode forms, which Folio takes for one key (write both alike)")
+            throw FolioError(.invalidInput, "line \(number) " + String.equivalentKeysRefused(first, second))
         } catch .unpairedSurrogate {
             throw FolioError(.invalidInput, "line \(number): not valid JSON text: a \\u escape is half of a surrogate pair alone, which is no character")
         } catch {

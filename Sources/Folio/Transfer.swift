@@ -570,15 +570,19 @@ extension Store {
         try writeLines(to: file, progress: progress) { session, body in try session.scan(from: 1, verify: true, body) }
     }
 
+    /// Refuses a name that is no event type, listing the types there are.
+    public static func checkEventType(_ name: String) throws {
+        guard EventType(rawValue: name) == nil else { return }
+        throw FolioError(.invalidInput, "unknown event type \(name): one of \(EventType.allCases.map(\.rawValue).joined(separator: ", "))")
+    }
+
     /// Raw events as JSON Lines, filtered: after a position, of a type, of a client; at most `limit`.
     @discardableResult
     public func writeLog(
         to file: FileDescriptor, after: UInt64 = 0, limit: Int? = nil, type: String? = nil, client: String? = nil
     ) throws -> Int {
         let clientID = try client.map { try resolveClient($0) }
-        if let type, EventType(rawValue: type) == nil {
-            throw FolioError(.invalidInput, "unknown event type \(type): one of \(EventType.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
+        if let type { try Self.checkEventType(type) }
         var remaining = limit ?? Int.max
         // No position comes after the largest one.
         guard remaining > 0, after < UInt64.max else { return 0 }

@@ -141,8 +141,8 @@ struct LogCommand: ParsableCommand {
     func validate() throws {
         if let limit, limit < 0 { throw ValidationError("--limit must be 0 or more") }
         // Named before the store is opened, as the option's other mistakes are.
-        if let type, EventType(rawValue: type) == nil {
-            throw ValidationError("unknown event type \(type): one of \(EventType.allCases.map(\.rawValue).joined(separator: ", "))")
+        if let type {
+            do { try Store.checkEventType(type) } catch let error as FolioError { throw ValidationError(error.message) }
         }
     }
 
