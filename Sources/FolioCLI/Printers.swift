@@ -251,19 +251,35 @@ struct HistoryPrinter {
     /// A changed value's two sides as a table shows them, as JSON shortened to `limit` columns
     /// each. Where both begin alike for longer than that (a long text with one word changed),
     /// each is shown from a little before where they part, after a `…`, so that the change shows.
+    /// What comes before is counted in columns, as wide characters take two, and a side never
+    /// starts inside one of JSON's escapes (`\"`, `\u00e9`).
     static func changedValues(_ old: JSONValue, _ new: JSONValue, limit: Int) -> (String, String) {
         let old = old.canonicalText, new = new.canonicalText
-        // Where they part, counted in characters, looked for no further than a page's worth.
-        var common = 0
+        // Where they part, counted in characters, looked for no further than a page's worth; and,
+        // before it, where a side may start and the columns each character shows in.
+        var common = 0, columns: [Int] = [], canStart: [Bool] = [], escapeLeft = 0
         for (a, b) in zip(old.prefix(4_096), new.prefix(4_096)) {
             guard a == b else { break }
             common += 1
+            canStart.append(escapeLeft == 0)
+            if escapeLeft > 0 {
+                escapeLeft -= 1
+                if escapeLeft == 4, a != "u" { escapeLeft = 0 }
+            } else if a == "\\" {
+                escapeLeft = 5 // `\u` and four digits; any other escape ends at its next character.
+            }
+            columns.append(String(a).escapingControls(spacing: true).displayWidth)
         }
         let context = 12
-        guard common > limit - context, old.dropFirst(limit).first != nil || new.dropFirst(limit).first != nil else {
-            return (RowPrinter.cell(.json(old), limit: limit), RowPrinter.cell(.json(new), limit: limit))
+        // A side cut short ends in `…`, which JSON text never does.
+        let whole = (RowPrinter.cell(.json(old), limit: limit), RowPrinter.cell(.json(new), limit: limit))
+        guard columns.reduce(0, +) > limit - context, whole.0.hasSuffix("…") || whole.1.hasSuffix("…") else { return whole }
+        var start = common, shown = 0
+        while start > 0, shown < context {
+            start -= 1
+            shown += columns[start]
         }
-        let start = common - context
+        while start > 0, !canStart[start] { start -= 1 }
         return ("…" + RowPrinter.cell(.json(String(old.dropFirst(start))), limit: limit - 1),
                 "…" + RowPrinter.cell(.json(String(new.dropFirst(start))), limit: limit - 1))
     }

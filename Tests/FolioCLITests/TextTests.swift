@@ -214,6 +214,20 @@ struct TextTests {
         // One a longer copy of the other: the longer one's extra shows.
         let (shorter, longer) = HistoryPrinter.changedValues(.string(head), .string(head + "plus tax"), limit: 40)
         #expect(shorter.hasPrefix("…") && longer.hasPrefix("…") && longer.contains("plus tax"), "\(shorter) \(longer)")
+        // Wide characters count two columns each, so a change after twenty of them shows.
+        let price = String(repeating: "価格", count: 10)
+        let wide = HistoryPrinter.changedValues(.string(price + "500円"), .string(price + "600円"), limit: 40)
+        #expect(wide.0.hasPrefix("…") && wide.0.contains("500円") && wide.1.contains("600円"), "\(wide)")
+        // A side starts where one of JSON's escapes does, never inside it, even where the two
+        // part inside an escape.
+        for (repeated, escape) in [("\"", "\\\""), ("\u{1}", "\\u0001"), ("\\", "\\\\")] {
+            for body in (30...35).map({ String(repeating: repeated, count: $0) }) {
+                let (x, y) = HistoryPrinter.changedValues(.string(body + "\u{2}"), .string(body + "\u{3}"), limit: 40)
+                let shown = x.dropFirst().dropLast(7)
+                #expect(x.hasPrefix("…") && x.hasSuffix("\\u0002\"") && shown.hasPrefix(escape) && shown.count % escape.count == 0, "\(x)")
+                #expect(y == "…" + shown + "\\u0003\"", "\(x) \(y)")
+            }
+        }
         // Cut or not, each side fits its columns, and a character that could drive the terminal
         // (a right-to-left override, which JSON leaves as it is) is written out.
         for (a, b) in [(head + "\u{202E}1", head + "\u{202E}2"), (String(repeating: "日本", count: 40) + "x", String(repeating: "日本", count: 40) + "y")] {
