@@ -86,6 +86,9 @@ enum NoStore: Equatable, CustomStringConvertible {
     case throughFile
     /// A loop of symbolic links.
     case linkLoop
+    /// A directory whose data file is a symbolic link to nothing, `target`: the store's data is
+    /// missing (moved, or on a disk not mounted), not a place to make a new store.
+    case danglingDataFile(target: String)
 
     var description: String {
         switch self {
@@ -93,6 +96,8 @@ enum NoStore: Equatable, CustomStringConvertible {
         case .danglingLink: "the path is a symbolic link to nothing"
         case .throughFile: "the path runs through a file"
         case .linkLoop: "the path runs through a loop of symbolic links"
+        case .danglingDataFile(let target):
+            "its data file, data.mdb, is a symbolic link to \(target), where nothing is; restore what it links to, or remove the link to make a new store there"
         }
     }
 }
@@ -110,7 +115,12 @@ func absence(at path: String) -> NoStore? {
         }
     }
     guard status.st_mode & S_IFMT == S_IFDIR else { return nil }
-    return stat(path + "/data.mdb", &status) != 0 && errno == ENOENT ? .nothing : nil
+    let dataFile = path + "/data.mdb"
+    guard stat(dataFile, &status) != 0, errno == ENOENT else { return nil }
+    guard lstat(dataFile, &status) == 0, status.st_mode & S_IFMT == S_IFLNK else { return .nothing }
+    var target = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+    let length = readlink(dataFile, &target, target.count - 1)
+    return .danglingDataFile(target: length > 0 ? String(decoding: target[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self) : "a missing file")
 }
 
 /// `path` with its links and relative parts resolved, or as given if it cannot be.

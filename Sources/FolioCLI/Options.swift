@@ -38,7 +38,7 @@ struct StoreOptions: ParsableArguments {
     /// any other is refused, so that a mistyped path is not answered by a new, empty store.
     func open(rebuildingStale: Bool = true, creating: Bool = false) throws -> Store {
         let path = self.path
-        if !creating { try checkExists() } else { try checkDataFileNotEmpty() }
+        if !creating { try checkExists() } else { try checkCanMake() }
         FaultReport.install(storePath: path)
         let bar = Progress(title: "Rebuilding read models")
         defer { bar.finish() }
@@ -84,6 +84,15 @@ extension StoreOptions {
             throw FolioError(.notFound, "no store at \(path): `folio client create`, `folio import` or `folio demo` makes one")
         case let reason?:
             throw FolioError(.notFound, "no store at \(path): \(reason)")
+        }
+        try checkDataFileNotEmpty()
+    }
+
+    /// Refuses a path where a store's data is missing or empty, which a command that makes a
+    /// store where there is none must not fill as a new one.
+    func checkCanMake() throws {
+        if case let missing? = absence(at: path), case .danglingDataFile = missing {
+            throw FolioError(.notFound, "no store at \(path): \(missing)")
         }
         try checkDataFileNotEmpty()
     }

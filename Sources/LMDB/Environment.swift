@@ -157,7 +157,12 @@ public final class Environment: @unchecked Sendable {
             if !mayNotWrite(again.code) { break }
         }
         let readOnly = opened != nil && first.handle == nil
-        guard let env = opened else { throw LMDBError(code: .init(rawValue: first.code), operation: "mdb_env_open \(path)") }
+        guard let env = opened else {
+            // LMDB reads the lock file before the data file, and only when another process has
+            // the store open (the first one to open it makes the lock file anew).
+            let lockFile = (first.code == MDB_INVALID || first.code == MDB_VERSION_MISMATCH) && hasLMDBDataFile(at: path)
+            throw LMDBError(code: lockFile ? .foreignLockFile : .init(rawValue: first.code), operation: "mdb_env_open \(path)")
+        }
         // Reader slots left by processes that died are cleared before this one takes a slot: a
         // table full of them would refuse the first read below.
         var dead: Int32 = 0
@@ -439,6 +444,18 @@ final class ReadWriteLock: @unchecked Sendable {
         defer { pthread_rwlock_unlock(lock) }
         return try body()
     }
+}
+
+/// Whether the data file at `path` begins with an LMDB meta page of the version this LMDB
+/// writes: its page header, then the magic number and the data version.
+private func hasLMDBDataFile(at path: String) -> Bool {
+    let descriptor = open(path + "/data.mdb", O_RDONLY | O_CLOEXEC)
+    guard descriptor >= 0 else { return false }
+    defer { close(descriptor) }
+    var meta: (UInt32, UInt32) = (0, 0)
+    let pageHeader = 16
+    let read = withUnsafeMutableBytes(of: &meta) { pread(descriptor, $0.baseAddress, $0.count, off_t(pageHeader)) }
+    return read == MemoryLayout.size(ofValue: meta) && UInt32(littleEndian: meta.0) == 0xBEEF_C0DE && UInt32(littleEndian: meta.1) == 1
 }
 
 /// Makes the names in the directory at `path` durable (after a file or directory is made in it,

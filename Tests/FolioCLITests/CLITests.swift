@@ -1103,6 +1103,33 @@ struct CLITests {
         #expect(!isOpenElsewhere(at: directory.path("nothing-here")))
     }
 
+    @Test("a lock file another process holds in a form this LMDB does not read is named as such, not as a damaged data file; once no process holds it, the store opens")
+    func foreignLockFile() throws {
+        let directory = try TemporaryDirectory()
+        let store = try directory.importedFixture()
+        let before = try folio(["clients", "--format", "json"], store: store)
+        // Another LMDB's lock file, held open: its first bytes are not this LMDB's magic number,
+        // and this process holds the shared lock LMDB takes on its first byte.
+        let descriptor = open(store + "/lock.mdb", O_RDWR | O_CLOEXEC)
+        try #require(descriptor >= 0)
+        defer { close(descriptor) }
+        #expect(pwrite(descriptor, [UInt8](repeating: 0x5A, count: 8), 8, 0) == 8)
+        var lock = flock()
+        lock.l_type = Int16(F_RDLCK)
+        lock.l_whence = Int16(SEEK_SET)
+        lock.l_len = 1
+        try #require(fcntl(descriptor, F_SETLK, &lock) == 0)
+        for arguments in [["clients"], ["client", "create", "--name", "Eve"]] {
+            let refused = try folio(arguments, store: store)
+            #expect(refused.status == 1 && refused.out.isEmpty, "\(arguments)")
+            #expect(refused.err == "folio: \(store) is open in another process whose lock file (lock.mdb) this Folio's LMDB does not read, as another LMDB version writes it or as it was damaged; stop that process and try again (the next open after it makes the lock file anew)\n", "\(refused.err)")
+        }
+        lock.l_type = Int16(F_UNLCK)
+        try #require(fcntl(descriptor, F_SETLK, &lock) == 0)
+        let after = try folio(["clients", "--format", "json"], store: store)
+        #expect(after.status == 0 && after.out == before.out, "\(after.err)")
+    }
+
     @Test("export then import into an empty store gives the same log back")
     func exportImport() throws {
         let directory = try TemporaryDirectory()
@@ -1403,6 +1430,19 @@ struct BadInputTests {
         #expect(try folio(["client", "create", "--name", "Ada"], store: throughFile).err
             == "folio: the store path is not a directory, or runs through a file (create directory \(throughFile))\n")
         #expect(try folio(["client", "create", "--name", "Ada"], store: directory.path("new/nested/store")).status == 0)
+        // A directory whose data file links to nothing has lost its data (moved, or on a disk not
+        // mounted): named so by every command, none of which makes a new store through the link.
+        let unmounted = directory.path("unmounted"), missing = directory.path("disk") + "/data.mdb"
+        try FileManager.default.createDirectory(atPath: unmounted, withIntermediateDirectories: false)
+        try FileManager.default.createDirectory(atPath: directory.path("disk"), withIntermediateDirectories: false)
+        try FileManager.default.createSymbolicLink(atPath: unmounted + "/data.mdb", withDestinationPath: missing)
+        for arguments in [["clients"], ["client", "create", "--name", "Ada"], ["import", projectRoot.appendingPathComponent("Fixtures/small.jsonl").path], ["demo"]] {
+            let refused = try folio(arguments, store: unmounted)
+            #expect(refused.status == 1 && refused.out.isEmpty, "\(arguments)")
+            #expect(refused.err == "folio: no store at \(unmounted): its data file, data.mdb, is a symbolic link to \(missing), where nothing is; restore what it links to, or remove the link to make a new store there\n", "\(arguments): \(refused.err)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: unmounted) == ["data.mdb"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path("disk")).isEmpty)
     }
 
     @Test("a command on a log whose last time is later than the clock is recorded at that time, and says so")
