@@ -158,7 +158,7 @@ private func decide(_ command: Command, state: ClientState, asStored: Bool, unch
 
     case .payment(let action, _, let paymentID, let intent, let amount, let versionID, let reason):
         guard (1...maximumAmount).contains(amount) else {
-            throw DomainError(.amount, "amount \(amount) is not allowed: it is a positive whole number of cents up to \(maximumAmount) (rule 6)")
+            throw DomainError.amountRefused(String(amount))
         }
         if asStored || state.payments[intent] != nil { try checkStoredIntent(intent) } else { try checkIntent(intent) }
         // A report repeated, or late, is a no-op whatever its reason, as an earlier Folio took blank ones.

@@ -52,6 +52,11 @@ public struct DomainError: Error, Hashable, Sendable, CustomStringConvertible {
     public var isRefusal: Bool { code != .unknownEventType && code != .invalidPayload }
 
     public var description: String { message }
+
+    /// Rule 6's refusal of an amount, written as given (`amount` may be past 64 bits).
+    public static func amountRefused(_ amount: String) -> DomainError {
+        DomainError(.amount, "amount \(amount) is not allowed: it is a positive whole number of cents up to \(maximumAmount) (rule 6)")
+    }
 }
 
 extension String {

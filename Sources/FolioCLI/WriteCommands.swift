@@ -258,23 +258,28 @@ struct PaymentGroup: ParsableCommand {
         @Option(help: ArgumentHelp("The Stripe payment intent id (unique across the store).", valueName: "intent-id")) var intent: String
         @Option(name: .customLong("amount"), parsing: .unconditional, help: ArgumentHelp("The amount in cents, e.g. 50000 for $500.", valueName: "cents"))
         var amountText: String
-        /// `--amount`, once `validate()` has found it a whole number.
-        var amount: Int64 { Int64(amountText) ?? 0 }
         @Option(help: "The content version the client saw (default: for a new intent, the client's current version; for a known one, the version it was started with).") var version: String?
 
-        /// A number that is not whole (`500.5`, `5e4`), or past 64 bits, is refused here as the
-        /// rule has it; a whole one out of the rule's range, by the rule itself.
+        /// A number that is not whole (`500.5`, `5e4`) is refused here as the rule has it; a whole
+        /// one out of the rule's range, by the rule itself (`amount`).
         func validate() throws {
-            guard Int64(amountText) == nil else { return }
-            let rule = "an amount is a positive whole number of cents up to \(maximumAmount), e.g. 50000 for $500 (rule 6)"
-            let digits = amountText.drop { $0 == "-" || $0 == "+" }
-            if amountText.count - digits.count <= 1, !digits.isEmpty, digits.allSatisfy({ ("0"..."9").contains($0) }) {
-                throw ValidationError("--amount \(amountText) is not allowed: \(rule)")
-            }
-            throw ValidationError("--amount \(amountText.debugDescription) is not a whole number of cents: \(rule)")
+            guard !isWholeNumber(amountText) else { return }
+            throw ValidationError("--amount \(amountText.debugDescription) is not a whole number of cents: an amount is a positive whole number of cents up to \(maximumAmount), e.g. 50000 for $500 (rule 6)")
+        }
+
+        /// `--amount`, refused as the rule refuses one out of its range where it is past 64 bits.
+        func amount() throws -> Int64 {
+            guard let amount = Int64(amountText) else { throw DomainError.amountRefused(amountText) }
+            return amount
+        }
+
+        private func isWholeNumber(_ text: String) -> Bool {
+            let digits = text.drop { $0 == "-" || $0 == "+" }
+            return text.count - digits.count <= 1 && !digits.isEmpty && digits.allSatisfy { ("0"..."9").contains($0) }
         }
 
         func run(_ action: PaymentAction, reason: String? = nil) throws {
+            let amount = try amount()
             // A repeated or late report changes nothing, and says so on standard error (`open`).
             let row = try store.open().payment(action, client: client, intent: intent, amount: amount, version: version, reason: reason)
             emit(RowPrinter(format: output.format, columns: PaymentRow.columns).render(one: row), done: true)
