@@ -130,6 +130,14 @@ public final class Environment: @unchecked Sendable {
             mdb_env_close(env)
             throw error
         }
+        if flags & UInt32(MDB_RDONLY | MDB_NOLOCK) == 0 {
+            do {
+                try allocateLockFile(at: path, readers: options.maxReaders)
+            } catch {
+                mdb_env_close(env)
+                throw error
+            }
+        }
         let rc = mdb_env_open(env, path, flags, 0o600)
         guard rc == MDB_SUCCESS else {
             mdb_env_close(env)
@@ -443,6 +451,25 @@ final class ReadWriteLock: @unchecked Sendable {
         pthread_rwlock_wrlock(lock)
         defer { pthread_rwlock_unlock(lock) }
         return try body()
+    }
+}
+
+/// Takes the disk blocks of the lock file LMDB keeps in the store's directory at `path`, making
+/// it if there is none. LMDB makes a lock file by setting its length and writing through a map of
+/// it: on a full disk that write stops the process with SIGBUS, where a write would fail. With its
+/// blocks taken first, a full disk is an error here, and LMDB finds the file as long as it needs
+/// (its header, then a slot of 64 bytes per reader after the first, in whole pages).
+private func allocateLockFile(at path: String, readers: Int) throws {
+    let descriptor = open(path + "/lock.mdb", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+    // One that cannot be opened so is left to LMDB to name.
+    guard descriptor >= 0 else { return }
+    defer { close(descriptor) }
+    let length = ((readers - 1) * 64 + 192 + 4095) / 4096 * 4096
+    var status = stat()
+    guard fstat(descriptor, &status) == 0, Int(status.st_blocks) * 512 < length else { return }
+    let code = folio_allocate(descriptor, Int64(length))
+    if code == ENOSPC || code == EDQUOT {
+        throw LMDBError(code: .noSpace, operation: "make the lock file of \(path)")
     }
 }
 

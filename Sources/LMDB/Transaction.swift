@@ -4,6 +4,13 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A read-only view of the environment at one moment (a snapshot).
 ///
@@ -107,7 +114,24 @@ public final class WriteTransaction: Transaction {
 
     func commit() throws {
         markCommitted()
-        try checkWrite(mdb_txn_commit(handle), "mdb_txn_commit")
+        let environment = mdb_txn_env(handle)
+        let result = mdb_txn_commit(handle)
+        // LMDB reports a write that wrote less than asked, which a full disk makes, as EIO.
+        if result == EIO, let environment, Self.fileSystemIsFull(environment) {
+            throw LMDBError(code: .noSpace, operation: "mdb_txn_commit")
+        }
+        try checkWrite(result, "mdb_txn_commit")
+    }
+
+    /// Whether the file system holding the environment's data file has less than a megabyte free
+    /// for this process: what is left after a commit's writes filled it.
+    private static func fileSystemIsFull(_ environment: OpaquePointer) -> Bool {
+        var descriptor: mdb_filehandle_t = -1
+        var status = statvfs()
+        guard mdb_env_get_fd(environment, &descriptor) == MDB_SUCCESS, fstatvfs(descriptor, &status) == 0 else { return false }
+        // Blocks for an unprivileged process; one with privileges may also use those kept aside.
+        let blocks = getuid() == 0 ? status.f_bfree : status.f_bavail
+        return Int(blocks) * Int(status.f_frsize) < 1 << 20
     }
 
     /// Stores `value` under `key`.

@@ -25,6 +25,49 @@ final class TemporaryDirectory {
     }
 }
 
+/// A file system of two megabytes, mounted for one test and unmounted after it, that can be filled.
+final class SmallFileSystem {
+    let root: String
+    private let directory: TemporaryDirectory
+
+    /// Whether this process may mount one (it takes root, and a system that allows it).
+    static let canMount = getuid() == 0 && (try? SmallFileSystem()) != nil
+
+    init() throws {
+        directory = try TemporaryDirectory()
+        root = directory.path("disk")
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: false)
+        guard run("/bin/mount", ["-t", "tmpfs", "-o", "size=2m", "tmpfs", root]) else {
+            throw ValidationError("could not mount a small file system at \(root)")
+        }
+    }
+
+    deinit { _ = run("/bin/umount", [root]) }
+
+    func path(_ name: String) -> String { root + "/" + name }
+
+    /// Writes a file that takes every block left.
+    func fill() {
+        let descriptor = open(path("filler"), O_WRONLY | O_CREAT | O_APPEND, 0o600)
+        defer { close(descriptor) }
+        let block = [UInt8](repeating: 0, count: 4096)
+        while write(descriptor, block, block.count) == block.count {}
+    }
+
+    /// Removes that file.
+    func empty() { unlink(path("filler")) }
+
+    private func run(_ tool: String, _ arguments: [String]) -> Bool {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool)
+        process.arguments = arguments
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
+    }
+}
+
 /// The project's root, found from this file.
 let projectRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
@@ -1099,6 +1142,37 @@ struct CLITests {
         holder.waitUntilExit()
         #expect(!isOpenElsewhere(at: store))
         #expect(!isOpenElsewhere(at: directory.path("nothing-here")))
+    }
+
+    @Test(
+        "a full disk is named in one line and loses nothing: a store made there, an import and a write into a store",
+        .enabled(if: SmallFileSystem.canMount, "mounting a small file system takes root")
+    )
+    func fullDisk() throws {
+        let disk = try SmallFileSystem()
+        // A new store's lock file (LMDB made it through a map, and a full disk stopped it with SIGBUS).
+        disk.fill()
+        let made = try folio(["client", "create", "--name", "Ada"], store: disk.path("new"))
+        #expect(made.status == 1 && made.err == "folio: the disk is full: nothing was written (make the lock file of \(disk.path("new")))\n", "\(made.err)")
+        let history = projectRoot.appendingPathComponent("Fixtures/small.jsonl").path
+        let imported = try folio(["import", history], store: disk.path("imported"))
+        #expect(imported.status == 1 && imported.err.hasPrefix("folio: the disk is full: nothing was written (make the lock file of \(disk.path("imported")).importing-"), "\(imported.err)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: disk.root).sorted() == ["filler", "new"])
+        // A commit that fills the disk: LMDB says EIO, as its write was short.
+        disk.empty()
+        let store = disk.path("store")
+        #expect(try folio(["import", history], store: store).status == 0)
+        let before = try folio(["export"], store: store).out
+        let rows = try JSONSerialization.jsonObject(with: Data(try folio(["clients", "--format", "json"], store: store).out.utf8)) as? [[String: Any]]
+        let client = try #require(rows?.first?["id"] as? String)
+        let directory = try TemporaryDirectory()
+        try #"{"body": "\#(String(repeating: "x", count: 150_000))"}"#.write(toFile: directory.path("page.json"), atomically: false, encoding: .utf8)
+        disk.fill()
+        let drafted = try folio(["version", "draft", client, "--page", "agreement", "--content", directory.path("page.json")], store: store)
+        #expect(drafted.status == 1 && drafted.err == "folio: the disk is full: nothing was written (mdb_txn_commit)\n", "\(drafted.err)")
+        disk.empty()
+        #expect(try folio(["export"], store: store).out == before)
+        #expect(try folio(["verify"], store: store).status == 0)
     }
 
     @Test("a lock file another process holds in a form this LMDB does not read is named as such, not as a damaged data file; once no process holds it, the store opens")
