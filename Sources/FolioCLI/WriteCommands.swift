@@ -64,9 +64,13 @@ struct ClientGroup: ParsableCommand {
             }
             // A new store is said to be new: a mistyped --store, or a command run from another
             // directory without FOLIO_STORE, would otherwise put the client somewhere unexpected.
-            let new = absence(at: store.path) == .nothing
-            let row = try store.open(creating: true).createClient(name: name, email: email, metadata: metadata, actor: by)
-            if new { warn("folio: made a new store at \(absolutePath(store.path)) for this client") }
+            let opened = try store.open(creating: true)
+            let row = try opened.createClient(name: name, email: email, metadata: metadata, actor: by)
+            // Said by the process whose client is the log's first event, which made the store, and
+            // not by another that found no store there before it made one too.
+            if try opened.log.read({ try $0.event(at: 1)?.stream }) == Event.stream(for: row.id) {
+                warn("folio: made a new store at \(absolutePath(store.path).escapingControls()) for this client")
+            }
             emit(RowPrinter(format: output.format, columns: ClientRow.columns).render(one: row), done: true)
         }
     }

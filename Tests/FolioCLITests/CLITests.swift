@@ -2,6 +2,7 @@ import ArgumentParser
 import EventStore
 import Foundation
 import LMDB
+import Synchronization
 import Testing
 
 @testable import FolioCLI
@@ -1485,6 +1486,20 @@ struct BadInputTests {
         #expect(made.status == 0 && made.err == "folio: made a new store at \(URL(fileURLWithPath: store).resolvingSymlinksInPath().path) for this client\n", "\(made.err)")
         #expect(try folio(["client", "create", "--name", "Bea"], store: store).err.isEmpty)
         #expect(try folio(["clients", "--format", "csv"], store: store).out.contains("Ada"))
+        // Of several commands making one store at once, only the one whose client came first says so.
+        let raced = directory.path("raced")
+        let said = Mutex<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: 4) { index in
+            let result = try? folio(["client", "create", "--name", "Racer \(index)"], store: raced)
+            said.withLock { $0.append(result.map { "\($0.status) \($0.err)" } ?? "not run") }
+        }
+        let notes = said.withLock { $0 }
+        #expect(notes.filter { $0 == "0 folio: made a new store at \(URL(fileURLWithPath: raced).resolvingSymlinksInPath().path) for this client\n" }.count == 1, "\(notes)")
+        #expect(notes.filter { $0 == "0 " }.count == 3, "\(notes)")
+        // The note is one line, whatever the path holds.
+        let twoLines = directory.path("new\nstore")
+        let noted = try folio(["client", "create", "--name", "Ada"], store: twoLines)
+        #expect(noted.status == 0 && noted.err == "folio: made a new store at \(URL(fileURLWithPath: directory.path("new")).resolvingSymlinksInPath().path)\\nstore for this client\n", "\(noted.err)")
         // A link to nothing, a path through a file or a loop of links: no store there for a query,
         // which says why (not that a command makes one there), and the reason said when one is to
         // be made (they were "permission denied").
