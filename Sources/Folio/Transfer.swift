@@ -573,7 +573,7 @@ extension Store {
     /// Refuses a name that is no event type, listing the types there are.
     public static func checkEventType(_ name: String) throws {
         guard EventType(rawValue: name) == nil else { return }
-        throw FolioError(.invalidInput, "unknown event type \(name): one of \(EventType.allCases.map(\.rawValue).joined(separator: ", "))")
+        throw FolioError(.invalidInput, "unknown event type \(name.debugDescription): one of \(EventType.allCases.map(\.rawValue).joined(separator: ", "))")
     }
 
     /// Raw events as JSON Lines, filtered: after a position, of a type, of a client; at most `limit`.

@@ -64,7 +64,7 @@ struct Demo: ParsableCommand {
             }
             warnRemoved(removed, into: path)
             store = try self.store.open()
-            emit("Imported \(report.events) events of \(report.clients) clients into \(store.path)\n\n")
+            emit("Imported \(counted(report.events, "event")) of \(counted(report.clients, "client")) into \(store.path)\n\n")
         } else {
             store = try self.store.open()
             if try store.log.head() == 0 {
@@ -72,7 +72,7 @@ struct Demo: ParsableCommand {
                 let note = Interruption.sayIfInterrupted("nothing was imported into \(path)")
                 defer { note.forget() }
                 let report = try importSample { source, progress in try store.importLog(from: source, progress: progress) }
-                emit("Imported \(report.events) events of \(report.clients) clients into \(store.path)\n\n")
+                emit("Imported \(counted(report.events, "event")) of \(counted(report.clients, "client")) into \(store.path)\n\n")
             } else {
                 emit("The store at \(store.path) already holds events; showing it as it is.\n\n")
             }

@@ -323,6 +323,11 @@ func byteCount(_ count: Int) -> String {
     return count >= 1 << 20 ? tenths(Double(count) / 1_048_576) + " MiB" : count >= 1024 ? tenths(Double(count) / 1024) + " KiB" : "\(count) B"
 }
 
+/// `count` and the noun, in the plural unless it is one: "1 client", "12 clients".
+func counted(_ count: some BinaryInteger, _ noun: String) -> String {
+    "\(count) \(noun)\(count == 1 ? "" : "s")"
+}
+
 extension String {
     /// The string followed by spaces up to `width` columns of a terminal.
     func padded(to width: Int) -> String {

@@ -215,7 +215,7 @@ struct Export: ParsableCommand {
             try store.exportLog(to: out) { bar.update(done: $0.done, total: $0.total) }
         }
         bar.finish()
-        warn("exported \(count) \(count == 1 ? "event" : "events") to \(file)")
+        warn("exported \(counted(count, "event")) to \(file)")
     }
 }
 
@@ -260,7 +260,7 @@ struct Import: ParsableCommand {
         }
         bar.finish()
         warnRemoved(removed, into: path)
-        emit("imported \(report.events) events of \(report.clients) clients\n", done: true)
+        emit("imported \(counted(report.events, "event")) of \(counted(report.clients, "client"))\n", done: true)
     }
 }
 
@@ -397,6 +397,6 @@ struct Generate: ParsableCommand {
             try generator.write(to: out) { bar.update(done: $0.done, total: $0.total) }
         }
         bar.finish()
-        warn("wrote \(count) events of \(clients) clients to \(file)")
+        warn("wrote \(counted(count, "event")) of \(counted(clients, "client")) to \(file)")
     }
 }

@@ -492,7 +492,7 @@ public final class Projections: Sendable {
         var selected: [Int] = []
         for name in names {
             guard let index = projectors.firstIndex(where: { $0.name == name }) else {
-                throw ProjectionError(.unknownProjector, "no projector is named \(name): the projectors are \(projectors.map(\.name).joined(separator: ", "))")
+                throw ProjectionError(.unknownProjector, "no projector is named \(name.debugDescription): the projectors are \(projectors.map(\.name).joined(separator: ", "))")
             }
             if !selected.contains(index) { selected.append(index) }
         }

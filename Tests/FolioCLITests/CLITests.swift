@@ -428,7 +428,10 @@ struct CLITests {
         (["client", "create"], "--name"),
         (["payments", "--status", "refunded"], "refunded"),
         (["clients", "--as-of", "yesterday"], "--as-of"),
-        (["projections", "rebuild", "revenue"], "no projector is named revenue"),
+        (["projections", "rebuild", "revenue"], "no projector is named \"revenue\""),
+        (["projections", "rebuild", ""], "folio: no projector is named \"\": the projectors are"),
+        (["projections", "rebuild", " clients"], "folio: no projector is named \" clients\": the projectors are"),
+        (["log", "--type", ""], "folio: unknown event type \"\": one of ClientCreated"),
         (["log", "--type", "ClientRenamed"], "unknown event type"),
         (["versions", "--client", "4a9f6c1e-0000-4000-8000-000000000000"], "client 4a9f6c1e-0000-4000-8000-000000000000 does not exist (rule 7"),
         (["log", "--client", "4a9f6c1e-0000-4000-8000-000000000000"], "client 4a9f6c1e-0000-4000-8000-000000000000 does not exist (rule 7"),
@@ -1295,7 +1298,7 @@ struct CLITests {
         #expect(try folio(["clientz"]).err.hasPrefix("folio: folio has no command named \"clientz\": its commands are demo, client,"))
         // An option's value that no store could make right is a usage error, named before any store is looked for.
         let type = try folio(["log", "--type", "ClientRenamed"], store: "/nonexistent/store")
-        #expect(type.status == 64 && type.err.hasPrefix("folio: unknown event type ClientRenamed: one of ClientCreated, "), "\(type.err)")
+        #expect(type.status == 64 && type.err.hasPrefix("folio: unknown event type \"ClientRenamed\": one of ClientCreated, "), "\(type.err)")
     }
 
     @Test("help lists each option once, where it applies: --version is the content version under payment, --reason only under payment fail")
