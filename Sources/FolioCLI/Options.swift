@@ -130,17 +130,37 @@ extension PaymentStatus: ExpressibleByArgument {}
 
 /// `--as-of`: the read model as it stood at a position or a time.
 struct AsOfOptions: ParsableArguments {
-    @Option(name: .customLong("as-of"), parsing: .unconditional, help: ArgumentHelp("Show the read model as it stood at a log position or an ISO 8601 UTC time.", valueName: "position|timestamp"))
+    @Option(name: .customLong("as-of"), parsing: .unconditional, help: ArgumentHelp("Show the read model as it stood at a log position, or at a time: 2026-11-25T09:30:00Z, to the microsecond at most, or with its offset from UTC (2026-11-25T10:30:00+01:00).", valueName: "position|timestamp"))
     var asOf: String?
 
     func parsed() throws -> AsOf? {
         guard let asOf else { return nil }
         if let position = UInt64(asOf) { return .position(position) }
-        if let microseconds = Timestamp.parse(asOf) { return .time(microseconds: microseconds) }
+        if let microseconds = Self.time(asOf) { return .time(microseconds: microseconds) }
         if !asOf.isEmpty, asOf.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) {
             throw ValidationError("--as-of \(asOf) is past the end of any log: a position is at most \(UInt64.max)")
         }
-        throw ValidationError("--as-of takes a log position (a whole number) or a UTC time to the microsecond at most, such as 2026-11-25T09:30:00Z, not \"\(asOf)\"")
+        throw ValidationError("--as-of takes a log position (a whole number) or a date and time to the microsecond at most, in UTC or with its offset, such as 2026-11-25T09:30:00Z or 2026-11-25T10:30:00.5+01:00, not \(asOf.debugDescription)")
+    }
+
+    /// An RFC 3339 time in microseconds since 1970 UTC: as the log writes times (`Z`), or with
+    /// another offset from UTC (`+01:00`, `-05:30`), `T` and `Z` in either case.
+    static func time(_ text: String) -> Int64? {
+        var bytes = Array(text.utf8)
+        if bytes.count > 10, bytes[10] == UInt8(ascii: "t") { bytes[10] = UInt8(ascii: "T") }
+        if bytes.last == UInt8(ascii: "z") { bytes[bytes.count - 1] = UInt8(ascii: "Z") }
+        if let time = bytes.withUnsafeBytes({ Timestamp.parse($0) }) { return time }
+        // `±HH:MM` at the end: the same time read as UTC, less the offset.
+        guard bytes.count > 6, bytes[bytes.count - 6] == UInt8(ascii: "+") || bytes[bytes.count - 6] == UInt8(ascii: "-"),
+              bytes[bytes.count - 3] == UInt8(ascii: ":") else { return nil }
+        let offset = bytes.suffix(5).filter { $0 != UInt8(ascii: ":") }
+        guard offset.count == 4, offset.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else { return nil }
+        let digits = offset.map { Int64($0 - UInt8(ascii: "0")) }
+        let hours = digits[0] * 10 + digits[1], minutes = digits[2] * 10 + digits[3]
+        guard hours < 24, minutes < 60 else { return nil }
+        let sign: Int64 = bytes[bytes.count - 6] == UInt8(ascii: "+") ? 1 : -1
+        guard let local = (bytes.dropLast(6) + [UInt8(ascii: "Z")]).withUnsafeBytes({ Timestamp.parse($0) }) else { return nil }
+        return local - sign * (hours * 3600 + minutes * 60) * 1_000_000
     }
 
     /// Runs `body` on the read model with the client `reference` names found in it: with

@@ -740,7 +740,7 @@ struct CLITests {
         let position = try #require(deletedAt["position"] as? Int), time = try #require(deletedAt["recorded_at"] as? String)
         #expect(try json(try folio(["client", "show", id, "--as-of", "\(position - 1)", "--format", "json"], store: store).out)["name"] as? String == "A")
         #expect(try json(try folio(["version", "show", version, "--as-of", "\(position - 1)", "--format", "json"], store: store).out)["id"] as? String == version)
-        for point in ["\(position)", time] {
+        for point in ["\(position)", time, time.replacingOccurrences(of: "T", with: "t").replacingOccurrences(of: "Z", with: "z")] {
             // By its token too, which named it until it was deleted.
             for arguments in [["client", "show", id], ["versions", "--client", id], ["payments", "--client", id], ["client", "show", token]] {
                 let client = try folio(arguments + ["--as-of", point], store: store)

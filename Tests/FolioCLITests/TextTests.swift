@@ -202,6 +202,19 @@ struct TextTests {
         }
     }
 
+    @Test("--as-of reads a time with any offset from UTC as the instant it names, and refuses a malformed offset")
+    func asOfOffsets() throws {
+        let utc = try #require(Timestamp.parse("2026-11-25T09:30:00.500000Z"))
+        for text in ["2026-11-25T09:30:00.5Z", "2026-11-25t09:30:00.5z", "2026-11-25T10:30:00.5+01:00", "2026-11-25T04:00:00.5-05:30", "2026-11-25T09:30:00.5-00:00", "2026-11-26T09:29:00.5+23:59"] {
+            #expect(AsOfOptions.time(text) == utc, "\(text)")
+        }
+        // Across a day's end, and a year's.
+        #expect(AsOfOptions.time("2027-01-01T00:30:00+01:00") == Timestamp.parse("2026-12-31T23:30:00Z"))
+        for text in ["2026-11-25T10:30:00+24:00", "2026-11-25T10:30:00+01:60", "2026-11-25T10:30:00+1:00", "2026-11-25T10:30:00+0100", "2026-11-25T10:30:00 01:00", "2026-11-25", "2026-11-25T10:30:00", "+01:00"] {
+            #expect(AsOfOptions.time(text) == nil, "\(text)")
+        }
+    }
+
     @Test("a diff's table shows where two long values part, not only how both begin")
     func changedValues() {
         let head = "Payment is due within thirty days of the invoice; the fee is "
