@@ -133,13 +133,27 @@ struct LogCommand: ParsableCommand {
         discussion: "Example: folio log --client G0427 --type VersionPromoted --limit 20"
     )
     @OptionGroup var store: StoreOptions
-    @Option(parsing: .unconditional, help: ArgumentHelp("Only events after this position.", valueName: "position")) var after: UInt64 = 0
-    @Option(parsing: .unconditional, help: ArgumentHelp("At most this many events.", valueName: "count")) var limit: Int?
+    @Option(name: .customLong("after"), parsing: .unconditional, help: ArgumentHelp("Only events after this position.", valueName: "position"))
+    var afterText: String?
+    @Option(name: .customLong("limit"), parsing: .unconditional, help: ArgumentHelp("At most this many events.", valueName: "count"))
+    var limitText: String?
     @Option(help: "Only events of this type, e.g. PaymentSucceeded.") var type: String?
     @Option(help: "Only this client's events (UUID or token).") var client: String?
 
+    /// `--after`, once `validate()` has read it.
+    var after: UInt64 { afterText.flatMap { UInt64($0) } ?? 0 }
+    /// `--limit`, once `validate()` has read it; past what any log holds, no limit.
+    var limit: Int? { limitText.map { Int($0) ?? .max } }
+
     func validate() throws {
-        if let limit, limit < 0 { throw ValidationError("--limit must be 0 or more") }
+        // Each says what it takes, where the parser would say only that the value is invalid.
+        let digits = { (text: String) in !text.isEmpty && text.utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) } }
+        if let afterText, !digits(afterText) || UInt64(afterText) == nil {
+            throw ValidationError("--after takes a log position, a whole number from 0 to \(UInt64.max), not \(afterText.debugDescription)")
+        }
+        if let limitText, !digits(limitText) {
+            throw ValidationError("--limit takes a number of events, a whole number 0 or more, not \(limitText.debugDescription)")
+        }
         // Named before the store is opened, as the option's other mistakes are.
         if let type {
             do { try Store.checkEventType(type) } catch let error as FolioError { throw ValidationError(error.message) }

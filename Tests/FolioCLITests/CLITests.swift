@@ -399,6 +399,10 @@ struct CLITests {
             let last = try folio(["log", "--after", String(UInt64.max)] + type, store: store)
             #expect(last.status == 0 && last.out.isEmpty && last.err.isEmpty, "\(type): \(last.err)")
         }
+        // A limit past any log's length is no limit; one of 0, none.
+        #expect(try folio(["log", "--limit", "99999999999999999999999"], store: store).out == folio(["log"], store: store).out)
+        #expect(try folio(["log", "--after", "2", "--limit", "3"], store: store).out.split(separator: "\n").map { try json(String($0))["position"] as? Int } == [3, 4, 5])
+        #expect(try folio(["log", "--limit", "0"], store: store).out.isEmpty)
         #expect(try folio(["verify"], store: store).out.hasPrefix("ok: 7 events"))
         let stats = try json(try folio(["stats", "--format", "json"], store: store).out)
         #expect(stats["head"] as? Int == 7)
@@ -441,7 +445,10 @@ struct CLITests {
         (["clients", "--as-of", "2"], "--as-of 2 is past the end of the log: its last position is 1"),
         (["analytics", "--as-of", "18446744073709551615"], "--as-of 18446744073709551615 is past the end of the log"),
         (["analytics", "--as-of", "18446744073709551616"], "--as-of 18446744073709551616 is past the end of any log: a position is at most 18446744073709551615"),
-        (["log", "--limit", "-1"], "--limit must be 0 or more"),
+        (["log", "--limit", "-1"], #"folio: --limit takes a number of events, a whole number 0 or more, not "-1""#),
+        (["log", "--limit", "5.5"], #"--limit takes a number of events, a whole number 0 or more, not "5.5""#),
+        (["log", "--after", "-1"], #"folio: --after takes a log position, a whole number from 0 to 18446744073709551615, not "-1""#),
+        (["log", "--after", "18446744073709551616"], #"--after takes a log position, a whole number from 0 to 18446744073709551615, not "18446744073709551616""#),
         (["generate", "--clients", "0"], "--clients must be 1 or more: a history of no clients holds no events"),
         (["payment", "start", "G0001", "--intent", "", "--amount", "5"], #"payment intent id "" is invalid: 1 to 255 visible ASCII characters, as Stripe's ids are (rule 6)"#),
         (["payment", "start", "G0001", "--intent", "pi_1", "--amount", "5", "--reason", "declined"], "--reason is for `payment fail` only"),
