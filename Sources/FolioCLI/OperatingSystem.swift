@@ -223,8 +223,11 @@ struct OutputFile {
     /// A file to replace is written beside it (`FILE.partial-PID`, this process's own, so that two
     /// writing one name at once do not write into one file), synced, then put in its place in one
     /// step: a failed or interrupted write (Ctrl-C, `kill`) leaves an earlier file of that name as
-    /// it was, and the `.partial-PID` file is removed. Errors name `name`, as typed.
-    func write(named name: String, _ body: (FileDescriptor) throws -> Int) throws -> Int {
+    /// it was, and the `.partial-PID` file is removed. The writer holds a lock on it (`flock(2)`,
+    /// which the kernel lets go when the process ends, however it ends), so that one left by a
+    /// process killed outright is removed by the next write of that name (`removed` is told its
+    /// path). Errors name `name`, as typed.
+    func write(named name: String, removed: (String) -> Void = { _ in }, _ body: (FileDescriptor) throws -> Int) throws -> Int {
         if inPlace {
             ignoreBrokenPipes()
             let out = try writing(to: name) { try FileDescriptor.open(path, .writeOnly, options: [.create], permissions: permissions) }
@@ -240,6 +243,11 @@ struct OutputFile {
             leftover.forget()
             throw error
         }
+        // Held on a descriptor of its own until the file has its name, past closing `out`.
+        let lock = open(temporary, O_RDONLY | O_CLOEXEC)
+        if lock >= 0 { flock(lock, LOCK_EX) }
+        defer { if lock >= 0 { close(lock) } }
+        removeAbandonedPartials().forEach(removed)
         do {
             return try writing(to: name) {
                 let count = try out.closeAfter {
@@ -255,6 +263,39 @@ struct OutputFile {
             leftover.discard()
             throw error
         }
+    }
+}
+
+extension OutputFile {
+    /// Removes the `FILE.partial-PID` files beside the target, a minute old or more, that no
+    /// process holds a lock on: left by a write of this name stopped outright (SIGKILL, a crash, a
+    /// power cut). Only regular files under exactly that name are looked at, never through a
+    /// link; their paths.
+    func removeAbandonedPartials() -> [String] {
+        let slash = path.lastIndex(of: "/")
+        let directory = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+        let prefix = (slash.map { String(path[path.index(after: $0)...]) } ?? path) + ".partial-"
+        guard let listing = opendir(directory) else { return [] }
+        defer { closedir(listing) }
+        var removed: [String] = []
+        while let entry = readdir(listing) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard name.hasPrefix(prefix), let pid = Int32(name.dropFirst(prefix.count)), pid > 0 else { continue }
+            let candidate = slash == nil ? name : (directory == "/" ? "" : directory) + "/" + name
+            guard pid != getpid() else { continue }
+            let descriptor = open(candidate, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+            guard descriptor >= 0 else { continue }
+            defer { close(descriptor) }
+            var status = stat()
+            // A minute old at least: a write that has made its file but not yet locked it is younger.
+            guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG, time(nil) - status.st_mtim.tv_sec >= 60,
+                  flock(descriptor, LOCK_EX | LOCK_NB) == 0 else { continue }
+            // Still the file locked, not one put under that name meanwhile.
+            var named = stat()
+            guard lstat(candidate, &named) == 0, named.st_ino == status.st_ino, named.st_dev == status.st_dev, unlink(candidate) == 0 else { continue }
+            removed.append(candidate)
+        }
+        return removed
     }
 }
 

@@ -1930,6 +1930,35 @@ struct BadInputTests {
         #expect(try manager.attributesOfItem(atPath: pipe)[.type] as? FileAttributeType != .typeRegular, "the pipe stays a pipe")
     }
 
+    @Test("an export removes what an export of that name stopped outright left beside it, and only that: a file no process holds, a minute old")
+    func abandonedPartialExports() throws {
+        let directory = try TemporaryDirectory()
+        let store = try directory.importedFixture()
+        let target = directory.path("backup.jsonl")
+        let manager = FileManager.default
+        let old = Date().addingTimeInterval(-120)
+        func partial(_ pid: Int, age: Date = old) throws -> String {
+            let path = target + ".partial-\(pid)"
+            try "{\"unfinished\":true}\n".write(toFile: path, atomically: false, encoding: .utf8)
+            try manager.setAttributes([.modificationDate: age], ofItemAtPath: path)
+            return path
+        }
+        let abandoned = try partial(4_000_001), held = try partial(4_000_003)
+        _ = try partial(4_000_002, age: Date())
+        let other = try partial(4_000_004)
+        try manager.moveItem(atPath: other, toPath: directory.path("other.jsonl.partial-4000004"))
+        try manager.createSymbolicLink(atPath: target + ".partial-4000005", withDestinationPath: directory.path("other.jsonl.partial-4000004"))
+        // A running export's: this process holds its lock, as a writer does.
+        let lock = open(held, O_RDONLY)
+        defer { close(lock) }
+        #expect(flock(lock, LOCK_EX) == 0)
+        let exported = try folio(["export", target], store: store)
+        #expect(exported.status == 0)
+        #expect(exported.err == "folio: removed \(abandoned), left unfinished by an earlier export into \(target) that was stopped outright\nexported 393 events to \(target)\n", "\(exported.err)")
+        #expect(try manager.contentsOfDirectory(atPath: directory.path("")).sorted()
+            == ["backup.jsonl", "backup.jsonl.partial-4000002", "backup.jsonl.partial-4000003", "backup.jsonl.partial-4000005", "other.jsonl.partial-4000004", "store"])
+    }
+
     @Test("an export that cannot be written is refused by the file's name; a directory in its way is left as it was")
     func unwritableExport() throws {
         let directory = try TemporaryDirectory()
