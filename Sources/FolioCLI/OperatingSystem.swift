@@ -244,8 +244,8 @@ struct OutputFile {
             throw error
         }
         // Held on a descriptor of its own until the file has its name, past closing `out`.
-        let lock = open(temporary, O_RDONLY | O_CLOEXEC)
-        if lock >= 0 { flock(lock, LOCK_EX) }
+        let lock = dup(out.rawValue)
+        if lock >= 0 { flock(lock, LOCK_EX | LOCK_NB) }
         defer { if lock >= 0 { close(lock) } }
         removeAbandonedPartials().forEach(removed)
         do {
@@ -280,7 +280,7 @@ extension OutputFile {
         var removed: [String] = []
         while let entry = readdir(listing) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            guard name.hasPrefix(prefix), let pid = Int32(name.dropFirst(prefix.count)), pid > 0 else { continue }
+            guard name.hasPrefix(prefix), let pid = Int32(name.dropFirst(prefix.count)), pid > 0, String(pid) == name.dropFirst(prefix.count) else { continue }
             let candidate = slash == nil ? name : (directory == "/" ? "" : directory) + "/" + name
             guard pid != getpid() else { continue }
             let descriptor = open(candidate, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
@@ -288,7 +288,7 @@ extension OutputFile {
             defer { close(descriptor) }
             var status = stat()
             // A minute old at least: a write that has made its file but not yet locked it is younger.
-            guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG, time(nil) - status.st_mtim.tv_sec >= 60,
+            guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG, status.st_uid == geteuid(), time(nil) - status.st_mtim.tv_sec >= 60,
                   flock(descriptor, LOCK_EX | LOCK_NB) == 0 else { continue }
             // Still the file locked, not one put under that name meanwhile.
             var named = stat()

@@ -233,12 +233,12 @@ struct Export: ParsableCommand {
     }
 }
 
-/// Says which staging directories of imports stopped outright an import into `path` removed.
 /// Says that `partial`, left by an earlier `command` into `file` that was stopped outright, was removed.
 func warnRemovedPartial(_ partial: String, of command: String, _ file: String) {
     warn("folio: removed \(partial.escapingControls()), left unfinished by an earlier \(command) into \(file.escapingControls()) that was stopped outright")
 }
 
+/// Says which staging directories of imports stopped outright an import into `path` removed.
 func warnRemoved(_ removed: [String], into path: String) {
     for staging in removed {
         warn("folio: removed \(staging), left unfinished by an earlier import into \(path) that was stopped outright")

@@ -68,7 +68,7 @@ struct ClientGroup: ParsableCommand {
             let row = try opened.createClient(name: name, email: email, metadata: metadata, actor: by)
             // Said by the process whose client is the log's first event, which made the store, and
             // not by another that found no store there before it made one too.
-            if try opened.log.read({ try $0.event(at: 1)?.stream }) == Event.stream(for: row.id) {
+            if (try? opened.log.read({ try $0.event(at: 1)?.stream })) == Event.stream(for: row.id) {
                 warn("folio: made a new store at \(absolutePath(store.path).escapingControls()) for this client")
             }
             emit(RowPrinter(format: output.format, columns: ClientRow.columns).render(one: row), done: true)

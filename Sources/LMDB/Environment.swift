@@ -168,7 +168,7 @@ public final class Environment: @unchecked Sendable {
         guard let env = opened else {
             // LMDB reads the lock file before the data file, and only when another process has
             // the store open (the first one to open it makes the lock file anew).
-            let lockFile = (first.code == MDB_INVALID || first.code == MDB_VERSION_MISMATCH) && hasLMDBDataFile(at: path)
+            let lockFile = (first.code == MDB_INVALID || first.code == MDB_VERSION_MISMATCH) && hasLMDBDataFile(at: path) && lockFileIsHeld(at: path)
             throw LMDBError(code: lockFile ? .foreignLockFile : .init(rawValue: first.code), operation: "mdb_env_open \(path)")
         }
         // Reader slots left by processes that died are cleared before this one takes a slot: a
@@ -456,21 +456,35 @@ final class ReadWriteLock: @unchecked Sendable {
 
 /// Takes the disk blocks of the lock file LMDB keeps in the store's directory at `path`, making
 /// it if there is none. LMDB makes a lock file by setting its length and writing through a map of
-/// it: on a full disk that write stops the process with SIGBUS, where a write would fail. With its
-/// blocks taken first, a full disk is an error here, and LMDB finds the file as long as it needs
-/// (its header, then a slot of 64 bytes per reader after the first, in whole pages).
+/// it: on a full disk that write stops the process with SIGBUS, where a write would fail. A new
+/// lock file's blocks are taken first (more than LMDB's header and a slot of 64 bytes per reader
+/// need, its length left to LMDB, which sets the reader count from it), so a full disk is an
+/// error here. A lock file that has a length is LMDB's already, and left as it is.
 private func allocateLockFile(at path: String, readers: Int) throws {
     let descriptor = open(path + "/lock.mdb", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
     // One that cannot be opened so is left to LMDB to name.
     guard descriptor >= 0 else { return }
     defer { close(descriptor) }
-    let length = ((readers - 1) * 64 + 192 + 4095) / 4096 * 4096
     var status = stat()
-    guard fstat(descriptor, &status) == 0, Int(status.st_blocks) * 512 < length else { return }
+    guard fstat(descriptor, &status) == 0, status.st_size == 0 else { return }
+    let length = (readers * 64 + 4096 + 4095) / 4096 * 4096
     let code = folio_allocate(descriptor, Int64(length))
     if code == ENOSPC || code == EDQUOT {
         throw LMDBError(code: .noSpace, operation: "make the lock file of \(path)")
     }
+}
+
+/// Whether another process holds LMDB's lock on the first byte of the lock file at `path`, as it
+/// does for as long as it has the store open.
+private func lockFileIsHeld(at path: String) -> Bool {
+    let descriptor = open(path + "/lock.mdb", O_RDONLY | O_CLOEXEC)
+    guard descriptor >= 0 else { return false }
+    defer { close(descriptor) }
+    var lock = flock()
+    lock.l_type = Int16(F_WRLCK)
+    lock.l_whence = Int16(SEEK_SET)
+    lock.l_len = 1
+    return fcntl(descriptor, F_GETLK, &lock) == 0 && lock.l_type != Int16(F_UNLCK)
 }
 
 /// Whether the data file at `path` begins with an LMDB meta page of the version this LMDB

@@ -130,7 +130,7 @@ public final class WriteTransaction: Transaction {
         var status = statvfs()
         guard mdb_env_get_fd(environment, &descriptor) == MDB_SUCCESS, fstatvfs(descriptor, &status) == 0 else { return false }
         // Blocks for an unprivileged process; one with privileges may also use those kept aside.
-        let blocks = getuid() == 0 ? status.f_bfree : status.f_bavail
+        let blocks = geteuid() == 0 ? status.f_bfree : status.f_bavail
         return Int(blocks) * Int(status.f_frsize) < 1 << 20
     }
 
