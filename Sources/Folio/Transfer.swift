@@ -233,6 +233,11 @@ public struct ImportReport: Hashable, Sendable {
 }
 
 extension Store {
+    /// Whether another process has the store at `path` open (`Environment.isOpenElsewhere(at:)`).
+    public static func isOpenElsewhere(at path: String) -> Bool {
+        Environment.isOpenElsewhere(at: path)
+    }
+
     /// Whether `importLog(from:intoNewStoreAt:)` can make the store at `path`: nothing is there
     /// yet, or a directory (or a link to one) without a store's data file, empty or holding
     /// other files.

@@ -118,9 +118,14 @@ func absence(at path: String) -> NoStore? {
     let dataFile = path + "/data.mdb"
     guard stat(dataFile, &status) != 0, errno == ENOENT else { return nil }
     guard lstat(dataFile, &status) == 0, status.st_mode & S_IFMT == S_IFLNK else { return .nothing }
+    return .danglingDataFile(target: linkTarget(dataFile) ?? "a missing file")
+}
+
+/// What the symbolic link at `path` holds, as written in it, or `nil` when it cannot be read.
+func linkTarget(_ path: String) -> String? {
     var target = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-    let length = readlink(dataFile, &target, target.count - 1)
-    return .danglingDataFile(target: length > 0 ? String(decoding: target[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self) : "a missing file")
+    let length = readlink(path, &target, target.count - 1)
+    return length > 0 ? String(decoding: target[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self) : nil
 }
 
 /// `path` with its links and relative parts resolved, or as given if it cannot be.
@@ -135,21 +140,6 @@ func absolutePath(_ path: String) -> String {
 func hasEmptyDataFile(at path: String) -> Bool {
     var status = stat()
     return stat(path + "/data.mdb", &status) == 0 && status.st_mode & S_IFMT == S_IFREG && status.st_size == 0
-}
-
-/// Whether another process has the store at `path` open. LMDB holds a lock on the first byte of
-/// the store's lock file for as long as it has the store open (alone while it makes the data
-/// file, whose first pages it writes after making it empty).
-func isOpenElsewhere(at path: String) -> Bool {
-    let descriptor = open(path + "/lock.mdb", O_RDONLY | O_CLOEXEC)
-    guard descriptor >= 0 else { return false }
-    defer { close(descriptor) }
-    var lock = flock()
-    lock.l_type = Int16(F_WRLCK)
-    lock.l_whence = Int16(SEEK_SET)
-    lock.l_start = 0
-    lock.l_len = 1
-    return fcntl(descriptor, F_GETLK, &lock) == 0 && lock.l_type != Int16(F_UNLCK)
 }
 
 /// Where `folio export FILE` and `folio generate FILE` write, and how.
@@ -177,14 +167,9 @@ struct OutputFile {
         var status = stat()
         guard stat(path, &status) == 0 else {
             // A link to nothing: the file it names is made, beside it where the link is relative.
-            if lstat(path, &status) == 0, status.st_mode & S_IFMT == S_IFLNK {
-                var target = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-                let count = readlink(path, &target, target.count - 1)
-                if count > 0 {
-                    let name = String(decoding: target[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-                    let directory = path.contains("/") ? String(path[...path.lastIndex(of: "/")!]) : ""
-                    self.path = name.hasPrefix("/") ? name : directory + name
-                }
+            if lstat(path, &status) == 0, status.st_mode & S_IFMT == S_IFLNK, let name = linkTarget(path) {
+                let directory = path.contains("/") ? String(path[...path.lastIndex(of: "/")!]) : ""
+                self.path = name.hasPrefix("/") ? name : directory + name
             }
             return
         }

@@ -101,7 +101,7 @@ extension StoreOptions {
     /// from that, and a write fill it, where a copy failed or a disk filled, hiding it. One that
     /// another process has open is a store it is making this moment, which LMDB waits for.
     func checkDataFileNotEmpty() throws {
-        guard !hasEmptyDataFile(at: path) || isOpenElsewhere(at: path) else {
+        guard !hasEmptyDataFile(at: path) || Store.isOpenElsewhere(at: path) else {
             throw FolioError(.store, "\(path) is not a Folio store: its data file is empty (0 bytes), as a failed copy or a full disk may leave one")
         }
     }
@@ -137,7 +137,7 @@ struct AsOfOptions: ParsableArguments {
         guard let asOf else { return nil }
         if let position = UInt64(asOf) { return .position(position) }
         if let microseconds = Self.time(asOf) { return .time(microseconds: microseconds) }
-        if !asOf.isEmpty, asOf.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) {
+        if asOf.isDigits {
             throw ValidationError("--as-of \(asOf) is past the end of any log: a position is at most \(UInt64.max)")
         }
         throw ValidationError("--as-of takes a log position (a whole number) or a date and time to the microsecond at most, in UTC or with its offset, such as 2026-11-25T09:30:00Z or 2026-11-25T10:30:00.5+01:00, not \(asOf.debugDescription)")

@@ -328,6 +328,11 @@ func counted(_ count: some BinaryInteger, _ noun: String) -> String {
     "\(count) \(noun)\(count == 1 ? "" : "s")"
 }
 
+extension StringProtocol {
+    /// Whether the text is one or more ASCII digits, and nothing else (no sign, no space).
+    var isDigits: Bool { !isEmpty && utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) } }
+}
+
 extension String {
     /// The string followed by spaces up to `width` columns of a terminal.
     func padded(to width: Int) -> String {

@@ -147,11 +147,10 @@ struct LogCommand: ParsableCommand {
 
     func validate() throws {
         // Each says what it takes, where the parser would say only that the value is invalid.
-        let digits = { (text: String) in !text.isEmpty && text.utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) } }
-        if let afterText, !digits(afterText) || UInt64(afterText) == nil {
+        if let afterText, !afterText.isDigits || UInt64(afterText) == nil {
             throw ValidationError("--after takes a log position, a whole number from 0 to \(UInt64.max), not \(afterText.debugDescription)")
         }
-        if let limitText, !digits(limitText) {
+        if let limitText, !limitText.isDigits {
             throw ValidationError("--limit takes a number of events, a whole number 0 or more, not \(limitText.debugDescription)")
         }
         // Named before the store is opened, as the option's other mistakes are.

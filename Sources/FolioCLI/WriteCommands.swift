@@ -277,9 +277,9 @@ struct PaymentGroup: ParsableCommand {
             return amount
         }
 
+        /// Digits after one sign at most: a whole number, whatever its size.
         private func isWholeNumber(_ text: String) -> Bool {
-            let digits = text.drop { $0 == "-" || $0 == "+" }
-            return text.count - digits.count <= 1 && !digits.isEmpty && digits.allSatisfy { ("0"..."9").contains($0) }
+            text.dropFirst(text.first == "-" || text.first == "+" ? 1 : 0).isDigits
         }
 
         func run(_ action: PaymentAction, reason: String? = nil) throws {

@@ -168,7 +168,7 @@ public final class Environment: @unchecked Sendable {
         guard let env = opened else {
             // LMDB reads the lock file before the data file, and only when another process has
             // the store open (the first one to open it makes the lock file anew).
-            let lockFile = (first.code == MDB_INVALID || first.code == MDB_VERSION_MISMATCH) && hasLMDBDataFile(at: path) && lockFileIsHeld(at: path)
+            let lockFile = (first.code == MDB_INVALID || first.code == MDB_VERSION_MISMATCH) && hasLMDBDataFile(at: path) && Self.isOpenElsewhere(at: path)
             throw LMDBError(code: lockFile ? .foreignLockFile : .init(rawValue: first.code), operation: "mdb_env_open \(path)")
         }
         // Reader slots left by processes that died are cleared before this one takes a slot: a
@@ -197,6 +197,11 @@ public final class Environment: @unchecked Sendable {
     deinit {
         mdb_env_close(handle)
     }
+
+    /// Whether another process has the environment at `path` open. LMDB holds a lock on the first
+    /// byte of its lock file for as long as it has the environment open (alone while it makes the
+    /// data file, whose first pages it writes after making it empty).
+    public static func isOpenElsewhere(at path: String) -> Bool { lockFileIsHeld(at: path) }
 
     /// Begins an environment's first read transaction. A store larger than the default map is
     /// mapped at its used size exactly, so another process's commit that grows the file between
@@ -474,8 +479,8 @@ private func allocateLockFile(at path: String, readers: Int) throws {
     }
 }
 
-/// Whether another process holds LMDB's lock on the first byte of the lock file at `path`, as it
-/// does for as long as it has the store open.
+/// Whether another process holds a lock on the first byte of the lock file at `path`
+/// (`Environment.isOpenElsewhere(at:)`).
 private func lockFileIsHeld(at path: String) -> Bool {
     let descriptor = open(path + "/lock.mdb", O_RDONLY | O_CLOEXEC)
     guard descriptor >= 0 else { return false }
@@ -483,6 +488,7 @@ private func lockFileIsHeld(at path: String) -> Bool {
     var lock = flock()
     lock.l_type = Int16(F_WRLCK)
     lock.l_whence = Int16(SEEK_SET)
+    lock.l_start = 0
     lock.l_len = 1
     return fcntl(descriptor, F_GETLK, &lock) == 0 && lock.l_type != Int16(F_UNLCK)
 }

@@ -1138,7 +1138,7 @@ struct CLITests {
     func openElsewhere() throws {
         let directory = try TemporaryDirectory()
         let store = try directory.importedFixture()
-        #expect(!isOpenElsewhere(at: store))
+        #expect(!Environment.isOpenElsewhere(at: store))
         let holder = Process()
         holder.executableURL = try products().appendingPathComponent("Worker")
         holder.arguments = ["hold-reader", "--store", store]
@@ -1148,11 +1148,11 @@ struct CLITests {
         try holder.run()
         let said = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
         #expect(said.hasPrefix("reading"), "\(said)")
-        #expect(isOpenElsewhere(at: store))
+        #expect(Environment.isOpenElsewhere(at: store))
         try input.fileHandleForWriting.close()
         holder.waitUntilExit()
-        #expect(!isOpenElsewhere(at: store))
-        #expect(!isOpenElsewhere(at: directory.path("nothing-here")))
+        #expect(!Environment.isOpenElsewhere(at: store))
+        #expect(!Environment.isOpenElsewhere(at: directory.path("nothing-here")))
     }
 
     @Test(
