@@ -256,6 +256,10 @@ public func validate(_ event: Event, state: ClientState, asStored: Bool = false)
     let decided = try decision(command, state: state, asStored: asStored)
     let expected = decided.events
     guard expected == [event] else {
+        // A promotion under another page is named as such, even of a version current already.
+        if case .versionPromoted(let given) = event, let version = state.versions[given.versionID], given.pageType != version.pageType {
+            throw DomainError(.eventMismatch, "page_type is \(given.pageType.rawValue) but content version \(given.versionID.lowercased) is a version of the \(version.pageType.rawValue) page (rule 4: a version becomes current for its own page)")
+        }
         // Folio appends nothing for such a command, so no log of its holds the event.
         if let unchanged = decided.unchanged {
             throw DomainError(.eventMismatch, "\(event.type.rawValue) cannot be in a log here: \(unchanged)")
@@ -266,13 +270,8 @@ public func validate(_ event: Event, state: ClientState, asStored: Bool = false)
         if case .tokenIssued(let given) = event, case .tokenIssued(let made)? = expected.first, given.replaces != made.replaces {
             throw DomainError(.eventMismatch, "replaces is \(given.replaces.map { "\($0)" } ?? "null") but the client's token is \(made.replaces.map { "\($0)" } ?? "none"): a new token retires the one it replaces (rule 1)")
         }
-        if case .versionPromoted(let given) = event, case .versionPromoted(let made)? = expected.first {
-            if given.pageType != made.pageType {
-                throw DomainError(.eventMismatch, "page_type is \(given.pageType.rawValue) but content version \(given.versionID.lowercased) is a version of the \(made.pageType.rawValue) page (rule 4: a version becomes current for its own page)")
-            }
-            if given.previousVersionID != made.previousVersionID {
-                throw DomainError(.eventMismatch, "previous_version_id is \(given.previousVersionID?.lowercased ?? "null") but the current \(given.pageType.rawValue) version is \(made.previousVersionID?.lowercased ?? "none") (rule 4)")
-            }
+        if case .versionPromoted(let given) = event, case .versionPromoted(let made)? = expected.first, given.previousVersionID != made.previousVersionID {
+            throw DomainError(.eventMismatch, "previous_version_id is \(given.previousVersionID?.lowercased ?? "null") but the current \(given.pageType.rawValue) version is \(made.previousVersionID?.lowercased ?? "none") (rule 4)")
         }
         throw DomainError(.eventMismatch, "\(event.type.rawValue) is not what the rules make of it here: expected \(String(decoding: expected[0].encodePayload(), as: UTF8.self).prefix(300))")
     }

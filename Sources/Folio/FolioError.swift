@@ -8,6 +8,11 @@ import Foundation
 import LMDB
 import Projections
 
+/// `count` and the noun, in the plural unless it is one: "1 client", "12 clients".
+public func counted(_ count: some BinaryInteger, _ noun: String) -> String {
+    "\(count) \(noun)\(count == 1 ? "" : "s")"
+}
+
 /// An error of a Folio operation, shown to a person as one line.
 ///
 /// Business refusals (a rule said no) are kept apart from technical failures (the store

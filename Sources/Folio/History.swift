@@ -14,8 +14,9 @@ public struct History: Sendable {
     /// When the client was deleted: its history is kept, its rows are gone.
     public var deletedAt: Date?
     /// Payments linked to no content version: made while the client had no current version and
-    /// named none (rule 6), each with every status reported; none in a history of one page.
-    public var paymentsWithoutVersion: [Payment]
+    /// named none (rule 6), each with every status reported; `nil` in a history of one page,
+    /// which leaves them out.
+    public var paymentsWithoutVersion: [Payment]?
 
     public struct Page: Sendable {
         public var pageType: PageType
@@ -176,7 +177,7 @@ extension Store {
             return History.Page(pageType: type, versions: list)
         }
         // Payments without a version belong to no page: a history of one page leaves them out.
-        return History(clientID: client, name: name, pages: pages, deletedAt: deletedAt, paymentsWithoutVersion: page == nil ? withoutVersion : [])
+        return History(clientID: client, name: name, pages: pages, deletedAt: deletedAt, paymentsWithoutVersion: page == nil ? withoutVersion : nil)
     }
 }
 

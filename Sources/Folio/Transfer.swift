@@ -402,7 +402,7 @@ extension Store {
 
     /// Why an import into a store that holds `head` events is refused.
     private static func notEmpty(_ head: UInt64, importing file: String, into path: String) -> FolioError {
-        FolioError(.refused, "import needs an empty store: \(file == "-" ? "this one" : "the one at \(path)") already holds \(head) events")
+        FolioError(.refused, "import needs an empty store: \(file == "-" ? "this one" : "the one at \(path)") already holds \(counted(head, "event"))")
     }
 
     /// Appends an exported log (JSON Lines) to this store, which must be empty.

@@ -135,7 +135,8 @@ struct AsOfOptions: ParsableArguments {
 
     func parsed() throws -> AsOf? {
         guard let asOf else { return nil }
-        if let position = UInt64(asOf) { return .position(position) }
+        // Digits alone: `UInt64(_:)` would take "+5" and "-0" too.
+        if asOf.isDigits, let position = UInt64(asOf) { return .position(position) }
         if let microseconds = Self.time(asOf) { return .time(microseconds: microseconds) }
         if asOf.isDigits {
             throw ValidationError("--as-of \(asOf) is past the end of any log: a position is at most \(UInt64.max)")

@@ -323,11 +323,6 @@ func byteCount(_ count: Int) -> String {
     return count >= 1 << 20 ? tenths(Double(count) / 1_048_576) + " MiB" : count >= 1024 ? tenths(Double(count) / 1024) + " KiB" : "\(count) B"
 }
 
-/// `count` and the noun, in the plural unless it is one: "1 client", "12 clients".
-func counted(_ count: some BinaryInteger, _ noun: String) -> String {
-    "\(count) \(noun)\(count == 1 ? "" : "s")"
-}
-
 extension StringProtocol {
     /// Whether the text is one or more ASCII digits, and nothing else (no sign, no space).
     var isDigits: Bool { !isEmpty && utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) } }

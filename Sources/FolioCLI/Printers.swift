@@ -107,7 +107,7 @@ struct HistoryPrinter {
     private func json(_ history: History) -> [String: JSONValue] {
         [
             "client_id": .string(history.clientID.lowercased), "name": .string(history.name), "deleted_at": time(history.deletedAt),
-            "payments_without_version": payments(history.paymentsWithoutVersion),
+            "payments_without_version": history.paymentsWithoutVersion.map(payments) ?? .null,
             "pages": .array(history.pages.map { page in
                 .object([
                     "page_type": .string(page.pageType.rawValue),
@@ -241,9 +241,9 @@ struct HistoryPrinter {
                 }
             }
         }
-        if !history.paymentsWithoutVersion.isEmpty {
+        if let unlinked = history.paymentsWithoutVersion, !unlinked.isEmpty {
             lines += ["", "payments without a content version (none was current)"]
-            for payment in history.paymentsWithoutVersion { lines.append("  " + line(payment)) }
+            for payment in unlinked { lines.append("  " + line(payment)) }
         }
         return lines.joined(separator: "\n") + "\n"
     }

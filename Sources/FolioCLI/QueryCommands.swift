@@ -190,12 +190,12 @@ struct Verify: ParsableCommand {
             problems.append("its read models differ from it in \(tables.joined(separator: ", ")) (`folio projections rebuild` makes them again from the log)")
         }
         if !problems.isEmpty {
-            throw FolioError(.store, "the log is sound (\(count) events), but \(problems.joined(separator: "; and "))")
+            throw FolioError(.store, "the log is sound (\(counted(count, "event"))), but \(problems.joined(separator: "; and "))")
         }
         let models = derived.readModelTables == nil
             ? "indexes equal to the log folded anew; read models not compared (built by another Folio, and this store is read-only here)"
             : "indexes and read models equal to the log folded anew"
-        emit("ok: \(count) events, checksums and hash chain intact; \(models); \(pages.pagesInUse) pages in \(pages.databases) databases well-formed (\(pages.freePages) free, \(pages.pages) in all)\n")
+        emit("ok: \(counted(count, "event")), checksums and hash chain intact; \(models); \(pages.pagesInUse) pages in \(pages.databases) databases well-formed (\(pages.freePages) free, \(pages.pages) in all)\n")
     }
 }
 
@@ -316,7 +316,7 @@ struct ProjectionsGroup: ParsableCommand {
             let bar = Progress(title: "Rebuilding")
             let reports = try opened.projections.rebuild(names.isEmpty ? nil : names) { bar.update(done: $0.done, total: $0.total) }
             bar.finish()
-            for report in reports { emit("rebuilt \(report.name): \(report.events) events, \(report.rows) rows and index entries written\n", done: true) }
+            for report in reports { emit("rebuilt \(report.name): \(counted(report.events, "event")), \(counted(report.rows, "row")) and index entries written\n", done: true) }
         }
     }
 }

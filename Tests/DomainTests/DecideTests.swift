@@ -348,4 +348,18 @@ struct ValidateTests {
         try Domain.validate(promoted(versionB, previous: versionA), state: withB)
         #expect(throws: DomainError.self) { try Domain.validate(promoted(versionB, previous: nil), state: withB) }
     }
+
+    @Test("a promotion under another page is named as such, whether or not the version is current already")
+    func promotionUnderAnotherPage() throws {
+        let pageRule = "page_type is processing but content version \(versionA.lowercased) is a version of the agreement page (rule 4: a version becomes current for its own page)"
+        for history in [[created, drafted(versionA)], [created, drafted(versionA), promoted(versionA)]] {
+            #expect { try Domain.validate(promoted(versionA, .processing), state: given(history)) } throws: {
+                ($0 as? DomainError)?.message == pageRule
+            }
+        }
+        // Under its own page, a repeat is the no-op it is.
+        #expect { try Domain.validate(promoted(versionA), state: given([created, drafted(versionA), promoted(versionA)])) } throws: {
+            ($0 as? DomainError)?.message.contains("is current already: promoting it again changes nothing (rule 4)") == true
+        }
+    }
 }

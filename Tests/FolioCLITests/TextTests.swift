@@ -213,6 +213,11 @@ struct TextTests {
         for text in ["2026-11-25T10:30:00+24:00", "2026-11-25T10:30:00+01:60", "2026-11-25T10:30:00+1:00", "2026-11-25T10:30:00+0100", "2026-11-25T10:30:00 01:00", "2026-11-25", "2026-11-25T10:30:00", "+01:00"] {
             #expect(AsOfOptions.time(text) == nil, "\(text)")
         }
+        // A position is digits alone: no sign, as a log has no position -0 or +5.
+        #expect(try AsOfOptions.parse(["--as-of", "5"]).parsed() == .position(5))
+        for text in ["+5", "-0", " 5"] {
+            #expect("\(text)") { try AsOfOptions.parse(["--as-of", text]).parsed() } throws: { "\($0)".hasPrefix("--as-of takes a log position") }
+        }
     }
 
     @Test("a diff's table shows where two long values part, not only how both begin")
