@@ -224,7 +224,7 @@ struct Export: ParsableCommand {
         }
         let target = try writing(to: file) { try OutputFile(file, permissions: .ownerReadWrite) }
         let bar = Progress(title: "Exporting")
-        let count = try target.write(named: file, removed: { warnRemovedPartial($0, of: "export", file) }) { out in
+        let count = try target.write(named: file, removed: { warnRemovedPartial($0, file) }) { out in
             try store.exportLog(to: out) { bar.update(done: $0.done, total: $0.total) }
         }
         bar.finish()
@@ -232,9 +232,10 @@ struct Export: ParsableCommand {
     }
 }
 
-/// Says that `partial`, left by an earlier `command` into `file` that was stopped outright, was removed.
-func warnRemovedPartial(_ partial: String, of command: String, _ file: String) {
-    warn("folio: removed \(partial.escapingControls()), left unfinished by an earlier \(command) into \(file.escapingControls()) that was stopped outright")
+/// Says that `partial`, left by an earlier export or generate into `file` that was stopped
+/// outright, was removed.
+func warnRemovedPartial(_ partial: String, _ file: String) {
+    warn("folio: removed \(partial.escapingControls()), left unfinished by an earlier write into \(file.escapingControls()) that was stopped outright")
 }
 
 /// Says which staging directories of imports stopped outright an import into `path` removed.
@@ -411,7 +412,7 @@ struct Generate: ParsableCommand {
         }
         let target = try writing(to: file) { try OutputFile(file, permissions: [.ownerReadWrite, .groupRead, .otherRead]) }
         let bar = Progress(title: "Generating")
-        let count = try target.write(named: file, removed: { warnRemovedPartial($0, of: "generate", file) }) { out in
+        let count = try target.write(named: file, removed: { warnRemovedPartial($0, file) }) { out in
             try generator.write(to: out) { bar.update(done: $0.done, total: $0.total) }
         }
         bar.finish()

@@ -475,7 +475,7 @@ private func allocateLockFile(at path: String, readers: Int) throws {
     let length = (readers * 64 + 4096 + 4095) / 4096 * 4096
     let code = folio_allocate(descriptor, Int64(length))
     if code == ENOSPC || code == EDQUOT {
-        throw LMDBError(code: .noSpace, operation: "make the lock file of \(path)")
+        throw LMDBError(code: .init(rawValue: code), operation: "make the lock file of \(path)")
     }
 }
 

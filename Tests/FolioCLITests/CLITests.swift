@@ -47,12 +47,15 @@ final class SmallFileSystem {
 
     func path(_ name: String) -> String { root + "/" + name }
 
-    /// Writes a file that takes every block left.
-    func fill() {
+    /// Writes a file that takes every block left but `leaving` bytes.
+    func fill(leaving: Int = 0) {
         let descriptor = open(path("filler"), O_WRONLY | O_CREAT | O_APPEND, 0o600)
         defer { close(descriptor) }
         let block = [UInt8](repeating: 0, count: 4096)
         while write(descriptor, block, block.count) == block.count {}
+        var status = stat()
+        fstat(descriptor, &status)
+        ftruncate(descriptor, max(0, status.st_size - off_t(leaving)))
     }
 
     /// Removes that file.
@@ -1170,7 +1173,8 @@ struct CLITests {
         let imported = try folio(["import", history], store: disk.path("imported"))
         #expect(imported.status == 1 && imported.err.hasPrefix("folio: the disk is full: nothing was written (make the lock file of \(disk.path("imported")).importing-"), "\(imported.err)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: disk.root).sorted() == ["filler", "new"])
-        // A commit that fills the disk: LMDB says EIO, as its write was short.
+        // A commit on a full disk: LMDB's first write fails (ENOSPC); with a little room left,
+        // a write is cut short and LMDB says EIO.
         disk.empty()
         let store = disk.path("store")
         #expect(try folio(["import", history], store: store).status == 0)
@@ -1178,13 +1182,18 @@ struct CLITests {
         let rows = try JSONSerialization.jsonObject(with: Data(try folio(["clients", "--format", "json"], store: store).out.utf8)) as? [[String: Any]]
         let client = try #require(rows?.first?["id"] as? String)
         let directory = try TemporaryDirectory()
-        try #"{"body": "\#(String(repeating: "x", count: 150_000))"}"#.write(toFile: directory.path("page.json"), atomically: false, encoding: .utf8)
-        disk.fill()
-        let drafted = try folio(["version", "draft", client, "--page", "agreement", "--content", directory.path("page.json")], store: store)
-        #expect(drafted.status == 1 && drafted.err == "folio: the disk is full: nothing was written (mdb_txn_commit)\n", "\(drafted.err)")
-        disk.empty()
-        #expect(try folio(["export"], store: store).out == before)
-        #expect(try folio(["verify"], store: store).status == 0)
+        // Digits drawn at random, which compression leaves about their size: a page's worth of pages.
+        var generator = SystemRandomNumberGenerator()
+        let digits = String((0..<150_000).map { _ in Character(String(generator.next(upperBound: UInt8(10)))) })
+        try #"{"body": "\#(digits)"}"#.write(toFile: directory.path("page.json"), atomically: false, encoding: .utf8)
+        for leaving in [0, 16 << 10] {
+            disk.fill(leaving: leaving)
+            let drafted = try folio(["version", "draft", client, "--page", "agreement", "--content", directory.path("page.json")], store: store)
+            #expect(drafted.status == 1 && drafted.err == "folio: the disk is full: nothing was written (mdb_txn_commit)\n", "\(leaving): \(drafted.err)")
+            disk.empty()
+            #expect(try folio(["export"], store: store).out == before)
+            #expect(try folio(["verify"], store: store).status == 0)
+        }
     }
 
     @Test("a lock file another process holds in a form this LMDB does not read is named as such, not as a damaged data file; once no process holds it, the store opens")
@@ -1956,9 +1965,39 @@ struct BadInputTests {
         #expect(flock(lock, LOCK_EX) == 0)
         let exported = try folio(["export", target], store: store)
         #expect(exported.status == 0)
-        #expect(exported.err == "folio: removed \(abandoned), left unfinished by an earlier export into \(target) that was stopped outright\nexported 393 events to \(target)\n", "\(exported.err)")
+        #expect(exported.err == "folio: removed \(abandoned), left unfinished by an earlier write into \(target) that was stopped outright\nexported 393 events to \(target)\n", "\(exported.err)")
         #expect(try manager.contentsOfDirectory(atPath: directory.path("")).sorted()
             == ["backup.jsonl", "backup.jsonl.partial-4000002", "backup.jsonl.partial-4000003", "backup.jsonl.partial-4000005", "other.jsonl.partial-4000004", "store"])
+    }
+
+    @Test("a write that is running holds its partial file, however old: the next write of that name leaves it, and removes it once its writer is killed")
+    func heldPartialFile() throws {
+        let directory = try TemporaryDirectory()
+        let store = try directory.importedFixture()
+        let target = directory.path("history.jsonl")
+        let manager = FileManager.default
+        // A generate of some seconds, stopped once it has written into its partial file.
+        let writer = Process()
+        writer.executableURL = try products().appendingPathComponent("folio")
+        writer.arguments = ["generate", "--clients", "100", target]
+        writer.standardOutput = FileHandle.nullDevice
+        writer.standardError = FileHandle.nullDevice
+        try writer.run()
+        defer { if writer.isRunning { kill(writer.processIdentifier, SIGKILL); writer.waitUntilExit() } }
+        let partial = target + ".partial-\(writer.processIdentifier)"
+        waitWhile { writer.isRunning && ((try? manager.attributesOfItem(atPath: partial)[.size] as? Int) ?? 0) == 0 }
+        kill(writer.processIdentifier, SIGSTOP)
+        try #require(manager.fileExists(atPath: partial) && writer.isRunning)
+        try manager.setAttributes([.modificationDate: Date().addingTimeInterval(-3600)], ofItemAtPath: partial)
+        let exported = try folio(["export", target], store: store)
+        #expect(exported.status == 0 && exported.err == "exported 393 events to \(target)\n", "\(exported.err)")
+        #expect(manager.fileExists(atPath: partial))
+        // Killed outright, it holds nothing: the next write removes what it left.
+        kill(writer.processIdentifier, SIGKILL)
+        writer.waitUntilExit()
+        let again = try folio(["export", target], store: store)
+        #expect(again.err == "folio: removed \(partial), left unfinished by an earlier write into \(target) that was stopped outright\nexported 393 events to \(target)\n", "\(again.err)")
+        #expect(try manager.contentsOfDirectory(atPath: directory.path("")).sorted() == ["history.jsonl", "store"])
     }
 
     @Test("an export that cannot be written is refused by the file's name; a directory in its way is left as it was")
