@@ -1,6 +1,15 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+/// Links the system's library `name` from its static archive (`libNAME.a`) on Linux, where the
+/// `-dev` package ships one beside the shared library; from the shared library elsewhere.
+func staticArchive(_ name: String) -> [LinkerSetting] {
+    [
+        .linkedLibrary(":lib\(name).a", .when(platforms: [.linux])),
+        .linkedLibrary(name, .when(platforms: [.macOS])),
+    ]
+}
+
 let package = Package(
     name: "folio",
     platforms: [.macOS(.v14)],
@@ -15,22 +24,19 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system.git", from: "1.4.0"),
     ],
     targets: [
-        // LMDB as Debian ships it (liblmdb-dev); `tools/setup` installs it.
-        .systemLibrary(
-            name: "CLMDB",
-            pkgConfig: "lmdb",
-            providers: [.apt(["liblmdb-dev"])]
-        ),
-        .target(name: "LMDB", dependencies: ["CLMDB"]),
+        // LMDB as Debian ships it (liblmdb-dev); `tools/setup` installs it. Its header and archive
+        // are where the compiler and linker look by default, so no pkg-config, whose flags would
+        // link the shared library.
+        .systemLibrary(name: "CLMDB", providers: [.apt(["liblmdb-dev"])]),
+        // Linked from its static archive on Linux (`-l:`, which names the file): a `folio` command
+        // is a process of its own, and loading a shared library is part of every start.
+        .target(name: "LMDB", dependencies: ["CLMDB"], linkerSettings: staticArchive("lmdb")),
         // LZ4 as Debian ships it (liblz4-dev), for log payloads; `tools/setup` installs it.
-        .systemLibrary(
-            name: "CLZ4",
-            pkgConfig: "liblz4",
-            providers: [.apt(["liblz4-dev"])]
-        ),
+        .systemLibrary(name: "CLZ4", providers: [.apt(["liblz4-dev"])]),
         .target(
             name: "EventStore",
-            dependencies: ["LMDB", "CLZ4", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["LMDB", "CLZ4", .product(name: "Crypto", package: "swift-crypto")],
+            linkerSettings: staticArchive("lz4")
         ),
         .target(name: "Domain"),
         .target(name: "Projections", dependencies: ["EventStore", "Domain", "LMDB"]),
