@@ -94,7 +94,7 @@ public enum Timestamp {
     public static let latestMicroseconds: Int64 = 253_402_300_799_999_999
 
     /// Parses `YYYY-MM-DDTHH:MM:SS[.ffffff]Z` (or a `+00:00` suffix) into microseconds; `nil` if
-    /// malformed, or finer than microseconds.
+    /// malformed, finer than microseconds, or a second 60 anywhere but a day's last minute.
     public static func parse(_ text: String) -> Int64? {
         var text = text
         return text.withUTF8 { parse(UnsafeRawBufferPointer($0)) }
@@ -116,7 +116,9 @@ public enum Timestamp {
               bytes[13] == 58, bytes[16] == 58,
               let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
               let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
-              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
+              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60,
+              // A leap second is the last of a UTC day, 23:59:60 (read as the next day's first).
+              second < 60 || (second == 60 && hour == 23 && minute == 59)
         else { return nil }
         // No 30 February: a day past its month's end is refused, not rolled into the next.
         let lastDay = switch month {

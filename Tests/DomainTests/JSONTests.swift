@@ -419,6 +419,12 @@ struct JSONSample {
         }
         #expect(Timestamp.parse("2026-13-01T00:00:00Z") == nil)
         #expect(Timestamp.parse("2026-01-01T00:00:00.Z") == nil)
+        // A leap second ends a UTC day, and is read as the next day's first second; in any other
+        // minute a second 60 is refused, not rolled into the next minute.
+        #expect(Timestamp.parse("2016-12-31T23:59:60Z") == Timestamp.parse("2017-01-01T00:00:00Z"))
+        for text in ["2026-11-25T10:06:60Z", "2026-12-31T22:59:60Z", "2026-12-31T23:58:60Z", "2026-12-31T23:59:61Z"] {
+            #expect(Timestamp.parse(text) == nil, "\(text)")
+        }
         // 0 to 6 fractional digits, as the log keeps microseconds: a seventh is refused, not cut off.
         #expect(Timestamp.parse("2026-01-01T00:00:00Z") == 1_767_225_600_000_000)
         #expect(Timestamp.parse("2026-01-01T00:00:00.5Z") == 1_767_225_600_500_000)
