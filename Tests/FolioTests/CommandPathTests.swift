@@ -295,5 +295,16 @@ struct CommandPathTests {
         // writes the character out); one joining emoji is plain.
         let keys = ContentChange.diff(from: .object([:]), to: .object(["\u{1b}c": .integer(1), "x\u{0}y": .integer(2), "\u{202E}r": .integer(3), "👩\u{200D}💻": .integer(4)])).map(\.path)
         #expect(keys == [#"["\u001bc"]"#, #"["x\u0000y"]"#, "[\"\u{202E}r\"]", "👩\u{200D}💻"], "\(keys)")
+        // A key holding a character that shows nothing, or a space other than ASCII's, is
+        // quoted with that character written out, so it reads apart from the key without it;
+        // emoji built with joiners, variation selectors and tags stay plain.
+        let hidden = ContentChange.diff(from: .object([:]), to: .object([
+            "price": .integer(1), "price\u{200B}": .integer(2), "a\u{A0}b": .integer(3), "x\u{E0001}": .integer(4), "sof\u{AD}t": .integer(5),
+            "❤\u{FE0F}": .integer(6), "🏴\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}": .integer(7),
+        ])).map(\.path)
+        #expect(Set(hidden) == [
+            "price", #"["price\u200b"]"#, #"["a\u00a0b"]"#, #"["x\udb40\udc01"]"#, #"["sof\u00adt"]"#,
+            "❤\u{FE0F}", "🏴\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}",
+        ], "\(hidden)")
     }
 }
