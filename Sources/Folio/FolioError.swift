@@ -9,7 +9,7 @@ import LMDB
 import Projections
 
 /// `count` and the noun, in the plural unless it is one: "1 client", "12 clients".
-public func counted(_ count: some BinaryInteger, _ noun: String) -> String {
+package func counted(_ count: some BinaryInteger, _ noun: String) -> String {
     "\(count) \(noun)\(count == 1 ? "" : "s")"
 }
 

@@ -317,7 +317,7 @@ struct ProjectionsGroup: ParsableCommand {
             let bar = Progress(title: "Rebuilding")
             let reports = try opened.projections.rebuild(names.isEmpty ? nil : names) { bar.update(done: $0.done, total: $0.total) }
             bar.finish()
-            for report in reports { emit("rebuilt \(report.name): \(counted(report.events, "event")), \(counted(report.rows, "row")) and index entries written\n", done: true) }
+            for report in reports { emit("rebuilt \(report.name): \(counted(report.events, "event")), \(report.rows) rows and index entries written\n", done: true) }
         }
     }
 }

@@ -336,7 +336,7 @@ struct CLITests {
         #expect(unlinked.map { $0["stripe_payment_intent_id"] as? String } == ["pi_0"])
         #expect((unlinked.first?["reports"] as? [[String: Any]])?.map { $0["status"] as? String } == ["pending", "cancelled"])
         // They belong to no page: a history of one page leaves them out, as null (not looked
-        // for), where a client with none has an empty list.
+        // for), where a client with none has an empty list (Fixtures/golden/history-first.json).
         let onePage = try json(try folio(["history", id, "--page", "agreement", "--format", "json"], store: store).out)
         #expect(onePage["payments_without_version"] is NSNull, "\(onePage)")
         let deletedAt = try #require(history["deleted_at"] as? String)
