@@ -153,13 +153,41 @@ extension Store {
         guard UUID(uuidString: reference) == nil, reference.first == "G" else { return try resolveClient(reference) }
         let token = try parseToken(reference)
         guard let row = try model.client(token: token) else {
+            guard let owner = try log.read({ try tokenOwner(token, in: $0) }) else {
+                throw FolioError(.notFound, "token \(token) was never issued (rule 7: unknown tokens are refused)")
+            }
             // A token whose client was deleted by then was issued before: the deletion is why.
-            if let owner = try log.read({ try tokenOwner(token, in: $0) }), let deleted = try lifetime(ofClient: owner.client).deleted, deleted.isReached(by: point) {
+            if let deleted = try lifetime(ofClient: owner.client).deleted, deleted.isReached(by: point) {
                 throw FolioError.deletedClient(owner.client, at: deleted)
             }
-            throw FolioError(.notFound, "token \(token) named no client at that point of the log: not issued yet, or retired by then (rule 7: unknown tokens are refused)")
+            let (issued, retired) = try lifetime(ofToken: token, client: owner.client)
+            if let retired, retired.isReached(by: point) {
+                throw FolioError(.notFound, "token \(token) was retired by then: client \(owner.client.lowercased)'s token was replaced \(retired); use the client's id, or the token it had then (rule 1)")
+            }
+            if let issued, !issued.isReached(by: point) {
+                throw FolioError(.notFound, "token \(token) was not issued yet at that point of the log: it was issued to client \(owner.client.lowercased) \(issued)")
+            }
+            throw FolioError(.notFound, "token \(token) named no client at that point of the log (rule 7: unknown tokens are refused)")
         }
         return row.id
+    }
+
+    /// Where `token` was issued to `client` in the log, and where it was retired (`nil` while it
+    /// is the client's token).
+    func lifetime(ofToken token: Token, client: UUID) throws -> (issued: LogMark?, retired: LogMark?) {
+        try log.read { session in
+            var issued: LogMark?, retired: LogMark?
+            try session.scan(stream: Event.stream(for: client)) { view in
+                guard view.hasType(EventType.tokenIssued.rawValue) else { return true }
+                let event = try view.withPayload { try Event.decode(type: view.type, schemaVersion: Int(view.schemaVersion), payload: $0) }
+                guard case .tokenIssued(let issue) = event else { return true }
+                let mark = LogMark(position: view.position, microseconds: view.recordedAtMicroseconds)
+                if issue.activationToken == token { issued = mark }
+                if issue.replaces == token { retired = mark }
+                return retired == nil
+            }
+            return (issued, retired)
+        }
     }
 
     /// Where the client `id` was created and, if it was, deleted in the log (`nil`s for a client

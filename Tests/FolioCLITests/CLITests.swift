@@ -853,7 +853,13 @@ struct CLITests {
         #expect(then["id"] as? String == id && then["activation_token"] as? String == first && then["status"] as? String == "active")
         #expect(try folio(["versions", "--client", first, "--as-of", "3", "--format", "json"], store: store).out == "[]\n")
         let early = try folio(["client", "show", second, "--as-of", "3"], store: store)
-        #expect(early.status != 0 && early.err.contains("token \(second) named no client at that point of the log: not issued yet, or retired by then"), "\(early.err)")
+        #expect(early.status != 0 && early.err.hasPrefix("folio: token \(second) was not issued yet at that point of the log: it was issued to client \(id) at position 4 ("), "\(early.err)")
+        // Retired by then, it names where, and the way to the client.
+        let retired = try folio(["client", "show", first, "--as-of", "4"], store: store)
+        #expect(retired.status != 0 && retired.err.hasPrefix("folio: token \(first) was retired by then: client \(id)'s token was replaced at position 4 ("), "\(retired.err)")
+        #expect(retired.err.hasSuffix("; use the client's id, or the token it had then (rule 1)\n"), "\(retired.err)")
+        let never = try #require(["G0000", "G0001", "G0002"].first { $0 != first && $0 != second })
+        #expect(try folio(["client", "show", never, "--as-of", "4"], store: store).err == "folio: token \(never) was never issued (rule 7: unknown tokens are refused)\n")
         #expect(try folio(["client", "show", first], store: store).err.contains("retired"))
         #expect(try json(try folio(["client", "show", second, "--format", "json"], store: store).out)["id"] as? String == id)
     }
