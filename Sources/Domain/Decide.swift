@@ -311,7 +311,10 @@ public func checkStoredIntent(_ intent: String) throws(DomainError) {
 
 /// Checks an email's form: name@domain, at most 320 characters, no white space. A new email
 /// holds no control characters either (an escape sequence in a name would print into a
-/// terminal); an export's line is held to the earlier rule alone, so that a backup restores.
+/// terminal), nor characters that show nothing (`Default_Ignorable_Code_Point`: a zero-width
+/// space, a soft hyphen; but for the joiners some scripts write words with), which would make
+/// two addresses print alike; an export's line is held to the earlier rule alone, so that a
+/// backup restores.
 private func checkEmail(_ email: String, asStored: Bool) throws(DomainError) {
     guard email.count <= 320 else {
         throw DomainError(.email, "email \(email.shortened.debugDescription) is not an email address: \(email.count) characters, over the limit of 320")
@@ -319,9 +322,11 @@ private func checkEmail(_ email: String, asStored: Bool) throws(DomainError) {
     let parts = email.split(separator: "@", omittingEmptySubsequences: false)
     guard parts.count == 2, !parts[0].isEmpty, parts[1].utf8.contains(UInt8(ascii: ".")), !parts[1].hasPrefix("."),
           !parts[1].hasSuffix("."), !email.contains(where: \.isWhitespace),
-          asStored || !email.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+          asStored || !email.unicodeScalars.contains(where: {
+              $0.properties.generalCategory == .control || ($0.properties.isDefaultIgnorableCodePoint && $0 != "\u{200C}" && $0 != "\u{200D}")
+          })
     else {
-        throw DomainError(.email, "email \(email.debugDescription) is not an email address (name@domain, no spaces or control characters)")
+        throw DomainError(.email, "email \(email.debugDescription) is not an email address (name@domain, no spaces, control characters or characters that show nothing)")
     }
 }
 

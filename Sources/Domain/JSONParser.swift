@@ -30,6 +30,8 @@ public struct JSONParser {
         case inexactNumber(offset: Int)
         /// A number past what a double holds (`1e400`): kept as one it would be infinite.
         case numberOutOfRange(offset: Int)
+        /// A number other than zero too small for a double (`1e-400`): kept as one it would be 0.
+        case numberTooSmall(offset: Int)
         /// An object holds this key twice: one of the two values would be dropped unseen.
         case duplicateKey(String)
         /// An object holds two keys that are the same text in different Unicode forms (`"é"` as
@@ -440,6 +442,7 @@ public struct JSONParser {
             guard let byte = current, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { throw .invalid(offset: index) }
             while let byte = current, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) { index += 1 }
         }
+        let significandEnd = index
         if current == UInt8(ascii: "e") || current == UInt8(ascii: "E") {
             integral = false
             index += 1
@@ -454,6 +457,9 @@ public struct JSONParser {
         let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
         guard let double = Double(text) else { throw .invalid(offset: start) }
         guard double.isFinite else { throw .numberOutOfRange(offset: start) }
+        if double == 0, bytes[start..<significandEnd].contains(where: { (UInt8(ascii: "1")...UInt8(ascii: "9")).contains($0) }) {
+            throw .numberTooSmall(offset: start)
+        }
         // A whole number past Int64 is kept as a double only where the double is exactly it.
         if integral, !Self.isExactly(double.magnitude, UnsafeRawBufferPointer(rebasing: bytes[(negative ? start + 1 : start)..<index])) {
             throw .inexactNumber(offset: start)
@@ -546,6 +552,38 @@ extension JSONParser {
 
     /// Reads the value at hand, built.
     package mutating func readValue() throws(Failure) -> JSONValue { try value() }
+
+    /// Reads the value at hand; returns it when it is a whole number written as one (digits, and a
+    /// minus sign at most: not `1.0` or `1e2`, which `readValue` also reads as integers).
+    package mutating func readWholeNumber() throws(Failure) -> Int64? {
+        let start = index
+        guard case .integer(let value) = try value() else { return nil }
+        let written = bytes[start..<index]
+        return written.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: "-") }) ? value : nil
+    }
+
+    /// The text of the value at `path` (keys of nested objects) in the object `bytes` holds,
+    /// unless it is a whole number written as one; `nil` when it is one, or absent (or the
+    /// object cannot be read).
+    package static func wholeNumberMiswritten(at path: some Collection<String>, in bytes: UnsafeRawBufferPointer) -> String? {
+        guard let key = path.first else { return nil }
+        var miswritten: String?
+        _ = try? readObject(bytes) { name, reader throws(Failure) in
+            guard let name, name.elementsEqual(key.utf8) else {
+                _ = try reader.readRaw()
+                return true
+            }
+            let start = reader.index
+            if path.count > 1 {
+                let range = try reader.readRaw()
+                miswritten = wholeNumberMiswritten(at: path.dropFirst(), in: UnsafeRawBufferPointer(rebasing: bytes[range]))
+            } else if try reader.readWholeNumber() == nil {
+                miswritten = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<reader.index]), as: UTF8.self)
+            }
+            return true
+        }
+        return miswritten
+    }
 
     /// Reads the value at hand, checked but not built; returns the range of bytes it fills.
     package mutating func readRaw() throws(Failure) -> Range<Int> {

@@ -120,6 +120,8 @@ public struct EventLine: Hashable, Sendable {
             throw FolioError(.invalidInput, "line \(number) holds a whole number past 64 bits that no double holds exactly: Folio could not keep it as written")
         } catch .numberOutOfRange {
             throw FolioError(.invalidInput, "line \(number) holds a number past the largest a double holds, about 1.8e308: Folio could not keep it")
+        } catch .numberTooSmall {
+            throw FolioError(.invalidInput, "line \(number) holds a number too small for a double, under about 4.9e-324, which would read it as 0: Folio could not keep it as written")
         } catch .duplicateKey(let key) {
             throw FolioError(.invalidInput, "line \(number) holds the key \"\(key.shortened)\" twice in one object: a key names one member")
         } catch .equivalentKeys(let first, let second) {
@@ -146,6 +148,12 @@ public struct EventLine: Hashable, Sendable {
         guard case .object(let payload)? = fields["data"] else {
             // Throws, naming the first field at fault in the envelope's order (`data` at the latest).
             return (try envelope(fields, data: nil, number: number), [:], false)
+        }
+        // An amount is written as digits, as Folio writes it: parsed, `50000.0` and `5e4` read as
+        // 50000, which an export would then write otherwise.
+        if case .integer = payload["amount"],
+           let written = Array(line).withUnsafeBytes({ JSONParser.wholeNumberMiswritten(at: ["data", "amount"], in: $0) }) {
+            throw FolioError(.invalidInput, "line \(number): amount \(written.shortened) is not written as a whole number of cents, as 50000 is (rule 6)")
         }
         return (try envelope(fields, data: JSONValue.object(payload).canonicalBytes(), number: number), payload, fields["hash"] != nil)
     }

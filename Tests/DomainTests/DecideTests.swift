@@ -101,6 +101,14 @@ struct ClientTests {
         expectRefused(command, .initial, .email, #"email "a\u{07}\u{1B}[31m@example.com" is not an email address"#)
         #expect(try decide(command, state: .initial, asStored: true).count == 1)
         expectRefused(.createClient(clientID: clientID, name: "Ada", email: "a\nb@example.com", metadata: .object([:])), .initial, .email, #""a\nb@example.com""#)
+        // Characters that show nothing would make two addresses print alike; the joiners some
+        // scripts write words with are kept.
+        for hidden in ["a\u{200B}@example.com", "a@exa\u{AD}mple.com", "\u{FEFF}a@example.com", "a\u{2060}@example.com"] {
+            let command = Command.createClient(clientID: clientID, name: "Ada", email: hidden, metadata: .object([:]))
+            expectRefused(command, .initial, .email, "characters that show nothing")
+            #expect(try decide(command, state: .initial, asStored: true).count == 1)
+        }
+        #expect(try decide(.createClient(clientID: clientID, name: "Ada", email: "می\u{200C}خواهم@example.com", metadata: .object([:])), state: .initial).count == 1)
     }
 
     @Test("any command on an unknown client is refused with its id")

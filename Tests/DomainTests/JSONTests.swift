@@ -121,6 +121,16 @@ struct JSONSample {
                 ($0 as? DomainError)?.message == "holds a number (at byte 6) past the largest a double holds, about 1.8e308: Folio could not keep it"
             }
         }
+        // So is one too small for a double, which would read as 0; zero itself, and the smallest
+        // double, are kept.
+        for number in ["1e-400", "-2.5e-330", "0.0001e-400"] {
+            #expect { try JSONValue.parse(Data(#"{"n":\#(number)}"#.utf8)) } throws: {
+                ($0 as? DomainError)?.message == "holds a number (at byte 6) too small for a double, under about 4.9e-324, which would read it as 0: Folio could not keep it as written"
+            }
+        }
+        for number in ["0", "0.0", "0e-400", "-0.000e5", "5e-324"] {
+            #expect((try? JSONValue.parse(Data(#"{"n":\#(number)}"#.utf8))) != nil, "\(number)")
+        }
     }
 
     @Test("the parser reads escapes, whitespace and numbers as JSON has them")
