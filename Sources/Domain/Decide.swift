@@ -311,10 +311,9 @@ public func checkStoredIntent(_ intent: String) throws(DomainError) {
 
 /// Checks an email's form: name@domain, at most 320 characters, no white space. A new email
 /// holds no control characters either (an escape sequence in a name would print into a
-/// terminal), nor characters that show nothing (`Default_Ignorable_Code_Point`: a zero-width
-/// space, a soft hyphen; but for the joiners some scripts write words with), which would make
-/// two addresses print alike; an export's line is held to the earlier rule alone, so that a
-/// backup restores.
+/// terminal), nor characters that show nothing where they stand (`scalarsShowingNothing`: a
+/// zero-width space, a soft hyphen), which would make two addresses print alike; an export's
+/// line is held to the earlier rule alone, so that a backup restores.
 private func checkEmail(_ email: String, asStored: Bool) throws(DomainError) {
     guard email.count <= 320 else {
         throw DomainError(.email, "email \(email.shortened.debugDescription) is not an email address: \(email.count) characters, over the limit of 320")
@@ -322,9 +321,7 @@ private func checkEmail(_ email: String, asStored: Bool) throws(DomainError) {
     let parts = email.split(separator: "@", omittingEmptySubsequences: false)
     guard parts.count == 2, !parts[0].isEmpty, parts[1].utf8.contains(UInt8(ascii: ".")), !parts[1].hasPrefix("."),
           !parts[1].hasSuffix("."), !email.contains(where: \.isWhitespace),
-          asStored || !email.unicodeScalars.contains(where: {
-              $0.properties.generalCategory == .control || ($0.properties.isDefaultIgnorableCodePoint && $0 != "\u{200C}" && $0 != "\u{200D}")
-          })
+          asStored || (!email.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) && !email.scalarsShowingNothing.contains(true))
     else {
         throw DomainError(.email, "email \(email.debugDescription) is not an email address (name@domain, no spaces, control characters or characters that show nothing)")
     }
@@ -366,6 +363,37 @@ extension String {
               let last = scalars.lastIndex(where: { !$0.isBlank(newlines: true) })
         else { return "" }
         return String(scalars[first...last])
+    }
+}
+
+extension String {
+    /// Whether each of the string's scalars shows nothing where it stands, so that two texts
+    /// would print alike with it and without it: a `Default_Ignorable_Code_Point` (a zero-width
+    /// space, a soft hyphen, a word joiner, a byte-order mark…) other than a bidirectional control
+    /// (named apart), but for those that shape what is around them and show in it: a joiner or a
+    /// variation selector inside an emoji (`👩‍💻`, `❤️`), tags after a black flag (`🏴󠁧󠁢󠁳󠁣󠁴󠁿`), and
+    /// the joiner and non-joiner after a letter of a script that joins its letters (Arabic,
+    /// Hebrew to Myanmar), where they change how a word is drawn.
+    public var scalarsShowingNothing: [Bool] {
+        var hidden: [Bool] = []
+        var previous: Unicode.Scalar?
+        var inEmoji = false, inTags = false
+        for scalar in unicodeScalars {
+            let value = scalar.value
+            switch value {
+            case 0x200C, 0x200D:
+                let joinsLetters = previous.map { (0x0590...0x109F).contains($0.value) && $0.properties.isAlphabetic } ?? false
+                hidden.append(!(joinsLetters || (value == 0x200D && inEmoji)))
+            case 0xFE00...0xFE0F, 0xE0100...0xE01EF: hidden.append(!inEmoji)
+            case 0xE0020...0xE007F: hidden.append(!inTags)
+            default: hidden.append(scalar.properties.isDefaultIgnorableCodePoint && !scalar.properties.isBidiControl)
+            }
+            let sequel = value == 0x200D || (0xFE00...0xFE0F).contains(value) || (0x1F3FB...0x1F3FF).contains(value)
+            inEmoji = (value > 0x7F && scalar.properties.isEmoji) || (inEmoji && sequel)
+            inTags = value == 0x1F3F4 || (inTags && (0xE0020...0xE007F).contains(value))
+            previous = scalar
+        }
+        return hidden
     }
 }
 

@@ -507,10 +507,11 @@ enum UTF8Validation {
 extension JSONParser {
     /// Reads the JSON object filling all of `bytes` member by member, checking it as `parse`
     /// checks it, without building it: `member` gets each key's bytes (`nil` for a key written
-    /// with escapes) and must read its value with one of the `read…` methods. It returns `false`
-    /// to stop early, and so does this; a text `parse` would refuse throws.
+    /// with escapes, unless `decodingKeys`, which gives such a key's text) and must read its value
+    /// with one of the `read…` methods. It returns `false` to stop early, and so does this; a text
+    /// `parse` would refuse throws.
     package static func readObject(
-        _ bytes: UnsafeRawBufferPointer, maxDepth: Int = 512,
+        _ bytes: UnsafeRawBufferPointer, maxDepth: Int = 512, decodingKeys: Bool = false,
         _ member: (_ key: UnsafeRawBufferPointer?, _ reader: inout JSONParser) throws(Failure) -> Bool
     ) throws(Failure) -> Bool {
         var parser = JSONParser(bytes, maxDepth: maxDepth)
@@ -527,12 +528,20 @@ extension JSONParser {
                 let keyStart = parser.index + 1
                 _ = try parser.string(building: false)
                 let keyBytes = UnsafeRawBufferPointer(rebasing: bytes[keyStart..<(parser.index - 1)])
-                let key = keyBytes.contains(UInt8(ascii: "\\")) ? nil : keyBytes
+                let escaped = keyBytes.contains(UInt8(ascii: "\\"))
                 parser.skipWhitespace()
                 guard parser.current == UInt8(ascii: ":") else { throw .invalid(offset: parser.index) }
                 parser.index += 1
                 parser.skipWhitespace()
-                guard try member(key, &parser) else { return false }
+                if escaped, decodingKeys {
+                    var keyParser = JSONParser(UnsafeRawBufferPointer(rebasing: bytes[(keyStart - 1)...]), maxDepth: maxDepth)
+                    var text = try keyParser.string()
+                    var more: Result<Bool, Failure> = .success(true)
+                    text.withUTF8 { key in more = Result { () throws(Failure) in try member(UnsafeRawBufferPointer(key), &parser) } }
+                    guard try more.get() else { return false }
+                } else {
+                    guard try member(escaped ? nil : keyBytes, &parser) else { return false }
+                }
                 parser.skipWhitespace()
                 if parser.current == UInt8(ascii: ",") {
                     parser.index += 1
@@ -568,7 +577,7 @@ extension JSONParser {
     package static func wholeNumberMiswritten(at path: some Collection<String>, in bytes: UnsafeRawBufferPointer) -> String? {
         guard let key = path.first else { return nil }
         var miswritten: String?
-        _ = try? readObject(bytes) { name, reader throws(Failure) in
+        _ = try? readObject(bytes, decodingKeys: true) { name, reader throws(Failure) in
             guard let name, name.elementsEqual(key.utf8) else {
                 _ = try reader.readRaw()
                 return true

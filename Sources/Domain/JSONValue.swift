@@ -130,7 +130,7 @@ public enum JSONValue: Hashable, Sendable, Codable {
         } catch .numberOutOfRange(let offset) {
             throw DomainError(.jsonInvalid, "holds a number (at byte \(mark + offset + 1)) past the largest a double holds, about 1.8e308: Folio could not keep it")
         } catch .numberTooSmall(let offset) {
-            throw DomainError(.jsonInvalid, "holds a number (at byte \(mark + offset + 1)) too small for a double, under about 4.9e-324, which would read it as 0: Folio could not keep it as written")
+            throw DomainError(.jsonInvalid, "holds a number (at byte \(mark + offset + 1)) too small for a double, under about 2.5e-324 (half the smallest, 4.9e-324), which would read it as 0: Folio could not keep it as written")
         } catch .duplicateKey(let key) {
             throw DomainError(.jsonInvalid, "holds the key \"\(key.shortened)\" twice in one object: a key names one member")
         } catch {

@@ -146,7 +146,9 @@ public enum Timestamp {
         guard suffix.elementsEqual("Z".utf8) || suffix.elementsEqual("+00:00".utf8) else { return nil }
         let days = days(year: Int64(year), month: month, day: day)
         let seconds = days * 86_400 + Int64(hour * 3600 + minute * 60 + second)
-        return seconds * 1_000_000 + Int64(micros)
+        // A leap second at the end of 9999 would be a time past any the log writes back.
+        let microseconds = seconds * 1_000_000 + Int64(micros)
+        return microseconds <= latestMicroseconds ? microseconds : nil
     }
 }
 

@@ -121,7 +121,7 @@ public struct EventLine: Hashable, Sendable {
         } catch .numberOutOfRange {
             throw FolioError(.invalidInput, "line \(number) holds a number past the largest a double holds, about 1.8e308: Folio could not keep it")
         } catch .numberTooSmall {
-            throw FolioError(.invalidInput, "line \(number) holds a number too small for a double, under about 4.9e-324, which would read it as 0: Folio could not keep it as written")
+            throw FolioError(.invalidInput, "line \(number) holds a number too small for a double, under about 2.5e-324 (half the smallest, 4.9e-324), which would read it as 0: Folio could not keep it as written")
         } catch .duplicateKey(let key) {
             throw FolioError(.invalidInput, "line \(number) holds the key \"\(key.shortened)\" twice in one object: a key names one member")
         } catch .equivalentKeys(let first, let second) {

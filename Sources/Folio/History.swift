@@ -199,20 +199,23 @@ public struct ContentChange: Hashable, Sendable {
 
     /// The path of `key` inside `parent`: `parent.key`, or `parent["key"]` (a JSON string) for a
     /// key that would read otherwise, empty or holding `.`, `[`, `]`, `"`, `$`, white space, a
-    /// control character (which the JSON string writes out, as `\u001b`), a bidirectional
-    /// control (which a table writes out, as it writes any text's) or a character that shows
-    /// nothing (written out as JSON's `\u200b`, so that `price` and `price` with a zero-width
-    /// space after it read apart).
+    /// control character (which the JSON string writes out, as `\u001b` or `\u007f`), a
+    /// bidirectional control (which a table writes out, as it writes any text's) or a character
+    /// that shows nothing where it stands (`scalarsShowingNothing`, written out as JSON's
+    /// `\u200b`, so that `price` and `price` with a zero-width space after it read apart).
     static func path(_ parent: String, key: String) -> String {
-        let plain = !key.isEmpty && key.unicodeScalars.allSatisfy { scalar in
+        let hidden = key.scalarsShowingNothing
+        let plain = !key.isEmpty && !hidden.contains(true) && key.unicodeScalars.allSatisfy { scalar in
             !".[]\"$".unicodeScalars.contains(scalar) && !scalar.properties.isWhitespace
-                && scalar.properties.generalCategory != .control && !scalar.properties.isBidiControl && !scalar.showsNothing
+                && scalar.properties.generalCategory != .control && !scalar.properties.isBidiControl
         }
         guard plain else {
-            var quoted = String.UnicodeScalarView()
-            for scalar in String(decoding: JSONValue.string(key).canonicalJSON(), as: UTF8.self).unicodeScalars {
-                guard scalar.showsNothing || (scalar.value > 0x7F && scalar.properties.isWhitespace) else {
-                    quoted.append(scalar)
+            // The key as a JSON string, with what would not show written out as JSON's escapes:
+            // the characters that show nothing, spaces past ASCII's, and controls past JSON's.
+            var quoted = String.UnicodeScalarView(#"""#.unicodeScalars)
+            for (scalar, hidden) in zip(key.unicodeScalars, hidden) {
+                guard hidden || (scalar.value >= 0x7F && (scalar.properties.isWhitespace || scalar.properties.generalCategory == .control)) else {
+                    quoted.append(contentsOf: String(decoding: JSONValue.string(String(scalar)).canonicalJSON().dropFirst().dropLast(), as: UTF8.self).unicodeScalars)
                     continue
                 }
                 // JSON's escape, in UTF-16 code units: a surrogate pair past the first plane.
@@ -221,6 +224,7 @@ public struct ContentChange: Hashable, Sendable {
                     quoted.append(contentsOf: ("\\u" + String(repeating: "0", count: 4 - hex.count) + hex).unicodeScalars)
                 }
             }
+            quoted.append("\"")
             return "\(parent)[\(String(quoted))]"
         }
         return parent.isEmpty ? key : "\(parent).\(key)"
@@ -255,19 +259,6 @@ public struct ContentChange: Hashable, Sendable {
             }
         default:
             if old != new { changes.append(ContentChange(kind: .changed, path: path.isEmpty ? "$" : path, old: old, new: new)) }
-        }
-    }
-}
-
-extension Unicode.Scalar {
-    /// Whether the character shows nothing where it stands (`Default_Ignorable_Code_Point`: a
-    /// zero-width space, a soft hyphen, a word joiner…), but for those that shape what is
-    /// around them and show in it: the zero-width joiner, variation selectors and tags, which
-    /// build emoji (`👩‍💻`, `🏴󠁧󠁢󠁳󠁣󠁴󠁿`). Bidirectional controls are named apart.
-    var showsNothing: Bool {
-        switch value {
-        case 0x200D, 0xFE00...0xFE0F, 0xE0020...0xE007F, 0xE0100...0xE01EF: false
-        default: properties.isDefaultIgnorableCodePoint && !properties.isBidiControl
         }
     }
 }

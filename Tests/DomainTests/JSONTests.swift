@@ -125,7 +125,7 @@ struct JSONSample {
         // double, are kept.
         for number in ["1e-400", "-2.5e-330", "0.0001e-400"] {
             #expect { try JSONValue.parse(Data(#"{"n":\#(number)}"#.utf8)) } throws: {
-                ($0 as? DomainError)?.message == "holds a number (at byte 6) too small for a double, under about 4.9e-324, which would read it as 0: Folio could not keep it as written"
+                ($0 as? DomainError)?.message == "holds a number (at byte 6) too small for a double, under about 2.5e-324 (half the smallest, 4.9e-324), which would read it as 0: Folio could not keep it as written"
             }
         }
         for number in ["0", "0.0", "0e-400", "-0.000e5", "5e-324"] {
@@ -432,6 +432,9 @@ struct JSONSample {
         // A leap second ends a UTC day, and is read as the next day's first second; in any other
         // minute a second 60 is refused, not rolled into the next minute.
         #expect(Timestamp.parse("2016-12-31T23:59:60Z") == Timestamp.parse("2017-01-01T00:00:00Z"))
+        // But not at the end of 9999: no time past it is written in four digits, as the log writes.
+        #expect(Timestamp.parse("9999-12-31T23:59:59.999999Z") == Timestamp.latestMicroseconds)
+        #expect(Timestamp.parse("9999-12-31T23:59:60Z") == nil)
         for text in ["2026-11-25T10:06:60Z", "2026-12-31T22:59:60Z", "2026-12-31T23:58:60Z", "2026-12-31T23:59:61Z"] {
             #expect(Timestamp.parse(text) == nil, "\(text)")
         }

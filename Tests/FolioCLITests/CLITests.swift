@@ -1380,6 +1380,8 @@ struct BadInputTests {
     static let importRefusals: [String: String] = [
         "activation-after-payment": "line 14: client 0b7c8f6e-2f51-4c2e-9a0b-1d2e3f405162 is paid: activating twice is refused (rule 2",
         "activation-with-another-clients-token": "line 14: token G0428 is not client 9c8d7e6f-5a4b-4c3d-8e2f-1a0b9c8d7e6f's token (rule 1)",
+        "amount-in-data-under-an-escaped-key": "line 4: amount 50000.0 is not written as a whole number of cents, as 50000 is (rule 6)",
+        "amount-under-an-escaped-key": "line 4: amount 50000.0 is not written as a whole number of cents, as 50000 is (rule 6)",
         "amount-written-as-decimal": "line 4: amount 50000.0 is not written as a whole number of cents, as 50000 is (rule 6)",
         "amount-written-with-exponent": "line 4: amount 5e4 is not written as a whole number of cents, as 50000 is (rule 6)",
         "array-line": "line 2: not a JSON object",
@@ -1405,7 +1407,7 @@ struct BadInputTests {
         "negative-amount": "line 4: amount -50000 is not allowed",
         "negative-position": "line 1: position must be a whole number from 1",
         "not-json": "line 2: not valid JSON",
-        "number-too-small": "line 1 holds a number too small for a double, under about 4.9e-324, which would read it as 0: Folio could not keep it as written",
+        "number-too-small": "line 1 holds a number too small for a double, under about 2.5e-324 (half the smallest, 4.9e-324), which would read it as 0: Folio could not keep it as written",
         "outcome-on-another-clients-version": "line 14: content version 3d4e5f60-7182-4a93-8b4c-5d6e7f801920 belongs to client 5a6b7c8d-9e0f-4a1b-8c2d-3e4f50617283, not 0b7c8f6e",
         "overflowing-amount": "line 4 holds a whole number past 64 bits",
         "payment-before-activation": "line 3: client 0b7c8f6e-2f51-4c2e-9a0b-1d2e3f405162 is pending: a payment before activation is refused (rule 2",

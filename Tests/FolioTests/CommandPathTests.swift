@@ -301,10 +301,16 @@ struct CommandPathTests {
         let hidden = ContentChange.diff(from: .object([:]), to: .object([
             "price": .integer(1), "price\u{200B}": .integer(2), "a\u{A0}b": .integer(3), "x\u{E0001}": .integer(4), "sof\u{AD}t": .integer(5),
             "❤\u{FE0F}": .integer(6), "🏴\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}": .integer(7),
+            // Joiners, selectors and tags outside an emoji show nothing either; controls past
+            // JSON's are written out as its escapes too.
+            "price\u{200D}": .integer(8), "price\u{FE0F}": .integer(9), "x\u{E0067}": .integer(10), "a\u{7F}": .integer(11), "b\u{80}\"": .integer(12),
+            // A non-joiner between letters of a script that joins them changes the word drawn.
+            "می\u{200C}خواهم": .integer(13),
         ])).map(\.path)
         #expect(Set(hidden) == [
             "price", #"["price\u200b"]"#, #"["a\u00a0b"]"#, #"["x\udb40\udc01"]"#, #"["sof\u00adt"]"#,
             "❤\u{FE0F}", "🏴\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}",
+            #"["price\u200d"]"#, #"["price\ufe0f"]"#, #"["x\udb40\udc67"]"#, #"["a\u007f"]"#, #"["b\u0080\""]"#, "می\u{200C}خواهم",
         ], "\(hidden)")
     }
 }
