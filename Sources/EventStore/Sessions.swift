@@ -161,9 +161,29 @@ public class ReadSession {
     ///   first index that differs from the records and where.
     @discardableResult
     public func verify(progress: ((UInt64) -> Void)? = nil) throws -> UInt64 {
+        let indexes = BulkIndexes()
+        let head = try verifyRecords(progress: progress) { try indexes.add($0) }
+        for index in BulkIndexes.Index.allCases {
+            let difference = try transaction.firstDifference(in: databases[index]) { expect in
+                try indexes.entries(of: index) { key, value in try expect(key) { $0.elementsEqual(value) } }
+            }
+            if let difference {
+                throw EventStoreError(.corruptIndex, "the log's records are sound, but " + BulkIndexes.describe(difference, in: index))
+            }
+        }
+        return head
+    }
+
+    /// Checks every record's checksum, the hash chain, gapless positions and the head mark, as
+    /// `verify` does, reading the log alone (as an export does), not its indexes.
+    ///
+    /// - Parameter record: called with each record found sound, in order.
+    /// - Returns: how many records were checked.
+    /// - Throws: `corruptRecord` naming the first bad position.
+    @discardableResult
+    public func verifyRecords(progress: ((UInt64) -> Void)? = nil, _ record: (RecordView) throws -> Void = { _ in }) throws -> UInt64 {
         var expectedPosition: UInt64 = 1
         var lastHash = Record.zeroHash
-        let indexes = BulkIndexes()
         try transaction.withCursor(databases.log) { cursor in
             var entry = try cursor.first()
             while let current = entry {
@@ -175,7 +195,7 @@ public class ReadSession {
                 guard view.checksumIsValid, view.position == key else { throw corrupt(key) }
                 guard view.previousHash.elementsEqual(lastHash) else { throw corrupt(key, chain: true) }
                 lastHash = Array(view.hash)
-                try indexes.add(view)
+                try record(view)
                 if key % 65_536 == 0 { progress?(key) }
                 expectedPosition += 1
                 entry = try cursor.next()
@@ -186,14 +206,6 @@ public class ReadSession {
         let expectedMark = head == 0 ? nil : head.bigEndianBytes + lastHash
         if mark != expectedMark {
             throw EventStoreError(.corruptRecord, "the head mark does not match record \(head): the log's last record was changed or removed", position: head)
-        }
-        for index in BulkIndexes.Index.allCases {
-            let difference = try transaction.firstDifference(in: databases[index]) { expect in
-                try indexes.entries(of: index) { key, value in try expect(key) { $0.elementsEqual(value) } }
-            }
-            if let difference {
-                throw EventStoreError(.corruptIndex, "the log's records are sound, but " + BulkIndexes.describe(difference, in: index))
-            }
         }
         return head
     }

@@ -83,10 +83,16 @@ extension Store {
         // LMDB's own pages (named "") are read by every command.
         if let reading, databases.isDisjoint(with: reading.union([""])) { return report }
         let more = report.damage.count == 1 ? "" : " (and \(report.damage.count - 1) more)"
-        let advice = databases.isDisjoint(with: exportedDatabases)
-            ? "the log's pages are sound: `folio export FILE` and `folio import FILE --store NEW` carry every event to a new store"
-            : "restore it from a backup or an export"
-        throw FolioError(.store, "the store is damaged: \(first)\(more); \(advice)")
+        guard databases.isDisjoint(with: exportedDatabases) else {
+            throw FolioError(.store, "the store is damaged: \(first)\(more); restore it from a backup or an export")
+        }
+        // The log's pages are sound, and an export reads nothing else; its records must be too.
+        do {
+            _ = try EventStore(path: path).read { try $0.verifyRecords() }
+        } catch let error as EventStoreError where error.code == .corruptRecord {
+            throw FolioError(.store, "the store is damaged: \(first)\(more); and \(error.message), where an export would stop: restore it from a backup or an export")
+        }
+        throw FolioError(.store, "the store is damaged: \(first)\(more); the log's pages and records are sound: `folio export FILE` and `folio import FILE --store NEW` carry every event to a new store")
     }
 
     /// What an export reads: LMDB's own pages and main database (which names the others, `""`),

@@ -949,7 +949,7 @@ struct CLITests {
         let directory = try TemporaryDirectory()
         let store = try directory.importedFixture()
         let (page, error) = try #require(try damageablePage(of: store, in: directory, fromEnd: true) { $0.hasPrefix("rm.") })
-        #expect(error.hasSuffix("; the log's pages are sound: `folio export FILE` and `folio import FILE --store NEW` carry every event to a new store\n"), "\(error)")
+        #expect(error.hasSuffix("; the log's pages and records are sound: `folio export FILE` and `folio import FILE --store NEW` carry every event to a new store\n"), "\(error)")
         let damaged = directory.path("damaged")
         try damagedCopy(of: store, page: page, at: damaged)
         // A rebuild would replace the damaged tables' pages: it names the page, and the way out.
@@ -962,6 +962,31 @@ struct CLITests {
         #expect(try folio(["verify"], store: restored).status == 0)
         #expect(try folio(["export"], store: restored).out == (try folio(["export"], store: store).out))
         #expect(try folio(["analytics", "--format", "json"], store: restored).out == (try folio(["analytics", "--format", "json"], store: store).out))
+    }
+
+    @Test("a damaged page of a read model and a damaged record: verify names both, and does not promise that an export carries every event")
+    func damagedPageAndRecord() throws {
+        let directory = try TemporaryDirectory()
+        let store = directory.path("bad-record")
+        try FileManager.default.copyItem(atPath: try directory.importedFixture(), toPath: store)
+        // Record 200's last byte changed inside its page, as a flipped bit would change it.
+        do {
+            let log = try EventStore(path: store)
+            let records = try log.environment.database("log")
+            try log.environment.write { txn in
+                let key = withUnsafeBytes(of: UInt64(200).bigEndian) { Array($0) }
+                var value = try #require(try txn.get(records, key))
+                value[value.count - 1] ^= 0x01
+                try txn.put(records, key, value)
+            }
+        }
+        let (page, _) = try #require(try damageablePage(of: store, in: directory, fromEnd: true) { $0.hasPrefix("rm.") })
+        let damaged = directory.path("damaged")
+        try damagedCopy(of: store, page: page, at: damaged)
+        let result = try folio(["verify"], store: damaged)
+        #expect(result.status == 1 && result.err.hasPrefix("folio: the store is damaged: page \(page) (database \"rm."), "\(result.err)")
+        #expect(result.err.hasSuffix("; and record 200 fails its checksum: the log is corrupt or was tampered with at that position, where an export would stop: restore it from a backup or an export\n"), "\(result.err)")
+        #expect(try folio(["export"], store: damaged).err.contains("record 200 fails its checksum"))
     }
 
     @Test("verify folds the log anew and compares the read models: a row changed inside its page is named, and a rebuild mends it")
