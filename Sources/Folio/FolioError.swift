@@ -93,7 +93,7 @@ public struct FolioError: Error, Hashable, Sendable, CustomStringConvertible {
             case .damagedPage: return FolioError(.store, "the store is damaged: \(error.operation); restore it from a backup or an export")
             case .invalid where error.operation.hasPrefix("mdb_env_open "):
                 // Its first page does not say LMDB: another kind of file, or one damaged from its start.
-                return FolioError(.store, "\(error.operation.dropFirst("mdb_env_open ".count)) is not a Folio store: its data file is not an LMDB file, or is damaged from its first page; restore it from a backup or an export")
+                return FolioError(.store, "\(error.operation.dropFirst("mdb_env_open ".count)) is not a Folio store: its data file is not an LMDB file, or one of its first two pages (where LMDB says where its data is) is damaged; restore it from a backup or an export")
             case .foreignLockFile where error.operation.hasPrefix("mdb_env_open "):
                 return FolioError(.store, "\(error.operation.dropFirst("mdb_env_open ".count)) is open in another process whose lock file (lock.mdb) this Folio's LMDB does not read, as another LMDB version writes it or as it was damaged; stop that process and try again (the next open after it makes the lock file anew)")
             default: return FolioError(.store, "the store failed: \(error)")

@@ -56,6 +56,7 @@ func writing<T>(to target: String, _ body: () throws -> T) throws -> T {
     if target == standardOutput, missingStandardDescriptors.contains(STDOUT_FILENO) {
         throw FolioError(.invalidInput, "cannot write \(target): it was closed when folio started")
     }
+    guard !target.isEmpty else { throw FolioError(.invalidInput, "cannot write a file: the path given is empty (- writes to standard output)") }
     do {
         return try body()
     } catch let error as Errno {

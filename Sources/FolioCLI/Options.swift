@@ -99,8 +99,20 @@ extension StoreOptions {
 
     /// Refuses a data file of 0 bytes. LMDB would make a new store of it: a query would answer
     /// from that, and a write fill it, where a copy failed or a disk filled, hiding it. One that
-    /// another process has open is a store it is making this moment, which LMDB waits for.
+    /// another process has open is a store it is making this moment, which LMDB waits for. A
+    /// `data.mdb` that is no file (a directory, a named pipe, a device) is refused too, by what it is.
     func checkDataFileNotEmpty() throws {
+        var status = stat()
+        if stat(path + "/data.mdb", &status) == 0, status.st_mode & S_IFMT != S_IFREG {
+            let kind = switch status.st_mode & S_IFMT {
+            case S_IFDIR: "a directory"
+            case S_IFIFO: "a named pipe"
+            case S_IFCHR, S_IFBLK: "a device"
+            case S_IFSOCK: "a socket"
+            default: "not a regular file"
+            }
+            throw FolioError(.store, "\(path) is not a Folio store: its data file, data.mdb, is \(kind), where a store keeps its data in one file; move it away to make a store there")
+        }
         guard !hasEmptyDataFile(at: path) || Store.isOpenElsewhere(at: path) else {
             throw FolioError(.store, "\(path) is not a Folio store: its data file is empty (0 bytes), as a failed copy or a full disk may leave one")
         }

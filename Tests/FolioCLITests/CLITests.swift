@@ -1165,8 +1165,16 @@ struct CLITests {
         #expect(FileManager.default.createFile(atPath: store + "/data.mdb", contents: Data(repeating: 0x5A, count: 16_384)))
         for arguments in [["clients"], ["client", "create", "--name", "Eve"]] {
             let result = try folio(arguments, store: store)
-            #expect(result.status == 1 && result.err == "folio: \(store) is not a Folio store: its data file is not an LMDB file, or is damaged from its first page; restore it from a backup or an export\n", "\(result.err)")
+            #expect(result.status == 1 && result.err == "folio: \(store) is not a Folio store: its data file is not an LMDB file, or one of its first two pages (where LMDB says where its data is) is damaged; restore it from a backup or an export\n", "\(result.err)")
         }
+        // A data file that is no file at all is named by what it is, and nothing is made in it.
+        try FileManager.default.removeItem(atPath: store + "/data.mdb")
+        try FileManager.default.createDirectory(atPath: store + "/data.mdb", withIntermediateDirectories: false)
+        for arguments in [["clients"], ["verify"], ["client", "create", "--name", "Eve"], ["import", history]] {
+            let result = try folio(arguments, store: store)
+            #expect(result.status == 1 && result.err == "folio: \(store) is not a Folio store: its data file, data.mdb, is a directory, where a store keeps its data in one file; move it away to make a store there\n", "\(arguments): \(result.err)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: store + "/data.mdb").isEmpty)
     }
 
     @Test("a store another process has open is told from one no process has, as LMDB's lock on its lock file says: a data file of 0 bytes is one being made there, not a failed copy")
@@ -1956,6 +1964,10 @@ struct BadInputTests {
         #expect(try folio(["export", directory.path("new.jsonl")], store: store).status == 0)
         #expect(try manager.attributesOfItem(atPath: directory.path("new.jsonl"))[.posixPermissions] as? Int == 0o600)
         // Devices are written into: /dev/null takes it, /dev/full refuses it, and both stay devices.
+        for (arguments, store) in [(["export", ""], store), (["generate", "--clients", "1", ""], nil)] {
+            let empty = try folio(arguments, store: store)
+            #expect(empty.status == 1 && empty.err == "folio: cannot write a file: the path given is empty (- writes to standard output)\n", "\(empty.err)")
+        }
         let null = try folio(["export", "/dev/null"], store: store)
         #expect(null.status == 0 && null.err == "exported 1 event to /dev/null\n", "\(null.err)")
         #expect(try folio(["verify"], store: store).out.hasPrefix("ok: 1 event, checksums"))
