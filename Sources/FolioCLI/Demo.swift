@@ -91,6 +91,8 @@ struct Demo: ParsableCommand {
             emit("\n== Audit of \(client.name) (folio history \(reference) --diff)\n")
             emit(try HistoryPrinter(format: .table, diff: true).render(try store.history(client: client.id.lowercased)))
         }
-        emit("\nNext: folio clients --status paid, folio history CLIENT --diff, folio analytics --format json (store: \(store.path))\n")
+        // Named by --store, the store is named in each command, so that each runs as printed.
+        let flag = self.store.store.map { " --store " + shellWord($0) } ?? ""
+        emit("\nNext: folio clients --status paid\(flag), folio history CLIENT --diff\(flag), folio analytics --format json\(flag) (store: \(store.path))\n")
     }
 }

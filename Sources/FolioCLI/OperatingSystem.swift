@@ -66,6 +66,16 @@ func writing<T>(to target: String, _ body: () throws -> T) throws -> T {
     }
 }
 
+/// `text` as one word of a POSIX shell: as it is when it holds nothing a shell reads otherwise,
+/// else in single quotes (a quote in it written `'\''`).
+func shellWord(_ text: String) -> String {
+    let plain = !text.isEmpty && text.utf8.allSatisfy { byte in
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+            || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || "/._-+,:@%".utf8.contains(byte)
+    }
+    return plain ? text : "'" + text.replacing("'", with: #"'\''"#) + "'"
+}
+
 /// Writes one line to standard error.
 func warn(_ text: String) {
     _ = try? FileDescriptor.standardError.writeAll((text + "\n").utf8)

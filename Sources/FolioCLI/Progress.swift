@@ -20,18 +20,29 @@ final class Progress {
     private let output: ((String) -> Void)?
     private let interval: Duration
     private var lastDrawn: ContinuousClock.Instant?
-    private static let width = 25
+    /// The bar's width in columns: 25, or what fits a narrower terminal beside the title and the
+    /// percentage (a line that wrapped would be cleared only in part, leaving a line each redraw).
+    private let width: Int
 
-    /// A bar titled `title`, written to standard error if it is a terminal.
+    /// A bar titled `title`, written to standard error if it is a terminal, as wide as fits it.
     convenience init(title: String) {
-        self.init(title: title, output: isatty(STDERR_FILENO) == 1 ? { _ = try? FileDescriptor.standardError.writeAll($0.utf8) } : nil)
+        guard isatty(STDERR_FILENO) == 1 else {
+            self.init(title: title, output: nil)
+            return
+        }
+        var size = winsize()
+        let columns = ioctl(STDERR_FILENO, UInt(TIOCGWINSZ), &size) == 0 && size.ws_col > 0 ? Int(size.ws_col) : nil
+        self.init(title: title, columns: columns) { _ = try? FileDescriptor.standardError.writeAll($0.utf8) }
     }
 
-    /// A bar titled `title`, written to `output` (none when `nil`), redrawn at most once an `interval`.
-    init(title: String, interval: Duration = .milliseconds(50), output: ((String) -> Void)?) {
+    /// A bar titled `title`, written to `output` (none when `nil`), redrawn at most once an
+    /// `interval`, on a line of `columns` (unbounded when `nil`).
+    init(title: String, interval: Duration = .milliseconds(50), columns: Int? = nil, output: ((String) -> Void)?) {
         self.title = title
         self.interval = interval
         self.output = output
+        // "Title [bar] 100%", one column left free (a line filled to its end wraps on some terminals).
+        width = min(25, max(0, (columns ?? .max) - title.count - 9))
     }
 
     /// Shows `done` of `total`; without a total there is nothing to show.
@@ -41,14 +52,16 @@ final class Progress {
         if let lastDrawn, now - lastDrawn < interval { return }
         lastDrawn = now
         let fraction = min(1, max(0, Double(done) / Double(total)))
-        let filled = Int(fraction * Double(Self.width))
-        let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: Self.width - filled)
-        draw("[\(bar)] \(Int(fraction * 100))%")
+        let filled = Int(fraction * Double(width))
+        let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
+        // Too narrow a terminal for a bar gets the percentage alone.
+        draw(width < 5 ? "\(Int(fraction * 100))%" : "[\(bar)] \(Int(fraction * 100))%")
     }
 
-    /// Replaces a bar that was shown by `[Done]` and ends its line.
+    /// Replaces a bar that was shown by `[Done]` and ends its line; once.
     func finish() {
         guard lastDrawn != nil else { return }
+        lastDrawn = nil
         draw("[Done]\n")
     }
 

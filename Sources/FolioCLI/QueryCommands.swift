@@ -177,8 +177,11 @@ struct Verify: ParsableCommand {
         let pages = try store.checkPages()
         let store = try store.open()
         let bar = Progress(title: "Verifying")
-        defer { bar.finish() }
-        let count = try store.verify { bar.update(done: $0.done, total: $0.total) }
+        let count: UInt64
+        do {
+            defer { bar.finish() }
+            count = try store.verify { bar.update(done: $0.done, total: $0.total) }
+        }
         // A changed byte inside a row passes the page walk: the read models and the write side's
         // indexes are compared with the log folded anew.
         let derived = try store.derivedDataCheck()
@@ -311,6 +314,10 @@ struct ProjectionsGroup: ParsableCommand {
         @Argument(help: "Projector names: clients, content_versions, payments, analytics.") var names: [String] = []
 
         func run() throws {
+            // Ctrl-C (or SIGTERM, SIGHUP) says what became of the read models, in place of the bar.
+            Interruption.handleSignals()
+            let note = Interruption.sayIfInterrupted("the read models are as they were: a rebuild is switched in whole, or not at all")
+            defer { note.forget() }
             // A rebuild reads the whole log and replaces whole tables: a damaged page is named first.
             try store.checkPages()
             let opened = try store.open(rebuildingStale: false)
@@ -389,14 +396,21 @@ struct Generate: ParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("How many clients.", valueName: "count")) var clients: Int = 100
     @Option(parsing: .unconditional, help: "The seed: the same seed writes the same history.") var seed: UInt64 = 2026
     @Option(parsing: .unconditional, help: ArgumentHelp("Smallest content of a version, in bytes as stored (1500 at least).", valueName: "bytes")) var contentMin: Int = 20_000
-    @Option(parsing: .unconditional, help: ArgumentHelp("Largest content of a version, in bytes as stored (kept to within a few bytes when less than 10 above --content-min).", valueName: "bytes")) var contentMax: Int = 50_000
+    @Option(parsing: .unconditional, help: ArgumentHelp("Largest content of a version, in bytes as stored, 1000000 at most (kept to within a few bytes when less than 10 above --content-min).", valueName: "bytes")) var contentMax: Int = 50_000
     @Argument(help: "The file to write, or - for standard output (also when omitted).") var file: String?
 
     func validate() throws {
         // A history of no clients holds no events, which an import refuses.
         guard clients >= 1 else { throw ValidationError("--clients must be 1 or more: a history of no clients holds no events, which `folio import` refuses") }
-        guard contentMin >= 1_500, contentMax >= contentMin else {
-            throw ValidationError("--content-min must be at least 1500 (a page's headline, pricing, terms and call to action take up to about 1,100 bytes, and a section 200 more) and at most --content-max")
+        guard contentMin >= 1_500 else {
+            throw ValidationError("--content-min must be at least 1500, not \(contentMin): a page's headline, pricing, terms and call to action take up to about 1,100 bytes, and a section 200 more")
+        }
+        guard contentMax >= contentMin else {
+            // An option left out is at its default, which the message says.
+            func given(_ name: String) -> Bool { CommandLine.arguments.contains { $0 == name || $0.hasPrefix(name + "=") } }
+            let minimum = "\(contentMin)" + (given("--content-min") ? "" : ", its default")
+            let maximum = "\(contentMax)" + (given("--content-max") ? "" : ", its default")
+            throw ValidationError("--content-min (\(minimum)) must be at most --content-max (\(maximum))")
         }
         // Content past 1 MiB would not import.
         guard contentMax <= 1_000_000 else { throw ValidationError("--content-max must be at most 1000000 bytes, so that a page stays within content's limit of 1 MiB") }

@@ -188,7 +188,10 @@ struct CLITests {
         #expect(generated.status == 0)
         #expect(generated.out == committed)
         let small = try folio(["generate", "--content-min", "1000", "--content-max", "2000"])
-        #expect(small.status != 0 && small.err.hasPrefix("folio: --content-min must be at least 1500 (a page's headline"), "\(small.err)")
+        #expect(small.status != 0 && small.err.hasPrefix("folio: --content-min must be at least 1500, not 1000: a page's headline"), "\(small.err)")
+        // A bound clashing with the other's default says so.
+        let clash = try folio(["generate", "--content-max", "1500"])
+        #expect(clash.status != 0 && clash.err == "folio: --content-min (20000, its default) must be at most --content-max (1500)\n", "\(clash.err)")
         let directory = try TemporaryDirectory()
         let dashed = try folio(["generate", "--clients", "12", "--seed", "2026", "--content-min", "2000", "--content-max", "6000", "-"], in: directory.url)
         #expect(dashed.status == 0 && dashed.out == committed)
@@ -222,6 +225,8 @@ struct CLITests {
         let directory = try TemporaryDirectory()
         let fixture = try folio(["demo"], store: directory.path("fixture"), in: projectRoot)
         #expect(fixture.status == 0 && fixture.out.hasPrefix("Imported 393 events of 12 clients"), "\(fixture.err)")
+        // Its closing suggestions name the store it was given, so that each runs as printed.
+        #expect(fixture.out.hasSuffix("\nNext: folio clients --status paid --store \(directory.path("fixture")), folio history CLIENT --diff --store \(directory.path("fixture")), folio analytics --format json --store \(directory.path("fixture")) (store: \(directory.path("fixture")))\n"), "\(fixture.out.suffix(300))")
         let generated = try folio(["demo", "--clients", "2", "--seed", "5"], store: directory.path("generated"), in: projectRoot)
         #expect(generated.status == 0 && generated.out.contains(" events of 2 clients"), "\(generated.out.prefix(200))\(generated.err)")
         for clients in ["-1", "0"] {

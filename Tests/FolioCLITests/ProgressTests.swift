@@ -20,6 +20,22 @@ struct ProgressTests {
         #expect(frames.written == ["\r\u{1B}[2KImporting [==========               ] 40%"])
         bar.finish()
         #expect(frames.written.last == "\r\u{1B}[2KImporting [Done]\n")
+        // Once: a second finish draws nothing more.
+        bar.finish()
+        #expect(frames.written.count == 2)
+    }
+
+    @Test("a bar fits a narrow terminal's line, which a wrapped line would fill with stale copies; narrower still, the percentage alone")
+    func narrow() {
+        for (columns, expected) in [
+            (80, "Rebuilding [==========               ] 40%"), (30, "Rebuilding [====       ] 40%"), (23, "40%"),
+        ] {
+            let frames = Frames()
+            Progress(title: "Rebuilding", columns: columns) { frames.written.append($0) }.update(done: 40, total: 100)
+            let line = frames.written.first?.dropFirst("\r\u{1B}[2K".count)
+            #expect(line.map(String.init) == (expected.hasPrefix("Rebuilding") ? expected : "Rebuilding " + expected), "\(columns)")
+            #expect((line?.count ?? 0) < columns, "\(columns)")
+        }
     }
 
     @Test("more done than the total shows a full bar; a bar never shown leaves nothing behind")
