@@ -564,7 +564,7 @@ extension JSONParser {
 
     /// Reads the value at hand; returns it when it is a whole number written as one (digits, and a
     /// minus sign at most: not `1.0` or `1e2`, which `readValue` also reads as integers).
-    package mutating func readWholeNumber() throws(Failure) -> Int64? {
+    private mutating func readWholeNumber() throws(Failure) -> Int64? {
         let start = index
         guard case .integer(let value) = try value() else { return nil }
         let written = bytes[start..<index]

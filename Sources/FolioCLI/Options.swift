@@ -85,7 +85,7 @@ extension StoreOptions {
         case let reason?:
             throw FolioError(.notFound, "no store at \(path): \(reason)")
         }
-        try checkDataFileNotEmpty()
+        try checkDataFile()
     }
 
     /// Refuses a path where a store's data is missing or empty, which a command that makes a
@@ -94,14 +94,14 @@ extension StoreOptions {
         if case let missing? = absence(at: path), case .danglingDataFile = missing {
             throw FolioError(.notFound, "no store at \(path): \(missing)")
         }
-        try checkDataFileNotEmpty()
+        try checkDataFile()
     }
 
     /// Refuses a data file of 0 bytes. LMDB would make a new store of it: a query would answer
     /// from that, and a write fill it, where a copy failed or a disk filled, hiding it. One that
     /// another process has open is a store it is making this moment, which LMDB waits for. A
     /// `data.mdb` that is no file (a directory, a named pipe, a device) is refused too, by what it is.
-    func checkDataFileNotEmpty() throws {
+    func checkDataFile() throws {
         var status = stat()
         if stat(path + "/data.mdb", &status) == 0, status.st_mode & S_IFMT != S_IFREG {
             let kind = switch status.st_mode & S_IFMT {
