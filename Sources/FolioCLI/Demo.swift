@@ -20,12 +20,12 @@ struct Demo: ParsableCommand {
             """
     )
     @OptionGroup var store: StoreOptions
-    @Option(parsing: .unconditional, help: ArgumentHelp("Clients in a generated history (default: 12).", valueName: "count")) var clients: Int?
-    @Option(parsing: .unconditional, help: "The generator's seed (default: 2026).") var seed: UInt64?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Clients in a generated history (default: 12).", valueName: "count"), transform: wholeNumber) var clients: Int?
+    @Option(parsing: .unconditional, help: "The generator's seed (default: 2026).", transform: wholeNumber) var seed: UInt64?
 
     /// Imports the sample history through `load`: the fixture, when run from the project with
     /// neither `--clients` nor `--seed`, else a history generated into a temporary file (removed
-    /// once imported, or if the process is interrupted), with a progress bar.
+    /// once imported, or if the process is interrupted), with a progress bar for each step.
     private func importSample(_ load: (String, @escaping (JobProgress) -> Void) throws -> ImportReport) throws -> ImportReport {
         let fixture = FileManager.default.currentDirectoryPath + "/Fixtures/small.jsonl"
         let source: String
@@ -38,7 +38,9 @@ struct Demo: ParsableCommand {
             generated = Interruption.removeIfInterrupted(url.path, what: "the generated history")
             let generator = HistoryGenerator(seed: seed ?? 2026, clients: clients ?? 12, contentBytes: 2_000...6_000)
             let out = try FileDescriptor.create(url.path, permissions: .ownerReadWrite)
-            _ = try out.closeAfter { try generator.write(to: out) }
+            let bar = Progress(title: "Generating")
+            defer { bar.finish() }
+            _ = try out.closeAfter { try generator.write(to: out) { bar.update(done: $0.done, total: $0.total) } }
             source = url.path
         }
         let bar = Progress(title: "Importing")

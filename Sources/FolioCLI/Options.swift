@@ -18,6 +18,15 @@ import Projections
 import Synchronization
 import SystemPackage
 
+/// Reads an option's whole number, written in digits alone (no sign, no spaces), for
+/// `@Option(transform:)`: anything else is refused by what the option takes, where the parser's own
+/// refusal says only that the value is invalid. The option's own bounds are its command's to check.
+func wholeNumber<T: FixedWidthInteger>(_ text: String) throws -> T {
+    guard text.isDigits else { throw ValidationError("it takes a whole number, written in digits alone") }
+    guard let value = T(text) else { throw ValidationError("it takes a whole number up to \(T.max)") }
+    return value
+}
+
 /// `--store`: where the store lives.
 struct StoreOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The store directory (an LMDB environment).", discussion: "Default: $FOLIO_STORE, else ./folio-store.", valueName: "path"))

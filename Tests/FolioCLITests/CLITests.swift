@@ -192,6 +192,11 @@ struct CLITests {
         // A bound clashing with the other's default says so.
         let clash = try folio(["generate", "--content-max", "1500"])
         #expect(clash.status != 0 && clash.err == "folio: --content-min (20000, its default) must be at most --content-max (1500)\n", "\(clash.err)")
+        // A number that is no whole number, or past its type, is refused by what the option takes.
+        let negative = try folio(["generate", "--seed", "-1"])
+        #expect(negative.status != 0 && negative.err.hasSuffix("'--seed <seed>': it takes a whole number, written in digits alone\n"), "\(negative.err)")
+        let huge = try folio(["demo", "--clients", "99999999999999999999"])
+        #expect(huge.status != 0 && huge.err.hasSuffix("'--clients <count>': it takes a whole number up to \(Int.max)\n"), "\(huge.err)")
         let directory = try TemporaryDirectory()
         let dashed = try folio(["generate", "--clients", "12", "--seed", "2026", "--content-min", "2000", "--content-max", "6000", "-"], in: directory.url)
         #expect(dashed.status == 0 && dashed.out == committed)
