@@ -273,6 +273,9 @@ public func validate(_ event: Event, state: ClientState, asStored: Bool = false)
         if case .versionPromoted(let given) = event, case .versionPromoted(let made)? = expected.first, given.previousVersionID != made.previousVersionID {
             throw DomainError(.eventMismatch, "previous_version_id is \(given.previousVersionID?.lowercased ?? "null") but the current \(given.pageType.rawValue) version is \(made.previousVersionID?.lowercased ?? "none") (rule 4)")
         }
+        if let given = event.payment, let made = expected.first?.payment, given.paymentID != made.paymentID {
+            throw DomainError(.eventMismatch, "payment_id is \(given.paymentID.lowercased) but payment intent \(given.stripePaymentIntentID.shortened.debugDescription) is payment \(made.paymentID.lowercased)'s (rule 6: an intent names one payment)")
+        }
         throw DomainError(.eventMismatch, "\(event.type.rawValue) is not what the rules make of it here: expected \(String(decoding: expected[0].encodePayload(), as: UTF8.self).prefix(300))")
     }
 }

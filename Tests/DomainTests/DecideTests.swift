@@ -349,6 +349,17 @@ struct ValidateTests {
         }
     }
 
+    @Test("a report of a known intent under another payment id names the payment the intent is")
+    func paymentOfAnotherID() throws {
+        let history = [created, issued, activated, drafted(versionA), promoted(versionA), payment(.start, version: versionA)]
+        var record = PaymentRecord(clientID: clientID, paymentID: UUID(), contentVersionID: versionA, stripePaymentIntentID: "pi_1", amount: 50_000)
+        #expect { try Domain.validate(.paymentSucceeded(record), state: given(history)) } throws: {
+            ($0 as? DomainError)?.message == "payment_id is \(record.paymentID.lowercased) but payment intent \"pi_1\" is payment \(paymentID.lowercased)'s (rule 6: an intent names one payment)"
+        }
+        record.paymentID = paymentID
+        try Domain.validate(.paymentSucceeded(record), state: given(history))
+    }
+
     @Test("what decide makes validates; a skipped version number or a wrong previous version does not")
     func validate() throws {
         let state = given([created, drafted(versionA), promoted(versionA)])
