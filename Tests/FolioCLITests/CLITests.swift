@@ -1176,6 +1176,8 @@ struct CLITests {
         for arguments in [["clients"], ["client", "create", "--name", "Eve"]] {
             let result = try folio(arguments, store: store)
             #expect(result.status == 1 && result.err == "folio: \(store) is not a Folio store: its data file is not an LMDB file, or one of its first two pages (where LMDB says where its data is) is damaged; restore it from a backup or an export\n", "\(result.err)")
+            // Refused, it is left as it was found: no lock file is made beside it.
+            #expect(try FileManager.default.contentsOfDirectory(atPath: store) == ["data.mdb"], "\(arguments)")
         }
         // A data file that is no file at all is named by what it is, and nothing is made in it.
         try FileManager.default.removeItem(atPath: store + "/data.mdb")
