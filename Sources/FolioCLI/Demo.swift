@@ -20,8 +20,8 @@ struct Demo: ParsableCommand {
             """
     )
     @OptionGroup var store: StoreOptions
-    @Option(parsing: .unconditional, help: ArgumentHelp("Clients in a generated history (default: 12).", valueName: "count"), transform: wholeNumber) var clients: Int?
-    @Option(parsing: .unconditional, help: "The generator's seed (default: 2026).", transform: wholeNumber) var seed: UInt64?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Clients in a generated history (default: 12).", valueName: "count"), transform: wholeNumber(atLeast: 1)) var clients: Int?
+    @Option(parsing: .unconditional, help: "The generator's seed (default: 2026).", transform: wholeNumber()) var seed: UInt64?
 
     /// Imports the sample history through `load`: the fixture, when run from the project with
     /// neither `--clients` nor `--seed`, else a history generated into a temporary file (removed

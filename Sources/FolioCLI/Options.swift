@@ -19,12 +19,15 @@ import Synchronization
 import SystemPackage
 
 /// Reads an option's whole number, written in digits alone (no sign, no spaces), for
-/// `@Option(transform:)`: anything else is refused by what the option takes, where the parser's own
-/// refusal says only that the value is invalid. The option's own bounds are its command's to check.
-func wholeNumber<T: FixedWidthInteger>(_ text: String) throws -> T {
-    guard text.isDigits else { throw ValidationError("it takes a whole number, written in digits alone") }
-    guard let value = T(text) else { throw ValidationError("it takes a whole number up to \(T.max)") }
-    return value
+/// `@Option(transform:)`: anything else is refused by what the option takes (`least` or more),
+/// where the parser's own refusal says only that the value is invalid. A value under `least` is
+/// its command's to refuse, with the reason.
+func wholeNumber<T: FixedWidthInteger & Sendable>(atLeast least: T = 0) -> @Sendable (String) throws -> T {
+    { text in
+        guard text.isDigits else { throw ValidationError("it takes a whole number" + (least == 0 ? ", written in digits alone" : ", \(least) or more")) }
+        guard let value = T(text) else { throw ValidationError("it takes a whole number up to \(T.max)") }
+        return value
+    }
 }
 
 /// `--store`: where the store lives.

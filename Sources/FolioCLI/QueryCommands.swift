@@ -394,10 +394,10 @@ struct Generate: ParsableCommand {
             """
     )
     // Read by `wholeNumber`, whose refusal says what each takes; the help states each default itself.
-    @Option(parsing: .unconditional, help: ArgumentHelp("How many clients. (default: 100)", valueName: "count"), transform: wholeNumber) var clients: Int = 100
-    @Option(parsing: .unconditional, help: "The seed: the same seed writes the same history. (default: 2026)", transform: wholeNumber) var seed: UInt64 = 2026
-    @Option(parsing: .unconditional, help: ArgumentHelp("Smallest content of a version, in bytes as stored (1500 at least). (default: 20000)", valueName: "bytes"), transform: wholeNumber) var contentMin: Int = 20_000
-    @Option(parsing: .unconditional, help: ArgumentHelp("Largest content of a version, in bytes as stored, 1000000 at most (kept to within a few bytes when less than 10 above --content-min). (default: 50000)", valueName: "bytes"), transform: wholeNumber) var contentMax: Int = 50_000
+    @Option(parsing: .unconditional, help: ArgumentHelp("How many clients. (default: 100)", valueName: "count"), transform: wholeNumber(atLeast: 1)) var clients: Int = 100
+    @Option(parsing: .unconditional, help: "The seed: the same seed writes the same history. (default: 2026)", transform: wholeNumber()) var seed: UInt64 = 2026
+    @Option(parsing: .unconditional, help: ArgumentHelp("Smallest content of a version, in bytes as stored (1500 at least). (default: 20000)", valueName: "bytes"), transform: wholeNumber()) var contentMin: Int = 20_000
+    @Option(parsing: .unconditional, help: ArgumentHelp("Largest content of a version, in bytes as stored, 1000000 at most (kept to within a few bytes when less than 10 above --content-min). (default: 50000)", valueName: "bytes"), transform: wholeNumber()) var contentMax: Int = 50_000
     @Argument(help: "The file to write, or - for standard output (also when omitted).") var file: String?
 
     func validate() throws {
