@@ -57,6 +57,9 @@ struct Demo: ParsableCommand {
         Interruption.handleSignals()
         let path = self.store.path
         let store: Store
+        // Once a sample is imported, output that cannot be written says the store was made.
+        var imported = false
+        func emit(_ text: String) { FolioCLI.emit(text, done: imported) }
         if Store.canStageImport(at: path) {
             // Built aside and put in place once filled, as an import's store is: a demo that
             // fails or is interrupted leaves no empty store behind.
@@ -64,6 +67,7 @@ struct Demo: ParsableCommand {
             let report = try importSample { source, progress in
                 try Store.importLog(from: source, intoNewStoreAt: path, progress: progress) { removed.append($0) }
             }
+            imported = true
             warnRemoved(removed, into: path)
             store = try self.store.open()
             emit("Imported \(counted(report.events, "event")) of \(counted(report.clients, "client")) into \(store.path)\n\n")
@@ -74,6 +78,7 @@ struct Demo: ParsableCommand {
                 let note = Interruption.sayIfInterrupted("nothing was imported into \(path)")
                 defer { note.forget() }
                 let report = try importSample { source, progress in try store.importLog(from: source, progress: progress) }
+                imported = true
                 emit("Imported \(counted(report.events, "event")) of \(counted(report.clients, "client")) into \(store.path)\n\n")
             } else {
                 emit("The store at \(store.path) already holds events; showing it as it is.\n\n")

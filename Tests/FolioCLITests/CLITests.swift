@@ -1685,6 +1685,13 @@ struct BadInputTests {
         #expect(try folio(["clients", "--format", "csv"], store: store).out.contains("Bea"))
         let rebuilt = try intoFullDisk(["projections", "rebuild", "--store", store])
         #expect(rebuilt.status != 0 && rebuilt.message.hasPrefix("folio: the command was carried out and the store holds its result, but "), "\(rebuilt.message)")
+        // A demo that imported its sample made the store; one that only shows a store did not.
+        let demoStore = store + "-demo"
+        let demo = try intoFullDisk(["demo", "--clients", "2", "--seed", "5", "--store", demoStore])
+        #expect(demo.status != 0 && demo.message.hasPrefix("folio: the command was carried out and the store holds its result, but "), "\(demo.message)")
+        #expect(try folio(["verify"], store: demoStore).status == 0)
+        let shownDemo = try intoFullDisk(["demo", "--store", demoStore])
+        #expect(shownDemo.status != 0 && shownDemo.message == "folio: cannot write standard output: No space left on device\n", "\(shownDemo.message)")
         // A query carried nothing out: it says only what failed.
         let id = String(try folio(["clients", "--format", "csv"], store: store).out.split(separator: "\r\n")[1].prefix(36))
         let shown = try intoFullDisk(["client", "show", id, "--store", store])
