@@ -233,16 +233,14 @@ struct OutputFile {
         Interruption.handleSignals()
         let leftover = Interruption.removeIfInterrupted(temporary, what: "the unfinished \(name)")
         let out: FileDescriptor
+        let lock: Int32
         do {
-            out = try writing(to: name) { try FileDescriptor.open(temporary, .writeOnly, options: [.create, .truncate], permissions: permissions) }
+            (out, lock) = try writing(to: name) { try createPartial(temporary) }
         } catch {
             leftover.forget()
             throw error
         }
-        // Held on a descriptor of its own until the file has its name, past closing `out`.
-        let lock = dup(out.rawValue)
-        if lock >= 0 { flock(lock, LOCK_EX | LOCK_NB) }
-        defer { if lock >= 0 { close(lock) } }
+        defer { close(lock) }
         removeAbandonedPartials().forEach(removed)
         do {
             return try writing(to: name) {
@@ -263,6 +261,49 @@ struct OutputFile {
 }
 
 extension OutputFile {
+    /// Makes the partial file `temporary` anew, and never through a link or into a file that is
+    /// there: one of its name left by an earlier process of this number (a reboot, another
+    /// container on a shared disk) is removed first if it is this user's and no process holds it.
+    /// - Returns: the file, and a descriptor of its own holding the writer's lock until the file
+    ///   has its name, past closing the file.
+    func createPartial(_ temporary: String) throws -> (FileDescriptor, lock: Int32) {
+        func create() throws -> FileDescriptor {
+            try FileDescriptor.open(temporary, .writeOnly, options: [.create, .exclusiveCreate, .noFollow], permissions: permissions)
+        }
+        let out: FileDescriptor
+        do {
+            out = try create()
+        } catch Errno.fileExists {
+            guard removeUnheld(temporary, olderThan: 0) else {
+                throw FolioError(.invalidInput, "cannot write \(path): \(temporary), where it would be written first, is there and is no file of this user's that no process holds (a link, another user's file, or a write running); remove it, or write another name")
+            }
+            out = try create()
+        }
+        let lock = dup(out.rawValue)
+        guard lock >= 0, flock(lock, LOCK_EX | LOCK_NB) == 0 else {
+            let error = Errno(rawValue: errno)
+            if lock >= 0 { close(lock) }
+            try? out.close()
+            unlink(temporary)
+            throw error
+        }
+        return (out, lock)
+    }
+
+    /// Removes the regular file at `candidate` if it is this user's, at least `age` seconds old,
+    /// and no process holds a lock on it, never following a link; whether it did.
+    func removeUnheld(_ candidate: String, olderThan age: Int) -> Bool {
+        let descriptor = open(candidate, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG, status.st_uid == geteuid(), time(nil) - status.st_mtim.tv_sec >= age,
+              flock(descriptor, LOCK_EX | LOCK_NB) == 0 else { return false }
+        // Still the file locked, not one put under that name meanwhile.
+        var named = stat()
+        return lstat(candidate, &named) == 0 && named.st_ino == status.st_ino && named.st_dev == status.st_dev && unlink(candidate) == 0
+    }
+
     /// Removes the `FILE.partial-PID` files beside the target, a minute old or more, that no
     /// process holds a lock on: left by a write of this name stopped outright (SIGKILL, a crash, a
     /// power cut). Only regular files under exactly that name are looked at, never through a
@@ -278,17 +319,8 @@ extension OutputFile {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
             guard name.hasPrefix(prefix), let pid = Int32(name.dropFirst(prefix.count)), pid > 0, String(pid) == name.dropFirst(prefix.count) else { continue }
             let candidate = slash == nil ? name : (directory == "/" ? "" : directory) + "/" + name
-            guard pid != getpid() else { continue }
-            let descriptor = open(candidate, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
-            guard descriptor >= 0 else { continue }
-            defer { close(descriptor) }
-            var status = stat()
             // A minute old at least: a write that has made its file but not yet locked it is younger.
-            guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG, status.st_uid == geteuid(), time(nil) - status.st_mtim.tv_sec >= 60,
-                  flock(descriptor, LOCK_EX | LOCK_NB) == 0 else { continue }
-            // Still the file locked, not one put under that name meanwhile.
-            var named = stat()
-            guard lstat(candidate, &named) == 0, named.st_ino == status.st_ino, named.st_dev == status.st_dev, unlink(candidate) == 0 else { continue }
+            guard pid != getpid(), removeUnheld(candidate, olderThan: 60) else { continue }
             removed.append(candidate)
         }
         return removed
@@ -314,7 +346,13 @@ func ignoreBrokenPipes() {
 }
 
 /// Puts the file at `source` in place of `target` in one step (`rename(2)`): a reader sees the old
-/// file or the new one, never a mix, and a directory at `target` is refused, not replaced.
+/// file or the new one, never a mix, and a directory at `target` is refused, not replaced. The
+/// directory is synced after, so that the new name outlasts a power cut once this returns.
 func replace(_ target: String, with source: String) throws {
     guard rename(source, target) == 0 else { throw Errno(rawValue: errno) }
+    let slash = target.lastIndex(of: "/")
+    let directory = open(slash.map { $0 == target.startIndex ? "/" : String(target[..<$0]) } ?? ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    guard directory >= 0 else { return }
+    _ = fsync(directory)
+    close(directory)
 }

@@ -2037,6 +2037,28 @@ struct BadInputTests {
             == ["backup.jsonl", "backup.jsonl.partial-4000002", "backup.jsonl.partial-4000003", "backup.jsonl.partial-4000005", "other.jsonl.partial-4000004", "store"])
     }
 
+    @Test("a write never writes through a link or into a file under its partial file's name: one of this user's that no process holds is replaced, anything else refused")
+    func partialFileInTheWay() throws {
+        let directory = try TemporaryDirectory()
+        let store = try directory.importedFixture()
+        let target = directory.path("backup.jsonl"), victim = directory.path("victim")
+        try "precious\n".write(toFile: victim, atomically: false, encoding: .utf8)
+        try "old\n".write(toFile: target, atomically: false, encoding: .utf8)
+        // The shell's process number is the export's: it puts something under the export's partial name first.
+        func export(after setUp: String) throws -> Result {
+            try folio(["export", target], store: store, through: ["/bin/sh", "-c", setUp + #"; exec "$0" "$@""#], environment: ["TARGET": target, "VICTIM": victim])
+        }
+        let linked = try export(after: #"ln -s "$VICTIM" "$TARGET.partial-$$""#)
+        #expect(linked.status == 1 && linked.err.hasPrefix("folio: cannot write \(target): \(target).partial-") && linked.err.contains("is there and is no file of this user's that no process holds"), "\(linked.err)")
+        #expect(try String(contentsOfFile: victim, encoding: .utf8) == "precious\n")
+        #expect(try String(contentsOfFile: target, encoding: .utf8) == "old\n")
+        // A file of this user's, left by a process of the same number (a reboot since), is replaced.
+        let left = try export(after: #"echo unfinished > "$TARGET.partial-$$""#)
+        #expect(left.status == 0, "\(left.err)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path("")).filter { $0.contains(".partial-") }.count == 1, "only the link is left")
+        #expect(try String(contentsOfFile: target, encoding: .utf8) == (try folio(["export", "-"], store: store).out))
+    }
+
     @Test("a write that is running holds its partial file, however old: the next write of that name leaves it, and removes it once its writer is killed")
     func heldPartialFile() throws {
         let directory = try TemporaryDirectory()
