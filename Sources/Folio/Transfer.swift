@@ -411,7 +411,11 @@ extension Store {
     /// the first bad line refuses the whole file with its line number, and nothing is appended.
     /// The events go in one transaction (group commit) with one synced commit at the end, so a
     /// crash midway leaves the store empty. Ids, positions, times and payloads are kept.
-    public func importLog(from path: String, progress: ((JobProgress) -> Void)? = nil) throws -> ImportReport {
+    /// - Parameter committing: runs the commit it is given, for what is to change in one step
+    ///   with it (what an interruption says of the import: nothing imported, until it commits).
+    public func importLog(
+        from path: String, progress: ((JobProgress) -> Void)? = nil, committing: ((_ commit: () throws -> Void) throws -> Void)? = nil
+    ) throws -> ImportReport {
         // Said before standard input is spooled, which waits for its end; checked again below, in
         // the transaction, which another process's write cannot come between.
         let head = try log.head()
@@ -446,6 +450,7 @@ extension Store {
 
         do {
             return try log.write { session in
+                session.writer.aroundCommit = committing
                 try file.seek(offset: origin, from: .start)
                 let head = try session.head()
                 guard head == 0 else { throw Self.notEmpty(head, importing: path, into: self.path) }

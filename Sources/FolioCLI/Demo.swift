@@ -77,7 +77,7 @@ struct Demo: ParsableCommand {
                 // Into the empty store there, in one transaction that an interruption never commits.
                 let note = Interruption.sayIfInterrupted("nothing was imported into \(path)")
                 defer { note.forget() }
-                let report = try importSample { source, progress in try store.importLog(from: source, progress: progress) }
+                let report = try importSample { source, progress in try store.importLog(from: source, progress: progress, committing: note.settle) }
                 imported = true
                 emit("Imported \(counted(report.events, "event")) of \(counted(report.clients, "client")) into \(store.path)\n\n")
             } else {

@@ -278,7 +278,7 @@ struct Import: ParsableCommand {
             defer { note.forget() }
             // Stale read models are not rebuilt first: a refused import changes nothing, and one
             // that succeeds folds every projector anew.
-            report = try store.open(rebuildingStale: false, creating: true).importLog(from: file, progress: progress)
+            report = try store.open(rebuildingStale: false, creating: true).importLog(from: file, progress: progress, committing: note.settle)
         }
         bar.finish()
         warnRemoved(removed, into: path)

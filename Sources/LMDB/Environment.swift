@@ -333,7 +333,7 @@ public final class Environment: @unchecked Sendable {
                 let transaction = WriteTransaction(handle: txn!)
                 do {
                     let value = try body(transaction)
-                    try transaction.commit()
+                    if let around = transaction.aroundCommit { try around(transaction.commit) } else { try transaction.commit() }
                     return .success(value)
                 } catch let error as LMDBError where error.code == .mapFull || error.code == .mapResized {
                     transaction.finish()

@@ -100,6 +100,11 @@ public final class WriteTransaction: Transaction {
     /// body again, whatever error the body made of it (a caller may rewrap errors with context).
     private(set) var ranOutOfMap = false
 
+    /// Set in the transaction's body, the commit is run through it (`Environment.write`): for
+    /// something of the caller's to change in one step with the commit, as what an interruption
+    /// would say of it does.
+    public var aroundCommit: ((_ commit: () throws -> Void) throws -> Void)?
+
     /// `check` for writes, noting a full map.
     private func checkWrite(_ result: Int32, _ operation: @autoclosure () -> String) throws(LMDBError) {
         if result == MDB_MAP_FULL { ranOutOfMap = true }

@@ -1,5 +1,6 @@
 import Foundation
 import LMDB
+import Synchronization
 import Testing
 
 final class TemporaryDirectory {
@@ -26,6 +27,40 @@ struct LMDBTests {
         #expect(try environment.read { try $0.get(table, bytes("zz")) } == nil)
         #expect(try environment.write { try $0.delete(table, bytes("a")) })
         #expect(try environment.write { try $0.delete(table, bytes("a")) } == false)
+    }
+
+    @Test("a write's commit runs through what its body set around it: before it nothing is seen, after it everything; a commit not run is none")
+    func aroundCommit() throws {
+        struct Stop: Error {}
+        let directory = try TemporaryDirectory()
+        let environment = try Environment.open(at: directory.path("env"))
+        let table = try environment.database("t")
+        var seen: [[UInt8]?] = []
+        try environment.write { txn in
+            try txn.put(table, bytes("a"), bytes("1"))
+            txn.aroundCommit = { commit in
+                // Read on another thread: this thread's write transaction is its own snapshot.
+                func readElsewhere() throws -> [UInt8]? {
+                    let result = Mutex<Result<[UInt8]?, any Error>?>(nil)
+                    let thread = Thread { result.withLock { $0 = Result { try environment.read { try $0.get(table, bytes("a")) } } } }
+                    thread.start()
+                    while result.withLock({ $0 == nil }) { usleep(1_000) }
+                    return try result.withLock { $0! }.get()
+                }
+                seen.append(try readElsewhere())
+                try commit()
+                seen.append(try readElsewhere())
+            }
+        }
+        #expect(seen == [nil, bytes("1")])
+        // A wrapper that throws before the commit leaves the write uncommitted.
+        #expect(throws: Stop.self) {
+            try environment.write { txn in
+                try txn.put(table, bytes("b"), bytes("2"))
+                txn.aroundCommit = { _ in throw Stop() }
+            }
+        }
+        #expect(try environment.read { try $0.get(table, bytes("b")) } == nil)
     }
 
     @Test("a write that throws rolls back everything it did")
