@@ -367,7 +367,9 @@ extension Store {
         var cause: Int32 = mkdir(claiming, 0o700) == 0 ? 0 : errno
         if cause == ENOENT, let slash = claiming.lastIndex(of: "/") {
             let parent = String(claiming[..<slash])
-            try? FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            // Each directory made is synced into its parent, so that the store's name outlasts a
+            // power cut once the import says it is done.
+            try? Environment.makeDirectory(parent)
             cause = mkdir(claiming, 0o700) == 0 ? 0 : errno
         }
         // The cause is `mkdir`'s (permission denied, a read-only or full disk, a name too long).

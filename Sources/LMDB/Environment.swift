@@ -94,7 +94,7 @@ public final class Environment: @unchecked Sendable {
     ///   another file) stands in the way, `notADirectory` where a parent is a file, `accessDenied`…
     /// Each directory made is synced into its parent, so that a store's first acknowledged
     /// write does not rest on the file system keeping the new names of its own accord.
-    private static func makeDirectory(_ path: String) throws(LMDBError) {
+    public static func makeDirectory(_ path: String) throws(LMDBError) {
         guard mkdir(path, 0o700) != 0 else { return synchronizeParent(of: path) }
         var code = errno
         if code == ENOENT, let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")), slash != path.utf8.startIndex {
