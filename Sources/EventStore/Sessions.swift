@@ -210,9 +210,12 @@ public class ReadSession {
         return head
     }
 
+    /// The hash of the record before `position`, which a scan starting there links to: that
+    /// record is checked first (its form, position and checksum), so that damage to it is named as
+    /// its own, not as a broken link of the next.
     func previousHash(before position: UInt64) throws -> [UInt8] {
         try withRecord(at: position - 1) { view in
-            guard let view else { throw corrupt(position - 1) }
+            guard let view, view.checksumIsValid, view.position == position - 1 else { throw corrupt(position - 1) }
             return Array(view.hash)
         }
     }

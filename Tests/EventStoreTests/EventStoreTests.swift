@@ -215,6 +215,13 @@ struct EventStoreTests {
             ($0 as? EventStoreError)?.position == 3
         }
         #expect(seen == [1, 2])
+        // A scan from the record after it checks it first, as the one it links to: the damage is
+        // named as its own, not as a broken link of the next. So is a record cut short.
+        #expect { try store.read { try $0.scan(from: 4, verify: true) { _ in true } } } throws: {
+            ($0 as? EventStoreError)?.position == 3 && ($0 as? EventStoreError)?.message.contains("hash chain") == false
+        }
+        try store.environment.write { txn in try txn.put(log, UInt64(3).bigEndianBytes, [1, 2, 3, 4, 5]) }
+        #expect { try store.read { try $0.scan(from: 4, verify: true) { _ in true } } } throws: { ($0 as? EventStoreError)?.position == 3 }
     }
 
     @Test("a re-hashed record that does not link to its predecessor breaks the chain there")
