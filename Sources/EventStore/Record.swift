@@ -219,7 +219,11 @@ public struct RecordView {
             offset += 1 + Int(bytes[offset])
         }
         guard offset + Int(storedPayloadLength) == bytes.count else { return false }
-        return !isCompressed || storedPayloadLength > 4
+        guard isCompressed else { return true }
+        // A block and the length it decompresses to, which no append made larger than LZ4 takes
+        // (`compress`), nor than the block can hold: LZ4 writes at most 255 bytes per byte it reads.
+        let block = Int(storedPayloadLength) - 4
+        return block > 0 && payloadLength <= min(Int(LZ4_MAX_INPUT_SIZE), 255 * block + 64)
     }
 
     private func load<T: FixedWidthInteger>(_ offset: Int, as: T.Type) -> T {

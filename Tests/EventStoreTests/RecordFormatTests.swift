@@ -169,5 +169,18 @@ struct RecordFormatTests {
             return error?.code == .corruptRecord && error?.position == 2 && error?.message.contains("decompress") == true
         }
         #expect(try store.read { try $0.event(at: 3)?.payload } == Array(pagePayload(paragraphs: 30).utf8))
+        // A length past what its block could hold (up to 4 GiB), hashed afresh: corrupt, never allocated.
+        for length in [UInt32.max, UInt32(Int32.max) + 1, 1 << 30] {
+            try store.environment.write { txn in
+                let key = UInt64(3).bigEndianBytes
+                var record = try #require(try txn.get(log, key))
+                let stored = record.withUnsafeBytes { Int(UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: 36, as: UInt32.self))) }
+                record.withUnsafeMutableBytes { $0.storeBytes(of: length.littleEndian, toByteOffset: $0.count - stored, as: UInt32.self) }
+                record.withUnsafeMutableBytes { Record.seal($0) }
+                try txn.put(log, key, record)
+            }
+            #expect { try store.read { try $0.event(at: 3) } } throws: { ($0 as? EventStoreError)?.code == .corruptRecord && ($0 as? EventStoreError)?.position == 3 }
+            #expect { try store.read { try $0.verify() } } throws: { ($0 as? EventStoreError)?.position == 3 }
+        }
     }
 }
