@@ -210,12 +210,14 @@ public class ReadSession {
         return head
     }
 
-    /// The hash of the record before `position`, which a scan starting there links to: that
-    /// record is checked first (its form, position and checksum), so that damage to it is named as
-    /// its own, not as a broken link of the next.
+    /// The hash of the record before `position`, which a scan starting there links to. That record
+    /// is checked to hold one where its form says (its length and position): one cut short is
+    /// named as itself, not as a broken link of the next, and never read past its end. Its
+    /// checksum is not the scan's to check: a changed byte elsewhere in it leaves its stated hash,
+    /// which the next record links to, and the records after it readable.
     func previousHash(before position: UInt64) throws -> [UInt8] {
         try withRecord(at: position - 1) { view in
-            guard let view, view.checksumIsValid, view.position == position - 1 else { throw corrupt(position - 1) }
+            guard let view, view.isWellFormed, view.position == position - 1 else { throw corrupt(position - 1) }
             return Array(view.hash)
         }
     }

@@ -167,8 +167,8 @@ struct HistoryPrinter {
     }
 
     /// One line per version: `outcome` is the latest, `outcomes` (after the earlier columns) all of
-    /// them as a JSON array, and `payments` a JSON array, as in JSON; with `diff`, a last column
-    /// holds its changes as a JSON array.
+    /// them as a JSON array, and `promoted_at`, `demoted_at` and `payments` JSON arrays, as in JSON;
+    /// with `diff`, a last column holds its changes as a JSON array.
     private func csv(_ history: History) -> String {
         var keys = ["page_type", "version_number", "id", "created_at", "created_by", "iteration_notes", "hypothesis", "outcome", "promoted_at", "demoted_at", "payments", "outcomes"]
         if diff { keys.append("changes") }
@@ -180,8 +180,7 @@ struct HistoryPrinter {
                     "id": .string(version.id.lowercased), "created_at": time(version.draftedAt), "created_by": .string(version.createdBy),
                     "iteration_notes": optional(version.iterationNotes), "hypothesis": optional(version.hypothesis),
                     "outcome": optional(version.outcome?.rawValue), "outcomes": outcomes(version),
-                    "promoted_at": .string(version.promotedAt.map(Timestamp.format).joined(separator: " ")),
-                    "demoted_at": .string(version.demotedAt.map(Timestamp.format).joined(separator: " ")),
+                    "promoted_at": .array(version.promotedAt.map { time($0) }), "demoted_at": .array(version.demotedAt.map { time($0) }),
                     "payments": payments(version.payments),
                 ]
                 if diff { row["changes"] = changes(version) }

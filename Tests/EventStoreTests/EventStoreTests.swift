@@ -215,13 +215,15 @@ struct EventStoreTests {
             ($0 as? EventStoreError)?.position == 3
         }
         #expect(seen == [1, 2])
-        // A scan from the record after it checks it first, as the one it links to: the damage is
-        // named as its own, not as a broken link of the next. So is a record cut short.
+        // A scan from the record after it reads the hash it states, which the next links to.
+        var after: [UInt64] = []
+        try store.read { try $0.scan(from: 4, verify: true) { after.append($0.position); return true } }
+        #expect(after == [4, 5])
+        // Cut short, it holds no hash where its form says: named as itself, not read past its end.
+        try store.environment.write { txn in try txn.put(log, UInt64(3).bigEndianBytes, [1, 2, 3, 4, 5]) }
         #expect { try store.read { try $0.scan(from: 4, verify: true) { _ in true } } } throws: {
             ($0 as? EventStoreError)?.position == 3 && ($0 as? EventStoreError)?.message.contains("hash chain") == false
         }
-        try store.environment.write { txn in try txn.put(log, UInt64(3).bigEndianBytes, [1, 2, 3, 4, 5]) }
-        #expect { try store.read { try $0.scan(from: 4, verify: true) { _ in true } } } throws: { ($0 as? EventStoreError)?.position == 3 }
     }
 
     @Test("a re-hashed record that does not link to its predecessor breaks the chain there")

@@ -825,6 +825,10 @@ struct CLITests {
         let recorded = try #require(outcomes.last?["recorded_at"] as? String)
         #expect(csv.count == 3 && csv[1].contains(",success,") && csv[1].contains(#","[{""notes"":""nope"",""outcome"":""failure"",""recorded_at"":""#)
             && csv[1].hasSuffix(#"{""notes"":null,""outcome"":""success"",""recorded_at"":""\#(recorded)""}]""#), "\(csv)")
+        // Its promotions too, a JSON array as in JSON.
+        let promotions = try #require(((try json(try folio(["history", id, "--format", "json"], store: store).out)["pages"] as? [[String: Any]])?
+            .first { $0["page_type"] as? String == "agreement" }?["versions"] as? [[String: Any]])?.first?["promoted_at"] as? [String])
+        #expect(promotions.count > 1 && csv[1].contains(",\"[" + promotions.map { "\"\"\($0)\"\"" }.joined(separator: ",") + "]\","), "\(csv)")
 
         // A payment that failed and then succeeded on retry shows both reports, the failure with
         // its reason, under the version the client saw.
