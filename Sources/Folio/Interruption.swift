@@ -129,8 +129,11 @@ public enum Interruption {
     /// end, so a step being settled finishes first and none starts after.
     private static func interrupted(by number: Int32) -> Never {
         state.withLock { state in
-            let removed = state.leftovers.sorted { $0.key < $1.key }.map { _, leftover in
+            let removed = state.leftovers.sorted { $0.key < $1.key }.compactMap { _, leftover -> String? in
                 if leftover.path.isEmpty { return leftover.what }
+                // Not made yet, or gone already: nothing to remove, nor to say.
+                var status = stat()
+                if lstat(leftover.path, &status) != 0, errno == ENOENT { return nil }
                 do {
                     try FileManager.default.removeItem(atPath: leftover.path)
                     return "removed \(leftover.what) (\(leftover.path))"

@@ -275,11 +275,18 @@ extension Store {
         removeAbandonedImports(into: path).forEach(removedAbandoned)
         let id = UUID().lowercased
         let staging = path + (intoDirectory ? "/.importing-" : ".importing-") + id
+        let claiming = path + (intoDirectory ? "/.claiming-" : ".claiming-") + id
         let leftover = Interruption.removeIfInterrupted(staging, what: "the store being imported")
+        let claim = Interruption.removeIfInterrupted(claiming, what: "the store being imported")
         do {
             // Locked before it bears its name, and held while the import runs (the kernel lets go
             // of it however the process ends): a staging directory no process holds is abandoned.
-            let lock = try claimStagingDirectory(staging, claiming: path + (intoDirectory ? "/.claiming-" : ".claiming-") + id)
+            let lock: Int32
+            do {
+                // Renamed to `staging` once locked, or removed: named by `leftover` from here on.
+                defer { claim.forget() }
+                lock = try claimStagingDirectory(staging, claiming: claiming)
+            }
             defer { close(lock) }
             let report = try Store(path: staging, options: options).importLog(from: file, progress: progress)
             if intoDirectory {
