@@ -66,9 +66,12 @@ public class ReadSession {
         try transaction.withCursor(databases.log) { cursor in
             var entry = backward ? try cursor.seek(atOrBefore: position.bigEndianBytes) : try cursor.seek(atOrAfter: position.bigEndianBytes)
             var expectedPrevious: [UInt8]? = nil
+            // The first record's link is to one before the scan, whose stated hash is taken unchecked.
+            var linksOutside = false
             if verify, !backward, let first = entry {
                 let firstPosition = try storedPosition(first.key, "a key of the log")
                 expectedPrevious = firstPosition <= 1 ? Record.zeroHash : try previousHash(before: firstPosition)
+                linksOutside = firstPosition > 1
             }
             while let current = entry {
                 let view = RecordView(current.value)
@@ -76,8 +79,13 @@ public class ReadSession {
                     let key = try storedPosition(current.key, "a key of the log")
                     guard checksums ? view.checksumIsValid : view.isWellFormed, view.position == key else { throw corrupt(key) }
                     if let expected = expectedPrevious {
-                        guard view.previousHash.elementsEqual(expected) else { throw corrupt(key, chain: true) }
+                        guard view.previousHash.elementsEqual(expected) else {
+                            // A record before the scan whose stated hash was changed is named as itself.
+                            if linksOutside, try withRecord(at: key - 1, { $0?.checksumIsValid }) == false { throw corrupt(key - 1) }
+                            throw corrupt(key, chain: true)
+                        }
                         expectedPrevious = Array(view.hash)
+                        linksOutside = false
                     }
                 }
                 guard try body(view) else { return }
@@ -213,8 +221,8 @@ public class ReadSession {
     /// The hash of the record before `position`, which a scan starting there links to. That record
     /// is checked to hold one where its form says (its length and position): one cut short is
     /// named as itself, not as a broken link of the next, and never read past its end. Its
-    /// checksum is not the scan's to check: a changed byte elsewhere in it leaves its stated hash,
-    /// which the next record links to, and the records after it readable.
+    /// checksum is checked only if the link fails (`scan`): a changed byte elsewhere in it leaves
+    /// its stated hash, which the next record links to, and the records after it readable.
     func previousHash(before position: UInt64) throws -> [UInt8] {
         try withRecord(at: position - 1) { view in
             guard let view, view.isWellFormed, view.position == position - 1 else { throw corrupt(position - 1) }

@@ -73,6 +73,19 @@ public enum Interruption {
         }
     }
 
+    /// Runs `make`, which makes the file or directory at `path`, then names it for removal as
+    /// `removeIfInterrupted(_:what:)` does, in one step: an interruption comes wholly before it
+    /// (nothing made, nothing removed) or after (what was made is removed). What `make` refuses to
+    /// touch, such as a file already there under that name, is never named.
+    public static func removeIfInterrupted<T>(_ path: String, what: String, once make: () throws -> T) rethrows -> (T, Leftover) {
+        try state.withLock { state in
+            let made = try make()
+            state.next += 1
+            state.leftovers[state.next] = (path, what)
+            return (made, Leftover(id: state.next, path: path))
+        }
+    }
+
     /// Names what an interruption before the returned leftover is forgotten means, with nothing
     /// to remove (an import into a store that is there: its one transaction is never committed).
     public static func sayIfInterrupted(_ text: String) -> Leftover {

@@ -283,9 +283,10 @@ extension Store {
             // of it however the process ends): a staging directory no process holds is abandoned.
             let lock: Int32
             do {
-                // Renamed to `staging` once locked, or removed: named by `leftover` from here on.
+                // Renamed to `staging` once locked, in one step with forgetting it (`leftover`
+                // names it from then on), or removed.
                 defer { claim.forget() }
-                lock = try claimStagingDirectory(staging, claiming: claiming)
+                lock = try claim.settle { try claimStagingDirectory(staging, claiming: claiming) }
             }
             defer { close(lock) }
             let report = try Store(path: staging, options: options).importLog(from: file, progress: progress)

@@ -231,16 +231,11 @@ struct OutputFile {
         }
         let temporary = path + ".partial-\(getpid())"
         Interruption.handleSignals()
-        let leftover = Interruption.removeIfInterrupted(temporary, what: "the unfinished \(name)")
-        let out: FileDescriptor
-        let lock: Int32
-        do {
-            (out, lock) = try writing(to: name) { try createPartial(temporary) }
-        } catch {
-            leftover.forget()
-            throw error
+        // Named for removal only once made: what is under that name before is not this write's.
+        let ((out, lock), leftover) = try Interruption.removeIfInterrupted(temporary, what: "the unfinished \(name)") {
+            try writing(to: name) { try createPartial(temporary, named: name) }
         }
-        defer { close(lock) }
+        defer { if lock >= 0 { close(lock) } }
         removeAbandonedPartials().forEach(removed)
         do {
             return try writing(to: name) {
@@ -265,8 +260,9 @@ extension OutputFile {
     /// there: one of its name left by an earlier process of this number (a reboot, another
     /// container on a shared disk) is removed first if it is this user's and no process holds it.
     /// - Returns: the file, and a descriptor of its own holding the writer's lock until the file
-    ///   has its name, past closing the file.
-    func createPartial(_ temporary: String) throws -> (FileDescriptor, lock: Int32) {
+    ///   has its name, past closing the file (-1 where the file system cannot lock: there nothing
+    ///   is ever taken for abandoned, as the same lock fails).
+    func createPartial(_ temporary: String, named name: String) throws -> (FileDescriptor, lock: Int32) {
         func create() throws -> FileDescriptor {
             try FileDescriptor.open(temporary, .writeOnly, options: [.create, .exclusiveCreate, .noFollow], permissions: permissions)
         }
@@ -275,29 +271,29 @@ extension OutputFile {
             out = try create()
         } catch Errno.fileExists {
             guard removeUnheld(temporary, olderThan: 0) else {
-                throw FolioError(.invalidInput, "cannot write \(path): \(temporary), where it would be written first, is there and is no file of this user's that no process holds (a link, another user's file, or a write running); remove it, or write another name")
+                throw FolioError(.invalidInput, "cannot write \(name): \(temporary), where it would be written first, is there and is no file of this user's that no process holds (a link, another user's file, or a write running); remove it, or write another name")
             }
             out = try create()
         }
         let lock = dup(out.rawValue)
-        guard lock >= 0, flock(lock, LOCK_EX | LOCK_NB) == 0 else {
-            let error = Errno(rawValue: errno)
-            if lock >= 0 { close(lock) }
+        // Only a lock held elsewhere refuses: the file is new, so another process took it meanwhile.
+        if lock >= 0, flock(lock, LOCK_EX | LOCK_NB) != 0, errno == EWOULDBLOCK {
+            close(lock)
             try? out.close()
-            unlink(temporary)
-            throw error
+            throw FolioError(.invalidInput, "cannot write \(name): another process took \(temporary), where it would be written first, as it was made; write again")
         }
         return (out, lock)
     }
 
-    /// Removes the regular file at `candidate` if it is this user's, at least `age` seconds old,
-    /// and no process holds a lock on it, never following a link; whether it did.
+    /// Removes the regular file at `candidate` if it is this user's, at least `age` seconds old
+    /// (any age when 0, a time ahead of this clock too), and no process holds a lock on it, never
+    /// following a link; whether it did.
     func removeUnheld(_ candidate: String, olderThan age: Int) -> Bool {
         let descriptor = open(candidate, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
         guard descriptor >= 0 else { return false }
         defer { close(descriptor) }
         var status = stat()
-        guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG, status.st_uid == geteuid(), time(nil) - status.st_mtim.tv_sec >= age,
+        guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG, status.st_uid == geteuid(), age == 0 || time(nil) - status.st_mtim.tv_sec >= age,
               flock(descriptor, LOCK_EX | LOCK_NB) == 0 else { return false }
         // Still the file locked, not one put under that name meanwhile.
         var named = stat()

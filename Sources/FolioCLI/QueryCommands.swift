@@ -322,7 +322,7 @@ struct ProjectionsGroup: ParsableCommand {
             try store.checkPages()
             let opened = try store.open(rebuildingStale: false)
             let bar = Progress(title: "Rebuilding")
-            let reports = try opened.projections.rebuild(names.isEmpty ? nil : names) { bar.update(done: $0.done, total: $0.total) }
+            let reports = try opened.projections.rebuild(names.isEmpty ? nil : names, progress: { bar.update(done: $0.done, total: $0.total) }, committing: note.settle)
             bar.finish()
             for report in reports { emit("rebuilt \(report.name): \(counted(report.events, "event")), \(report.rows) rows and index entries written\n", done: true) }
         }

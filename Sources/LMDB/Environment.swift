@@ -333,7 +333,13 @@ public final class Environment: @unchecked Sendable {
                 let transaction = WriteTransaction(handle: txn!)
                 do {
                     let value = try body(transaction)
-                    if let around = transaction.aroundCommit { try around(transaction.commit) } else { try transaction.commit() }
+                    if let around = transaction.aroundCommit {
+                        try around(transaction.commit)
+                        // One that returned without running the commit committed nothing.
+                        guard transaction.isFinished else { throw LMDBError(code: .invalid, operation: "mdb_txn_commit (never run)") }
+                    } else {
+                        try transaction.commit()
+                    }
                     return .success(value)
                 } catch let error as LMDBError where error.code == .mapFull || error.code == .mapResized {
                     transaction.finish()

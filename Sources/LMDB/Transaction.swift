@@ -102,7 +102,8 @@ public final class WriteTransaction: Transaction {
 
     /// Set in the transaction's body, the commit is run through it (`Environment.write`): for
     /// something of the caller's to change in one step with the commit, as what an interruption
-    /// would say of it does.
+    /// would say of it does. It runs the commit once and lets its error through; one that returns
+    /// without running it fails the write, which commits nothing.
     public var aroundCommit: ((_ commit: () throws -> Void) throws -> Void)?
 
     /// `check` for writes, noting a full map.
@@ -118,6 +119,7 @@ public final class WriteTransaction: Transaction {
     }
 
     func commit() throws {
+        guard !isFinished else { throw LMDBError(code: .invalid, operation: "mdb_txn_commit (run twice)") }
         markCommitted()
         let environment = mdb_txn_env(handle)
         let result = mdb_txn_commit(handle)

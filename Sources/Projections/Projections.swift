@@ -430,13 +430,17 @@ public final class Projections: Sendable {
     ///
     /// The log is folded in memory in a read snapshot; then one write transaction fills each
     /// projector's inactive slot with sorted rows, folds what was appended meanwhile, and flips.
+    /// - Parameter committing: runs the commit it is given, for what is to change in one step with
+    ///   it (what an interruption says of the rebuild: the read models as they were, until it commits).
     /// - Throws: `ProjectionError.unknownProjector` for a name Folio does not run (listing the
     ///   known ones), `.corruptRecord` or `.decodeFailed` naming a position; any error before the
     ///   final commit leaves the old models serving.
     @discardableResult
-    public func rebuild(_ names: [String]? = nil, progress: ((RebuildProgress) -> Void)? = nil) throws -> [RebuildReport] {
+    public func rebuild(
+        _ names: [String]? = nil, progress: ((RebuildProgress) -> Void)? = nil, committing: ((_ commit: () throws -> Void) throws -> Void)? = nil
+    ) throws -> [RebuildReport] {
         let selected = try select(names)
-        return try rebuild(selected, onlyIfStale: false, progress: progress)
+        return try rebuild(selected, onlyIfStale: false, progress: progress, committing: committing)
     }
 
     /// Rebuilds the projectors whose stored model was built by other code, or never (on a fresh
@@ -499,11 +503,14 @@ public final class Projections: Sendable {
         return selected
     }
 
-    private func rebuild(_ selected: [Int], onlyIfStale: Bool, progress: ((RebuildProgress) -> Void)?) throws -> [RebuildReport] {
+    private func rebuild(
+        _ selected: [Int], onlyIfStale: Bool, progress: ((RebuildProgress) -> Void)?, committing: ((_ commit: () throws -> Void) throws -> Void)? = nil
+    ) throws -> [RebuildReport] {
         let folded = try log.read { session in try fold(selected, session: session, progress: progress) }
         defer { releaseInBackground(folded.model) }
         return try log.write { session in
-            try install(selected, folded: folded, in: session, onlyIfStale: onlyIfStale, progress: progress)
+            session.writer.aroundCommit = committing
+            return try install(selected, folded: folded, in: session, onlyIfStale: onlyIfStale, progress: progress)
         }
     }
 

@@ -219,6 +219,15 @@ struct EventStoreTests {
         var after: [UInt64] = []
         try store.read { try $0.scan(from: 4, verify: true) { after.append($0.position); return true } }
         #expect(after == [4, 5])
+        // Its stated hash changed, the next record's link fails: the record is named, not the link.
+        try store.environment.write { txn in
+            var record = try #require(try txn.get(log, UInt64(3).bigEndianBytes))
+            record[0] ^= 0x01
+            try txn.put(log, UInt64(3).bigEndianBytes, record)
+        }
+        #expect { try store.read { try $0.scan(from: 4, verify: true) { _ in true } } } throws: {
+            ($0 as? EventStoreError)?.position == 3 && ($0 as? EventStoreError)?.message.contains("hash chain") == false
+        }
         // Cut short, it holds no hash where its form says: named as itself, not read past its end.
         try store.environment.write { txn in try txn.put(log, UInt64(3).bigEndianBytes, [1, 2, 3, 4, 5]) }
         #expect { try store.read { try $0.scan(from: 4, verify: true) { _ in true } } } throws: {

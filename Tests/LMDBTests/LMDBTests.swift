@@ -61,6 +61,21 @@ struct LMDBTests {
             }
         }
         #expect(try environment.read { try $0.get(table, bytes("b")) } == nil)
+        // One that never runs the commit, or runs it twice, fails the write; the next write runs.
+        #expect(throws: LMDBError.self) {
+            try environment.write { txn in
+                try txn.put(table, bytes("c"), bytes("3"))
+                txn.aroundCommit = { _ in }
+            }
+        }
+        #expect(throws: LMDBError.self) {
+            try environment.write { txn in
+                try txn.put(table, bytes("d"), bytes("4"))
+                txn.aroundCommit = { commit in try commit(); try commit() }
+            }
+        }
+        try environment.write { txn in try txn.put(table, bytes("e"), bytes("5")) }
+        #expect(try environment.read { txn in try ["c", "d", "e"].map { try txn.get(table, bytes($0)) } } == [nil, bytes("4"), bytes("5")])
     }
 
     @Test("a write that throws rolls back everything it did")
