@@ -37,7 +37,10 @@ struct Demo: ParsableCommand {
             let url = FileManager.default.temporaryDirectory.appendingPathComponent("folio-demo-\(UUID().lowercased).jsonl")
             generated = Interruption.removeIfInterrupted(url.path, what: "the generated history")
             let generator = HistoryGenerator(seed: seed ?? 2026, clients: clients ?? 12, contentBytes: 2_000...6_000)
-            let out = try FileDescriptor.create(url.path, permissions: .ownerReadWrite)
+            // Made anew in a directory others write to: never through a link, nor into a file there.
+            let out = try writing(to: url.path) {
+                try FileDescriptor.open(url.path, .writeOnly, options: [.create, .exclusiveCreate, .noFollow], permissions: .ownerReadWrite)
+            }
             let bar = Progress(title: "Generating")
             defer { bar.finish() }
             _ = try out.closeAfter { try generator.write(to: out) { bar.update(done: $0.done, total: $0.total) } }
