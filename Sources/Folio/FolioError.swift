@@ -91,6 +91,8 @@ public struct FolioError: Error, Hashable, Sendable, CustomStringConvertible {
             case .readOnly: return FolioError(.store, "the store at \(error.operation) is read-only to this user (its files cannot be written): it can be queried, verified and exported, not written to")
             case .truncated: return FolioError(.store, "the store is damaged: \(error.operation), as an unfinished copy leaves it; restore it from a backup or an export")
             case .damagedPage: return FolioError(.store, "the store is damaged: \(error.operation); restore it from a backup or an export")
+            case .readersFull:
+                return FolioError(.store, "the store is busy: as many processes as its reader table holds had it open for \(Environment.readerWait.components.seconds) seconds (\(error.operation)); try again, or run fewer commands on it at once")
             case .invalid where error.operation.hasPrefix("mdb_env_open "):
                 // Its first page does not say LMDB: another kind of file, or one damaged from its start.
                 return FolioError(.store, "\(error.operation.dropFirst("mdb_env_open ".count)) is not a Folio store: its data file is not an LMDB file, or one of its first two pages (where LMDB says where its data is) is damaged; restore it from a backup or an export")

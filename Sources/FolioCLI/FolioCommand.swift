@@ -50,6 +50,12 @@ struct FolioCommand: ParsableCommand {
             warn("folio: argument \(index) (\(CommandLine.arguments[index].escapingControls())) is not valid UTF-8: Folio reads its arguments, names, notes and paths alike, as UTF-8 text")
             terminate(1)
         }
+        // The same of the store's path from the environment.
+        if let store = storeVariableNotUTF8() {
+            warn("folio: FOLIO_STORE (\(store.escapingControls())) is not valid UTF-8: Folio reads paths as UTF-8 text")
+            terminate(1)
+        }
+        failWritesPastFileSizeLimit()
         let arguments = Array(CommandLine.arguments.dropFirst())
         if let refusal = unknownCommand(arguments) ?? repeatedOption(arguments) {
             warn("folio: " + refusal)

@@ -36,6 +36,8 @@ let missingStandardDescriptors = openMissingStandardDescriptors()
 /// import or a rebuild did), which holds it by then: the error says so, so that the command is
 /// not taken for refused and run again (a second `client create` makes a second client).
 func emit(_ text: String, done: Bool = false) {
+    // A reader gone (`folio client create … | true`) would end it by SIGPIPE without a word.
+    if done { ignoreBrokenPipes() }
     do {
         try writing(to: standardOutput) { _ = try FileDescriptor.standardOutput.writeAll(text.utf8) }
     } catch {
@@ -333,6 +335,20 @@ enum OutputFileError: Error, CustomStringConvertible {
         case .storeFile: "it is a file of a store (its data or lock file): writing it would destroy that store"
         }
     }
+}
+
+/// `FOLIO_STORE` as it reads (with U+FFFD in place of what is not UTF-8) when it is set and not
+/// UTF-8; else `nil`.
+func storeVariableNotUTF8() -> String? {
+    guard let store = getenv("FOLIO_STORE"), String(validatingCString: store) == nil else { return nil }
+    return String(cString: store)
+}
+
+/// From here on, a file grown past this process's limit (`ulimit -f`) fails its write with EFBIG,
+/// named as any failed write is, rather than ending the process without a word (SIGXFSZ, which
+/// would leave an export's partial file behind).
+func failWritesPastFileSizeLimit() {
+    signal(SIGXFSZ, SIG_IGN)
 }
 
 /// From here on, a reader that leaves early (`head` on a named pipe) makes a write fail with EPIPE,

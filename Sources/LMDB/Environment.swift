@@ -30,13 +30,15 @@ public final class Environment: @unchecked Sendable {
         public var mapSize: Int = 1 << 30
         /// The most named databases the environment may hold.
         public var maxDatabases: Int = 64
-        /// The most concurrent read transactions across all processes.
-        public var maxReaders: Int = 126
+        /// The most concurrent read transactions across all processes: every command takes one,
+        /// writes too, so a store serves this many commands at once (a slot is 64 bytes of the
+        /// lock file). The first process to open the store sets it for all until the last closes it.
+        public var maxReaders: Int = 2_048
         /// Skip the fsync at commit. Only benchmarks and throwaway stores should set it: an
         /// acknowledged write may then be lost on a crash of the machine.
         public var unsafeNoSync: Bool = false
 
-        public init(mapSize: Int = 1 << 30, maxDatabases: Int = 64, maxReaders: Int = 126, unsafeNoSync: Bool = false) {
+        public init(mapSize: Int = 1 << 30, maxDatabases: Int = 64, maxReaders: Int = 2_048, unsafeNoSync: Bool = false) {
             self.mapSize = mapSize
             self.maxDatabases = maxDatabases
             self.maxReaders = maxReaders
@@ -77,13 +79,16 @@ public final class Environment: @unchecked Sendable {
         } else {
             try makeDirectory(path)
         }
-        // One key per directory however it is named (relative, through links, with `..`).
+        // One key per directory however it is named (relative, through links, with `..`). A
+        // directory whose full path is not UTF-8 (a working directory named so) is opened by the
+        // path given, which a string holds as it is, and keyed by its bytes.
         guard let resolved = realpath(path, nil) else { throw LMDBError(code: .init(rawValue: errno), operation: "resolve \(path)") }
-        let key = String(cString: resolved)
+        let text = String(validatingCString: resolved)
+        let key = text ?? "bytes " + UnsafeBufferPointer(start: resolved, count: strlen(resolved)).map { String(UInt8(bitPattern: $0), radix: 16) }.joined(separator: " ")
         free(resolved)
         return try registry.withLock { registry in
             if let existing = registry[key]?.environment { return existing }
-            let environment = try Environment(path: key, options: options)
+            let environment = try Environment(path: text ?? path, options: options)
             registry[key] = Weak(environment: environment)
             return environment
         }
@@ -220,13 +225,22 @@ public final class Environment: @unchecked Sendable {
     }
 
     /// Begins a read transaction. A reader table full of slots of processes that died since
-    /// they were last cleared is cleared, and the read begun once more.
+    /// they were last cleared is cleared, and the read begun once more; one full of live readers
+    /// is waited on (they are commands, which end), for up to `readerWait` seconds.
     private static func beginRead(_ env: OpaquePointer, _ txn: inout OpaquePointer?) -> Int32 {
-        let rc = mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txn)
-        var dead: Int32 = 0
-        guard rc == MDB_READERS_FULL, mdb_reader_check(env, &dead) == MDB_SUCCESS, dead > 0 else { return rc }
-        return mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txn)
+        let start = ContinuousClock.now
+        while true {
+            let rc = mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txn)
+            guard rc == MDB_READERS_FULL else { return rc }
+            var dead: Int32 = 0
+            if mdb_reader_check(env, &dead) == MDB_SUCCESS, dead > 0 { continue }
+            guard ContinuousClock.now - start < readerWait else { return rc }
+            usleep(10_000)
+        }
     }
+
+    /// How long a read waits for a slot in a reader table full of live readers.
+    public static let readerWait = Duration.seconds(10)
 
     /// Opens (creating if needed) the named database and caches its handle.
     ///

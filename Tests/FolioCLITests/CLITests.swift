@@ -223,6 +223,12 @@ struct CLITests {
         #expect(created.status == 1 && created.out.isEmpty)
         #expect(created.err == "folio: argument 4 (bad\u{FFFD}name) is not valid UTF-8: Folio reads its arguments, names, notes and paths alike, as UTF-8 text\n", "\(created.err)")
         #expect(try folio(["stats", "--format", "json"], store: store).out.contains(#""head":393"#))
+        // A store's path from the environment too: refused, where it would make a store under another name.
+        let variable = try folio([], through: ["/bin/sh", "-c", #"FOLIO_STORE="$(printf 'st\376ore')" exec "$0" client create --name Eve"#], in: directory.url)
+        #expect(variable.status == 1 && variable.err == "folio: FOLIO_STORE (st\u{FFFD}ore) is not valid UTF-8: Folio reads paths as UTF-8 text\n", "\(variable.err)")
+        // A working directory named so: a relative path opens the store it names.
+        let named = try folio([], through: ["/bin/sh", "-c", #"mkdir "$(printf 'dir\377')" && cd "$(printf 'dir\377')" && "$0" client create --name Eve --store here >/dev/null && exec "$0" clients --store here --format csv"#], in: directory.url)
+        #expect(named.status == 0 && named.out.contains(",Eve,"), "\(named.err)")
     }
 
     @Test("demo imports the fixture from the project unless --clients or --seed asks for a generated history; a bad --clients is refused and makes no store")
@@ -1687,6 +1693,24 @@ struct BadInputTests {
         #expect(status != 0)
         #expect(message == "folio: the command was carried out and the store holds its result, but cannot write standard output: No space left on device\n", "\(message)")
         #expect(try folio(["clients", "--format", "csv"], store: store).out.contains("Bea"))
+        // A file grown past the process's limit (`ulimit -f`) is a failed write, its partial file removed.
+        let limited = try folio(["generate", "--clients", "20", directory.path("limited.jsonl")], through: ["/bin/sh", "-c", #"ulimit -f 10; exec "$0" "$@""#])
+        #expect(limited.status == 1 && limited.err == "folio: cannot write \(directory.path("limited.jsonl")): File too large\n", "\(limited.err)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path("")).allSatisfy { !$0.hasPrefix("limited") })
+        // So does one whose reader is gone, where it would have ended by SIGPIPE without a word.
+        let gone = Process()
+        gone.executableURL = try products().appendingPathComponent("folio")
+        gone.arguments = ["client", "create", "--name", "Cid", "--store", store]
+        let out = Pipe(), err = Pipe()
+        gone.standardOutput = out
+        gone.standardError = err
+        try out.fileHandleForReading.close()
+        try gone.run()
+        let goneMessage = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        gone.waitUntilExit()
+        #expect(gone.terminationReason == .exit && gone.terminationStatus == 1, "\(gone.terminationReason) \(gone.terminationStatus)")
+        #expect(goneMessage == "folio: the command was carried out and the store holds its result, but cannot write standard output: Broken pipe\n", "\(goneMessage)")
+        #expect(try folio(["clients", "--format", "csv"], store: store).out.contains("Cid"))
         let rebuilt = try intoFullDisk(["projections", "rebuild", "--store", store])
         #expect(rebuilt.status != 0 && rebuilt.message.hasPrefix("folio: the command was carried out and the store holds its result, but "), "\(rebuilt.message)")
         // A demo that imported its sample made the store; one that only shows a store did not.

@@ -268,6 +268,35 @@ struct StoreOpeningTests {
         live.process.waitUntilExit()
         #expect(live.process.terminationStatus == 0)
     }
+
+    @Test("a store whose reader table is full of live readers is waited on, and opened once one of them ends")
+    func fullOfLiveReaders() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("store")
+        _ = try EventStore(path: path)
+        let readers = try (0..<2).map { _ in
+            let process = Process()
+            process.executableURL = try productsDirectory().appendingPathComponent("Worker")
+            process.arguments = ["hold-reader", "--store", path, "--max-readers", "2"]
+            let out = Pipe(), input = Pipe()
+            process.standardOutput = out
+            process.standardInput = input
+            try process.run()
+            #expect(firstLine(out.fileHandleForReading) == "reading\n")
+            return (process, input)
+        }
+        // Opened on another thread: it waits for a slot, which the first reader gives up.
+        let opened = Mutex<Result<UInt64, any Error>?>(nil)
+        let thread = Thread { opened.withLock { $0 = Result { try EventStore(path: path, options: .init(maxReaders: 2)).read { try $0.head() } } } }
+        thread.start()
+        usleep(300_000)
+        try readers[0].1.fileHandleForWriting.close()
+        readers[0].0.waitUntilExit()
+        while opened.withLock({ $0 == nil }) { usleep(10_000) }
+        #expect(try opened.withLock { try $0!.get() } == 0)
+        try readers[1].1.fileHandleForWriting.close()
+        readers[1].0.waitUntilExit()
+    }
 }
 
 /// Runs two Workers with `arguments` at once; their exit statuses and standard outputs.
