@@ -174,11 +174,11 @@ public final class Environment: @unchecked Sendable {
         guard let env = opened else {
             // LMDB reads the lock file before the data file, and only when another process has
             // the store open (the first one to open it makes the lock file anew).
-            let notLMDBs = first.code == MDB_INVALID || first.code == MDB_VERSION_MISMATCH
-            let lockFile = notLMDBs && hasLMDBDataFile(at: path) && Self.isOpenElsewhere(at: path)
+            let unreadable = first.code == MDB_INVALID || first.code == MDB_VERSION_MISMATCH
+            let lockFile = unreadable && hasLMDBDataFile(at: path) && Self.isOpenElsewhere(at: path)
             // A data file this LMDB cannot read is refused by every process, so a lock file this
             // open made beside it serves no other: it goes, and the directory is left as found.
-            if notLMDBs, newLockFile, !Self.isOpenElsewhere(at: path) { unlink(path + "/lock.mdb") }
+            if unreadable, newLockFile, !Self.isOpenElsewhere(at: path) { unlink(path + "/lock.mdb") }
             throw LMDBError(code: lockFile ? .foreignLockFile : .init(rawValue: first.code), operation: "mdb_env_open \(path)")
         }
         // Reader slots left by processes that died are cleared before this one takes a slot: a
