@@ -88,6 +88,7 @@ public struct FolioError: Error, Hashable, Sendable, CustomStringConvertible {
             case .exists: return FolioError(.store, "the store path is taken by something that is not a directory, such as a link to nothing (\(error.operation))")
             case .noSpace: return FolioError(.store, "the disk is full: nothing was written (\(error.operation))")
             case .quotaExceeded: return FolioError(.store, "this user's disk quota is used up: nothing was written (\(error.operation))")
+            case .fileTooLarge: return FolioError(.store, "the store's data file would grow past this process's file size limit (ulimit -f): nothing was written (\(error.operation))")
             case .readOnly: return FolioError(.store, "the store at \(error.operation) is read-only to this user (its files cannot be written): it can be queried, verified and exported, not written to")
             case .truncated: return FolioError(.store, "the store is damaged: \(error.operation), as an unfinished copy leaves it; restore it from a backup or an export")
             case .damagedPage: return FolioError(.store, "the store is damaged: \(error.operation); restore it from a backup or an export")

@@ -50,11 +50,6 @@ struct FolioCommand: ParsableCommand {
             warn("folio: argument \(index) (\(CommandLine.arguments[index].escapingControls())) is not valid UTF-8: Folio reads its arguments, names, notes and paths alike, as UTF-8 text")
             terminate(1)
         }
-        // The same of the store's path from the environment.
-        if let store = storeVariableNotUTF8() {
-            warn("folio: FOLIO_STORE (\(store.escapingControls())) is not valid UTF-8: Folio reads paths as UTF-8 text")
-            terminate(1)
-        }
         failWritesPastFileSizeLimit()
         let arguments = Array(CommandLine.arguments.dropFirst())
         if let refusal = unknownCommand(arguments) ?? repeatedOption(arguments) {
@@ -63,6 +58,9 @@ struct FolioCommand: ParsableCommand {
         }
         do {
             var command = try parseAsRoot()
+            // What a write prints, on either output, follows its commit: a reader gone must not
+            // end it by SIGPIPE without a word, as it would a query's `folio log | head`.
+            if command is any WritesToStore { ignoreBrokenPipes() }
             try command.run()
         } catch {
             let code = exitCode(for: error)

@@ -36,8 +36,6 @@ let missingStandardDescriptors = openMissingStandardDescriptors()
 /// import or a rebuild did), which holds it by then: the error says so, so that the command is
 /// not taken for refused and run again (a second `client create` makes a second client).
 func emit(_ text: String, done: Bool = false) {
-    // A reader gone (`folio client create … | true`) would end it by SIGPIPE without a word.
-    if done { ignoreBrokenPipes() }
     do {
         try writing(to: standardOutput) { _ = try FileDescriptor.standardOutput.writeAll(text.utf8) }
     } catch {
@@ -188,8 +186,10 @@ struct OutputFile {
         }
         switch status.st_mode & S_IFMT {
         case S_IFREG:
+            // The file it names, through links; a path that is not UTF-8 (under a working
+            // directory named so) stays as given, which a string holds as it is.
             if let resolved = realpath(path, nil) {
-                self.path = String(cString: resolved)
+                if let text = String(validatingCString: resolved) { self.path = text }
                 free(resolved)
             }
             // A store's own file (its data file or lock file, however it is named) would be
@@ -350,6 +350,25 @@ func storeVariableNotUTF8() -> String? {
 func failWritesPastFileSizeLimit() {
     signal(SIGXFSZ, SIG_IGN)
 }
+
+/// A command that writes to a store: what it prints follows its commit, so a reader gone makes its
+/// output fail with EPIPE, said in one line with the store's result, not end it by SIGPIPE.
+protocol WritesToStore {}
+
+extension ClientGroup.Create: WritesToStore {}
+extension ClientGroup.Activate: WritesToStore {}
+extension ClientGroup.Delete: WritesToStore {}
+extension TokenGroup.Issue: WritesToStore {}
+extension VersionGroup.Draft: WritesToStore {}
+extension VersionGroup.Promote: WritesToStore {}
+extension VersionGroup.OutcomeCommand: WritesToStore {}
+extension PaymentGroup.Start: WritesToStore {}
+extension PaymentGroup.Succeed: WritesToStore {}
+extension PaymentGroup.Fail: WritesToStore {}
+extension PaymentGroup.Cancel: WritesToStore {}
+extension Import: WritesToStore {}
+extension ProjectionsGroup.Rebuild: WritesToStore {}
+extension Demo: WritesToStore {}
 
 /// From here on, a reader that leaves early (`head` on a named pipe) makes a write fail with EPIPE,
 /// named in one line, rather than end the process without a word.

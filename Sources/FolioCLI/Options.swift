@@ -39,6 +39,11 @@ struct StoreOptions: ParsableArguments {
 
     func validate() throws {
         guard store?.isEmpty != true else { throw ValidationError("--store takes a store directory's path, not an empty one") }
+        // The store's path from the environment, as an argument is: a path that is not UTF-8
+        // would name another directory.
+        if store == nil, let variable = storeVariableNotUTF8() {
+            throw ValidationError("FOLIO_STORE (\(variable.escapingControls())) is not valid UTF-8: Folio reads paths as UTF-8 text")
+        }
     }
 
     /// Opens the store, rebuilding stale read models (unless not `rebuildingStale`) with a progress

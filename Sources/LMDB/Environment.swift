@@ -30,15 +30,16 @@ public final class Environment: @unchecked Sendable {
         public var mapSize: Int = 1 << 30
         /// The most named databases the environment may hold.
         public var maxDatabases: Int = 64
-        /// The most concurrent read transactions across all processes: every command takes one,
-        /// writes too, so a store serves this many commands at once (a slot is 64 bytes of the
-        /// lock file). The first process to open the store sets it for all until the last closes it.
-        public var maxReaders: Int = 2_048
+        /// The most concurrent read transactions across all processes: every command takes one
+        /// while it opens the store and while it reads, so a store serves this many commands at
+        /// once (a slot is 64 bytes of the lock file). LMDB reads it from the lock file's length,
+        /// which a process asking for more extends and none shrinks.
+        public var maxReaders: Int = 512
         /// Skip the fsync at commit. Only benchmarks and throwaway stores should set it: an
         /// acknowledged write may then be lost on a crash of the machine.
         public var unsafeNoSync: Bool = false
 
-        public init(mapSize: Int = 1 << 30, maxDatabases: Int = 64, maxReaders: Int = 2_048, unsafeNoSync: Bool = false) {
+        public init(mapSize: Int = 1 << 30, maxDatabases: Int = 64, maxReaders: Int = 512, unsafeNoSync: Bool = false) {
             self.mapSize = mapSize
             self.maxDatabases = maxDatabases
             self.maxReaders = maxReaders
@@ -226,16 +227,21 @@ public final class Environment: @unchecked Sendable {
 
     /// Begins a read transaction. A reader table full of slots of processes that died since
     /// they were last cleared is cleared, and the read begun once more; one full of live readers
-    /// is waited on (they are commands, which end), for up to `readerWait` seconds.
+    /// is waited on (they are commands, which end), for up to `readerWait` seconds. Slots are
+    /// looked for every 20 ms, dead readers (a lock query per slot) once a second.
     private static func beginRead(_ env: OpaquePointer, _ txn: inout OpaquePointer?) -> Int32 {
         let start = ContinuousClock.now
+        var checked = start - .seconds(1)
         while true {
             let rc = mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txn)
             guard rc == MDB_READERS_FULL else { return rc }
-            var dead: Int32 = 0
-            if mdb_reader_check(env, &dead) == MDB_SUCCESS, dead > 0 { continue }
+            if ContinuousClock.now - checked >= .seconds(1) {
+                checked = .now
+                var dead: Int32 = 0
+                if mdb_reader_check(env, &dead) == MDB_SUCCESS, dead > 0 { continue }
+            }
             guard ContinuousClock.now - start < readerWait else { return rc }
-            usleep(10_000)
+            usleep(20_000)
         }
     }
 
@@ -489,17 +495,19 @@ final class ReadWriteLock: @unchecked Sendable {
 /// it: on a full disk that write stops the process with SIGBUS, where a write would fail. A new
 /// lock file's blocks are taken first (more than LMDB's header and a slot of 64 bytes per reader
 /// need, its length left to LMDB, which sets the reader count from it), so a full disk is an
-/// error here. A lock file that has a length is LMDB's already, and left as it is.
+/// error here. A lock file shorter than this process's table (an earlier Folio's, of fewer slots),
+/// which LMDB will extend, has the blocks of the rest taken too, as far as the disk has them: a
+/// full disk does not keep a query from a store that is there.
 private func allocateLockFile(at path: String, readers: Int) throws {
     let descriptor = open(path + "/lock.mdb", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
     // One that cannot be opened so is left to LMDB to name.
     guard descriptor >= 0 else { return }
     defer { close(descriptor) }
     var status = stat()
-    guard fstat(descriptor, &status) == 0, status.st_size == 0 else { return }
     let length = (readers * 64 + 4096 + 4095) / 4096 * 4096
+    guard fstat(descriptor, &status) == 0, status.st_size < length else { return }
     let code = folio_allocate(descriptor, Int64(length))
-    if code == ENOSPC || code == EDQUOT {
+    if status.st_size == 0, code == ENOSPC || code == EDQUOT {
         throw LMDBError(code: .init(rawValue: code), operation: "make the lock file of \(path)")
     }
 }

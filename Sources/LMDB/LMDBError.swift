@@ -36,6 +36,7 @@ public struct LMDBError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let linkLoop = Code(rawValue: ELOOP) // 40 on Linux, 62 on Darwin
         public static let noSpace = Code(rawValue: 28) // ENOSPC
         public static let quotaExceeded = Code(rawValue: EDQUOT) // 122 on Linux, 69 on Darwin
+        public static let fileTooLarge = Code(rawValue: EFBIG)
         public static let busy = Code(rawValue: 16) // EBUSY
         /// The data file ends before the last page its meta page counts (Folio's check, not LMDB's).
         public static let truncated = Code(rawValue: -30_000)

@@ -127,6 +127,10 @@ public final class WriteTransaction: Transaction {
         if result == EIO, let environment, Self.fileSystemIsFull(environment) {
             throw LMDBError(code: .noSpace, operation: "mdb_txn_commit")
         }
+        // So is one the process's file size limit (`ulimit -f`) cut short, where the map reaches past it.
+        if result == EIO, let environment, Self.fileSizeLimited(environment) {
+            throw LMDBError(code: .fileTooLarge, operation: "mdb_txn_commit")
+        }
         try checkWrite(result, "mdb_txn_commit")
     }
 
@@ -139,6 +143,19 @@ public final class WriteTransaction: Transaction {
         // Blocks for an unprivileged process; one with privileges may also use those kept aside.
         let blocks = geteuid() == 0 ? status.f_bfree : status.f_bavail
         return Int(blocks) * Int(status.f_frsize) < 1 << 20
+    }
+
+    /// Whether this process may not grow a file as far as the environment's map reaches.
+    private static func fileSizeLimited(_ environment: OpaquePointer) -> Bool {
+        #if canImport(Glibc)
+        let (resource, unlimited) = (__rlimit_resource_t(RLIMIT_FSIZE.rawValue), rlim_t.max)
+        #else
+        let (resource, unlimited) = (RLIMIT_FSIZE, RLIM_INFINITY)
+        #endif
+        var limit = rlimit()
+        var info = MDB_envinfo()
+        guard getrlimit(resource, &limit) == 0, limit.rlim_cur != unlimited, mdb_env_info(environment, &info) == MDB_SUCCESS else { return false }
+        return UInt64(limit.rlim_cur) < UInt64(info.me_mapsize)
     }
 
     /// Stores `value` under `key`.

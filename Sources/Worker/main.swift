@@ -100,8 +100,9 @@ do {
             try txn.put(meta, Array("format".utf8), withUnsafeBytes(of: format.bigEndian) { Array($0) })
         }
     case "hold-reader":
-        let readers = Int(argument("--max-readers", in: arguments) ?? "126") ?? 126
-        let store = try EventStore(path: path, options: .init(maxReaders: readers))
+        // A reader table of the size given, else of Folio's.
+        let readers = argument("--max-readers", in: arguments).flatMap { Int($0) }
+        let store = try readers.map { try EventStore(path: path, options: .init(maxReaders: $0)) } ?? EventStore(path: path)
         try store.read { _ in
             acknowledge("reading")
             _ = FileHandle.standardInput.readDataToEndOfFile()

@@ -225,7 +225,12 @@ struct CLITests {
         #expect(try folio(["stats", "--format", "json"], store: store).out.contains(#""head":393"#))
         // A store's path from the environment too: refused, where it would make a store under another name.
         let variable = try folio([], through: ["/bin/sh", "-c", #"FOLIO_STORE="$(printf 'st\376ore')" exec "$0" client create --name Eve"#], in: directory.url)
-        #expect(variable.status == 1 && variable.err == "folio: FOLIO_STORE (st\u{FFFD}ore) is not valid UTF-8: Folio reads paths as UTF-8 text\n", "\(variable.err)")
+        #expect(variable.status == 64 && variable.err == "folio: FOLIO_STORE (st\u{FFFD}ore) is not valid UTF-8: Folio reads paths as UTF-8 text\n", "\(variable.err)")
+        // Only where it names the store: --store names another, and generate takes none.
+        for arguments in [#"clients --store "$1""#, "generate --clients 1"] {
+            let unused = try folio([store], through: ["/bin/sh", "-c", #"FOLIO_STORE="$(printf 'st\376ore')" exec "$0" "# + arguments], in: directory.url)
+            #expect(unused.status == 0, "\(arguments): \(unused.err)")
+        }
         // A working directory named so: a relative path opens the store it names.
         let named = try folio([], through: ["/bin/sh", "-c", #"mkdir "$(printf 'dir\377')" && cd "$(printf 'dir\377')" && "$0" client create --name Eve --store here >/dev/null && exec "$0" clients --store here --format csv"#], in: directory.url)
         #expect(named.status == 0 && named.out.contains(",Eve,"), "\(named.err)")
@@ -1697,6 +1702,11 @@ struct BadInputTests {
         let limited = try folio(["generate", "--clients", "20", directory.path("limited.jsonl")], through: ["/bin/sh", "-c", #"ulimit -f 10; exec "$0" "$@""#])
         #expect(limited.status == 1 && limited.err == "folio: cannot write \(directory.path("limited.jsonl")): File too large\n", "\(limited.err)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path("")).allSatisfy { !$0.hasPrefix("limited") })
+        // A commit that limit cuts short (LMDB's I/O error) is named by it, and writes nothing.
+        let fixture = try directory.importedFixture("fixture")
+        let cut = try folio(["client", "create", "--name", "Flo"], store: fixture, through: ["/bin/sh", "-c", #"ulimit -f 100; exec "$0" "$@""#])
+        #expect(cut.status == 1 && cut.err == "folio: the store's data file would grow past this process's file size limit (ulimit -f): nothing was written (mdb_txn_commit)\n", "\(cut.err)")
+        #expect(try folio(["verify"], store: fixture).status == 0)
         // So does one whose reader is gone, where it would have ended by SIGPIPE without a word.
         let gone = Process()
         gone.executableURL = try products().appendingPathComponent("folio")
@@ -1711,6 +1721,19 @@ struct BadInputTests {
         #expect(gone.terminationReason == .exit && gone.terminationStatus == 1, "\(gone.terminationReason) \(gone.terminationStatus)")
         #expect(goneMessage == "folio: the command was carried out and the store holds its result, but cannot write standard output: Broken pipe\n", "\(goneMessage)")
         #expect(try folio(["clients", "--format", "csv"], store: store).out.contains("Cid"))
+        // Both outputs gone, the note of a new store comes before the row: still no SIGPIPE.
+        let silent = Process()
+        silent.executableURL = try products().appendingPathComponent("folio")
+        silent.arguments = ["client", "create", "--name", "Dee", "--store", store + "-new"]
+        let (silentOut, silentErr) = (Pipe(), Pipe())
+        silent.standardOutput = silentOut
+        silent.standardError = silentErr
+        try silentOut.fileHandleForReading.close()
+        try silentErr.fileHandleForReading.close()
+        try silent.run()
+        silent.waitUntilExit()
+        #expect(silent.terminationReason == .exit && silent.terminationStatus == 1, "\(silent.terminationReason) \(silent.terminationStatus)")
+        #expect(try folio(["clients", "--format", "csv"], store: store + "-new").out.contains("Dee"))
         let rebuilt = try intoFullDisk(["projections", "rebuild", "--store", store])
         #expect(rebuilt.status != 0 && rebuilt.message.hasPrefix("folio: the command was carried out and the store holds its result, but "), "\(rebuilt.message)")
         // A demo that imported its sample made the store; one that only shows a store did not.

@@ -273,7 +273,7 @@ struct StoreOpeningTests {
     func fullOfLiveReaders() throws {
         let directory = try TemporaryDirectory()
         let path = directory.path("store")
-        _ = try EventStore(path: path)
+        // The first Worker makes the store, and its lock file of two slots.
         let readers = try (0..<2).map { _ in
             let process = Process()
             process.executableURL = try productsDirectory().appendingPathComponent("Worker")
@@ -286,14 +286,20 @@ struct StoreOpeningTests {
             return (process, input)
         }
         // Opened on another thread: it waits for a slot, which the first reader gives up.
-        let opened = Mutex<Result<UInt64, any Error>?>(nil)
-        let thread = Thread { opened.withLock { $0 = Result { try EventStore(path: path, options: .init(maxReaders: 2)).read { try $0.head() } } } }
+        let released = Atomic(false)
+        let opened = Mutex<Result<(UInt64, Bool), any Error>?>(nil)
+        let thread = Thread {
+            let result = Result { (try EventStore(path: path, options: .init(maxReaders: 2)).read { try $0.head() }, released.load(ordering: .sequentiallyConsistent)) }
+            opened.withLock { $0 = result }
+        }
         thread.start()
         usleep(300_000)
+        released.store(true, ordering: .sequentiallyConsistent)
         try readers[0].1.fileHandleForWriting.close()
         readers[0].0.waitUntilExit()
         while opened.withLock({ $0 == nil }) { usleep(10_000) }
-        #expect(try opened.withLock { try $0!.get() } == 0)
+        let (head, afterRelease) = try opened.withLock { try $0!.get() }
+        #expect(head == 0 && afterRelease, "opened before a slot was given up: the table was not full")
         try readers[1].1.fileHandleForWriting.close()
         readers[1].0.waitUntilExit()
     }
