@@ -244,17 +244,7 @@ struct StoreOpeningTests {
         let directory = try TemporaryDirectory()
         let path = directory.path("store")
         // Workers reading the store, with a reader table of four slots.
-        func reader() throws -> (process: Process, input: Pipe) {
-            let process = Process()
-            process.executableURL = try productsDirectory().appendingPathComponent("Worker")
-            process.arguments = ["hold-reader", "--store", path, "--max-readers", "4"]
-            let out = Pipe(), input = Pipe()
-            process.standardOutput = out
-            process.standardInput = input
-            try process.run()
-            #expect(firstLine(out.fileHandleForReading) == "reading\n")
-            return (process, input)
-        }
+        func reader() throws -> (process: Process, input: Pipe) { try readingWorker(path, maxReaders: 4) }
         // One that lives keeps the store open, so that its reader table is not started anew.
         let live = try reader()
         for dead in try (0..<3).map({ _ in try reader() }) {
@@ -274,17 +264,7 @@ struct StoreOpeningTests {
         let directory = try TemporaryDirectory()
         let path = directory.path("store")
         // The first Worker makes the store, and its lock file of two slots.
-        let readers = try (0..<2).map { _ in
-            let process = Process()
-            process.executableURL = try productsDirectory().appendingPathComponent("Worker")
-            process.arguments = ["hold-reader", "--store", path, "--max-readers", "2"]
-            let out = Pipe(), input = Pipe()
-            process.standardOutput = out
-            process.standardInput = input
-            try process.run()
-            #expect(firstLine(out.fileHandleForReading) == "reading\n")
-            return (process, input)
-        }
+        let readers = try (0..<2).map { _ in try readingWorker(path, maxReaders: 2) }
         // Opened on another thread: it waits for a slot, which the first reader gives up.
         let released = Atomic(false)
         let opened = Mutex<Result<(UInt64, Bool), any Error>?>(nil)
@@ -295,14 +275,28 @@ struct StoreOpeningTests {
         thread.start()
         usleep(300_000)
         released.store(true, ordering: .sequentiallyConsistent)
-        try readers[0].1.fileHandleForWriting.close()
-        readers[0].0.waitUntilExit()
+        try readers[0].input.fileHandleForWriting.close()
+        readers[0].process.waitUntilExit()
         while opened.withLock({ $0 == nil }) { usleep(10_000) }
         let (head, afterRelease) = try opened.withLock { try $0!.get() }
         #expect(head == 0 && afterRelease, "opened before a slot was given up: the table was not full")
-        try readers[1].1.fileHandleForWriting.close()
-        readers[1].0.waitUntilExit()
+        try readers[1].input.fileHandleForWriting.close()
+        readers[1].process.waitUntilExit()
     }
+}
+
+/// A Worker holding a read of the store at `path`, with a reader table of `maxReaders` slots if
+/// it is the first to open the store; it reads until its input is closed.
+private func readingWorker(_ path: String, maxReaders: Int) throws -> (process: Process, input: Pipe) {
+    let process = Process()
+    process.executableURL = try productsDirectory().appendingPathComponent("Worker")
+    process.arguments = ["hold-reader", "--store", path, "--max-readers", "\(maxReaders)"]
+    let out = Pipe(), input = Pipe()
+    process.standardOutput = out
+    process.standardInput = input
+    try process.run()
+    #expect(firstLine(out.fileHandleForReading) == "reading\n")
+    return (process, input)
 }
 
 /// Runs two Workers with `arguments` at once; their exit statuses and standard outputs.
