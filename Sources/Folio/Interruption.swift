@@ -66,11 +66,7 @@ public enum Interruption {
     /// Names `path` (a file or a directory, described as `what` in the message) for removal if
     /// the process is interrupted before the returned leftover is settled or forgotten.
     public static func removeIfInterrupted(_ path: String, what: String) -> Leftover {
-        state.withLock { state in
-            state.next += 1
-            state.leftovers[state.next] = (path, what)
-            return Leftover(id: state.next, path: path)
-        }
+        removeIfInterrupted(path, what: what) {}.1
     }
 
     /// Runs `make`, which makes the file or directory at `path`, then names it for removal as

@@ -233,6 +233,12 @@ public struct ImportReport: Hashable, Sendable {
 }
 
 extension Store {
+    /// Syncs the directory holding `path`, a file just renamed there, so that its name outlasts a
+    /// power cut (`Environment.synchronizeParent(of:)`).
+    public static func synchronizeParent(of path: String) {
+        Environment.synchronizeParent(of: path)
+    }
+
     /// Whether another process has the store at `path` open (`Environment.isOpenElsewhere(at:)`).
     public static func isOpenElsewhere(at path: String) -> Bool {
         Environment.isOpenElsewhere(at: path)
@@ -424,7 +430,7 @@ extension Store {
     /// - Parameter committing: runs the commit it is given, for what is to change in one step
     ///   with it (what an interruption says of the import: nothing imported, until it commits).
     public func importLog(
-        from path: String, progress: ((JobProgress) -> Void)? = nil, committing: ((_ commit: () throws -> Void) throws -> Void)? = nil
+        from path: String, progress: ((JobProgress) -> Void)? = nil, committing: WriteTransaction.CommitWrapper? = nil
     ) throws -> ImportReport {
         // Said before standard input is spooled, which waits for its end; checked again below, in
         // the transaction, which another process's write cannot come between.

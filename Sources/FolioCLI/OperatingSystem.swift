@@ -381,9 +381,5 @@ func ignoreBrokenPipes() {
 /// directory is synced after, so that the new name outlasts a power cut once this returns.
 func replace(_ target: String, with source: String) throws {
     guard rename(source, target) == 0 else { throw Errno(rawValue: errno) }
-    let slash = target.lastIndex(of: "/")
-    let directory = open(slash.map { $0 == target.startIndex ? "/" : String(target[..<$0]) } ?? ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-    guard directory >= 0 else { return }
-    _ = fsync(directory)
-    close(directory)
+    Store.synchronizeParent(of: target)
 }

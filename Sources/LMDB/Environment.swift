@@ -114,8 +114,8 @@ public final class Environment: @unchecked Sendable {
         throw LMDBError(code: .init(rawValue: code), operation: "create directory \(path)")
     }
 
-    /// Syncs the directory holding `path`, which names a file or directory just made there.
-    private static func synchronizeParent(of path: String) {
+    /// Syncs the directory holding `path`, which names a file or directory just made (or renamed) there.
+    public static func synchronizeParent(of path: String) {
         // `new/` names `new`, whose parent is `.`.
         var path = Substring(path)
         while path.count > 1, path.hasSuffix("/") { path = path.dropLast() }

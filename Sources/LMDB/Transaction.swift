@@ -104,7 +104,10 @@ public final class WriteTransaction: Transaction {
     /// something of the caller's to change in one step with the commit, as what an interruption
     /// would say of it does. It runs the commit once and lets its error through; one that returns
     /// without running it fails the write, which commits nothing.
-    public var aroundCommit: ((_ commit: () throws -> Void) throws -> Void)?
+    public var aroundCommit: CommitWrapper?
+
+    /// What runs a transaction's commit, given it (`aroundCommit`).
+    public typealias CommitWrapper = (_ commit: () throws -> Void) throws -> Void
 
     /// `check` for writes, noting a full map.
     private func checkWrite(_ result: Int32, _ operation: @autoclosure () -> String) throws(LMDBError) {

@@ -437,7 +437,7 @@ public final class Projections: Sendable {
     ///   final commit leaves the old models serving.
     @discardableResult
     public func rebuild(
-        _ names: [String]? = nil, progress: ((RebuildProgress) -> Void)? = nil, committing: ((_ commit: () throws -> Void) throws -> Void)? = nil
+        _ names: [String]? = nil, progress: ((RebuildProgress) -> Void)? = nil, committing: WriteTransaction.CommitWrapper? = nil
     ) throws -> [RebuildReport] {
         let selected = try select(names)
         return try rebuild(selected, onlyIfStale: false, progress: progress, committing: committing)
@@ -504,7 +504,7 @@ public final class Projections: Sendable {
     }
 
     private func rebuild(
-        _ selected: [Int], onlyIfStale: Bool, progress: ((RebuildProgress) -> Void)?, committing: ((_ commit: () throws -> Void) throws -> Void)? = nil
+        _ selected: [Int], onlyIfStale: Bool, progress: ((RebuildProgress) -> Void)?, committing: WriteTransaction.CommitWrapper? = nil
     ) throws -> [RebuildReport] {
         let folded = try log.read { session in try fold(selected, session: session, progress: progress) }
         defer { releaseInBackground(folded.model) }
