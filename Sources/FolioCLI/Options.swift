@@ -152,8 +152,18 @@ struct FormatOptions: ParsableArguments {
 }
 
 extension OutputFormat: ExpressibleByArgument {}
-extension PageType: ExpressibleByArgument {}
-extension Outcome: ExpressibleByArgument {}
+
+/// A page or an outcome read from the command line: a value that is none of them is refused
+/// naming rule 5, where the parser's own refusal would only list the values.
+func ruleFive<T: RawRepresentable & CaseIterable & Sendable>(_ what: String) -> @Sendable (String) throws -> T where T.RawValue == String {
+    { text in
+        guard let value = T(rawValue: text) else {
+            let names = T.allCases.map(\.rawValue)
+            throw ValidationError("\(what) is one of \(names.dropLast().joined(separator: ", ")) or \(names.last!) (rule 5)")
+        }
+        return value
+    }
+}
 extension ClientStatus: ExpressibleByArgument {}
 extension PaymentStatus: ExpressibleByArgument {}
 
