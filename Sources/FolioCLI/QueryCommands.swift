@@ -161,6 +161,12 @@ struct LogCommand: ParsableCommand {
 
     func run() throws {
         let store = try store.open()
+        // The log only grows: a position past its end now is one this log never had, where one
+        // at its end is where a reader that follows the log waits for more.
+        let head = try store.log.head()
+        guard after <= head else {
+            throw FolioError(.invalidInput, "--after \(after) is past the end of the log: its last position is \(head)")
+        }
         try writing(to: standardOutput) { try store.writeLog(to: .standardOutput, after: after, limit: limit, type: type, client: client) }
     }
 }
