@@ -184,7 +184,9 @@ private func decide(_ command: Command, state: ClientState, asStored: Bool, unch
                 return []
             }
             if known.status == status {
-                unchanged = "payment intent \(intent) is \(status.rawValue) already: the same report again changes nothing (webhooks retry; rule 6)"
+                // The log keeps the first failure's reason; one given again is not recorded.
+                let reasonNotKept = reason.map { ", and the reason \($0.debugDescription) given with it is not kept" } ?? ""
+                unchanged = "payment intent \(intent) is \(status.rawValue) already: the same report again changes nothing\(reasonNotKept) (webhooks retry; rule 6)"
                 return []
             }
             let allowed: Set<PaymentStatus> = switch known.status {

@@ -545,7 +545,9 @@ private struct PayloadFields {
     func wrong(_ key: String) -> DomainError {
         guard let value = fields[key] else { return DomainError(.invalidPayload, "\(type) payload is invalid: \(key) is missing") }
         let shown: String = if case .string(let text) = value { text } else { String(decoding: value.canonicalBytes(), as: UTF8.self) }
-        return DomainError(.invalidPayload, "\(type) payload is invalid: \(key) has the wrong type or value (\(shown.prefix(40)))")
+        // The one field of these a rule governs says which.
+        let rule = key == "amount" ? ": an amount is a positive whole number of cents (rule 6)" : ""
+        return DomainError(.invalidPayload, "\(type) payload is invalid: \(key) has the wrong type or value (\(shown.prefix(40)))\(rule)")
     }
 
     func string(_ key: String) throws(DomainError) -> String {

@@ -51,6 +51,14 @@ public final class Environment: @unchecked Sendable {
     public let path: String
     /// Opened read-only, as its files cannot be written by this process (`open(at:options:)`).
     public let isReadOnly: Bool
+
+    /// Whether each commit reaches the disk before it returns, as LMDB's own flags say (none of
+    /// `MDB_NOSYNC`, `MDB_NOMETASYNC`, `MDB_MAPASYNC`): what makes an acknowledged write durable.
+    public var syncsEachCommit: Bool {
+        var flags: UInt32 = 0
+        guard mdb_env_get_flags(handle, &flags) == MDB_SUCCESS else { return false }
+        return flags & UInt32(MDB_NOSYNC | MDB_NOMETASYNC | MDB_MAPASYNC) == 0
+    }
     let handle: OpaquePointer
     private let databases = Mutex<[String: Database]>([:])
     private let resizeLock = ReadWriteLock()

@@ -5,36 +5,46 @@ import Foundation
 import Projections
 import SystemPackage
 
-/// Runs a mix of commands through the command path, printing each acknowledged client or
-/// version id as soon as its command has returned (and so has committed).
+/// Runs a mix of commands through the command path, printing what each one appended as soon as it
+/// has returned (and so has committed): its event's position, type and stream. The only writer,
+/// each command appends one event, or none when it changes nothing (`activate` twice).
 func runCommands(path: String, count: Int, seed: UInt64) throws {
     let store = try Store(path: path)
     var rng = SplitMix64(seed: seed)
     var clients: [(id: String, token: String?)] = []
-    var versions: [String] = []
+    var versions: [(id: String, client: String)] = []
+    var head = try store.log.head()
+    func acknowledgeAppended(_ type: String, client: String) throws {
+        let now = try store.log.head()
+        guard now > head else { return }
+        guard now == head + 1 else { throw HarnessFailure("a \(type) command appended \(now - head) events") }
+        head = now
+        acknowledge("\(now) \(type) client-\(client)")
+    }
     for index in 0..<count {
         switch clients.isEmpty ? 0 : Int.random(in: 0..<6, using: &rng) {
         case 0:
             let row = try store.createClient(name: "Harness client \(index)")
             clients.append((row.id.lowercased, nil))
-            acknowledge("client \(row.id.lowercased)")
+            try acknowledgeAppended("ClientCreated", client: row.id.lowercased)
         case 1:
             let pick = Int.random(in: 0..<clients.count, using: &rng)
             let row = try store.issueToken(client: clients[pick].id)
             clients[pick].token = row.activationToken?.description
-            acknowledge("client \(row.id.lowercased)")
+            try acknowledgeAppended("TokenIssued", client: row.id.lowercased)
         case 2, 3:
             let client = clients.randomElement(using: &rng)!
             let row = try store.draftVersion(client: client.id, page: PageType.allCases.randomElement(using: &rng)!, content: .object(["n": .integer(Int64(index))]))
-            versions.append(row.id.lowercased)
-            acknowledge("version \(row.id.lowercased)")
+            versions.append((row.id.lowercased, client.id))
+            try acknowledgeAppended("VersionDrafted", client: client.id)
         case 4 where !versions.isEmpty:
-            let row = try store.promote(version: versions.randomElement(using: &rng)!)
-            acknowledge("version \(row.id.lowercased)")
+            let version = versions.randomElement(using: &rng)!
+            _ = try store.promote(version: version.id)
+            try acknowledgeAppended("VersionPromoted", client: version.client)
         default:
-            if let client = clients.first(where: { $0.token != nil }), let token = client.token {
-                _ = try? store.activate(token: token)
-                acknowledge("client \(client.id)")
+            // Refused once the client is active: nothing appended, nothing acknowledged.
+            if let client = clients.first(where: { $0.token != nil }), let token = client.token, (try? store.activate(token: token)) != nil {
+                try acknowledgeAppended("ClientActivated", client: client.id)
             }
         }
     }
@@ -86,7 +96,8 @@ struct Harness {
             kill(process.processIdentifier, SIGKILL)
             let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             process.waitUntilExit()
-            kills += 1
+            // A process that ended before its kill (a rebuild of a small store) was not killed.
+            if process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL { kills += 1 }
             // Only complete lines were acknowledged.
             let lines = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
             if process.arguments?.first == "commands" { acknowledged += lines }
@@ -108,12 +119,14 @@ struct Harness {
         guard let tables = derived.readModelTables else { throw HarnessFailure("round \(round): the read models lag the log") }
         guard tables.isEmpty else { throw HarnessFailure("round \(round): the read models differ from a full fold of the log in \(tables.joined(separator: ", "))") }
         if let index = derived.writeIndexes { throw HarnessFailure("round \(round): \(index)") }
-        try store.projections.read { model in
+        // Each acknowledged event is in the log where it was appended.
+        try store.log.read { session in
             for line in acknowledged {
-                let parts = line.split(separator: " ")
-                guard parts.count == 2, let id = UUID(uuidString: String(parts[1])) else { continue }
-                let found = parts[0] == "client" ? try model.client(id: id) != nil : try model.version(id: id) != nil
-                guard found else { throw HarnessFailure("round \(round): acknowledged \(line) is missing") }
+                let parts = line.split(separator: " ").map(String.init)
+                guard parts.count == 3, let position = UInt64(parts[0]) else { throw HarnessFailure("round \(round): acknowledged \(line.debugDescription) is not a position, type and stream") }
+                guard let event = try session.event(at: position), event.type == parts[1], event.stream == parts[2] else {
+                    throw HarnessFailure("round \(round): acknowledged \(line) is missing")
+                }
             }
         }
     }

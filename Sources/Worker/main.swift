@@ -16,7 +16,7 @@ import Foundation
 //                                                           standard input closes, with a reader table of N slots
 //   Worker pay --store PATH --client ID --count N           succeeds intents pi_0…pi_N-1 of one client (webhook style)
 //   Worker fuzz --store DIR --seconds S [--seed N] SEED-PATH…  mutation fuzzing of import lines and content
-//   Worker commands --store PATH --count N                  a mix of commands; prints "client|version ID" per acknowledgement
+//   Worker commands --store PATH --count N                  a mix of commands; prints "POSITION TYPE STREAM" per event appended
 //   Worker harness --store PATH --rounds N [--seed S]       kills `commands` writers at random moments and checks the store
 
 func argument(_ name: String, in arguments: [String]) -> String? {

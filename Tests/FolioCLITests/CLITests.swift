@@ -245,6 +245,9 @@ struct CLITests {
         #expect(fixture.out.hasSuffix("\nNext: folio clients --status paid --store \(directory.path("fixture")), folio history CLIENT --diff --store \(directory.path("fixture")), folio analytics --format json --store \(directory.path("fixture")) (store: \(directory.path("fixture")))\n"), "\(fixture.out.suffix(300))")
         let generated = try folio(["demo", "--clients", "2", "--seed", "5"], store: directory.path("generated"), in: projectRoot)
         #expect(generated.status == 0 && generated.out.contains(" events of 2 clients"), "\(generated.out.prefix(200))\(generated.err)")
+        // On a store that holds events, the options that shape a new history are said to do nothing.
+        let shown = try folio(["demo", "--seed", "6"], store: directory.path("generated"), in: projectRoot)
+        #expect(shown.status == 0 && shown.out.hasPrefix("The store at \(directory.path("generated")) already holds events; showing it as it is (--seed only shapes a history imported into an empty store).\n"), "\(shown.out.prefix(300))")
         for (clients, reason) in [("-1", "'--clients <count>': it takes a whole number, 1 or more"), ("0", "--clients must be 1 or more")] {
             let refused = try folio(["demo", "--clients", clients], store: directory.path("refused"))
             #expect(refused.status != 0 && refused.err.contains(reason), "\(refused.err)")
@@ -1435,6 +1438,15 @@ struct BadInputTests {
         ((try? FileManager.default.contentsOfDirectory(atPath: corpus.appendingPathComponent(folder).path)) ?? []).sorted()
     }
 
+    @Test("the corpus is there, and every file of it has its expected refusal (an empty list of arguments would pass unseen)")
+    func corpusComplete() throws {
+        // A file the fuzzer kept (`fuzz-…`) may go without one.
+        let imports = Set(Self.files("import").map { String($0.dropLast(".jsonl".count)) })
+        let unexpected = imports.filter { !$0.hasPrefix("fuzz-") }.subtracting(Self.importRefusals.keys)
+        #expect(imports.count >= 50 && unexpected.isEmpty && Set(Self.importRefusals.keys).isSubset(of: imports), "without files: \(Set(Self.importRefusals.keys).subtracting(imports).sorted()), without refusals: \(unexpected.sorted())")
+        #expect(Set(Self.files("content")) == Set(Self.contentRefusals.keys))
+    }
+
     @Test("the corpus's valid prefix imports, so each bad file fails for its own line")
     func validPrefix() throws {
         let directory = try TemporaryDirectory()
@@ -1464,7 +1476,7 @@ struct BadInputTests {
         "duplicate-event-id": "line 2: event id 00000000-0000-4000-8000-000000000001 appears twice",
         "duplicate-intent-other-client": "line 8: payment intent pi_1 already belongs to client 0b7c8f6e-2f51-4c2e-9a0b-1d2e3f405162",
         "event-after-deletion": "line 15: client 0b7c8f6e-2f51-4c2e-9a0b-1d2e3f405162 was deleted",
-        "fractional-amount": "line 4: PaymentInitiated payload is invalid: amount has the wrong type or value (500.5)",
+        "fractional-amount": "line 4: PaymentInitiated payload is invalid: amount has the wrong type or value (500.5): an amount is a positive whole number of cents (rule 6)",
         "fuzz-timestamp-fraction": "line 1: recorded_at must be an ISO 8601 UTC timestamp",
         "huge-position": "line 1 holds a whole number past 64 bits",
         "intent-with-another-amount": "line 14: payment intent pi_1 was recorded for 50000 cents, not 40000 (rule 6)",
@@ -1515,16 +1527,38 @@ struct BadInputTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path("")).isEmpty, "\(name)")
     }
 
-    @Test("bad content and metadata are refused with one line, and the log is unchanged", arguments: files("content"))
+    /// Why each bad content file is refused, as `--content FILE`.
+    static let contentRefusals: [String: String] = [
+        "array.json": "content must be a JSON object (rule 5)",
+        "deep-nesting.json": "content nests deeper than 32 levels",
+        "empty.json": "content is empty: a JSON object is needed",
+        "huge-number.json": "content holds a number (at byte 11) past the largest a double holds",
+        "inexact-integer.json": "content holds a whole number past 64 bits that no double holds exactly",
+        "invalid-utf8.json": "content is not valid UTF-8",
+        "lone-surrogate.json": "content is not valid JSON text: the \\u escape at byte 26 is half of a surrogate pair alone",
+        "nul-byte.json": "content is not valid JSON (at byte 13 of 15)",
+        "number.json": "content must be a JSON object (rule 5)",
+        "string.json": "content must be a JSON object (rule 5)",
+        "trailing-garbage.json": "content is not valid JSON (at byte 16 of 23)",
+        "truncated.json": "content is not valid JSON: it ends (after byte 32) before its value does",
+    ]
+
+    @Test("bad content and metadata are refused with one line naming what is wrong, and the log is unchanged", arguments: files("content"))
     func badContent(name: String) throws {
         let directory = try TemporaryDirectory()
         let store = directory.path("store")
         let client = try #require(try json(try folio(["client", "create", "--name", "A", "--format", "json"], store: store).out)["id"] as? String)
+        // The same command drafts from a file that holds an object, so each refusal is the file's.
+        let good = directory.path("good.json")
+        #expect(FileManager.default.createFile(atPath: good, contents: Data(#"{"title": "Terms"}"#.utf8)))
+        let drafted = try folio(["version", "draft", client, "--page", "agreement", "--content", good, "--format", "json"], store: store)
+        #expect(drafted.status == 0 && (try? json(drafted.out)["version_number"] as? Int) == 1, "\(drafted.err)")
         let before = try folio(["export"], store: store).out
         let path = Self.corpus.appendingPathComponent("content/\(name)").path
         let draft = try folio(["version", "draft", client, "--page", "agreement", "--content", path], store: store)
         #expect(draft.status != 0)
         #expect(draft.err.split(separator: "\n").count == 1, "\(name): \(draft.err)")
+        #expect(draft.err.hasPrefix("folio: " + (Self.contentRefusals[name] ?? "(no expected refusal)")), "\(name): \(draft.err)")
         // The same text as --metadata, where an argument can carry it (valid UTF-8 without NUL).
         if let text = String(data: try Data(contentsOf: URL(fileURLWithPath: path)), encoding: .utf8), !text.contains("\0") {
             let metadata = try folio(["client", "create", "--name", "B", "--metadata", text], store: store)

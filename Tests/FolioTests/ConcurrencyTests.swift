@@ -208,7 +208,8 @@ struct ConcurrentPaymentTests {
         let payments = try store.projections.read { try $0.payments(client: client) }
         #expect(payments.count == count)
         #expect(try store.statistics().eventsByType["PaymentSucceeded"] == count)
-        #expect(try store.verify() > 0)
+        // The client's three events and one per payment, nothing more.
+        #expect(try store.verify() == UInt64(3 + count))
     }
 }
 
@@ -266,19 +267,30 @@ struct StoreOpeningTests {
         // The first Worker makes the store, and its lock file of two slots.
         let readers = try (0..<2).map { _ in try readingWorker(path, maxReaders: 2) }
         // Opened on another thread: it waits for a slot, which the first reader gives up.
-        let released = Atomic(false)
+        let started = Atomic(false), released = Atomic(false)
         let opened = Mutex<Result<(UInt64, Bool), any Error>?>(nil)
         let thread = Thread {
+            started.store(true, ordering: .sequentiallyConsistent)
             let result = Result { (try EventStore(path: path, options: .init(maxReaders: 2)).read { try $0.head() }, released.load(ordering: .sequentiallyConsistent)) }
             opened.withLock { $0 = result }
         }
         thread.start()
+        // Once the open has begun, it is still waiting a while later.
+        while !started.load(ordering: .sequentiallyConsistent) { usleep(1_000) }
         usleep(300_000)
+        #expect(opened.withLock { $0 == nil }, "the open did not wait for a slot")
         released.store(true, ordering: .sequentiallyConsistent)
         try readers[0].input.fileHandleForWriting.close()
         readers[0].process.waitUntilExit()
-        while opened.withLock({ $0 == nil }) { usleep(10_000) }
-        let (head, afterRelease) = try opened.withLock { try $0!.get() }
+        // Within the wait's ten seconds, with room for a slow machine; a hang fails, not stalls.
+        let deadline = Date().addingTimeInterval(60)
+        while opened.withLock({ $0 == nil }) && Date() < deadline { usleep(10_000) }
+        guard let result = opened.withLock({ $0 }) else {
+            Issue.record("the open never returned once a slot was given up")
+            readers[1].process.terminate()
+            return
+        }
+        let (head, afterRelease) = try result.get()
         #expect(head == 0 && afterRelease, "opened before a slot was given up: the table was not full")
         try readers[1].input.fileHandleForWriting.close()
         readers[1].process.waitUntilExit()

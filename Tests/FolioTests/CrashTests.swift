@@ -8,7 +8,14 @@ struct CrashTests {
         let directory = try TemporaryDirectory()
         let result = try run("Worker", ["harness", "--store", directory.path("store"), "--rounds", "10", "--seed", "7"])
         #expect(result.status == 0, "\(result.err)")
-        #expect(result.out.hasPrefix("ok: 10 rounds, 10 kills"), "\(result.out)")
+        // "ok: 10 rounds, K kills, A acknowledged commands, none lost": every writer (six rounds of
+        // ten) is stopped by its kill, and something was acknowledged before, for the check to mean anything.
+        let figures = result.out.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+        #expect(result.out.hasPrefix("ok: 10 rounds, ") && figures.count == 3, "\(result.out)")
+        if figures.count == 3 {
+            #expect(figures[1] >= 6 && figures[1] <= 10, "\(result.out)")
+            #expect(figures[2] > 0, "\(result.out)")
+        }
     }
 }
 

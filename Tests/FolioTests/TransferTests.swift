@@ -254,7 +254,7 @@ struct TransferTests {
         #expect(try store.log.head() == 0)
     }
 
-    @Test("import checks the rules: a reused token, a skipped position, a foreign version are refused")
+    @Test("import checks the rules: a reused token and a skipped position are refused, and nothing is imported (another client's version: the bad-input corpus)")
     func importChecksRules() throws {
         let directory = try TemporaryDirectory()
         let lines = try String(contentsOfFile: try history(directory), encoding: .utf8).split(separator: "\n").map(String.init)

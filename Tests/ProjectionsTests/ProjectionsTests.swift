@@ -306,6 +306,12 @@ struct ProjectionsTests {
         try at(6_060, .clientDeleted(ClientDeleted(clientID: id("carl"))))
         // Dan is only created.
         try at(7_000, created("dan"))
+        // Ada pays again on a2, and once on a3, which was never current: conversion counts clients
+        // who paid on a version they saw, not payments, so it stays within 0…1.
+        try at(7_100, .paymentInitiated(pay("ada", "pa2", "a2")))
+        try at(7_200, .paymentSucceeded(pay("ada", "pa2", "a2")))
+        try at(7_300, .paymentInitiated(pay("ada", "pa3", "a3")))
+        try at(7_400, .paymentSucceeded(pay("ada", "pa3", "a3")))
 
         let analytics = try fixture.projections.read { try $0.analytics() }
         #expect(try fixture.projections.model(asOf: .position(UInt64.max)).analytics() == analytics)
@@ -314,27 +320,30 @@ struct ProjectionsTests {
         let byVersion = Dictionary(uniqueKeysWithValues: analytics.byVersion.map { ($0.contentVersionID, $0) })
         #expect(Set(byVersion.keys) == [id("a1"), id("a2"), id("a3"), id("b1")])
         #expect(figure(byVersion[id("a1")]!.figures) == Figure(exposed: 1, succeeded: 0, failed: 0, revenue: 0, rate: 0))
-        #expect(figure(byVersion[id("a2")]!.figures) == Figure(exposed: 1, succeeded: 1, failed: 0, revenue: 50_000, rate: 1))
-        #expect(figure(byVersion[id("a3")]!.figures) == Figure(exposed: 0, succeeded: 0, failed: 0, revenue: 0, rate: 0))
+        #expect(figure(byVersion[id("a2")]!.figures) == Figure(exposed: 1, succeeded: 2, failed: 0, revenue: 100_000, rate: 1))
+        #expect(figure(byVersion[id("a3")]!.figures) == Figure(exposed: 0, succeeded: 1, failed: 0, revenue: 50_000, rate: 0))
         #expect(figure(byVersion[id("b1")]!.figures) == Figure(exposed: 1, succeeded: 1, failed: 1, revenue: 50_000, rate: 1))
         #expect(byVersion[id("a1")]!.outcome == .failure && byVersion[id("a2")]!.versionNumber == 2 && byVersion[id("a3")]!.pageType == .activation)
 
         #expect(analytics.byPageType.map(\.value) == [.string("activation"), .string("agreement")])
         #expect(analytics.byPageType.map { figure($0.figures) } == [
-            Figure(exposed: 0, succeeded: 0, failed: 0, revenue: 0, rate: 0),
+            // A payment on a version no client saw: counted, but nobody was exposed.
+            Figure(exposed: 0, succeeded: 1, failed: 0, revenue: 50_000, rate: 0),
             // Three versions seen by two clients, each of whom paid on one: clients are counted.
-            Figure(exposed: 2, succeeded: 2, failed: 1, revenue: 100_000, rate: 1),
+            Figure(exposed: 2, succeeded: 3, failed: 1, revenue: 150_000, rate: 1),
         ])
         #expect(analytics.byVersionNumber.map(\.value) == [.integer(1), .integer(2)])
         #expect(analytics.byVersionNumber.map { figure($0.figures) } == [
-            Figure(exposed: 2, succeeded: 1, failed: 1, revenue: 50_000, rate: 0.5),
-            Figure(exposed: 1, succeeded: 1, failed: 0, revenue: 50_000, rate: 1),
+            // a1, a3 and b1: Ada saw a1 and paid only on a3, which she never saw; Bob paid on b1.
+            Figure(exposed: 2, succeeded: 2, failed: 1, revenue: 100_000, rate: 0.5),
+            // a2: one client, two payments.
+            Figure(exposed: 1, succeeded: 2, failed: 0, revenue: 100_000, rate: 1),
         ])
         #expect(analytics.byOutcome.map(\.value) == [.null, .string("failure"), .string("success")])
         #expect(analytics.byOutcome.map { figure($0.figures) } == [
-            Figure(exposed: 1, succeeded: 1, failed: 1, revenue: 50_000, rate: 1),
+            Figure(exposed: 1, succeeded: 2, failed: 1, revenue: 100_000, rate: 1),
             Figure(exposed: 1, succeeded: 0, failed: 0, revenue: 0, rate: 0),
-            Figure(exposed: 1, succeeded: 1, failed: 0, revenue: 50_000, rate: 1),
+            Figure(exposed: 1, succeeded: 2, failed: 0, revenue: 100_000, rate: 1),
         ])
         let funnel = analytics.funnel
         #expect((funnel.created, funnel.tokenIssued, funnel.activated, funnel.paid) == (3, 2, 2, 2))
@@ -366,6 +375,7 @@ struct ProjectionsTests {
             #expect(try model.payment(id: id("pc")) == nil && model.payments(client: id("carl")).isEmpty)
             #expect(try model.clients().map(\.name) == ["ada", "bob", "dan"])
             #expect(try model.clients(status: .paid).map(\.name) == ["ada", "bob"])
+            #expect(try model.clients(status: .failed).isEmpty)
             #expect(try model.payments(version: id("b1")).map(\.status) == [.failed, .succeeded])
             #expect(try model.payments(status: .cancelled).map(\.id) == [id("pa0")])
         }
@@ -374,6 +384,14 @@ struct ProjectionsTests {
         for (table, rows) in dump {
             #expect(!rows.keys.contains { $0.starts(with: carlKey) }, "table \(table) still holds a row keyed by the deleted client")
         }
+        // Bob's client row moves active → failed → paid (rule 2), as the read model saw it then.
+        func clients(at seconds: Int64, _ status: ClientStatus) throws -> [String] {
+            try fixture.projections.model(asOf: .time(microseconds: t0 + seconds * 1_000_000)).clients(status: status).map(\.name)
+        }
+        #expect(try clients(at: 4_500, .active) == ["bob"] && clients(at: 4_500, .failed).isEmpty)
+        #expect(try clients(at: 4_600, .failed) == ["bob"] && clients(at: 4_600, .active).isEmpty)
+        #expect(try clients(at: 4_999, .failed) == ["bob"])
+        #expect(try clients(at: 5_000, .paid) == ["ada", "bob"] && clients(at: 5_000, .failed).isEmpty)
         // Empty analytics: no exposure means a rate of 0, medians are null.
         let empty = try fixture.projections.model(asOf: .position(0)).analytics()
         #expect(empty.byVersion.isEmpty && empty.funnel.created == 0 && empty.funnel.medianSecondsActivatedToPaid == nil)
