@@ -1326,32 +1326,6 @@ struct CLITests {
         #expect(!status.out.contains(",true"))
     }
 
-    @Test("a rebuild killed midway leaves the old model serving")
-    func killedRebuild() throws {
-        let directory = try TemporaryDirectory()
-        let store = directory.path("store")
-        let history = try folio(["generate", "--clients", "120", "--seed", "3", "--content-min", "1500", "--content-max", "2000"])
-        #expect(try folio(["import", "-"], store: store, input: history.out).status == 0)
-        let before = try folio(["analytics", "--format", "json"], store: store).out
-        let clientsBefore = try folio(["clients", "--format", "json"], store: store).out
-        for delay in [0.05, 0.2, 0.5] {
-            let process = Process()
-            process.executableURL = try products().appendingPathComponent("folio")
-            process.arguments = ["projections", "rebuild", "--store", store]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            Thread.sleep(forTimeInterval: delay)
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            let status = try folio(["projections", "status", "--format", "csv"], store: store)
-            #expect(!status.out.contains(",true"), "a projector is stale after a killed rebuild: \(status.out)")
-            #expect(try folio(["analytics", "--format", "json"], store: store).out == before)
-            #expect(try folio(["clients", "--format", "json"], store: store).out == clientsBefore)
-            #expect(try folio(["verify"], store: store).status == 0)
-        }
-    }
-
     @Test("every command has help with an example of itself")
     func help() throws {
         // Every command that runs, found from the command tree.

@@ -159,6 +159,38 @@ struct ConcurrencyTests {
     }
 }
 
+@Suite("A rebuild killed")
+struct KilledRebuildTests {
+    @Test("a rebuild killed while it folds, or once it has folded, leaves the old model serving", arguments: ["] 0%", "100%"])
+    func killedRebuild(killAfter shown: String) throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("store")
+        let file = try writeHistory(in: directory, HistoryGenerator(seed: 3, clients: 120, contentBytes: 1_500...2_000))
+        // Opened without rebuilding what is stale, so that a stale model is seen, not mended.
+        func open() throws -> Store { try Store(path: path, options: Store.Options(rebuildStaleProjections: false)) }
+        _ = try open().importLog(from: file)
+        let before = try open().projections.read { (try $0.analytics(), try $0.clients()) }
+        // Its progress bar on a terminal says how far it is: killed the moment it shows `shown`.
+        let rebuild = try folioProcess(["projections", "rebuild", "--store", path])
+        let terminal = try PseudoTerminal()
+        rebuild.standardOutput = FileHandle.nullDevice
+        rebuild.standardError = terminal.follower
+        try rebuild.run()
+        try terminal.closeFollower()
+        let said = terminal.read(until: shown)
+        kill(rebuild.processIdentifier, SIGKILL)
+        rebuild.waitUntilExit()
+        #expect(said.hasSuffix(shown), "\(said.debugDescription)")
+        #expect(rebuild.terminationReason == .uncaughtSignal, "the rebuild ended before its kill: \(said.debugDescription)")
+        let store = try open()
+        #expect(try store.projections.status().filter(\.isStale).isEmpty)
+        let after = try store.projections.read { (try $0.analytics(), try $0.clients()) }
+        #expect(after.0 == before.0 && after.1 == before.1)
+        #expect(try store.verify() == store.log.head())
+        #expect(try store.derivedDataCheck().readModelTables == [])
+    }
+}
+
 @Suite("A memory fault")
 struct FaultReportTests {
     @Test("a command stopped by a memory fault once its store is named says so in one line, then ends by that signal")
