@@ -247,16 +247,38 @@ struct AsOfOptions: ParsableArguments {
         return try read(store, client: reference) { (model: ReadModel, id: UUID) in try body(model, id) }
     }
 
+    /// Makes the state at `time` one that no write can change any more, so that the same question
+    /// gets the same answer later. A time to come has no state yet, unless the log already holds
+    /// events recorded then (a history imported from ahead of this clock). And a write stamps its
+    /// events with the time it began, before it commits: a time at or after the last event's may
+    /// still gain events from a write under way, which is waited for (a write that begins after
+    /// this stamps a later time).
+    private func settle(_ time: Int64, in store: Store) throws {
+        let lastRecorded = try store.log.read { session in
+            let head = try session.head()
+            return head == 0 ? nil : try session.withRecord(at: head) { $0?.recordedAtMicroseconds }
+        }
+        guard time >= lastRecorded ?? .min else { return }
+        let now = Int64((Date().timeIntervalSince1970 * 1_000_000).rounded(.down))
+        guard time <= now else {
+            throw FolioError(.invalidInput, "--as-of \(asOf ?? "") is later than now (\(Timestamp.format(microseconds: now))): the store's state then is not known yet")
+        }
+        try store.log.environment.waitForRunningWrite()
+    }
+
     /// Runs `body` on the current read model, or on the one folded up to `--as-of`.
     func read<T>(_ store: Store, _ body: (ReadModel) throws -> T) throws -> T {
         do {
             if let asOf = try parsed() {
-                if case .position(let position) = asOf {
+                switch asOf {
+                case .position(let position):
                     // The log only grows: a position past its end now names no state it had.
                     let head = try store.log.head()
                     guard position <= head else {
                         throw FolioError(.invalidInput, "--as-of \(position) is past the end of the log: its last position is \(head)")
                     }
+                case .time(let time):
+                    try settle(time, in: store)
                 }
                 return try body(try store.projections.model(asOf: asOf))
             }

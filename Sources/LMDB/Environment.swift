@@ -385,6 +385,15 @@ public final class Environment: @unchecked Sendable {
         }
     }
 
+    /// Returns once every write transaction that began before this call, in any process, has
+    /// committed or aborted: it takes the writer's lock and lets it go, writing nothing. (An
+    /// environment this process may only read has no writer to wait for.)
+    public func waitForRunningWrite() throws {
+        guard !isReadOnly else { return }
+        struct NothingToWrite: Error {}
+        do { try write { _ in throw NothingToWrite() } } catch is NothingToWrite {}
+    }
+
     /// Calls `notice(true)` (on another thread) whenever a write transaction of this process has
     /// waited `delay` seconds to begin: another process holds the writer's lock, as an import or a
     /// rebuild does for as long as it runs, and LMDB has no way to ask first. Then `notice(false)`

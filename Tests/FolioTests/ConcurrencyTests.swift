@@ -97,6 +97,43 @@ struct ConcurrencyTests {
         #expect(writer.terminationStatus == 0)
     }
 
+    @Test("a query as of a time no event is recorded after waits for a write under way, which may still record events before that time; one as of an earlier time does not, and a time to come is refused")
+    func asOfNowBesideWriter() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("store")
+        _ = try Store(path: path).createClient(name: "Before")
+        _ = try Store(path: path).createClient(name: "After")
+        let created = Timestamp.format(microseconds: try Store(path: path).log.read { try $0.event(at: 1)!.recordedAtMicroseconds })
+        let now = Timestamp.format(microseconds: Int64(Date().timeIntervalSince1970 * 1_000_000))
+        func query(_ time: String) throws -> (Process, Pipe) {
+            let process = try folioProcess(["clients", "--as-of", time, "--format", "csv", "--store", path])
+            let out = Pipe()
+            process.standardOutput = out
+            process.standardError = out
+            try process.run()
+            return (process, out)
+        }
+        let (writer, release) = try holdWriter(path)
+        // As of the first event's time, before the last one's: settled, answered while the writer is held.
+        let (earlier, earlierOut) = try query(created)
+        earlier.waitUntilExit()
+        #expect(earlier.terminationStatus == 0 && String(decoding: earlierOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).contains(",Before,"))
+        // As of now: it waits for the writer, and answers once it is let go.
+        let (latest, latestOut) = try query(now)
+        usleep(500_000)
+        #expect(latest.isRunning, "answered while a write that began before its time was under way")
+        release.release(byWatchdog: false)
+        writer.waitUntilExit()
+        latest.waitUntilExit()
+        #expect(release.byWatchdog == false)
+        #expect(latest.terminationStatus == 0 && String(decoding: latestOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).contains(",Before,"))
+        // A time to come names no state yet.
+        let (later, laterOut) = try query("2999-01-01T00:00:00Z")
+        later.waitUntilExit()
+        let said = String(decoding: laterOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(later.terminationStatus == 1 && said.hasPrefix("folio: --as-of 2999-01-01T00:00:00Z is later than now ("), "\(said)")
+    }
+
     @Test("a write command beside another process's long write says it waits, then does its work")
     func commandWaitsForWriter() throws {
         let directory = try TemporaryDirectory()
