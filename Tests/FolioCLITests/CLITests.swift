@@ -183,7 +183,7 @@ struct CLITests {
 
     @Test("the generator writes the committed fixture again from its seed; `-` is standard output to generate and export")
     func fixtureIsReproducible() throws {
-        let generated = try folio(["generate", "--clients", "12", "--seed", "2026", "--content-min", "2000", "--content-max", "6000"])
+        let generated = try folio(["generate", "--clients", "12", "--seed", "28", "--content-min", "2000", "--content-max", "6000"])
         let committed = try String(contentsOf: projectRoot.appendingPathComponent("Fixtures/small.jsonl"), encoding: .utf8)
         #expect(generated.status == 0)
         #expect(generated.out == committed)
@@ -198,7 +198,7 @@ struct CLITests {
         let huge = try folio(["demo", "--clients", "99999999999999999999"])
         #expect(huge.status != 0 && huge.err.hasSuffix("'--clients <count>': it takes a whole number up to \(Int.max)\n"), "\(huge.err)")
         let directory = try TemporaryDirectory()
-        let dashed = try folio(["generate", "--clients", "12", "--seed", "2026", "--content-min", "2000", "--content-max", "6000", "-"], in: directory.url)
+        let dashed = try folio(["generate", "--clients", "12", "--seed", "28", "--content-min", "2000", "--content-max", "6000", "-"], in: directory.url)
         #expect(dashed.status == 0 && dashed.out == committed)
         let store = directory.path("store")
         try folio(["import", "-"], store: store, input: committed)
@@ -222,7 +222,7 @@ struct CLITests {
         let created = try folio([], store: store, through: ["/bin/sh", "-c", #"exec "$0" client create --name "$(printf 'bad\377name')" "$@""#])
         #expect(created.status == 1 && created.out.isEmpty)
         #expect(created.err == "folio: argument 4 (bad\u{FFFD}name) is not valid UTF-8: Folio reads its arguments, names, notes and paths alike, as UTF-8 text\n", "\(created.err)")
-        #expect(try folio(["stats", "--format", "json"], store: store).out.contains(#""head":393"#))
+        #expect(try folio(["stats", "--format", "json"], store: store).out.contains(#""head":415"#))
         // A store's path from the environment too: refused, where it would make a store under another name.
         let variable = try folio([], through: ["/bin/sh", "-c", #"FOLIO_STORE="$(printf 'st\376ore')" exec "$0" client create --name Eve"#], in: directory.url)
         #expect(variable.status == 64 && variable.err == "folio: FOLIO_STORE (st\u{FFFD}ore) is not valid UTF-8: Folio reads paths as UTF-8 text\n", "\(variable.err)")
@@ -240,7 +240,7 @@ struct CLITests {
     func demoOptions() throws {
         let directory = try TemporaryDirectory()
         let fixture = try folio(["demo"], store: directory.path("fixture"), in: projectRoot)
-        #expect(fixture.status == 0 && fixture.out.hasPrefix("Imported 393 events of 12 clients"), "\(fixture.err)")
+        #expect(fixture.status == 0 && fixture.out.hasPrefix("Imported 415 events of 12 clients"), "\(fixture.err)")
         // Its closing suggestions name the store it was given, so that each runs as printed.
         #expect(fixture.out.hasSuffix("\nNext: folio clients --status paid --store \(directory.path("fixture")), folio history CLIENT --diff --store \(directory.path("fixture")), folio analytics --format json --store \(directory.path("fixture")) (store: \(directory.path("fixture")))\n"), "\(fixture.out.suffix(300))")
         let generated = try folio(["demo", "--clients", "2", "--seed", "5"], store: directory.path("generated"), in: projectRoot)
@@ -751,7 +751,7 @@ struct CLITests {
             if process.isRunning { process.terminate() }
             process.waitUntilExit()
             let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            #expect(String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) == "imported 393 events of 12 clients\n", "\(name): \(message)")
+            #expect(String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) == "imported 415 events of 12 clients\n", "\(name): \(message)")
             #expect(try folio(["export"], store: directory.path(name)).out == expected, "\(name)")
         }
         writer.waitUntilExit()
@@ -1046,9 +1046,9 @@ struct CLITests {
             }
         }
         let damaged = try folio(["verify"], store: store)
-        #expect(damaged.status == 1 && damaged.err == "folio: the log is sound (393 events), but its read models differ from it in clients (`folio projections rebuild` makes them again from the log)\n", "\(damaged.err)")
+        #expect(damaged.status == 1 && damaged.err == "folio: the log is sound (415 events), but its read models differ from it in clients (`folio projections rebuild` makes them again from the log)\n", "\(damaged.err)")
         #expect(try folio(["projections", "rebuild", "clients"], store: store).status == 0)
-        #expect(try folio(["verify"], store: store).out.hasPrefix("ok: 393 events, checksums and hash chain intact; indexes and read models equal to the log folded anew; "))
+        #expect(try folio(["verify"], store: store).out.hasPrefix("ok: 415 events, checksums and hash chain intact; indexes and read models equal to the log folded anew; "))
         #expect(try folio(["clients", "--format", "json"], store: store).out == before)
     }
 
@@ -1079,12 +1079,12 @@ struct CLITests {
         IndexDamage(database: "streams", change: .changeFirst, says: "the log's records are sound, but its index of streams' events differs from them: its entry for version 1 of stream client-"),
         IndexDamage(database: "stream_heads", change: .add(key: Array("client-x".utf8), value: [0, 0, 0, 0, 0, 0, 0, 1]), says: "the log's records are sound, but its index of streams' versions differs from them: it holds an entry for stream client-x, which the log does not make"),
         IndexDamage(database: "types", change: .add(key: Array("PaymentSucceeded".utf8) + [0, 0, 0, 0, 0, 0, 0, 0, 1], value: []), says: "the log's records are sound, but its index of event types differs from them: it holds an entry for record 1 of type PaymentSucceeded, which the log does not make"),
-        IndexDamage(database: "idx.tokens", change: .changeFirst, says: "the log is sound (393 events), but its index of activation tokens has another entry for token G"),
-        IndexDamage(database: "idx.intents", change: .removeFirst, says: "the log is sound (393 events), but its index of payment intents lacks the entry for payment intent pi_"),
-        IndexDamage(database: "idx.versions", change: .add(key: [UInt8](repeating: 0xFF, count: 16), value: [UInt8](repeating: 1, count: 16)), says: "the log is sound (393 events), but its index of content versions holds an entry for content version ffffffff-ffff-ffff-ffff-ffffffffffff, which the log does not make"),
+        IndexDamage(database: "idx.tokens", change: .changeFirst, says: "the log is sound (415 events), but its index of activation tokens has another entry for token G"),
+        IndexDamage(database: "idx.intents", change: .removeFirst, says: "the log is sound (415 events), but its index of payment intents lacks the entry for payment intent pi_"),
+        IndexDamage(database: "idx.versions", change: .add(key: [UInt8](repeating: 0xFF, count: 16), value: [UInt8](repeating: 1, count: 16)), says: "the log is sound (415 events), but its index of content versions holds an entry for content version ffffffff-ffff-ffff-ffff-ffffffffffff, which the log does not make"),
         // A stream version, and a state that still reads, are each compared.
-        IndexDamage(database: "idx.clients", change: .changeFirstAt(7), says: "the log is sound (393 events), but its index of client states has another entry for client "),
-        IndexDamage(database: "idx.clients", change: .changeFirstAfter(#""name":""#), says: "the log is sound (393 events), but its index of client states has another entry for client "),
+        IndexDamage(database: "idx.clients", change: .changeFirstAt(7), says: "the log is sound (415 events), but its index of client states has another entry for client "),
+        IndexDamage(database: "idx.clients", change: .changeFirstAfter(#""name":""#), says: "the log is sound (415 events), but its index of client states has another entry for client "),
     ]
 
     @Test("verify compares every index of the log and of the write side with the log, naming the first entry that differs; an export imported into a new store makes them whole", arguments: indexDamages)
@@ -1129,7 +1129,7 @@ struct CLITests {
         let restored = directory.path("restored")
         #expect(try folio(["import", export], store: restored).status == 0)
         let again = try folio(["verify"], store: restored)
-        #expect(again.status == 0 && again.out.hasPrefix("ok: 393 events, checksums and hash chain intact; indexes and read models equal to the log folded anew; "), "\(again.err)")
+        #expect(again.status == 0 && again.out.hasPrefix("ok: 415 events, checksums and hash chain intact; indexes and read models equal to the log folded anew; "), "\(again.err)")
     }
 
     @Test("a store this user may only read is queried (its stale models folded in memory), verified and exported; a write is refused in one line and nothing changes")
@@ -1163,7 +1163,7 @@ struct CLITests {
             #expect(result.status == 0 && result.out == output, "\(query): \(result.err)")
         }
         let verified = try folio(["verify"], store: store, through: through).out
-        #expect(verified.hasPrefix("ok: 393 events, checksums and hash chain intact; indexes equal to the log folded anew; read models not compared (built by another Folio, and this store is read-only here); "), "\(verified)")
+        #expect(verified.hasPrefix("ok: 415 events, checksums and hash chain intact; indexes equal to the log folded anew; read models not compared (built by another Folio, and this store is read-only here); "), "\(verified)")
         let status = try folio(["projections", "status", "--format", "csv"], store: store, through: through).out
         #expect(status.split(separator: "\r\n").filter { $0.hasSuffix(",true") }.count == 2, "\(status)")
         for write in [["client", "create", "--name", "New"], ["projections", "rebuild"]] {
@@ -1819,7 +1819,7 @@ struct BadInputTests {
         try shell.run()
         shell.waitUntilExit()
         let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) == "imported 393 events of 12 clients\n", "\(message)")
+        #expect(String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) == "imported 415 events of 12 clients\n", "\(message)")
         #expect(try folio(["export"], store: directory.path("redirected")).out == expected)
         // Read from where it stands: after a first line the shell read off, the import starts at
         // the second (which it names as its line 1), and does not go back to the first.
@@ -1839,7 +1839,7 @@ struct BadInputTests {
         if process.isRunning { process.terminate() }
         process.waitUntilExit()
         try input.fileHandleForWriting.close()
-        #expect(String(decoding: importErr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) == "folio: import needs an empty store: this one already holds 393 events\n")
+        #expect(String(decoding: importErr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) == "folio: import needs an empty store: this one already holds 415 events\n")
     }
 
     /// Whether process `pid` holds a spooled copy of its standard input open: a file of
@@ -1883,7 +1883,7 @@ struct BadInputTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path("")).sorted() == (intoEmptyDirectory ? ["store", "tmp"] : ["tmp"]))
         // The path is as it was: the next import makes the store there.
         let imported = try folio(["import", projectRoot.appendingPathComponent("Fixtures/small.jsonl").path], store: store)
-        #expect(imported.out == "imported 393 events of 12 clients\n", "\(imported.err)")
+        #expect(imported.out == "imported 415 events of 12 clients\n", "\(imported.err)")
     }
 
     @Test("an import into a store that is there, stopped by Ctrl-C, says nothing was imported, and nothing was")
@@ -1963,9 +1963,9 @@ struct BadInputTests {
         #expect(refused.err == "folio: line 1: id is missing\n")
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path("")) == ["bad.jsonl"])
         let imported = try folio(["import", good], store: store)
-        #expect(imported.out == "imported 393 events of 12 clients\n", "\(imported.err)")
+        #expect(imported.out == "imported 415 events of 12 clients\n", "\(imported.err)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path("")).sorted() == ["bad.jsonl", "new"])
-        #expect(try folio(["stats", "--format", "json"], store: store).out.contains(#""head":393"#))
+        #expect(try folio(["stats", "--format", "json"], store: store).out.contains(#""head":415"#))
         // An empty directory made for the store is left empty by a refused import, then filled.
         let made = directory.path("made")
         try FileManager.default.createDirectory(atPath: made, withIntermediateDirectories: false)
@@ -1973,7 +1973,7 @@ struct BadInputTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: made).isEmpty)
         #expect(try folio(["clients"], store: made).err == "folio: no store at \(made): `folio client create`, `folio import` or `folio demo` makes one\n")
         #expect(try folio(["import", good], store: made).status == 0)
-        #expect(try folio(["stats", "--format", "json"], store: made).out.contains(#""head":393"#))
+        #expect(try folio(["stats", "--format", "json"], store: made).out.contains(#""head":415"#))
         // So is a directory holding other files: a refused import leaves them alone, and no store.
         let notes = directory.path("notes")
         try FileManager.default.createDirectory(atPath: notes, withIntermediateDirectories: false)
@@ -1988,7 +1988,7 @@ struct BadInputTests {
         #expect(try folio(["import", bad], store: slashed).status != 0)
         #expect(!FileManager.default.fileExists(atPath: slashed))
         #expect(try folio(["import", good], store: slashed).status == 0)
-        #expect(try folio(["stats", "--format", "json"], store: slashed).out.contains(#""head":393"#))
+        #expect(try folio(["stats", "--format", "json"], store: slashed).out.contains(#""head":415"#))
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path("")).sorted() == ["bad.jsonl", "made", "new", "notes", "slashed"])
     }
 
@@ -2098,7 +2098,7 @@ struct BadInputTests {
         #expect(flock(lock, LOCK_EX) == 0)
         let exported = try folio(["export", target], store: store)
         #expect(exported.status == 0)
-        #expect(exported.err == "folio: removed \(abandoned), left unfinished by an earlier write into \(target) that was stopped outright\nexported 393 events to \(target)\n", "\(exported.err)")
+        #expect(exported.err == "folio: removed \(abandoned), left unfinished by an earlier write into \(target) that was stopped outright\nexported 415 events to \(target)\n", "\(exported.err)")
         #expect(try manager.contentsOfDirectory(atPath: directory.path("")).sorted()
             == ["backup.jsonl", "backup.jsonl.partial-4000002", "backup.jsonl.partial-4000003", "backup.jsonl.partial-4000005", "other.jsonl.partial-4000004", "store"])
     }
@@ -2145,13 +2145,13 @@ struct BadInputTests {
         try #require(manager.fileExists(atPath: partial) && writer.isRunning)
         try manager.setAttributes([.modificationDate: Date().addingTimeInterval(-3600)], ofItemAtPath: partial)
         let exported = try folio(["export", target], store: store)
-        #expect(exported.status == 0 && exported.err == "exported 393 events to \(target)\n", "\(exported.err)")
+        #expect(exported.status == 0 && exported.err == "exported 415 events to \(target)\n", "\(exported.err)")
         #expect(manager.fileExists(atPath: partial))
         // Killed outright, it holds nothing: the next write removes what it left.
         kill(writer.processIdentifier, SIGKILL)
         writer.waitUntilExit()
         let again = try folio(["export", target], store: store)
-        #expect(again.err == "folio: removed \(partial), left unfinished by an earlier write into \(target) that was stopped outright\nexported 393 events to \(target)\n", "\(again.err)")
+        #expect(again.err == "folio: removed \(partial), left unfinished by an earlier write into \(target) that was stopped outright\nexported 415 events to \(target)\n", "\(again.err)")
         #expect(try manager.contentsOfDirectory(atPath: directory.path("")).sorted() == ["history.jsonl", "store"])
     }
 
