@@ -155,9 +155,11 @@ struct HistoryPrinter {
     }
 
     /// What changed in a version's content since the one before, as JSON: `kind`, `path`, `old`,
-    /// `new`; `null` where the two were not compared (`History.Version.notCompared`).
+    /// `new`; `null` where nothing was compared: for the first version, which has none before it
+    /// (where `[]` would say it changed nothing), and where the two were not compared
+    /// (`History.Version.notCompared`).
     private func changes(_ version: History.Version) -> JSONValue {
-        guard version.notCompared == nil else { return .null }
+        guard version.notCompared == nil, version.versionNumber > 1 else { return .null }
         return .array(version.changes.map { change in
             .object([
                 "kind": .string(change.kind.rawValue), "path": .string(change.path),

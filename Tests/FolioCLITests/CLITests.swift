@@ -592,6 +592,10 @@ struct CLITests {
         #expect(history.first?.hasSuffix(",payments,outcomes,changes") == true, "\(history)")
         #expect(history.last?.contains(#""kind"":""changed"",""new"":""Short terms"""#) == true, "\(history)")
         #expect(try folio(["history", token, "--format", "csv"], store: store).out.split(separator: "\r\n").first?.hasSuffix(",payments,outcomes") == true)
+        // The first version has nothing before it to change from: null, where [] would say it changed nothing.
+        let pages = try #require(try json(try folio(["history", token, "--diff", "--format", "json"], store: store).out)["pages"] as? [[String: Any]])
+        let drafts = try #require(pages.first { $0["page_type"] as? String == "agreement" }?["versions"] as? [[String: Any]])
+        #expect(drafts.count == 2 && drafts[0]["changes"] is NSNull && (drafts[1]["changes"] as? [Any])?.count == 2, "\(drafts)")
         // A table writes changed values as JSON: a number that became a string reads as changed.
         let table = try folio(["history", token, "--diff"], store: store).out
         #expect(table.contains("\n      ~ steps: 1 → \"1\"\n") && table.contains("\n      ~ title: \"Terms\" → \"Short terms\"\n"), "\(table)")
@@ -636,7 +640,8 @@ struct CLITests {
         #expect(!table.contains("null"), "\(table)")
         let pages = try #require(try json(try folio(["history", id, "--diff", "--format", "json"], store: restored).out)["pages"] as? [[String: Any]])
         let versions = try #require(pages.first { $0["page_type"] as? String == "agreement" }?["versions"] as? [[String: Any]])
-        #expect(versions.map { $0["changes"] is NSNull } == [false, true, true, false])
+        // The first has none before it; v2 and v3 were not compared.
+        #expect(versions.map { $0["changes"] is NSNull } == [true, true, true, false])
         #expect((versions[3]["changes"] as? [[String: Any]])?.count == 2)
     }
 
