@@ -38,6 +38,14 @@ guard let command = arguments.first else { fail("usage: Worker append|draft|toke
 guard let path = argument("--store", in: arguments) else { fail("--store PATH is required") }
 let count = Int(argument("--count", in: arguments) ?? "1") ?? 1
 
+/// Once the store is open: with `--ready`, says "ready" and waits for a line on standard input,
+/// so that a test starts several workers' commands at once, not as each process happens to start.
+func awaitStart() {
+    guard arguments.contains("--ready") else { return }
+    acknowledge("ready")
+    _ = readLine()
+}
+
 do {
     switch command {
     case "append":
@@ -50,6 +58,7 @@ do {
         }
     case "draft":
         let store = try Store(path: path)
+        awaitStart()
         guard let client = argument("--client", in: arguments) else { fail("--client ID is required") }
         let page = argument("--page", in: arguments) ?? "agreement"
         for index in 0..<count {
@@ -60,6 +69,7 @@ do {
         }
     case "tokens":
         let store = try Store(path: path)
+        awaitStart()
         let clients = Int(argument("--clients", in: arguments) ?? "1") ?? 1
         for index in 0..<clients {
             let client = try store.createClient(name: "Worker client \(index)")
@@ -79,6 +89,7 @@ do {
         acknowledge("ok: \(fuzzer.run(seconds: seconds)) inputs tried, no crash")
     case "pay":
         let store = try Store(path: path)
+        awaitStart()
         guard let client = argument("--client", in: arguments) else { fail("--client ID is required") }
         for index in 0..<count {
             let row = try store.payment(.succeed, client: client, intent: "pi_\(index)", amount: 50_000)

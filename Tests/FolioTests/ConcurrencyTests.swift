@@ -17,11 +17,17 @@ struct ConcurrencyTests {
         }()
         let count = 25
         var acknowledged: [Int] = []
+        var each: [[Int]] = []
         for (status, text) in try twoWorkers(["draft", "--store", path, "--client", client, "--count", String(count)]) {
             #expect(status == 0)
-            acknowledged += text.split(separator: "\n").compactMap { $0.split(separator: " ").last.flatMap { Int($0) } }
+            each.append(text.split(separator: "\n").compactMap { $0.split(separator: " ").last.flatMap { Int($0) } })
+            acknowledged += each.last!
         }
         #expect(acknowledged.sorted() == Array(1...(2 * count)))
+        // The two ran at once: neither drafted all of its versions before the other began.
+        if each.count == 2, let a = each[0].min(), let b = each[1].min() {
+            #expect(a < each[1].max()! && b < each[0].max()!, "\(each)")
+        }
         let store = try Store(path: path)
         let numbers = try store.projections.read { try $0.versions(client: UUID(uuidString: client)!, page: .agreement) }.map(\.versionNumber)
         #expect(numbers == Array(1...(2 * count)))
@@ -385,13 +391,17 @@ private func twoWorkers(_ arguments: [String]) throws -> [(status: Int32, out: S
     let processes = try (0..<2).map { _ in
         let process = Process()
         process.executableURL = try productsDirectory().appendingPathComponent("Worker")
-        process.arguments = arguments
-        let out = Pipe()
+        process.arguments = arguments + ["--ready"]
+        let out = Pipe(), input = Pipe()
         process.standardOutput = out
+        process.standardInput = input
         try process.run()
-        return (process, out)
+        return (process, out, input)
     }
-    return processes.map { process, out in
+    // Both have opened the store before either begins: their commands run at once.
+    for (_, out, _) in processes { #expect(firstLine(out.fileHandleForReading) == "ready\n") }
+    for (_, _, input) in processes { input.fileHandleForWriting.write(Data("go\n".utf8)) }
+    return processes.map { process, out, _ in
         let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         return (process.terminationStatus, text)
