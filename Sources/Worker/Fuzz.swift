@@ -46,11 +46,13 @@ struct Fuzzer {
     }
 
     /// Runs for `seconds`; returns how many inputs were tried.
-    mutating func run(seconds: Double) -> Int {
+    /// Tries inputs for `seconds`, or exactly `inputs` of them when given: a count, unlike a time,
+    /// tries the same inputs for the same seed on any machine, so a failure can be run again.
+    mutating func run(seconds: Double, inputs: Int? = nil) -> Int {
         let deadline = Date().addingTimeInterval(seconds)
         var tried = 0
         var state = ClientState.initial
-        while Date() < deadline {
+        while inputs.map({ tried < $0 }) ?? (Date() < deadline) {
             let input = mutate(seeds.randomElement(using: &rng)!)
             _ = FileManager.default.createFile(atPath: current, contents: Data(input))
             if let line = try? EventLine.parse(input, number: 1),

@@ -15,7 +15,7 @@ import Foundation
 //   Worker hold-reader --store PATH [--max-readers N]     holds a read transaction (prints "reading") until its
 //                                                           standard input closes, with a reader table of N slots
 //   Worker pay --store PATH --client ID --count N           succeeds intents pi_0…pi_N-1 of one client (webhook style)
-//   Worker fuzz --store DIR --seconds S [--seed N] SEED-PATH…  mutation fuzzing of import lines and content
+//   Worker fuzz --store DIR --seconds S|--inputs N [--seed N] SEED-PATH…  mutation fuzzing of import lines and content
 //   Worker commands --store PATH --count N                  a mix of commands; prints "POSITION TYPE STREAM" per event appended
 //   Worker harness --store PATH --rounds N [--seed S]       kills `commands` writers at random moments and checks the store
 
@@ -86,7 +86,7 @@ do {
             if word.hasPrefix("--") { _ = rest.popFirst() } else { seedPaths.append(word) }
         }
         var fuzzer = Fuzzer(seed: UInt64(argument("--seed", in: arguments) ?? "1") ?? 1, seeds: fuzzSeeds(seedPaths), current: path + "/current")
-        acknowledge("ok: \(fuzzer.run(seconds: seconds)) inputs tried, no crash")
+        acknowledge("ok: \(fuzzer.run(seconds: seconds, inputs: argument("--inputs", in: arguments).flatMap { Int($0) })) inputs tried, no crash")
     case "pay":
         let store = try Store(path: path)
         awaitStart()
