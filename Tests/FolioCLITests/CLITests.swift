@@ -2180,7 +2180,7 @@ struct BadInputTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path("")).sorted() == ["kept", "store"])
     }
 
-    @Test("a 100 MB line is refused without reading it whole")
+    @Test("a 100 MB line, and one that never ends, are refused without reading them whole")
     func hugeLine() throws {
         let directory = try TemporaryDirectory()
         let file = directory.path("huge.jsonl")
@@ -2193,6 +2193,10 @@ struct BadInputTests {
         let result = try folio(["import", file], store: directory.path("store"))
         #expect(result.status != 0)
         #expect(result.err.contains("line 1 is longer than 8 MiB"), "\(result.err)")
+        // A line that never ends is refused as well: one read whole would run until `timeout` ends it.
+        let endless = try folio(["import", "/dev/zero"], store: directory.path("store"), through: ["/usr/bin/timeout", "120"])
+        #expect(endless.status == 1 && endless.err == "folio: line 1 is longer than 8 MiB\n", "\(endless.status) \(endless.err)")
+        #expect(!FileManager.default.fileExists(atPath: directory.path("store")))
     }
 
     @Test("a store from a newer format is refused and left as it was")
