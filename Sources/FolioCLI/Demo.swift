@@ -67,8 +67,14 @@ struct Demo: ParsableCommand {
             // Built aside and put in place once filled, as an import's store is: a demo that
             // fails or is interrupted leaves no empty store behind.
             var removed: [String] = []
-            let report = try importSample { source, progress in
-                try Store.importLog(from: source, intoNewStoreAt: path, progress: progress) { removed.append($0) }
+            let report: ImportReport
+            do {
+                report = try importSample { source, progress in
+                    try Store.importLog(from: source, intoNewStoreAt: path, progress: progress) { removed.append($0) }
+                }
+            } catch let error as FolioError where error.code == .refused && !Store.canStageImport(at: path) {
+                // Another process made a store there since this one looked: said as the demo's, not an import's.
+                throw FolioError(.refused, "cannot build the demo store at \(path): another process made a store there meanwhile, which is left as it is; `folio demo` again shows it")
             }
             imported = true
             warnRemoved(removed, into: path)

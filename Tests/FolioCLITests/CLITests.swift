@@ -267,6 +267,28 @@ struct CLITests {
         #expect(empty.status == 1 && empty.err.contains("its data file is empty (0 bytes)"), "\(empty.err)")
     }
 
+    @Test("a demo whose new store another process makes first says so as the demo's, and leaves that store as it is")
+    func demoRacedByAWrite() throws {
+        let directory = try TemporaryDirectory()
+        let store = directory.path("store")
+        let demo = Process()
+        demo.executableURL = try products().appendingPathComponent("folio")
+        demo.arguments = ["demo", "--clients", "150", "--store", store]
+        demo.standardOutput = FileHandle.nullDevice
+        let err = Pipe()
+        demo.standardError = err
+        try demo.run()
+        // Once it imports beside the path, a client is made at the path itself.
+        try waitWhile { try !FileManager.default.contentsOfDirectory(atPath: directory.path("")).contains { $0.hasPrefix("store.importing-") } && demo.isRunning }
+        let created = try folio(["client", "create", "--name", "First"], store: store)
+        let said = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        demo.waitUntilExit()
+        #expect(created.status == 0, "\(created.err)")
+        #expect(demo.terminationStatus == 1 && said == "folio: cannot build the demo store at \(store): another process made a store there meanwhile, which is left as it is; `folio demo` again shows it\n", "\(said)")
+        #expect(try folio(["clients", "--format", "csv"], store: store).out.split(separator: "\r\n").count == 2)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path("")) == ["store"])
+    }
+
     @Test("the store is --store, else $FOLIO_STORE, else ./folio-store")
     func storeLocation() throws {
         let directory = try TemporaryDirectory()
