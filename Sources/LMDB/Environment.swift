@@ -209,8 +209,14 @@ public final class Environment: @unchecked Sendable {
         self.path = path
         self.isReadOnly = readOnly
         // A data file cut short (an unfinished copy) would stop the process with SIGBUS at the
-        // first read of a page past its end: it is refused here instead (`deinit` closes LMDB).
-        try checkLength()
+        // first read of a page past its end: it is refused here instead (`deinit` closes LMDB),
+        // and a lock file this open made beside it goes, as above.
+        do {
+            try checkLength()
+        } catch {
+            if newLockFile, !Self.isOpenElsewhere(at: path) { unlink(path + "/lock.mdb") }
+            throw error
+        }
     }
 
     deinit {

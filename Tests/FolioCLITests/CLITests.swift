@@ -936,12 +936,14 @@ struct CLITests {
         #expect(result.err.contains("not a directory"), "\(result.err)")
     }
 
-    @Test("a store whose data file was cut short is refused in one line by every command, verify included, and not changed")
+    @Test("a store whose data file was cut short is refused in one line by every command, verify included, and not changed, nor given a lock file")
     func truncatedDataFile() throws {
         let directory = try TemporaryDirectory()
         let store = try directory.importedFixture()
         let data = store + "/data.mdb"
         let size = try #require(try FileManager.default.attributesOfItem(atPath: data)[.size] as? Int)
+        // A copy arrives without a lock file: a refusal leaves none either.
+        try FileManager.default.removeItem(atPath: store + "/lock.mdb")
         for cut in [size / 2, 3 * 4_096] {
             #expect(truncate(data, off_t(cut)) == 0)
             for arguments in [["verify"], ["clients"], ["stats"], ["log", "--limit", "1"], ["client", "create", "--name", "B"]] {
@@ -951,6 +953,7 @@ struct CLITests {
                 #expect(result.err.filter { $0 == "\n" }.count == 1, "\(arguments)")
             }
             #expect(try FileManager.default.attributesOfItem(atPath: data)[.size] as? Int == cut)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: store) == ["data.mdb"])
         }
     }
 
