@@ -184,9 +184,9 @@ private func decide(_ command: Command, state: ClientState, asStored: Bool, unch
                 return []
             }
             if known.status == status {
-                // The log keeps the first failure's reason; one given again is not recorded.
-                let reasonNotKept = reason.map { ", and the reason \($0.debugDescription) given with it is not kept" } ?? ""
-                unchanged = "payment intent \(intent) is \(status.rawValue) already: the same report again changes nothing\(reasonNotKept) (webhooks retry; rule 6)"
+                // The log keeps the reason the failure was first reported with, whatever this one gives.
+                let reasonKept = reason == nil ? "" : ", its reason included: the failure keeps the one it was first recorded with"
+                unchanged = "payment intent \(intent) is \(status.rawValue) already: the same report again changes nothing\(reasonKept) (webhooks retry; rule 6)"
                 return []
             }
             let allowed: Set<PaymentStatus> = switch known.status {

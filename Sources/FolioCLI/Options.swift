@@ -49,7 +49,8 @@ struct StoreOptions: ParsableArguments {
     /// Opens the store, rebuilding stale read models (unless not `rebuildingStale`) with a progress
     /// bar on a terminal. A write that waits for another process's (an import's, say) says so on a
     /// terminal for as long as it waits; the line is cleared when the wait is over, or replaced by
-    /// one saying that its write was not made if the command is interrupted meanwhile.
+    /// one saying that nothing was written if the command is interrupted meanwhile. (A query as of
+    /// a recent time waits too: `AsOfOptions.settle`.)
     ///
     /// Only a command that puts something in a store (`creating`) makes one where there is none;
     /// any other is refused, so that a mistyped path is not answered by a new, empty store.
@@ -70,7 +71,7 @@ struct StoreOptions: ParsableArguments {
             // the moment after either finds what it is to say.
             waitNote.note.withLock { note in
                 note?.forget()
-                note = waiting ? Interruption.sayIfInterrupted("its write was not made: it was waiting for another process's write to this store to finish") : nil
+                note = waiting ? Interruption.sayIfInterrupted("nothing was written: it was waiting for another process's write to this store to finish") : nil
             }
             // On one line of its own, short enough not to wrap (which the clearing could not undo).
             let text = "\r\u{1B}[2K" + (waiting ? "folio: waiting for another process's write to this store to finish…" : "")
@@ -153,15 +154,12 @@ struct FormatOptions: ParsableArguments {
 
 extension OutputFormat: ExpressibleByArgument {}
 
-/// A page or an outcome read from the command line: a value that is none of them is refused
-/// naming rule 5, where the parser's own refusal would only list the values.
-func ruleFive<T: RawRepresentable & CaseIterable & Sendable>(_ what: String) -> @Sendable (String) throws -> T where T.RawValue == String {
+/// A page or an outcome read from the command line as the rules read it (`PageType.parse`,
+/// `Outcome.parse`): one that is none of the values is refused naming rule 5, where the parser's
+/// own refusal would only list them.
+func ruled<T>(_ parse: @escaping @Sendable (String) throws(DomainError) -> T) -> @Sendable (String) throws -> T {
     { text in
-        guard let value = T(rawValue: text) else {
-            let names = T.allCases.map(\.rawValue)
-            throw ValidationError("\(what) is one of \(names.dropLast().joined(separator: ", ")) or \(names.last!) (rule 5)")
-        }
-        return value
+        do throws(DomainError) { return try parse(text) } catch { throw ValidationError(error.message) }
     }
 }
 extension ClientStatus: ExpressibleByArgument {}
@@ -248,21 +246,24 @@ struct AsOfOptions: ParsableArguments {
     }
 
     /// Makes the state at `time` one that no write can change any more, so that the same question
-    /// gets the same answer later. A time to come has no state yet, unless the log already holds
-    /// events recorded then (a history imported from ahead of this clock). And a write stamps its
-    /// events with the time it began, before it commits: a time at or after the last event's may
-    /// still gain events from a write under way, which is waited for (a write that begins after
-    /// this stamps a later time).
+    /// gets the same answer later. A write stamps its events with the time it began (never earlier
+    /// than the last event's), before it commits: a time before the last event's is settled; a
+    /// later one is settled once the clock has passed it and every write under way has ended,
+    /// which this waits for (a write that begins after that stamps a later time). A time to come
+    /// is refused. A store this user may only read has no writer's lock to wait on: there a write
+    /// of its owner's under way may still add events before a time this close to now.
     private func settle(_ time: Int64, in store: Store) throws {
         let lastRecorded = try store.log.read { session in
             let head = try session.head()
             return head == 0 ? nil : try session.withRecord(at: head) { $0?.recordedAtMicroseconds }
         }
         guard time >= lastRecorded ?? .min else { return }
-        let now = Int64((Date().timeIntervalSince1970 * 1_000_000).rounded(.down))
+        let now = Timestamp.microseconds(Date())
         guard time <= now else {
             throw FolioError(.invalidInput, "--as-of \(asOf ?? "") is later than now (\(Timestamp.format(microseconds: now))): the store's state then is not known yet")
         }
+        // Within the same microsecond, a write could still stamp `time` itself.
+        while Timestamp.microseconds(Date()) <= time { usleep(1) }
         try store.log.environment.waitForRunningWrite()
     }
 

@@ -168,7 +168,7 @@ struct VersionGroup: ParsableCommand {
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: FormatOptions
         @Argument(help: "The client's UUID or activation token.") var client: String
-        @Option(help: "The page: activation, agreement, confirmation or processing.", transform: ruleFive("a page")) var page: PageType
+        @Option(help: "The page: activation, agreement, confirmation or processing.", transform: ruled(PageType.parse)) var page: PageType
         @Option(help: ArgumentHelp("A file holding the content as a JSON object, or - for standard input.", valueName: "file|-")) var content: String
         @Option(help: ArgumentHelp("Why this change (iteration notes).", valueName: "text")) var notes: String?
         @Option(help: ArgumentHelp("What the change is expected to do.", valueName: "text")) var hypothesis: String?
@@ -216,7 +216,7 @@ struct VersionGroup: ParsableCommand {
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: FormatOptions
         @Argument(help: "The content version's UUID.") var version: String
-        @Argument(help: "success, failure or pending.", transform: ruleFive("an outcome")) var outcome: Outcome
+        @Argument(help: "success, failure or pending.", transform: ruled(Outcome.parse)) var outcome: Outcome
         @Option(help: ArgumentHelp("What was learned.", valueName: "text")) var notes: String?
 
         func run() throws {

@@ -45,9 +45,9 @@ struct Fuzzer {
         return bytes
     }
 
-    /// Runs for `seconds`; returns how many inputs were tried.
-    /// Tries inputs for `seconds`, or exactly `inputs` of them when given: a count, unlike a time,
-    /// tries the same inputs for the same seed on any machine, so a failure can be run again.
+    /// Tries inputs for `seconds`, or exactly `inputs` of them when given (a count, unlike a time,
+    /// tries the same inputs for the same seed on any machine, so a failure can be run again);
+    /// returns how many were tried.
     mutating func run(seconds: Double, inputs: Int? = nil) -> Int {
         let deadline = Date().addingTimeInterval(seconds)
         var tried = 0

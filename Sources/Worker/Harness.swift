@@ -42,7 +42,8 @@ func runCommands(path: String, count: Int, seed: UInt64) throws {
             _ = try store.promote(version: version.id)
             try acknowledgeAppended("VersionPromoted", client: version.client)
         default:
-            // Refused once the client is active: nothing appended, nothing acknowledged.
+            // Once the client is active, activating it again changes nothing, and a refusal
+            // appends nothing either: neither is acknowledged.
             if let client = clients.first(where: { $0.token != nil }), let token = client.token, (try? store.activate(token: token)) != nil {
                 try acknowledgeAppended("ClientActivated", client: client.id)
             }
@@ -87,17 +88,22 @@ struct Harness {
                 process.executableURL = worker
                 process.arguments = ["commands", "--store", path, "--count", "100000", "--seed", String(rng.next())]
             }
-            let out = Pipe()
+            let out = Pipe(), err = Pipe()
             process.standardOutput = out
-            process.standardError = FileHandle.nullDevice
+            process.standardError = err
             try process.run()
             let delay = Double.random(in: 0.05...0.6, using: &rng)
             Thread.sleep(forTimeInterval: delay)
             kill(process.processIdentifier, SIGKILL)
             let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let said = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             process.waitUntilExit()
-            // A process that ended before its kill (a rebuild of a small store) was not killed.
-            if process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL { kills += 1 }
+            if process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL {
+                kills += 1
+            } else if process.arguments?.first == "commands" || process.terminationStatus != 0 {
+                // A writer runs until its kill; a rebuild or an import may end first, but not fail.
+                throw HarnessFailure("round \(round): \(process.arguments?.first ?? "") ended by itself (status \(process.terminationStatus)) before its kill: \(said)")
+            }
             // Only complete lines were acknowledged.
             let lines = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
             if process.arguments?.first == "commands" { acknowledged += lines }

@@ -66,6 +66,8 @@ do {
                 client: client, page: .init(rawValue: page) ?? .agreement, content: .object(["n": .integer(Int64(index))])
             )
             acknowledge("\(row.id.lowercased) \(row.versionNumber)")
+            // Again after the first: each of several workers has drafted once before any drafts more.
+            if index == 0 { awaitStart() }
         }
     case "tokens":
         let store = try Store(path: path)

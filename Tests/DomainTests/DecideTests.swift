@@ -284,10 +284,10 @@ struct PaymentTests {
         let history = active + [payment(.succeed, version: versionA)]
         let again = try decision(pay(.succeed), state: given(history))
         #expect(again == Decision(events: [], unchanged: "payment intent pi_1 is succeeded already: the same report again changes nothing (webhooks retry; rule 6)"))
-        // A failure reported again with another reason: the note says the new reason is not kept.
+        // A failure reported again with a reason: the note says the first one's stands.
         let failed = active + [payment(.fail, version: versionA)]
         let otherReason = Command.payment(.fail, clientID: clientID, paymentID: paymentID, intent: "pi_1", amount: 50_000, contentVersionID: nil, reason: "expired_card")
-        #expect(try decision(otherReason, state: given(failed)) == Decision(events: [], unchanged: #"payment intent pi_1 is failed already: the same report again changes nothing, and the reason "expired_card" given with it is not kept (webhooks retry; rule 6)"#))
+        #expect(try decision(otherReason, state: given(failed)) == Decision(events: [], unchanged: #"payment intent pi_1 is failed already: the same report again changes nothing, its reason included: the failure keeps the one it was first recorded with (webhooks retry; rule 6)"#))
     }
 
     @Test("an intent id is 1 to 255 visible ASCII characters, as Stripe's are")

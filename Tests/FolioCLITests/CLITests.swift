@@ -273,7 +273,7 @@ struct CLITests {
         let store = directory.path("store")
         let demo = Process()
         demo.executableURL = try products().appendingPathComponent("folio")
-        demo.arguments = ["demo", "--clients", "150", "--store", store]
+        demo.arguments = ["demo", "--clients", "400", "--store", store]
         demo.standardOutput = FileHandle.nullDevice
         let err = Pipe()
         demo.standardError = err
@@ -510,10 +510,10 @@ struct CLITests {
         (["payment", "fail", "G0001", "--intent", "pi_1", "--amount", "5e4"], #"--amount "5e4" is not a whole number of cents"#),
         (["payment", "succeed", "G0001", "--intent", "pi_1", "--amount", "99999999999999999999"], "folio: amount 99999999999999999999 is not allowed: it is a positive whole number of cents up to 99999999 (rule 6)\n"),
         (["client", "activate", "G12\n34"], #"G12\n34"#),
-        (["versions", "--page", "other"], "The value 'other' is invalid for '--page <page>': a page is one of activation, agreement, confirmation or processing (rule 5)"),
-        (["history", "G0001", "--page", "Agreement"], "a page is one of activation, agreement, confirmation or processing (rule 5)"),
-        (["version", "draft", "G0001", "--page", "terms", "--content", "-"], "a page is one of activation, agreement, confirmation or processing (rule 5)"),
-        (["version", "outcome", "4a9f6c1e-0000-4000-8000-000000000000", "won"], "The value 'won' is invalid for '<outcome>': an outcome is one of success, failure or pending (rule 5)"),
+        (["versions", "--page", "other"], #"The value 'other' is invalid for '--page <page>': page type "other" is unknown: it is one of activation, agreement, confirmation, processing (rule 5)"#),
+        (["history", "G0001", "--page", "Agreement"], #"page type "Agreement" is unknown: it is one of activation, agreement, confirmation, processing (rule 5)"#),
+        (["version", "draft", "G0001", "--page", "terms", "--content", "-"], #"page type "terms" is unknown: it is one of activation, agreement, confirmation, processing (rule 5)"#),
+        (["version", "outcome", "4a9f6c1e-0000-4000-8000-000000000000", "won"], #"The value 'won' is invalid for '<outcome>': outcome "won" is unknown: it is one of success, failure, pending (rule 5)"#),
         (["analytics", "--section", "a\nb"], #"The value 'a\nb' is invalid for '--section <section>'. Please provide one of"#),
         (["analytics", "--section", "a\nUsage: b"], #"The value 'a\nUsage: b' is invalid for '--section <section>'. Please provide one of"#),
         (["version", "outcome", "4a9f6c1e-0000-4000-8000-000000000000", "success"], "content version 4a9f6c1e-0000-4000-8000-000000000000 does not exist (rule 7"),

@@ -18,13 +18,13 @@ struct ConcurrencyTests {
         let count = 25
         var acknowledged: [Int] = []
         var each: [[Int]] = []
-        for (status, text) in try twoWorkers(["draft", "--store", path, "--client", client, "--count", String(count)]) {
+        for (status, text) in try twoWorkers(["draft", "--store", path, "--client", client, "--count", String(count)], rounds: 2) {
             #expect(status == 0)
             each.append(text.split(separator: "\n").compactMap { $0.split(separator: " ").last.flatMap { Int($0) } })
             acknowledged += each.last!
         }
         #expect(acknowledged.sorted() == Array(1...(2 * count)))
-        // The two ran at once: neither drafted all of its versions before the other began.
+        // The two ran at once: each drafted its first before either drafted its second.
         if each.count == 2, let a = each[0].min(), let b = each[1].min() {
             #expect(a < each[1].max()! && b < each[0].max()!, "\(each)")
         }
@@ -123,21 +123,26 @@ struct ConcurrencyTests {
         // As of the first event's time, before the last one's: settled, answered while the writer is held.
         let (earlier, earlierOut) = try query(created)
         earlier.waitUntilExit()
-        #expect(earlier.terminationStatus == 0 && String(decoding: earlierOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).contains(",Before,"))
-        // As of now: it waits for the writer, and answers once it is let go.
-        let (latest, latestOut) = try query(now)
-        usleep(500_000)
-        #expect(latest.isRunning, "answered while a write that began before its time was under way")
         release.release(byWatchdog: false)
         writer.waitUntilExit()
+        #expect(earlier.terminationStatus == 0 && String(decoding: earlierOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).contains(",Before,"))
+        // As of now: it says on its terminal that it waits for the writer, and answers once it is let go.
+        let latest = try folioProcess(["clients", "--as-of", now, "--format", "csv", "--store", path])
+        let latestOut = Pipe()
+        latest.standardOutput = latestOut
+        let (said, terminal, holder, go) = try runWaiting(latest, holding: path)
+        #expect(said == waitingLine, "\(said.debugDescription)")
+        go.release(byWatchdog: false)
+        holder.waitUntilExit()
+        _ = terminal.read(until: nil)
         latest.waitUntilExit()
-        #expect(release.byWatchdog == false)
+        #expect(go.byWatchdog == false)
         #expect(latest.terminationStatus == 0 && String(decoding: latestOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).contains(",Before,"))
         // A time to come names no state yet.
         let (later, laterOut) = try query("2999-01-01T00:00:00Z")
         later.waitUntilExit()
-        let said = String(decoding: laterOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(later.terminationStatus == 1 && said.hasPrefix("folio: --as-of 2999-01-01T00:00:00Z is later than now ("), "\(said)")
+        let refusal = String(decoding: laterOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(later.terminationStatus == 1 && refusal.hasPrefix("folio: --as-of 2999-01-01T00:00:00Z is later than now ("), "\(refusal)")
     }
 
     @Test("a write command beside another process's long write says it waits, then does its work")
@@ -172,7 +177,7 @@ struct ConcurrencyTests {
         let command = try folioProcess(["client", "create", "--name", "Interrupted", "--store", path])
         command.standardOutput = Pipe()
         let said = try signalWhileWaiting(command, holding: path, SIGINT)
-        #expect(said == "\r\u{1B}[2Kfolio: interrupted; its write was not made: it was waiting for another process's write to this store to finish\n")
+        #expect(said == "\r\u{1B}[2Kfolio: interrupted; nothing was written: it was waiting for another process's write to this store to finish\n")
         // Ended by the signal, as a shell expects of an interrupted command.
         #expect(command.terminationReason == .uncaughtSignal && command.terminationStatus == SIGINT)
         #expect(try Store(path: path).projections.read { try $0.clients() }.map(\.name) == ["Before"])
@@ -204,8 +209,10 @@ struct ConcurrencyTests {
 
 @Suite("A rebuild killed")
 struct KilledRebuildTests {
-    @Test("a rebuild killed while it folds, or once it has folded, leaves the old model serving", arguments: ["] 0%", "100%"])
-    func killedRebuild(killAfter shown: String) throws {
+    enum Moment: String, CaseIterable { case whileFolding, onceFolded }
+
+    @Test("a rebuild killed while it folds, or once it has folded and waits to write, leaves the old model serving", arguments: Moment.allCases)
+    func killedRebuild(at moment: Moment) throws {
         let directory = try TemporaryDirectory()
         let path = directory.path("store")
         let file = try writeHistory(in: directory, HistoryGenerator(seed: 3, clients: 120, contentBytes: 1_500...2_000))
@@ -213,16 +220,24 @@ struct KilledRebuildTests {
         func open() throws -> Store { try Store(path: path, options: Store.Options(rebuildStaleProjections: false)) }
         _ = try open().importLog(from: file)
         let before = try open().projections.read { (try $0.analytics(), try $0.clients()) }
-        // Its progress bar on a terminal says how far it is: killed the moment it shows `shown`.
+        // Its terminal says how far it is: its bar's first draw as it starts folding, or, with
+        // another process holding the writer, that it waits to write what it has folded.
+        let holder = moment == .onceFolded ? try holdWriter(path) : nil
         let rebuild = try folioProcess(["projections", "rebuild", "--store", path])
         let terminal = try PseudoTerminal()
         rebuild.standardOutput = FileHandle.nullDevice
         rebuild.standardError = terminal.follower
         try rebuild.run()
         try terminal.closeFollower()
+        let shown = moment == .onceFolded ? waitingLine : "] 0%"
         let said = terminal.read(until: shown)
         kill(rebuild.processIdentifier, SIGKILL)
         rebuild.waitUntilExit()
+        if let (writer, release) = holder {
+            release.release(byWatchdog: false)
+            writer.waitUntilExit()
+            #expect(release.byWatchdog == false)
+        }
         #expect(said.hasSuffix(shown), "\(said.debugDescription)")
         #expect(rebuild.terminationReason == .uncaughtSignal, "the rebuild ended before its kill: \(said.debugDescription)")
         let store = try open()
@@ -382,12 +397,15 @@ private func readingWorker(_ path: String, maxReaders: Int) throws -> (process: 
     process.standardOutput = out
     process.standardInput = input
     try process.run()
-    #expect(firstLine(out.fileHandleForReading) == "reading\n")
+    #expect(read(out.fileHandleForReading, until: "\n") == "reading\n")
     return (process, input)
 }
 
 /// Runs two Workers with `arguments` at once; their exit statuses and standard outputs.
-private func twoWorkers(_ arguments: [String]) throws -> [(status: Int32, out: String)] {
+/// Two Workers running `arguments` at once: each opens the store and says it is ready, and only
+/// then are both told to go. `rounds` more times, each says ready again (a `draft` Worker once it
+/// has drafted its first version) and waits for both to be told.
+private func twoWorkers(_ arguments: [String], rounds: Int = 1) throws -> [(status: Int32, out: String)] {
     let processes = try (0..<2).map { _ in
         let process = Process()
         process.executableURL = try productsDirectory().appendingPathComponent("Worker")
@@ -398,25 +416,33 @@ private func twoWorkers(_ arguments: [String]) throws -> [(status: Int32, out: S
         try process.run()
         return (process, out, input)
     }
-    // Both have opened the store before either begins: their commands run at once.
-    for (_, out, _) in processes { #expect(firstLine(out.fileHandleForReading) == "ready\n") }
-    for (_, _, input) in processes { input.fileHandleForWriting.write(Data("go\n".utf8)) }
-    return processes.map { process, out, _ in
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    var said = ["", ""]
+    for _ in 0..<rounds {
+        for (index, (_, out, _)) in processes.enumerated() {
+            said[index] += read(out.fileHandleForReading, until: "ready\n")
+            // A Worker that ended instead has nothing to be told: the test reads what it said.
+            guard said[index].hasSuffix("ready\n") else { throw FolioError(.store, "a Worker ended before it was ready: \(said[index].debugDescription)") }
+            said[index].removeLast("ready\n".count)
+        }
+        for (_, _, input) in processes { input.fileHandleForWriting.write(Data("go\n".utf8)) }
+    }
+    return zip(processes, said).map { worker, before in
+        let (process, out, _) = worker
+        let text = before + String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         return (process.terminationStatus, text)
     }
 }
 
-/// What a running process writes to `handle` up to its first newline (included), or until it closes it.
-private func firstLine(_ handle: FileHandle) -> String {
-    var said = Data()
-    while !said.contains(UInt8(ascii: "\n")) {
+/// What a running process writes to `handle` until it ends with `suffix`, or until it closes it.
+private func read(_ handle: FileHandle, until suffix: String) -> String {
+    var said = ""
+    while !said.hasSuffix(suffix) {
         let chunk = handle.availableData
         if chunk.isEmpty { break }
-        said += chunk
+        said += String(decoding: chunk, as: UTF8.self)
     }
-    return String(decoding: said, as: UTF8.self)
+    return said
 }
 
 // Declared in <stdlib.h> only under _XOPEN_SOURCE, which the Glibc module leaves out.
@@ -544,7 +570,7 @@ private func holdWriter(_ path: String) throws -> (process: Process, release: Re
     writer.standardOutput = out
     writer.standardInput = input
     try writer.run()
-    let said = firstLine(out.fileHandleForReading)
+    let said = read(out.fileHandleForReading, until: "\n")
     guard said == "holding\n" else { throw FolioError(.store, "Worker hold-writer said \(said.debugDescription)") }
     let release = Release(input.fileHandleForWriting)
     DispatchQueue.global().asyncAfter(deadline: .now() + 60) { release.release(byWatchdog: true) }
