@@ -49,7 +49,7 @@ struct StoreOptions: ParsableArguments {
     /// Opens the store, rebuilding stale read models (unless not `rebuildingStale`) with a progress
     /// bar on a terminal. A write that waits for another process's (an import's, say) says so on a
     /// terminal for as long as it waits; the line is cleared when the wait is over, or replaced by
-    /// one saying that nothing was written if the command is interrupted meanwhile. (A query as of
+    /// one saying that the command was not carried out if it is interrupted meanwhile. (A query as of
     /// a recent time waits too: `AsOfOptions.settle`.)
     ///
     /// Only a command that puts something in a store (`creating`) makes one where there is none;
@@ -71,7 +71,7 @@ struct StoreOptions: ParsableArguments {
             // the moment after either finds what it is to say.
             waitNote.note.withLock { note in
                 note?.forget()
-                note = waiting ? Interruption.sayIfInterrupted("nothing was written: it was waiting for another process's write to this store to finish") : nil
+                note = waiting ? Interruption.sayIfInterrupted("the command was not carried out: it was waiting for another process's write to this store to finish") : nil
             }
             // On one line of its own, short enough not to wrap (which the clearing could not undo).
             let text = "\r\u{1B}[2K" + (waiting ? "folio: waiting for another process's write to this store to finish…" : "")
@@ -262,8 +262,9 @@ struct AsOfOptions: ParsableArguments {
         guard time <= now else {
             throw FolioError(.invalidInput, "--as-of \(asOf ?? "") is later than now (\(Timestamp.format(microseconds: now))): the store's state then is not known yet")
         }
-        // Within the same microsecond, a write could still stamp `time` itself.
-        while Timestamp.microseconds(Date()) <= time { usleep(1) }
+        // Within the same microsecond, a write could still stamp `time` itself. (A clock set back
+        // meanwhile ends the wait: that case is not settled, as the docs say.)
+        while case let clock = Timestamp.microseconds(Date()), clock <= time, clock >= now { usleep(1) }
         try store.log.environment.waitForRunningWrite()
     }
 

@@ -74,8 +74,9 @@ struct Harness {
             if kind == 3, FileManager.default.fileExists(atPath: folio.path) {
                 process.executableURL = folio
                 process.arguments = ["projections", "rebuild", "--store", path]
-            } else if kind == 4, FileManager.default.fileExists(atPath: folio.path) {
+            } else if kind == 4, FileManager.default.fileExists(atPath: folio.path), try Store(path: path).log.head() > 0 {
                 // An import into a fresh store beside this one: killed, it must leave that store empty or whole.
+                // (An empty export, when no writer committed yet, is refused: a writer runs instead.)
                 let copy = path + "-import"
                 try? FileManager.default.removeItem(atPath: copy)
                 let export = path + "-export.jsonl"
@@ -98,17 +99,20 @@ struct Harness {
             let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             let said = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             process.waitUntilExit()
-            if process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL {
-                kills += 1
-            } else if process.arguments?.first == "commands" || process.terminationStatus != 0 {
-                // A writer runs until its kill; a rebuild or an import may end first, but not fail.
-                throw HarnessFailure("round \(round): \(process.arguments?.first ?? "") ended by itself (status \(process.terminationStatus)) before its kill: \(said)")
+            let killed = process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL
+            let writer = process.arguments?.first == "commands"
+            if killed { kills += 1 }
+            // A writer runs until its kill, saying nothing on standard error; a rebuild or an
+            // import may end first, but not fail.
+            if writer ? !killed || !said.isEmpty : !killed && process.terminationStatus != 0 {
+                let ending = process.terminationReason == .uncaughtSignal ? "signal \(process.terminationStatus)" : "status \(process.terminationStatus)"
+                throw HarnessFailure("round \(round): \(process.arguments?.first ?? "") ended by \(ending)\(killed ? "" : " before its kill"): \(said.prefix(4_000))")
             }
             // Only complete lines were acknowledged.
             let lines = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
             if process.arguments?.first == "commands" { acknowledged += lines }
             try check(acknowledged: acknowledged, round: round)
-            if kind == 4 { try checkImport(copy: path + "-import", round: round) }
+            if process.arguments?.first == "import" { try checkImport(copy: path + "-import", round: round) }
         }
         return "ok: \(rounds) rounds, \(kills) kills, \(acknowledged.count) acknowledged commands, none lost"
     }

@@ -24,10 +24,8 @@ struct ConcurrencyTests {
             acknowledged += each.last!
         }
         #expect(acknowledged.sorted() == Array(1...(2 * count)))
-        // The two ran at once: each drafted its first before either drafted its second.
-        if each.count == 2, let a = each[0].min(), let b = each[1].min() {
-            #expect(a < each[1].max()! && b < each[0].max()!, "\(each)")
-        }
+        // Both ran at once: the second barrier had each draft its first before either drafted more.
+        #expect(each.count == 2 && each.allSatisfy { $0.count == count }, "\(each)")
         let store = try Store(path: path)
         let numbers = try store.projections.read { try $0.versions(client: UUID(uuidString: client)!, page: .agreement) }.map(\.versionNumber)
         #expect(numbers == Array(1...(2 * count)))
@@ -123,8 +121,10 @@ struct ConcurrencyTests {
         // As of the first event's time, before the last one's: settled, answered while the writer is held.
         let (earlier, earlierOut) = try query(created)
         earlier.waitUntilExit()
+        let answeredWhileHeld = writer.isRunning
         release.release(byWatchdog: false)
         writer.waitUntilExit()
+        #expect(answeredWhileHeld && release.byWatchdog == false, "the query as of an earlier time waited for the writer")
         #expect(earlier.terminationStatus == 0 && String(decoding: earlierOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).contains(",Before,"))
         // As of now: it says on its terminal that it waits for the writer, and answers once it is let go.
         let latest = try folioProcess(["clients", "--as-of", now, "--format", "csv", "--store", path])
@@ -177,7 +177,7 @@ struct ConcurrencyTests {
         let command = try folioProcess(["client", "create", "--name", "Interrupted", "--store", path])
         command.standardOutput = Pipe()
         let said = try signalWhileWaiting(command, holding: path, SIGINT)
-        #expect(said == "\r\u{1B}[2Kfolio: interrupted; nothing was written: it was waiting for another process's write to this store to finish\n")
+        #expect(said == "\r\u{1B}[2Kfolio: interrupted; the command was not carried out: it was waiting for another process's write to this store to finish\n")
         // Ended by the signal, as a shell expects of an interrupted command.
         #expect(command.terminationReason == .uncaughtSignal && command.terminationStatus == SIGINT)
         #expect(try Store(path: path).projections.read { try $0.clients() }.map(\.name) == ["Before"])
@@ -403,8 +403,9 @@ private func readingWorker(_ path: String, maxReaders: Int) throws -> (process: 
 
 /// Runs two Workers with `arguments` at once; their exit statuses and standard outputs.
 /// Two Workers running `arguments` at once: each opens the store and says it is ready, and only
-/// then are both told to go. `rounds` more times, each says ready again (a `draft` Worker once it
-/// has drafted its first version) and waits for both to be told.
+/// then are both told to go. With `rounds` above one, each says ready again that many times less
+/// one (a `draft` Worker once it has drafted its first version) and waits for both to be told.
+/// Their inputs are closed after the last, so that a Worker waiting for more reads their end.
 private func twoWorkers(_ arguments: [String], rounds: Int = 1) throws -> [(status: Int32, out: String)] {
     let processes = try (0..<2).map { _ in
         let process = Process()
@@ -416,6 +417,14 @@ private func twoWorkers(_ arguments: [String], rounds: Int = 1) throws -> [(stat
         try process.run()
         return (process, out, input)
     }
+    var closed = false
+    func closeInputs() {
+        guard !closed else { return }
+        closed = true
+        for (_, _, input) in processes { try? input.fileHandleForWriting.close() }
+    }
+    // Also when one ended early: the other then reads the end of its input, not waits.
+    defer { closeInputs() }
     var said = ["", ""]
     for _ in 0..<rounds {
         for (index, (_, out, _)) in processes.enumerated() {
@@ -426,6 +435,7 @@ private func twoWorkers(_ arguments: [String], rounds: Int = 1) throws -> [(stat
         }
         for (_, _, input) in processes { input.fileHandleForWriting.write(Data("go\n".utf8)) }
     }
+    closeInputs()
     return zip(processes, said).map { worker, before in
         let (process, out, _) = worker
         let text = before + String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
