@@ -401,11 +401,11 @@ private func readingWorker(_ path: String, maxReaders: Int) throws -> (process: 
     return (process, input)
 }
 
-/// Runs two Workers with `arguments` at once; their exit statuses and standard outputs.
 /// Two Workers running `arguments` at once: each opens the store and says it is ready, and only
 /// then are both told to go. With `rounds` above one, each says ready again that many times less
 /// one (a `draft` Worker once it has drafted its first version) and waits for both to be told.
 /// Their inputs are closed after the last, so that a Worker waiting for more reads their end.
+/// Returns their exit statuses and standard outputs.
 private func twoWorkers(_ arguments: [String], rounds: Int = 1) throws -> [(status: Int32, out: String)] {
     let processes = try (0..<2).map { _ in
         let process = Process()
