@@ -83,10 +83,13 @@ public final class Environment: @unchecked Sendable {
     ///   a link followed by `..` resolves as the operating system resolves it), or LMDB refuses it.
     public static func open(at path: String, options: Options = Options()) throws -> Environment {
         var status = stat()
+        let madeDirectory: Bool
         if stat(path, &status) == 0 {
             if status.st_mode & S_IFMT != S_IFDIR { throw LMDBError(code: .notADirectory, operation: "open \(path)") }
+            madeDirectory = false
         } else {
             try makeDirectory(path)
+            madeDirectory = true
         }
         // One key per directory however it is named (relative, through links, with `..`). A
         // directory whose full path is not UTF-8 (a working directory named so) is opened by the
@@ -97,7 +100,14 @@ public final class Environment: @unchecked Sendable {
         free(resolved)
         return try registry.withLock { registry in
             if let existing = registry[key]?.environment { return existing }
-            let environment = try Environment(path: text ?? path, options: options)
+            let environment: Environment
+            do {
+                environment = try Environment(path: text ?? path, options: options)
+            } catch {
+                // A directory this open made, left empty by a refusal (a full disk's), goes too.
+                if madeDirectory, rmdir(path) == 0 { synchronizeParent(of: path) }
+                throw error
+            }
             registry[key] = Weak(environment: environment)
             return environment
         }
@@ -531,6 +541,9 @@ private func allocateLockFile(at path: String, readers: Int) throws {
     guard fstat(descriptor, &status) == 0, status.st_size < length else { return }
     let code = folio_allocate(descriptor, Int64(length))
     if status.st_size == 0, code == ENOSPC || code == EDQUOT {
+        // An empty lock file, just made (LMDB sizes one as it opens it): it goes, as nothing was
+        // written, unless another process has opened it meanwhile.
+        if !lockFileIsHeld(at: path) { unlink(path + "/lock.mdb") }
         throw LMDBError(code: .init(rawValue: code), operation: "make the lock file of \(path)")
     }
 }
