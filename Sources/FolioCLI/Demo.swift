@@ -90,6 +90,9 @@ struct Demo: ParsableCommand {
                 imported = true
                 emit("Imported \(counted(report.events, "event")) of \(counted(report.clients, "client")) into \(store.path)\n\n")
             } else {
+                // Only shown, as a query shows it: a reader gone ends the demo by SIGPIPE, quietly,
+                // where one that imported says that the store holds its result.
+                restoreBrokenPipes()
                 let ignored = [clients.map { _ in "--clients" }, seed.map { _ in "--seed" }].compactMap { $0 }
                 let unused = ignored.isEmpty ? "" : " (\(ignored.joined(separator: " and ")) only shape\(ignored.count == 1 ? "s" : "") a history imported into an empty store)"
                 emit("The store at \(store.path) already holds events; showing it as it is\(unused).\n\n")

@@ -376,6 +376,11 @@ func ignoreBrokenPipes() {
     signal(SIGPIPE, SIG_IGN)
 }
 
+/// Undoes `ignoreBrokenPipes()` for a command that turns out to write nothing to the store.
+func restoreBrokenPipes() {
+    signal(SIGPIPE, SIG_DFL)
+}
+
 /// Puts the file at `source` in place of `target` in one step (`rename(2)`): a reader sees the old
 /// file or the new one, never a mix, and a directory at `target` is refused, not replaced. The
 /// directory is synced after, so that the new name outlasts a power cut once this returns.

@@ -1789,6 +1789,18 @@ struct BadInputTests {
         #expect(try folio(["verify"], store: demoStore).status == 0)
         let shownDemo = try intoFullDisk(["demo", "--store", demoStore])
         #expect(shownDemo.status != 0 && shownDemo.message == "folio: cannot write standard output: No space left on device\n", "\(shownDemo.message)")
+        // Its reader gone, one that only shows ends by SIGPIPE without a word, as a query does.
+        let headless = Process()
+        headless.executableURL = try products().appendingPathComponent("folio")
+        headless.arguments = ["demo", "--store", demoStore]
+        let (headlessOut, headlessErr) = (Pipe(), Pipe())
+        headless.standardOutput = headlessOut
+        headless.standardError = headlessErr
+        try headlessOut.fileHandleForReading.close()
+        try headless.run()
+        let headlessSaid = String(decoding: headlessErr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        headless.waitUntilExit()
+        #expect(headless.terminationReason == .uncaughtSignal && headless.terminationStatus == SIGPIPE && headlessSaid.isEmpty, "\(headless.terminationStatus) \(headlessSaid)")
         // A query carried nothing out: it says only what failed.
         let id = String(try folio(["clients", "--format", "csv"], store: store).out.split(separator: "\r\n")[1].prefix(36))
         let shown = try intoFullDisk(["client", "show", id, "--store", store])
