@@ -1754,30 +1754,28 @@ struct BadInputTests {
         #expect(cut.status == 1 && cut.err == "folio: the store's data file would grow past this process's file size limit (ulimit -f): nothing was written (mdb_txn_commit)\n", "\(cut.err)")
         #expect(try folio(["verify"], store: fixture).status == 0)
         // So does one whose reader is gone, where it would have ended by SIGPIPE without a word.
-        let gone = Process()
-        gone.executableURL = try products().appendingPathComponent("folio")
-        gone.arguments = ["client", "create", "--name", "Cid", "--store", store]
-        let out = Pipe(), err = Pipe()
-        gone.standardOutput = out
-        gone.standardError = err
-        try out.fileHandleForReading.close()
-        try gone.run()
-        let goneMessage = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        gone.waitUntilExit()
+        /// `folio arguments` with its standard output's reader gone (and its standard error's, if
+        /// `errorGone`): how it ended, and what it said on standard error.
+        func readerGone(_ arguments: [String], errorGone: Bool = false) throws -> (process: Process, said: String) {
+            let process = Process()
+            process.executableURL = try products().appendingPathComponent("folio")
+            process.arguments = arguments
+            let out = Pipe(), err = Pipe()
+            process.standardOutput = out
+            process.standardError = err
+            try out.fileHandleForReading.close()
+            if errorGone { try err.fileHandleForReading.close() }
+            try process.run()
+            let said = errorGone ? "" : String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return (process, said)
+        }
+        let (gone, goneMessage) = try readerGone(["client", "create", "--name", "Cid", "--store", store])
         #expect(gone.terminationReason == .exit && gone.terminationStatus == 1, "\(gone.terminationReason) \(gone.terminationStatus)")
         #expect(goneMessage == "folio: the command was carried out and the store holds its result, but cannot write standard output: Broken pipe\n", "\(goneMessage)")
         #expect(try folio(["clients", "--format", "csv"], store: store).out.contains("Cid"))
         // Both outputs gone, the note of a new store comes before the row: still no SIGPIPE.
-        let silent = Process()
-        silent.executableURL = try products().appendingPathComponent("folio")
-        silent.arguments = ["client", "create", "--name", "Dee", "--store", store + "-new"]
-        let (silentOut, silentErr) = (Pipe(), Pipe())
-        silent.standardOutput = silentOut
-        silent.standardError = silentErr
-        try silentOut.fileHandleForReading.close()
-        try silentErr.fileHandleForReading.close()
-        try silent.run()
-        silent.waitUntilExit()
+        let (silent, _) = try readerGone(["client", "create", "--name", "Dee", "--store", store + "-new"], errorGone: true)
         #expect(silent.terminationReason == .exit && silent.terminationStatus == 1, "\(silent.terminationReason) \(silent.terminationStatus)")
         #expect(try folio(["clients", "--format", "csv"], store: store + "-new").out.contains("Dee"))
         let rebuilt = try intoFullDisk(["projections", "rebuild", "--store", store])
@@ -1790,16 +1788,7 @@ struct BadInputTests {
         let shownDemo = try intoFullDisk(["demo", "--store", demoStore])
         #expect(shownDemo.status != 0 && shownDemo.message == "folio: cannot write standard output: No space left on device\n", "\(shownDemo.message)")
         // Its reader gone, one that only shows ends by SIGPIPE without a word, as a query does.
-        let headless = Process()
-        headless.executableURL = try products().appendingPathComponent("folio")
-        headless.arguments = ["demo", "--store", demoStore]
-        let (headlessOut, headlessErr) = (Pipe(), Pipe())
-        headless.standardOutput = headlessOut
-        headless.standardError = headlessErr
-        try headlessOut.fileHandleForReading.close()
-        try headless.run()
-        let headlessSaid = String(decoding: headlessErr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        headless.waitUntilExit()
+        let (headless, headlessSaid) = try readerGone(["demo", "--store", demoStore])
         #expect(headless.terminationReason == .uncaughtSignal && headless.terminationStatus == SIGPIPE && headlessSaid.isEmpty, "\(headless.terminationStatus) \(headlessSaid)")
         // A query carried nothing out: it says only what failed.
         let id = String(try folio(["clients", "--format", "csv"], store: store).out.split(separator: "\r\n")[1].prefix(36))
