@@ -197,7 +197,7 @@ public final class Environment: @unchecked Sendable {
             let lockFile = unreadable && hasLMDBDataFile(at: path) && Self.isOpenElsewhere(at: path)
             // A data file this LMDB cannot read is refused by every process, so a lock file this
             // open made beside it serves no other: it goes, and the directory is left as found.
-            if unreadable, newLockFile, !Self.isOpenElsewhere(at: path) { unlink(path + "/lock.mdb") }
+            if unreadable, newLockFile { removeUnheldLockFile(at: path) }
             throw LMDBError(code: lockFile ? .foreignLockFile : .init(rawValue: first.code), operation: "mdb_env_open \(path)")
         }
         // Reader slots left by processes that died are cleared before this one takes a slot: a
@@ -224,7 +224,7 @@ public final class Environment: @unchecked Sendable {
         do {
             try checkLength()
         } catch {
-            if newLockFile, !Self.isOpenElsewhere(at: path) { unlink(path + "/lock.mdb") }
+            if newLockFile { removeUnheldLockFile(at: path) }
             throw error
         }
     }
@@ -543,9 +543,15 @@ private func allocateLockFile(at path: String, readers: Int) throws {
     if status.st_size == 0, code == ENOSPC || code == EDQUOT {
         // An empty lock file, just made (LMDB sizes one as it opens it): it goes, as nothing was
         // written, unless another process has opened it meanwhile.
-        if !lockFileIsHeld(at: path) { unlink(path + "/lock.mdb") }
+        removeUnheldLockFile(at: path)
         throw LMDBError(code: .init(rawValue: code), operation: "make the lock file of \(path)")
     }
+}
+
+/// Removes the lock file at `path` that an open made for a store it then refused, unless another
+/// process has opened it meanwhile.
+private func removeUnheldLockFile(at path: String) {
+    if !lockFileIsHeld(at: path) { unlink(path + "/lock.mdb") }
 }
 
 /// Whether another process holds a lock on the first byte of the lock file at `path`
