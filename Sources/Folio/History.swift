@@ -247,18 +247,69 @@ public struct ContentChange: Hashable, Sendable {
                 }
             }
         case (.array(let a), .array(let b)):
-            for index in 0..<max(a.count, b.count) {
-                let child = "\(path)[\(index)]"
-                if index >= a.count {
-                    changes.append(ContentChange(kind: .added, path: child, old: nil, new: b[index]))
-                } else if index >= b.count {
-                    changes.append(ContentChange(kind: .removed, path: child, old: a[index], new: nil))
-                } else {
-                    walk(a[index], b[index], path: child, into: &changes)
+            // Elements left as they were are matched up first (`unchanged`), as a diff of lines
+            // matches lines, so that a section inserted or removed is one change, not one for
+            // every section after it. Between two matched elements, the others are compared in
+            // turn, and what one side has more of is added or removed. A path names an element
+            // by its index in the new content, a removed one by its index in the old.
+            var (i, j) = (0, 0)
+            for (x, y) in unchanged(a, b) + [(a.count, b.count)] {
+                while i < x, j < y {
+                    walk(a[i], b[j], path: "\(path)[\(j)]", into: &changes)
+                    i += 1
+                    j += 1
                 }
+                for index in i..<x { changes.append(ContentChange(kind: .removed, path: "\(path)[\(index)]", old: a[index], new: nil)) }
+                for index in j..<y { changes.append(ContentChange(kind: .added, path: "\(path)[\(index)]", old: nil, new: b[index])) }
+                (i, j) = (x + 1, y + 1)
             }
         default:
             if old != new { changes.append(ContentChange(kind: .changed, path: path.isEmpty ? "$" : path, old: old, new: new)) }
         }
+    }
+
+    /// The most elements of `a` and `b` that can be matched up in order, each to one equal to it:
+    /// their indices `(in a, in b)`, ascending. Equal elements at the start and the end are
+    /// matched directly; between them, when there are at most `alignedCells` pairs to compare,
+    /// a longest common subsequence; past that (arrays of thousands of elements, both changed
+    /// throughout) none, and the elements there are compared by position.
+    static func unchanged(_ a: [JSONValue], _ b: [JSONValue], alignedCells: Int = 1_000_000) -> [(Int, Int)] {
+        var start = 0
+        while start < a.count, start < b.count, a[start] == b[start] { start += 1 }
+        var (endA, endB) = (a.count, b.count)
+        while endA > start, endB > start, a[endA - 1] == b[endB - 1] {
+            endA -= 1
+            endB -= 1
+        }
+        var pairs = (0..<start).map { ($0, $0) }
+        let (rows, columns) = (endA - start, endB - start)
+        if rows > 0, columns > 0, rows * columns <= alignedCells {
+            // Hashes first, so that most pairs are told apart without comparing two documents.
+            let hashA = a[start..<endA].map(\.hashValue), hashB = b[start..<endB].map(\.hashValue)
+            func same(_ x: Int, _ y: Int) -> Bool { hashA[x] == hashB[y] && a[start + x] == b[start + y] }
+            // lengths[x * (columns + 1) + y]: the longest common subsequence of the rows from
+            // x on and the columns from y on.
+            var lengths = [Int32](repeating: 0, count: (rows + 1) * (columns + 1))
+            for x in stride(from: rows - 1, through: 0, by: -1) {
+                for y in stride(from: columns - 1, through: 0, by: -1) {
+                    let here = x * (columns + 1) + y
+                    lengths[here] = same(x, y) ? lengths[here + columns + 2] + 1 : max(lengths[here + columns + 1], lengths[here + 1])
+                }
+            }
+            var (x, y) = (0, 0)
+            while x < rows, y < columns {
+                if same(x, y) {
+                    pairs.append((start + x, start + y))
+                    x += 1
+                    y += 1
+                } else if lengths[(x + 1) * (columns + 1) + y] >= lengths[x * (columns + 1) + y + 1] {
+                    x += 1
+                } else {
+                    y += 1
+                }
+            }
+        }
+        pairs += (0..<(a.count - endA)).map { (endA + $0, endB + $0) }
+        return pairs
     }
 }

@@ -296,6 +296,46 @@ struct CommandPathTests {
         #expect(ContentChange.diff(from: .object([composed: .string(decomposed)]), to: .object(["caf\u{E9}": .string("cafe\u{301}")])).isEmpty)
     }
 
+    @Test("a diff matches up the elements of an array left as they were: a section inserted or removed is one change, not one for each after it")
+    func diffArrays() {
+        func section(_ number: Int, title: String? = nil) -> JSONValue {
+            .object(["heading": .string(title ?? "Section \(number)"), "paragraphs": .array([.string("Text of section \(number).")])])
+        }
+        func page(_ sections: [JSONValue]) -> JSONValue { .object(["headline": .string("Welcome"), "sections": .array(sections)]) }
+        func described(_ old: [JSONValue], _ new: [JSONValue]) -> [String] {
+            ContentChange.diff(from: page(old), to: page(new)).map { "\($0.kind.rawValue) \($0.path)" }
+        }
+        let sections = (0..<26).map { section($0) }
+        #expect(described(sections, Array(sections.dropFirst())) == ["removed sections[0]"])
+        #expect(described(sections, Array(sections.dropLast())) == ["removed sections[25]"])
+        var inserted = sections
+        inserted.insert(section(99), at: 5)
+        #expect(described(sections, inserted) == ["added sections[5]"])
+        // An element changed in place is walked into; its path is its index in the new content.
+        var edited = Array(sections.dropFirst())
+        edited[9] = section(10, title: "Pricing, plainly")
+        #expect(described(sections, edited) == ["removed sections[0]", "changed sections[9].heading"])
+        let changed = ContentChange.diff(from: page(sections), to: page(edited)).last
+        #expect(changed?.old == .string("Section 10") && changed?.new == .string("Pricing, plainly"))
+        // Two swapped: one of them stays matched, the other is removed where it was and added where it is.
+        let swapped = [sections[1], sections[0]] + sections[2...]
+        #expect(Set(described(sections, swapped)) == ["removed sections[0]", "added sections[1]"])
+        let reversed = described(sections, sections.reversed())
+        #expect(reversed.filter { $0.hasPrefix("removed") }.count == 25 && reversed.filter { $0.hasPrefix("added") }.count == 25, "one section stays matched, the others move")
+        #expect(described([], sections).count == 26 && described(sections, []).count == 26)
+
+        // Arrays too long to match up in bounded time (changed at both ends, so that nothing
+        // equal at the start or the end matches them) are compared element by element, as before.
+        let long = (0..<1_200).map { JSONValue.integer(Int64($0)) }
+        let shifted = [JSONValue.string("first")] + long.dropFirst(2) + [.string("last")]
+        let positional = ContentChange.diff(from: .array(long), to: .array(shifted))
+        #expect(positional.count == 1_200 && positional.allSatisfy { $0.kind == .changed })
+        // Within the bound the same change is found as what it is.
+        let short = Array(long.prefix(900))
+        let moved = [JSONValue.string("first")] + short.dropFirst(2) + [.string("last")]
+        #expect(ContentChange.diff(from: .array(short), to: .array(moved)).map { "\($0.kind.rawValue) \($0.path)" } == ["changed [0]", "removed [1]", "added [899]"])
+    }
+
     @Test("a diff's path names one key: a key that would read as a path, or as nothing, is written in brackets as a JSON string")
     func diffPaths() {
         let old: JSONValue = .object(["": .string("e"), "k.[0]": .string("a"), "k": .array([.string("a")]), "plain": .object(["a b": .integer(1), "$": .integer(1)])])
