@@ -177,7 +177,8 @@ private func decide(_ command: Command, state: ClientState, asStored: Bool, unch
                 throw DomainError(.intentMismatch, "payment intent \(intent) was recorded for \(known.amount) cents, not \(amount) (rule 6)")
             }
             if let versionID, versionID != known.contentVersionID {
-                throw DomainError(.intentMismatch, "payment intent \(intent) is linked to content version \(known.contentVersionID?.lowercased ?? "none"), not \(versionID.lowercased) (rule 6)")
+                let linked = known.contentVersionID.map { "to content version \($0.lowercased)" } ?? "to no content version (none was current when it was first reported)"
+                throw DomainError(.intentMismatch, "payment intent \(intent) is linked \(linked), not to \(versionID.lowercased) (rule 6)")
             }
             if late {
                 unchanged = "payment intent \(intent) is \(known.status.rawValue): this late report that it is \(status.rawValue) changes nothing (Stripe delivers events out of order; rule 6)"

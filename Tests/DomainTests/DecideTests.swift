@@ -308,6 +308,19 @@ struct PaymentTests {
         #expect(events.first?.payment?.paymentID == paymentID)
     }
 
+    @Test("an intent keeps the content version it was first reported with: a report naming another is refused, naming both")
+    func intentVersion() throws {
+        let withB = active + [drafted(versionB, .activation)]
+        let linked = withB + [payment(.start, version: versionA)]
+        #expect(try decide(pay(.succeed, version: versionA), state: given(linked)).first?.payment?.contentVersionID == versionA)
+        expectRefused(pay(.succeed, version: versionB), given(linked), .intentMismatch,
+                      "payment intent pi_1 is linked to content version \(versionA.lowercased), not to \(versionB.lowercased) (rule 6)")
+        // Started while no version was current: linked to none, which the refusal says in words.
+        let unlinked = [created, issued, activated, drafted(versionA), payment(.start)]
+        expectRefused(pay(.succeed, version: versionA), given(unlinked), .intentMismatch,
+                      "payment intent pi_1 is linked to no content version (none was current when it was first reported), not to \(versionA.lowercased) (rule 6)")
+    }
+
     @Test("a late failure is a no-op whatever its reason, as a repeated one is")
     func lateFailureReason() throws {
         let history = active + [payment(.succeed, version: versionA)]
