@@ -70,9 +70,15 @@ public final class Store: Sendable {
 
     /// Opens (creating if needed) the store in directory `path`.
     ///
-    /// - Parameter progress: told about the rebuild of read models that are stale at open.
+    /// Read models whose projector changed are rebuilt first (`Options.rebuildStaleProjections`).
+    ///
+    /// - Parameters:
+    ///   - progress: told about the rebuild of read models that are stale at open.
+    ///   - committing: runs that rebuild's commit (`WriteTransaction.aroundCommit`).
     /// - Throws: `FolioError` naming the problem (a newer storage format, a path that is a file…).
-    public init(path: String, options: Options = Options(), progress: ((RebuildProgress) -> Void)? = nil) throws {
+    public init(
+        path: String, options: Options = Options(), progress: ((RebuildProgress) -> Void)? = nil, committing: WriteTransaction.CommitWrapper? = nil
+    ) throws {
         do {
             log = try EventStore(path: path, options: options.environment)
             if let notice = options.waitingForWriter { log.environment.noticeWaitsForWriter(notice) }
@@ -87,7 +93,7 @@ public final class Store: Sendable {
             // A store this user may only read is not rebuilt: its queries fold stale models in
             // memory instead (`Projections.read`).
             if options.rebuildStaleProjections && !log.environment.isReadOnly {
-                try projections.rebuildStale(progress: progress)
+                try projections.rebuildStale(progress: progress, committing: committing)
             }
         } catch {
             throw FolioError.wrapping(error)

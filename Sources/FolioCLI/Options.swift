@@ -58,20 +58,25 @@ struct StoreOptions: ParsableArguments {
         let path = self.path
         if !creating { try checkExists() } else { try checkCanMake() }
         FaultReport.install(storePath: path)
-        let bar = Progress(title: "Rebuilding read models")
+        let bar = Progress(title: "Rebuilding")
         defer { bar.finish() }
         // On a terminal, shown while it waits (a script's standard error gets only the outcome).
         let terminal = isatty(STDERR_FILENO) == 1
         // There Ctrl-C while it waits says what became of the command, in place of that line.
         if terminal { Interruption.handleSignals() }
         let waitNote = WaitNote()
+        // On a terminal, a rebuild of stale read models says which and why as it begins, and
+        // Ctrl-C during it what became of them, as `projections rebuild` does.
+        let rebuilding = StaleRebuild(shown: terminal)
+        defer { rebuilding.forget() }
         let options = Store.Options(rebuildStaleProjections: rebuildingStale, waitingForWriter: { waiting in
             guard terminal else { return }
             // Named before the line is shown, and forgotten before it is cleared: an interruption
-            // the moment after either finds what it is to say.
+            // the moment after either finds what it is to say (a rebuild's wait to write what it
+            // folded: its own note says it).
             waitNote.note.withLock { note in
                 note?.forget()
-                note = waiting ? Interruption.sayIfInterrupted("the command was not carried out: it was waiting for another process's write to this store to finish") : nil
+                note = waiting && !rebuilding.isUnderWay ? Interruption.sayIfInterrupted("the command was not carried out: it was waiting for another process's write to this store to finish") : nil
             }
             // On one line of its own, short enough not to wrap (which the clearing could not undo).
             let text = "\r\u{1B}[2K" + (waiting ? "folio: waiting for another process's write to this store to finish…" : "")
@@ -83,8 +88,39 @@ struct StoreOptions: ParsableArguments {
         }, unchanged: { why in
             warn("folio: " + why.escapingControls())
         })
-        return try Store(path: path, options: options) { bar.update(done: $0.done, total: $0.total) }
+        return try Store(path: path, options: options, progress: { progress in
+            rebuilding.begin(progress)
+            bar.show(progress)
+        }, committing: rebuilding.settle)
     }
+}
+
+/// What a command says about the stale read models its store rebuilds as it opens: which, as
+/// the rebuild begins, and, if it is interrupted before its commit, that they are as they were.
+private final class StaleRebuild: Sendable {
+    let shown: Bool
+    private let note = Mutex<Interruption.Leftover?>(nil)
+
+    init(shown: Bool) { self.shown = shown }
+
+    /// Whether a rebuild has begun and not committed (its note stands for any wait meanwhile).
+    var isUnderWay: Bool { note.withLock { $0 != nil } }
+
+    /// At the rebuild's first report: names the read models, and what an interruption leaves.
+    func begin(_ progress: RebuildProgress) {
+        guard shown, progress.total > 0, !isUnderWay else { return }
+        let one = progress.projectors.count == 1
+        warn("folio: rebuilding \(progress.projectors.joined(separator: ", ")) from the log first: this Folio's projector\(one ? "" : "s") differ\(one ? "s" : "") from what built the stored model\(one ? "" : "s") (folio projections status)")
+        note.withLock { $0 = Interruption.sayIfInterrupted("the command was not carried out: the read models it was rebuilding first are as they were (a rebuild is switched in whole, or not at all)") }
+    }
+
+    /// Runs the rebuild's commit so that an interruption comes wholly before it or after it.
+    func settle(_ commit: () throws -> Void) throws {
+        guard let leftover = note.withLock({ $0.take() }) else { return try commit() }
+        try leftover.settle(commit)
+    }
+
+    func forget() { note.withLock { $0.take() }?.forget() }
 }
 
 /// What an interruption says while a command waits for another process's write, for as long as

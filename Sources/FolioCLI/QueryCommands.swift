@@ -314,10 +314,18 @@ struct ProjectionsGroup: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "rebuild",
             abstract: "Rebuild read models from the whole log, switched in atomically when done.",
-            discussion: "With no NAME, rebuilds them all. Example: folio projections rebuild analytics"
+            discussion: "With no NAME, rebuilds them all. Queries answer from the old models until the new ones are switched in. A model built by other code (a projector whose version changed) is rebuilt by the next command that opens the store, if not by this. Example: folio projections rebuild analytics"
         )
         @OptionGroup var store: StoreOptions
         @Argument(help: "Projector names: clients, content_versions, payments, analytics.") var names: [String] = []
+
+        /// A name no projector has is a usage error, named before any store is looked for.
+        func validate() throws {
+            let known = Projections.standard.map(\.name)
+            for name in names where !known.contains(name) {
+                throw ValidationError("no projector is named \(name.debugDescription): the projectors are \(known.joined(separator: ", "))")
+            }
+        }
 
         func run() throws {
             // Ctrl-C (or SIGTERM, SIGHUP) says what became of the read models, in place of the bar.
@@ -328,7 +336,7 @@ struct ProjectionsGroup: ParsableCommand {
             try store.checkPages()
             let opened = try store.open(rebuildingStale: false)
             let bar = Progress(title: "Rebuilding")
-            let reports = try opened.projections.rebuild(names.isEmpty ? nil : names, progress: { bar.update(done: $0.done, total: $0.total) }, committing: note.settle)
+            let reports = try opened.projections.rebuild(names.isEmpty ? nil : names, progress: { bar.show($0) }, committing: note.settle)
             bar.finish()
             for report in reports { emit("rebuilt \(report.name): \(counted(report.events, "event")), \(report.rows) rows and index entries written\n", done: true) }
         }

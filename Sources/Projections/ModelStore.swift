@@ -255,10 +255,12 @@ final class MemoryStore: ModelStore {
     private final class Stored {
         let table: AnyObject
         let forEachEncodedRow: (_ body: (UnsafeRawBufferPointer, [UInt8]) throws -> Void) throws -> Void
+        let count: () -> Int
 
         init<Row>(_ table: TypedMemoryTable<Row>) {
             self.table = table
             forEachEncodedRow = { body in try table.forEachEncodedRow(body) }
+            count = { table.rows.count }
         }
     }
 
@@ -331,6 +333,12 @@ final class MemoryStore: ModelStore {
             matches = rows.compactMap { key, row in key.bytes.starts(with: prefix) ? (key.bytes, row) : nil }
         }
         return matches.sorted { RowKey.precedes($0.key, $1.key) }
+    }
+
+    /// The rows the table named `name` holds.
+    func rowCount(_ name: String) -> Int {
+        guard let number = TableNumbers.existing(name), number < tables.count else { return 0 }
+        return tables[number]?.count() ?? 0
     }
 
     /// Calls `body` with each row of the table named `name` encoded, in key order: ready for appending to LMDB.

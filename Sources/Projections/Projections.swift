@@ -79,12 +79,18 @@ public struct RebuildProgress: Sendable, Hashable {
     public var total: Int
     /// Rows written into the new slot so far.
     public var rows: Int
+    /// Rows the new slots will hold, known once the log is folded (0 while folding).
+    public var rowsTotal: Int
+    /// The names of the projectors being rebuilt.
+    public var projectors: [String]
 
-    public init(phase: Phase = .folding, done: Int, total: Int, rows: Int = 0) {
+    public init(phase: Phase = .folding, done: Int, total: Int, rows: Int = 0, rowsTotal: Int = 0, projectors: [String] = []) {
         self.phase = phase
         self.done = done
         self.total = total
         self.rows = rows
+        self.rowsTotal = rowsTotal
+        self.projectors = projectors
     }
 }
 
@@ -311,12 +317,12 @@ public final class Projections: Sendable {
         let limitPosition: UInt64? = if case .position(let position) = limit { position } else { nil }
         let limitMicros: Int64? = if case .time(let microseconds) = limit { microseconds } else { nil }
         var head: UInt64 = 0
-        progress?(RebuildProgress(done: 0, total: total))
+        let names = selected.map { projectors[$0].name }
+        progress?(RebuildProgress(done: 0, total: total, projectors: names))
         // The scan (each record's form and link to the one before) and the projectors run here;
         // checksums are checked and payloads decoded a batch ahead on another thread. Batches
         // come back in log order, so a bad record still stops the fold at its position, after
         // everything before it was applied.
-        let names = selected.map { projectors[$0].name }
         let decoder = OrderedWorker<[CopiedRecord], DecodedBatch> { [self] batch in decodeBatch(batch, projectorNames: names) }
         let appliers = projectors.map { Self.applier($0, to: MemoryStore.self) }
         func apply(_ decoded: DecodedBatch) throws {
@@ -348,7 +354,7 @@ public final class Projections: Sendable {
                     return false
                 }
                 head = view.position
-                if let progress, head % step == 0 { progress(RebuildProgress(done: Int(head), total: total)) }
+                if let progress, head % step == 0 { progress(RebuildProgress(done: Int(head), total: total, projectors: names)) }
                 guard let typeIndex = TypeTable.index(of: view), observe != nil || !readers[typeIndex].isEmpty else { return !isCorrupt(view) }
                 batch.append(CopiedRecord(typeIndex: typeIndex, bytes: Array(view.bytes)))
                 if batch.count == Self.decodeBatchSize {
@@ -369,7 +375,7 @@ public final class Projections: Sendable {
         if !batch.isEmpty, let decoded = decoder.submit(batch) { try apply(decoded) }
         while let decoded = decoder.next() { try apply(decoded) }
         if let corruption { throw corruption }
-        progress?(RebuildProgress(done: total, total: total))
+        progress?(RebuildProgress(done: total, total: total, projectors: names))
         var events: [Int: Int] = [:]
         for index in selected { events[index] = counts[index] }
         return Folded(model: model, head: head, events: events)
@@ -446,12 +452,12 @@ public final class Projections: Sendable {
     /// Rebuilds the projectors whose stored model was built by other code, or never (on a fresh
     /// store: empty models at checkpoint 0, cheap). Returns a report per projector rebuilt.
     @discardableResult
-    public func rebuildStale(progress: ((RebuildProgress) -> Void)? = nil) throws -> [RebuildReport] {
+    public func rebuildStale(progress: ((RebuildProgress) -> Void)? = nil, committing: WriteTransaction.CommitWrapper? = nil) throws -> [RebuildReport] {
         let stale = try log.read { session in
             try projectors.indices.filter { try stored($0, in: session.transaction)?.fingerprint != fingerprints[$0] }
         }
         guard !stale.isEmpty else { return [] }
-        return try rebuild(stale, onlyIfStale: true, progress: progress)
+        return try rebuild(stale, onlyIfStale: true, progress: progress, committing: committing)
     }
 
     /// Starts an in-memory fold of every projector that the caller feeds event by event, from
@@ -522,6 +528,12 @@ public final class Projections: Sendable {
         let head = try session.head()
         let total = Int(folded.head)
         var written = 0
+        let names = selected.map { projectors[$0].name }
+        let rowsTotal = selected.reduce(0) { sum, index in projectors[index].tables.reduce(sum) { $0 + folded.model.rowCount($1) } }
+        func writing() -> RebuildProgress {
+            RebuildProgress(phase: .writing, done: total, total: total, rows: written, rowsTotal: rowsTotal, projectors: names)
+        }
+        progress?(writing())
         for index in selected {
             let projector = projectors[index]
             let previous = try stored(index, in: session.transaction)
@@ -536,7 +548,7 @@ public final class Projections: Sendable {
                     try session.writer.put(database, key, value, options: .append)
                     rows += 1
                     written += 1
-                    if let progress, written % 10_000 == 0 { progress(RebuildProgress(phase: .writing, done: total, total: total, rows: written)) }
+                    if let progress, written % 10_000 == 0 { progress(writing()) }
                 }
             }
             var stored = ProjectorState(version: projector.version, fingerprint: fingerprints[index], checkpoint: folded.head, slot: slot)
@@ -560,7 +572,7 @@ public final class Projections: Sendable {
             }
             reports.append(RebuildReport(name: projector.name, events: events, rows: rows))
         }
-        progress?(RebuildProgress(phase: .writing, done: total, total: total, rows: written))
+        progress?(writing())
         return reports
     }
 

@@ -1397,6 +1397,8 @@ struct CLITests {
         // An option's value that no store could make right is a usage error, named before any store is looked for.
         let type = try folio(["log", "--type", "ClientRenamed"], store: "/nonexistent/store")
         #expect(type.status == 64 && type.err.hasPrefix("folio: unknown event type \"ClientRenamed\": one of ClientCreated, "), "\(type.err)")
+        let projector = try folio(["projections", "rebuild", "clients", "analytic"], store: "/nonexistent/store")
+        #expect(projector.status == 64 && projector.err == "folio: no projector is named \"analytic\": the projectors are clients, content_versions, payments, analytics\n", "\(projector.err)")
     }
 
     @Test("help lists each option once, where it applies: --version is the content version under payment, --reason only under payment fail")

@@ -1,3 +1,4 @@
+import Projections
 import Testing
 
 @testable import FolioCLI
@@ -36,6 +37,23 @@ struct ProgressTests {
             #expect(line.map(String.init) == (expected.hasPrefix("Rebuilding") ? expected : "Rebuilding " + expected), "\(columns)")
             #expect((line?.count ?? 0) < columns, "\(columns)")
         }
+    }
+
+    @Test("a rebuild's bar shows the log folded, then the rows written, each from 0 to 100%, the stage named and drawn at once when it changes")
+    func rebuildStages() {
+        let frames = Frames()
+        let bar = Progress(title: "Rebuilding", interval: .seconds(3600), columns: 60) { frames.written.append($0) }
+        bar.show(RebuildProgress(done: 0, total: 200, projectors: ["analytics"]))
+        bar.show(RebuildProgress(done: 200, total: 200, projectors: ["analytics"]))
+        bar.show(RebuildProgress(phase: .writing, done: 200, total: 200, rows: 0, rowsTotal: 40, projectors: ["analytics"]))
+        bar.show(RebuildProgress(phase: .writing, done: 200, total: 200, rows: 40, rowsTotal: 40, projectors: ["analytics"]))
+        bar.finish()
+        #expect(frames.written == [
+            "\r\u{1B}[2KRebuilding (folding the log) [                       ] 0%",
+            "\r\u{1B}[2KRebuilding (writing rows) [                         ] 0%",
+            "\r\u{1B}[2KRebuilding (writing rows) [Done]\n",
+        ], "\(frames.written)")
+        #expect(frames.written.allSatisfy { $0.count - "\r\u{1B}[2K".count < 60 })
     }
 
     @Test("more done than the total shows a full bar; a bar never shown leaves nothing behind")

@@ -249,6 +249,62 @@ struct KilledRebuildTests {
     }
 }
 
+@Suite("A stale model rebuilt as the store opens")
+struct StaleRebuildTests {
+    @Test("a query that finds a model built by other code rebuilds it first, saying which on a terminal; interrupted before its commit, it says the models are as they were, and they are")
+    func interruptedStaleRebuild() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("store")
+        let file = try writeHistory(in: directory, HistoryGenerator(seed: 4, clients: 20, contentBytes: 800...1_200))
+        func open() throws -> Store { try Store(path: path, options: Store.Options(rebuildStaleProjections: false)) }
+        _ = try open().importLog(from: file)
+        // As a Folio whose analytics projector differs left it.
+        do {
+            let log = try EventStore(path: path)
+            let states = try log.environment.database("projections")
+            try log.environment.write { txn in
+                let state = String(decoding: try #require(try txn.get(states, Array("analytics".utf8))), as: UTF8.self)
+                try txn.put(states, Array("analytics".utf8), Array(state.replacingOccurrences(of: #""fingerprint":""#, with: #""fingerprint":"older-"#).utf8))
+            }
+        }
+        let statusBefore = try open().projections.status()
+        #expect(statusBefore.filter(\.isStale).map(\.name) == ["analytics"])
+        let analyticsBefore = try open().projections.read { try $0.analytics() }
+        // The rebuild folds, then waits to write: another process holds the writer.
+        let (writer, release) = try holdWriter(path)
+        let query = try folioProcess(["clients", "--store", path])
+        let terminal = try PseudoTerminal()
+        query.standardOutput = FileHandle.nullDevice
+        query.standardError = terminal.follower
+        try query.run()
+        try terminal.closeFollower()
+        let said = terminal.read(until: waitingLine)
+        kill(query.processIdentifier, SIGINT)
+        let after = terminal.read(until: nil)
+        query.waitUntilExit()
+        release.release(byWatchdog: false)
+        writer.waitUntilExit()
+        #expect(release.byWatchdog == false)
+        #expect(said.hasPrefix("folio: rebuilding analytics from the log first: this Folio's projector differs from what built the stored model (folio projections status)\n"), "\(said.debugDescription)")
+        #expect(said.contains("Rebuilding (folding the log) ["), "\(said.debugDescription)")
+        #expect(after == "\r\u{1B}[2Kfolio: interrupted; the command was not carried out: the read models it was rebuilding first are as they were (a rebuild is switched in whole, or not at all)\n", "\(after.debugDescription)")
+        #expect(query.terminationReason == .uncaughtSignal && query.terminationStatus == SIGINT)
+        #expect(try open().projections.status() == statusBefore)
+        #expect(try open().projections.read { try $0.analytics() } == analyticsBefore)
+        // Let run, the same query rebuilds it and answers.
+        let again = try folioProcess(["clients", "--store", path, "--format", "csv"])
+        let out = Pipe()
+        again.standardOutput = out
+        again.standardError = FileHandle.nullDevice
+        try again.run()
+        let listed = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        again.waitUntilExit()
+        let clients = try open().projections.read { try $0.clients() }
+        #expect(again.terminationStatus == 0 && listed.split(separator: "\r\n").count == 1 + clients.count)
+        #expect(try open().projections.status().filter(\.isStale).isEmpty)
+    }
+}
+
 @Suite("A memory fault")
 struct FaultReportTests {
     @Test("a command stopped by a memory fault once its store is named says so in one line, then ends by that signal")

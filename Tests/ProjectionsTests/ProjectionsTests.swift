@@ -471,6 +471,10 @@ struct ProjectionsTests {
         let reports = try fixture.projections.rebuild(["payments"]) { reported.append($0) }
         #expect(reports.map(\.name) == ["payments"])
         #expect(reported.last?.phase == .writing && reported.last?.rows == reports[0].rows)
+        // Writing counts up to the rows the new slot holds, known before the first is written.
+        #expect(reported.filter { $0.phase == .writing }.allSatisfy { $0.rowsTotal == reports[0].rows })
+        #expect(reported.first { $0.phase == .writing }?.rows == 0)
+        #expect(reported.allSatisfy { $0.projectors == ["payments"] })
         #expect(reported.contains { $0.phase == .folding && $0.done == 80 && $0.total == 80 })
         #expect(try fixture.projections.read { try $0.dump() } == before)
     }
