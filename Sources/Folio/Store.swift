@@ -103,6 +103,9 @@ public final class Store: Sendable {
     /// The directory of the store.
     public var path: String { log.path }
 
+    /// Whether this user may only read the store: it was opened read-only, and any write is refused.
+    public var isReadOnly: Bool { log.environment.isReadOnly }
+
     /// The default store directory: `FOLIO_STORE`, else `./folio-store`.
     public static var defaultPath: String {
         ProcessInfo.processInfo.environment["FOLIO_STORE"].flatMap { $0.isEmpty ? nil : $0 } ?? "folio-store"

@@ -10,9 +10,11 @@ import Projections
 
 /// What the store keeps beside the log, compared with the log folded anew (`Store.derivedDataCheck()`).
 public struct DerivedDataCheck: Hashable, Sendable {
-    /// The read models' tables whose rows differ from the fold, by name; `nil` when they were not
-    /// compared (an older Folio's, on a store this user may only read).
-    public var readModelTables: [String]?
+    /// The read models' tables whose rows differ from the fold, by name, of those compared.
+    public var readModelTables: [String]
+    /// The projectors whose models were not compared, by name: stale ones, built by other code
+    /// (or lagging the log), which `verify` leaves as they are for the next command to rebuild.
+    public var notCompared: [String]
     /// The first way the write side's indexes differ from the fold, in words; `nil` when they agree.
     public var writeIndexes: String?
 }
@@ -27,7 +29,10 @@ extension Store {
             return try log.read { session in
                 var writeSide = FoldedWriteSide()
                 let tables = try projections.tablesDifferingFromLog(in: session) { writeSide.apply($0) }
-                return DerivedDataCheck(readModelTables: tables, writeIndexes: try writeSide.firstDifference(from: indexes, in: session.transaction))
+                return DerivedDataCheck(
+                    readModelTables: tables.differing, notCompared: tables.notCompared,
+                    writeIndexes: try writeSide.firstDifference(from: indexes, in: session.transaction)
+                )
             }
         } catch {
             throw FolioError.wrapping(error)

@@ -181,7 +181,8 @@ struct Verify: ParsableCommand {
 
     func run() throws {
         let pages = try store.checkPages()
-        let store = try store.open()
+        // A check writes nothing: stale read models are left for the next command to rebuild.
+        let store = try store.open(rebuildingStale: false)
         let bar = Progress(title: "Verifying")
         let count: UInt64
         do {
@@ -195,15 +196,23 @@ struct Verify: ParsableCommand {
         if let index = derived.writeIndexes {
             problems.append("\(index) (`folio export FILE` and `folio import FILE --store NEW` make a store whose indexes are whole)")
         }
-        if let tables = derived.readModelTables, !tables.isEmpty {
-            problems.append("its read models differ from it in \(tables.joined(separator: ", ")) (`folio projections rebuild` makes them again from the log)")
+        if !derived.readModelTables.isEmpty {
+            problems.append("its read models differ from it in \(derived.readModelTables.joined(separator: ", ")) (`folio projections rebuild` makes them again from the log)")
         }
         if !problems.isEmpty {
             throw FolioError(.store, "the log is sound (\(counted(count, "event"))), but \(problems.joined(separator: "; and "))")
         }
-        let models = derived.readModelTables == nil
-            ? "indexes equal to the log folded anew; read models not compared (built by another Folio, and this store is read-only here)"
-            : "indexes and read models equal to the log folded anew"
+        let models: String
+        if derived.notCompared.isEmpty {
+            models = "indexes and read models equal to the log folded anew"
+        } else {
+            let stale = derived.notCompared.joined(separator: ", ")
+            let compared = derived.notCompared.count == Projections.standard.count ? "read models not compared" : "read models equal to it, but for those of \(stale), not compared"
+            let why = store.isReadOnly
+                ? "built by another Folio, and this store is read-only here"
+                : "built by another Folio's projector\(derived.notCompared.count == 1 ? "" : "s"): the next command rebuilds them, or `folio projections rebuild`"
+            models = "indexes equal to the log folded anew; \(compared) (\(why))"
+        }
         emit("ok: \(counted(count, "event")), checksums and hash chain intact; \(models); \(pages.pagesInUse) pages in \(pages.databases) databases well-formed (\(pages.freePages) free, \(pages.pages) in all)\n")
     }
 }

@@ -610,24 +610,25 @@ public final class Projections: Sendable {
     }
 
     /// The tables whose stored rows differ from the log folded anew, in one snapshot, by name:
-    /// damage a page walk cannot see (a changed byte inside a row). `nil` when the stored models
-    /// are not current (an older Folio's, on a store this user may only read): they are not
-    /// compared.
+    /// damage a page walk cannot see (a changed byte inside a row). Only current models are
+    /// compared: the projectors whose stored model was built by other code, or does not fold the
+    /// whole log (stale, and not rebuilt: a store this user may only read, or `verify`, which
+    /// writes nothing), are named in `notCompared`.
     ///
     /// It reads `session`'s snapshot, and gives every event of the log to `observe` in log order
-    /// as the fold reads it (also when the stored models are not compared), for whatever else is
-    /// to be checked against the same fold.
-    public func tablesDifferingFromLog(in session: ReadSession, observing observe: ((Event) throws -> Void)? = nil) throws -> [String]? {
-        guard try isCurrent(in: session) else {
-            if let observe { _ = try fold([], session: session, observing: observe) }
-            return nil
-        }
-        let folded = try fold(Array(projectors.indices), session: session, observing: observe)
+    /// as the fold reads it (also when no model is compared), for whatever else is to be checked
+    /// against the same fold.
+    public func tablesDifferingFromLog(
+        in session: ReadSession, observing observe: ((Event) throws -> Void)? = nil
+    ) throws -> (differing: [String], notCompared: [String]) {
+        let current = try currentProjectors(in: session)
+        let notCompared = projectors.indices.filter { !current.contains($0) }.map { projectors[$0].name }
+        let folded = try fold(current, session: session, observing: observe)
         defer { releaseInBackground(folded.model) }
         // Each table's rows, encoded as a rebuild writes them, against its stored rows in one
         // pass: every row is written by the one encoding, whichever path wrote it.
         var differing: [String] = []
-        for index in projectors.indices {
+        for index in current {
             let slot = try stored(index, in: session.transaction)?.slot ?? "a"
             for (table, database) in databases(index, slot: slot) {
                 let difference = try session.transaction.firstDifference(in: database) { expect in
@@ -636,13 +637,19 @@ public final class Projections: Sendable {
                 if difference != nil { differing.append(table) }
             }
         }
-        return differing.sorted()
+        return (differing.sorted(), notCompared)
     }
 
     /// Whether every stored model was built by this code and folds the whole log `session` sees.
     func isCurrent(in session: ReadSession) throws -> Bool {
+        try currentProjectors(in: session).count == projectors.count
+    }
+
+    /// The indexes of the projectors whose stored model was built by this code and folds the
+    /// whole log `session` sees.
+    private func currentProjectors(in session: ReadSession) throws -> [Int] {
         let head = try session.head()
-        return try projectors.indices.allSatisfy { index in
+        return try projectors.indices.filter { index in
             guard let state = try stored(index, in: session.transaction) else { return false }
             return state.fingerprint == fingerprints[index] && state.checkpoint == head
         }
