@@ -451,13 +451,26 @@ public final class Projections: Sendable {
 
     /// Rebuilds the projectors whose stored model was built by other code, or never (on a fresh
     /// store: empty models at checkpoint 0, cheap). Returns a report per projector rebuilt.
+    ///
+    /// Unlike `rebuild(_:progress:committing:)`, it folds inside its write transaction: other
+    /// processes opening the store meanwhile (commands started together after an upgrade) wait
+    /// for it, then find the models current, instead of each folding the whole log again; their
+    /// writes wait too, for as long as the fold takes.
     @discardableResult
     public func rebuildStale(progress: ((RebuildProgress) -> Void)? = nil, committing: WriteTransaction.CommitWrapper? = nil) throws -> [RebuildReport] {
-        let stale = try log.read { session in
+        func stale(in session: ReadSession) throws -> [Int] {
             try projectors.indices.filter { try stored($0, in: session.transaction)?.fingerprint != fingerprints[$0] }
         }
-        guard !stale.isEmpty else { return [] }
-        return try rebuild(stale, onlyIfStale: true, progress: progress, committing: committing)
+        guard try !log.read(stale).isEmpty else { return [] }
+        return try log.write { session in
+            // Another process may have rebuilt them while this one waited to write.
+            let selected = try stale(in: session)
+            guard !selected.isEmpty else { return [] }
+            session.writer.aroundCommit = committing
+            let folded = try fold(selected, session: session, progress: progress)
+            defer { releaseInBackground(folded.model) }
+            return try install(selected, folded: folded, in: session, onlyIfStale: true, progress: progress)
+        }
     }
 
     /// Starts an in-memory fold of every projector that the caller feeds event by event, from
