@@ -52,7 +52,7 @@ struct FolioCommand: ParsableCommand {
         }
         failWritesPastFileSizeLimit()
         let arguments = Array(CommandLine.arguments.dropFirst())
-        if let refusal = unknownCommand(arguments) ?? repeatedOption(arguments) {
+        if let refusal = optionBeforeCommand(arguments) ?? unknownCommand(arguments) ?? repeatedOption(arguments) {
             warn("folio: " + refusal)
             terminate(ExitCode.validationFailure.rawValue)
         }
@@ -98,6 +98,22 @@ struct FolioCommand: ParsableCommand {
         return nil
     }
 
+    /// Why options given before the command are refused, saying where they go (`nil` when there
+    /// are none): `folio --store PATH clients` reads naturally, but `folio` itself takes no
+    /// options, and the parser would say only that `--store` is unknown.
+    static func optionBeforeCommand(_ arguments: [String]) -> String? {
+        guard let first = arguments.first, first.hasPrefix("-"), !["-h", "--help"].contains(first) else { return nil }
+        // The options and their values, up to the first word that is neither.
+        var command = arguments.startIndex
+        while command < arguments.endIndex, arguments[command].hasPrefix("-") {
+            let option = arguments[command]
+            command += option.contains("=") || flags.contains(option) ? 1 : 2
+        }
+        guard command < arguments.endIndex, configuration.subcommands.contains(where: { $0.configuration.commandName == arguments[command] }) else { return nil }
+        let moved = arguments[command...] + arguments[..<command]
+        return "options go after the command they are for, as in: folio \(moved.map(\.shellQuoted).joined(separator: " "))"
+    }
+
     /// Folio's flags: every other option takes one value.
     static let flags: Set<String> = ["--current", "--diff", "--help"]
 
@@ -130,5 +146,16 @@ struct FolioCommand: ParsableCommand {
         var message = Substring(message(for: error))
         while message.last?.isNewline == true { message.removeLast() }
         return message.hasPrefix("Error: ") ? String(message.dropFirst(7)) : String(message)
+    }
+}
+
+extension String {
+    /// The argument as a shell reads it back: as it is when it holds only characters a shell
+    /// takes literally, else in single quotes.
+    var shellQuoted: String {
+        let plain = !isEmpty && unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || $0.properties.numericType != nil || "-_./=:@%+,".unicodeScalars.contains($0)) }
+        guard !plain else { return self }
+        // A quote inside ends the quoted part, is written escaped, and starts another.
+        return "'" + split(separator: "'", omittingEmptySubsequences: false).joined(separator: #"'\''"#) + "'"
     }
 }

@@ -1417,6 +1417,11 @@ struct CLITests {
         // An option's value that no store could make right is a usage error, named before any store is looked for.
         let type = try folio(["log", "--type", "ClientRenamed"], store: "/nonexistent/store")
         #expect(type.status == 64 && type.err.hasPrefix("folio: unknown event type \"ClientRenamed\": one of ClientCreated, "), "\(type.err)")
+        // Options given before the command are shown where they go, their values quoted for a shell.
+        let early = try folio(["--format", "json", "--store", "/tmp/a store's", "clients", "--status", "paid"])
+        #expect(early.status == 64 && early.out.isEmpty)
+        #expect(early.err == #"folio: options go after the command they are for, as in: folio clients --status paid --format json --store '/tmp/a store'\''s'"# + "\n", "\(early.err)")
+        #expect(try folio(["--store=s", "history", "G0001"]).err == "folio: options go after the command they are for, as in: folio history G0001 --store=s\n")
         let projector = try folio(["projections", "rebuild", "clients", "analytic"], store: "/nonexistent/store")
         #expect(projector.status == 64 && projector.err == "folio: no projector is named \"analytic\": the projectors are clients, content_versions, payments, analytics\n", "\(projector.err)")
     }
