@@ -190,12 +190,18 @@ public struct ContentChange: Hashable, Sendable {
     public var old: JSONValue?
     public var new: JSONValue?
 
-    /// The structural difference from `old` to `new`: added, removed and changed paths, in path order.
+    /// The structural difference from `old` to `new`: added, removed and changed paths, in the
+    /// order of an object's keys and of an array's elements as they are matched up.
     public static func diff(from old: JSONValue, to new: JSONValue) -> [ContentChange] {
         var changes: [ContentChange] = []
-        walk(old, new, path: "", into: &changes)
+        var cells = alignedCellsPerDiff
+        walk(old, new, path: "", into: &changes, cells: &cells)
         return changes
     }
+
+    /// How many pairs of elements one diff may compare to match up arrays (`unchanged`), in all
+    /// its arrays together: content of a megabyte may hold hundreds of long arrays.
+    static let alignedCellsPerDiff = 4_000_000
 
     /// The path of `key` inside `parent`: `parent.key`, or `parent["key"]` (a JSON string) for a
     /// key that would read otherwise, empty or holding `.`, `[`, `]`, `"`, `$`, white space, a
@@ -230,7 +236,7 @@ public struct ContentChange: Hashable, Sendable {
         return parent.isEmpty ? key : "\(parent).\(key)"
     }
 
-    private static func walk(_ old: JSONValue, _ new: JSONValue, path: String, into changes: inout [ContentChange]) {
+    private static func walk(_ old: JSONValue, _ new: JSONValue, path: String, into changes: inout [ContentChange], cells: inout Int) {
         switch (old, new) {
         case (.object(let a), .object(let b)):
             // Keys told apart as JSON tells them, by their code points, in that order: a key
@@ -240,7 +246,7 @@ public struct ContentChange: Hashable, Sendable {
             for key in keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
                 let child = Self.path(path, key: key)
                 switch (old.member(exactly: key), new.member(exactly: key)) {
-                case (let x?, let y?): walk(x, y, path: child, into: &changes)
+                case (let x?, let y?): walk(x, y, path: child, into: &changes, cells: &cells)
                 case (let x?, nil): changes.append(ContentChange(kind: .removed, path: child, old: x, new: nil))
                 case (nil, let y?): changes.append(ContentChange(kind: .added, path: child, old: nil, new: y))
                 case (nil, nil): break
@@ -253,9 +259,9 @@ public struct ContentChange: Hashable, Sendable {
             // turn, and what one side has more of is added or removed. A path names an element
             // by its index in the new content, a removed one by its index in the old.
             var (i, j) = (0, 0)
-            for (x, y) in unchanged(a, b) + [(a.count, b.count)] {
+            for (x, y) in unchanged(a, b, cells: &cells) + [(a.count, b.count)] {
                 while i < x, j < y {
-                    walk(a[i], b[j], path: "\(path)[\(j)]", into: &changes)
+                    walk(a[i], b[j], path: "\(path)[\(j)]", into: &changes, cells: &cells)
                     i += 1
                     j += 1
                 }
@@ -270,10 +276,11 @@ public struct ContentChange: Hashable, Sendable {
 
     /// The most elements of `a` and `b` that can be matched up in order, each to one equal to it:
     /// their indices `(in a, in b)`, ascending. Equal elements at the start and the end are
-    /// matched directly; between them, when there are at most `alignedCells` pairs to compare,
-    /// a longest common subsequence; past that (arrays of thousands of elements, both changed
-    /// throughout) none, and the elements there are compared by position.
-    static func unchanged(_ a: [JSONValue], _ b: [JSONValue], alignedCells: Int = 1_000_000) -> [(Int, Int)] {
+    /// matched directly; between them, when there are at most a million pairs to compare and
+    /// `cells` has as many left (taken from it), a longest common subsequence; past that (arrays
+    /// of thousands of elements, both changed throughout) none, and the elements there are
+    /// compared by position.
+    static func unchanged(_ a: [JSONValue], _ b: [JSONValue], cells: inout Int) -> [(Int, Int)] {
         var start = 0
         while start < a.count, start < b.count, a[start] == b[start] { start += 1 }
         var (endA, endB) = (a.count, b.count)
@@ -283,7 +290,8 @@ public struct ContentChange: Hashable, Sendable {
         }
         var pairs = (0..<start).map { ($0, $0) }
         let (rows, columns) = (endA - start, endB - start)
-        if rows > 0, columns > 0, rows * columns <= alignedCells {
+        if rows > 0, columns > 0, rows * columns <= min(1_000_000, cells) {
+            cells -= rows * columns
             // Hashes first, so that most pairs are told apart without comparing two documents.
             let hashA = a[start..<endA].map(\.hashValue), hashB = b[start..<endB].map(\.hashValue)
             func same(_ x: Int, _ y: Int) -> Bool { hashA[x] == hashB[y] && a[start + x] == b[start + y] }

@@ -32,7 +32,8 @@ public final class Store: Sendable {
         public var tokenSeed: UInt64?
         /// Called with `true` (on another thread) when a write has waited half a second for another
         /// process's write to finish, and with `false` when that wait is over: an import holds the
-        /// store's writer for as long as it runs, a rebuild while it writes its new models.
+        /// store's writer for as long as it runs, `projections rebuild` while it writes its new
+        /// models, a stale model's rebuild as the store opens while it folds and writes.
         public var waitingForWriter: (@Sendable (_ waiting: Bool) -> Void)?
         /// Called after a command whose events were recorded at the log's last time, later than
         /// this machine's clock (the log's times never go back), with that time and the clock's

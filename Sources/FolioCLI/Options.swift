@@ -72,8 +72,8 @@ struct StoreOptions: ParsableArguments {
         let options = Store.Options(rebuildStaleProjections: rebuildingStale, waitingForWriter: { waiting in
             guard terminal else { return }
             // Named before the line is shown, and forgotten before it is cleared: an interruption
-            // the moment after either finds what it is to say (a rebuild's wait to write what it
-            // folded: its own note says it).
+            // the moment after either finds what it is to say (a stale model's rebuild, waiting
+            // for a larger map after filling it, has its own note).
             waitNote.note.withLock { note in
                 note?.forget()
                 note = waiting && !rebuilding.isUnderWay ? Interruption.sayIfInterrupted("the command was not carried out: it was waiting for another process's write to this store to finish") : nil
@@ -114,12 +114,15 @@ private final class StaleRebuild: Sendable {
         note.withLock { $0 = Interruption.sayIfInterrupted("the command was not carried out: the read models it was rebuilding first are as they were (a rebuild is switched in whole, or not at all)") }
     }
 
-    /// Runs the rebuild's commit so that an interruption comes wholly before it or after it.
+    /// Runs the rebuild's commit so that an interruption comes wholly before it or after it; a
+    /// commit that fails (and is tried again) leaves the note standing.
     func settle(_ commit: () throws -> Void) throws {
-        guard let leftover = note.withLock({ $0.take() }) else { return try commit() }
+        guard let leftover = note.withLock({ $0 }) else { return try commit() }
         try leftover.settle(commit)
+        note.withLock { $0 = nil }
     }
 
+    /// Forgets the note, if it still stands: the command goes on, or ends in an error of its own.
     func forget() { note.withLock { $0.take() }?.forget() }
 }
 

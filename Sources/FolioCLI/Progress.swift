@@ -25,7 +25,8 @@ final class Progress {
     private var lastDrawn: ContinuousClock.Instant?
     private let columns: Int?
     /// The bar's width in columns: 25, or what fits a narrower terminal beside the title and the
-    /// percentage (a line that wrapped would be cleared only in part, leaving a line each redraw).
+    /// percentage (a line that wrapped would be cleared only in part, leaving a line each redraw):
+    /// "Title [bar] 100%", one column left free (a line filled to its end wraps on some terminals).
     private var width: Int { min(25, max(0, (columns ?? .max) - heading.count - 9)) }
     private var heading: String { stage.map { "\(title) (\($0))" } ?? title }
 
@@ -46,7 +47,6 @@ final class Progress {
         self.title = title
         self.interval = interval
         self.output = output
-        // "Title [bar] 100%", one column left free (a line filled to its end wraps on some terminals).
         self.columns = columns
     }
 

@@ -196,22 +196,25 @@ struct Verify: ParsableCommand {
         if let index = derived.writeIndexes {
             problems.append("\(index) (`folio export FILE` and `folio import FILE --store NEW` make a store whose indexes are whole)")
         }
+        // Stale models (built by another Folio's projectors) are not compared: a check rebuilds nothing.
+        let stale = derived.notCompared
+        let names = stale.count > 1 ? stale.dropLast().joined(separator: ", ") + " and " + stale.last! : stale.first ?? ""
+        let why = "stale and not compared (" + (store.isReadOnly
+            ? "built by another Folio, and this store is read-only here"
+            : "`folio projections rebuild` makes them again, as does the next command") + ")"
         if !derived.readModelTables.isEmpty {
-            problems.append("its read models differ from it in \(derived.readModelTables.joined(separator: ", ")) (`folio projections rebuild` makes them again from the log)")
+            problems.append("its read models differ from it in \(derived.readModelTables.joined(separator: ", ")) (`folio projections rebuild` makes them again from the log)"
+                + (stale.isEmpty ? "" : "; \(names) \(stale.count == 1 ? "is" : "are") \(why)"))
         }
         if !problems.isEmpty {
             throw FolioError(.store, "the log is sound (\(counted(count, "event"))), but \(problems.joined(separator: "; and "))")
         }
-        let models: String
-        if derived.notCompared.isEmpty {
-            models = "indexes and read models equal to the log folded anew"
+        let models = if stale.isEmpty {
+            "indexes and read models equal to the log folded anew"
+        } else if stale.count == store.projections.projectors.count {
+            "indexes equal to the log folded anew; read models \(why)"
         } else {
-            let stale = derived.notCompared.joined(separator: ", ")
-            let compared = derived.notCompared.count == Projections.standard.count ? "read models not compared" : "read models equal to it, but for those of \(stale), not compared"
-            let why = store.isReadOnly
-                ? "built by another Folio, and this store is read-only here"
-                : "built by another Folio's projector\(derived.notCompared.count == 1 ? "" : "s"): the next command rebuilds them, or `folio projections rebuild`"
-            models = "indexes equal to the log folded anew; \(compared) (\(why))"
+            "indexes and read models equal to the log folded anew, but for \(names), which \(stale.count == 1 ? "is" : "are") \(why)"
         }
         emit("ok: \(counted(count, "event")), checksums and hash chain intact; \(models); \(pages.pagesInUse) pages in \(pages.databases) databases well-formed (\(pages.freePages) free, \(pages.pages) in all)\n")
     }
@@ -323,7 +326,7 @@ struct ProjectionsGroup: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "rebuild",
             abstract: "Rebuild read models from the whole log, switched in atomically when done.",
-            discussion: "With no NAME, rebuilds them all. Queries answer from the old models until the new ones are switched in. A model built by other code (a projector whose version changed) is rebuilt by the next command that opens the store, if not by this. Example: folio projections rebuild analytics"
+            discussion: "With no NAME, rebuilds them all, switching each in whole, in one commit; writes go on meanwhile and are caught up. A model built by other code (a projector whose version changed) is also rebuilt by any command that opens the store while it is stale. Example: folio projections rebuild analytics"
         )
         @OptionGroup var store: StoreOptions
         @Argument(help: "Projector names: clients, content_versions, payments, analytics.") var names: [String] = []

@@ -462,14 +462,21 @@ public final class Projections: Sendable {
             try projectors.indices.filter { try stored($0, in: session.transaction)?.fingerprint != fingerprints[$0] }
         }
         guard try !log.read(stale).isEmpty else { return [] }
+        // Kept across the transaction's runs: one that fills the map runs again in a larger one,
+        // and writes what was folded (caught up to anything appended since) instead of folding
+        // the log again.
+        var folded: (selected: [Int], folded: Folded)?
+        defer { if let folded { releaseInBackground(folded.folded.model) } }
         return try log.write { session in
             // Another process may have rebuilt them while this one waited to write.
             let selected = try stale(in: session)
             guard !selected.isEmpty else { return [] }
             session.writer.aroundCommit = committing
-            let folded = try fold(selected, session: session, progress: progress)
-            defer { releaseInBackground(folded.model) }
-            return try install(selected, folded: folded, in: session, onlyIfStale: true, progress: progress)
+            if folded?.selected != selected {
+                if let earlier = folded { releaseInBackground(earlier.folded.model) }
+                folded = (selected, try fold(selected, session: session, progress: progress))
+            }
+            return try install(selected, folded: folded!.folded, in: session, onlyIfStale: true, progress: progress)
         }
     }
 

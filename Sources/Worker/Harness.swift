@@ -126,7 +126,7 @@ struct Harness {
         try store.verify()
         // The read models and the write side's indexes, against the whole log folded anew.
         let derived = try store.derivedDataCheck()
-        guard derived.notCompared.isEmpty else { throw HarnessFailure("round \(round): the read models of \(derived.notCompared.joined(separator: ", ")) lag the log") }
+        guard derived.notCompared.isEmpty else { throw HarnessFailure("round \(round): the read models of \(derived.notCompared.joined(separator: ", ")) are stale") }
         let tables = derived.readModelTables
         guard tables.isEmpty else { throw HarnessFailure("round \(round): the read models differ from a full fold of the log in \(tables.joined(separator: ", "))") }
         if let index = derived.writeIndexes { throw HarnessFailure("round \(round): \(index)") }

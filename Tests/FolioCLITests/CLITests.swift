@@ -1183,7 +1183,7 @@ struct CLITests {
         try makeStale(store, ["analytics"])
         let before = try Data(contentsOf: URL(fileURLWithPath: store + "/data.mdb"))
         let verified = try folio(["verify"], store: store)
-        #expect(verified.status == 0 && verified.out.hasPrefix("ok: 415 events, checksums and hash chain intact; indexes equal to the log folded anew; read models equal to it, but for those of analytics, not compared (built by another Folio's projector: the next command rebuilds them, or `folio projections rebuild`); "), "\(verified.out)\(verified.err)")
+        #expect(verified.status == 0 && verified.out.hasPrefix("ok: 415 events, checksums and hash chain intact; indexes and read models equal to the log folded anew, but for analytics, which is stale and not compared (`folio projections rebuild` makes them again, as does the next command); "), "\(verified.out)\(verified.err)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: store + "/data.mdb")) == before)
         let status = try folio(["projections", "status", "--format", "csv"], store: store).out
         #expect(status.split(separator: "\r\n").filter { $0.hasSuffix(",true") }.map { $0.prefix { $0 != "," } } == ["analytics"], "\(status)")
@@ -1213,7 +1213,7 @@ struct CLITests {
             #expect(result.status == 0 && result.out == output, "\(query): \(result.err)")
         }
         let verified = try folio(["verify"], store: store, through: through).out
-        #expect(verified.hasPrefix("ok: 415 events, checksums and hash chain intact; indexes equal to the log folded anew; read models equal to it, but for those of content_versions, analytics, not compared (built by another Folio, and this store is read-only here); "), "\(verified)")
+        #expect(verified.hasPrefix("ok: 415 events, checksums and hash chain intact; indexes and read models equal to the log folded anew, but for content_versions and analytics, which are stale and not compared (built by another Folio, and this store is read-only here); "), "\(verified)")
         let status = try folio(["projections", "status", "--format", "csv"], store: store, through: through).out
         #expect(status.split(separator: "\r\n").filter { $0.hasSuffix(",true") }.count == 2, "\(status)")
         for write in [["client", "create", "--name", "New"], ["projections", "rebuild"]] {

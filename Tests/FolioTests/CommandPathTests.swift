@@ -334,6 +334,12 @@ struct CommandPathTests {
         let short = Array(long.prefix(900))
         let moved = [JSONValue.string("first")] + short.dropFirst(2) + [.string("last")]
         #expect(ContentChange.diff(from: .array(short), to: .array(moved)).map { "\($0.kind.rawValue) \($0.path)" } == ["changed [0]", "removed [1]", "added [899]"])
+        // The bound holds for one diff's arrays together: the fifth of these goes past it.
+        let five = ContentChange.diff(
+            from: .object(Dictionary(uniqueKeysWithValues: ["a", "b", "c", "d", "e"].map { ($0, JSONValue.array(short)) })),
+            to: .object(Dictionary(uniqueKeysWithValues: ["a", "b", "c", "d", "e"].map { ($0, JSONValue.array(moved)) }))
+        )
+        #expect(["a", "b", "c", "d", "e"].map { key in five.filter { $0.path.hasPrefix(key + "[") }.count } == [3, 3, 3, 3, 900])
     }
 
     @Test("a diff's path names one key: a key that would read as a path, or as nothing, is written in brackets as a JSON string")
