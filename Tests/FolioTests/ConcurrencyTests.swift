@@ -360,12 +360,12 @@ struct StaleRebuildTests {
 
 @Suite("A memory fault")
 struct FaultReportTests {
-    @Test("a command stopped by a memory fault once its store is named says so in one line, then ends by that signal")
+    @Test("a command stopped by a memory fault, or by LMDB's abort on an inconsistent page, once its store is named says so in one line, then ends by that signal")
     func faultReport() throws {
         let directory = try TemporaryDirectory()
         let path = directory.path("store")
         _ = try Store(path: path).createClient(name: "Before")
-        for signal in [SIGBUS, SIGSEGV] {
+        for signal in [SIGBUS, SIGSEGV, SIGABRT] {
             // The command waits for the held writer, its store named: a fault sent then stands for
             // one met reading a damaged page.
             let command = Process()
@@ -377,7 +377,10 @@ struct FaultReportTests {
             command.standardOutput = Pipe()
             let said = try signalWhileWaiting(command, holding: path, signal)
             // On a terminal the report replaces the line that said it waits.
-            #expect(said == "\r\u{1B}[2Kfolio: stopped by a memory fault reading the store at \(path): a page of its data file may be damaged; `folio verify` checks every page\n", "signal \(signal)")
+            let report = signal == SIGABRT
+                ? "stopped by LMDB finding the store at \(path) inconsistent: a page of its data file may be damaged, or its lock file removed while in use"
+                : "stopped by a memory fault reading the store at \(path): a page of its data file may be damaged"
+            #expect(said == "\r\u{1B}[2Kfolio: \(report); `folio verify` checks every page\n", "signal \(signal)")
             #expect(command.terminationReason == .uncaughtSignal && command.terminationStatus == signal, "signal \(signal)")
         }
         #expect(try Store(path: path).projections.read { try $0.clients() }.map(\.name) == ["Before"])
