@@ -181,6 +181,7 @@ struct Verify: ParsableCommand {
 
     func run() throws {
         let pages = try store.checkPages()
+        if let meta = pages.metaPages { throw FolioError(.store, "the store is damaged: \(meta)") }
         // A check writes nothing: stale read models are left for the next command to rebuild.
         let store = try store.open(rebuildingStale: false)
         let bar = Progress(title: "Verifying")

@@ -21,6 +21,10 @@ public struct PageCheckReport: Sendable, Hashable {
     public var pages: Int
     /// What was found damaged, in the order walked: empty when every page checked out.
     public var damage: [PageDamage]
+    /// Why the two meta pages cannot both be as LMDB wrote them (`nil` when they can): one is
+    /// damaged, and the store may open at an earlier commit than its last. Not in `damage`: the
+    /// walk of the snapshot LMDB chose can still be sound, and an export of it still wanted.
+    public var metaPages: String?
 }
 
 /// A damaged page, as `Environment.checkPages()` found it.
@@ -228,7 +232,28 @@ private struct PageWalk {
         } catch {
             damage.append(PageDamage(database: nil, description: error.description))
         }
-        return PageCheckReport(pagesInUse: seen.reduce(0) { $0 + $1.nonzeroBitCount } + unwritten.count - free, freePages: free, databases: databases, pages: pageCount, damage: damage)
+        return PageCheckReport(
+            pagesInUse: seen.reduce(0) { $0 + $1.nonzeroBitCount } + unwritten.count - free, freePages: free, databases: databases, pages: pageCount,
+            damage: damage, metaPages: metaPagesDisagree()
+        )
+    }
+
+    /// LMDB writes transaction N's meta page at page N % 2, so its two meta pages hold
+    /// consecutive transaction ids, the even one on page 0 (both 0 in a store never written to).
+    /// Anything else is a damaged meta page; a meta page written by another process meanwhile is
+    /// read again before it is taken for one.
+    func metaPagesDisagree() -> String? {
+        func ids() -> (UInt64, UInt64) {
+            (0..<2).map { base.loadUnaligned(fromByteOffset: $0 * pageSize + Self.headerSize + 128, as: UInt64.self) }.withUnsafeBufferPointer { ($0[0], $0[1]) }
+        }
+        func consistent(_ ids: (UInt64, UInt64)) -> Bool {
+            ids == (0, 0) || (ids.0 % 2 == 0 && ids.1 % 2 == 1 && (ids.0 &- ids.1 == 1 || ids.1 &- ids.0 == 1))
+        }
+        guard !consistent(ids()) else { return nil }
+        usleep(20_000)
+        let again = ids()
+        guard !consistent(again) else { return nil }
+        return "its meta pages name transactions \(again.0) (page 0) and \(again.1) (page 1), where LMDB writes them in turn, one apart, the even one on page 0: one is damaged, and the store may open at an earlier commit than its last (copy data.mdb aside before any write)"
     }
 
     /// Whether every page past the data file's end is listed free (the free-page list's own

@@ -1176,6 +1176,25 @@ struct CLITests {
         #expect(again.status == 0 && again.out.hasPrefix("ok: 415 events, checksums and hash chain intact; indexes and read models equal to the log folded anew; "), "\(again.err)")
     }
 
+    @Test("verify names a damaged meta page, which could make the store open at an earlier commit than its last")
+    func verifyMetaPages() throws {
+        let directory = try TemporaryDirectory()
+        let store = try directory.importedFixture()
+        try folio(["client", "create", "--name", "Later"], store: store)
+        #expect(try folio(["verify"], store: store).status == 0)
+        // A bit of page 0's transaction id flipped: the ids are no longer one apart.
+        let file = try FileHandle(forUpdating: URL(fileURLWithPath: store + "/data.mdb"))
+        try file.seek(toOffset: 144)
+        let byte = try #require(try file.read(upToCount: 1)?.first)
+        try file.seek(toOffset: 144)
+        try file.write(contentsOf: [byte ^ 0x10])
+        try file.close()
+        let verified = try folio(["verify"], store: store)
+        #expect(verified.status == 1 && verified.out.isEmpty)
+        #expect(verified.err.hasPrefix("folio: the store is damaged: its meta pages name transactions "), "\(verified.err)")
+        #expect(verified.err.hasSuffix("where LMDB writes them in turn, one apart, the even one on page 0: one is damaged, and the store may open at an earlier commit than its last (copy data.mdb aside before any write)\n"), "\(verified.err)")
+    }
+
     @Test("verify writes nothing: a model built by other code is left stale, named as not compared, for the next command to rebuild")
     func verifyLeavesStaleModels() throws {
         let directory = try TemporaryDirectory()
