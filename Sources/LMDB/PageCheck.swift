@@ -133,6 +133,7 @@ private struct PageWalk {
     static let headerSize = 16, nodeHeaderSize = 8, databaseRecordSize = 48
     static let noPage = UInt64.max
     static let duplicateSort: UInt16 = 0x04  // MDB_DUPSORT in a database record's flags
+    static let reverseKey: UInt16 = 0x02, integerKey: UInt16 = 0x08  // MDB_REVERSEKEY, MDB_INTEGERKEY
     /// The deepest tree LMDB's cursors can walk (`CURSOR_STACK`).
     static let maximumDepth = 32
 
@@ -293,7 +294,37 @@ private struct PageWalk {
     mutating func visit(tree record: DatabaseRecord, role: Role, database: String, counts: inout Counts) throws(Damage) {
         guard record.depth <= Self.maximumDepth else { throw damage("\(database)'s record gives a depth of \(record.depth), deeper than LMDB goes") }
         guard record.root != Self.noPage else { return }
-        try visit(record.root, level: 1, record: record, role: role, database: database, counts: &counts)
+        try visit(record.root, level: 1, record: record, role: role, database: database, counts: &counts, keys: KeyRange())
+    }
+
+    /// The keys a page may hold, as the separators of the branches above it bound them: from
+    /// `lower` (none: from the first) up to, not including, `upper` (none: to the last).
+    struct KeyRange {
+        var lower: UnsafeRawBufferPointer?
+        var upper: UnsafeRawBufferPointer?
+
+        /// Whether `key` lies in the range, in LMDB's order of keys (bytes compared as unsigned, a prefix first).
+        func contains(_ key: UnsafeRawBufferPointer) -> Bool {
+            (lower.map { !Self.precedes(key, $0) } ?? true) && (upper.map { Self.precedes(key, $0) } ?? true)
+        }
+
+        static func precedes(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+            let common = min(a.count, b.count)
+            let order = common == 0 ? 0 : memcmp(a.baseAddress!, b.baseAddress!, common)
+            return order != 0 ? order < 0 : a.count < b.count
+        }
+    }
+
+    /// Whether a tree's keys are in the order of their bytes, which the walk checks: not in sorted
+    /// duplicates (ordered by their values), nor under integer or reversed keys (the free-page
+    /// list's are integers in the machine's order).
+    static func keysInByteOrder(_ record: DatabaseRecord, _ role: Role) -> Bool {
+        role != .duplicates && record.flags & (reverseKey | integerKey) == 0
+    }
+
+    /// The key of the node at `node`, whose size was checked to lie within its page.
+    static func key(of node: UnsafeRawPointer) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: node + nodeHeaderSize, count: Int(node.loadUnaligned(fromByteOffset: 6, as: UInt16.self)))
     }
 
     /// Marks `count` pages from `page` as reached, refusing a page out of range or reached before.
@@ -317,7 +348,13 @@ private struct PageWalk {
         }
     }
 
-    mutating func visit(_ number: UInt64, level: Int, record: DatabaseRecord, role: Role, database: String, counts: inout Counts) throws(Damage) {
+    /// Walks the page `number` of a tree and what it leads to. A page's keys must be in order
+    /// and within `keys`: a separator key damaged in a branch page would hide entries from
+    /// lookups while every page reads as well formed. (Sorted duplicates, compared by their
+    /// values, are not checked for order.)
+    mutating func visit(
+        _ number: UInt64, level: Int, record: DatabaseRecord, role: Role, database: String, counts: inout Counts, keys: KeyRange
+    ) throws(Damage) {
         try claim(number, database)
         let page = base + Int(number) * pageSize
         func place() -> String { "page \(number) (\(database))" }
@@ -333,12 +370,26 @@ private struct PageWalk {
             let nodes = try layout(of: page, size: pageSize, place: place())
             guard !nodes.isEmpty else { throw damage("\(place()) is a branch page without children") }
             for (index, offset) in nodes.enumerated() {
-                let node = page + offset
-                let keySize = Int(node.loadUnaligned(fromByteOffset: 6, as: UInt16.self))
+                let keySize = Int(page.loadUnaligned(fromByteOffset: offset + 6, as: UInt16.self))
                 guard offset + Self.nodeHeaderSize + keySize <= pageSize else {
                     throw damage("\(place())'s node \(index) runs past the page's end")
                 }
-                try visit(Self.childPage(node), level: level + 1, record: record, role: role, database: database, counts: &counts)
+            }
+            // Child i holds the keys from separator i (the first child: from the page's lower
+            // bound) up to separator i + 1 (the last: to its upper bound).
+            let separators = nodes.map { Self.key(of: page + $0) }
+            if Self.keysInByteOrder(record, role) {
+                for index in separators.indices.dropFirst() {
+                    guard keys.contains(separators[index]), index == 1 || KeyRange.precedes(separators[index - 1], separators[index]) else {
+                        throw damage("\(place())'s node \(index) holds a key out of order with the keys around it")
+                    }
+                }
+            }
+            for (index, offset) in nodes.enumerated() {
+                var range = keys
+                if index > 0 { range.lower = separators[index] }
+                if index + 1 < nodes.count { range.upper = separators[index + 1] }
+                try visit(Self.childPage(page + offset), level: level + 1, record: record, role: role, database: database, counts: &counts, keys: range)
             }
         case Self.leaf, Self.leaf | Self.leaf2:
             guard level == record.depth else { throw damage("\(place()) is a leaf at depth \(level) of a database \(record.depth) deep") }
@@ -352,8 +403,15 @@ private struct PageWalk {
                 return
             }
             let nodes = try layout(of: page, size: pageSize, place: place())
+            var previous: UnsafeRawBufferPointer?
             for (index, offset) in nodes.enumerated() {
                 try leafNode(page + offset, room: pageSize - offset, place: "\(place())'s node \(index)", of: record, role: role, database: database, counts: &counts)
+                guard Self.keysInByteOrder(record, role) else { continue }
+                let key = Self.key(of: page + offset)
+                guard keys.contains(key), previous.map({ KeyRange.precedes($0, key) }) ?? true else {
+                    throw damage("\(place())'s node \(index) holds a key out of order: lookups would not find it where it is")
+                }
+                previous = key
             }
         default:
             throw damage("\(place()) has flags 0x\(String(flags, radix: 16)), neither a branch nor a leaf")

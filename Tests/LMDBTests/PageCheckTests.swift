@@ -174,6 +174,31 @@ struct PageCheckTests {
         }
     }
 
+    @Test("a key out of order, in a branch page's separators or on a leaf, is named: lookups would miss what lies past it")
+    func keysOutOfOrder() throws {
+        let directory = try TemporaryDirectory()
+        let environment = try populated(directory)
+        let path = directory.path("env") + "/data.mdb"
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        let sound = try environment.checkPages()
+        // The root of `small` is a branch: its second separator's first byte raised past every other key.
+        let record = try #require(recordOffset(of: "small", in: data))
+        let root = data.withUnsafeBytes { Int($0.loadUnaligned(fromByteOffset: record + 40, as: UInt64.self)) }
+        #expect(data.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: root * 4_096 + 10, as: UInt16.self) } == 1, "a branch page")
+        let separator = root * 4_096 + Int(data.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: root * 4_096 + 16 + 2, as: UInt16.self) }) + 8
+        #expect(data[separator] == UInt8(ascii: "k"))
+        var report = try damaging(path, at: separator, with: [UInt8(ascii: "z")]) { try environment.checkPages() }
+        #expect(report.damage.map(\.database) == ["small"])
+        var said = try #require(report.damage.first?.description)
+        #expect(said.hasPrefix("page \(root) (database \"small\")'s node 2 holds a key out of order with the keys around it"), "\(said)")
+        // A leaf's first key raised past the one after it.
+        let (leaf, node) = try firstLeaf(of: "small", in: data)
+        report = try damaging(path, at: node + 8, with: [UInt8(ascii: "z")]) { try environment.checkPages() }
+        said = try #require(report.damage.first?.description)
+        #expect(said == "page \(leaf) (database \"small\")'s node 0 holds a key out of order: lookups would not find it where it is", "\(said)")
+        #expect(try environment.checkPages() == sound)
+    }
+
     @Test("a database whose root is another's page is the one named damaged, and the other is found sound")
     func damageBlamesOneDatabase() throws {
         let directory = try TemporaryDirectory()
