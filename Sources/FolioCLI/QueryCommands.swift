@@ -197,12 +197,12 @@ struct Verify: ParsableCommand {
         if let index = derived.writeIndexes {
             problems.append("\(index) (`folio export FILE` and `folio import FILE --store NEW` make a store whose indexes are whole)")
         }
-        // Stale models (built by another Folio's projectors) are not compared: a check rebuilds nothing.
+        // Models not current (stale, or behind the log) are not compared: a check rebuilds nothing.
         let stale = derived.notCompared
         let names = stale.count > 1 ? stale.dropLast().joined(separator: ", ") + " and " + stale.last! : stale.first ?? ""
-        let why = "stale and not compared (" + (store.isReadOnly
-            ? "built by another Folio, and this store is read-only here"
-            : "`folio projections rebuild` makes them again, as does the next command") + ")"
+        let why = "not current (built by another Folio's projectors, or behind the log) and not compared: " + (store.isReadOnly
+            ? "this store is read-only here"
+            : "`folio projections rebuild` makes them again, as does the next query or write")
         if !derived.readModelTables.isEmpty {
             problems.append("its read models differ from it in \(derived.readModelTables.joined(separator: ", ")) (`folio projections rebuild` makes them again from the log)"
                 + (stale.isEmpty ? "" : "; \(names) \(stale.count == 1 ? "is" : "are") \(why)"))

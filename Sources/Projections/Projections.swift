@@ -462,9 +462,10 @@ public final class Projections: Sendable {
             try projectors.indices.filter { try stored($0, in: session.transaction)?.fingerprint != fingerprints[$0] }
         }
         guard try !log.read(stale).isEmpty else { return [] }
-        // Kept across the transaction's runs: one that fills the map runs again in a larger one,
-        // and writes what was folded (caught up to anything appended since) instead of folding
-        // the log again.
+        reserveForRebuild()
+        // Kept across the transaction's runs: one that fills the map all the same runs again in
+        // a larger one, and writes what was folded (caught up to anything appended since)
+        // instead of folding the log again.
         var folded: (selected: [Int], folded: Folded)?
         defer { if let folded { releaseInBackground(folded.folded.model) } }
         return try log.write { session in
@@ -478,6 +479,15 @@ public final class Projections: Sendable {
             }
             return try install(selected, folded: folded!.folded, in: session, onlyIfStale: true, progress: progress)
         }
+    }
+
+    /// Grows this process's map, before a rebuild's write transaction, to hold the store twice
+    /// over (a rebuild writes its models anew beside the old ones, which are freed only at its
+    /// commit). A map that fills makes the transaction run again, letting go of the writer in
+    /// between, and another process opening a stale store would take it then and fold the log
+    /// too: each process maps only what it asks for, so one's larger map does not spare another.
+    func reserveForRebuild() {
+        log.environment.reserve(2 * log.environment.usedBytes + (64 << 20))
     }
 
     /// Starts an in-memory fold of every projector that the caller feeds event by event, from
@@ -534,6 +544,7 @@ public final class Projections: Sendable {
     ) throws -> [RebuildReport] {
         let folded = try log.read { session in try fold(selected, session: session, progress: progress) }
         defer { releaseInBackground(folded.model) }
+        reserveForRebuild()
         return try log.write { session in
             session.writer.aroundCommit = committing
             return try install(selected, folded: folded, in: session, onlyIfStale: onlyIfStale, progress: progress)

@@ -1202,7 +1202,7 @@ struct CLITests {
         try makeStale(store, ["analytics"])
         let before = try Data(contentsOf: URL(fileURLWithPath: store + "/data.mdb"))
         let verified = try folio(["verify"], store: store)
-        #expect(verified.status == 0 && verified.out.hasPrefix("ok: 415 events, checksums and hash chain intact; indexes and read models equal to the log folded anew, but for analytics, which is stale and not compared (`folio projections rebuild` makes them again, as does the next command); "), "\(verified.out)\(verified.err)")
+        #expect(verified.status == 0 && verified.out.hasPrefix("ok: 415 events, checksums and hash chain intact; indexes and read models equal to the log folded anew, but for analytics, which is not current (built by another Folio's projectors, or behind the log) and not compared: `folio projections rebuild` makes them again, as does the next query or write; "), "\(verified.out)\(verified.err)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: store + "/data.mdb")) == before)
         let status = try folio(["projections", "status", "--format", "csv"], store: store).out
         #expect(status.split(separator: "\r\n").filter { $0.hasSuffix(",true") }.map { $0.prefix { $0 != "," } } == ["analytics"], "\(status)")
@@ -1232,7 +1232,7 @@ struct CLITests {
             #expect(result.status == 0 && result.out == output, "\(query): \(result.err)")
         }
         let verified = try folio(["verify"], store: store, through: through).out
-        #expect(verified.hasPrefix("ok: 415 events, checksums and hash chain intact; indexes and read models equal to the log folded anew, but for content_versions and analytics, which are stale and not compared (built by another Folio, and this store is read-only here); "), "\(verified)")
+        #expect(verified.hasPrefix("ok: 415 events, checksums and hash chain intact; indexes and read models equal to the log folded anew, but for content_versions and analytics, which are not current (built by another Folio's projectors, or behind the log) and not compared: this store is read-only here; "), "\(verified)")
         let status = try folio(["projections", "status", "--format", "csv"], store: store, through: through).out
         #expect(status.split(separator: "\r\n").filter { $0.hasSuffix(",true") }.count == 2, "\(status)")
         for write in [["client", "create", "--name", "New"], ["projections", "rebuild"]] {
