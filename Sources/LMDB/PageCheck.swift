@@ -303,15 +303,10 @@ private struct PageWalk {
         var lower: UnsafeRawBufferPointer?
         var upper: UnsafeRawBufferPointer?
 
-        /// Whether `key` lies in the range, in LMDB's order of keys (bytes compared as unsigned, a prefix first).
+        /// Whether `key` lies in the range, in LMDB's order of keys (bytes compared as unsigned, a
+        /// prefix first: `lexicographicallyPrecedes`, as `Transaction.firstDifference` compares them).
         func contains(_ key: UnsafeRawBufferPointer) -> Bool {
-            (lower.map { !Self.precedes(key, $0) } ?? true) && (upper.map { Self.precedes(key, $0) } ?? true)
-        }
-
-        static func precedes(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
-            let common = min(a.count, b.count)
-            let order = common == 0 ? 0 : memcmp(a.baseAddress!, b.baseAddress!, common)
-            return order != 0 ? order < 0 : a.count < b.count
+            (lower.map { !key.lexicographicallyPrecedes($0) } ?? true) && (upper.map { key.lexicographicallyPrecedes($0) } ?? true)
         }
     }
 
@@ -380,7 +375,7 @@ private struct PageWalk {
             let separators = nodes.map { Self.key(of: page + $0) }
             if Self.keysInByteOrder(record, role) {
                 for index in separators.indices.dropFirst() {
-                    guard keys.contains(separators[index]), index == 1 || KeyRange.precedes(separators[index - 1], separators[index]) else {
+                    guard keys.contains(separators[index]), index == 1 || separators[index - 1].lexicographicallyPrecedes(separators[index]) else {
                         throw damage("\(place())'s node \(index) holds a key out of order with the keys around it")
                     }
                 }
@@ -408,7 +403,7 @@ private struct PageWalk {
                 try leafNode(page + offset, room: pageSize - offset, place: "\(place())'s node \(index)", of: record, role: role, database: database, counts: &counts)
                 guard Self.keysInByteOrder(record, role) else { continue }
                 let key = Self.key(of: page + offset)
-                guard keys.contains(key), previous.map({ KeyRange.precedes($0, key) }) ?? true else {
+                guard keys.contains(key), previous.map({ $0.lexicographicallyPrecedes(key) }) ?? true else {
                     throw damage("\(place())'s node \(index) holds a key out of order: lookups would not find it where it is")
                 }
                 previous = key

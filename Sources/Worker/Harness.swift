@@ -110,7 +110,7 @@ struct Harness {
             }
             // Only complete lines were acknowledged.
             let lines = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
-            if process.arguments?.first == "commands" { acknowledged += lines }
+            if writer { acknowledged += lines }
             try check(acknowledged: acknowledged, round: round)
             if process.arguments?.first == "import" { try checkImport(copy: path + "-import", round: round) }
         }
