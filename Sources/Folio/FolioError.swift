@@ -92,6 +92,8 @@ public struct FolioError: Error, Hashable, Sendable, CustomStringConvertible {
             case .readOnly: return FolioError(.store, "the store at \(error.operation) is read-only to this user (its files cannot be written): it can be queried, verified and exported, not written to")
             case .truncated: return FolioError(.store, "the store is damaged: \(error.operation), as an unfinished copy leaves it; restore it from a backup or an export")
             case .damagedPage: return FolioError(.store, "the store is damaged: \(error.operation); restore it from a backup or an export")
+            case .damagedMeta:
+                return FolioError(.store, "the store is damaged: \(error.operation); nothing was written, as a write could overwrite that last commit for good: copy data.mdb aside before anything else")
             case .readersFull:
                 return FolioError(.store, "the store is busy: as many processes as its reader table holds had it open for \(Environment.readerWait.components.seconds) seconds (\(error.operation)); try again, or run fewer commands on it at once")
             case .invalid where error.operation.hasPrefix("mdb_env_open "):

@@ -375,6 +375,12 @@ public final class Environment: @unchecked Sendable {
                     return .failure(error)
                 }
                 let transaction = WriteTransaction(handle: txn!)
+                // Checked under the writer's lock, where no other process writes a meta page: a
+                // commit on top of a damaged one would overwrite the last commit for good.
+                if let damage = metaPagesDamage() {
+                    transaction.finish()
+                    return .failure(LMDBError(code: .damagedMeta, operation: "\(path)/data.mdb: \(damage)"))
+                }
                 do {
                     let value = try body(transaction)
                     if let around = transaction.aroundCommit {
@@ -401,13 +407,35 @@ public final class Environment: @unchecked Sendable {
         }
     }
 
+    /// Why the two meta pages are not as LMDB writes them (`MetaPages`), read from the data
+    /// file, or `nil`. Only a write transaction's holder, which no other process's commit can
+    /// overlap, may take a difference for damage.
+    private func metaPagesDamage() -> String? {
+        var statistics = MDB_stat()
+        var descriptor: mdb_filehandle_t = -1
+        guard mdb_env_stat(handle, &statistics) == MDB_SUCCESS, mdb_env_get_fd(handle, &descriptor) == MDB_SUCCESS else { return nil }
+        let pageSize = Int(statistics.ms_psize)
+        func id(_ page: Int) -> UInt64? {
+            var id: UInt64 = 0
+            let read = withUnsafeMutableBytes(of: &id) { pread(descriptor, $0.baseAddress, 8, off_t(MetaPages.transactionIDOffset(page: page, pageSize: pageSize))) }
+            return read == 8 ? UInt64(littleEndian: id) : nil
+        }
+        guard let first = id(0), let second = id(1) else { return nil }
+        return MetaPages.disagreement((first, second))
+    }
+
     /// Returns once every write transaction that began before this call, in any process, has
     /// committed or aborted: it takes the writer's lock and lets it go, writing nothing. (An
     /// environment this process may only read has no writer to wait for.)
     public func waitForRunningWrite() throws {
         guard !isReadOnly else { return }
         struct NothingToWrite: Error {}
-        do { try write { _ in throw NothingToWrite() } } catch is NothingToWrite {}
+        do {
+            try write { _ in throw NothingToWrite() }
+        } catch is NothingToWrite {
+        } catch let error as LMDBError where error.code == .damagedMeta {
+            // Refused once it held the writer's lock: the wait is over, and nothing is written.
+        }
     }
 
     /// Calls `notice(true)` (on another thread) whenever a write transaction of this process has

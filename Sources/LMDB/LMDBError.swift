@@ -47,12 +47,15 @@ public struct LMDBError: Error, Hashable, Sendable, CustomStringConvertible {
         /// A sound data file whose lock file another process holds in a form this LMDB does not
         /// read (Folio's reading of LMDB's `MDB_INVALID` or `MDB_VERSION_MISMATCH`).
         public static let foreignLockFile = Code(rawValue: -30_003)
+        /// Meta pages that are not as LMDB writes them, found before a write (Folio's check, not LMDB's).
+        public static let damagedMeta = Code(rawValue: -30_004)
 
         public var description: String {
             switch self {
             case .truncated: "data file cut short"
             case .readOnly: "opened read-only: its files cannot be written by this user"
             case .damagedPage: "a page is damaged"
+            case .damagedMeta: "a meta page is damaged"
             case .foreignLockFile: "its lock file is held by another process in a form this LMDB does not read"
             default: String(cString: mdb_strerror(rawValue))
             }

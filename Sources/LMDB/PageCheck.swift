@@ -27,6 +27,30 @@ public struct PageCheckReport: Sendable, Hashable {
     public var metaPages: String?
 }
 
+/// The rule LMDB's two meta pages keep, which says where the store's last commit is.
+enum MetaPages {
+    /// Where meta page `page` (0 or 1) keeps its transaction id in the data file.
+    static func transactionIDOffset(page: Int, pageSize: Int) -> Int { page * pageSize + PageWalk.headerSize + 128 }
+
+    /// The transaction ids of meta pages 0 and 1 in a data file mapped at `base`.
+    static func transactionIDs(base: UnsafeRawPointer, pageSize: Int) -> (UInt64, UInt64) {
+        func id(_ page: Int) -> UInt64 {
+            base.loadUnaligned(fromByteOffset: transactionIDOffset(page: page, pageSize: pageSize), as: UInt64.self)
+        }
+        return (id(0), id(1))
+    }
+
+    /// LMDB writes transaction N's meta page at page N % 2, so its two meta pages hold
+    /// consecutive transaction ids, the even one on page 0 (both 0 in a store never written to),
+    /// and opens the store at the page with the greater id. Anything else is a damaged meta page:
+    /// this says so, or returns `nil`.
+    static func disagreement(_ ids: (UInt64, UInt64)) -> String? {
+        let consistent = ids == (0, 0) || (ids.0 % 2 == 0 && ids.1 % 2 == 1 && (ids.0 &- ids.1 == 1 || ids.1 &- ids.0 == 1))
+        guard !consistent else { return nil }
+        return "its meta pages name transactions \(ids.0) (page 0) and \(ids.1) (page 1), where LMDB writes them in turn, one apart, the even one on page 0: one is damaged, and the store may open at an earlier commit than its last"
+    }
+}
+
 /// A damaged page, as `Environment.checkPages()` found it.
 public struct PageDamage: Sendable, Hashable, CustomStringConvertible {
     /// The named database it belongs to, or `nil` for LMDB's own (the free-page list and the
@@ -239,22 +263,13 @@ private struct PageWalk {
         )
     }
 
-    /// LMDB writes transaction N's meta page at page N % 2, so its two meta pages hold
-    /// consecutive transaction ids, the even one on page 0 (both 0 in a store never written to).
-    /// Anything else is a damaged meta page; a meta page written by another process meanwhile is
-    /// read again before it is taken for one.
+    /// Why the two meta pages cannot both be as LMDB wrote them, or `nil`; a meta page written by
+    /// another process meanwhile is read again before it is taken for a damaged one.
     func metaPagesDisagree() -> String? {
-        func ids() -> (UInt64, UInt64) {
-            (0..<2).map { base.loadUnaligned(fromByteOffset: $0 * pageSize + Self.headerSize + 128, as: UInt64.self) }.withUnsafeBufferPointer { ($0[0], $0[1]) }
-        }
-        func consistent(_ ids: (UInt64, UInt64)) -> Bool {
-            ids == (0, 0) || (ids.0 % 2 == 0 && ids.1 % 2 == 1 && (ids.0 &- ids.1 == 1 || ids.1 &- ids.0 == 1))
-        }
-        guard !consistent(ids()) else { return nil }
+        let ids = { MetaPages.transactionIDs(base: self.base, pageSize: self.pageSize) }
+        guard MetaPages.disagreement(ids()) != nil else { return nil }
         usleep(20_000)
-        let again = ids()
-        guard !consistent(again) else { return nil }
-        return "its meta pages name transactions \(again.0) (page 0) and \(again.1) (page 1), where LMDB writes them in turn, one apart, the even one on page 0: one is damaged, and the store may open at an earlier commit than its last (copy data.mdb aside before any write)"
+        return MetaPages.disagreement(ids()).map { "\($0) (copy data.mdb aside before any write)" }
     }
 
     /// Whether every page past the data file's end is listed free (the free-page list's own

@@ -1176,7 +1176,7 @@ struct CLITests {
         #expect(again.status == 0 && again.out.hasPrefix("ok: 415 events, checksums and hash chain intact; indexes and read models equal to the log folded anew; "), "\(again.err)")
     }
 
-    @Test("verify names a damaged meta page, which could make the store open at an earlier commit than its last")
+    @Test("verify names a damaged meta page, which could make the store open at an earlier commit than its last; a write is refused before it overwrites that commit")
     func verifyMetaPages() throws {
         let directory = try TemporaryDirectory()
         let store = try directory.importedFixture()
@@ -1189,6 +1189,13 @@ struct CLITests {
         try file.seek(toOffset: 144)
         try file.write(contentsOf: [byte ^ 0x10])
         try file.close()
+        // A write now would overwrite the last commit: refused, the data file unchanged.
+        let before = try Data(contentsOf: URL(fileURLWithPath: store + "/data.mdb"))
+        let write = try folio(["client", "create", "--name", "Lost"], store: store)
+        #expect(write.status == 1 && write.out.isEmpty)
+        #expect(write.err.hasPrefix("folio: the store is damaged: ") && write.err.contains("/data.mdb: its meta pages name transactions "), "\(write.err)")
+        #expect(write.err.hasSuffix("the store may open at an earlier commit than its last; nothing was written, as a write could overwrite that last commit for good: copy data.mdb aside before anything else\n"), "\(write.err)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: store + "/data.mdb")) == before)
         let verified = try folio(["verify"], store: store)
         #expect(verified.status == 1 && verified.out.isEmpty)
         #expect(verified.err.hasPrefix("folio: the store is damaged: its meta pages name transactions "), "\(verified.err)")

@@ -93,6 +93,44 @@ struct LMDBTests {
         #expect(try environment.read { try $0.get(table, bytes("a")) } == nil)
     }
 
+    @Test("a write on meta pages that are not as LMDB writes them is refused before it begins, the data file unchanged: it would overwrite the last commit for good")
+    func metaPagesBeforeWrite() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("env")
+        let environment = try Environment.open(at: path)
+        let table = try environment.database("t")
+        try environment.write { txn in try txn.put(table, bytes("a"), bytes("1")) }
+        try environment.write { txn in try txn.put(table, bytes("b"), bytes("2")) }
+        let file = try FileHandle(forUpdating: URL(fileURLWithPath: path + "/data.mdb"))
+        defer { try? file.close() }
+        let pageSize = UInt64(sysconf(Int32(_SC_PAGESIZE)))
+        func id(_ page: UInt64) throws -> UInt64 {
+            try file.seek(toOffset: page * pageSize + 144)
+            return try #require(try file.read(upToCount: 8)).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+        }
+        func setID(_ page: UInt64, _ value: UInt64) throws {
+            try file.seek(toOffset: page * pageSize + 144)
+            try file.write(contentsOf: withUnsafeBytes(of: value) { Data($0) })
+        }
+        let ids = (try id(0), try id(1))
+        #expect(ids.0 % 2 == 0 && ids.1 == ids.0 + 1 || ids.1 % 2 == 1 && ids.0 == ids.1 + 1, "\(ids)")
+        // A bit flipped in the earlier commit's meta page makes it the later one: a process that
+        // opens the store next opens it before its last commit, and its first write would go
+        // over the meta page of that commit.
+        let older: UInt64 = ids.0 < ids.1 ? 0 : 1
+        try setID(older, (older == 0 ? ids.0 : ids.1) | 0x100)
+        let before = try Data(contentsOf: URL(fileURLWithPath: path + "/data.mdb"))
+        #expect { try environment.write { txn in try txn.put(table, bytes("c"), bytes("3")) } } throws: {
+            ($0 as? LMDBError)?.code == .damagedMeta && "\($0)".contains("its meta pages name transactions")
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path + "/data.mdb")) == before)
+        // Mended, the last commit is there again, and writes go on.
+        try setID(older, older == 0 ? ids.0 : ids.1)
+        #expect(try environment.read { try $0.get(table, bytes("b")) } == bytes("2"))
+        try environment.write { txn in try txn.put(table, bytes("c"), bytes("3")) }
+        #expect(try environment.read { try $0.get(table, bytes("c")) } == bytes("3"))
+    }
+
     @Test("an append out of key order fails loudly")
     func appendOrder() throws {
         let directory = try TemporaryDirectory()
