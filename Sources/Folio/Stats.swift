@@ -111,6 +111,8 @@ extension Store {
                 let head = Int(try session.head())
                 return try session.verify { progress?(JobProgress(done: Int($0), total: head)) }
             }
+        } catch let error as EventStoreError where error.code == .corruptRecord {
+            throw FolioError(.store, "\(error.message): restore the store from a backup or an earlier export (an export of it now would stop there)")
         } catch let error as EventStoreError where error.code == .corruptIndex {
             // An export reads the log alone, by position.
             throw FolioError(.store, "\(error.message) (`folio export FILE` and `folio import FILE --store NEW` make a store whose indexes are whole)")

@@ -94,7 +94,13 @@ public final class Store: Sendable {
             // A store this user may only read is not rebuilt: its queries fold stale models in
             // memory instead (`Projections.read`).
             if options.rebuildStaleProjections && !log.environment.isReadOnly {
-                try projections.rebuildStale(progress: progress, committing: committing)
+                do {
+                    try projections.rebuildStale(progress: progress, committing: committing)
+                } catch let error as ProjectionError where error.code == .corruptRecord || error.code == .decodeFailed {
+                    // Every command that rebuilds first fails the same way: say which still answer.
+                    let wrapped = FolioError.wrapping(error)
+                    throw FolioError(wrapped.code, wrapped.message + "; the stale read models (folio projections status) must be rebuilt before this command, and cannot be past that record: restore the store from a backup or an earlier export (verify, log and stats still answer)")
+                }
             }
         } catch {
             throw FolioError.wrapping(error)

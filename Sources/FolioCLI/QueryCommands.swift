@@ -160,7 +160,8 @@ struct LogCommand: ParsableCommand {
     }
 
     func run() throws {
-        let store = try store.open()
+        // The log alone: stale read models are not rebuilt for it (nor can be past a damaged record).
+        let store = try store.open(rebuildingStale: false)
         // The log only grows: a position past its end now is one this log never had, where one
         // at its end is where a reader that follows the log waits for more.
         let head = try store.log.head()
@@ -372,7 +373,8 @@ struct Stats: ParsableCommand {
     @OptionGroup var output: FormatOptions
 
     func run() throws {
-        let stats = try store.open().statistics()
+        // Counts and sizes: stale read models are not rebuilt for them.
+        let stats = try store.open(rebuildingStale: false).statistics()
         var object: [String: JSONValue] = [
             "head": .integer(Int64(stats.head)), "storage_format": .integer(Int64(stats.storageFormat)),
             "streams": .integer(Int64(stats.streams)),

@@ -1043,6 +1043,36 @@ struct CLITests {
         #expect(try folio(["analytics", "--format", "json"], store: restored).out == (try folio(["analytics", "--format", "json"], store: store).out))
     }
 
+    @Test("a stale model and a damaged record: commands that rebuild the model first fail saying why and what still answers; log and stats, which read no model, answer; verify says to restore")
+    func staleModelAndDamagedRecord() throws {
+        let directory = try TemporaryDirectory()
+        let store = try directory.importedFixture()
+        // Record 200's last byte changed inside its page, as a flipped bit would change it.
+        do {
+            let log = try EventStore(path: store)
+            let records = try log.environment.database("log")
+            try log.environment.write { txn in
+                let key = withUnsafeBytes(of: UInt64(200).bigEndian) { Array($0) }
+                var value = try #require(try txn.get(records, key))
+                value[value.count - 1] ^= 0x01
+                try txn.put(records, key, value)
+            }
+        }
+        try makeStale(store, ["analytics"])
+        let damage = "record 200 fails its checksum: the log is corrupt or was tampered with at that position"
+        for command in [["clients"], ["client", "create", "--name", "Later"]] {
+            let result = try folio(command, store: store)
+            #expect(result.status == 1 && result.out.isEmpty)
+            #expect(result.err == "folio: projection (analytics) stopped at record 200: \(damage); the stale read models (folio projections status) must be rebuilt before this command, and cannot be past that record: restore the store from a backup or an earlier export (verify, log and stats still answer)\n", "\(result.err)")
+        }
+        let log = try folio(["log", "--limit", "3"], store: store)
+        #expect(log.status == 0 && log.out.split(separator: "\n").count == 3, "\(log.err)")
+        let stats = try folio(["stats", "--format", "json"], store: store)
+        #expect(stats.status == 0 && stats.out.contains(#""head":415"#), "\(stats.err)")
+        let verified = try folio(["verify"], store: store)
+        #expect(verified.status == 1 && verified.err == "folio: \(damage): restore the store from a backup or an earlier export (an export of it now would stop there)\n", "\(verified.err)")
+    }
+
     @Test("a damaged page of a read model and a damaged record: verify names both, and does not promise that an export carries every event")
     func damagedPageAndRecord() throws {
         let directory = try TemporaryDirectory()
