@@ -140,10 +140,10 @@ public struct EventLine: Hashable, Sendable {
                 throw FolioError(.invalidInput, "line \(number): hash is \(String(decoding: hash.canonicalBytes(), as: UTF8.self).shortened), not a record's hash as export writes it (64 hex digits)")
             }
         }
-        // A key no line holds (a misspelt `correlation-id`, say) would be dropped unseen; an
-        // export's line may hold keys a newer Folio adds, as its payload may hold fields.
-        if fields["hash"] == nil, let unknown = fields.keys.filter({ !envelopeKeys.contains($0) }).min() {
-            throw FolioError(.invalidInput, "line \(number): \(unknown.shortened.debugDescription) is not a key of an event's line (\(envelopeKeys.joined(separator: ", ")); an export adds hash)")
+        // A key no line holds (a misspelt `correlation-id`, say) would be dropped unseen, in an
+        // export's line too: a record has nowhere to keep it (an export's payload is kept whole).
+        if let unknown = fields.keys.filter({ !envelopeKeys.contains($0) && $0 != "hash" }).min() {
+            throw FolioError(.invalidInput, "line \(number): \(unknown.shortened.debugDescription) is not a key of an event's line (\(envelopeKeys.joined(separator: ", ")); an export adds hash), and would be dropped")
         }
         guard case .object(let payload)? = fields["data"] else {
             // Throws, naming the first field at fault in the envelope's order (`data` at the latest).
