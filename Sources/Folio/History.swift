@@ -40,6 +40,9 @@ public struct History: Sendable {
         public var promotedAt: [Date]
         /// When another version replaced it as current, each time.
         public var demotedAt: [Date]
+        /// Its promotions, demotions and outcomes in the order they happened, by log position
+        /// (times can be equal: a clock behind the log stamps events with the log's last time).
+        public var timeline: [Moment]
         /// Payments linked to this version, each with every status Stripe reported for it.
         public var payments: [Payment]
         /// The content, as stored.
@@ -51,6 +54,18 @@ public struct History: Sendable {
         /// of the two holds two keys that are one text in two Unicode forms (as an import of an
         /// earlier Folio's export may), which a comparison of values cannot tell apart.
         public var notCompared: String?
+    }
+
+    /// A promotion, a demotion or an outcome of a version, where the log holds it.
+    public struct Moment: Sendable {
+        public enum Kind: Sendable {
+            case promoted, demoted
+            /// The version's `outcomes[index]`.
+            case outcome(index: Int)
+        }
+        public var kind: Kind
+        public var position: UInt64
+        public var at: Date
     }
 
     public struct Judgement: Sendable {
@@ -119,16 +134,23 @@ extension Store {
                         versions[drafted.versionID] = History.Version(
                             id: drafted.versionID, versionNumber: drafted.versionNumber, draftedAt: at, createdBy: drafted.createdBy,
                             iterationNotes: drafted.iterationNotes, hypothesis: drafted.hypothesis, outcomes: [], promotedAt: [], demotedAt: [],
-                            payments: [], content: drafted.content, changes: []
+                            timeline: [], payments: [], content: drafted.content, changes: []
                         )
                     case .versionPromoted(let promoted):
                         // Promoted again while current (another page's version had become the
                         // client's current one): nothing is demoted.
-                        if let previous = current[promoted.pageType], previous != promoted.versionID { versions[previous]?.demotedAt.append(at) }
+                        if let previous = current[promoted.pageType], previous != promoted.versionID {
+                            versions[previous]?.demotedAt.append(at)
+                            versions[previous]?.timeline.append(History.Moment(kind: .demoted, position: view.position, at: at))
+                        }
                         current[promoted.pageType] = promoted.versionID
                         versions[promoted.versionID]?.promotedAt.append(at)
+                        versions[promoted.versionID]?.timeline.append(History.Moment(kind: .promoted, position: view.position, at: at))
                     case .outcomeRecorded(let recorded):
-                        versions[recorded.versionID]?.outcomes.append(History.Judgement(outcome: recorded.outcome, notes: recorded.notes, at: at))
+                        guard var version = versions[recorded.versionID] else { break }
+                        version.timeline.append(History.Moment(kind: .outcome(index: version.outcomes.count), position: view.position, at: at))
+                        version.outcomes.append(History.Judgement(outcome: recorded.outcome, notes: recorded.notes, at: at))
+                        versions[recorded.versionID] = version
                     case .paymentInitiated(let payment), .paymentSucceeded(let payment), .paymentFailed(let payment), .paymentCancelled(let payment):
                         let report = History.PaymentReport(status: event.paymentStatus ?? .pending, reason: payment.reason, at: at)
                         switch paymentIndex[payment.stripePaymentIntentID] {
@@ -277,47 +299,104 @@ public struct ContentChange: Hashable, Sendable {
     /// The most elements of `a` and `b` that can be matched up in order, each to one equal to it:
     /// their indices `(in a, in b)`, ascending. Equal elements at the start and the end are
     /// matched directly; between them, when there are at most a million pairs to compare and
-    /// `cells` has as many left (taken from it), a longest common subsequence; past that (arrays
-    /// of thousands of elements, both changed throughout) none, and the elements there are
-    /// compared by position.
+    /// `cells` has as many left (taken from it), a longest common subsequence. Past that (arrays of
+    /// thousands of elements), the elements found once on each side are matched up first, the
+    /// most of them in order (as a patience diff does), and what lies between two of them is
+    /// matched up in the same way; elements left where none of this applies (long stretches
+    /// changed throughout, with nothing found once on each side) are compared by position.
     static func unchanged(_ a: [JSONValue], _ b: [JSONValue], cells: inout Int) -> [(Int, Int)] {
-        var start = 0
-        while start < a.count, start < b.count, a[start] == b[start] { start += 1 }
-        var (endA, endB) = (a.count, b.count)
-        while endA > start, endB > start, a[endA - 1] == b[endB - 1] {
+        var pairs: [(Int, Int)] = []
+        match(a, 0..<a.count, b, 0..<b.count, into: &pairs, cells: &cells)
+        return pairs
+    }
+
+    private static func match(_ a: [JSONValue], _ inA: Range<Int>, _ b: [JSONValue], _ inB: Range<Int>, into pairs: inout [(Int, Int)], cells: inout Int) {
+        var (startA, startB) = (inA.lowerBound, inB.lowerBound)
+        while startA < inA.upperBound, startB < inB.upperBound, a[startA] == b[startB] {
+            pairs.append((startA, startB))
+            startA += 1
+            startB += 1
+        }
+        var (endA, endB) = (inA.upperBound, inB.upperBound)
+        while endA > startA, endB > startB, a[endA - 1] == b[endB - 1] {
             endA -= 1
             endB -= 1
         }
-        var pairs = (0..<start).map { ($0, $0) }
-        let (rows, columns) = (endA - start, endB - start)
+        let (rows, columns) = (endA - startA, endB - startB)
         if rows > 0, columns > 0, rows * columns <= min(1_000_000, cells) {
             cells -= rows * columns
-            // Hashes first, so that most pairs are told apart without comparing two documents.
-            let hashA = a[start..<endA].map(\.hashValue), hashB = b[start..<endB].map(\.hashValue)
-            func same(_ x: Int, _ y: Int) -> Bool { hashA[x] == hashB[y] && a[start + x] == b[start + y] }
-            // lengths[x * (columns + 1) + y]: the longest common subsequence of the rows from
-            // x on and the columns from y on.
-            var lengths = [Int32](repeating: 0, count: (rows + 1) * (columns + 1))
-            for x in stride(from: rows - 1, through: 0, by: -1) {
-                for y in stride(from: columns - 1, through: 0, by: -1) {
-                    let here = x * (columns + 1) + y
-                    lengths[here] = same(x, y) ? lengths[here + columns + 2] + 1 : max(lengths[here + columns + 1], lengths[here + 1])
-                }
+            longestCommonSubsequence(a, startA..<endA, b, startB..<endB, into: &pairs)
+        } else if rows > 0, columns > 0, rows + columns <= cells {
+            cells -= rows + columns
+            var (i, j) = (startA, startB)
+            for (x, y) in uniqueAnchors(a, startA..<endA, b, startB..<endB) {
+                match(a, i..<x, b, j..<y, into: &pairs, cells: &cells)
+                pairs.append((x, y))
+                (i, j) = (x + 1, y + 1)
             }
-            var (x, y) = (0, 0)
-            while x < rows, y < columns {
-                if same(x, y) {
-                    pairs.append((start + x, start + y))
-                    x += 1
-                    y += 1
-                } else if lengths[(x + 1) * (columns + 1) + y] >= lengths[x * (columns + 1) + y + 1] {
-                    x += 1
-                } else {
-                    y += 1
-                }
+            if (i, j) != (startA, startB) { match(a, i..<endA, b, j..<endB, into: &pairs, cells: &cells) }
+        }
+        pairs += (0..<(inA.upperBound - endA)).map { (endA + $0, endB + $0) }
+    }
+
+    /// Appends a longest common subsequence of `a[inA]` and `b[inB]` to `pairs`.
+    private static func longestCommonSubsequence(_ a: [JSONValue], _ inA: Range<Int>, _ b: [JSONValue], _ inB: Range<Int>, into pairs: inout [(Int, Int)]) {
+        let (rows, columns, startA, startB) = (inA.count, inB.count, inA.lowerBound, inB.lowerBound)
+        // Hashes first, so that most pairs are told apart without comparing two documents.
+        let hashA = a[inA].map(\.hashValue), hashB = b[inB].map(\.hashValue)
+        func same(_ x: Int, _ y: Int) -> Bool { hashA[x] == hashB[y] && a[startA + x] == b[startB + y] }
+        // lengths[x * (columns + 1) + y]: the longest common subsequence of the rows from
+        // x on and the columns from y on.
+        var lengths = [Int32](repeating: 0, count: (rows + 1) * (columns + 1))
+        for x in stride(from: rows - 1, through: 0, by: -1) {
+            for y in stride(from: columns - 1, through: 0, by: -1) {
+                let here = x * (columns + 1) + y
+                lengths[here] = same(x, y) ? lengths[here + columns + 2] + 1 : max(lengths[here + columns + 1], lengths[here + 1])
             }
         }
-        pairs += (0..<(a.count - endA)).map { (endA + $0, endB + $0) }
-        return pairs
+        var (x, y) = (0, 0)
+        while x < rows, y < columns {
+            if same(x, y) {
+                pairs.append((startA + x, startB + y))
+                x += 1
+                y += 1
+            } else if lengths[(x + 1) * (columns + 1) + y] >= lengths[x * (columns + 1) + y + 1] {
+                x += 1
+            } else {
+                y += 1
+            }
+        }
+    }
+
+    /// Elements found exactly once in `a[inA]` and once in `b[inB]`, the most of them that keep
+    /// their order on both sides (a longest increasing subsequence): `(in a, in b)`, ascending.
+    private static func uniqueAnchors(_ a: [JSONValue], _ inA: Range<Int>, _ b: [JSONValue], _ inB: Range<Int>) -> [(Int, Int)] {
+        var inOld: [JSONValue: Int] = [:], inNew: [JSONValue: Int] = [:]
+        // An index, or -1 for an element found more than once.
+        for i in inA { inOld[a[i]] = inOld[a[i]] == nil ? i : -1 }
+        for j in inB { inNew[b[j]] = inNew[b[j]] == nil ? j : -1 }
+        let candidates = inB.compactMap { j -> (Int, Int)? in
+            guard inNew[b[j]] == j, let i = inOld[b[j]], i >= 0 else { return nil }
+            return (i, j)
+        }
+        // Patience sorting on the indices in `a`, in the order of `b`: `tails[k]` is the candidate
+        // ending the best run of length k + 1 found so far, `previous` links each to the one before.
+        var tails: [Int] = [], previous = [Int](repeating: -1, count: candidates.count)
+        for (n, candidate) in candidates.enumerated() {
+            var (low, high) = (0, tails.count)
+            while low < high {
+                let middle = (low + high) / 2
+                if candidates[tails[middle]].0 < candidate.0 { low = middle + 1 } else { high = middle }
+            }
+            if low > 0 { previous[n] = tails[low - 1] }
+            if low == tails.count { tails.append(n) } else { tails[low] = n }
+        }
+        var anchors: [(Int, Int)] = []
+        var n = tails.last ?? -1
+        while n >= 0 {
+            anchors.append(candidates[n])
+            n = previous[n]
+        }
+        return anchors.reversed()
     }
 }

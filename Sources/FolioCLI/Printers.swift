@@ -121,6 +121,7 @@ struct HistoryPrinter {
                             "outcomes": outcomes(version),
                             "promoted_at": .array(version.promotedAt.map { time($0) }),
                             "demoted_at": .array(version.demotedAt.map { time($0) }),
+                            "timeline": timeline(version),
                             "payments": payments(version.payments),
                         ]
                         if diff { fields["changes"] = changes(version) }
@@ -154,6 +155,24 @@ struct HistoryPrinter {
         })
     }
 
+    /// A version's promotions, demotions and outcomes in the order the log holds them, as JSON:
+    /// `event` (`promoted`, `demoted`, `outcome`), `position`, `recorded_at`; an outcome's
+    /// `outcome` and `notes` too.
+    private func timeline(_ version: History.Version) -> JSONValue {
+        .array(version.timeline.map { moment in
+            var fields: [String: JSONValue] = ["position": .integer(Int64(moment.position)), "recorded_at": time(moment.at)]
+            switch moment.kind {
+            case .promoted: fields["event"] = .string("promoted")
+            case .demoted: fields["event"] = .string("demoted")
+            case .outcome(let index):
+                fields["event"] = .string("outcome")
+                fields["outcome"] = .string(version.outcomes[index].outcome.rawValue)
+                fields["notes"] = optional(version.outcomes[index].notes)
+            }
+            return .object(fields)
+        })
+    }
+
     /// What changed in a version's content since the one before, as JSON: `kind`, `path`, `old`,
     /// `new`; `null` where nothing was compared: for the first version, which has none before it
     /// (where `[]` would say it changed nothing), and where the two were not compared
@@ -169,10 +188,11 @@ struct HistoryPrinter {
     }
 
     /// One line per version: `outcome` is the latest, `outcomes` (after the earlier columns) all of
-    /// them as a JSON array, and `promoted_at`, `demoted_at` and `payments` JSON arrays, as in JSON;
+    /// them as a JSON array, and `promoted_at`, `demoted_at`, `payments` and `timeline` JSON
+    /// arrays, as in JSON;
     /// with `diff`, a last column holds its changes as a JSON array.
     private func csv(_ history: History) -> String {
-        var keys = ["page_type", "version_number", "id", "created_at", "created_by", "iteration_notes", "hypothesis", "outcome", "promoted_at", "demoted_at", "payments", "outcomes"]
+        var keys = ["page_type", "version_number", "id", "created_at", "created_by", "iteration_notes", "hypothesis", "outcome", "promoted_at", "demoted_at", "payments", "outcomes", "timeline"]
         if diff { keys.append("changes") }
         var rows: [[String: JSONValue]] = []
         for page in history.pages {
@@ -183,7 +203,7 @@ struct HistoryPrinter {
                     "iteration_notes": optional(version.iterationNotes), "hypothesis": optional(version.hypothesis),
                     "outcome": optional(version.outcome?.rawValue), "outcomes": outcomes(version),
                     "promoted_at": .array(version.promotedAt.map { time($0) }), "demoted_at": .array(version.demotedAt.map { time($0) }),
-                    "payments": payments(version.payments),
+                    "payments": payments(version.payments), "timeline": timeline(version),
                 ]
                 if diff { row["changes"] = changes(version) }
                 rows.append(row)
@@ -207,14 +227,16 @@ struct HistoryPrinter {
                 lines.append("  v\(version.versionNumber)  \(version.id.lowercased)  drafted \(Timestamp.format(version.draftedAt)) by \(version.createdBy.escapingControls())")
                 if let notes = version.iterationNotes { lines.append("      why:        \(notes.escapingControls())") }
                 if let hypothesis = version.hypothesis { lines.append("      hypothesis: \(hypothesis.escapingControls())") }
-                // Promotions, demotions and outcomes as they happened (within one instant, the
-                // stable sort keeps promotions before demotions before outcomes).
-                let timeline = version.promotedAt.map { ($0, "promoted    \(Timestamp.format($0))") }
-                    + version.demotedAt.map { ($0, "demoted     \(Timestamp.format($0))") }
-                    + version.outcomes.map { judgement in
-                        (judgement.at, "outcome     \(Timestamp.format(judgement.at))  \(judgement.outcome.rawValue)" + (judgement.notes.map { " — \($0.escapingControls())" } ?? ""))
+                // Promotions, demotions and outcomes in the log's order, which equal times keep.
+                for moment in version.timeline {
+                    switch moment.kind {
+                    case .promoted: lines.append("      promoted    \(Timestamp.format(moment.at))")
+                    case .demoted: lines.append("      demoted     \(Timestamp.format(moment.at))")
+                    case .outcome(let index):
+                        let judgement = version.outcomes[index]
+                        lines.append("      outcome     \(Timestamp.format(judgement.at))  \(judgement.outcome.rawValue)" + (judgement.notes.map { " — \($0.escapingControls())" } ?? ""))
                     }
-                for (_, line) in timeline.sorted(by: { $0.0 < $1.0 }) { lines.append("      " + line) }
+                }
                 for payment in version.payments { lines.append("      " + line(payment)) }
                 if diff {
                     // Values as JSON, so that a string reads apart from the number or null it
@@ -256,10 +278,10 @@ struct HistoryPrinter {
     /// starts inside one of JSON's escapes (`\"`, `\u00e9`).
     static func changedValues(_ old: JSONValue, _ new: JSONValue, limit: Int) -> (String, String) {
         let old = old.canonicalText, new = new.canonicalText
-        // Where they part, counted in characters, looked for no further than a page's worth; and,
-        // before it, where a side may start and the columns each character shows in.
-        var common = 0, columns: [Int] = [], canStart: [Bool] = [], escapeLeft = 0
-        for (a, b) in zip(old.prefix(4_096), new.prefix(4_096)) {
+        // Where they part, counted in characters (however far into a page), and where a side may
+        // start before it.
+        var common = 0, canStart: [Bool] = [], escapeLeft = 0
+        for (a, b) in zip(old, new) {
             guard a == b else { break }
             common += 1
             canStart.append(escapeLeft == 0)
@@ -269,16 +291,17 @@ struct HistoryPrinter {
             } else if a == "\\" {
                 escapeLeft = 5 // `\u` and four digits; any other escape ends at its next character.
             }
-            columns.append(String(a).escapingControls(spacing: true).displayWidth)
         }
+        // The columns of the last characters before that point (each shows in one or more).
+        let window = old.prefix(common).suffix(limit).map { String($0).escapingControls(spacing: true).displayWidth }
         let context = 12
         // A side cut short ends in `…`, which JSON text never does.
         let whole = (RowPrinter.cell(.json(old), limit: limit), RowPrinter.cell(.json(new), limit: limit))
-        guard columns.reduce(0, +) > limit - context, whole.0.hasSuffix("…") || whole.1.hasSuffix("…") else { return whole }
+        guard window.reduce(0, +) > limit - context, whole.0.hasSuffix("…") || whole.1.hasSuffix("…") else { return whole }
         var start = common, shown = 0
-        while start > 0, shown < context {
+        while start > common - window.count, shown < context {
             start -= 1
-            shown += columns[start]
+            shown += window[start - (common - window.count)]
         }
         while start > 0, !canStart[start] { start -= 1 }
         return ("…" + RowPrinter.cell(.json(String(old.dropFirst(start))), limit: limit - 1),

@@ -405,6 +405,41 @@ struct CLITests {
         #expect(table.contains("\npayments without a content version (none was current)\n  payment     pi_0  100 cents  pending → cancelled  "), "\(table)")
     }
 
+    @Test("history lists promotions, demotions and outcomes in the log's order, also when they share one time (a clock behind the log)")
+    func historyAtOneTime() throws {
+        let directory = try TemporaryDirectory()
+        let store = directory.path("store")
+        // One client created at a time ahead of this machine's clock: every command after it is
+        // stamped with that time, as the log's times never go back.
+        let text = try String(contentsOf: projectRoot.appendingPathComponent("Fixtures/small.jsonl"), encoding: .utf8)
+        let first = try #require(text.split(separator: "\n").first).replacingOccurrences(of: "2026-01-05T11:19:42.000000Z", with: "2030-01-01T00:00:00.000000Z")
+        let file = directory.path("one.jsonl")
+        try (first + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(try folio(["import", file], store: store).status == 0)
+        let client = "28d200e1-a560-4746-8018-8bf6b104a802"
+        func draft(_ body: String) throws -> String {
+            let drafted = try folio(["version", "draft", client, "--page", "agreement", "--content", "-", "--format", "json"], store: store, input: body)
+            return try #require(try json(drafted.out)["id"] as? String, "\(drafted.err)")
+        }
+        let (v1, v2) = (try draft(#"{"t":1}"#), try draft(#"{"t":2}"#))
+        for command in [["version", "promote", v1], ["version", "promote", v2], ["version", "outcome", v2, "failure"], ["version", "promote", v1]] {
+            #expect(try folio(command, store: store).status == 0)
+        }
+        let table = try folio(["history", client], store: store).out
+        func events(_ version: String) -> [String] {
+            let lines = table.split(separator: "\n").drop { !$0.contains(version) }.dropFirst()
+            return lines.prefix { $0.hasPrefix("      ") }.map { String($0.split(separator: " ").first ?? "") }
+        }
+        #expect(events(v1) == ["promoted", "demoted", "promoted"], "\(table)")
+        #expect(events(v2) == ["promoted", "outcome", "demoted"], "\(table)")
+        // JSON and CSV carry the order as log positions.
+        let history = try json(try folio(["history", client, "--format", "json"], store: store).out)
+        let versions = try #require(((history["pages"] as? [[String: Any]])?.first { $0["page_type"] as? String == "agreement" })?["versions"] as? [[String: Any]])
+        let timelines = versions.map { ($0["timeline"] as? [[String: Any]] ?? []).map { "\($0["event"] ?? "") \($0["position"] ?? "")" } }
+        #expect(timelines == [["promoted 4", "demoted 5", "promoted 7"], ["promoted 5", "outcome 6", "demoted 7"]], "\(timelines)")
+        #expect(versions.allSatisfy { ($0["promoted_at"] as? [String])?.allSatisfy { $0 == "2030-01-01T00:00:00.000000Z" } == true })
+    }
+
     @Test("write commands print the row they made, in every format")
     func writeCommands() throws {
         let directory = try TemporaryDirectory()
@@ -883,10 +918,10 @@ struct CLITests {
         // CSV: the latest outcome in its column, every one in a JSON column, as JSON has them.
         let csv = try folio(["history", id, "--page", "agreement", "--format", "csv"], store: store).out.split(separator: "\r\n")
         let header = try #require(csv.first).split(separator: ",")
-        #expect(header.contains("outcome") && header.last == "outcomes", "\(header)")
+        #expect(header.contains("outcome") && header.suffix(2) == ["outcomes", "timeline"], "\(header)")
         let recorded = try #require(outcomes.last?["recorded_at"] as? String)
         #expect(csv.count == 3 && csv[1].contains(",success,") && csv[1].contains(#","[{""notes"":""nope"",""outcome"":""failure"",""recorded_at"":""#)
-            && csv[1].hasSuffix(#"{""notes"":null,""outcome"":""success"",""recorded_at"":""\#(recorded)""}]""#), "\(csv)")
+            && csv[1].contains(#"{""notes"":null,""outcome"":""success"",""recorded_at"":""\#(recorded)""}]","#), "\(csv)")
         // Its promotions too, a JSON array as in JSON.
         let promotions = try #require(((try json(try folio(["history", id, "--format", "json"], store: store).out)["pages"] as? [[String: Any]])?
             .first { $0["page_type"] as? String == "agreement" }?["versions"] as? [[String: Any]])?.first?["promoted_at"] as? [String])

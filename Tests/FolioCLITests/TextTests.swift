@@ -225,6 +225,10 @@ struct TextTests {
         let head = "Payment is due within thirty days of the invoice; the fee is "
         let (old, new) = HistoryPrinter.changedValues(.string(head + "$500"), .string(head + "$600"), limit: 40)
         #expect(old == "…the fee is $500\"" && new == "…the fee is $600\"", "\(old) \(new)")
+        // However far into a page they part.
+        let page = String(repeating: "a", count: 4_200) + "b"
+        let far = HistoryPrinter.changedValues(.string(page), .string(String(repeating: "a", count: 4_200) + "Yb"), limit: 40)
+        #expect(far.0.hasPrefix("…") && far.0.hasSuffix("ab\"") && far.1.hasSuffix("aYb\""), "\(far)")
         // Parting early, or short, each is shown from its start, as before.
         #expect(HistoryPrinter.changedValues(.string("short"), .string("shorter"), limit: 40) == ("\"short\"", "\"shorter\""))
         let early = HistoryPrinter.changedValues(.string("A " + head), .string("B " + head), limit: 40)
