@@ -213,10 +213,11 @@ struct HistoryPrinter {
     }
 
     private func text(_ history: History) -> String {
-        // What people wrote is printed with its control characters written out (`\n`, `\u{1b}`):
-        // one field stays on its line and cannot drive the terminal. So are content's keys in a
-        // diff's paths, which a key holding a control character is quoted in, as a JSON string.
-        var lines = ["\(history.name.escapingControls()) (\(history.clientID.lowercased))" + (history.deletedAt.map { ", deleted \(Timestamp.format($0))" } ?? "")]
+        // What people wrote is printed as a table's cells are: line breaks and tabs as spaces,
+        // other control characters written out (`\u{1b}`), so that one field stays on its line
+        // and cannot drive the terminal. So are content's keys in a diff's paths, which a key
+        // holding a control character is quoted in, as a JSON string.
+        var lines = ["\(history.name.escapingControls(spacing: true)) (\(history.clientID.lowercased))" + (history.deletedAt.map { ", deleted \(Timestamp.format($0))" } ?? "")]
         if history.pages.allSatisfy(\.versions.isEmpty) {
             lines.append(history.pages.count == 1 ? "(no versions of its \(history.pages[0].pageType.rawValue) page)" : "(no content versions)")
         }
@@ -224,9 +225,9 @@ struct HistoryPrinter {
             lines.append("")
             lines.append("\(page.pageType.rawValue)")
             for version in page.versions {
-                lines.append("  v\(version.versionNumber)  \(version.id.lowercased)  drafted \(Timestamp.format(version.draftedAt)) by \(version.createdBy.escapingControls())")
-                if let notes = version.iterationNotes { lines.append("      why:        \(notes.escapingControls())") }
-                if let hypothesis = version.hypothesis { lines.append("      hypothesis: \(hypothesis.escapingControls())") }
+                lines.append("  v\(version.versionNumber)  \(version.id.lowercased)  drafted \(Timestamp.format(version.draftedAt)) by \(version.createdBy.escapingControls(spacing: true))")
+                if let notes = version.iterationNotes { lines.append("      why:        \(notes.escapingControls(spacing: true))") }
+                if let hypothesis = version.hypothesis { lines.append("      hypothesis: \(hypothesis.escapingControls(spacing: true))") }
                 // Promotions, demotions and outcomes in the log's order, which equal times keep.
                 for moment in version.timeline {
                     switch moment.kind {
@@ -234,7 +235,7 @@ struct HistoryPrinter {
                     case .demoted: lines.append("      demoted     \(Timestamp.format(moment.at))")
                     case .outcome(let index):
                         let judgement = version.outcomes[index]
-                        lines.append("      outcome     \(Timestamp.format(judgement.at))  \(judgement.outcome.rawValue)" + (judgement.notes.map { " — \($0.escapingControls())" } ?? ""))
+                        lines.append("      outcome     \(Timestamp.format(judgement.at))  \(judgement.outcome.rawValue)" + (judgement.notes.map { " — \($0.escapingControls(spacing: true))" } ?? ""))
                     }
                 }
                 for payment in version.payments { lines.append("      " + line(payment)) }
@@ -245,7 +246,7 @@ struct HistoryPrinter {
                         RowPrinter.cell(.json((value ?? .null).canonicalText), limit: limit)
                     }
                     if let why = version.notCompared {
-                        lines.append("      (not compared with the version before: \(why.escapingControls()))")
+                        lines.append("      (not compared with the version before: \(why.escapingControls(spacing: true)))")
                     } else if version.versionNumber > 1 && version.changes.isEmpty {
                         lines.append("      (content unchanged)")
                     }
@@ -312,8 +313,8 @@ struct HistoryPrinter {
     /// (card declined) → succeeded`).
     private func line(_ payment: History.Payment) -> String {
         let statuses = payment.reports.map { report in
-            report.status.rawValue + (report.reason.map { " (\($0.escapingControls()))" } ?? "")
+            report.status.rawValue + (report.reason.map { " (\($0.escapingControls(spacing: true)))" } ?? "")
         }
-        return "payment     \(payment.intent.escapingControls())  \(payment.amount) cents  \(statuses.joined(separator: " → "))  \(Timestamp.format(payment.at))"
+        return "payment     \(payment.intent.escapingControls(spacing: true))  \(payment.amount) cents  \(statuses.joined(separator: " → "))  \(Timestamp.format(payment.at))"
     }
 }

@@ -422,7 +422,7 @@ struct CLITests {
             return try #require(try json(drafted.out)["id"] as? String, "\(drafted.err)")
         }
         let (v1, v2) = (try draft(#"{"t":1}"#), try draft(#"{"t":2}"#))
-        for command in [["version", "promote", v1], ["version", "promote", v2], ["version", "outcome", v2, "failure"], ["version", "promote", v1]] {
+        for command in [["version", "promote", v1], ["version", "promote", v2], ["version", "outcome", v2, "failure", "--notes", "Stalled\non the terms"], ["version", "promote", v1]] {
             #expect(try folio(command, store: store).status == 0)
         }
         let table = try folio(["history", client], store: store).out
@@ -432,6 +432,8 @@ struct CLITests {
         }
         #expect(events(v1) == ["promoted", "demoted", "promoted"], "\(table)")
         #expect(events(v2) == ["promoted", "outcome", "demoted"], "\(table)")
+        // A line break in what people wrote shows as a space, as in a table's cells.
+        #expect(table.contains("  failure — Stalled on the terms\n"), "\(table)")
         // JSON and CSV carry the order as log positions.
         let history = try json(try folio(["history", client, "--format", "json"], store: store).out)
         let versions = try #require(((history["pages"] as? [[String: Any]])?.first { $0["page_type"] as? String == "agreement" })?["versions"] as? [[String: Any]])
@@ -660,9 +662,9 @@ struct CLITests {
         }
         #expect(try header(["clients", "--status", "paid"]) == header(["clients"]))
         let history = try folio(["history", token, "--diff", "--format", "csv"], store: store).out.split(separator: "\r\n")
-        #expect(history.first?.hasSuffix(",payments,outcomes,changes") == true, "\(history)")
+        #expect(history.first?.hasSuffix(",payments,outcomes,timeline,changes") == true, "\(history)")
         #expect(history.last?.contains(#""kind"":""changed"",""new"":""Short terms"""#) == true, "\(history)")
-        #expect(try folio(["history", token, "--format", "csv"], store: store).out.split(separator: "\r\n").first?.hasSuffix(",payments,outcomes") == true)
+        #expect(try folio(["history", token, "--format", "csv"], store: store).out.split(separator: "\r\n").first?.hasSuffix(",payments,outcomes,timeline") == true)
         // The first version has nothing before it to change from: null, where [] would say it changed nothing.
         let pages = try #require(try json(try folio(["history", token, "--diff", "--format", "json"], store: store).out)["pages"] as? [[String: Any]])
         let drafts = try #require(pages.first { $0["page_type"] as? String == "agreement" }?["versions"] as? [[String: Any]])
