@@ -131,7 +131,7 @@ struct FolioCommand: ParsableCommand {
             guard argument.hasPrefix("--") else { continue }
             let name = argument.split(separator: "=", maxSplits: 1)[0]
             if !argument.contains("="), !flags.contains(argument) { index += 1 }
-            guard seen.insert(name).inserted else { return "\(name) is given twice: an option takes one value" }
+            guard seen.insert(name).inserted else { return flags.contains(String(name)) ? "\(name) is given twice: a flag is given once" : "\(name) is given twice: an option takes one value" }
         }
         return nil
     }
@@ -145,6 +145,10 @@ struct FolioCommand: ParsableCommand {
         if let error = error as? ValidationError { return error.message }
         var message = Substring(message(for: error))
         while message.last?.isNewline == true { message.removeLast() }
+        // The parser's one message written on lines of its own quotes nothing: one line of it.
+        if message.hasPrefix("Can't generate completion scripts for ") {
+            return message.split(whereSeparator: \.isNewline).map { $0.drop { $0 == " " } }.joined(separator: " ")
+        }
         return message.hasPrefix("Error: ") ? String(message.dropFirst(7)) : String(message)
     }
 }

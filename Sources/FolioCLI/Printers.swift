@@ -61,7 +61,19 @@ struct AnalyticsPrinter {
         let object = analytics.jsonObject
         switch format {
         case .json:
-            return JSONValue.object(object).canonicalText + "\n"
+            // The sections in the order a table prints them, each row's keys in its columns'
+            // order, as a list and `--section` print them.
+            var members: [String] = []
+            for section in Self.sections where sections?.contains(section.key) ?? true {
+                guard case .array? = object[section.key] else { continue }
+                let objects = Self.rows(of: object, section.key)
+                let keys = RowPrinter(format: format, columns: section.columns).keys(of: objects)
+                members.append("\"\(section.key)\":[" + objects.map { RowPrinter.json($0, keys: keys) }.joined(separator: ",") + "]")
+            }
+            if let funnel = Self.funnel(of: object) {
+                members.append("\"funnel\":" + RowPrinter.json(funnel, keys: RowPrinter(format: format, columns: Self.funnelColumns).keys(of: [funnel])))
+            }
+            return "{" + members.joined(separator: ",") + "}\n"
         case .table, .csv:
             var out = ""
             for section in Self.sections where sections?.contains(section.key) ?? true {

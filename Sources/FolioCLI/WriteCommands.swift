@@ -105,6 +105,13 @@ struct ClientGroup: ParsableCommand {
         @OptionGroup var output: FormatOptions
         @Argument(help: "The activation token (G + 4 digits).") var token: String
 
+        func validate() throws {
+            // A client's id where its token goes: say where the token is.
+            if UUID(uuidString: token) != nil {
+                throw ValidationError("\(token) is a client's id: activation takes the client's token, G followed by 4 digits (rule 1), which `folio client show \(token)` shows and `folio token issue \(token)` issues")
+            }
+        }
+
         func run() throws {
             let row = try store.open().activate(token: token)
             emit(RowPrinter(format: output.format, columns: ClientRow.columns).render(one: row), done: true)
@@ -168,7 +175,7 @@ struct VersionGroup: ParsableCommand {
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: FormatOptions
         @Argument(help: "The client's UUID or activation token.") var client: String
-        @Option(help: "The page: activation, agreement, confirmation or processing.", transform: ruled(PageType.parse)) var page: PageType
+        @Option(help: "The page: activation, agreement, confirmation or processing.", completion: .list(PageType.allCases.map(\.rawValue)), transform: ruled(PageType.parse)) var page: PageType
         @Option(help: ArgumentHelp("A file holding the content as a JSON object, or - for standard input.", valueName: "file|-")) var content: String
         @Option(help: ArgumentHelp("Why this change (iteration notes).", valueName: "text")) var notes: String?
         @Option(help: ArgumentHelp("What the change is expected to do.", valueName: "text")) var hypothesis: String?
@@ -216,7 +223,7 @@ struct VersionGroup: ParsableCommand {
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: FormatOptions
         @Argument(help: "The content version's UUID.") var version: String
-        @Argument(help: "success, failure or pending.", transform: ruled(Outcome.parse)) var outcome: Outcome
+        @Argument(help: "success, failure or pending.", completion: .list(Outcome.allCases.map(\.rawValue)), transform: ruled(Outcome.parse)) var outcome: Outcome
         @Option(help: ArgumentHelp("What was learned.", valueName: "text")) var notes: String?
 
         func run() throws {

@@ -521,6 +521,7 @@ struct CLITests {
         (["client", "activate", "g1234"], "not an activation token"),
         (["client", "activate", "G12345"], "not an activation token"),
         (["client", "activate", "G9999"], "G9999 was never issued"),
+        (["client", "activate", "4a9f6c1e-0000-4000-8000-000000000000"], "4a9f6c1e-0000-4000-8000-000000000000 is a client's id: activation takes the client's token, G followed by 4 digits (rule 1), which `folio client show 4a9f6c1e-0000-4000-8000-000000000000` shows"),
         (["client", "show", "4a9f6c1e-0000-4000-8000-000000000000"], "4a9f6c1e-0000-4000-8000-000000000000"),
         (["version", "promote", "not-a-uuid"], "not a content version id"),
         (["version", "draft", "G0001", "--page", "home", "--content", "-"], "home"),
@@ -531,6 +532,8 @@ struct CLITests {
         (["client", "create", "--name", "X", "--email", "nope"], "not an email address"),
         (["payment", "succeed", "G0001", "--intent", "pi_a", "--amount", "100", "--amount=200"], "--amount is given twice: an option takes one value"),
         (["clients", "--status", "paid", "--status", "active"], "--status is given twice"),
+        (["versions", "--current", "--current"], "--current is given twice: a flag is given once"),
+        (["--generate-completion-script", "powershell"], "Can't generate completion scripts for 'powershell'. Please use --generate-completion-script=<shell> with one of: zsh bash fish"),
         (["client", "create"], "--name"),
         (["payments", "--status", "refunded"], "refunded"),
         (["clients", "--as-of", "yesterday"], "--as-of"),
@@ -1517,6 +1520,16 @@ struct CLITests {
         #expect(try folio(["--store=s", "history", "G0001"]).err == "folio: options go after the command they are for, as in: folio history G0001 --store=s\n")
         let projector = try folio(["projections", "rebuild", "clients", "analytic"], store: "/nonexistent/store")
         #expect(projector.status == 64 && projector.err == "folio: no projector is named \"analytic\": the projectors are clients, content_versions, payments, analytics\n", "\(projector.err)")
+    }
+
+    @Test("shell completion offers the values an option or argument takes: pages, outcomes, statuses, formats")
+    func completionValues() throws {
+        let bash = try folio(["--generate-completion-script", "bash"])
+        #expect(bash.status == 0)
+        let pages = "'activation'$'\\n''agreement'$'\\n''confirmation'$'\\n''processing'"
+        #expect(bash.out.components(separatedBy: pages).count - 1 == 3, "--page of versions, history and version draft")
+        #expect(bash.out.contains("'success'$'\\n''failure'$'\\n''pending'"))
+        #expect(bash.out.contains("'table'$'\\n''json'$'\\n''csv'"))
     }
 
     @Test("help lists each option once, where it applies: --version is the content version under payment, --reason only under payment fail")
