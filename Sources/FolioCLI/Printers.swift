@@ -201,8 +201,7 @@ struct HistoryPrinter {
 
     /// One line per version: `outcome` is the latest, `outcomes` (after the earlier columns) all of
     /// them as a JSON array, and `promoted_at`, `demoted_at`, `payments` and `timeline` JSON
-    /// arrays, as in JSON;
-    /// with `diff`, a last column holds its changes as a JSON array.
+    /// arrays, as in JSON; with `diff`, a last column holds its changes as a JSON array.
     private func csv(_ history: History) -> String {
         var keys = ["page_type", "version_number", "id", "created_at", "created_by", "iteration_notes", "hypothesis", "outcome", "promoted_at", "demoted_at", "payments", "outcomes", "timeline"]
         if diff { keys.append("changes") }

@@ -145,6 +145,18 @@ func makeStale(_ path: String, _ names: [String]) throws {
     }
 }
 
+/// Changes the last byte of the record at `position` inside its page, as a flipped bit would.
+func flipLastByte(ofRecord position: UInt64, in path: String) throws {
+    let log = try EventStore(path: path)
+    let records = try log.environment.database("log")
+    try log.environment.write { txn in
+        let key = withUnsafeBytes(of: position.bigEndian) { Array($0) }
+        var value = try #require(try txn.get(records, key))
+        value[value.count - 1] ^= 0x01
+        try txn.put(records, key, value)
+    }
+}
+
 @Suite("The folio command line")
 struct CLITests {
     @Test("the fixture's read models print exactly as the golden files, in table, JSON and CSV")
@@ -1087,17 +1099,7 @@ struct CLITests {
     func staleModelAndDamagedRecord() throws {
         let directory = try TemporaryDirectory()
         let store = try directory.importedFixture()
-        // Record 200's last byte changed inside its page, as a flipped bit would change it.
-        do {
-            let log = try EventStore(path: store)
-            let records = try log.environment.database("log")
-            try log.environment.write { txn in
-                let key = withUnsafeBytes(of: UInt64(200).bigEndian) { Array($0) }
-                var value = try #require(try txn.get(records, key))
-                value[value.count - 1] ^= 0x01
-                try txn.put(records, key, value)
-            }
-        }
+        try flipLastByte(ofRecord: 200, in: store)
         try makeStale(store, ["analytics"])
         let damage = "record 200 fails its checksum: the log is corrupt or was tampered with at that position"
         for command in [["clients"], ["client", "create", "--name", "Later"]] {
@@ -1118,17 +1120,7 @@ struct CLITests {
         let directory = try TemporaryDirectory()
         let store = directory.path("bad-record")
         try FileManager.default.copyItem(atPath: try directory.importedFixture(), toPath: store)
-        // Record 200's last byte changed inside its page, as a flipped bit would change it.
-        do {
-            let log = try EventStore(path: store)
-            let records = try log.environment.database("log")
-            try log.environment.write { txn in
-                let key = withUnsafeBytes(of: UInt64(200).bigEndian) { Array($0) }
-                var value = try #require(try txn.get(records, key))
-                value[value.count - 1] ^= 0x01
-                try txn.put(records, key, value)
-            }
-        }
+        try flipLastByte(ofRecord: 200, in: store)
         let (page, _) = try #require(try damageablePage(of: store, in: directory, fromEnd: true) { $0.hasPrefix("rm.") })
         let damaged = directory.path("damaged")
         try damagedCopy(of: store, page: page, at: damaged)
