@@ -96,7 +96,7 @@ public struct FolioError: Error, Hashable, Sendable, CustomStringConvertible {
                 return FolioError(.store, "the store is damaged: \(error.operation); nothing was written, as a write could overwrite that last commit for good: copy data.mdb aside before anything else")
             case .readersFull:
                 return FolioError(.store, "the store is busy: as many processes as its reader table holds had it open for \(Environment.readerWait.components.seconds) seconds (\(error.operation)); try again, or run fewer commands on it at once")
-            case .invalid where error.operation.hasPrefix("mdb_env_open "):
+            case .invalid where error.operation.hasPrefix("mdb_env_open "), .versionMismatch where error.operation.hasPrefix("mdb_env_open "):
                 // Its first page does not say LMDB: another kind of file, or one damaged from its start.
                 return FolioError(.store, "\(error.operation.dropFirst("mdb_env_open ".count)) is not a Folio store: its data file is not an LMDB file, or one of its first two pages (where LMDB says where its data is) is damaged; restore it from a backup or an export")
             case .foreignLockFile where error.operation.hasPrefix("mdb_env_open "):

@@ -239,7 +239,11 @@ struct Export: ParsableCommand {
         // An export reads the log alone: stale read models are left for the next command to
         // rebuild, and an export still reaches a store whose read models' pages are damaged. A
         // damaged page of the log is named before the file is started.
-        try store.checkPages(reading: Store.exportedDatabases)
+        let pages = try store.checkPages(reading: Store.exportedDatabases)
+        // Still exported (what LMDB opens may be all there is to save), but not without a word.
+        if let meta = pages.metaPages {
+            warn("folio: the store is damaged: \(meta); this export holds the log as LMDB opens it, which may end before the last commit")
+        }
         let store = try store.open(rebuildingStale: false)
         guard let file else {
             try writing(to: standardOutput) { try store.exportLog(to: .standardOutput) }

@@ -177,6 +177,11 @@ public final class Environment: @unchecked Sendable {
         var status = stat()
         let newDataFile = stat(path + "/data.mdb", &status) != 0 && errno == ENOENT
         let newLockFile = lstat(path + "/lock.mdb", &status) != 0 && errno == ENOENT
+        // Meta pages LMDB would misread (a page size of 0, a last page past any map) stop it with
+        // a fault or keep it mapping without end: named here, before it reads them.
+        if !newDataFile, let damage = MetaPages.headerDamage(path: path) {
+            throw LMDBError(code: .damagedPage, operation: "\(path)/data.mdb: \(damage): a meta page (one of the first two, where LMDB says where its data is) is damaged")
+        }
         let first = try Self.openHandle(at: path, options: options, flags: flags)
         // A data file LMDB has just made is synced into the store's directory with its lock file.
         if newDataFile, first.handle != nil { synchronizeDirectory(path) }
@@ -243,10 +248,12 @@ public final class Environment: @unchecked Sendable {
     /// `mdb_env_open` and here makes LMDB answer `MDB_MAP_RESIZED`: the map is set to the new size
     /// and the read begun again.
     private static func beginFirstRead(_ env: OpaquePointer, _ txn: inout OpaquePointer?) -> Int32 {
-        while true {
+        // A few growths at most come between; a map that never fits is a damaged meta page's.
+        for _ in 0..<100 {
             let rc = beginRead(env, &txn)
             guard rc == MDB_MAP_RESIZED, mdb_env_set_mapsize(env, 0) == MDB_SUCCESS else { return rc }
         }
+        return MDB_MAP_RESIZED
     }
 
     /// Begins a read transaction. A reader table full of slots of processes that died since
@@ -377,7 +384,7 @@ public final class Environment: @unchecked Sendable {
                 let transaction = WriteTransaction(handle: txn!)
                 // Checked under the writer's lock, where no other process writes a meta page: a
                 // commit on top of a damaged one would overwrite the last commit for good.
-                if let damage = metaPagesDamage() {
+                if let damage = metaPagesDamage() ?? freeListDamage(transaction) {
                     transaction.finish()
                     return .failure(LMDBError(code: .damagedMeta, operation: "\(path)/data.mdb: \(damage)"))
                 }
@@ -422,6 +429,25 @@ public final class Environment: @unchecked Sendable {
         }
         guard let first = id(0), let second = id(1) else { return nil }
         return MetaPages.disagreement((first, second))
+    }
+
+    /// Why the free-page list of `transaction`'s snapshot says its meta page is damaged, or `nil`
+    /// (`MetaPages.freeListDisagreement`).
+    private func freeListDamage(_ transaction: WriteTransaction) -> String? {
+        // LMDB opens no cursor on the free-page list in a write transaction: a read one, begun
+        // under the writer's lock, has the same snapshot.
+        var reader: OpaquePointer?
+        guard mdb_txn_begin(handle, nil, UInt32(MDB_RDONLY), &reader) == MDB_SUCCESS else { return nil }
+        defer { mdb_txn_abort(reader) }
+        var cursor: OpaquePointer?
+        guard mdb_cursor_open(reader, 0, &cursor) == MDB_SUCCESS else { return nil }
+        defer { mdb_cursor_close(cursor) }
+        var key = MDB_val(), value = MDB_val()
+        guard mdb_cursor_get(cursor, &key, &value, MDB_LAST) == MDB_SUCCESS, key.mv_size == 8, let data = key.mv_data else { return nil }
+        // A write transaction's id is its snapshot's plus one.
+        let snapshot = UInt64(truncatingIfNeeded: mdb_txn_id(transaction.handle)) &- 1
+        guard UInt64(truncatingIfNeeded: mdb_txn_id(reader)) == snapshot else { return nil }
+        return MetaPages.freeListDisagreement(snapshot: snapshot, lastFreed: data.loadUnaligned(as: UInt64.self))
     }
 
     /// Returns once every write transaction that began before this call, in any process, has
@@ -489,7 +515,8 @@ public final class Environment: @unchecked Sendable {
         mdb_env_info(handle, &info)
         var stat = MDB_stat()
         mdb_env_stat(handle, &stat)
-        return (info.me_last_pgno + 1) * Int(stat.ms_psize)
+        let (bytes, overflow) = (info.me_last_pgno + 1).multipliedReportingOverflow(by: Int(stat.ms_psize))
+        return overflow ? .max : bytes
     }
 
     /// Grows the memory map to at least `bytes` now, so that a long write transaction known to

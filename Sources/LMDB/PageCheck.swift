@@ -40,6 +40,75 @@ enum MetaPages {
         return (id(0), id(1))
     }
 
+    /// Why the meta pages of the data file at `path` would make LMDB misread it (fault, trap or
+    /// hang as it opens it), or `nil`: read from the file before LMDB maps it. Checked on both
+    /// pages: LMDB's mark and data version (when page 0 holds LMDB's mark at all: a file that is
+    /// not LMDB's is LMDB's to refuse) and the page size, which page 0's says where page 1 is.
+    /// Checked on the page LMDB opens at (the greater transaction id): its free-page list's flags,
+    /// its transaction id (under 2^63) and its last page, within the map its writer had or the
+    /// file. Another process's commit writing that page meanwhile is read again before it is
+    /// taken for damage.
+    static func headerDamage(path: String) -> String? {
+        let descriptor = open(path + "/data.mdb", O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        func meta(at offset: Int) -> [UInt8]? {
+            var bytes = [UInt8](repeating: 0, count: PageWalk.headerSize + 136)
+            let count = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, off_t(offset)) }
+            return count == bytes.count ? bytes : nil
+        }
+        func damage() -> String? {
+            // A file too short for them is LMDB's (or the length check's) to name.
+            guard let first = meta(at: 0) else { return nil }
+            func field<T: FixedWidthInteger>(_ bytes: [UInt8], _ offset: Int, _: T.Type) -> T {
+                bytes.withUnsafeBytes { T(littleEndian: $0.loadUnaligned(fromByteOffset: PageWalk.headerSize + offset, as: T.self)) }
+            }
+            guard field(first, 0, UInt32.self) == magic else { return nil }
+            let pageSize = Int(field(first, 24, UInt32.self))
+            guard pageSize >= 512, pageSize <= 65_536, pageSize & (pageSize - 1) == 0 else {
+                return "meta page 0 gives a page size of \(pageSize) bytes"
+            }
+            guard let second = meta(at: pageSize), field(second, 0, UInt32.self) == magic else {
+                return "meta page 0 gives a page size of \(pageSize) bytes, where no meta page lies"
+            }
+            for (number, page) in [first, second].enumerated() {
+                let version = field(page, 4, UInt32.self), size = field(page, 24, UInt32.self)
+                if version != dataVersion { return "meta page \(number) gives LMDB's data version as \(version), where this LMDB writes \(dataVersion)" }
+                if size != pageSize { return "its meta pages give page sizes of \(pageSize) and \(size) bytes" }
+            }
+            let (latest, page) = field(first, 128, UInt64.self) >= field(second, 128, UInt64.self) ? (0, first) : (1, second)
+            let transaction = field(page, 128, UInt64.self), lastPage = field(page, 120, UInt64.self), mapSize = field(page, 16, UInt64.self)
+            if transaction >= 1 << 63 { return "meta page \(latest) names transaction \(transaction)" }
+            if field(page, 28, UInt16.self) != integerKeys { return "meta page \(latest) gives the free-page list's flags as \(field(page, 28, UInt16.self))" }
+            // Past the map its writer had and the file both (a damaged map size alone LMDB mends).
+            var status = stat()
+            let fileSize = fstat(descriptor, &status) == 0 ? UInt64(status.st_size) : .max
+            let (pages, overflow) = lastPage.addingReportingOverflow(1)
+            if overflow || (pages > mapSize / UInt64(pageSize) && pages > fileSize / UInt64(pageSize)) {
+                return "meta page \(latest) counts \(lastPage) as its last page, past the \(mapSize)-byte map its writer had"
+            }
+            return nil
+        }
+        guard damage() != nil else { return nil }
+        usleep(20_000)
+        return damage()
+    }
+
+    /// Every commit frees at least its main database's former root, which LMDB lists in the
+    /// free-page list under the commit's transaction id, and a later commit never takes that entry
+    /// back while it is the last one: so the last entry of a sound list is the snapshot's own
+    /// commit (a store new or compacted has none). A meta page whose id was raised by two (one bit
+    /// flipped) still reads one apart from the other, and would make LMDB open the store at an
+    /// earlier commit than its last: this says so, or returns `nil`.
+    static func freeListDisagreement(snapshot: UInt64, lastFreed: UInt64) -> String? {
+        guard lastFreed != snapshot else { return nil }
+        return "its meta page names transaction \(snapshot), where the last commit its free-page list records is \(lastFreed): a meta page is damaged, and the store may open at an earlier commit than its last"
+    }
+
+    /// LMDB's mark at the start of each meta page, its data version, and `MDB_INTEGERKEY`, the
+    /// free-page list's flags.
+    static let magic: UInt32 = 0xBEEF_C0DE, dataVersion: UInt32 = 1, integerKeys = UInt16(MDB_INTEGERKEY)
+
     /// LMDB writes transaction N's meta page at page N % 2, so its two meta pages hold
     /// consecutive transaction ids, the even one on page 0 (both 0 in a store never written to),
     /// and opens the store at the page with the greater id. Anything else is a damaged meta page:
@@ -171,6 +240,8 @@ private struct PageWalk {
     let fileSize: Int
     let freeRecord: DatabaseRecord
     let mainRecord: DatabaseRecord
+    /// The snapshot's transaction id.
+    let snapshot: UInt64
     /// Pages within the data file reached so far, a bit each.
     var seen: [UInt64]
     /// Pages past the data file's end reached so far: only free ones may be there.
@@ -223,7 +294,8 @@ private struct PageWalk {
         readable = size / pageSize
         fileSize = size
         guard readable >= 2 else { throw LMDBError(code: .truncated, operation: "data.mdb is \(size) bytes, short of its two meta pages") }
-        let snapshot = UInt64(mdb_txn_id(transaction.handle))
+        let snapshot = UInt64(truncatingIfNeeded: mdb_txn_id(transaction.handle))
+        self.snapshot = snapshot
         // The meta page (0 or 1) of this snapshot: LMDB copied its database records when the
         // snapshot began; its transaction id is read before and after them.
         let metaPage = (0..<2).first { page in
@@ -259,8 +331,29 @@ private struct PageWalk {
         }
         return PageCheckReport(
             pagesInUse: seen.reduce(0) { $0 + $1.nonzeroBitCount } + unwritten.count - free, freePages: free, databases: databases, pages: pageCount,
-            damage: damage, metaPages: metaPagesDisagree()
+            damage: damage, metaPages: metaPagesDisagree() ?? (damage.isEmpty ? freeListDisagrees() : nil)
         )
+    }
+
+    /// Why the last entry of the free-page list, walked and found sound, says the snapshot's meta
+    /// page is damaged, or `nil` (`Environment.freeListDamage`, which writes check the same way).
+    func freeListDisagrees() -> String? {
+        guard freeRecord.root != Self.noPage else { return nil }
+        // Down the last node of each branch to the last leaf's last key.
+        var page = base + Int(freeRecord.root) * pageSize
+        while true {
+            let lower = Int(page.loadUnaligned(fromByteOffset: 12, as: UInt16.self))
+            guard lower > Self.headerSize else { return nil }
+            let node = page + Int(page.loadUnaligned(fromByteOffset: lower - 2, as: UInt16.self))
+            let flags = page.loadUnaligned(fromByteOffset: 10, as: UInt16.self) & ~Self.inMemory
+            if flags == Self.branch {
+                page = base + Int(Self.childPage(node)) * pageSize
+                continue
+            }
+            guard node.loadUnaligned(fromByteOffset: 6, as: UInt16.self) == 8 else { return nil }
+            let last = node.loadUnaligned(fromByteOffset: Self.nodeHeaderSize, as: UInt64.self)
+            return MetaPages.freeListDisagreement(snapshot: snapshot, lastFreed: last).map { "\($0) (copy data.mdb aside before any write)" }
+        }
     }
 
     /// Why the two meta pages cannot both be as LMDB wrote them, or `nil`; a meta page written by

@@ -131,6 +131,83 @@ struct LMDBTests {
         #expect(try environment.read { try $0.get(table, bytes("c")) } == bytes("3"))
     }
 
+    /// An environment at `path` with a table `t` written in four commits, closed again.
+    private func fourCommits(at path: String) throws {
+        let environment = try Environment.open(at: path)
+        let table = try environment.database("t")
+        for index in 0..<4 { try environment.write { txn in try txn.put(table, bytes("k\(index)"), bytes("v")) } }
+    }
+
+    /// Reads and writes little-endian fields of the meta pages of the data file at `path`.
+    private struct MetaFields {
+        let file: FileHandle
+        let pageSize = UInt64(sysconf(Int32(_SC_PAGESIZE)))
+        init(_ path: String) throws { file = try FileHandle(forUpdating: URL(fileURLWithPath: path + "/data.mdb")) }
+        /// `offset` within the meta (after the page's 16-byte header) of meta page `page`.
+        func read(_ page: UInt64, _ offset: UInt64) throws -> UInt64 {
+            try file.seek(toOffset: page * pageSize + 16 + offset)
+            return try #require(try file.read(upToCount: 8)).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+        }
+        func write<T: FixedWidthInteger>(_ page: UInt64, _ offset: UInt64, _ value: T) throws {
+            try file.seek(toOffset: page * pageSize + 16 + offset)
+            try file.write(contentsOf: withUnsafeBytes(of: value.littleEndian) { Data($0) })
+        }
+        /// The meta page of the last commit (the greater transaction id) and the other.
+        func pages() throws -> (latest: UInt64, older: UInt64) { try read(0, 128) > read(1, 128) ? (0, 1) : (1, 0) }
+    }
+
+    @Test("a meta page whose id was raised by two (still one apart from the other) is found by the free-page list: a write refused before it begins, verify's walk names it")
+    func metaPageRaisedByTwo() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("env")
+        try fourCommits(at: path)
+        do {
+            let meta = try MetaFields(path)
+            let older = try meta.pages().older
+            try meta.write(older, 128, try meta.read(older, 128) + 2)
+            try meta.file.close()
+        }
+        // Opened anew, LMDB takes the raised page for the last commit: the store is one commit back.
+        let environment = try Environment.open(at: path)
+        let table = try #require(try environment.existingDatabase("t"))
+        #expect(try environment.read { try $0.get(table, bytes("k3")) } == nil)
+        let before = try Data(contentsOf: URL(fileURLWithPath: path + "/data.mdb"))
+        #expect { try environment.write { txn in try txn.put(table, bytes("k4"), bytes("v")) } } throws: {
+            ($0 as? LMDBError)?.code == .damagedMeta && "\($0)".contains("where the last commit its free-page list records is ")
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path + "/data.mdb")) == before)
+        let report = try environment.checkPages()
+        #expect(report.damage.isEmpty && report.metaPages?.contains("where the last commit its free-page list records is ") == true, "\(report)")
+    }
+
+    @Test("meta pages LMDB would misread (a page size of 0, the page sizes apart, a last page past any map, a transaction id past 2^63, the free-page list's flags) are named before LMDB opens the file")
+    func damagedMetaHeaders() throws {
+        let directory = try TemporaryDirectory()
+        try fourCommits(at: directory.path("sound"))
+        let latest = try MetaFields(directory.path("sound")).pages().latest
+        let cases: [(String, (MetaFields) throws -> Void, String)] = [
+            ("size0", { try $0.write(0, 24, UInt32(0)) }, "meta page 0 gives a page size of 0 bytes"),
+            ("size1", { try $0.write(1, 24, UInt32(8192)) }, "its meta pages give page sizes of 4096 and 8192 bytes"),
+            ("last", { try $0.write(latest, 120, UInt64(1) << 52) }, "as its last page, past the "),
+            ("id", { try $0.write(latest, 128, UInt64(1) << 63 | 5) }, "meta page \(latest) names transaction 9223372036854775813"),
+            ("flags", { try $0.write(latest, 28, UInt16(0x08 | 0x04)) }, "gives the free-page list's flags as 12"),
+        ]
+        for (name, damage, said) in cases {
+            let path = directory.path(name)
+            try FileManager.default.copyItem(atPath: directory.path("sound"), toPath: path)
+            let meta = try MetaFields(path)
+            try damage(meta)
+            try meta.file.close()
+            #expect("\(name)") { _ = try Environment.open(at: path) } throws: {
+                ($0 as? LMDBError)?.code == .damagedPage && "\($0)".contains(said) && "\($0)".hasSuffix("a meta page (one of the first two, where LMDB says where its data is) is damaged: a page is damaged")
+            }
+        }
+        // The sound one opens, and reads.
+        let sound = try Environment.open(at: directory.path("sound"))
+        let table = try #require(try sound.existingDatabase("t"))
+        #expect(try sound.read { try $0.get(table, bytes("k3")) } == bytes("v"))
+    }
+
     @Test("an append out of key order fails loudly")
     func appendOrder() throws {
         let directory = try TemporaryDirectory()
