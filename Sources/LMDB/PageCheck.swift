@@ -68,7 +68,8 @@ enum MetaPages {
             guard pageSize >= 512, pageSize <= 65_536, pageSize & (pageSize - 1) == 0 else {
                 return "meta page 0 gives a page size of \(pageSize) bytes"
             }
-            guard let second = meta(at: pageSize), field(second, 0, UInt32.self) == magic else {
+            guard let second = meta(at: pageSize) else { return nil }
+            guard field(second, 0, UInt32.self) == magic else {
                 return "meta page 0 gives a page size of \(pageSize) bytes, where no meta page lies"
             }
             for (number, page) in [first, second].enumerated() {
