@@ -45,7 +45,8 @@ public struct History: Sendable {
         public var timeline: [Moment]
         /// Payments linked to this version, each with every status Stripe reported for it.
         public var payments: [Payment]
-        /// The content, as stored.
+        /// The content, as stored; `.omitted` in a history that does not compare content, and
+        /// for the pages a history of one page does not show.
         public var content: CanonicalJSON
         /// The change against the previous version of the page (empty for the first, and where
         /// the two were not compared).
@@ -106,8 +107,12 @@ extension History {
 extension Store {
     /// Replays one client's stream into its content history.
     ///
-    /// - Parameter page: only this page type, when given.
-    public func history(client reference: String, page: PageType? = nil) throws -> History {
+    /// - Parameters:
+    ///   - page: only this page type, when given.
+    ///   - comparing: whether each version's content is compared with the one before it
+    ///     (`changes`); without it, no version's content is kept (`content` is `.omitted`), as a
+    ///     history of thousands of versions would otherwise hold every page at once.
+    public func history(client reference: String, page: PageType? = nil, comparing: Bool = true) throws -> History {
         let client = try resolveClient(reference)
         var name = ""
         var exists = false
@@ -122,7 +127,9 @@ extension Store {
         do {
             try log.read { session in
                 try session.scan(stream: Event.stream(for: client)) { view in
-                    let event = try view.withPayload { try Event.decode(type: view.type, schemaVersion: Int(view.schemaVersion), payload: $0) }
+                    let event = try view.withPayload {
+                        try Event.decode(type: EventType.named(view.type), schemaVersion: Int(view.schemaVersion), payload: $0, copyingContent: comparing)
+                    }
                     let at = Date(timeIntervalSince1970: Double(view.recordedAtMicroseconds) / 1_000_000)
                     switch event {
                     case .clientCreated(let created):
@@ -131,10 +138,12 @@ extension Store {
                     case .versionDrafted(let drafted):
                         order[drafted.pageType, default: []].append(drafted.versionID)
                         pageOf[drafted.versionID] = drafted.pageType
+                        // Only the pages shown are compared.
+                        let content = comparing && (page == nil || page == drafted.pageType) ? drafted.content : .omitted
                         versions[drafted.versionID] = History.Version(
                             id: drafted.versionID, versionNumber: drafted.versionNumber, draftedAt: at, createdBy: drafted.createdBy,
                             iterationNotes: drafted.iterationNotes, hypothesis: drafted.hypothesis, outcomes: [], promotedAt: [], demotedAt: [],
-                            timeline: [], payments: [], content: drafted.content, changes: []
+                            timeline: [], payments: [], content: content, changes: []
                         )
                     case .versionPromoted(let promoted):
                         // Promoted again while current (another page's version had become the
@@ -186,6 +195,7 @@ extension Store {
             var previous: Result<JSONValue, JSONParser.Failure>?
             let list = (order[type] ?? []).compactMap { id -> History.Version? in
                 guard var version = versions[id] else { return nil }
+                guard comparing else { return version }
                 let content = Result { () throws(JSONParser.Failure) in try JSONParser.parse(version.content.bytes, maxDepth: .max) }
                 switch (previous, content) {
                 case (nil, _): break

@@ -282,6 +282,10 @@ struct CommandPathTests {
         #expect(versions[1].payments.map(\.intent) == ["pi_h"])
         let changes = Set(versions[1].changes.map { "\($0.kind.rawValue) \($0.path)" })
         #expect(changes == ["changed title", "removed price", "added faq"])
+        // Not compared, no page is held; the rest is the same.
+        let plain = try #require(try store.history(client: token, page: .agreement, comparing: false).pages.first?.versions)
+        #expect(plain.map(\.content) == [.omitted, .omitted] && plain.allSatisfy(\.changes.isEmpty))
+        #expect(plain.map(\.id) == versions.map(\.id) && plain.map(\.outcomes.count) == [2, 0] && plain.map(\.timeline.count) == [4, 1])
     }
 
     @Test("a diff tells text in two Unicode forms apart, as the stored bytes do: a value is changed, a key removed and added")
