@@ -140,6 +140,15 @@ extension Store {
         }
     }
 
+    /// The client `reference` names or named: its id, or the client its token was issued to
+    /// (a token is issued once, ever), retired since or not; `nil` for a token never issued or
+    /// text that is neither. Unchecked otherwise: for scoping a fold to one client's stream.
+    public func clientEver(named reference: String) throws -> UUID? {
+        if let id = UUID(uuidString: reference) { return id }
+        guard let token = try? Token(reference) else { return nil }
+        return try log.read { session in try tokenOwner(token, in: session)?.client }
+    }
+
     /// The client `token` was issued to, and whether it was retired since; `nil` when never issued.
     func tokenOwner(_ token: Token, in session: ReadSession) throws -> TokenOwner? {
         try session.transaction.withValue(indexes.tokens, Array(token.description.utf8)) { value in

@@ -242,12 +242,16 @@ struct AsOfOptions: ParsableArguments {
 
     /// Runs `body` on the read model with the client `reference` names found in it: with
     /// `--as-of`, a token names the client whose token it was then.
-    func read<T>(_ store: Store, client reference: String, _ body: (ReadModel, UUID) throws -> T) throws -> T {
+    /// `also`: other clients whose rows `body` reads, as in `read(_:scope:_:)`.
+    func read<T>(_ store: Store, client reference: String, also: [UUID] = [], _ body: (ReadModel, UUID) throws -> T) throws -> T {
         guard let point = try parsed() else {
             let id = try store.resolveClient(reference)
             return try read(store) { try body($0, id) }
         }
-        return try read(store) { model in try body(model, try store.resolveClient(reference, in: model, asOf: point)) }
+        // As of a point, only the client's own stream is folded (a token names one client ever).
+        return try read(store, scope: [try store.clientEver(named: reference)].compactMap { $0 } + also) { model in
+            try body(model, try store.resolveClient(reference, in: model, asOf: point))
+        }
     }
 
     /// Why the client `id`, which the store knows, has no row in the read model read: it was
@@ -267,9 +271,11 @@ struct AsOfOptions: ParsableArguments {
     /// `read(_:client:_:)` for a listing: a client filter naming a client without a row (deleted,
     /// or not created yet as of `--as-of`) is refused, saying which, where the listing would print
     /// no rows as if the client had none.
-    func list<Rows: Collection>(_ store: Store, client reference: String?, _ body: (ReadModel, UUID?) throws -> Rows) throws -> Rows {
+    func list<Rows: Collection>(
+        _ store: Store, client reference: String?, scope: [UUID]? = nil, _ body: (ReadModel, UUID?) throws -> Rows
+    ) throws -> Rows {
         var absent: UUID?
-        let rows = try read(store, client: reference) { model, id in
+        let rows = try read(store, client: reference, scope: scope) { model, id in
             let rows = try body(model, id)
             if rows.isEmpty, let id, try model.client(id: id) == nil { absent = id }
             return rows
@@ -278,10 +284,13 @@ struct AsOfOptions: ParsableArguments {
         return rows
     }
 
-    /// `read(_:client:_:)` for a client filter that may be absent.
-    func read<T>(_ store: Store, client reference: String?, _ body: (ReadModel, UUID?) throws -> T) throws -> T {
-        guard let reference else { return try read(store) { try body($0, nil) } }
-        return try read(store, client: reference) { (model: ReadModel, id: UUID) in try body(model, id) }
+    /// `read(_:client:_:)` for a client filter that may be absent. `scope` (as in
+    /// `read(_:scope:_:)`): clients whose rows `body` reads, besides the one the filter names,
+    /// when it reads only theirs.
+    func read<T>(_ store: Store, client reference: String?, scope: [UUID]? = nil, _ body: (ReadModel, UUID?) throws -> T) throws -> T {
+        guard let reference else { return try read(store, scope: scope) { try body($0, nil) } }
+        guard let scope else { return try read(store, client: reference) { (model: ReadModel, id: UUID) in try body(model, id) } }
+        return try read(store, client: reference, also: scope) { (model: ReadModel, id: UUID) in try body(model, id) }
     }
 
     /// Makes the state at `time` one that no write can change any more, so that the same question
@@ -307,8 +316,10 @@ struct AsOfOptions: ParsableArguments {
         try store.log.environment.waitForRunningWrite()
     }
 
-    /// Runs `body` on the current read model, or on the one folded up to `--as-of`.
-    func read<T>(_ store: Store, _ body: (ReadModel) throws -> T) throws -> T {
+    /// Runs `body` on the current read model, or on the one folded up to `--as-of`: with a
+    /// `scope`, the clients whose rows alone `body` reads, their rows alone, from their own
+    /// streams rather than the whole log.
+    func read<T>(_ store: Store, scope: [UUID]? = nil, _ body: (ReadModel) throws -> T) throws -> T {
         do {
             if let asOf = try parsed() {
                 switch asOf {
@@ -321,7 +332,7 @@ struct AsOfOptions: ParsableArguments {
                 case .time(let time):
                     try settle(time, in: store)
                 }
-                return try body(try store.projections.model(asOf: asOf))
+                return try body(try scope.map { try store.projections.model(asOf: asOf, clients: $0) } ?? store.projections.model(asOf: asOf))
             }
             return try store.projections.read(body)
         } catch let error as ValidationError {

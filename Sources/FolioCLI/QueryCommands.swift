@@ -54,7 +54,10 @@ struct Payments: ParsableCommand {
         let store = try store.open()
         let versionID = try version.map { try store.resolveVersion($0) }
         var versionAbsent = false
-        let rows = try asOf.list(store, client: client) { model, id in
+        // A version's payments are its client's: as of a point, only the streams of that client
+        // and of the one --client names are folded.
+        let scope = try versionID.map { try store.versionOwner($0).map { [$0] } ?? [] }
+        let rows = try asOf.list(store, client: client, scope: scope) { model, id in
             let rows = try model.payments(client: id, version: versionID, status: status)
             if rows.isEmpty, let versionID, try model.version(id: versionID) == nil { versionAbsent = true }
             return rows

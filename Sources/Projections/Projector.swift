@@ -41,6 +41,10 @@ public protocol Projector: Sendable {
     /// otherwise). When no projector of a fold does, the fold checks each draft's content without
     /// copying it, and drafts reach `apply` with `CanonicalJSON.omitted`.
     var readsDraftContent: Bool { get }
+    /// Whether every row the projector keeps for a client comes from that client's events alone,
+    /// so that folding one client's stream gives its rows as folding the whole log does (false
+    /// unless the projector says so: analytics sum across clients).
+    var foldsClientsApart: Bool { get }
     /// Generic over the store, so that Folio's own projectors run specialised for each store
     /// (see `Projections.applier(_:to:)`): no dynamic call for each row read or written.
     func apply(_ event: Event, at envelope: Envelope, to store: some ModelStore) throws
@@ -48,6 +52,7 @@ public protocol Projector: Sendable {
 
 extension Projector {
     public var readsDraftContent: Bool { true }
+    public var foldsClientsApart: Bool { false }
 
     /// A hash of the projector's name, version and tables, and of the layout of the rows it
     /// stores. It does not see the projector's code: a change to what a projector folds must bump
@@ -84,6 +89,7 @@ enum Tables {
 public struct ClientsProjector: Projector {
     public init() {}
     public var name: String { "clients" }
+    public var foldsClientsApart: Bool { true }
     public var readsDraftContent: Bool { false }
     public var version: Int { 1 }
     public var tables: [String] { [Tables.clients.name, Tables.clientsByToken.name] }
@@ -138,6 +144,7 @@ public struct ClientsProjector: Projector {
 public struct ContentVersionsProjector: Projector {
     public init() {}
     public var name: String { "content_versions" }
+    public var foldsClientsApart: Bool { true }
     /// Rows name their draft's log position; `ReadModel` reads the content from there.
     public var readsDraftContent: Bool { false }
     /// 2: rows name their draft's log position instead of holding the content.
@@ -181,6 +188,7 @@ public struct ContentVersionsProjector: Projector {
 public struct PaymentsProjector: Projector {
     public init() {}
     public var name: String { "payments" }
+    public var foldsClientsApart: Bool { true }
     public var readsDraftContent: Bool { false }
     public var version: Int { 2 }
     public var tables: [String] {

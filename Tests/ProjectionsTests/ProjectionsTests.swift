@@ -77,6 +77,35 @@ struct ProjectionsTests {
         #expect(try fixture.projections.status().allSatisfy { !$0.isStale && $0.checkpoint == UInt64(events.count) && $0.lag == 0 })
     }
 
+    @Test("clients folded from their own streams, as of a position or a time, have the rows a fold of the whole log gives them", arguments: [5, 6] as [UInt64])
+    func clientStreamsFoldAlike(seed: UInt64) throws {
+        let fixture = try Fixture()
+        var generator = HistoryGenerator(seed: seed)
+        let events = generator.history(count: 260)
+        for event in events { try fixture.append(event) }
+        let clients = Array(Set(events.map(\.event.clientID)))
+        let perClient = ["clients", "clients_by_token", "content_versions", "content_versions_by_client", "current_versions",
+                         "payments", "payments_by_intent", "payments_by_version", "payments_by_client"]
+        let points = stride(from: 0, through: events.count, by: 7).map { AsOf.position(UInt64($0)) }
+            + events.indices.filter { $0 % 31 == 0 }.map { AsOf.time(microseconds: events[$0].recordedAtMicroseconds) }
+        for point in points {
+            let whole = try fixture.projections.model(asOf: point).dump().filter { perClient.contains($0.key) }
+            let apart = try fixture.projections.model(asOf: point, clients: clients).dump()
+            #expect(differingTables(whole, apart.filter { perClient.contains($0.key) }).isEmpty, "\(point)")
+            let analytics = apart.filter { !perClient.contains($0.key) }
+            #expect(analytics.values.allSatisfy { $0.isEmpty }, "analytics are not folded apart")
+            // One client alone: its own rows, and no other's.
+            let one = try #require(clients.first)
+            let alone = try fixture.projections.model(asOf: point, clients: [one])
+            let full = try fixture.projections.model(asOf: point)
+            #expect(try alone.client(id: one) == (try full.client(id: one)))
+            #expect(try alone.versions(client: one) == (try full.versions(client: one)))
+            #expect(try alone.payments(client: one) == (try full.payments(client: one)))
+            let listed = try alone.clients()
+            #expect(listed.allSatisfy { $0.id == one })
+        }
+    }
+
     /// One current version per (client, page); `is_current`, the current-version lookup and the
     /// client's `current_version_id` agree.
     func checkOneCurrentVersion(_ projections: Projections, at position: UInt64) throws {
