@@ -621,7 +621,8 @@ extension Store {
                 return remaining > 0
             }
             if let clientID {
-                try session.scan(stream: Event.stream(for: clientID), filtered)
+                // The stream's records up to `after` are passed over in its index, not read.
+                try session.scan(stream: Event.stream(for: clientID), after: after, filtered)
             } else if let type {
                 try session.scan(type: type, after: after, filtered)
             } else {

@@ -219,6 +219,11 @@ struct EventStoreTests {
         var after: [UInt64] = []
         try store.read { try $0.scan(from: 4, verify: true) { after.append($0.position); return true } }
         #expect(after == [4, 5])
+        // A stream read after a position passes over the records before it unread.
+        var streamAfter: [UInt64] = []
+        try store.read { try $0.scan(stream: "s", after: 3) { streamAfter.append($0.position); return true } }
+        #expect(streamAfter == [4, 5])
+        #expect { try store.read { try $0.scan(stream: "s", after: 2) { _ in true } } } throws: { ($0 as? EventStoreError)?.position == 3 }
         // Its stated hash changed, the next record's link fails: the record is named, not the link.
         try store.environment.write { txn in
             var record = try #require(try txn.get(log, UInt64(3).bigEndianBytes))
