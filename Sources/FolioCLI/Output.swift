@@ -111,7 +111,7 @@ struct RowPrinter {
         var list = ListWriter(printer: self)
         var start = rows.startIndex
         while start < rows.endIndex {
-            let end = min(start + 256, rows.endIndex)
+            let end = min(start + 32, rows.endIndex)
             list.add(try prepare(Array(rows[start..<end])).map { Self.object($0) }, to: &out)
             start = end
         }
