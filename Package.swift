@@ -64,7 +64,7 @@ let package = Package(
         // W4's floor: `folio client show`'s command shape parsed by swift-argument-parser, no work.
         .executableTarget(name: "ParserFloor", dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
-        .testTarget(name: "LMDBTests", dependencies: ["LMDB"]),
+        .testTarget(name: "LMDBTests", dependencies: ["LMDB", "CLMDB"]),
         .testTarget(name: "EventStoreTests", dependencies: ["EventStore", "LMDB"]),
         .testTarget(name: "DomainTests", dependencies: ["Domain"]),
         .testTarget(name: "ProjectionsTests", dependencies: ["Projections", "EventStore", "Domain", "LMDB"]),

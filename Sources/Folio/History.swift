@@ -316,11 +316,18 @@ public struct ContentChange: Hashable, Sendable {
     /// changed throughout, with nothing found once on each side) are compared by position.
     static func unchanged(_ a: [JSONValue], _ b: [JSONValue], cells: inout Int) -> [(Int, Int)] {
         var pairs: [(Int, Int)] = []
-        match(a, 0..<a.count, b, 0..<b.count, into: &pairs, cells: &cells)
+        match(a, 0..<a.count, b, 0..<b.count, into: &pairs, cells: &cells, depth: 0)
         return pairs
     }
 
-    private static func match(_ a: [JSONValue], _ inA: Range<Int>, _ b: [JSONValue], _ inB: Range<Int>, into pairs: inout [(Int, Int)], cells: inout Int) {
+    /// How deep matching up by unique elements goes within itself before what is left is compared
+    /// by position: arrays built so that each level finds one such element would go as deep as
+    /// they are long.
+    static let anchoringDepth = 64
+
+    private static func match(
+        _ a: [JSONValue], _ inA: Range<Int>, _ b: [JSONValue], _ inB: Range<Int>, into pairs: inout [(Int, Int)], cells: inout Int, depth: Int
+    ) {
         var (startA, startB) = (inA.lowerBound, inB.lowerBound)
         while startA < inA.upperBound, startB < inB.upperBound, a[startA] == b[startB] {
             pairs.append((startA, startB))
@@ -336,15 +343,15 @@ public struct ContentChange: Hashable, Sendable {
         if rows > 0, columns > 0, rows * columns <= min(1_000_000, cells) {
             cells -= rows * columns
             longestCommonSubsequence(a, startA..<endA, b, startB..<endB, into: &pairs)
-        } else if rows > 0, columns > 0, rows + columns <= cells {
+        } else if rows > 0, columns > 0, rows + columns <= cells, depth < anchoringDepth {
             cells -= rows + columns
             var (i, j) = (startA, startB)
             for (x, y) in uniqueAnchors(a, startA..<endA, b, startB..<endB) {
-                match(a, i..<x, b, j..<y, into: &pairs, cells: &cells)
+                match(a, i..<x, b, j..<y, into: &pairs, cells: &cells, depth: depth + 1)
                 pairs.append((x, y))
                 (i, j) = (x + 1, y + 1)
             }
-            if (i, j) != (startA, startB) { match(a, i..<endA, b, j..<endB, into: &pairs, cells: &cells) }
+            if (i, j) != (startA, startB) { match(a, i..<endA, b, j..<endB, into: &pairs, cells: &cells, depth: depth + 1) }
         }
         pairs += (0..<(inA.upperBound - endA)).map { (endA + $0, endB + $0) }
     }

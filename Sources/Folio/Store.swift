@@ -99,7 +99,7 @@ public final class Store: Sendable {
                 } catch let error as ProjectionError where error.code == .corruptRecord || error.code == .decodeFailed {
                     // Every command that rebuilds first fails the same way: say which still answer.
                     let wrapped = FolioError.wrapping(error)
-                    throw FolioError(wrapped.code, wrapped.message + "; the stale read models (folio projections status) must be rebuilt before this command, and cannot be past that record: restore the store from a backup or an earlier export (verify, log and stats still answer)")
+                    throw FolioError(wrapped.code, wrapped.message + "; the stale read models (folio projections status) must be rebuilt before this command, and cannot be past that record: restore the store from a backup or an earlier export (verify, log, stats, history and projections status still answer)")
                 }
             }
         } catch {

@@ -248,7 +248,8 @@ struct AsOfOptions: ParsableArguments {
             let id = try store.resolveClient(reference)
             return try read(store) { try body($0, id) }
         }
-        // As of a point, only the client's own stream is folded (a token names one client ever).
+        // As of a point, only the client's own stream is folded (a token names one client ever),
+        // found once the point is settled: a token issued by then is known by then.
         return try read(store, scope: [try store.clientEver(named: reference)].compactMap { $0 } + also) { model in
             try body(model, try store.resolveClient(reference, in: model, asOf: point))
         }
@@ -319,7 +320,7 @@ struct AsOfOptions: ParsableArguments {
     /// Runs `body` on the current read model, or on the one folded up to `--as-of`: with a
     /// `scope`, the clients whose rows alone `body` reads, their rows alone, from their own
     /// streams rather than the whole log.
-    func read<T>(_ store: Store, scope: [UUID]? = nil, _ body: (ReadModel) throws -> T) throws -> T {
+    func read<T>(_ store: Store, scope: @autoclosure () throws -> [UUID]? = nil, _ body: (ReadModel) throws -> T) throws -> T {
         do {
             if let asOf = try parsed() {
                 switch asOf {
@@ -332,7 +333,8 @@ struct AsOfOptions: ParsableArguments {
                 case .time(let time):
                     try settle(time, in: store)
                 }
-                return try body(try scope.map { try store.projections.model(asOf: asOf, clients: $0) } ?? store.projections.model(asOf: asOf))
+                // The scope is found after the wait above, as of what the log holds by then.
+                return try body(try scope().map { try store.projections.model(asOf: asOf, clients: $0) } ?? store.projections.model(asOf: asOf))
             }
             return try store.projections.read(body)
         } catch let error as ValidationError {

@@ -125,7 +125,8 @@ struct HistoryCommand: ParsableCommand {
     @Flag(help: "Show each version's content changes against the previous one: each changed path (+ added, - removed, ~ changed) with its values as JSON, in a table shortened to fit (a long value from where the two part); --format json gives them whole.") var diff = false
 
     func run() throws {
-        let history = try store.open().history(client: client, page: page, comparing: diff)
+        // The log alone: stale read models are not rebuilt for it (nor can be past a damaged record).
+        let history = try store.open(rebuildingStale: false).history(client: client, page: page, comparing: diff)
         emit(try HistoryPrinter(format: output.format, diff: diff).render(history))
     }
 }

@@ -384,7 +384,7 @@ public final class Environment: @unchecked Sendable {
                 let transaction = WriteTransaction(handle: txn!)
                 // Checked under the writer's lock, where no other process writes a meta page: a
                 // commit on top of a damaged one would overwrite the last commit for good.
-                if let damage = metaPagesDamage() ?? freeListDamage(transaction) {
+                if let damage = metaPagesDamage() ?? freeListDamage() {
                     transaction.finish()
                     return .failure(LMDBError(code: .damagedMeta, operation: "\(path)/data.mdb: \(damage)"))
                 }
@@ -431,23 +431,14 @@ public final class Environment: @unchecked Sendable {
         return MetaPages.disagreement((first, second))
     }
 
-    /// Why the free-page list of `transaction`'s snapshot says its meta page is damaged, or `nil`
-    /// (`MetaPages.freeListDisagreement`).
-    private func freeListDamage(_ transaction: WriteTransaction) -> String? {
-        // LMDB opens no cursor on the free-page list in a write transaction: a read one, begun
-        // under the writer's lock, has the same snapshot.
-        var reader: OpaquePointer?
-        guard mdb_txn_begin(handle, nil, UInt32(MDB_RDONLY), &reader) == MDB_SUCCESS else { return nil }
-        defer { mdb_txn_abort(reader) }
-        var cursor: OpaquePointer?
-        guard mdb_cursor_open(reader, 0, &cursor) == MDB_SUCCESS else { return nil }
-        defer { mdb_cursor_close(cursor) }
-        var key = MDB_val(), value = MDB_val()
-        guard mdb_cursor_get(cursor, &key, &value, MDB_LAST) == MDB_SUCCESS, key.mv_size == 8, let data = key.mv_data else { return nil }
-        // A write transaction's id is its snapshot's plus one.
-        let snapshot = UInt64(truncatingIfNeeded: mdb_txn_id(transaction.handle)) &- 1
-        guard UInt64(truncatingIfNeeded: mdb_txn_id(reader)) == snapshot else { return nil }
-        return MetaPages.freeListDisagreement(snapshot: snapshot, lastFreed: data.loadUnaligned(as: UInt64.self))
+    /// Why a meta page's free-page list says its transaction id is damaged
+    /// (`MetaPages.freeListDisagreement`), read from the data file, or `nil`. Under the writer's
+    /// lock, as `metaPagesDamage`.
+    private func freeListDamage() -> String? {
+        var statistics = MDB_stat()
+        var descriptor: mdb_filehandle_t = -1
+        guard mdb_env_stat(handle, &statistics) == MDB_SUCCESS, mdb_env_get_fd(handle, &descriptor) == MDB_SUCCESS else { return nil }
+        return MetaPages.freeListDisagreement(descriptor: descriptor, pageSize: Int(statistics.ms_psize))
     }
 
     /// Returns once every write transaction that began before this call, in any process, has

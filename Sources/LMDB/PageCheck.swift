@@ -70,7 +70,7 @@ enum MetaPages {
             }
             guard let second = meta(at: pageSize) else { return nil }
             guard field(second, 0, UInt32.self) == magic else {
-                return "meta page 0 gives a page size of \(pageSize) bytes, where no meta page lies"
+                return "meta page 1, at byte \(pageSize) where meta page 0's page size puts it, does not hold LMDB's mark"
             }
             for (number, page) in [first, second].enumerated() {
                 let version = field(page, 4, UInt32.self), size = field(page, 24, UInt32.self)
@@ -80,7 +80,10 @@ enum MetaPages {
             let (latest, page) = field(first, 128, UInt64.self) >= field(second, 128, UInt64.self) ? (0, first) : (1, second)
             let transaction = field(page, 128, UInt64.self), lastPage = field(page, 120, UInt64.self), mapSize = field(page, 16, UInt64.self)
             if transaction >= 1 << 63 { return "meta page \(latest) names transaction \(transaction)" }
-            if field(page, 28, UInt16.self) != integerKeys { return "meta page \(latest) gives the free-page list's flags as \(field(page, 28, UInt16.self))" }
+            // The environment's own flags share the field (`MDB_NOSUBDIR`, `MDB_FIXEDMAP`); those
+            // that change how the list is read must not be there.
+            let flags = field(page, 28, UInt16.self)
+            if flags & integerKeys == 0 || flags & keyAndDuplicateFlags != 0 { return "meta page \(latest) gives the free-page list's flags as \(flags)" }
             // Past the map its writer had and the file both (a damaged map size alone LMDB mends).
             var status = stat()
             let fileSize = fstat(descriptor, &status) == 0 ? UInt64(status.st_size) : .max
@@ -95,20 +98,63 @@ enum MetaPages {
         return damage()
     }
 
+    /// Why a meta page's transaction id is not the last commit its own free-page list records,
+    /// or `nil`, read from the data file open at `descriptor`.
+    ///
     /// Every commit frees at least its main database's former root, which LMDB lists in the
-    /// free-page list under the commit's transaction id, and a later commit never takes that entry
-    /// back while it is the last one: so the last entry of a sound list is the snapshot's own
-    /// commit (a store new or compacted has none). A meta page whose id was raised by two (one bit
-    /// flipped) still reads one apart from the other, and would make LMDB open the store at an
-    /// earlier commit than its last: this says so, or returns `nil`.
-    static func freeListDisagreement(snapshot: UInt64, lastFreed: UInt64) -> String? {
-        guard lastFreed != snapshot else { return nil }
-        return "its meta page names transaction \(snapshot), where the last commit its free-page list records is \(lastFreed): a meta page is damaged, and the store may open at an earlier commit than its last"
+    /// free-page list under the commit's transaction id, and no commit takes that entry back while
+    /// it is the last one, nor reuses a page of the commit before the latest: so the free-page
+    /// list of each meta page ends at that page's own id (a store new or compacted has none). A
+    /// flipped bit that moves an id by two leaves the two ids one apart, as LMDB writes them, and
+    /// makes LMDB open the store at an earlier commit than its last, whose meta page the next
+    /// write would overwrite for good. Pages that do not read as a sound path down the list are
+    /// left to the page walk to name (`nil` here).
+    static func freeListDisagreement(descriptor: Int32, pageSize: Int) -> String? {
+        func read(_ count: Int, at offset: Int) -> [UInt8]? {
+            var bytes = [UInt8](repeating: 0, count: count)
+            let done = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, count, off_t(offset)) }
+            return done == count ? bytes : nil
+        }
+        func field<T: FixedWidthInteger>(_ bytes: [UInt8], _ offset: Int, _: T.Type) -> T {
+            bytes.withUnsafeBytes { T(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: T.self)) }
+        }
+        /// The last key of the free-page list whose root is `root`, `depth` levels deep.
+        func lastFreed(root: UInt64, depth: Int) -> UInt64? {
+            var number = root
+            for level in 1...max(depth, 1) {
+                guard number < UInt64(Int.max / pageSize), let page = read(pageSize, at: Int(number) * pageSize),
+                      field(page, 0, UInt64.self) == number
+                else { return nil }
+                let flags = field(page, 10, UInt16.self) & ~PageWalk.inMemory, lower = Int(field(page, 12, UInt16.self))
+                guard lower > PageWalk.headerSize, lower <= pageSize, lower % 2 == 0 else { return nil }
+                let node = Int(field(page, lower - 2, UInt16.self))
+                guard node >= lower, node + PageWalk.nodeHeaderSize + 8 <= pageSize else { return nil }
+                if level < depth {
+                    guard flags == PageWalk.branch else { return nil }
+                    number = UInt64(field(page, node, UInt16.self)) | UInt64(field(page, node + 2, UInt16.self)) << 16
+                        | UInt64(field(page, node + 4, UInt16.self)) << 32
+                    continue
+                }
+                guard flags == PageWalk.leaf, field(page, node + 6, UInt16.self) == 8 else { return nil }
+                return field(page, node + PageWalk.nodeHeaderSize, UInt64.self)
+            }
+            return nil
+        }
+        for number in 0..<2 {
+            guard let meta = read(PageWalk.headerSize + 136, at: number * pageSize) else { return nil }
+            let id = field(meta, PageWalk.headerSize + 128, UInt64.self)
+            let root = field(meta, PageWalk.headerSize + 24 + 40, UInt64.self), depth = Int(field(meta, PageWalk.headerSize + 24 + 6, UInt16.self))
+            guard root != PageWalk.noPage, depth >= 1, depth <= 32, let last = lastFreed(root: root, depth: depth), last != id else { continue }
+            return "meta page \(number) names transaction \(id), where the last commit its free-page list records is \(last): a meta page is damaged, and the store may open at an earlier commit than its last"
+        }
+        return nil
     }
 
     /// LMDB's mark at the start of each meta page, its data version, and `MDB_INTEGERKEY`, the
     /// free-page list's flags.
     static let magic: UInt32 = 0xBEEF_C0DE, dataVersion: UInt32 = 1, integerKeys = UInt16(MDB_INTEGERKEY)
+    /// `MDB_REVERSEKEY`, `MDB_DUPSORT`, `MDB_DUPFIXED`, `MDB_INTEGERDUP`, `MDB_REVERSEDUP`.
+    static let keyAndDuplicateFlags = UInt16(MDB_REVERSEKEY | MDB_DUPSORT | MDB_DUPFIXED | MDB_INTEGERDUP | MDB_REVERSEDUP)
 
     /// LMDB writes transaction N's meta page at page N % 2, so its two meta pages hold
     /// consecutive transaction ids, the even one on page 0 (both 0 in a store never written to),
@@ -241,8 +287,8 @@ private struct PageWalk {
     let fileSize: Int
     let freeRecord: DatabaseRecord
     let mainRecord: DatabaseRecord
-    /// The snapshot's transaction id.
-    let snapshot: UInt64
+    /// The data file, open (LMDB's descriptor), for reading the meta pages as they are now.
+    let descriptor: Int32
     /// Pages within the data file reached so far, a bit each.
     var seen: [UInt64]
     /// Pages past the data file's end reached so far: only free ones may be there.
@@ -296,7 +342,9 @@ private struct PageWalk {
         fileSize = size
         guard readable >= 2 else { throw LMDBError(code: .truncated, operation: "data.mdb is \(size) bytes, short of its two meta pages") }
         let snapshot = UInt64(truncatingIfNeeded: mdb_txn_id(transaction.handle))
-        self.snapshot = snapshot
+        var descriptor: mdb_filehandle_t = -1
+        try check(mdb_env_get_fd(environment.handle, &descriptor), "mdb_env_get_fd")
+        self.descriptor = descriptor
         // The meta page (0 or 1) of this snapshot: LMDB copied its database records when the
         // snapshot began; its transaction id is read before and after them.
         let metaPage = (0..<2).first { page in
@@ -336,25 +384,13 @@ private struct PageWalk {
         )
     }
 
-    /// Why the last entry of the free-page list, walked and found sound, says the snapshot's meta
-    /// page is damaged, or `nil` (`Environment.freeListDamage`, which writes check the same way).
+    /// Why a meta page's free-page list says its id is damaged (`MetaPages.freeListDisagreement`),
+    /// or `nil`; read again before it is taken for damage, as another process may be writing that
+    /// page meanwhile.
     func freeListDisagrees() -> String? {
-        guard freeRecord.root != Self.noPage else { return nil }
-        // Down the last node of each branch to the last leaf's last key.
-        var page = base + Int(freeRecord.root) * pageSize
-        while true {
-            let lower = Int(page.loadUnaligned(fromByteOffset: 12, as: UInt16.self))
-            guard lower > Self.headerSize else { return nil }
-            let node = page + Int(page.loadUnaligned(fromByteOffset: lower - 2, as: UInt16.self))
-            let flags = page.loadUnaligned(fromByteOffset: 10, as: UInt16.self) & ~Self.inMemory
-            if flags == Self.branch {
-                page = base + Int(Self.childPage(node)) * pageSize
-                continue
-            }
-            guard node.loadUnaligned(fromByteOffset: 6, as: UInt16.self) == 8 else { return nil }
-            let last = node.loadUnaligned(fromByteOffset: Self.nodeHeaderSize, as: UInt64.self)
-            return MetaPages.freeListDisagreement(snapshot: snapshot, lastFreed: last).map { "\($0) (copy data.mdb aside before any write)" }
-        }
+        guard MetaPages.freeListDisagreement(descriptor: descriptor, pageSize: pageSize) != nil else { return nil }
+        usleep(20_000)
+        return MetaPages.freeListDisagreement(descriptor: descriptor, pageSize: pageSize).map { "\($0) (copy data.mdb aside before any write)" }
     }
 
     /// Why the two meta pages cannot both be as LMDB wrote them, or `nil`; a meta page written by

@@ -1105,12 +1105,16 @@ struct CLITests {
         for command in [["clients"], ["client", "create", "--name", "Later"]] {
             let result = try folio(command, store: store)
             #expect(result.status == 1 && result.out.isEmpty)
-            #expect(result.err == "folio: projection (analytics) stopped at record 200: \(damage); the stale read models (folio projections status) must be rebuilt before this command, and cannot be past that record: restore the store from a backup or an earlier export (verify, log and stats still answer)\n", "\(result.err)")
+            #expect(result.err == "folio: projection (analytics) stopped at record 200: \(damage); the stale read models (folio projections status) must be rebuilt before this command, and cannot be past that record: restore the store from a backup or an earlier export (verify, log, stats, history and projections status still answer)\n", "\(result.err)")
         }
         let log = try folio(["log", "--limit", "3"], store: store)
         #expect(log.status == 0 && log.out.split(separator: "\n").count == 3, "\(log.err)")
         let stats = try folio(["stats", "--format", "json"], store: store)
         #expect(stats.status == 0 && stats.out.contains(#""head":415"#), "\(stats.err)")
+        // A history reads its client's stream: one that is sound answers.
+        let first = try #require(try folio(["log", "--limit", "1"], store: store).out.split(separator: "\n").first)
+        let client = try #require((try json(String(first))["data"] as? [String: Any])?["client_id"] as? String)
+        #expect(try folio(["history", client], store: store).status == 0)
         let verified = try folio(["verify"], store: store)
         #expect(verified.status == 1 && verified.err == "folio: \(damage): restore the store from a backup or an earlier export (an export of it now would stop there)\n", "\(verified.err)")
     }

