@@ -30,7 +30,8 @@ struct AnalyticsPrinter {
     /// Prints one section alone, as a list command prints its rows: one JSON array, one table, or
     /// one CSV table under its header; the funnel as its one row (one JSON object).
     func render(section: AnalyticsSection, of analytics: Analytics) -> String {
-        let object = analytics.jsonObject
+        // That section alone is made.
+        let object = [section.rawValue: analytics.jsonValue(section: section.rawValue) ?? .null]
         if section == .funnel {
             guard let funnel = Self.funnel(of: object) else { return "" }
             let printer = RowPrinter(format: format, columns: Self.funnelColumns)

@@ -93,7 +93,8 @@ struct AnalyticsCommand: ParsableCommand {
 
     func run() throws {
         let store = try store.open()
-        let analytics = try asOf.read(store) { try $0.analytics() }
+        // The funnel alone reads no version's figures.
+        let analytics = try asOf.read(store) { try $0.analytics(versions: section != .funnel) }
         let printer = AnalyticsPrinter(format: output.format)
         if let section {
             emit(printer.render(section: section, of: analytics))

@@ -121,13 +121,23 @@ public struct Analytics: Hashable, Sendable, Encodable {
     /// The analytics as `analytics --format json` prints them: a section of rows under each
     /// section's name, and the funnel.
     public var jsonObject: [String: JSONValue] {
-        [
-            "by_version": .array(byVersion.map(\.jsonValue)),
-            "by_page_type": .array(byPageType.map(\.jsonValue)),
-            "by_version_number": .array(byVersionNumber.map(\.jsonValue)),
-            "by_outcome": .array(byOutcome.map(\.jsonValue)),
-            "funnel": funnel.jsonValue,
-        ]
+        Dictionary(uniqueKeysWithValues: Self.sections.map { ($0, jsonValue(section: $0)!) })
+    }
+
+    /// The sections' names, as `jsonObject` holds them.
+    public static let sections = ["by_version", "by_page_type", "by_version_number", "by_outcome", "funnel"]
+
+    /// One section as `jsonObject` holds it (an array of rows, the funnel an object), made alone;
+    /// `nil` for a name that is no section's.
+    public func jsonValue(section: String) -> JSONValue? {
+        switch section {
+        case "by_version": .array(byVersion.map(\.jsonValue))
+        case "by_page_type": .array(byPageType.map(\.jsonValue))
+        case "by_version_number": .array(byVersionNumber.map(\.jsonValue))
+        case "by_outcome": .array(byOutcome.map(\.jsonValue))
+        case "funnel": funnel.jsonValue
+        default: nil
+        }
     }
 
     public func encode(to encoder: any Encoder) throws { try JSONValue.object(jsonObject).encode(to: encoder) }

@@ -96,8 +96,10 @@ public final class ReadModel {
     }
 
     /// Conversion by content version, its roll-ups and the funnel.
-    public func analytics() throws -> Analytics {
-        let versions = try store.scan(Tables.versionStats, prefix: []).map { key, row in
+    /// - Parameter versions: without them (the funnel alone), no version's figures are read, and
+    ///   the sections made of them are empty.
+    public func analytics(versions withVersions: Bool = true) throws -> Analytics {
+        let versions = try (withVersions ? store.scan(Tables.versionStats, prefix: []) : []).map { key, row in
             guard key.count == 16 else {
                 throw ProjectionError(.decodeFailed, "a key of the analytics' version figures is \(key.count) bytes where a content version id takes 16: the store is damaged there; `folio verify` checks every page")
             }
