@@ -95,13 +95,16 @@ public class ReadSession {
     }
 
     /// Visits the records of `stream` from stream version `version` on, those after log position
-    /// `after` only (the others are not read), until `body` returns false.
-    public func scan(stream: String, from version: UInt64 = 1, after: UInt64 = 0, _ body: (RecordView) throws -> Bool) throws {
+    /// `after` and up to `through` only (the others are not read), until `body` returns false.
+    public func scan(
+        stream: String, from version: UInt64 = 1, after: UInt64 = 0, through: UInt64 = .max, _ body: (RecordView) throws -> Bool
+    ) throws {
         let prefix = Array(stream.utf8) + [0]
         try transaction.withCursor(databases.streams) { cursor in
             var entry = try cursor.seek(atOrAfter: prefix + version.bigEndianBytes)
             while let current = entry, current.key.count == prefix.count + 8, current.key.starts(with: prefix) {
                 let position = try storedPosition(current.value, "the stream index's entry for \(stream)")
+                guard position <= through else { return }
                 guard position > after else {
                     entry = try cursor.next()
                     continue

@@ -246,8 +246,9 @@ struct VersionGroup: ParsableCommand {
             let store = try store.open()
             // The owner first: a version drafted after it was looked up is unknown, not deleted.
             let owner = try store.versionOwner(id)
-            // As of a point, only its client's stream is folded.
-            guard let row = try asOf.read(store, scope: owner.map { [$0] } ?? [], { try $0.version(id: id) }) else {
+            // As of a point, only its client's stream is folded, found once the point is settled
+            // (a version drafted by then, by a write under way at the look-up above, has its owner).
+            guard let row = try asOf.read(store, scope: try store.versionOwner(id).map { [$0] } ?? [], { try $0.version(id: id) }) else {
                 guard let owner else { throw FolioError.unknownVersion(id) }
                 // A version whose client was deleted has no row since, as its client has none.
                 throw try asOf.absentVersion(id, owner: owner, in: store)

@@ -767,7 +767,10 @@ public final class Projections: Sendable {
         let readers = self.readers.map { $0.filter(apart.contains) }
         try log.read { session in
             for client in Set(clients) {
-                try session.scan(stream: Event.stream(for: client)) { view in
+                // Up to a position, the records past it are not read, as a fold of the whole log
+                // reads none; up to a time, the first past it is checked, as there.
+                let through: UInt64 = if case .position(let position) = asOf { position } else { .max }
+                try session.scan(stream: Event.stream(for: client), through: through) { view in
                     // Its checksum is checked already (a corrupt time does not pass for the end).
                     switch asOf {
                     case .position(let position): if view.position > position { return false }

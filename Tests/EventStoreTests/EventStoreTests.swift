@@ -224,6 +224,9 @@ struct EventStoreTests {
         try store.read { try $0.scan(stream: "s", after: 3) { streamAfter.append($0.position); return true } }
         #expect(streamAfter == [4, 5])
         #expect { try store.read { try $0.scan(stream: "s", after: 2) { _ in true } } } throws: { ($0 as? EventStoreError)?.position == 3 }
+        var streamThrough: [UInt64] = []
+        try store.read { try $0.scan(stream: "s", through: 2) { streamThrough.append($0.position); return true } }
+        #expect(streamThrough == [1, 2])
         // Its stated hash changed, the next record's link fails: the record is named, not the link.
         try store.environment.write { txn in
             var record = try #require(try txn.get(log, UInt64(3).bigEndianBytes))
