@@ -89,7 +89,7 @@ enum MetaPages {
             let fileSize = fstat(descriptor, &status) == 0 ? UInt64(status.st_size) : .max
             let (pages, overflow) = lastPage.addingReportingOverflow(1)
             if overflow || (pages > mapSize / UInt64(pageSize) && pages > fileSize / UInt64(pageSize)) {
-                return "meta page \(latest) counts \(lastPage) as its last page, past the \(mapSize)-byte map its writer had"
+                return "meta page \(latest) counts \(lastPage) as its last page, past the \(mapSize)-byte map its writer had and the file's end"
             }
             return nil
         }
