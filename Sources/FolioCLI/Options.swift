@@ -193,6 +193,13 @@ struct FormatOptions: ParsableArguments {
 
 extension OutputFormat: ExpressibleByArgument {}
 
+extension CompletionKind {
+    /// The pages and the outcomes, which their options and arguments read through `ruled`
+    /// rather than as `ExpressibleByArgument` values, offered by shell completion all the same.
+    static let pages = CompletionKind.list(PageType.allCases.map(\.rawValue))
+    static let outcomes = CompletionKind.list(Outcome.allCases.map(\.rawValue))
+}
+
 /// A page or an outcome read from the command line as the rules read it (`PageType.parse`,
 /// `Outcome.parse`): one that is none of the values is refused naming rule 5, where the parser's
 /// own refusal would only list them.

@@ -29,7 +29,7 @@ struct Versions: ParsableCommand {
     @OptionGroup var output: FormatOptions
     @OptionGroup var asOf: AsOfOptions
     @Option(help: "Only this client's versions (UUID or token).") var client: String?
-    @Option(help: "Only this page: activation, agreement, confirmation or processing.", completion: .list(PageType.allCases.map(\.rawValue)), transform: ruled(PageType.parse)) var page: PageType?
+    @Option(help: "Only this page: activation, agreement, confirmation or processing.", completion: .pages, transform: ruled(PageType.parse)) var page: PageType?
     @Flag(help: "Only the current version of each page.") var current = false
 
     func run() throws {
@@ -122,7 +122,7 @@ struct HistoryCommand: ParsableCommand {
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: FormatOptions
     @Argument(help: "The client's UUID or activation token.") var client: String
-    @Option(help: "Only this page: activation, agreement, confirmation or processing.", completion: .list(PageType.allCases.map(\.rawValue)), transform: ruled(PageType.parse)) var page: PageType?
+    @Option(help: "Only this page: activation, agreement, confirmation or processing.", completion: .pages, transform: ruled(PageType.parse)) var page: PageType?
     @Flag(help: "Show each version's content changes against the previous one: each changed path (+ added, - removed, ~ changed) with its values as JSON, in a table shortened to fit (a long value from where the two part); --format json gives them whole.") var diff = false
 
     func run() throws {

@@ -175,7 +175,7 @@ struct VersionGroup: ParsableCommand {
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: FormatOptions
         @Argument(help: "The client's UUID or activation token.") var client: String
-        @Option(help: "The page: activation, agreement, confirmation or processing.", completion: .list(PageType.allCases.map(\.rawValue)), transform: ruled(PageType.parse)) var page: PageType
+        @Option(help: "The page: activation, agreement, confirmation or processing.", completion: .pages, transform: ruled(PageType.parse)) var page: PageType
         @Option(help: ArgumentHelp("A file holding the content as a JSON object, or - for standard input.", valueName: "file|-")) var content: String
         @Option(help: ArgumentHelp("Why this change (iteration notes).", valueName: "text")) var notes: String?
         @Option(help: ArgumentHelp("What the change is expected to do.", valueName: "text")) var hypothesis: String?
@@ -223,7 +223,7 @@ struct VersionGroup: ParsableCommand {
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: FormatOptions
         @Argument(help: "The content version's UUID.") var version: String
-        @Argument(help: "success, failure or pending.", completion: .list(Outcome.allCases.map(\.rawValue)), transform: ruled(Outcome.parse)) var outcome: Outcome
+        @Argument(help: "success, failure or pending.", completion: .outcomes, transform: ruled(Outcome.parse)) var outcome: Outcome
         @Option(help: ArgumentHelp("What was learned.", valueName: "text")) var notes: String?
 
         func run() throws {
