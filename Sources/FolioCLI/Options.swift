@@ -297,8 +297,7 @@ struct AsOfOptions: ParsableArguments {
     /// when it reads only theirs.
     func read<T>(_ store: Store, client reference: String?, scope: [UUID]? = nil, _ body: (ReadModel, UUID?) throws -> T) throws -> T {
         guard let reference else { return try read(store, scope: scope) { try body($0, nil) } }
-        guard let scope else { return try read(store, client: reference) { (model: ReadModel, id: UUID) in try body(model, id) } }
-        return try read(store, client: reference, also: scope) { (model: ReadModel, id: UUID) in try body(model, id) }
+        return try read(store, client: reference, also: scope ?? []) { (model: ReadModel, id: UUID) in try body(model, id) }
     }
 
     /// Makes the state at `time` one that no write can change any more, so that the same question

@@ -384,7 +384,7 @@ public final class Environment: @unchecked Sendable {
                 let transaction = WriteTransaction(handle: txn!)
                 // Checked under the writer's lock, where no other process writes a meta page: a
                 // commit on top of a damaged one would overwrite the last commit for good.
-                if let damage = metaPagesDamage() ?? freeListDamage() {
+                if let damage = metaPagesDamage() {
                     transaction.finish()
                     return .failure(LMDBError(code: .damagedMeta, operation: "\(path)/data.mdb: \(damage)"))
                 }
@@ -414,31 +414,14 @@ public final class Environment: @unchecked Sendable {
         }
     }
 
-    /// Why the two meta pages are not as LMDB writes them (`MetaPages`), read from the data
-    /// file, or `nil`. Only a write transaction's holder, which no other process's commit can
-    /// overlap, may take a difference for damage.
+    /// Why the two meta pages say the store is damaged (`MetaPages.damage`: their ids, then their
+    /// free-page lists), read from the data file, or `nil`. Only a write transaction's holder,
+    /// which no other process's commit can overlap, may take a difference for damage.
     private func metaPagesDamage() -> String? {
         var statistics = MDB_stat()
         var descriptor: mdb_filehandle_t = -1
         guard mdb_env_stat(handle, &statistics) == MDB_SUCCESS, mdb_env_get_fd(handle, &descriptor) == MDB_SUCCESS else { return nil }
-        let pageSize = Int(statistics.ms_psize)
-        func id(_ page: Int) -> UInt64? {
-            var id: UInt64 = 0
-            let read = withUnsafeMutableBytes(of: &id) { pread(descriptor, $0.baseAddress, 8, off_t(MetaPages.transactionIDOffset(page: page, pageSize: pageSize))) }
-            return read == 8 ? UInt64(littleEndian: id) : nil
-        }
-        guard let first = id(0), let second = id(1) else { return nil }
-        return MetaPages.disagreement((first, second))
-    }
-
-    /// Why a meta page's free-page list says its transaction id is damaged
-    /// (`MetaPages.freeListDisagreement`), read from the data file, or `nil`. Under the writer's
-    /// lock, as `metaPagesDamage`.
-    private func freeListDamage() -> String? {
-        var statistics = MDB_stat()
-        var descriptor: mdb_filehandle_t = -1
-        guard mdb_env_stat(handle, &statistics) == MDB_SUCCESS, mdb_env_get_fd(handle, &descriptor) == MDB_SUCCESS else { return nil }
-        return MetaPages.freeListDisagreement(descriptor: descriptor, pageSize: Int(statistics.ms_psize))
+        return MetaPages.damage(descriptor: descriptor, pageSize: Int(statistics.ms_psize))
     }
 
     /// Returns once every write transaction that began before this call, in any process, has

@@ -29,15 +29,37 @@ public struct PageCheckReport: Sendable, Hashable {
 
 /// The rule LMDB's two meta pages keep, which says where the store's last commit is.
 enum MetaPages {
-    /// Where meta page `page` (0 or 1) keeps its transaction id in the data file.
-    static func transactionIDOffset(page: Int, pageSize: Int) -> Int { page * pageSize + PageWalk.headerSize + 128 }
+    /// Where a meta page keeps, after its page header: its page size (the free-page list's
+    /// record's first field), the free-page list's flags, depth and root, its last page and its
+    /// transaction id (`MDB_meta`, `MDB_db`).
+    static let pageSizeOffset = 24, freeFlagsOffset = 28, freeDepthOffset = 30, freeRootOffset = 64
+    static let mapSizeOffset = 16, lastPageOffset = 120, idOffset = 128
+    /// A meta page's header and `MDB_meta`, in bytes.
+    static let size = PageWalk.headerSize + 136
 
     /// The transaction ids of meta pages 0 and 1 in a data file mapped at `base`.
     static func transactionIDs(base: UnsafeRawPointer, pageSize: Int) -> (UInt64, UInt64) {
         func id(_ page: Int) -> UInt64 {
-            base.loadUnaligned(fromByteOffset: transactionIDOffset(page: page, pageSize: pageSize), as: UInt64.self)
+            base.loadUnaligned(fromByteOffset: page * pageSize + PageWalk.headerSize + idOffset, as: UInt64.self)
         }
         return (id(0), id(1))
+    }
+
+    /// `count` bytes of the file open at `descriptor` from `offset`, or `nil` when it ends first.
+    static func read(_ descriptor: Int32, _ count: Int, at offset: Int) -> [UInt8]? {
+        var bytes = [UInt8](repeating: 0, count: count)
+        let done = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, count, off_t(offset)) }
+        return done == count ? bytes : nil
+    }
+
+    /// The little-endian field at `offset` of `bytes`.
+    static func field<T: FixedWidthInteger>(_ bytes: [UInt8], _ offset: Int, _: T.Type = T.self) -> T {
+        bytes.withUnsafeBytes { T(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: T.self)) }
+    }
+
+    /// A field of a meta page read whole (`size` bytes), at `offset` after its page header.
+    static func metaField<T: FixedWidthInteger>(_ meta: [UInt8], _ offset: Int, _: T.Type = T.self) -> T {
+        field(meta, PageWalk.headerSize + offset)
     }
 
     /// Why the meta pages of the data file at `path` would make LMDB misread it (fault, trap or
@@ -52,38 +74,31 @@ enum MetaPages {
         let descriptor = open(path + "/data.mdb", O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { return nil }
         defer { close(descriptor) }
-        func meta(at offset: Int) -> [UInt8]? {
-            var bytes = [UInt8](repeating: 0, count: PageWalk.headerSize + 136)
-            let count = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, off_t(offset)) }
-            return count == bytes.count ? bytes : nil
-        }
         func damage() -> String? {
             // A file too short for them is LMDB's (or the length check's) to name.
-            guard let first = meta(at: 0) else { return nil }
-            func field<T: FixedWidthInteger>(_ bytes: [UInt8], _ offset: Int, _: T.Type) -> T {
-                bytes.withUnsafeBytes { T(littleEndian: $0.loadUnaligned(fromByteOffset: PageWalk.headerSize + offset, as: T.self)) }
-            }
-            guard field(first, 0, UInt32.self) == magic else { return nil }
-            let pageSize = Int(field(first, 24, UInt32.self))
+            guard let first = read(descriptor, size, at: 0) else { return nil }
+            guard metaField(first, 0, UInt32.self) == magic else { return nil }
+            let pageSize = Int(metaField(first, pageSizeOffset, UInt32.self))
             guard pageSize >= 512, pageSize <= 65_536, pageSize & (pageSize - 1) == 0 else {
                 return "meta page 0 gives a page size of \(pageSize) bytes"
             }
-            guard let second = meta(at: pageSize) else { return nil }
-            guard field(second, 0, UInt32.self) == magic else {
+            guard let second = read(descriptor, size, at: pageSize) else { return nil }
+            guard metaField(second, 0, UInt32.self) == magic else {
                 return "meta page 1, at byte \(pageSize) where meta page 0's page size puts it, does not hold LMDB's mark"
             }
             for (number, page) in [first, second].enumerated() {
-                let version = field(page, 4, UInt32.self), size = field(page, 24, UInt32.self)
+                let version = metaField(page, 4, UInt32.self), size = metaField(page, pageSizeOffset, UInt32.self)
                 if version != dataVersion { return "meta page \(number) gives LMDB's data version as \(version), where this LMDB writes \(dataVersion)" }
                 if size != pageSize { return "its meta pages give page sizes of \(pageSize) and \(size) bytes" }
             }
-            let (latest, page) = field(first, 128, UInt64.self) >= field(second, 128, UInt64.self) ? (0, first) : (1, second)
-            let transaction = field(page, 128, UInt64.self), lastPage = field(page, 120, UInt64.self), mapSize = field(page, 16, UInt64.self)
+            let (latest, page) = metaField(first, idOffset, UInt64.self) >= metaField(second, idOffset, UInt64.self) ? (0, first) : (1, second)
+            let transaction = metaField(page, idOffset, UInt64.self), lastPage = metaField(page, lastPageOffset, UInt64.self)
+            let mapSize = metaField(page, mapSizeOffset, UInt64.self)
             if transaction >= 1 << 63 { return "meta page \(latest) names transaction \(transaction)" }
             // The environment's own flags share the field (`MDB_NOSUBDIR`, `MDB_FIXEDMAP`); those
             // that change how the list is read must not be there.
-            let flags = field(page, 28, UInt16.self)
-            if flags & integerKeys == 0 || flags & keyAndDuplicateFlags != 0 { return "meta page \(latest) gives the free-page list's flags as \(flags)" }
+            let flags = metaField(page, freeFlagsOffset, UInt16.self)
+            if flags & PageWalk.integerKey == 0 || flags & keyAndDuplicateFlags != 0 { return "meta page \(latest) gives the free-page list's flags as \(flags)" }
             // Past the map its writer had and the file both (a damaged map size alone LMDB mends).
             var status = stat()
             let fileSize = fstat(descriptor, &status) == 0 ? UInt64(status.st_size) : .max
@@ -98,8 +113,18 @@ enum MetaPages {
         return damage()
     }
 
+    /// Why the two meta pages of the data file open at `descriptor` say the store is damaged, as
+    /// a write must not find them (`disagreement`, then `freeListDisagreement`), or `nil`. For
+    /// the holder of the writer's lock, under which no other process writes them.
+    static func damage(descriptor: Int32, pageSize: Int) -> String? {
+        guard let first = read(descriptor, size, at: 0), let second = read(descriptor, size, at: pageSize) else { return nil }
+        return disagreement((metaField(first, idOffset), metaField(second, idOffset)))
+            ?? freeListDisagreement(descriptor: descriptor, pageSize: pageSize, metas: [first, second])
+    }
+
     /// Why a meta page's transaction id is not the last commit its own free-page list records,
-    /// or `nil`, read from the data file open at `descriptor`.
+    /// or `nil`, read from the data file open at `descriptor` (`metas`: the two meta pages, when
+    /// read already).
     ///
     /// Every commit frees at least its main database's former root, which LMDB lists in the
     /// free-page list under the commit's transaction id, and no commit takes that entry back while
@@ -109,20 +134,12 @@ enum MetaPages {
     /// makes LMDB open the store at an earlier commit than its last, whose meta page the next
     /// write would overwrite for good. Pages that do not read as a sound path down the list are
     /// left to the page walk to name (`nil` here).
-    static func freeListDisagreement(descriptor: Int32, pageSize: Int) -> String? {
-        func read(_ count: Int, at offset: Int) -> [UInt8]? {
-            var bytes = [UInt8](repeating: 0, count: count)
-            let done = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, count, off_t(offset)) }
-            return done == count ? bytes : nil
-        }
-        func field<T: FixedWidthInteger>(_ bytes: [UInt8], _ offset: Int, _: T.Type) -> T {
-            bytes.withUnsafeBytes { T(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: T.self)) }
-        }
+    static func freeListDisagreement(descriptor: Int32, pageSize: Int, metas: [[UInt8]]? = nil) -> String? {
         /// The last key of the free-page list whose root is `root`, `depth` levels deep.
         func lastFreed(root: UInt64, depth: Int) -> UInt64? {
             var number = root
             for level in 1...max(depth, 1) {
-                guard number < UInt64(Int.max / pageSize), let page = read(pageSize, at: Int(number) * pageSize),
+                guard number < UInt64(Int.max / pageSize), let page = read(descriptor, pageSize, at: Int(number) * pageSize),
                       field(page, 0, UInt64.self) == number
                 else { return nil }
                 let flags = field(page, 10, UInt16.self) & ~PageWalk.inMemory, lower = Int(field(page, 12, UInt16.self))
@@ -141,18 +158,17 @@ enum MetaPages {
             return nil
         }
         for number in 0..<2 {
-            guard let meta = read(PageWalk.headerSize + 136, at: number * pageSize) else { return nil }
-            let id = field(meta, PageWalk.headerSize + 128, UInt64.self)
-            let root = field(meta, PageWalk.headerSize + 24 + 40, UInt64.self), depth = Int(field(meta, PageWalk.headerSize + 24 + 6, UInt16.self))
+            guard let meta = metas?[number] ?? read(descriptor, size, at: number * pageSize) else { return nil }
+            let id = metaField(meta, idOffset, UInt64.self), root = metaField(meta, freeRootOffset, UInt64.self)
+            let depth = Int(metaField(meta, freeDepthOffset, UInt16.self))
             guard root != PageWalk.noPage, depth >= 1, depth <= 32, let last = lastFreed(root: root, depth: depth), last != id else { continue }
             return "meta page \(number) names transaction \(id), where the last commit its free-page list records is \(last): a meta page is damaged, and the store may open at an earlier commit than its last"
         }
         return nil
     }
 
-    /// LMDB's mark at the start of each meta page, its data version, and `MDB_INTEGERKEY`, the
-    /// free-page list's flags.
-    static let magic: UInt32 = 0xBEEF_C0DE, dataVersion: UInt32 = 1, integerKeys = UInt16(MDB_INTEGERKEY)
+    /// LMDB's mark at the start of each meta page, and its data version.
+    static let magic: UInt32 = 0xBEEF_C0DE, dataVersion: UInt32 = 1
     /// `MDB_REVERSEKEY`, `MDB_DUPSORT`, `MDB_DUPFIXED`, `MDB_INTEGERDUP`, `MDB_REVERSEDUP`.
     static let keyAndDuplicateFlags = UInt16(MDB_REVERSEKEY | MDB_DUPSORT | MDB_DUPFIXED | MDB_INTEGERDUP | MDB_REVERSEDUP)
 

@@ -102,17 +102,10 @@ struct LMDBTests {
         let table = try environment.database("t")
         try environment.write { txn in try txn.put(table, bytes("a"), bytes("1")) }
         try environment.write { txn in try txn.put(table, bytes("b"), bytes("2")) }
-        let file = try FileHandle(forUpdating: URL(fileURLWithPath: path + "/data.mdb"))
-        defer { try? file.close() }
-        let pageSize = UInt64(sysconf(Int32(_SC_PAGESIZE)))
-        func id(_ page: UInt64) throws -> UInt64 {
-            try file.seek(toOffset: page * pageSize + 144)
-            return try #require(try file.read(upToCount: 8)).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
-        }
-        func setID(_ page: UInt64, _ value: UInt64) throws {
-            try file.seek(toOffset: page * pageSize + 144)
-            try file.write(contentsOf: withUnsafeBytes(of: value) { Data($0) })
-        }
+        let meta = try MetaFields(path)
+        defer { try? meta.file.close() }
+        func id(_ page: UInt64) throws -> UInt64 { try meta.read(page, 128) }
+        func setID(_ page: UInt64, _ value: UInt64) throws { try meta.write(page, 128, value) }
         let ids = (try id(0), try id(1))
         #expect(ids.0 % 2 == 0 && ids.1 == ids.0 + 1 || ids.1 % 2 == 1 && ids.0 == ids.1 + 1, "\(ids)")
         // A bit flipped in the earlier commit's meta page makes it the later one: a process that
