@@ -44,6 +44,7 @@ let package = Package(
             name: "Folio",
             dependencies: [
                 "Domain", "EventStore", "Projections", "LMDB",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]

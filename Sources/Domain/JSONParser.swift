@@ -635,9 +635,15 @@ extension JSONParser {
     /// written plainly (a string with escapes is read and also gives `nil`; so does a value that
     /// is not a string, left unread).
     package mutating func readUUID() throws(Failure) -> UUID? {
+        try readStringBytes().flatMap(UUID.init(utf8:))
+    }
+
+    /// Reads the string at hand and returns the bytes between its quotes as they are written,
+    /// escapes and all (`nil`, unread, when the value is not a string).
+    package mutating func readStringBytes() throws(Failure) -> UnsafeRawBufferPointer? {
         guard current == UInt8(ascii: "\"") else { return nil }
         let start = index + 1
         _ = try string(building: false)
-        return UUID(utf8: UnsafeRawBufferPointer(rebasing: bytes[start..<(index - 1)]))
+        return UnsafeRawBufferPointer(rebasing: bytes[start..<(index - 1)])
     }
 }

@@ -1,3 +1,4 @@
+import Crypto
 import Domain
 import EventStore
 #if canImport(FoundationEssentials)
@@ -27,22 +28,55 @@ public struct EventLine: Hashable, Sendable {
     /// The longest line import accepts; longer lines are refused before they are parsed.
     public static let maximumLength = 8 << 20
 
-    /// Renders a stored record as one line (without the newline), adding its `hash`.
+    /// Renders a stored record as one line (without the newline), adding its `hash`, and, for
+    /// an export whose last event is at `lastPosition`, the line's `digest` and `last_position`
+    /// (`ExportMarks`), which an import checks.
     ///
     /// - Throws: `EventStoreError` (`corruptRecord`) when its payload cannot be decompressed.
-    public static func render(_ view: RecordView, into out: inout [UInt8]) throws {
+    public static func render(_ view: RecordView, into out: inout [UInt8], lastPosition: UInt64? = nil) throws {
+        let start = out.count
         try renderEnvelope(
             id: view.id, position: view.position, stream: view.stream, streamVersion: view.streamVersion, type: view.type,
             schemaVersion: view.schemaVersion, recordedAt: view.recordedAtMicroseconds, actor: view.actor,
             correlationID: view.correlationID, causationID: view.causationID, data: { try view.appendPayload(to: &$0) }, into: &out
         )
+        // The digest covers the event as `render(into:)` writes it: these bytes, before the marks.
+        let digest = lastPosition == nil ? nil : out[start...].withUnsafeBytes { SHA256.hash(data: $0) }
         out.removeLast()
         out.append(contentsOf: #","hash":""#.utf8)
-        for byte in view.hash {
+        appendHex(view.hash, to: &out)
+        out.append(34)
+        if let digest, let lastPosition {
+            out.append(contentsOf: #","digest":""#.utf8)
+            appendHex(digest, to: &out)
+            out.append(contentsOf: #"","last_position":"#.utf8)
+            out.append(contentsOf: String(lastPosition).utf8)
+        }
+        out.append(125)
+    }
+
+    /// The SHA-256 of this event as `render(into:)` writes it: what an export's `digest` holds.
+    var digest: [UInt8] {
+        // The envelope, then the payload as it stands, without copying it into the line.
+        var envelope: [UInt8] = []
+        envelope.reserveCapacity(512)
+        Self.renderEnvelope(
+            id: id, position: position, stream: stream, streamVersion: streamVersion, type: type, schemaVersion: schemaVersion,
+            recordedAt: recordedAtMicroseconds, actor: actor, correlationID: correlationID, causationID: causationID,
+            data: { _ in }, into: &envelope
+        )
+        var hasher = SHA256()
+        envelope.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0.dropLast())) }
+        data.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        hasher.update(data: [125] as [UInt8])
+        return Array(hasher.finalize())
+    }
+
+    private static func appendHex(_ bytes: some Sequence<UInt8>, to out: inout [UInt8]) {
+        for byte in bytes {
             out.append(hexDigits[Int(byte >> 4)])
             out.append(hexDigits[Int(byte & 15)])
         }
-        out.append(contentsOf: #""}"#.utf8)
     }
 
     /// Renders this line (without the newline and without a hash).
@@ -95,7 +129,28 @@ public struct EventLine: Hashable, Sendable {
 
     /// Whether `text` is a record's hash as `export` writes it: 64 lower-case hex digits.
     static func isRecordHash(_ text: String) -> Bool {
-        text.utf8.count == 64 && text.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
+        digestBytes(text.utf8) != nil
+    }
+
+    /// The 32 bytes that 64 lower-case hex digits spell, as `export` writes a hash or a digest;
+    /// `nil` for anything else.
+    static func digestBytes(_ text: some Collection<UInt8>) -> [UInt8]? {
+        guard text.count == 64 else { return nil }
+        func value(_ digit: UInt8) -> UInt8? {
+            switch digit {
+            case 48...57: digit - 48
+            case 97...102: digit - 87
+            default: nil
+            }
+        }
+        var bytes = [UInt8](repeating: 0, count: 32)
+        var index = text.startIndex
+        for offset in 0..<32 {
+            guard let high = value(text[index]), let low = value(text[text.index(after: index)]) else { return nil }
+            bytes[offset] = high << 4 | low
+            index = text.index(index, offsetBy: 2)
+        }
+        return bytes
     }
 
     /// Parses one line; `number` (1-based) goes into every error message.
@@ -106,8 +161,11 @@ public struct EventLine: Hashable, Sendable {
     }
 
     /// Parses one line, returning its payload's fields beside it (import decodes the event from
-    /// them instead of parsing `data` again), and whether it carries an export's `hash`.
-    static func parseWithPayload(_ line: some Collection<UInt8>, number: Int) throws -> (line: EventLine, payload: [String: JSONValue], hasHash: Bool) {
+    /// them instead of parsing `data` again), whether it carries an export's `hash`, and the
+    /// marks an export adds (`ExportMarks`), checked for their form only.
+    static func parseWithPayload(
+        _ line: some Collection<UInt8>, number: Int
+    ) throws -> (line: EventLine, payload: [String: JSONValue], hasHash: Bool, marks: ExportMarks) {
         guard line.count <= maximumLength else {
             throw FolioError(.invalidInput, "line \(number) is longer than \(maximumLength >> 20) MiB")
         }
@@ -140,14 +198,27 @@ public struct EventLine: Hashable, Sendable {
                 throw FolioError(.invalidInput, "line \(number): hash is \(String(decoding: hash.canonicalBytes(), as: UTF8.self).shortened), not a record's hash as export writes it (64 hex digits)")
             }
         }
+        var marks = ExportMarks()
+        if let digest = fields["digest"] {
+            guard case .string(let text) = digest, let bytes = digestBytes(text.utf8) else {
+                throw FolioError(.invalidInput, "line \(number): digest is \(String(decoding: digest.canonicalBytes(), as: UTF8.self).shortened), not an event's digest as export writes it (64 hex digits)")
+            }
+            marks.digest = bytes
+        }
+        if let last = fields["last_position"] {
+            guard case .integer(let value) = last, value >= 1 else {
+                throw FolioError(.invalidInput, "line \(number): last_position must be a whole number from 1 to \(Int64.max)")
+            }
+            marks.lastPosition = UInt64(value)
+        }
         // A key no line holds (a misspelt `correlation-id`, say) would be dropped unseen, in an
         // export's line too: a record has nowhere to keep it (an export's payload is kept whole).
-        if let unknown = fields.keys.filter({ !envelopeKeys.contains($0) && $0 != "hash" }).min() {
-            throw FolioError(.invalidInput, "line \(number): \(unknown.shortened.debugDescription) is not a key of an event's line (\(envelopeKeys.joined(separator: ", ")); an export adds hash), and would be dropped")
+        if let unknown = fields.keys.filter({ !envelopeKeys.contains($0) && !ExportMarks.keys.contains($0) }).min() {
+            throw FolioError(.invalidInput, "line \(number): \(unknown.shortened.debugDescription) is not a key of an event's line (\(envelopeKeys.joined(separator: ", ")); an export adds \(ExportMarks.keys.joined(separator: ", "))), and would be dropped")
         }
         guard case .object(let payload)? = fields["data"] else {
             // Throws, naming the first field at fault in the envelope's order (`data` at the latest).
-            return (try envelope(fields, data: nil, number: number), [:], false)
+            return (try envelope(fields, data: nil, number: number), [:], false, marks)
         }
         // An amount is written as digits, as Folio writes it: parsed, `50000.0` and `5e4` read as
         // 50000, which an export would then write otherwise.
@@ -155,7 +226,7 @@ public struct EventLine: Hashable, Sendable {
            let written = Array(line).withUnsafeBytes({ JSONParser.wholeNumberMiswritten(at: ["data", "amount"], in: $0) }) {
             throw FolioError(.invalidInput, "line \(number): amount \(written.shortened) is not written as a whole number of cents, as 50000 is (rule 6)")
         }
-        return (try envelope(fields, data: JSONValue.object(payload).canonicalBytes(), number: number), payload, fields["hash"] != nil)
+        return (try envelope(fields, data: JSONValue.object(payload).canonicalBytes(), number: number), payload, fields["hash"] != nil, marks)
     }
 
     /// Parses a line whose `data` is already canonical JSON holding a payload written the way
@@ -163,10 +234,10 @@ public struct EventLine: Hashable, Sendable {
     /// is parsed, `data` kept as it stands and its event read in one pass. `nil` for any other line,
     /// to be parsed by `parseWithPayload`, which also names what is wrong with a bad one, and for a
     /// line without an export's `hash` whose payload holds a field its type does not have.
-    /// `asStored`: whether the line carries an export's `hash`.
-    static func parsePlain(_ line: [UInt8], number: Int) -> (line: EventLine, event: Event, asStored: Bool)? {
+    /// `asStored`: whether the line carries an export's `hash`; `marks`, what else an export adds.
+    static func parsePlain(_ line: [UInt8], number: Int) -> (line: EventLine, event: Event, asStored: Bool, marks: ExportMarks)? {
         guard line.count <= maximumLength else { return nil }
-        return line.withUnsafeBytes { buffer -> (line: EventLine, event: Event, asStored: Bool)? in
+        return line.withUnsafeBytes { buffer -> (line: EventLine, event: Event, asStored: Bool, marks: ExportMarks)? in
             var envelope = PlainEnvelope()
             guard (try? JSONParser.readObject(buffer, maxDepth: maximumDepth) { key, reader throws(JSONParser.Failure) in
                       try envelope.read(key, &reader)
@@ -180,7 +251,7 @@ public struct EventLine: Hashable, Sendable {
                       type: type, schemaVersion: Int(line.schemaVersion), payload: data, onlyKnownFields: !envelope.hasHash
                   )
             else { return nil }
-            return (line, event, envelope.hasHash)
+            return (line, event, envelope.hasHash, envelope.marks)
         }
     }
 
@@ -231,13 +302,26 @@ public struct EventLine: Hashable, Sendable {
     }
 }
 
+/// What `export` adds to each line beyond the event and its `hash`, so that an import can tell a
+/// file changed or cut short since it was written: the event's digest, and the position of the
+/// export's last event. A line may leave them out (`folio log` writes neither).
+struct ExportMarks: Hashable, Sendable {
+    /// The keys, in the order `export` writes them.
+    static let keys = ["hash", "digest", "last_position"]
+
+    /// The SHA-256 of the event as the line states it (`EventLine.digest`), 32 bytes.
+    var digest: [UInt8]?
+    /// The position of the last event of the export the line is from.
+    var lastPosition: UInt64?
+}
+
 /// A line's envelope read member by member as it streams by, for a line written the way `export`
-/// writes it: each member once, none but the envelope's and `hash`, keys without escapes, every
+/// writes it: each member once, none but the envelope's and the marks export adds, keys without escapes, every
 /// value of the kind `export` writes. Anything else stops the reading, and the line is parsed
 /// whole by `EventLine.parseWithPayload`, which reads it the same way or names what is wrong.
 private struct PlainEnvelope {
     private enum Member: Int, CaseIterable {
-        case id, position, stream, streamVersion, type, schemaVersion, recordedAt, actor, correlationID, causationID, data, hash
+        case id, position, stream, streamVersion, type, schemaVersion, recordedAt, actor, correlationID, causationID, data, hash, digest, lastPosition
 
         var key: StaticString {
             switch self {
@@ -253,6 +337,8 @@ private struct PlainEnvelope {
             case .causationID: "causation_id"
             case .data: "data"
             case .hash: "hash"
+            case .digest: "digest"
+            case .lastPosition: "last_position"
             }
         }
 
@@ -274,6 +360,7 @@ private struct PlainEnvelope {
     private var correlationID: UUID?
     private var causationID: UUID?
     private(set) var data: Range<Int>?
+    private(set) var marks = ExportMarks()
     /// Whether the line carries the `hash` that `export` adds.
     var hasHash: Bool { seen & (1 << Member.hash.rawValue) != 0 }
 
@@ -326,7 +413,13 @@ private struct PlainEnvelope {
             data = reader.readCanonicalRaw(maxDepth: EventLine.maximumDepth - 1)
             return data != nil
         case .hash:
-            return try reader.readString().map(EventLine.isRecordHash) ?? false
+            return try reader.readStringBytes().flatMap(EventLine.digestBytes) != nil
+        case .digest:
+            marks.digest = try reader.readStringBytes().flatMap(EventLine.digestBytes)
+            return marks.digest != nil
+        case .lastPosition:
+            marks.lastPosition = try whole(max: UInt64(Int64.max))
+            return marks.lastPosition != nil
         }
     }
 

@@ -51,17 +51,22 @@ struct ParsedLine: Sendable {
     /// Whether the line carries an export's `hash`: it is restored as it was stored, its actor
     /// and payment intent held to what an earlier Folio took (`checkStoredIntent`).
     var asStored = false
+    /// What an export adds to the line besides its `hash`; its digest already checked here.
+    var marks = ExportMarks()
 
     init(_ raw: RawLine) {
         number = raw.number
-        if let (line, event, asStored) = EventLine.parsePlain(raw.bytes, number: raw.number) {
+        if let (line, event, asStored, marks) = EventLine.parsePlain(raw.bytes, number: raw.number) {
             parsed = .success((line, .success(event)))
             self.asStored = asStored
+            self.marks = marks
         } else {
             var stored = false
+            var marks = ExportMarks()
             parsed = Result {
-                let (line, payload, hasHash) = try EventLine.parseWithPayload(raw.bytes, number: raw.number)
+                let (line, payload, hasHash, lineMarks) = try EventLine.parseWithPayload(raw.bytes, number: raw.number)
                 stored = hasHash
+                marks = lineMarks
                 let event = Result { () throws(DomainError) in
                     let type = try EventType.named(line.type), schemaVersion = Int(line.schemaVersion)
                     let event = try Event.decode(type: type, schemaVersion: schemaVersion, fields: payload)
@@ -74,11 +79,51 @@ struct ParsedLine: Sendable {
                 return (line, event)
             }
             asStored = stored
+            self.marks = marks
+        }
+        if case .success((let line, _)) = parsed, let digest = marks.digest, line.digest != digest {
+            parsed = .failure(FolioError(.invalidInput, "line \(number): digest does not match the event the line holds: the line changed after it was exported (edited, or damaged in a copy); to import the file as it now stands, remove its digests (jq -c 'del(.digest)')"))
         }
         if case .success((let line, .success)) = parsed {
             proposed = line.proposed
             proposed?.compressPayload()
         }
+    }
+}
+
+/// An import's check that its lines are one export's, whole: every line carries a digest if the
+/// first does (`ParsedLine` compares each), and the same last position as the first, which the
+/// file's last line must reach and no line pass.
+struct ExportCompleteness {
+    /// The first line's number and marks.
+    private var first: (number: Int, marks: ExportMarks)?
+
+    /// Checks a line, the next in file order, at `position` (its place in the log, already checked).
+    mutating func check(_ marks: ExportMarks, number: Int, position: UInt64) throws {
+        guard let first else {
+            first = (number, marks)
+            try check(marks, number: number, position: position)
+            return
+        }
+        // The messages follow the line's number, which the import puts first.
+        if (marks.digest == nil) != (first.marks.digest == nil) {
+            let (this, firsts) = marks.digest == nil ? ("no digest", "one") : ("a digest", "none")
+            throw FolioError(.invalidInput, "\(this), where line \(first.number) has \(firsts): export writes one on every line, so the file mixes an export's lines with others")
+        }
+        guard marks.lastPosition == first.marks.lastPosition else {
+            func named(_ last: UInt64?) -> String { last.map(String.init) ?? "missing" }
+            throw FolioError(.invalidInput, "last_position is \(named(marks.lastPosition)), where line \(first.number)'s is \(named(first.marks.lastPosition)): export writes its last position on every line, so the file mixes lines of two exports, or an export's with others")
+        }
+        if let last = marks.lastPosition, position > last {
+            throw FolioError(.invalidInput, "position \(position) is past \(last), the last position of the export its lines are from: lines were added after its end")
+        }
+    }
+
+    /// Checks that the file, whose last line `number` holds the event at `position`, reaches its
+    /// export's last position.
+    func checkEnd(at position: UInt64, line number: Int) throws {
+        guard let last = first?.marks.lastPosition, position < last else { return }
+        throw FolioError(.invalidInput, "line \(number): the file ends here, at position \(position), where its lines say their export ends at position \(last): it was cut short, \(counted(last - position, "event")) missing")
     }
 }
 
@@ -487,6 +532,8 @@ extension Store {
                 var reader = LineReader(file: file, maximumLength: EventLine.maximumLength)
                 var count = 0
                 var clients = Set<UUID>()
+                var completeness = ExportCompleteness()
+                var lastLine = 0
                 // Lines are parsed and their events decoded a batch ahead on another thread; the
                 // rules and the appends run here, line by line in file order, so the first bad
                 // line is still the one reported.
@@ -495,6 +542,9 @@ extension Store {
                     for item in parsed {
                         let (line, decoded) = try item.parsed.get()
                         do {
+                            if line.position == UInt64(count + 1) {
+                                try completeness.check(item.marks, number: item.number, position: line.position)
+                            }
                             let (client, event, envelope) = try importLine(
                                 line, event: decoded, proposed: item.proposed ?? line.proposed, asStored: item.asStored,
                                 expectedPosition: UInt64(count + 1), model: model, session: session
@@ -507,6 +557,7 @@ extension Store {
                             throw FolioError(.invalidInput, "line \(item.number): \(FolioError.wrapping(error).message)")
                         }
                         count += 1
+                        lastLine = item.number
                         if count % 10_000 == 0 { progress?(JobProgress(done: reader.bytesRead, total: total)) }
                     }
                     try foldAccepted()
@@ -538,6 +589,7 @@ extension Store {
                 guard count > 0 else {
                     throw FolioError(.invalidInput, "\(path == "-" ? "standard input" : path) holds no events: an import takes an exported log, one event a line")
                 }
+                try completeness.checkEnd(at: UInt64(count), line: lastLine)
                 try model.flush()
                 try session.finishBulkLoad()
                 while let failure = folder.next() { if let failure { throw failure } }
@@ -593,7 +645,7 @@ extension Store {
     /// - Returns: how many events were written.
     @discardableResult
     public func exportLog(to file: FileDescriptor, progress: ((JobProgress) -> Void)? = nil) throws -> Int {
-        try writeLines(to: file, progress: progress) { session, body in try session.scan(from: 1, verify: true, body) }
+        try writeLines(to: file, exporting: true, progress: progress) { session, body in try session.scan(from: 1, verify: true, body) }
     }
 
     /// Refuses a name that is no event type, listing the types there are.
@@ -633,18 +685,21 @@ extension Store {
         }
     }
 
+    /// Writes the lines `scan` hands over; `exporting`: the whole log, each line marked with its
+    /// digest and the last position (`ExportMarks`).
     private func writeLines(
-        to file: FileDescriptor, progress: ((JobProgress) -> Void)? = nil,
+        to file: FileDescriptor, exporting: Bool = false, progress: ((JobProgress) -> Void)? = nil,
         _ scan: (ReadSession, (RecordView) throws -> Bool) throws -> Void
     ) throws -> Int {
         do {
             return try log.read { session in
-                let head = Int(try session.head())
+                let last = try session.head()
+                let head = Int(last)
                 var buffer: [UInt8] = []
                 buffer.reserveCapacity(1 << 20)
                 var count = 0
                 try scan(session) { view in
-                    try EventLine.render(view, into: &buffer)
+                    try EventLine.render(view, into: &buffer, lastPosition: exporting ? last : nil)
                     buffer.append(10)
                     count += 1
                     if buffer.count >= 1 << 20 {

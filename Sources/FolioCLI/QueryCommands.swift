@@ -231,7 +231,7 @@ struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
         abstract: "Write the whole log as JSON Lines, to FILE or standard output.",
-        discussion: "Example: folio export backup.jsonl"
+        discussion: "Each line carries its event's digest (SHA-256) and the export's last position, by which an import tells a file changed or cut short since. Example: folio export backup.jsonl"
     )
     @OptionGroup var store: StoreOptions
     @Argument(help: "The file to write, or - for standard output (also when omitted).") var file: String?
@@ -281,7 +281,7 @@ struct Import: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Append an exported log (JSON Lines) to an empty store.",
-        discussion: "Every line is checked against the rules; a bad line refuses the whole file with its line number, and a store the import was to make is not made. Example: folio import backup.jsonl --store restored"
+        discussion: "Every line is checked against the rules, and an export's lines against their digests and last position (a file changed or cut short since it was exported); a bad line refuses the whole file with its line number, and a store the import was to make is not made. Example: folio import backup.jsonl --store restored"
     )
     @OptionGroup var store: StoreOptions
     @Argument(help: "The file to read, or - for standard input.") var file: String

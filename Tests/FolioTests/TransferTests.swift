@@ -10,6 +10,11 @@ import Testing
 @Suite("Import and export")
 struct TransferTests {
     /// A generated history written to a file.
+    /// An exported line's event: the line without the hash and the marks export adds after it.
+    static func event(_ line: Substring) -> String {
+        String(line[..<line.range(of: #","hash":"#)!.lowerBound]) + "}"
+    }
+
     func history(_ directory: TemporaryDirectory, clients: Int = 6, seed: UInt64 = 42) throws -> String {
         try writeHistory(in: directory, HistoryGenerator(seed: seed, clients: clients, contentBytes: 500...2_000))
     }
@@ -143,6 +148,50 @@ struct TransferTests {
         #expect(a == b)
     }
 
+    @Test("an export's lines carry the SHA-256 of their event and the export's last position; an import refuses a line changed since and a file cut short, making nothing, and takes the file once its digests are removed")
+    func exportMarks() throws {
+        let directory = try TemporaryDirectory()
+        let source = try makeStore(directory, name: "source", noSync: true)
+        _ = try source.importLog(from: try history(directory))
+        let lines = try exportText(source).split(separator: "\n").map(String.init)
+        // The digest is what `sha256sum` gives for the line's event as written, without the marks.
+        for index in [0, lines.count / 2, lines.count - 1] {
+            let file = directory.path("event")
+            try Self.event(Substring(lines[index])).write(toFile: file, atomically: false, encoding: .utf8)
+            let sum = Process(), out = Pipe()
+            sum.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
+            sum.arguments = [file]
+            sum.standardOutput = out
+            try sum.run()
+            let digest = String(decoding: out.fileHandleForReading.readDataToEndOfFile().prefix(64), as: UTF8.self)
+            sum.waitUntilExit()
+            #expect(lines[index].hasSuffix(#","digest":"\#(digest)","last_position":\#(lines.count)}"#), "\(lines[index])")
+        }
+        let restored = directory.path("restored")
+        func refusal(_ changed: [String]) throws -> String? {
+            let file = directory.path("changed.jsonl")
+            try (changed.joined(separator: "\n") + "\n").write(toFile: file, atomically: false, encoding: .utf8)
+            do {
+                _ = try Store.importLog(from: file, intoNewStoreAt: restored)
+                return nil
+            } catch let error as FolioError {
+                #expect(!FileManager.default.fileExists(atPath: restored))
+                return error.message
+            }
+        }
+        // A client's name changed by hand.
+        var edited = lines
+        edited[0] = edited[0].replacingOccurrences(of: #""name":""#, with: #""name":"Renamed "#)
+        #expect(edited[0] != lines[0])
+        #expect(try refusal(edited)?.hasPrefix("line 1: digest does not match the event the line holds") == true)
+        // A file cut short at a line's end.
+        #expect(try refusal(Array(lines.dropLast(2))) == "line \(lines.count - 2): the file ends here, at position \(lines.count - 2), where its lines say their export ends at position \(lines.count): it was cut short, 2 events missing")
+        // Its digests removed, as the refusal says, the edited file imports as it stands.
+        #expect(try refusal(edited.map { $0.replacingOccurrences(of: #","digest":"[0-9a-f]{64}""#, with: "", options: .regularExpression) }) == nil)
+        let names = try Store(path: restored).projections.read { try $0.clients() }.map(\.name)
+        #expect(names.filter { $0.hasPrefix("Renamed ") }.count == 1)
+    }
+
     @Test("a format-1 store keeps working; its export imports into a format-2 store with the same events and read models")
     func formatOneMovesToFormatTwo() throws {
         let directory = try TemporaryDirectory()
@@ -161,10 +210,12 @@ struct TransferTests {
         let new = try makeStore(directory, name: "new", noSync: true)
         #expect(new.log.format == 2)
         _ = try new.importLog(from: file)
-        // The same events; the hashes cover the stored bytes, which differ between the formats.
-        func withoutHashes(_ text: String) -> [Substring] {
-            text.split(separator: "\n").map { $0[..<$0.range(of: #","hash":"#)!.lowerBound] }
+        // The same events; the hashes cover the stored bytes, which differ between the formats,
+        // and the digests the events, which do not.
+        func withoutHashes(_ text: String) -> [String] {
+            text.split(separator: "\n").map { $0.replacingOccurrences(of: #","hash":"[0-9a-f]{64}""#, with: "", options: .regularExpression) }
         }
+        #expect(withoutHashes(exported).allSatisfy { $0.contains(#","digest":""#) })
         #expect(withoutHashes(try exportText(new)) == withoutHashes(exported))
         #expect(try old.projections.read { try $0.dump() } == (try new.projections.read { try $0.dump() }))
         #expect(try old.log.read { try $0.verify() } == (try new.log.read { try $0.verify() }))
@@ -210,9 +261,7 @@ struct TransferTests {
         let store = try makeStore(directory)
         _ = try store.importLog(from: file)
         let original = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n")
-        let exported = try exportText(store).split(separator: "\n").map { line in
-            String(line[..<line.range(of: #","hash":"#)!.lowerBound]) + "}"
-        }
+        let exported = try exportText(store).split(separator: "\n").map(Self.event)
         #expect(exported == original.map(String.init))
     }
 
@@ -639,7 +688,7 @@ struct TransferTests {
         try lines.joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
         let store = try makeStore(directory)
         #expect(try store.importLog(from: file).events == times.count)
-        let exported = try exportText(store).split(separator: "\n").map { $0.replacingOccurrences(of: #","hash":"[0-9a-f]{64}""#, with: "", options: .regularExpression) }
+        let exported = try exportText(store).split(separator: "\n").map(Self.event)
         #expect(exported == lines)
         // The read models hold them too, to within what a Date keeps, and read them back.
         #expect(try store.projections.read { try $0.clients() }.count == times.count)
