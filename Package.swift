@@ -70,7 +70,11 @@ let package = Package(
         .testTarget(name: "DomainTests", dependencies: ["Domain"]),
         .testTarget(name: "ProjectionsTests", dependencies: ["Projections", "EventStore", "Domain", "LMDB"]),
         .testTarget(
-            name: "FolioTests", dependencies: ["Folio", "Domain", "EventStore", "Projections", "LMDB", .product(name: "SystemPackage", package: "swift-system")]
+            name: "FolioTests",
+            dependencies: [
+                "Folio", "Domain", "EventStore", "Projections", "LMDB",
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "SystemPackage", package: "swift-system"),
+            ]
         ),
         .testTarget(
             name: "FolioCLITests",

@@ -28,35 +28,43 @@ public struct EventLine: Hashable, Sendable {
     /// The longest line import accepts; longer lines are refused before they are parsed.
     public static let maximumLength = 8 << 20
 
-    /// Renders a stored record as one line (without the newline), adding its `hash`, and, for
-    /// an export whose last event is at `lastPosition`, the line's `digest` and `last_position`
-    /// (`ExportMarks`), which an import checks.
+    /// Renders a stored record as one line (without the newline), adding its `hash`.
     ///
     /// - Throws: `EventStoreError` (`corruptRecord`) when its payload cannot be decompressed.
-    public static func render(_ view: RecordView, into out: inout [UInt8], lastPosition: UInt64? = nil) throws {
+    public static func render(_ view: RecordView, into out: inout [UInt8]) throws {
+        var unmarked: ExportMarking? = nil
+        try render(view, into: &out, marking: &unmarked)
+    }
+
+    /// Renders a stored record as one line (without the newline), adding its `hash`, and, for an
+    /// export (`marking`), the line's `digest`, next in its chain, and `last_position`, which an
+    /// import checks (`ExportMarks`).
+    ///
+    /// - Throws: `EventStoreError` (`corruptRecord`) when its payload cannot be decompressed.
+    public static func render(_ view: RecordView, into out: inout [UInt8], marking: inout ExportMarking?) throws {
         let start = out.count
         try renderEnvelope(
             id: view.id, position: view.position, stream: view.stream, streamVersion: view.streamVersion, type: view.type,
             schemaVersion: view.schemaVersion, recordedAt: view.recordedAtMicroseconds, actor: view.actor,
             correlationID: view.correlationID, causationID: view.causationID, data: { try view.appendPayload(to: &$0) }, into: &out
         )
-        // The digest covers the event as `render(into:)` writes it: these bytes, before the marks.
-        let digest = lastPosition == nil ? nil : out[start...].withUnsafeBytes { SHA256.hash(data: $0) }
+        // The event's digest covers it as `render(into:)` writes it: these bytes, before the marks.
+        let digest = marking?.chain.next(event: out[start...].withUnsafeBytes { Array(SHA256.hash(data: $0)) })
         out.removeLast()
         out.append(contentsOf: #","hash":""#.utf8)
         appendHex(view.hash, to: &out)
         out.append(34)
-        if let digest, let lastPosition {
+        if let digest, let marking {
             out.append(contentsOf: #","digest":""#.utf8)
             appendHex(digest, to: &out)
             out.append(contentsOf: #"","last_position":"#.utf8)
-            out.append(contentsOf: String(lastPosition).utf8)
+            out.append(contentsOf: String(marking.lastPosition).utf8)
         }
         out.append(125)
     }
 
-    /// The SHA-256 of this event as `render(into:)` writes it: what an export's `digest` holds.
-    var digest: [UInt8] {
+    /// The SHA-256 of this event as `render(into:)` writes it, which an export's `digest` chains.
+    var eventDigest: [UInt8] {
         // The envelope, then the payload as it stands, without copying it into the line.
         var envelope: [UInt8] = []
         envelope.reserveCapacity(512)
@@ -201,7 +209,7 @@ public struct EventLine: Hashable, Sendable {
         var marks = ExportMarks()
         if let digest = fields["digest"] {
             guard case .string(let text) = digest, let bytes = digestBytes(text.utf8) else {
-                throw FolioError(.invalidInput, "line \(number): digest is \(String(decoding: digest.canonicalBytes(), as: UTF8.self).shortened), not an event's digest as export writes it (64 hex digits)")
+                throw FolioError(.invalidInput, "line \(number): digest is \(String(decoding: digest.canonicalBytes(), as: UTF8.self).shortened), not a digest as export writes it (64 lower-case hex digits)")
             }
             marks.digest = bytes
         }
@@ -302,6 +310,33 @@ public struct EventLine: Hashable, Sendable {
     }
 }
 
+/// The digests of an export's lines, chained: each line's is the SHA-256 of the digest of the line
+/// before it (32 zero bytes before the first line) followed by the SHA-256 of its own event
+/// (`EventLine.eventDigest`), so that a line changed, or lines moved, removed or taken from another
+/// export, break the chain where they are.
+public struct DigestChain: Sendable {
+    /// The last line's digest.
+    private(set) var last = [UInt8](repeating: 0, count: 32)
+
+    public init() {}
+
+    /// The next line's digest, from its event's; it becomes the last.
+    mutating func next(event: [UInt8]) -> [UInt8] {
+        last = Array(SHA256.hash(data: last + event))
+        return last
+    }
+}
+
+/// What an export adds to each line as it writes them: the chain of digests, and its last position.
+public struct ExportMarking: Sendable {
+    var chain = DigestChain()
+    let lastPosition: UInt64
+
+    public init(lastPosition: UInt64) {
+        self.lastPosition = lastPosition
+    }
+}
+
 /// What `export` adds to each line beyond the event and its `hash`, so that an import can tell a
 /// file changed or cut short since it was written: the event's digest, and the position of the
 /// export's last event. A line may leave them out (`folio log` writes neither).
@@ -309,7 +344,7 @@ struct ExportMarks: Hashable, Sendable {
     /// The keys, in the order `export` writes them.
     static let keys = ["hash", "digest", "last_position"]
 
-    /// The SHA-256 of the event as the line states it (`EventLine.digest`), 32 bytes.
+    /// The line's place in the chain of digests (`DigestChain`), 32 bytes.
     var digest: [UInt8]?
     /// The position of the last event of the export the line is from.
     var lastPosition: UInt64?

@@ -51,8 +51,11 @@ struct ParsedLine: Sendable {
     /// Whether the line carries an export's `hash`: it is restored as it was stored, its actor
     /// and payment intent held to what an earlier Folio took (`checkStoredIntent`).
     var asStored = false
-    /// What an export adds to the line besides its `hash`; its digest already checked here.
+    /// What an export adds to the line besides its `hash`.
     var marks = ExportMarks()
+    /// The SHA-256 of the line's event (`EventLine.eventDigest`), made here when the line carries
+    /// a digest, which chains it to the line before (`ExportCompleteness`).
+    var eventDigest: [UInt8]?
 
     init(_ raw: RawLine) {
         number = raw.number
@@ -81,8 +84,8 @@ struct ParsedLine: Sendable {
             asStored = stored
             self.marks = marks
         }
-        if case .success((let line, _)) = parsed, let digest = marks.digest, line.digest != digest {
-            parsed = .failure(FolioError(.invalidInput, "line \(number): digest does not match the event the line holds: the line changed after it was exported (edited, or damaged in a copy); to import the file as it now stands, remove its digests (jq -c 'del(.digest)')"))
+        if case .success((let line, _)) = parsed, marks.digest != nil {
+            eventDigest = line.eventDigest
         }
         if case .success((let line, .success)) = parsed {
             proposed = line.proposed
@@ -91,21 +94,23 @@ struct ParsedLine: Sendable {
     }
 }
 
-/// An import's check that its lines are one export's, whole: every line carries a digest if the
-/// first does (`ParsedLine` compares each), and the same last position as the first, which the
-/// file's last line must reach and no line pass.
+/// An import's check that its lines are one export's, whole: each line's digest is next in the
+/// chain (`DigestChain`) after the line before it; every line carries a digest if the first does,
+/// with the same last position as the first, which no line passes and the file's last line reaches.
 struct ExportCompleteness {
     /// The first line's number and marks.
     private var first: (number: Int, marks: ExportMarks)?
+    private var chain = DigestChain()
 
-    /// Checks a line, the next in file order, at `position` (its place in the log, already checked).
-    mutating func check(_ marks: ExportMarks, number: Int, position: UInt64) throws {
+    /// Checks a line, the next in file order, at `position` (its place in the log, already
+    /// checked), whose event's digest is `eventDigest` when it carries a digest.
+    /// The messages follow the line's number, which the import puts first.
+    mutating func check(_ marks: ExportMarks, eventDigest: [UInt8]?, number: Int, position: UInt64) throws {
         guard let first else {
             first = (number, marks)
-            try check(marks, number: number, position: position)
+            try check(marks, eventDigest: eventDigest, number: number, position: position)
             return
         }
-        // The messages follow the line's number, which the import puts first.
         if (marks.digest == nil) != (first.marks.digest == nil) {
             let (this, firsts) = marks.digest == nil ? ("no digest", "one") : ("a digest", "none")
             throw FolioError(.invalidInput, "\(this), where line \(first.number) has \(firsts): export writes one on every line, so the file mixes an export's lines with others")
@@ -114,8 +119,14 @@ struct ExportCompleteness {
             func named(_ last: UInt64?) -> String { last.map(String.init) ?? "missing" }
             throw FolioError(.invalidInput, "last_position is \(named(marks.lastPosition)), where line \(first.number)'s is \(named(first.marks.lastPosition)): export writes its last position on every line, so the file mixes lines of two exports, or an export's with others")
         }
+        if marks.digest != nil, marks.lastPosition == nil {
+            throw FolioError(.invalidInput, "a digest without last_position: export writes both on every line, and without it a file cut short would not be seen")
+        }
         if let last = marks.lastPosition, position > last {
             throw FolioError(.invalidInput, "position \(position) is past \(last), the last position of the export its lines are from: lines were added after its end")
+        }
+        if let digest = marks.digest, let eventDigest, chain.next(event: eventDigest) != digest {
+            throw FolioError(.invalidInput, "digest does not follow from the line's event and the digest of the line before it: the line changed after it was exported (edited, or damaged in a copy), or the line before it is from another export; to import the file as it now stands, remove every line's digest (jq -c 'del(.digest)')")
         }
     }
 
@@ -543,7 +554,7 @@ extension Store {
                         let (line, decoded) = try item.parsed.get()
                         do {
                             if line.position == UInt64(count + 1) {
-                                try completeness.check(item.marks, number: item.number, position: line.position)
+                                try completeness.check(item.marks, eventDigest: item.eventDigest, number: item.number, position: line.position)
                             }
                             let (client, event, envelope) = try importLine(
                                 line, event: decoded, proposed: item.proposed ?? line.proposed, asStored: item.asStored,
@@ -608,7 +619,9 @@ extension Store {
         expectedPosition: UInt64, model: WriteModel, session: WriteSession
     ) throws -> (client: UUID, event: Event, envelope: Envelope) {
         guard line.position == expectedPosition else {
-            throw FolioError(.invalidInput, "position is \(line.position) but must be \(expectedPosition): positions start at 1 and have no gaps")
+            // A log starting again is most often a second file joined to the first.
+            let again = line.position == 1 ? " (a log starts again here: two files joined?)" : ""
+            throw FolioError(.invalidInput, "position is \(line.position) but must be \(expectedPosition): positions start at 1 and have no gaps\(again)")
         }
         let event: Event
         do {
@@ -698,8 +711,9 @@ extension Store {
                 var buffer: [UInt8] = []
                 buffer.reserveCapacity(1 << 20)
                 var count = 0
+                var marking = exporting ? ExportMarking(lastPosition: last) : nil
                 try scan(session) { view in
-                    try EventLine.render(view, into: &buffer, lastPosition: exporting ? last : nil)
+                    try EventLine.render(view, into: &buffer, marking: &marking)
                     buffer.append(10)
                     count += 1
                     if buffer.count >= 1 << 20 {

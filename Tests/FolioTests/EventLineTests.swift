@@ -17,12 +17,13 @@ struct EventLineTests {
         return (line, event, marks)
     }
 
-    /// The fixture's lines, and each as `export` writes it: with a hash, its digest and a last position.
+    /// The fixture's lines, and each with the marks `export` adds in their form: a hash, a digest
+    /// (its event's, not chained) and a last position.
     static func fixtureLines() throws -> (plain: [[UInt8]], exported: [[UInt8]]) {
         let text = try String(contentsOf: projectRoot.appendingPathComponent("Fixtures/small.jsonl"), encoding: .utf8)
         let lines = text.split(separator: "\n").map { Array($0.utf8) }
         let exported = try lines.map { bytes in
-            let digest = try EventLine.parse(bytes, number: 1).digest.map { String(format: "%02x", $0) }.joined()
+            let digest = try EventLine.parse(bytes, number: 1).eventDigest.map { String(format: "%02x", $0) }.joined()
             let marks = #","hash":""# + String(repeating: "0a", count: 32) + #"","digest":""# + digest + #"","last_position":\#(lines.count)}"#
             return bytes.dropLast() + Array(marks.utf8)
         }

@@ -1,3 +1,4 @@
+import Crypto
 import Domain
 import EventStore
 import Folio
@@ -148,24 +149,19 @@ struct TransferTests {
         #expect(a == b)
     }
 
-    @Test("an export's lines carry the SHA-256 of their event and the export's last position; an import refuses a line changed since and a file cut short, making nothing, and takes the file once its digests are removed")
+    @Test("an export's lines carry a chain of digests of their events and the export's last position; an import refuses a line changed since, lines of two exports and a file cut short, making nothing, and takes the file once its digests are removed")
     func exportMarks() throws {
         let directory = try TemporaryDirectory()
         let source = try makeStore(directory, name: "source", noSync: true)
         _ = try source.importLog(from: try history(directory))
         let lines = try exportText(source).split(separator: "\n").map(String.init)
-        // The digest is what `sha256sum` gives for the line's event as written, without the marks.
-        for index in [0, lines.count / 2, lines.count - 1] {
-            let file = directory.path("event")
-            try Self.event(Substring(lines[index])).write(toFile: file, atomically: false, encoding: .utf8)
-            let sum = Process(), out = Pipe()
-            sum.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
-            sum.arguments = [file]
-            sum.standardOutput = out
-            try sum.run()
-            let digest = String(decoding: out.fileHandleForReading.readDataToEndOfFile().prefix(64), as: UTF8.self)
-            sum.waitUntilExit()
-            #expect(lines[index].hasSuffix(#","digest":"\#(digest)","last_position":\#(lines.count)}"#), "\(lines[index])")
+        // Each digest is the SHA-256 of the one before (32 zero bytes before the first) and the
+        // SHA-256 of the line's event as written, without the marks.
+        var previous = [UInt8](repeating: 0, count: 32)
+        for line in lines {
+            previous = Array(SHA256.hash(data: previous + Array(SHA256.hash(data: Array(Self.event(Substring(line)).utf8)))))
+            let digest = previous.map { String(format: "%02x", $0) }.joined()
+            #expect(line.hasSuffix(#","digest":"\#(digest)","last_position":\#(lines.count)}"#), "\(line)")
         }
         let restored = directory.path("restored")
         func refusal(_ changed: [String]) throws -> String? {
@@ -183,7 +179,16 @@ struct TransferTests {
         var edited = lines
         edited[0] = edited[0].replacingOccurrences(of: #""name":""#, with: #""name":"Renamed "#)
         #expect(edited[0] != lines[0])
-        #expect(try refusal(edited)?.hasPrefix("line 1: digest does not match the event the line holds") == true)
+        #expect(try refusal(edited)?.hasPrefix("line 1: digest does not follow from the line's event and the digest of the line before it") == true)
+        // Lines of two exports of as many events, each line as exported: two clients made in each store.
+        let (one, two) = (try makeStore(directory, name: "one", noSync: true), try makeStore(directory, name: "two", noSync: true))
+        for store in [one, two] {
+            for name in ["Ann", "Bob"] { _ = try store.createClient(name: name, email: nil) }
+        }
+        let (first, second) = (try exportText(one).split(separator: "\n"), try exportText(two).split(separator: "\n"))
+        #expect(try refusal([String(first[0]), String(second[1])])?.hasPrefix("line 2: digest does not follow from the line's event and the digest of the line before it") == true)
+        #expect(try refusal([String(first[0]), String(first[1])]) == nil)
+        try FileManager.default.removeItem(atPath: restored)
         // A file cut short at a line's end.
         #expect(try refusal(Array(lines.dropLast(2))) == "line \(lines.count - 2): the file ends here, at position \(lines.count - 2), where its lines say their export ends at position \(lines.count): it was cut short, 2 events missing")
         // Its digests removed, as the refusal says, the edited file imports as it stands.
