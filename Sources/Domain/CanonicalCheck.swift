@@ -14,8 +14,8 @@ import Darwin
 extension JSONParser {
     /// Whether `bytes` are one JSON value exactly as `JSONValue.canonicalBytes()` writes it, so
     /// that parsing them and writing them again would give the same bytes: no whitespace, object
-    /// keys without escapes in strictly increasing UTF-8 byte order, integers of up to 18 digits
-    /// (no fractions, exponents or `-0`), strings in valid UTF-8 with only the writer's escapes
+    /// keys without escapes in strictly increasing UTF-8 byte order, numbers as the writer writes
+    /// the value they parse as (no `-0`, `1.0` or `1e2`), strings in valid UTF-8 with only the writer's escapes
     /// (`\"`, `\\`, `\b \f \n \r \t`, `\u00xx` in lowercase hex for other control characters),
     /// nesting no deeper than `maxDepth`.
     ///
@@ -45,7 +45,7 @@ struct CanonicalChecker {
         case UInt8(ascii: "t"): literal("true")
         case UInt8(ascii: "f"): literal("false")
         case UInt8(ascii: "n"): literal("null")
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): integer()
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): number()
         default: false
         }
     }
@@ -100,6 +100,24 @@ struct CanonicalChecker {
         index += count
         return true
     }
+
+    /// Reads a number: an integer of up to 18 digits at once; any other (a fraction, an exponent,
+    /// more digits) when the value it parses as is written back as these very bytes.
+    private mutating func number() -> Bool {
+        let start = index
+        if integer() { return true }
+        index = start
+        while let byte = current, Self.numberBytes.contains(byte) { index += 1 }
+        let text = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
+        guard let value = try? JSONParser.parse(text, maxDepth: 1) else { return false }
+        switch value {
+        case .integer, .double: return value.canonicalBytes().elementsEqual(text)
+        default: return false
+        }
+    }
+
+    /// The bytes a JSON number is written with.
+    private static let numberBytes: Set<UInt8> = Set("0123456789+-.eE".utf8)
 
     private mutating func integer() -> Bool {
         let negative = current == UInt8(ascii: "-")

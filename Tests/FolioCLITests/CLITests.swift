@@ -713,7 +713,8 @@ struct CLITests {
         }
         // An earlier Folio kept such content; an export of it imports as it stands.
         let exported = try folio(["export"], store: store).out
-        let held = "{\"\u{C5}\":1,\"\u{212B}\":2}"
+        // With a fraction too, which the line's one-pass reading takes as written.
+        let held = "{\"price\":1.5,\"\u{C5}\":1,\"\u{212B}\":2}"
         // Its lines' digests are removed, as a line edited must have them removed to import.
         let edited = exported.replacingOccurrences(of: #""content":{"b":1}"#, with: #""content":"# + held)
             .replacingOccurrences(of: #","digest":"[0-9a-f]{64}""#, with: "", options: .regularExpression)
