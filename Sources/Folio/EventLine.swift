@@ -43,11 +43,13 @@ public struct EventLine: Hashable, Sendable {
     /// - Throws: `EventStoreError` (`corruptRecord`) when its payload cannot be decompressed.
     public static func render(_ view: RecordView, into out: inout [UInt8], marking: inout ExportMarking?) throws {
         let start = out.count
-        try renderEnvelope(
+        renderEnvelope(
             id: view.id, position: view.position, stream: view.stream, streamVersion: view.streamVersion, type: view.type,
             schemaVersion: view.schemaVersion, recordedAt: view.recordedAtMicroseconds, actor: view.actor,
-            correlationID: view.correlationID, causationID: view.causationID, data: { try view.appendPayload(to: &$0) }, into: &out
+            correlationID: view.correlationID, causationID: view.causationID, into: &out
         )
+        try view.appendPayload(to: &out)
+        out.append(125)
         // The event's digest covers it as `render(into:)` writes it: these bytes, before the marks.
         let digest = marking?.chain.next(event: out[start...].withUnsafeBytes { Array(SHA256.hash(data: $0)) })
         out.removeLast()
@@ -63,19 +65,19 @@ public struct EventLine: Hashable, Sendable {
         out.append(125)
     }
 
-    /// The SHA-256 of this event as `render(into:)` writes it, which an export's `digest` chains.
-    var eventDigest: [UInt8] {
+    /// The SHA-256 of this event as `render(into:)` writes it, which an export's `digest` chains;
+    /// with `payload`, of the event with that payload in place of `data`, written as it is given.
+    func eventDigest(payload: UnsafeRawBufferPointer? = nil) -> [UInt8] {
         // The envelope, then the payload as it stands, without copying it into the line.
         var envelope: [UInt8] = []
         envelope.reserveCapacity(512)
         Self.renderEnvelope(
             id: id, position: position, stream: stream, streamVersion: streamVersion, type: type, schemaVersion: schemaVersion,
-            recordedAt: recordedAtMicroseconds, actor: actor, correlationID: correlationID, causationID: causationID,
-            data: { _ in }, into: &envelope
+            recordedAt: recordedAtMicroseconds, actor: actor, correlationID: correlationID, causationID: causationID, into: &envelope
         )
         var hasher = SHA256()
-        envelope.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0.dropLast())) }
-        data.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        hasher.update(data: envelope)
+        if let payload { hasher.update(bufferPointer: payload) } else { hasher.update(data: data) }
         hasher.update(data: [125] as [UInt8])
         return Array(hasher.finalize())
     }
@@ -91,16 +93,18 @@ public struct EventLine: Hashable, Sendable {
     public func render(into out: inout [UInt8]) {
         Self.renderEnvelope(
             id: id, position: position, stream: stream, streamVersion: streamVersion, type: type, schemaVersion: schemaVersion,
-            recordedAt: recordedAtMicroseconds, actor: actor, correlationID: correlationID, causationID: causationID,
-            data: { $0.append(contentsOf: data) }, into: &out
+            recordedAt: recordedAtMicroseconds, actor: actor, correlationID: correlationID, causationID: causationID, into: &out
         )
+        out.append(contentsOf: data)
+        out.append(125)
     }
 
-    private static func renderEnvelope<E: Error>(
+    /// Writes a line's start, its envelope's members up to `"data":`, to which its payload and
+    /// closing brace are added.
+    private static func renderEnvelope(
         id: UUID, position: UInt64, stream: String, streamVersion: UInt64, type: String, schemaVersion: UInt16,
-        recordedAt: Int64, actor: String, correlationID: UUID?, causationID: UUID?, data appendData: (inout [UInt8]) throws(E) -> Void,
-        into out: inout [UInt8]
-    ) throws(E) {
+        recordedAt: Int64, actor: String, correlationID: UUID?, causationID: UUID?, into out: inout [UInt8]
+    ) {
         out.append(contentsOf: #"{"id":""#.utf8)
         out.append(contentsOf: id.lowercased.utf8)
         out.append(contentsOf: #"","position":"#.utf8)
@@ -122,8 +126,6 @@ public struct EventLine: Hashable, Sendable {
         out.append(contentsOf: #","causation_id":"#.utf8)
         appendOptionalID(&out, causationID)
         out.append(contentsOf: #","data":"#.utf8)
-        try appendData(&out)
-        out.append(125)
     }
 
     private static let hexDigits = Array("0123456789abcdef".utf8)
@@ -203,7 +205,7 @@ public struct EventLine: Hashable, Sendable {
         // A `hash` marks a line as exported, whose payload is restored as stored: it must be one.
         if let hash = fields["hash"] {
             guard case .string(let text) = hash, isRecordHash(text) else {
-                throw FolioError(.invalidInput, "line \(number): hash is \(String(decoding: hash.canonicalBytes(), as: UTF8.self).shortened), not a record's hash as export writes it (64 hex digits)")
+                throw FolioError(.invalidInput, "line \(number): hash is \(String(decoding: hash.canonicalBytes(), as: UTF8.self).shortened), not a record's hash as export writes it (64 lower-case hex digits)")
             }
         }
         var marks = ExportMarks()
@@ -325,6 +327,14 @@ public struct DigestChain: Sendable {
         last = Array(SHA256.hash(data: last + event))
         return last
     }
+
+    /// Whether `digest` is the next line's, from one of the digests its event may have; if so, it
+    /// becomes the last.
+    mutating func follows(_ digest: [UInt8], fromAnyOf events: [[UInt8]]) -> Bool {
+        guard events.contains(where: { Array(SHA256.hash(data: last + $0)) == digest }) else { return false }
+        last = digest
+        return true
+    }
 }
 
 /// What an export adds to each line as it writes them: the chain of digests, and its last position.
@@ -341,8 +351,12 @@ public struct ExportMarking: Sendable {
 /// file changed or cut short since it was written: the event's digest, and the position of the
 /// export's last event. A line may leave them out (`folio log` writes neither).
 struct ExportMarks: Hashable, Sendable {
-    /// The keys, in the order `export` writes them.
+    /// The keys export adds to the event's, `hash` and these, in the order it writes them.
     static let keys = ["hash", "digest", "last_position"]
+
+    /// A command that removes the marks from a file's lines (and nothing else, where `jq` may
+    /// round long numbers), for a file to import as it stands.
+    static let removal = #"sed -E 's/,"(digest|last_position)":("[0-9a-f]{64}"|[0-9]+)//g'"#
 
     /// The line's place in the chain of digests (`DigestChain`), 32 bytes.
     var digest: [UInt8]?

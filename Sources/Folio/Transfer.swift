@@ -54,8 +54,9 @@ struct ParsedLine: Sendable {
     /// What an export adds to the line besides its `hash`.
     var marks = ExportMarks()
     /// The SHA-256 of the line's event (`EventLine.eventDigest`), made here when the line carries
-    /// a digest, which chains it to the line before (`ExportCompleteness`).
-    var eventDigest: [UInt8]?
+    /// a digest, which chains it to the line before (`ExportCompleteness`); for a line whose payload
+    /// is written otherwise than canonically, also with its payload as written.
+    var eventDigests: [[UInt8]] = []
 
     init(_ raw: RawLine) {
         number = raw.number
@@ -66,10 +67,22 @@ struct ParsedLine: Sendable {
         } else {
             var stored = false
             var marks = ExportMarks()
+            var digests: [[UInt8]] = []
             parsed = Result {
                 let (line, payload, hasHash, lineMarks) = try EventLine.parseWithPayload(raw.bytes, number: raw.number)
                 stored = hasHash
                 marks = lineMarks
+                if marks.digest != nil {
+                    digests = [line.eventDigest()]
+                    // A payload an earlier Folio stored otherwise than canonically (`-0`) is
+                    // exported as stored, and its digest covers it so.
+                    raw.bytes.withUnsafeBytes { buffer in
+                        guard let range = (try? JSONParser.parseObject(buffer, rawKey: "data"))?.raw,
+                              !buffer[range].elementsEqual(line.data)
+                        else { return }
+                        digests.append(line.eventDigest(payload: UnsafeRawBufferPointer(rebasing: buffer[range])))
+                    }
+                }
                 let event = Result { () throws(DomainError) in
                     let type = try EventType.named(line.type), schemaVersion = Int(line.schemaVersion)
                     let event = try Event.decode(type: type, schemaVersion: schemaVersion, fields: payload)
@@ -83,9 +96,10 @@ struct ParsedLine: Sendable {
             }
             asStored = stored
             self.marks = marks
+            eventDigests = digests
         }
-        if case .success((let line, _)) = parsed, marks.digest != nil {
-            eventDigest = line.eventDigest
+        if case .success((let line, _)) = parsed, marks.digest != nil, eventDigests.isEmpty {
+            eventDigests = [line.eventDigest()]
         }
         if case .success((let line, .success)) = parsed {
             proposed = line.proposed
@@ -102,31 +116,31 @@ struct ExportCompleteness {
     private var first: (number: Int, marks: ExportMarks)?
     private var chain = DigestChain()
 
+    /// What each refusal ends with: how to import such a file all the same.
+    private static let asItStands = "to import the file as it now stands, remove every line's digest and last_position (\(ExportMarks.removal))"
+
     /// Checks a line, the next in file order, at `position` (its place in the log, already
-    /// checked), whose event's digest is `eventDigest` when it carries a digest.
-    /// The messages follow the line's number, which the import puts first.
-    mutating func check(_ marks: ExportMarks, eventDigest: [UInt8]?, number: Int, position: UInt64) throws {
-        guard let first else {
-            first = (number, marks)
-            try check(marks, eventDigest: eventDigest, number: number, position: position)
-            return
-        }
+    /// checked), whose event's digests are `eventDigests` when it carries a digest
+    /// (`ParsedLine.eventDigests`). The messages follow the line's number, which the import puts first.
+    mutating func check(_ marks: ExportMarks, eventDigests: [[UInt8]], number: Int, position: UInt64) throws {
+        let first = self.first ?? (number, marks)
+        self.first = first
         if (marks.digest == nil) != (first.marks.digest == nil) {
             let (this, firsts) = marks.digest == nil ? ("no digest", "one") : ("a digest", "none")
-            throw FolioError(.invalidInput, "\(this), where line \(first.number) has \(firsts): export writes one on every line, so the file mixes an export's lines with others")
+            throw FolioError(.invalidInput, "\(this), where line \(first.number) has \(firsts): export writes one on every line, so the file mixes an export's lines with others; \(Self.asItStands)")
         }
         guard marks.lastPosition == first.marks.lastPosition else {
             func named(_ last: UInt64?) -> String { last.map(String.init) ?? "missing" }
-            throw FolioError(.invalidInput, "last_position is \(named(marks.lastPosition)), where line \(first.number)'s is \(named(first.marks.lastPosition)): export writes its last position on every line, so the file mixes lines of two exports, or an export's with others")
+            throw FolioError(.invalidInput, "last_position is \(named(marks.lastPosition)), where line \(first.number)'s is \(named(first.marks.lastPosition)): export writes its last position on every line, so the file mixes lines of two exports, or an export's with others; \(Self.asItStands)")
         }
         if marks.digest != nil, marks.lastPosition == nil {
-            throw FolioError(.invalidInput, "a digest without last_position: export writes both on every line, and without it a file cut short would not be seen")
+            throw FolioError(.invalidInput, "a digest without last_position: export writes both on every line, and without it a file cut short would not be seen; \(Self.asItStands)")
         }
         if let last = marks.lastPosition, position > last {
-            throw FolioError(.invalidInput, "position \(position) is past \(last), the last position of the export its lines are from: lines were added after its end")
+            throw FolioError(.invalidInput, "position \(position) is past \(last), the last position of the export its lines are from: lines were added after its end; \(Self.asItStands)")
         }
-        if let digest = marks.digest, let eventDigest, chain.next(event: eventDigest) != digest {
-            throw FolioError(.invalidInput, "digest does not follow from the line's event and the digest of the line before it: the line changed after it was exported (edited, or damaged in a copy), or the line before it is from another export; to import the file as it now stands, remove every line's digest (jq -c 'del(.digest)')")
+        if let digest = marks.digest, !chain.follows(digest, fromAnyOf: eventDigests) {
+            throw FolioError(.invalidInput, "digest does not follow from the line's event and the digest of the line before it: the line changed after it was exported (edited, or damaged in a copy), or the line before it is from another export; \(Self.asItStands)")
         }
     }
 
@@ -134,7 +148,7 @@ struct ExportCompleteness {
     /// export's last position.
     func checkEnd(at position: UInt64, line number: Int) throws {
         guard let last = first?.marks.lastPosition, position < last else { return }
-        throw FolioError(.invalidInput, "line \(number): the file ends here, at position \(position), where its lines say their export ends at position \(last): it was cut short, \(counted(last - position, "event")) missing")
+        throw FolioError(.invalidInput, "line \(number): the file ends here, at position \(position), where its lines say their export ends at position \(last): it was cut short, \(counted(last - position, "event")) missing; export the store again, or \(Self.asItStands)")
     }
 }
 
@@ -554,7 +568,7 @@ extension Store {
                         let (line, decoded) = try item.parsed.get()
                         do {
                             if line.position == UInt64(count + 1) {
-                                try completeness.check(item.marks, eventDigest: item.eventDigest, number: item.number, position: line.position)
+                                try completeness.check(item.marks, eventDigests: item.eventDigests, number: item.number, position: line.position)
                             }
                             let (client, event, envelope) = try importLine(
                                 line, event: decoded, proposed: item.proposed ?? line.proposed, asStored: item.asStored,
@@ -706,12 +720,11 @@ extension Store {
     ) throws -> Int {
         do {
             return try log.read { session in
-                let last = try session.head()
-                let head = Int(last)
+                let head = try session.head()
                 var buffer: [UInt8] = []
                 buffer.reserveCapacity(1 << 20)
                 var count = 0
-                var marking = exporting ? ExportMarking(lastPosition: last) : nil
+                var marking = exporting ? ExportMarking(lastPosition: head) : nil
                 try scan(session) { view in
                     try EventLine.render(view, into: &buffer, marking: &marking)
                     buffer.append(10)
@@ -719,12 +732,12 @@ extension Store {
                     if buffer.count >= 1 << 20 {
                         try file.writeAll(buffer)
                         buffer.removeAll(keepingCapacity: true)
-                        progress?(JobProgress(done: count, total: head))
+                        progress?(JobProgress(done: count, total: Int(head)))
                     }
                     return true
                 }
                 try file.writeAll(buffer)
-                progress?(JobProgress(done: count, total: head))
+                progress?(JobProgress(done: count, total: Int(head)))
                 return count
             }
         } catch let error as Errno {

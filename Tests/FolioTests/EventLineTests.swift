@@ -23,7 +23,7 @@ struct EventLineTests {
         let text = try String(contentsOf: projectRoot.appendingPathComponent("Fixtures/small.jsonl"), encoding: .utf8)
         let lines = text.split(separator: "\n").map { Array($0.utf8) }
         let exported = try lines.map { bytes in
-            let digest = try EventLine.parse(bytes, number: 1).eventDigest.map { String(format: "%02x", $0) }.joined()
+            let digest = try EventLine.parse(bytes, number: 1).eventDigest().map { String(format: "%02x", $0) }.joined()
             let marks = #","hash":""# + String(repeating: "0a", count: 32) + #"","digest":""# + digest + #"","last_position":\#(lines.count)}"#
             return bytes.dropLast() + Array(marks.utf8)
         }
