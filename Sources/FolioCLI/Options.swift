@@ -88,10 +88,18 @@ struct StoreOptions: ParsableArguments {
         }, unchanged: { why in
             warn("folio: " + why.escapingControls())
         })
-        return try Store(path: path, options: options, progress: { progress in
+        let store = try Store(path: path, options: options, progress: { progress in
             rebuilding.begin(progress)
             bar.show(progress)
         }, committing: rebuilding.settle)
+        // A store this user may only read cannot have them rebuilt: its queries fold them in
+        // memory each time (`Projections.read`), which is said on a terminal, as a rebuild is.
+        if terminal, rebuildingStale, store.isReadOnly,
+           let behind = try? store.projections.status().filter({ $0.isStale || $0.lag > 0 }).map(\.name), !behind.isEmpty {
+            let one = behind.count == 1
+            warn("folio: \(behind.joined(separator: ", ")) \(one ? "is" : "are") not current (folio projections status) and cannot be rebuilt, as this store is read-only to this user: each query folds the log in memory instead, which takes longer (a copy this user may write is rebuilt once)")
+        }
+        return store
     }
 }
 

@@ -318,6 +318,43 @@ struct StaleRebuildTests {
         #expect(landed, "the interruption came after the rebuild's commit each time")
     }
 
+    @Test("a query on a stale store this user may only read says on a terminal that it folds the log instead, and answers as the store rebuilt does")
+    func readOnlyStaleQuery() throws {
+        let directory = try TemporaryDirectory()
+        let (path, _) = try staleStore(in: directory, clients: 8)
+        let copy = directory.path("copy")
+        try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: false)
+        try FileManager.default.copyItem(atPath: path + "/data.mdb", toPath: copy + "/data.mdb")
+        // Its files may be read and not written: as the unprivileged user `nobody` when run as root.
+        for file in ["data.mdb", "lock.mdb"] { #expect(chmod(path + "/" + file, 0o444) == 0) }
+        #expect(chmod(path, 0o555) == 0 && chmod(directory.url.path, 0o755) == 0)
+        defer { _ = chmod(path, 0o700) }
+        func analytics(_ store: String, as user: [String] = []) throws -> (printed: String, said: String, status: Int32) {
+            let query = try folioProcess(["analytics", "--format", "json", "--store", store])
+            if let first = user.first, let folio = query.executableURL {
+                query.executableURL = URL(fileURLWithPath: first)
+                query.arguments = user.dropFirst() + [folio.path] + (query.arguments ?? [])
+            }
+            let out = Pipe(), terminal = try PseudoTerminal()
+            query.standardOutput = out
+            query.standardError = terminal.follower
+            try query.run()
+            try terminal.closeFollower()
+            let printed = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let said = terminal.read(until: nil)
+            query.waitUntilExit()
+            return (printed, said, query.terminationStatus)
+        }
+        let nobody = getuid() == 0 ? ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] : []
+        let readOnly = try analytics(path, as: nobody)
+        #expect(readOnly.status == 0, "\(readOnly.said)")
+        #expect(readOnly.said == "folio: analytics is not current (folio projections status) and cannot be rebuilt, as this store is read-only to this user: each query folds the log in memory instead, which takes longer (a copy this user may write is rebuilt once)\n", "\(readOnly.said.debugDescription)")
+        // The writable copy rebuilds the model first, saying so, and answers the same.
+        let rebuilt = try analytics(copy)
+        #expect(rebuilt.status == 0 && rebuilt.said.hasPrefix("folio: rebuilding analytics from the log first"), "\(rebuilt.said.debugDescription)")
+        #expect(!readOnly.printed.isEmpty && readOnly.printed == rebuilt.printed)
+    }
+
     @Test("a stale model's rebuild makes room first: in a map no larger than the data file, it folds and writes once, not again in a larger map with the writer let go in between")
     func rebuildFillingTheMap() throws {
         let directory = try TemporaryDirectory()
