@@ -19,7 +19,13 @@ func openMissingStandardDescriptors() -> Set<Int32> {
         let null = open("/dev/null", O_RDWR)
         if null != descriptor {
             if null >= 0 { close(null) }
-            exit(70) // EX_SOFTWARE: nowhere safe to say so
+            // Said on standard error when that is not the one missing (EX_SOFTWARE, 70).
+            if descriptor != 2, fcntl(2, F_GETFD) != -1 {
+                let name = ["input", "output"][Int(descriptor)]
+                let line = "folio: started without standard \(name), and /dev/null cannot be opened to stand in for it: nothing was done\n"
+                _ = line.utf8CString.withUnsafeBufferPointer { write(2, $0.baseAddress, $0.count - 1) }
+            }
+            exit(70)
         }
         opened.insert(descriptor)
     }

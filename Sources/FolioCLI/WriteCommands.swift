@@ -105,14 +105,12 @@ struct ClientGroup: ParsableCommand {
         @OptionGroup var output: FormatOptions
         @Argument(help: "The activation token (G + 4 digits).") var token: String
 
-        func validate() throws {
-            // A client's id where its token goes: say where the token is.
-            if UUID(uuidString: token) != nil {
-                throw ValidationError("\(token) is a client's id: activation takes the client's token, G followed by 4 digits (rule 1), which `folio client show \(token)` shows and `folio token issue \(token)` issues")
-            }
-        }
-
         func run() throws {
+            // A client's id where its token goes: a token of the wrong form, as any other is (exit
+            // 1), saying where the token is.
+            if UUID(uuidString: token) != nil {
+                throw FolioError(.invalidInput, "\(token) is a client's id: activation takes the client's token, G followed by 4 digits (rule 1), which `folio client show \(token)` shows and `folio token issue \(token)` issues")
+            }
             let row = try store.open().activate(token: token)
             emit(RowPrinter(format: output.format, columns: ClientRow.columns).render(one: row), done: true)
         }
@@ -312,28 +310,28 @@ struct PaymentGroup: ParsableCommand {
     }
 
     struct Start: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "start", abstract: "A payment was initiated (status pending).", discussion: "Started again after a failure, the payment is retried: it is pending again, and counts by that status (its failure stays in `folio history`). After a success or a cancellation it is a late report, and changes nothing. Example: folio payment start G0427 --intent pi_3Nf… --amount 50000")
+        static let configuration = CommandConfiguration(commandName: "start", abstract: "A payment was initiated (status pending).", discussion: "Started again after a failure, the payment is retried: it is pending again, and counts by that status (its failure stays in `folio history`). After a success or a cancellation it is a late report, and changes nothing. Example: folio payment start G0427 --intent pi_3NfA1b2C3d4E5f --amount 50000")
         @OptionGroup var arguments: Arguments
         @OptionGroup var noReason: NoReason
         func run() throws { try arguments.run(.start) }
     }
 
     struct Succeed: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "succeed", abstract: "A payment succeeded; the client becomes paid.", discussion: "The same intent reported again as succeeded is a no-op (webhooks retry). Example: folio payment succeed G0427 --intent pi_3Nf… --amount 50000")
+        static let configuration = CommandConfiguration(commandName: "succeed", abstract: "A payment succeeded; the client becomes paid.", discussion: "The same intent reported again as succeeded is a no-op (webhooks retry). Example: folio payment succeed G0427 --intent pi_3NfA1b2C3d4E5f --amount 50000")
         @OptionGroup var arguments: Arguments
         @OptionGroup var noReason: NoReason
         func run() throws { try arguments.run(.succeed) }
     }
 
     struct Fail: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "fail", abstract: "A payment failed; an active client becomes failed.", discussion: "After a success or a cancellation it is a late report of an earlier attempt, and changes nothing. Example: folio payment fail G0427 --intent pi_3Nf… --amount 50000 --reason card_declined")
+        static let configuration = CommandConfiguration(commandName: "fail", abstract: "A payment failed; an active client becomes failed.", discussion: "After a success or a cancellation it is a late report of an earlier attempt, and changes nothing. Example: folio payment fail G0427 --intent pi_3NfA1b2C3d4E5f --amount 50000 --reason card_declined")
         @OptionGroup var arguments: Arguments
         @Option(help: ArgumentHelp("Why the payment failed, e.g. card_declined.", valueName: "text")) var reason: String?
         func run() throws { try arguments.run(.fail, reason: reason) }
     }
 
     struct Cancel: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "cancel", abstract: "A payment was cancelled.", discussion: "A succeeded payment cannot be cancelled, nor a cancelled one succeed: either is refused. Example: folio payment cancel G0427 --intent pi_3Nf… --amount 50000")
+        static let configuration = CommandConfiguration(commandName: "cancel", abstract: "A payment was cancelled.", discussion: "A succeeded payment cannot be cancelled, nor a cancelled one succeed: either is refused. Example: folio payment cancel G0427 --intent pi_3NfA1b2C3d4E5f --amount 50000")
         @OptionGroup var arguments: Arguments
         @OptionGroup var noReason: NoReason
         func run() throws { try arguments.run(.cancel) }

@@ -1517,6 +1517,11 @@ struct CLITests {
         #expect(early.status == 64 && early.out.isEmpty)
         #expect(early.err == #"folio: options go after the command they are for, as in: folio clients --status paid --format json --store '/tmp/a store'\''s'"# + "\n", "\(early.err)")
         #expect(try folio(["--store=s", "history", "G0001"]).err == "folio: options go after the command they are for, as in: folio history G0001 --store=s\n")
+        // A client's id where its token goes is a token of the wrong form: a refusal (1), as the others are.
+        for token in ["4a9f6c1e-0000-4000-8000-000000000000", "G123"] {
+            let activated = try folio(["client", "activate", token], store: "/nonexistent/store")
+            #expect(activated.status == 1 && activated.err.hasPrefix("folio: "), "\(token): \(activated.err)")
+        }
         let projector = try folio(["projections", "rebuild", "clients", "analytic"], store: "/nonexistent/store")
         #expect(projector.status == 64 && projector.err == "folio: no projector is named \"analytic\": the projectors are clients, content_versions, payments, analytics\n", "\(projector.err)")
     }
