@@ -1632,6 +1632,7 @@ struct BadInputTests {
         "invalid-utf8": "line 2: not valid JSON",
         "late-payment-failure": "line 14: PaymentFailed cannot be in a log here: payment intent pi_1 is succeeded: this late report that it is failed changes nothing",
         "missing-data": "line 2: data is missing",
+        "name-with-spaces-at-its-ends": #"line 1: ClientCreated is not what the rules make of it here: its name is " Ada " where they make it "Ada""#,
         "negative-amount": "line 4: amount -50000 is not allowed",
         "negative-position": "line 1: position must be a whole number from 1",
         "not-json": "line 2: not valid JSON",
