@@ -41,7 +41,7 @@ public struct EventLine: Hashable, Sendable {
     /// import checks (`ExportMarks`).
     ///
     /// - Throws: `EventStoreError` (`corruptRecord`) when its payload cannot be decompressed.
-    public static func render(_ view: RecordView, into out: inout [UInt8], marking: inout ExportMarking?) throws {
+    static func render(_ view: RecordView, into out: inout [UInt8], marking: inout ExportMarking?) throws {
         let start = out.count
         renderEnvelope(
             id: view.id, position: view.position, stream: view.stream, streamVersion: view.streamVersion, type: view.type,
@@ -316,11 +316,9 @@ public struct EventLine: Hashable, Sendable {
 /// before it (32 zero bytes before the first line) followed by the SHA-256 of its own event
 /// (`EventLine.eventDigest`), so that a line changed, or lines moved, removed or taken from another
 /// export, break the chain where they are.
-public struct DigestChain: Sendable {
+struct DigestChain: Sendable {
     /// The last line's digest.
     private(set) var last = [UInt8](repeating: 0, count: 32)
-
-    public init() {}
 
     /// The next line's digest, from its event's; it becomes the last.
     mutating func next(event: [UInt8]) -> [UInt8] {
@@ -338,13 +336,9 @@ public struct DigestChain: Sendable {
 }
 
 /// What an export adds to each line as it writes them: the chain of digests, and its last position.
-public struct ExportMarking: Sendable {
+struct ExportMarking: Sendable {
     var chain = DigestChain()
     let lastPosition: UInt64
-
-    public init(lastPosition: UInt64) {
-        self.lastPosition = lastPosition
-    }
 }
 
 /// What `export` adds to each line beyond the event and its `hash`, so that an import can tell a
