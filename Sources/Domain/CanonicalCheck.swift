@@ -107,7 +107,7 @@ struct CanonicalChecker {
         let start = index
         if integer() { return true }
         index = start
-        while let byte = current, Self.numberBytes.contains(byte) { index += 1 }
+        while let byte = current, Self.isNumberByte(byte) { index += 1 }
         let text = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
         guard let value = try? JSONParser.parse(text, maxDepth: 1) else { return false }
         switch value {
@@ -116,8 +116,13 @@ struct CanonicalChecker {
         }
     }
 
-    /// The bytes a JSON number is written with.
-    private static let numberBytes: Set<UInt8> = Set("0123456789+-.eE".utf8)
+    /// Whether a JSON number may be written with `byte`: digits, signs, a point, an exponent.
+    private static func isNumberByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"): true
+        default: false
+        }
+    }
 
     private mutating func integer() -> Bool {
         let negative = current == UInt8(ascii: "-")

@@ -279,13 +279,19 @@ public func validate(_ event: Event, state: ClientState, asStored: Bool = false)
         if let given = event.payment, let made = expected.first?.payment, given.paymentID != made.paymentID {
             throw DomainError(.eventMismatch, "payment_id is \(given.paymentID.lowercased) but payment intent \(given.stripePaymentIntentID.shortened.debugDescription) is payment \(made.paymentID.lowercased)'s (rule 6: an intent names one payment)")
         }
-        // Otherwise the first field that differs, by name (a name with white space at its ends,
-        // which a command stores without it, say).
+        // Otherwise a field that differs, by name (a name with white space at its ends, which a
+        // command stores without it, say), both values shown from near where they differ.
         let payloads = (try? JSONParser.parse(event.encodePayload()), try? JSONParser.parse(expected[0].encodePayload()))
         if case (.object(let given)?, .object(let made)?) = payloads,
            let field = Set(given.keys).union(made.keys).sorted().first(where: { given[$0] != made[$0] }) {
-            func shown(_ value: JSONValue?) -> String { value.map { String(decoding: $0.canonicalBytes(), as: UTF8.self).shortened } ?? "missing" }
-            throw DomainError(.eventMismatch, "\(event.type.rawValue) is not what the rules make of it here: its \(field) is \(shown(given[field])) where they make it \(shown(made[field]))")
+            let texts = [given[field], made[field]].map { $0.map { Array(String(decoding: $0.canonicalBytes(), as: UTF8.self)) } }
+            let common = zip(texts[0] ?? [], texts[1] ?? []).prefix { $0 == $1 }.count
+            func shown(_ text: [Character]?) -> String {
+                guard let text else { return "missing" }
+                let start = max(0, common - 20), end = min(text.count, start + 60)
+                return (start > 0 ? "…" : "") + String(text[start..<end]) + (end < text.count ? "…" : "")
+            }
+            throw DomainError(.eventMismatch, "\(event.type.rawValue) is not what the rules make of it here: its \(field) is \(shown(texts[0])) where they make it \(shown(texts[1]))")
         }
         throw DomainError(.eventMismatch, "\(event.type.rawValue) is not what the rules make of it here: expected \(String(decoding: expected[0].encodePayload(), as: UTF8.self).prefix(300))")
     }

@@ -128,7 +128,8 @@ public struct EventLine: Hashable, Sendable {
         out.append(contentsOf: #","data":"#.utf8)
     }
 
-    private static let hexDigits = Array("0123456789abcdef".utf8)
+    /// The lower-case hex digits, by value.
+    static let hexDigits = Array("0123456789abcdef".utf8)
 
     private static func appendOptionalID(_ out: inout [UInt8], _ id: UUID?) {
         guard let id else { out.append(contentsOf: "null".utf8); return }
@@ -348,9 +349,10 @@ struct ExportMarks: Hashable, Sendable {
     /// The keys export adds to the event's, `hash` and these, in the order it writes them.
     static let keys = ["hash", "digest", "last_position"]
 
-    /// A command that removes the marks from a file's lines (and nothing else, where `jq` may
-    /// round long numbers), for a file to import as it stands.
-    static let removal = #"sed -E 's/,"(digest|last_position)":("[0-9a-f]{64}"|[0-9]+)//g'"#
+    /// A command that removes the marks from the end of a file's lines, where export writes them,
+    /// and nothing else (not a payload's keys of those names; `jq` may round long numbers), for a
+    /// file to import as it stands.
+    static let removal = #"sed -E 's/(,"digest":"[0-9a-f]{64}")?(,"last_position":[0-9]+)?}(\r?)$/}\3/'"#
 
     /// The line's place in the chain of digests (`DigestChain`), 32 bytes.
     var digest: [UInt8]?
@@ -476,10 +478,6 @@ private struct PlainEnvelope {
     }
 }
 
-/// The lower-case hex digit of a value from 0 to 15.
-private func hexDigit(_ value: UInt8) -> UInt8 {
-    value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") + value - 10
-}
 
 /// Appends `string` as a JSON string literal.
 func appendJSONString(_ out: inout [UInt8], _ string: String) {
@@ -491,7 +489,7 @@ func appendJSONString(_ out: inout [UInt8], _ string: String) {
         case 10: out.append(contentsOf: [92, 110])
         case 13: out.append(contentsOf: [92, 114])
         case 9: out.append(contentsOf: [92, 116])
-        case 0..<32: out.append(contentsOf: [92, 117, 48, 48, hexDigit(byte >> 4), hexDigit(byte & 0x0F)])
+        case 0..<32: out.append(contentsOf: [92, 117, 48, 48, EventLine.hexDigits[Int(byte >> 4)], EventLine.hexDigits[Int(byte & 0x0F)]])
         default: out.append(byte)
         }
     }

@@ -88,19 +88,22 @@ struct StoreOptions: ParsableArguments {
         }, unchanged: { why in
             warn("folio: " + why.escapingControls())
         })
-        let store = try Store(path: path, options: options, progress: { progress in
+        return try Store(path: path, options: options, progress: { progress in
             rebuilding.begin(progress)
             bar.show(progress)
         }, committing: rebuilding.settle)
-        // A store this user may only read cannot have them rebuilt: its queries fold them in
-        // memory each time (`Projections.read`), which is said on a terminal, as a rebuild is.
-        if terminal, rebuildingStale, store.isReadOnly,
-           let behind = try? store.projections.status().filter({ $0.isStale || $0.lag > 0 }).map(\.name), !behind.isEmpty {
-            let one = behind.count == 1
-            warn("folio: \(behind.joined(separator: ", ")) \(one ? "is" : "are") not current (folio projections status) and cannot be rebuilt, as this store is read-only to this user: each query folds the log in memory instead, which takes longer (a copy this user may write is rebuilt once)")
-        }
-        return store
     }
+}
+
+/// Says on a terminal that a query on a store this user may only read folds its read models
+/// from the log in memory (`Projections.read`), as they are not current and cannot be rebuilt
+/// there: as a rebuild is said, so is this slower answer.
+private func noteFoldingInMemory(_ store: Store) {
+    guard store.isReadOnly, isatty(STDERR_FILENO) == 1,
+          let behind = try? store.projections.status().filter({ $0.isStale || $0.lag > 0 }).map(\.name), !behind.isEmpty
+    else { return }
+    let one = behind.count == 1
+    warn("folio: \(behind.joined(separator: ", ")) \(one ? "is" : "are") not current (folio projections status) and cannot be rebuilt, as this store is read-only to this user: each query folds the log in memory instead, which takes longer (a copy this user may write is rebuilt once)")
 }
 
 /// What a command says about the stale read models its store rebuilds as it opens: which, as
@@ -350,6 +353,7 @@ struct AsOfOptions: ParsableArguments {
                 // The scope is found after the wait above, as of what the log holds by then.
                 return try body(try scope().map { try store.projections.model(asOf: asOf, clients: $0) } ?? store.projections.model(asOf: asOf))
             }
+            noteFoldingInMemory(store)
             return try store.projections.read(body)
         } catch let error as ValidationError {
             throw error

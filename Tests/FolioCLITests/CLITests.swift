@@ -1518,9 +1518,12 @@ struct CLITests {
         #expect(early.err == #"folio: options go after the command they are for, as in: folio clients --status paid --format json --store '/tmp/a store'\''s'"# + "\n", "\(early.err)")
         #expect(try folio(["--store=s", "history", "G0001"]).err == "folio: options go after the command they are for, as in: folio history G0001 --store=s\n")
         // A client's id where its token goes is a token of the wrong form: a refusal (1), as the others are.
-        for token in ["4a9f6c1e-0000-4000-8000-000000000000", "G123"] {
-            let activated = try folio(["client", "activate", token], store: "/nonexistent/store")
-            #expect(activated.status == 1 && activated.err.hasPrefix("folio: "), "\(token): \(activated.err)")
+        let directory = try TemporaryDirectory()
+        let store = directory.path("store")
+        #expect(try folio(["client", "create", "--name", "A"], store: store).status == 0)
+        for (token, said) in [("4a9f6c1e-0000-4000-8000-000000000000", "is a client's id: activation takes the client's token"), ("G123", "G followed by 4 digits")] {
+            let activated = try folio(["client", "activate", token], store: store)
+            #expect(activated.status == 1 && activated.err.hasPrefix("folio: ") && activated.err.contains(said), "\(token): \(activated.err)")
         }
         let projector = try folio(["projections", "rebuild", "clients", "analytic"], store: "/nonexistent/store")
         #expect(projector.status == 64 && projector.err == "folio: no projector is named \"analytic\": the projectors are clients, content_versions, payments, analytics\n", "\(projector.err)")
@@ -1632,6 +1635,7 @@ struct BadInputTests {
         "invalid-utf8": "line 2: not valid JSON",
         "late-payment-failure": "line 14: PaymentFailed cannot be in a log here: payment intent pi_1 is succeeded: this late report that it is failed changes nothing",
         "missing-data": "line 2: data is missing",
+        "long-name-with-a-space-at-its-end": #"line 1: ClientCreated is not what the rules make of it here: its name is …s of Lovelace, Byron " where they make it …s of Lovelace, Byron""#,
         "name-with-spaces-at-its-ends": #"line 1: ClientCreated is not what the rules make of it here: its name is " Ada " where they make it "Ada""#,
         "negative-amount": "line 4: amount -50000 is not allowed",
         "negative-position": "line 1: position must be a whole number from 1",

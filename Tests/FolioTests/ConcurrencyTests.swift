@@ -329,8 +329,8 @@ struct StaleRebuildTests {
         for file in ["data.mdb", "lock.mdb"] { #expect(chmod(path + "/" + file, 0o444) == 0) }
         #expect(chmod(path, 0o555) == 0 && chmod(directory.url.path, 0o755) == 0)
         defer { _ = chmod(path, 0o700) }
-        func analytics(_ store: String, as user: [String] = []) throws -> (printed: String, said: String, status: Int32) {
-            let query = try folioProcess(["analytics", "--format", "json", "--store", store])
+        func run(_ arguments: [String], _ store: String, as user: [String] = []) throws -> (printed: String, said: String, status: Int32) {
+            let query = try folioProcess(arguments + ["--store", store])
             if let first = user.first, let folio = query.executableURL {
                 query.executableURL = URL(fileURLWithPath: first)
                 query.arguments = user.dropFirst() + [folio.path] + (query.arguments ?? [])
@@ -346,6 +346,9 @@ struct StaleRebuildTests {
             return (printed, said, query.terminationStatus)
         }
         let nobody = getuid() == 0 ? ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] : []
+        func analytics(_ store: String, as user: [String] = []) throws -> (printed: String, said: String, status: Int32) {
+            try run(["analytics", "--format", "json"], store, as: user)
+        }
         let readOnly = try analytics(path, as: nobody)
         #expect(readOnly.status == 0, "\(readOnly.said)")
         #expect(readOnly.said == "folio: analytics is not current (folio projections status) and cannot be rebuilt, as this store is read-only to this user: each query folds the log in memory instead, which takes longer (a copy this user may write is rebuilt once)\n", "\(readOnly.said.debugDescription)")
@@ -353,6 +356,12 @@ struct StaleRebuildTests {
         let rebuilt = try analytics(copy)
         #expect(rebuilt.status == 0 && rebuilt.said.hasPrefix("folio: rebuilding analytics from the log first"), "\(rebuilt.said.debugDescription)")
         #expect(!readOnly.printed.isEmpty && readOnly.printed == rebuilt.printed)
+        // A write, refused, and a query as of a position, which folds the log whatever the
+        // store, say nothing of it.
+        let write = try run(["client", "create", "--name", "New"], path, as: nobody)
+        #expect(write.status == 1 && write.said.split(separator: "\n").count == 1 && write.said.contains("is read-only to this user"), "\(write.said.debugDescription)")
+        let asOf = try run(["clients", "--as-of", "3"], path, as: nobody)
+        #expect(asOf.status == 0 && asOf.said.isEmpty, "\(asOf.said.debugDescription)")
     }
 
     @Test("a stale model's rebuild makes room first: in a map no larger than the data file, it folds and writes once, not again in a larger map with the writer let go in between")
