@@ -478,7 +478,6 @@ private struct PlainEnvelope {
     }
 }
 
-
 /// Appends `string` as a JSON string literal.
 func appendJSONString(_ out: inout [UInt8], _ string: String) {
     out.append(34)
