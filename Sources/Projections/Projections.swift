@@ -765,17 +765,14 @@ public final class Projections: Sendable {
         let appliers = projectors.map { Self.applier($0, to: MemoryStore.self) }
         let apart = Set(projectors.indices.filter { projectors[$0].foldsClientsApart })
         let readers = self.readers.map { $0.filter(apart.contains) }
+        // Up to a position, the records past it are not read, as a fold of the whole log reads
+        // none; up to a time, the first past it is checked, as there.
+        let through: UInt64 = if case .position(let position) = asOf { position } else { .max }
         try log.read { session in
             for client in Set(clients) {
-                // Up to a position, the records past it are not read, as a fold of the whole log
-                // reads none; up to a time, the first past it is checked, as there.
-                let through: UInt64 = if case .position(let position) = asOf { position } else { .max }
                 try session.scan(stream: Event.stream(for: client), through: through) { view in
                     // Its checksum is checked already (a corrupt time does not pass for the end).
-                    switch asOf {
-                    case .position(let position): if view.position > position { return false }
-                    case .time(let time): if view.recordedAtMicroseconds > time { return false }
-                    }
+                    if case .time(let time) = asOf, view.recordedAtMicroseconds > time { return false }
                     guard let typeIndex = TypeTable.index(of: view), !readers[typeIndex].isEmpty else { return true }
                     let (event, envelope) = try decode(view, type: EventType.allCases[typeIndex])
                     for index in readers[typeIndex] { try appliers[index](event, envelope, model) }
