@@ -60,6 +60,8 @@ public final class Environment: @unchecked Sendable {
         return flags & UInt32(MDB_NOSYNC | MDB_NOMETASYNC | MDB_MAPASYNC) == 0
     }
     let handle: OpaquePointer
+    /// The lock file's descriptor the handle was opened under (`-1` for none).
+    private let lockFile: Int32
     private let databases = Mutex<[String: Database]>([:])
     private let resizeLock = ReadWriteLock()
     private let writerWait = Mutex<(delay: Double, notice: @Sendable (_ waiting: Bool) -> Void)?>(nil)
@@ -141,8 +143,9 @@ public final class Environment: @unchecked Sendable {
         synchronizeDirectory(parent)
     }
 
-    /// A new LMDB handle opened on `path` with `flags`, or `nil` and LMDB's error (the handle closed).
-    private static func openHandle(at path: String, options: Options, flags: UInt32) throws -> (handle: OpaquePointer?, code: Int32) {
+    /// A new LMDB handle opened on `path` with `flags` and the descriptor of the lock file it was
+    /// opened under (`-1` for none), to be closed after the handle; or `nil` and LMDB's error (both closed).
+    private static func openHandle(at path: String, options: Options, flags: UInt32) throws -> (handle: OpaquePointer?, code: Int32, lockFile: Int32) {
         var env: OpaquePointer?
         try check(mdb_env_create(&env), "mdb_env_create")
         guard let env else { throw LMDBError(code: .invalid, operation: "mdb_env_create") }
@@ -154,20 +157,31 @@ public final class Environment: @unchecked Sendable {
             mdb_env_close(env)
             throw error
         }
-        if flags & UInt32(MDB_RDONLY | MDB_NOLOCK) == 0 {
-            do {
-                try allocateLockFile(at: path, readers: options.maxReaders)
-            } catch {
-                mdb_env_close(env)
-                throw error
-            }
+        let lockFile: Int32
+        do {
+            lockFile = flags & UInt32(MDB_NOLOCK) == 0
+                ? try openLockFile(at: path, readers: flags & UInt32(MDB_RDONLY) == 0 ? options.maxReaders : nil) : -1
+        } catch {
+            mdb_env_close(env)
+            throw error
         }
+        // The first process to open an environment (LMDB's lock on the lock file's first byte
+        // held alone) clears the lock file's shared state, then sets it from the data file's
+        // last commit before sharing that lock. Killed in between, it lets go of the lock, and a
+        // process waiting to share it would trust the cleared state: it reads an older commit,
+        // and its own commit overwrites an acknowledged one. Opened one process at a time under
+        // this lock instead, the next one waits for the killed one's end, then opens alone and
+        // sets the state up anew. Held only while LMDB opens; the descriptor stays open with the
+        // handle, as closing any descriptor of the lock file would let go of LMDB's own locks on it.
+        if lockFile >= 0 { while flock(lockFile, LOCK_EX) != 0, errno == EINTR {} }
         let rc = mdb_env_open(env, path, flags, 0o600)
+        if lockFile >= 0 { flock(lockFile, LOCK_UN) }
         guard rc == MDB_SUCCESS else {
             mdb_env_close(env)
-            return (nil, rc)
+            if lockFile >= 0 { close(lockFile) }
+            return (nil, rc, -1)
         }
-        return (env, rc)
+        return (env, rc, lockFile)
     }
 
     private init(path: String, options: Options) throws {
@@ -186,12 +200,14 @@ public final class Environment: @unchecked Sendable {
         // A data file LMDB has just made is synced into the store's directory with its lock file.
         if newDataFile, first.handle != nil { synchronizeDirectory(path) }
         var opened = first.handle
+        var lockFile = first.lockFile
         // Files this process may not write: read-only, then (a lock file it may not write
         // either) without the reader table. Any other failure is reported as the first one.
         var fallbacks = mayNotWrite(first.code) ? [UInt32(MDB_RDONLY), UInt32(MDB_RDONLY | MDB_NOLOCK)] : []
         while opened == nil, !fallbacks.isEmpty {
             let again = try Self.openHandle(at: path, options: options, flags: flags | fallbacks.removeFirst())
             opened = again.handle
+            lockFile = again.lockFile
             if !mayNotWrite(again.code) { break }
         }
         let readOnly = opened != nil && first.handle == nil
@@ -218,9 +234,11 @@ public final class Environment: @unchecked Sendable {
             try check(mdb_txn_commit(txn), "mdb_txn_commit")
         } catch {
             mdb_env_close(env)
+            if lockFile >= 0 { close(lockFile) }
             throw error
         }
         self.handle = env
+        self.lockFile = lockFile
         self.path = path
         self.isReadOnly = readOnly
         // A data file cut short (an unfinished copy) would stop the process with SIGBUS at the
@@ -236,6 +254,7 @@ public final class Environment: @unchecked Sendable {
 
     deinit {
         mdb_env_close(handle)
+        if lockFile >= 0 { close(lockFile) }
     }
 
     /// Whether another process has the environment at `path` open. LMDB holds a lock on the first
@@ -552,29 +571,38 @@ final class ReadWriteLock: @unchecked Sendable {
     }
 }
 
-/// Takes the disk blocks of the lock file LMDB keeps in the store's directory at `path`, making
-/// it if there is none. LMDB makes a lock file by setting its length and writing through a map of
-/// it: on a full disk that write stops the process with SIGBUS, where a write would fail. A new
-/// lock file's blocks are taken first (more than LMDB's header and a slot of 64 bytes per reader
-/// need, its length left to LMDB, which sets the reader count from it), so a full disk is an
-/// error here. A lock file shorter than this process's table (an earlier Folio's, of fewer slots),
-/// which LMDB will extend, has the blocks of the rest taken too, as far as the disk has them: a
-/// full disk does not keep a query from a store that is there.
-private func allocateLockFile(at path: String, readers: Int) throws {
-    let descriptor = open(path + "/lock.mdb", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-    // One that cannot be opened so is left to LMDB to name.
-    guard descriptor >= 0 else { return }
-    defer { close(descriptor) }
+/// Opens the lock file LMDB keeps in the store's directory at `path`, making it if there is none,
+/// for reading and writing where this process may, else for reading; `-1` when it cannot.
+///
+/// With `readers` (an open that may write), it takes the file's disk blocks. LMDB makes a lock
+/// file by setting its length and writing through a map of it: on a full disk that write stops
+/// the process with SIGBUS, where a write would fail. A new lock file's blocks are taken first
+/// (more than LMDB's header and a slot of 64 bytes per reader need, its length left to LMDB,
+/// which sets the reader count from it), so a full disk is an error here. A lock file shorter than
+/// this process's table (an earlier Folio's, of fewer slots), which LMDB will extend, has the
+/// blocks of the rest taken too, as far as the disk has them: a full disk does not keep a query
+/// from a store that is there.
+private func openLockFile(at path: String, readers: Int?) throws -> Int32 {
+    var descriptor = open(path + "/lock.mdb", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+    // One this process may only read is locked all the same; one it cannot open is left to
+    // LMDB to name.
+    guard descriptor >= 0 else {
+        descriptor = open(path + "/lock.mdb", O_RDONLY | O_CLOEXEC)
+        return descriptor
+    }
+    guard let readers else { return descriptor }
     var status = stat()
     let length = (readers * 64 + 4096 + 4095) / 4096 * 4096
-    guard fstat(descriptor, &status) == 0, status.st_size < length else { return }
+    guard fstat(descriptor, &status) == 0, status.st_size < length else { return descriptor }
     let code = folio_allocate(descriptor, Int64(length))
     if status.st_size == 0, code == ENOSPC || code == EDQUOT {
         // An empty lock file, just made (LMDB sizes one as it opens it): it goes, as nothing was
         // written, unless another process has opened it meanwhile.
+        close(descriptor)
         removeUnheldLockFile(at: path)
         throw LMDBError(code: .init(rawValue: code), operation: "make the lock file of \(path)")
     }
+    return descriptor
 }
 
 /// Removes the lock file at `path` that an open made for a store it then refused, unless another

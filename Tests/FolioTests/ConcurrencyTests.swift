@@ -542,7 +542,110 @@ struct StoreOpeningTests {
         try readers[1].input.fileHandleForWriting.close()
         readers[1].process.waitUntilExit()
     }
+    @Test("a process killed inside LMDB's open of a store, while it has it alone, takes no acknowledged write with it, and a write waiting on it then commits")
+    func killedWhileOpening() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("store")
+        // Commands, not this process, open the store: one open here would share it with the one
+        // to be killed, which then never has it alone.
+        for name in ["First", "Second", "Third"] {
+            #expect(try run("folio", ["client", "create", "--name", name, "--store", path]).status == 0)
+        }
+        // The first command stops inside LMDB's open: its lock file set up, its data file not yet
+        // opened, as a kill would find it there.
+        let ready = directory.path("ready")
+        let killed = try folioProcess(["client", "create", "--name", "Killed", "--store", path])
+        killed.environment = ProcessInfo.processInfo.environment.merging(
+            ["LD_PRELOAD": try stallingLibrary(in: directory), "FOLIO_TEST_STALL_READY": ready]
+        ) { $1 }
+        killed.standardOutput = FileHandle.nullDevice
+        killed.standardError = FileHandle.nullDevice
+        try killed.run()
+        defer { if killed.isRunning { kill(killed.processIdentifier, SIGKILL) } }
+        try waitUntil("the first command to stop inside LMDB's open") { FileManager.default.fileExists(atPath: ready) }
+        // The second waits for a lock on the store's files, then the first is killed.
+        let waiting = try folioProcess(["client", "create", "--name", "Waited", "--store", path, "--format", "json"])
+        let out = Pipe()
+        waiting.standardOutput = out
+        waiting.standardError = FileHandle.nullDevice
+        try waiting.run()
+        try waitUntil("the second command to wait for a lock") { waitsForLock(waiting.processIdentifier) }
+        kill(killed.processIdentifier, SIGKILL)
+        killed.waitUntilExit()
+        let said = out.fileHandleForReading.readDataToEndOfFile()
+        waiting.waitUntilExit()
+        #expect(waiting.terminationStatus == 0)
+        #expect(String(decoding: said, as: UTF8.self).contains(#""name":"Waited""#))
+        let listed = try run("folio", ["clients", "--format", "csv", "--store", path])
+        #expect(listed.out.split(separator: "\r\n").dropFirst().map { $0.split(separator: ",")[1] } == ["First", "Second", "Third", "Waited"])
+        let verified = try run("folio", ["verify", "--store", path])
+        #expect(verified.status == 0, "\(verified.err)")
+    }
 }
+
+/// A library that, preloaded into a process given `FOLIO_TEST_STALL_READY`, stops it where it
+/// opens a file named `data.mdb` for writing (LMDB, inside `mdb_env_open`), once it has made the
+/// file that variable names; built with the toolchain's C compiler.
+private func stallingLibrary(in directory: TemporaryDirectory) throws -> String {
+    let source = directory.path("stall.c"), library = directory.path("libstall.so")
+    try #"""
+        #define _GNU_SOURCE
+        #include <dlfcn.h>
+        #include <fcntl.h>
+        #include <stdarg.h>
+        #include <stdlib.h>
+        #include <string.h>
+        #include <unistd.h>
+
+        typedef int (*open_function)(const char *, int, ...);
+        typedef int (*openat_function)(int, const char *, int, ...);
+
+        static void stall(const char *path, int flags) {
+            const char *ready = getenv("FOLIO_TEST_STALL_READY");
+            size_t length = path ? strlen(path) : 0;
+            if (!ready || length < 8 || strcmp(path + length - 8, "data.mdb") != 0 || (flags & O_ACCMODE) != O_RDWR) return;
+            int made = ((open_function)dlsym(RTLD_NEXT, "open"))(ready, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+            if (made >= 0) close(made);
+            for (;;) pause();
+        }
+
+        #define MODE mode_t mode = 0; if (flags & O_CREAT) { va_list list; va_start(list, flags); mode = va_arg(list, int); va_end(list); }
+        int open(const char *path, int flags, ...) { MODE stall(path, flags); return ((open_function)dlsym(RTLD_NEXT, "open"))(path, flags, mode); }
+        int open64(const char *path, int flags, ...) { MODE stall(path, flags); return ((open_function)dlsym(RTLD_NEXT, "open64"))(path, flags, mode); }
+        int openat(int at, const char *path, int flags, ...) { MODE stall(path, flags); return ((openat_function)dlsym(RTLD_NEXT, "openat"))(at, path, flags, mode); }
+        int openat64(int at, const char *path, int flags, ...) { MODE stall(path, flags); return ((openat_function)dlsym(RTLD_NEXT, "openat64"))(at, path, flags, mode); }
+        """#.write(toFile: source, atomically: true, encoding: .utf8)
+    // The compiler beside `swift` (a toolchain ships one), else the system's.
+    let search = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":")
+    let candidates: [String] = ["clang", "cc"].flatMap { name in search.map { String($0) + "/" + name } }
+    let compiler = candidates.first { access($0, X_OK) == 0 }
+    let build = Process()
+    build.executableURL = URL(fileURLWithPath: try #require(compiler, "no C compiler (clang or cc) on PATH"))
+    build.arguments = ["-shared", "-fPIC", "-o", library, source, "-ldl"]
+    try build.run()
+    build.waitUntilExit()
+    try #require(build.terminationStatus == 0, "the stalling library did not build")
+    return library
+}
+
+/// Whether the process `pid` waits for a file lock (`/proc/locks` marks a waiter `->`).
+private func waitsForLock(_ pid: Int32) -> Bool {
+    guard let locks = try? String(contentsOfFile: "/proc/locks", encoding: .utf8) else { return false }
+    return locks.split(separator: "\n").contains { line in
+        let fields = line.split(separator: " ")
+        return fields.count > 5 && fields[1] == "->" && fields[5] == "\(pid)"
+    }
+}
+
+/// Waits for `condition`, checked every 10 ms, for up to a minute (room for a slow machine).
+private func waitUntil(_ what: String, _ condition: () -> Bool) throws {
+    let deadline = Date().addingTimeInterval(60)
+    while !condition() {
+        guard Date() < deadline else { throw FolioError(.store, "timed out waiting for \(what)") }
+        usleep(10_000)
+    }
+}
+
 
 /// A Worker holding a read of the store at `path`, with a reader table of `maxReaders` slots if
 /// it is the first to open the store; it reads until its input is closed.
