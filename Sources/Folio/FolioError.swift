@@ -94,6 +94,8 @@ public struct FolioError: Error, Hashable, Sendable, CustomStringConvertible {
             case .damagedPage: return FolioError(.store, "the store is damaged: \(error.operation); restore it from a backup or an export")
             case .damagedMeta:
                 return FolioError(.store, "the store is damaged: \(error.operation); nothing was written, as a write could overwrite that last commit for good: copy data.mdb aside before anything else")
+            case .staleLockFile:
+                return FolioError(.store, "the store cannot be used now: \(error.operation), as a process stopped outright while it opened the store leaves it (one not Folio's, such as mdb_copy: Folio's own take turns); nothing was read or written: end every process that has the store open, then run the command again (the next one to open it alone sets the lock file up anew)")
             case .readersFull:
                 return FolioError(.store, "the store is busy: as many processes as its reader table holds had it open for \(Environment.readerWait.components.seconds) seconds (\(error.operation)); try again, or run fewer commands on it at once")
             case .invalid where error.operation.hasPrefix("mdb_env_open "), .versionMismatch where error.operation.hasPrefix("mdb_env_open "):

@@ -169,13 +169,15 @@ public final class Environment: @unchecked Sendable {
         // held alone) clears the lock file's shared state, then sets it from the data file's
         // last commit before sharing that lock. Killed in between, it lets go of the lock, and a
         // process waiting to share it would trust the cleared state: it reads an older commit,
-        // and its own commit overwrites an acknowledged one. Opened one process at a time under
-        // this lock instead, the next one waits for the killed one's end, then opens alone and
-        // sets the state up anew. Held only while LMDB opens; the descriptor stays open with the
-        // handle, as closing any descriptor of the lock file would let go of LMDB's own locks on it.
-        if lockFile >= 0 { while flock(lockFile, LOCK_EX) != 0, errno == EINTR {} }
+        // and its own commit overwrites an acknowledged one. Opened one Folio process at a time
+        // under this lock instead, the next one waits for the killed one's end, then opens alone
+        // and sets the state up anew. Held only while LMDB opens; the descriptor stays open with
+        // the handle, as closing any descriptor of the lock file would let go of LMDB's own locks
+        // on it. (Other LMDB programs do not take it: what they leave is refused as `staleLockFile`
+        // by the first read below and by every write.)
+        if lockFile >= 0 { lockOpening(lockFile, F_WRLCK) }
         let rc = mdb_env_open(env, path, flags, 0o600)
-        if lockFile >= 0 { flock(lockFile, LOCK_UN) }
+        if lockFile >= 0 { lockOpening(lockFile, F_UNLCK) }
         guard rc == MDB_SUCCESS else {
             mdb_env_close(env)
             if lockFile >= 0 { close(lockFile) }
@@ -229,7 +231,15 @@ public final class Environment: @unchecked Sendable {
         var txn: OpaquePointer?
         var main: MDB_dbi = 0
         do {
+            // Read before the snapshot begins, which is then at most one commit behind it (a
+            // commit's meta page is in the file a moment before its number is in the lock file).
+            let lastCommit = Self.lastCommit(env)
             try check(Self.beginFirstRead(env, &txn), "mdb_txn_begin(read)")
+            let named = UInt64(mdb_txn_id(txn))
+            if let lastCommit, lastCommit >= named + 2 {
+                mdb_txn_abort(txn)
+                throw LMDBError(code: .staleLockFile, operation: Self.staleLockFile(path, names: named, last: lastCommit))
+            }
             try check(mdb_dbi_open(txn, nil, 0, &main), "mdb_dbi_open(main)")
             try check(mdb_txn_commit(txn), "mdb_txn_commit")
         } catch {
@@ -407,6 +417,13 @@ public final class Environment: @unchecked Sendable {
                     transaction.finish()
                     return .failure(LMDBError(code: .damagedMeta, operation: "\(path)/data.mdb: \(damage)"))
                 }
+                // Under the writer's lock the lock file names the last commit exactly: one it
+                // names wrongly would have this commit overwrite an acknowledged one.
+                let named = UInt64(mdb_txn_id(txn)) - 1
+                if let last = Self.lastCommit(handle), last != named {
+                    transaction.finish()
+                    return .failure(LMDBError(code: .staleLockFile, operation: Self.staleLockFile(path, names: named, last: last)))
+                }
                 do {
                     let value = try body(transaction)
                     if let around = transaction.aroundCommit {
@@ -431,6 +448,19 @@ public final class Environment: @unchecked Sendable {
             if let outcome { return try outcome.get() }
             grow()
         }
+    }
+
+    /// The last commit of the data file of the open environment `env`, as its meta pages say.
+    private static func lastCommit(_ env: OpaquePointer) -> UInt64? {
+        var statistics = MDB_stat()
+        var descriptor: mdb_filehandle_t = -1
+        guard mdb_env_stat(env, &statistics) == MDB_SUCCESS, mdb_env_get_fd(env, &descriptor) == MDB_SUCCESS else { return nil }
+        return MetaPages.lastCommit(descriptor: descriptor, pageSize: Int(statistics.ms_psize))
+    }
+
+    /// What a `staleLockFile` error says of the store at `path`.
+    private static func staleLockFile(_ path: String, names: UInt64, last: UInt64) -> String {
+        "\(path): its lock file (lock.mdb) names commit \(names) as the last, where its data file's last is \(last)"
     }
 
     /// Why the two meta pages say the store is damaged (`MetaPages.damage`: their ids, then their
@@ -571,8 +601,22 @@ final class ReadWriteLock: @unchecked Sendable {
     }
 }
 
-/// Opens the lock file LMDB keeps in the store's directory at `path`, making it if there is none,
-/// for reading and writing where this process may, else for reading; `-1` when it cannot.
+/// Takes (`F_WRLCK`, waiting for it) or lets go of (`F_UNLCK`) the lock Folio opens LMDB under: a
+/// byte of the lock file far past any LMDB locks (the first byte, and each reader's process id),
+/// so that the two never meet, on every system (where `flock(2)` and byte locks share one list,
+/// a lock of the whole file would wait for every process that has the store open). A file system
+/// that cannot lock leaves it untaken, as LMDB would be without its own.
+private func lockOpening(_ descriptor: Int32, _ type: Int32) {
+    var lock = flock()
+    lock.l_type = Int16(type)
+    lock.l_whence = Int16(SEEK_SET)
+    lock.l_start = 1 << 62
+    lock.l_len = 1
+    while fcntl(descriptor, type == F_UNLCK ? F_SETLK : F_SETLKW, &lock) != 0, errno == EINTR {}
+}
+
+/// Opens the lock file LMDB keeps in the store's directory at `path` for reading and writing,
+/// making it if there is none; `-1` when this process may not.
 ///
 /// With `readers` (an open that may write), it takes the file's disk blocks. LMDB makes a lock
 /// file by setting its length and writing through a map of it: on a full disk that write stops
@@ -583,13 +627,10 @@ final class ReadWriteLock: @unchecked Sendable {
 /// blocks of the rest taken too, as far as the disk has them: a full disk does not keep a query
 /// from a store that is there.
 private func openLockFile(at path: String, readers: Int?) throws -> Int32 {
-    var descriptor = open(path + "/lock.mdb", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-    // One this process may only read is locked all the same; one it cannot open is left to
-    // LMDB to name.
-    guard descriptor >= 0 else {
-        descriptor = open(path + "/lock.mdb", O_RDONLY | O_CLOEXEC)
-        return descriptor
-    }
+    // One this process may not write is left to LMDB, which then reads without the reader
+    // table (and never sets up the shared state another process could be waiting on).
+    let descriptor = open(path + "/lock.mdb", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+    guard descriptor >= 0 else { return -1 }
     guard let readers else { return descriptor }
     var status = stat()
     let length = (readers * 64 + 4096 + 4095) / 4096 * 4096

@@ -49,6 +49,9 @@ public struct LMDBError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let foreignLockFile = Code(rawValue: -30_003)
         /// Meta pages that are not as LMDB writes them, found before a write (Folio's check, not LMDB's).
         public static let damagedMeta = Code(rawValue: -30_004)
+        /// A lock file whose shared state names an older commit than the data file's last, as a
+        /// process stopped outright inside LMDB's open leaves it (Folio's check, not LMDB's).
+        public static let staleLockFile = Code(rawValue: -30_005)
 
         public var description: String {
             switch self {
@@ -56,6 +59,7 @@ public struct LMDBError: Error, Hashable, Sendable, CustomStringConvertible {
             case .readOnly: "opened read-only: its files cannot be written by this user"
             case .damagedPage: "a page is damaged"
             case .damagedMeta: "a meta page is damaged"
+            case .staleLockFile: "its lock file names an older commit than its data file's last"
             case .foreignLockFile: "its lock file is held by another process in a form this LMDB does not read"
             default: String(cString: mdb_strerror(rawValue))
             }

@@ -45,6 +45,13 @@ enum MetaPages {
         return (id(0), id(1))
     }
 
+    /// The greater of the two meta pages' transaction ids (the last commit, as LMDB picks it) in
+    /// the data file open at `descriptor`, or `nil` when it is too short to hold them.
+    static func lastCommit(descriptor: Int32, pageSize: Int) -> UInt64? {
+        guard let first = read(descriptor, size, at: 0), let second = read(descriptor, size, at: pageSize) else { return nil }
+        return max(metaField(first, idOffset, UInt64.self), metaField(second, idOffset, UInt64.self))
+    }
+
     /// `count` bytes of the file open at `descriptor` from `offset`, or `nil` when it ends first.
     static func read(_ descriptor: Int32, _ count: Int, at offset: Int) -> [UInt8]? {
         var bytes = [UInt8](repeating: 0, count: count)

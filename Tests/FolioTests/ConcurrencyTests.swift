@@ -542,8 +542,20 @@ struct StoreOpeningTests {
         try readers[1].input.fileHandleForWriting.close()
         readers[1].process.waitUntilExit()
     }
-    @Test("a process killed inside LMDB's open of a store, while it has it alone, takes no acknowledged write with it, and a write waiting on it then commits")
-    func killedWhileOpening() throws {
+    /// What is killed inside LMDB's open of a store.
+    enum Opener: String, CaseIterable, CustomTestStringConvertible {
+        /// A `folio` command, which opens LMDB under Folio's lock.
+        case folio
+        /// Another program of LMDB's (as `mdb_copy` is), which does not take it.
+        case otherProgram
+        var testDescription: String { rawValue }
+    }
+
+    @Test(
+        "a process killed inside LMDB's open of a store, while it has it alone, takes no acknowledged write with it: a folio command waiting on it then commits; after another LMDB program, it is refused in one line, and commands work again once it has ended",
+        arguments: Opener.allCases
+    )
+    func killedWhileOpening(_ opener: Opener) throws {
         let directory = try TemporaryDirectory()
         let path = directory.path("store")
         // Commands, not this process, open the store: one open here would share it with the one
@@ -551,10 +563,28 @@ struct StoreOpeningTests {
         for name in ["First", "Second", "Third"] {
             #expect(try run("folio", ["client", "create", "--name", name, "--store", path]).status == 0)
         }
-        // The first command stops inside LMDB's open: its lock file set up, its data file not yet
-        // opened, as a kill would find it there.
+        // The opener stops inside LMDB's open: the lock file's shared state cleared, the data
+        // file not yet opened, as a kill would find it there.
         let ready = directory.path("ready")
-        let killed = try folioProcess(["client", "create", "--name", "Killed", "--store", path])
+        let killed = switch opener {
+        case .folio: try folioProcess(["client", "create", "--name", "Killed", "--store", path])
+        case .otherProgram: Process()
+        }
+        if opener == .otherProgram {
+            let program = directory.path("open-store")
+            try compileC(
+                """
+                #include <lmdb.h>
+                int main(int count, char **arguments) {
+                    MDB_env *env;
+                    return count != 2 || mdb_env_create(&env) != 0 || mdb_env_set_maxdbs(env, 64) != 0 || mdb_env_open(env, arguments[1], 0, 0600) != 0;
+                }
+                """,
+                to: program, in: directory, ["-llmdb"]
+            )
+            killed.executableURL = URL(fileURLWithPath: program)
+            killed.arguments = [path]
+        }
         killed.environment = ProcessInfo.processInfo.environment.merging(
             ["LD_PRELOAD": try stallingLibrary(in: directory), "FOLIO_TEST_STALL_READY": ready]
         ) { $1 }
@@ -562,22 +592,36 @@ struct StoreOpeningTests {
         killed.standardError = FileHandle.nullDevice
         try killed.run()
         defer { if killed.isRunning { kill(killed.processIdentifier, SIGKILL) } }
-        try waitUntil("the first command to stop inside LMDB's open") { FileManager.default.fileExists(atPath: ready) }
-        // The second waits for a lock on the store's files, then the first is killed.
+        try waitUntil("the opener to stop inside LMDB's open") { FileManager.default.fileExists(atPath: ready) }
+        // A command waits for a lock on the store's files, then the opener is killed.
         let waiting = try folioProcess(["client", "create", "--name", "Waited", "--store", path, "--format", "json"])
-        let out = Pipe()
+        let out = Pipe(), err = Pipe()
         waiting.standardOutput = out
-        waiting.standardError = FileHandle.nullDevice
+        waiting.standardError = err
         try waiting.run()
-        try waitUntil("the second command to wait for a lock") { waitsForLock(waiting.processIdentifier) }
+        defer { if waiting.isRunning { kill(waiting.processIdentifier, SIGKILL) } }
+        try waitUntil("the command to wait for a lock") { waitsForLock(waiting.processIdentifier) }
         kill(killed.processIdentifier, SIGKILL)
         killed.waitUntilExit()
-        let said = out.fileHandleForReading.readDataToEndOfFile()
+        let said = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let refusal = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         waiting.waitUntilExit()
-        #expect(waiting.terminationStatus == 0)
-        #expect(String(decoding: said, as: UTF8.self).contains(#""name":"Waited""#))
+        var names = ["First", "Second", "Third"]
+        switch opener {
+        case .folio:
+            #expect(waiting.terminationStatus == 0, "\(refusal)")
+            #expect(said.contains(#""name":"Waited""#))
+            names.append("Waited")
+        case .otherProgram:
+            // LMDB let it go on from the cleared state, naming no commit: the first read is refused.
+            #expect(waiting.terminationStatus == 1)
+            #expect(refusal.hasPrefix("folio: the store cannot be used now: \(path): its lock file (lock.mdb) names commit 0 as the last, where its data file's last is "))
+            #expect(refusal.hasSuffix("then run the command again (the next one to open it alone sets the lock file up anew)\n") && refusal.filter { $0 == "\n" }.count == 1, "\(refusal)")
+            #expect(try run("folio", ["client", "create", "--name", "After", "--store", path]).status == 0)
+            names.append("After")
+        }
         let listed = try run("folio", ["clients", "--format", "csv", "--store", path])
-        #expect(listed.out.split(separator: "\r\n").dropFirst().map { $0.split(separator: ",")[1] } == ["First", "Second", "Third", "Waited"])
+        #expect(listed.out.split(separator: "\r\n").dropFirst().map { String($0.split(separator: ",")[1]) } == names)
         let verified = try run("folio", ["verify", "--store", path])
         #expect(verified.status == 0, "\(verified.err)")
     }
@@ -585,10 +629,11 @@ struct StoreOpeningTests {
 
 /// A library that, preloaded into a process given `FOLIO_TEST_STALL_READY`, stops it where it
 /// opens a file named `data.mdb` for writing (LMDB, inside `mdb_env_open`), once it has made the
-/// file that variable names; built with the toolchain's C compiler.
+/// file that variable names.
 private func stallingLibrary(in directory: TemporaryDirectory) throws -> String {
-    let source = directory.path("stall.c"), library = directory.path("libstall.so")
-    try #"""
+    let library = directory.path("libstall.so")
+    try compileC(
+        #"""
         #define _GNU_SOURCE
         #include <dlfcn.h>
         #include <fcntl.h>
@@ -614,18 +659,27 @@ private func stallingLibrary(in directory: TemporaryDirectory) throws -> String 
         int open64(const char *path, int flags, ...) { MODE stall(path, flags); return ((open_function)dlsym(RTLD_NEXT, "open64"))(path, flags, mode); }
         int openat(int at, const char *path, int flags, ...) { MODE stall(path, flags); return ((openat_function)dlsym(RTLD_NEXT, "openat"))(at, path, flags, mode); }
         int openat64(int at, const char *path, int flags, ...) { MODE stall(path, flags); return ((openat_function)dlsym(RTLD_NEXT, "openat64"))(at, path, flags, mode); }
-        """#.write(toFile: source, atomically: true, encoding: .utf8)
-    // The compiler beside `swift` (a toolchain ships one), else the system's.
+        """#,
+        to: library, in: directory, ["-shared", "-fPIC", "-ldl"]
+    )
+    return library
+}
+
+/// Builds the C program (or, with `-shared`, library) `source` into `output`, with the compiler
+/// beside `swift` (a toolchain ships one), else the system's.
+private func compileC(_ source: String, to output: String, in directory: TemporaryDirectory, _ options: [String]) throws {
+    let file = directory.path(URL(fileURLWithPath: output).lastPathComponent + ".c")
+    try source.write(toFile: file, atomically: true, encoding: .utf8)
     let search = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":")
     let candidates: [String] = ["clang", "cc"].flatMap { name in search.map { String($0) + "/" + name } }
     let compiler = candidates.first { access($0, X_OK) == 0 }
     let build = Process()
     build.executableURL = URL(fileURLWithPath: try #require(compiler, "no C compiler (clang or cc) on PATH"))
-    build.arguments = ["-shared", "-fPIC", "-o", library, source, "-ldl"]
+    // Options after the source, where libraries to link must come.
+    build.arguments = ["-o", output, file] + options
     try build.run()
     build.waitUntilExit()
-    try #require(build.terminationStatus == 0, "the stalling library did not build")
-    return library
+    try #require(build.terminationStatus == 0, "\(file) did not build")
 }
 
 /// Whether the process `pid` waits for a file lock (`/proc/locks` marks a waiter `->`).
