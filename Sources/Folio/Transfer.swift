@@ -73,14 +73,13 @@ struct ParsedLine: Sendable {
                 stored = hasHash
                 marks = lineMarks
                 if marks.digest != nil {
-                    digests = [line.eventDigest()]
                     // A payload an earlier Folio stored otherwise than canonically (`-0`) is
                     // exported as stored, and its digest covers it so.
                     raw.bytes.withUnsafeBytes { buffer in
                         guard let range = (try? JSONParser.parseObject(buffer, rawKey: "data"))?.raw,
                               !buffer[range].elementsEqual(line.data)
                         else { return }
-                        digests.append(line.eventDigest(payload: UnsafeRawBufferPointer(rebasing: buffer[range])))
+                        digests = [line.eventDigest(payload: UnsafeRawBufferPointer(rebasing: buffer[range]))]
                     }
                 }
                 let event = Result { () throws(DomainError) in
@@ -98,8 +97,8 @@ struct ParsedLine: Sendable {
             self.marks = marks
             eventDigests = digests
         }
-        if case .success((let line, _)) = parsed, marks.digest != nil, eventDigests.isEmpty {
-            eventDigests = [line.eventDigest()]
+        if case .success((let line, _)) = parsed, marks.digest != nil {
+            eventDigests.insert(line.eventDigest(), at: 0)
         }
         if case .success((let line, .success)) = parsed {
             proposed = line.proposed

@@ -233,7 +233,7 @@ public final class Environment: @unchecked Sendable {
         do {
             // Read before the snapshot begins, which is then at most one commit behind it (a
             // commit's meta page is in the file a moment before its number is in the lock file).
-            let lastCommit = Self.lastCommit(env)
+            let lastCommit = Self.dataFile(env).flatMap { MetaPages.read(descriptor: $0.descriptor, pageSize: $0.pageSize) }.map(MetaPages.lastCommit)
             try check(Self.beginFirstRead(env, &txn), "mdb_txn_begin(read)")
             let named = UInt64(mdb_txn_id(txn))
             if let lastCommit, lastCommit >= named + 2 {
@@ -411,18 +411,9 @@ public final class Environment: @unchecked Sendable {
                     return .failure(error)
                 }
                 let transaction = WriteTransaction(handle: txn!)
-                // Checked under the writer's lock, where no other process writes a meta page: a
-                // commit on top of a damaged one would overwrite the last commit for good.
-                if let damage = metaPagesDamage() {
+                if let refusal = metaPagesRefusal(lastCommitNamed: UInt64(mdb_txn_id(txn)) - 1) {
                     transaction.finish()
-                    return .failure(LMDBError(code: .damagedMeta, operation: "\(path)/data.mdb: \(damage)"))
-                }
-                // Under the writer's lock the lock file names the last commit exactly: one it
-                // names wrongly would have this commit overwrite an acknowledged one.
-                let named = UInt64(mdb_txn_id(txn)) - 1
-                if let last = Self.lastCommit(handle), last != named {
-                    transaction.finish()
-                    return .failure(LMDBError(code: .staleLockFile, operation: Self.staleLockFile(path, names: named, last: last)))
+                    return .failure(refusal)
                 }
                 do {
                     let value = try body(transaction)
@@ -450,12 +441,12 @@ public final class Environment: @unchecked Sendable {
         }
     }
 
-    /// The last commit of the data file of the open environment `env`, as its meta pages say.
-    private static func lastCommit(_ env: OpaquePointer) -> UInt64? {
+    /// The descriptor and page size of the data file of the open environment `env`.
+    private static func dataFile(_ env: OpaquePointer) -> (descriptor: Int32, pageSize: Int)? {
         var statistics = MDB_stat()
         var descriptor: mdb_filehandle_t = -1
         guard mdb_env_stat(env, &statistics) == MDB_SUCCESS, mdb_env_get_fd(env, &descriptor) == MDB_SUCCESS else { return nil }
-        return MetaPages.lastCommit(descriptor: descriptor, pageSize: Int(statistics.ms_psize))
+        return (descriptor, Int(statistics.ms_psize))
     }
 
     /// What a `staleLockFile` error says of the store at `path`.
@@ -463,14 +454,21 @@ public final class Environment: @unchecked Sendable {
         "\(path): its lock file (lock.mdb) names commit \(names) as the last, where its data file's last is \(last)"
     }
 
-    /// Why the two meta pages say the store is damaged (`MetaPages.damage`: their ids, then their
-    /// free-page lists), read from the data file, or `nil`. Only a write transaction's holder,
-    /// which no other process's commit can overlap, may take a difference for damage.
-    private func metaPagesDamage() -> String? {
-        var statistics = MDB_stat()
-        var descriptor: mdb_filehandle_t = -1
-        guard mdb_env_stat(handle, &statistics) == MDB_SUCCESS, mdb_env_get_fd(handle, &descriptor) == MDB_SUCCESS else { return nil }
-        return MetaPages.damage(descriptor: descriptor, pageSize: Int(statistics.ms_psize))
+    /// Why a write whose lock file names `named` as the last commit must not go on, from the two
+    /// meta pages read from the data file, or `nil`. Only a write transaction's holder, which no
+    /// other process's commit can overlap, may take a difference for damage, and there the lock
+    /// file names the last commit exactly:
+    /// - meta pages not as LMDB writes them (`MetaPages.damage`): a commit on top of a damaged
+    ///   one would overwrite the last commit for good;
+    /// - a lock file naming another commit than the data file's last (`staleLockFile`): this
+    ///   commit would overwrite an acknowledged one.
+    private func metaPagesRefusal(lastCommitNamed named: UInt64) -> LMDBError? {
+        guard let (descriptor, pageSize) = Self.dataFile(handle), let metas = MetaPages.read(descriptor: descriptor, pageSize: pageSize) else { return nil }
+        if let damage = MetaPages.damage(metas, descriptor: descriptor, pageSize: pageSize) {
+            return LMDBError(code: .damagedMeta, operation: "\(path)/data.mdb: \(damage)")
+        }
+        let last = MetaPages.lastCommit(metas)
+        return last == named ? nil : LMDBError(code: .staleLockFile, operation: Self.staleLockFile(path, names: named, last: last))
     }
 
     /// Returns once every write transaction that began before this call, in any process, has

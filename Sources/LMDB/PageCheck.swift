@@ -45,11 +45,16 @@ enum MetaPages {
         return (id(0), id(1))
     }
 
-    /// The greater of the two meta pages' transaction ids (the last commit, as LMDB picks it) in
-    /// the data file open at `descriptor`, or `nil` when it is too short to hold them.
-    static func lastCommit(descriptor: Int32, pageSize: Int) -> UInt64? {
+    /// Meta pages 0 and 1 of the data file open at `descriptor`, each read whole (`size` bytes),
+    /// or `nil` when it is too short to hold them.
+    static func read(descriptor: Int32, pageSize: Int) -> (first: [UInt8], second: [UInt8])? {
         guard let first = read(descriptor, size, at: 0), let second = read(descriptor, size, at: pageSize) else { return nil }
-        return max(metaField(first, idOffset, UInt64.self), metaField(second, idOffset, UInt64.self))
+        return (first, second)
+    }
+
+    /// The greater of two meta pages' transaction ids: the last commit, as LMDB picks it.
+    static func lastCommit(_ metas: (first: [UInt8], second: [UInt8])) -> UInt64 {
+        max(metaField(metas.first, idOffset, UInt64.self), metaField(metas.second, idOffset, UInt64.self))
     }
 
     /// `count` bytes of the file open at `descriptor` from `offset`, or `nil` when it ends first.
@@ -120,13 +125,12 @@ enum MetaPages {
         return damage()
     }
 
-    /// Why the two meta pages of the data file open at `descriptor` say the store is damaged, as
-    /// a write must not find them (`disagreement`, then `freeListDisagreement`), or `nil`. For
-    /// the holder of the writer's lock, under which no other process writes them.
-    static func damage(descriptor: Int32, pageSize: Int) -> String? {
-        guard let first = read(descriptor, size, at: 0), let second = read(descriptor, size, at: pageSize) else { return nil }
-        return disagreement((metaField(first, idOffset), metaField(second, idOffset)))
-            ?? freeListDisagreement(descriptor: descriptor, pageSize: pageSize, metas: [first, second])
+    /// Why the two meta pages `metas` of the data file open at `descriptor` say the store is
+    /// damaged, as a write must not find them (`disagreement`, then `freeListDisagreement`), or
+    /// `nil`. For the holder of the writer's lock, under which no other process writes them.
+    static func damage(_ metas: (first: [UInt8], second: [UInt8]), descriptor: Int32, pageSize: Int) -> String? {
+        disagreement((metaField(metas.first, idOffset), metaField(metas.second, idOffset)))
+            ?? freeListDisagreement(descriptor: descriptor, pageSize: pageSize, metas: metas)
     }
 
     /// Why a meta page's transaction id is not the last commit its own free-page list records,
@@ -141,7 +145,7 @@ enum MetaPages {
     /// makes LMDB open the store at an earlier commit than its last, whose meta page the next
     /// write would overwrite for good. Pages that do not read as a sound path down the list are
     /// left to the page walk to name (`nil` here).
-    static func freeListDisagreement(descriptor: Int32, pageSize: Int, metas: [[UInt8]]? = nil) -> String? {
+    static func freeListDisagreement(descriptor: Int32, pageSize: Int, metas: (first: [UInt8], second: [UInt8])? = nil) -> String? {
         /// The last key of the free-page list whose root is `root`, `depth` levels deep.
         func lastFreed(root: UInt64, depth: Int) -> UInt64? {
             var number = root
@@ -165,7 +169,7 @@ enum MetaPages {
             return nil
         }
         for number in 0..<2 {
-            guard let meta = metas?[number] ?? read(descriptor, size, at: number * pageSize) else { return nil }
+            guard let meta = metas.map({ number == 0 ? $0.first : $0.second }) ?? read(descriptor, size, at: number * pageSize) else { return nil }
             let id = metaField(meta, idOffset, UInt64.self), root = metaField(meta, freeRootOffset, UInt64.self)
             let depth = Int(metaField(meta, freeDepthOffset, UInt16.self))
             guard root != PageWalk.noPage, depth >= 1, depth <= 32, let last = lastFreed(root: root, depth: depth), last != id else { continue }

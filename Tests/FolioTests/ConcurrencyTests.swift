@@ -566,11 +566,11 @@ struct StoreOpeningTests {
         // The opener stops inside LMDB's open: the lock file's shared state cleared, the data
         // file not yet opened, as a kill would find it there.
         let ready = directory.path("ready")
-        let killed = switch opener {
-        case .folio: try folioProcess(["client", "create", "--name", "Killed", "--store", path])
-        case .otherProgram: Process()
-        }
-        if opener == .otherProgram {
+        let killed: Process
+        switch opener {
+        case .folio:
+            killed = try folioProcess(["client", "create", "--name", "Killed", "--store", path])
+        case .otherProgram:
             let program = directory.path("open-store")
             try compileC(
                 """
@@ -582,6 +582,7 @@ struct StoreOpeningTests {
                 """,
                 to: program, in: directory, ["-llmdb"]
             )
+            killed = Process()
             killed.executableURL = URL(fileURLWithPath: program)
             killed.arguments = [path]
         }
