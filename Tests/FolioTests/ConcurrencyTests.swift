@@ -626,6 +626,69 @@ struct StoreOpeningTests {
         let verified = try run("folio", ["verify", "--store", path])
         #expect(verified.status == 0, "\(verified.err)")
     }
+
+    @Test("a write is refused in one line, writing nothing, where another process holds the store open with its lock file naming the commit before the data file's last, as LMDB would then overwrite the last commit")
+    func lockFileOneCommitBehind() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("store")
+        for name in ["First", "Second", "Third"] {
+            #expect(try run("folio", ["client", "create", "--name", name, "--store", path]).status == 0)
+        }
+        // A program of LMDB's opens the store alone, so that it sets the lock file up, and then
+        // sets the lock file's last commit one back (a commit's meta page is in the data file a
+        // moment before its number is in the lock file, so a read may see this, but a write,
+        // which holds the writer's lock, never). Its descriptor of the lock file stays open, as
+        // closing it would let go of LMDB's locks on the file.
+        let program = directory.path("hold-store")
+        try compileC(
+            """
+            #include <fcntl.h>
+            #include <lmdb.h>
+            #include <stdint.h>
+            #include <stdio.h>
+            #include <unistd.h>
+            int main(int count, char **arguments) {
+                MDB_env *env;
+                MDB_envinfo info;
+                char lockPath[4096];
+                uint64_t named;
+                if (count != 3 || mdb_env_create(&env) != 0 || mdb_env_set_maxdbs(env, 64) != 0
+                    || mdb_env_open(env, arguments[1], 0, 0600) != 0 || mdb_env_info(env, &info) != 0) return 1;
+                snprintf(lockPath, sizeof lockPath, "%s/lock.mdb", arguments[1]);
+                int lock = open(lockPath, O_RDWR);
+                /* The last commit's number follows the lock file's magic, format and mutex. */
+                if (lock < 0 || pread(lock, &named, 8, 48) != 8 || named != info.me_last_txnid) return 2;
+                named -= 1;
+                if (pwrite(lock, &named, 8, 48) != 8) return 3;
+                close(open(arguments[2], O_WRONLY | O_CREAT, 0600));
+                for (;;) pause();
+            }
+            """,
+            to: program, in: directory, ["-llmdb"]
+        )
+        let ready = directory.path("ready")
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: program)
+        holder.arguments = [path, ready]
+        try holder.run()
+        defer { if holder.isRunning { kill(holder.processIdentifier, SIGKILL) } }
+        try waitUntil("the holder to set the lock file's last commit back") {
+            FileManager.default.fileExists(atPath: ready) || !holder.isRunning
+        }
+        try #require(holder.isRunning, "the holder could not set the lock file's last commit back (exit \(holder.terminationStatus))")
+        let refused = try run("folio", ["client", "create", "--name", "Refused", "--store", path])
+        #expect(refused.status == 1)
+        #expect(refused.err.hasPrefix("folio: the store cannot be used now: \(path): its lock file (lock.mdb) names commit "))
+        #expect(refused.err.contains(" as the last, where its data file's last is ") && refused.err.filter { $0 == "\n" }.count == 1, "\(refused.err)")
+        kill(holder.processIdentifier, SIGKILL)
+        holder.waitUntilExit()
+        // Nothing was written, and the next process to open the store alone sets its lock file up anew.
+        #expect(try run("folio", ["client", "create", "--name", "After", "--store", path]).status == 0)
+        let listed = try run("folio", ["clients", "--format", "csv", "--store", path])
+        #expect(listed.out.split(separator: "\r\n").dropFirst().map { String($0.split(separator: ",")[1]) } == ["First", "Second", "Third", "After"])
+        let verified = try run("folio", ["verify", "--store", path])
+        #expect(verified.status == 0, "\(verified.err)")
+    }
 }
 
 /// A library that, preloaded into a process given `FOLIO_TEST_STALL_READY`, stops it where it
