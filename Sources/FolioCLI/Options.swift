@@ -182,7 +182,7 @@ extension StoreOptions {
             throw FolioError(.store, "\(path) is not a Folio store: its data file, data.mdb, is \(kind), where a store keeps its data in one file; move it away to make a store there")
         }
         guard !hasEmptyDataFile(at: path) || Store.isOpenElsewhere(at: path) else {
-            throw FolioError(.store, "\(path) is not a Folio store: its data file is empty (0 bytes), as a failed copy or a full disk may leave one")
+            throw FolioError(.store, "\(path) is not a Folio store: its data file is empty (0 bytes), as a failed copy, a full disk or a process ended while it made the store may leave one; restore it from a backup, or move it away to make a new store there")
         }
     }
 
