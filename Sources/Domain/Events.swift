@@ -204,6 +204,23 @@ public enum EventType: String, CaseIterable, Sendable, Codable {
     }
 }
 
+extension EventType {
+    /// The payload fields that hold ids, at every schema version.
+    public static let idFields = ["client_id", "content_version_id", "payment_id", "previous_version_id", "version_id"]
+
+    /// `fields` with every id written in lowercase, as Folio writes ids: a payload from elsewhere
+    /// may write them in uppercase, which reads as the same id (RFC 9562), so that the log shows
+    /// each id one way, as the read models do. Other strings (an intent, metadata) are left as they are.
+    public static func lowercasingIDs(_ fields: [String: JSONValue]) -> [String: JSONValue] {
+        var fields = fields
+        for key in idFields {
+            guard case .string(let text)? = fields[key], let id = UUID(text: text), id.lowercased != text else { continue }
+            fields[key] = .string(id.lowercased)
+        }
+        return fields
+    }
+}
+
 /// Everything that can happen to a client.
 public enum Event: Hashable, Sendable {
     case clientCreated(ClientCreated)

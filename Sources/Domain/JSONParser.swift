@@ -633,9 +633,9 @@ extension JSONParser {
 
     /// Reads the string at hand as an id in its 36-character form; `nil` when it is not one
     /// written plainly (a string with escapes is read and also gives `nil`; so does a value that
-    /// is not a string, left unread).
-    package mutating func readUUID() throws(Failure) -> UUID? {
-        try readStringBytes().flatMap(UUID.init(utf8:))
+    /// is not a string, left unread). With `lowercaseOnly`, one with an uppercase letter gives `nil` too.
+    package mutating func readUUID(lowercaseOnly: Bool = false) throws(Failure) -> UUID? {
+        try readStringBytes().flatMap { UUID(utf8: $0, lowercaseOnly: lowercaseOnly) }
     }
 
     /// Reads the string at hand and returns the bytes between its quotes as they are written,

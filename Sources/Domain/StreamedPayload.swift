@@ -15,7 +15,7 @@ import Darwin
 /// without building a dictionary of its fields first: what a fold does for every event.
 ///
 /// It reads payloads written the way Folio writes them: keys without escapes, each field once,
-/// ids in their 36-character form, every field of the kind Folio writes it. For anything else it
+/// ids in their 36-character form in lowercase, every field of the kind Folio writes it. For anything else it
 /// gives `nil`, and `Event.decode` reads the payload through its parsed fields instead, which
 /// accepts all this accepts and more, and names what is wrong. So this reader never decides that
 /// a payload is bad, only that it is not the plain case (tested: wherever it reads a payload, the
@@ -120,7 +120,7 @@ struct StreamedPayload {
         seen |= bit
         switch field {
         case .clientID, .versionID, .paymentID:
-            guard let id = try reader.readUUID() else { return false }
+            guard let id = try reader.readUUID(lowercaseOnly: true) else { return false }
             switch field {
             case .clientID: clientID = id
             case .versionID: versionID = id
@@ -129,7 +129,7 @@ struct StreamedPayload {
         case .contentVersionID, .previousVersionID:
             guard let isNull = try reader.readNullOrString() else { return false }
             if isNull { return true }
-            guard let id = try reader.readUUID() else { return false }
+            guard let id = try reader.readUUID(lowercaseOnly: true) else { return false }
             if field == .contentVersionID { contentVersionID = id } else { previousVersionID = id }
         case .name, .activationToken, .pageType, .createdBy, .outcome, .stripePaymentIntentID:
             guard let text = try reader.readString() else { return false }

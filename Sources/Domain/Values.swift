@@ -132,15 +132,16 @@ extension UUID {
         self = id
     }
 
-    /// Parses the 36-character form from its UTF-8 bytes.
-    package init?(utf8: UnsafeRawBufferPointer) {
+    /// Parses the 36-character form from its UTF-8 bytes; with `lowercaseOnly`, only as Folio
+    /// writes it, its letters in lowercase.
+    package init?(utf8: UnsafeRawBufferPointer, lowercaseOnly: Bool = false) {
         guard utf8.count == 36, utf8[8] == UInt8(ascii: "-"), utf8[13] == UInt8(ascii: "-"),
               utf8[18] == UInt8(ascii: "-"), utf8[23] == UInt8(ascii: "-")
         else { return nil }
         var bytes: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         // Digits through a table (a letter or a digit is a coin toss a branch would mispredict);
         // any byte that is not a hex digit sets the high bits of `invalid`.
-        let invalid = hexDigits.withUnsafeBufferPointer { digits in
+        let invalid = (lowercaseOnly ? lowercaseHexDigits : hexDigits).withUnsafeBufferPointer { digits in
             withUnsafeMutableBytes(of: &bytes) { out in
                 var invalid: UInt8 = 0
                 for (slot, offset) in uuidDigitOffsets.enumerated() {
@@ -161,6 +162,11 @@ private let uuidDigitOffsets = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 3
 
 /// Each byte's value as a hex digit, or 0xFF.
 private let hexDigits: [UInt8] = (0..<256).map { byte in hexValue(UInt8(byte)) ?? 0xFF }
+
+/// `hexDigits` without the uppercase letters.
+private let lowercaseHexDigits: [UInt8] = (0..<256).map { byte in
+    (UInt8(ascii: "A")...UInt8(ascii: "F")).contains(UInt8(byte)) ? 0xFF : hexValue(UInt8(byte)) ?? 0xFF
+}
 
 private func hexValue(_ byte: UInt8) -> UInt8? {
     switch byte {

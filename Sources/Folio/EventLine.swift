@@ -237,7 +237,9 @@ public struct EventLine: Hashable, Sendable {
            let written = Array(line).withUnsafeBytes({ JSONParser.wholeNumberMiswritten(at: ["data", "amount"], in: $0) }) {
             throw FolioError(.invalidInput, "line \(number): amount \(written.shortened) is not written as a whole number of cents, as 50000 is (rule 6)")
         }
-        return (try envelope(fields, data: JSONValue.object(payload).canonicalBytes(), number: number), payload, fields["hash"] != nil, marks)
+        // A line `export` wrote is restored as stored; any other's ids are stored as Folio writes them.
+        let stored = fields["hash"] == nil ? EventType.lowercasingIDs(payload) : payload
+        return (try envelope(fields, data: JSONValue.object(stored).canonicalBytes(), number: number), stored, fields["hash"] != nil, marks)
     }
 
     /// Parses a line whose `data` is already canonical JSON holding a payload written the way

@@ -269,6 +269,9 @@ private func spool(_ source: FileDescriptor) throws -> FileDescriptor {
 /// alone is skipped.
 private func isBlank(_ byte: UInt8) -> Bool { byte == 32 || byte == 9 || byte == 13 }
 
+/// The byte with an ASCII capital letter made small, any other byte as it is.
+private func asciiLowercase(_ byte: UInt8) -> UInt8 { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte + 32 : byte }
+
 /// The name of an import's staging directory: `NAME.importing-UUID` beside the store's path, or
 /// `.importing-UUID` inside the directory it names (`Store.importLog(from:intoNewStoreAt:)`).
 enum StagingName {
@@ -643,12 +646,14 @@ extension Store {
             throw FolioError.wrapping(error)
         }
         let client = event.clientID
-        guard line.stream == Event.stream(for: client) else {
-            throw FolioError(.invalidInput, "stream is \(line.stream) but a \(line.type) of client \(client.lowercased) belongs to \(Event.stream(for: client))")
+        // The id in a stream's name reads in either case, as ids do; it is kept as Folio names it.
+        let stream = Event.stream(for: client)
+        guard line.stream == stream || String(decoding: line.stream.utf8.map(asciiLowercase), as: UTF8.self) == stream else {
+            throw FolioError(.invalidInput, "stream is \(line.stream) but a \(line.type) of client \(client.lowercased) belongs to \(stream)")
         }
         let (version, state) = try model.state(of: client)
         guard line.streamVersion == version + 1 else {
-            throw FolioError(.invalidInput, "stream_version is \(line.streamVersion) but stream \(line.stream) is at version \(version): stream versions have no gaps")
+            throw FolioError(.invalidInput, "stream_version is \(line.streamVersion) but stream \(stream) is at version \(version): stream versions have no gaps")
         }
         try model.checkAcrossClients(event)
         do {
@@ -658,7 +663,7 @@ extension Store {
         } catch {
             throw FolioError.wrapping(error)
         }
-        let result = try session.append([proposed], to: line.stream, expected: .exactly(version))
+        let result = try session.append([proposed], to: stream, expected: .exactly(version))
         guard !result.wasDuplicate else {
             throw FolioError(.invalidInput, "event id \(line.id.lowercased) appears twice: event ids are unique")
         }

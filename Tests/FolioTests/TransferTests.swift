@@ -374,6 +374,57 @@ struct TransferTests {
         #expect(try a.projections.read { try $0.dump() } == (try b.projections.read { try $0.dump() }))
     }
 
+    @Test("ids written in uppercase, in the envelope, the stream and the payload, import as the same events, stored in lowercase as Folio writes ids; metadata and intents are kept as written")
+    func uppercaseIDs() throws {
+        let directory = try TemporaryDirectory()
+        let plain = try history(directory)
+        let marker = "AB6EC84C-6516-4EC9-A5EF-3E7AC2F41801"
+        // Each payment's intent becomes an id in uppercase of its own, which is no id of Folio's.
+        var intents: [String: String] = [:]
+        var idsRewritten = 0
+        let rewritten = try String(contentsOfFile: plain, encoding: .utf8).split(separator: "\n").enumerated().map { number, line in
+            var object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            var data = try #require(object["data"] as? [String: Any])
+            object["id"] = (object["id"] as? String)?.uppercased()
+            object["stream"] = "client-" + (try #require((object["stream"] as? String)?.dropFirst("client-".count))).uppercased()
+            for key in EventType.idFields {
+                guard let id = data[key] as? String else { continue }
+                data[key] = id.uppercased()
+                idsRewritten += 1
+            }
+            // Strings that are no ids of the event's own stay as they are written, ids or not.
+            if number == 0 { data["metadata"] = ["legacy_id": marker] }
+            if let intent = data["stripe_payment_intent_id"] as? String {
+                data["stripe_payment_intent_id"] = intents[intent, default: String(format: "%08X-0000-4000-8000-%012X", 0xABCDEF, intents.count)]
+                intents[intent] = data["stripe_payment_intent_id"] as? String
+            }
+            object["data"] = data
+            return String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
+        }
+        #expect(idsRewritten > 100 && intents.count > 3, "\(idsRewritten) ids, \(intents.count) intents")
+        let kept = Set(intents.values).union([marker])
+        let upper = directory.path("upper.jsonl")
+        try (rewritten.joined(separator: "\n") + "\n").write(toFile: upper, atomically: true, encoding: .utf8)
+        // The same history with the other strings rewritten alone, in lowercase ids.
+        let lower = directory.path("lower.jsonl")
+        try (rewritten.map { line in
+            line.replacing(/[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}/) { match in
+                kept.contains(String(match.output)) ? String(match.output) : match.output.lowercased()
+            }
+        }.joined(separator: "\n") + "\n").write(toFile: lower, atomically: true, encoding: .utf8)
+        let (a, b) = (try makeStore(directory, name: "upper"), try makeStore(directory, name: "lower"))
+        _ = try a.importLog(from: upper)
+        _ = try b.importLog(from: lower)
+        let exported = try exportText(a)
+        #expect(exported == (try exportText(b)))
+        #expect(try a.projections.read { try $0.dump() } == (try b.projections.read { try $0.dump() }))
+        #expect(exported.contains(#""metadata":{"legacy_id":"\#(marker)"}"#))
+        #expect(intents.values.allSatisfy { exported.contains(#""stripe_payment_intent_id":"\#($0)""#) })
+        let uppercase = exported.matches(of: /[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}/)
+            .map { String($0.output) }.filter { $0 != $0.lowercased() && !kept.contains($0) }
+        #expect(uppercase.isEmpty, "ids exported in uppercase: \(uppercase.prefix(3))")
+    }
+
     @Test("a bad line refuses the whole file with its line number, and nothing is appended", arguments: [
         ("not json", "line 3: not valid JSON"),
         (#"{"id":"x"}"#, "line 3:"),
