@@ -178,6 +178,19 @@ private func hexValue(_ byte: UInt8) -> UInt8? {
 }
 
 extension UUID {
+    /// A new random id (version 4) from the system's random source as `SystemRandomNumberGenerator`
+    /// draws it: `getrandom(2)` on Linux, which needs no `/dev/urandom` (without it, `UUID()` gives
+    /// the same id every time); a source that fails stops the process rather than repeat an id.
+    public static func random() -> UUID {
+        var generator = SystemRandomNumberGenerator()
+        var halves = (generator.next() as UInt64, generator.next() as UInt64)
+        return withUnsafeMutableBytes(of: &halves) { raw in
+            raw[6] = raw[6] & 0x0F | 0x40  // version 4
+            raw[8] = raw[8] & 0x3F | 0x80  // the variant of RFC 9562
+            return UUID(uuid: raw.loadUnaligned(as: uuid_t.self))
+        }
+    }
+
     /// The id's 16 bytes as two big-endian halves, which order ids as their text (`uuidString`)
     /// does, without making the text: for sorting.
     public var order: (UInt64, UInt64) {

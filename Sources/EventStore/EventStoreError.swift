@@ -14,7 +14,8 @@ public struct EventStoreError: Error, Hashable, Sendable, CustomStringConvertibl
         public static let wrongExpectedVersion = Code(.wrongExpectedVersion)
         /// The append named a position other than the next one.
         public static let positionConflict = Code(.positionConflict)
-        /// Some, but not all, events of a batch are already in the log.
+        /// Some, but not all, events of a batch are already in the log, or an event's id is
+        /// another event's already in the log.
         public static let idConflict = Code(.idConflict)
         /// A stream name is empty, too long or holds a NUL byte.
         public static let invalidStream = Code(.invalidStream)

@@ -290,9 +290,12 @@ public final class WriteSession: ReadSession {
 
     /// Appends `events` to `stream` in this transaction.
     ///
-    /// Events whose ids are all in the log already are not appended again: their stored
-    /// positions come back with `wasDuplicate`. Otherwise the stream must be at `expected`.
-    /// - Throws: `EventStoreError`; the caller's transaction should then be abandoned (throw on).
+    /// Events whose ids are all in the log already, each as the same event (its stream, type,
+    /// schema version and payload), are not appended again: their stored positions come back
+    /// with `wasDuplicate`. Otherwise the stream must be at `expected`.
+    /// - Throws: `EventStoreError`, `idConflict` for an id the log holds as another event (a
+    ///   repeat must be the same event: another one would be dropped unseen) or for a batch only
+    ///   some of whose ids it holds; the caller's transaction should then be abandoned (throw on).
     @discardableResult
     public func append(_ events: [ProposedEvent], to stream: String, expected: ExpectedVersion = .any) throws -> AppendResult {
         let streamKey = ByteKey(stream)
@@ -305,7 +308,13 @@ public final class WriteSession: ReadSession {
 
         var stored: [UInt64] = []
         for event in events {
-            if let position = try position(ofEvent: event.id) { stored.append(position) }
+            guard let position = try position(ofEvent: event.id) else { continue }
+            guard let earlier = try self.event(at: position), earlier.stream == stream, earlier.type == event.type,
+                  earlier.schemaVersion == event.schemaVersion, earlier.payload == event.payload
+            else {
+                throw EventStoreError(.idConflict, "event id \(event.id.uuidString.lowercased()) is the id of another event already in the log, at position \(position): event ids are unique")
+            }
+            stored.append(position)
         }
         if !stored.isEmpty {
             guard stored.count == events.count else {

@@ -344,6 +344,11 @@ extension Store {
                         )
                     }
                     let result = try session.append(proposed, to: Event.stream(for: client), expected: version == 0 ? .noStream : .exactly(version))
+                    // New ids are never in the log: one that is means ids repeat, and the command's
+                    // events would be taken for repeats of those and never appended.
+                    guard !result.wasDuplicate else {
+                        throw FolioError(.store, "the new event's id \(proposed[0].id.lowercased) is already in the log: ids must not repeat; nothing was written")
+                    }
                     ahead = result.aheadOfClock
                     try model.record(events, streamVersion: result.streamVersion)
                     try model.flush()

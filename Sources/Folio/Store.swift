@@ -46,7 +46,7 @@ public final class Store: Sendable {
 
         public init(
             environment: Environment.Options = Environment.Options(), rebuildStaleProjections: Bool = true,
-            clock: (@Sendable () -> Date)? = nil, ids: @escaping @Sendable () -> UUID = { UUID() }, tokenSeed: UInt64? = nil,
+            clock: (@Sendable () -> Date)? = nil, ids: @escaping @Sendable () -> UUID = { UUID.random() }, tokenSeed: UInt64? = nil,
             waitingForWriter: (@Sendable (Bool) -> Void)? = nil, recordedAheadOfClock: (@Sendable (Int64, Int64) -> Void)? = nil,
             unchanged: (@Sendable (String) -> Void)? = nil
         ) {

@@ -239,7 +239,7 @@ struct LineReader {
 /// ends (`yes | folio import -` would never end); the lines above it are not yet checked against
 /// the rules, so an earlier line that breaks one is not the one named, as it is from a file.
 private func spool(_ source: FileDescriptor) throws -> FileDescriptor {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("folio-import-\(UUID().lowercased).jsonl").path
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("folio-import-\(UUID.random().lowercased).jsonl").path
     let out = try FileDescriptor.open(path, .readWrite, options: [.create, .exclusiveCreate], permissions: .ownerReadWrite)
     do {
         guard unlink(path) == 0 else { throw Errno(rawValue: errno) }
@@ -351,7 +351,7 @@ extension Store {
         var status = stat()
         let intoDirectory = lstat(path, &status) == 0
         removeAbandonedImports(into: path).forEach(removedAbandoned)
-        let id = UUID().lowercased
+        let id = UUID.random().lowercased
         let staging = path + (intoDirectory ? "/.importing-" : ".importing-") + id
         let claiming = path + (intoDirectory ? "/.claiming-" : ".claiming-") + id
         let leftover = Interruption.removeIfInterrupted(staging, what: "the store being imported")
@@ -663,10 +663,14 @@ extension Store {
         } catch {
             throw FolioError.wrapping(error)
         }
-        let result = try session.append([proposed], to: stream, expected: .exactly(version))
-        guard !result.wasDuplicate else {
-            throw FolioError(.invalidInput, "event id \(line.id.lowercased) appears twice: event ids are unique")
+        let twice = FolioError(.invalidInput, "event id \(line.id.lowercased) appears twice: event ids are unique")
+        let result: AppendResult
+        do {
+            result = try session.append([proposed], to: stream, expected: .exactly(version))
+        } catch let error as EventStoreError where error.code == .idConflict {
+            throw twice
         }
+        guard !result.wasDuplicate else { throw twice }
         try model.record([event], streamVersion: result.streamVersion)
         return (client, event, Envelope(position: line.position, recordedAt: proposed.recordedAt!, actor: line.actor, eventID: line.id))
     }

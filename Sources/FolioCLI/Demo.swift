@@ -34,7 +34,7 @@ struct Demo: ParsableCommand {
         if clients == nil && seed == nil && FileManager.default.fileExists(atPath: fixture) {
             source = fixture
         } else {
-            let url = FileManager.default.temporaryDirectory.appendingPathComponent("folio-demo-\(UUID().lowercased).jsonl")
+            let url = FileManager.default.temporaryDirectory.appendingPathComponent("folio-demo-\(UUID.random().lowercased).jsonl")
             generated = Interruption.removeIfInterrupted(url.path, what: "the generated history")
             let generator = HistoryGenerator(seed: seed ?? 2026, clients: clients ?? 12, contentBytes: 2_000...6_000)
             // Made anew in a directory others write to: never through a link, nor into a file there.

@@ -57,7 +57,7 @@ struct ClientGroup: ParsableCommand {
             let metadata = try parseJSONObject(metadata, option: "--metadata")
             // The rules a new client must keep are checked before a store is made for it.
             do {
-                _ = try decide(.createClient(clientID: UUID(), name: name, email: email, metadata: metadata), state: .initial)
+                _ = try decide(.createClient(clientID: UUID.random(), name: name, email: email, metadata: metadata), state: .initial)
                 try checkActor(by)
             } catch {
                 throw FolioError.wrapping(error)

@@ -78,6 +78,14 @@ struct EventStoreTests {
         #expect(try snapshot(store) == before)
         #expect { try store.append([event(id: id), event()], to: "s") } throws: { ($0 as? EventStoreError)?.code == .idConflict }
         #expect(try snapshot(store) == before)
+        // Another event under a stored id is refused, not taken for a repeat and dropped.
+        for other in [event("Other", id: id), event(payload: #"{"a":1}"#, id: id), ProposedEvent(id: id, type: "Noted", schemaVersion: 2, payload: Array("{}".utf8))] {
+            #expect { try store.append([other], to: "s") } throws: {
+                ($0 as? EventStoreError)?.code == .idConflict && "\($0)".contains("is the id of another event already in the log, at position 1")
+            }
+        }
+        #expect { try store.append([event(id: id)], to: "t") } throws: { ($0 as? EventStoreError)?.code == .idConflict }
+        #expect(try snapshot(store) == before)
     }
 
     @Test("an append at a taken or out-of-order position is refused and changes nothing", arguments: [1, 2, 5] as [UInt64])

@@ -40,6 +40,28 @@ struct CommandPathTests {
         #expect(try !makeStore(directory, name: "unsynced", noSync: true).log.environment.syncsEachCommit)
     }
 
+    @Test("a command whose new event's id is already in the log, as ids that repeat give it, is refused and writes nothing; ids are drawn anew each time")
+    func repeatedIDs() throws {
+        let directory = try TemporaryDirectory()
+        // Every id the same, as `UUID()` gives without /dev/urandom: the first client's event takes it.
+        let repeated = UUID(uuidString: "00000000-0000-4000-8000-000000000000")!
+        let store = try Store(path: directory.path("store"), options: Store.Options(environment: Environment.Options(unsafeNoSync: true), ids: { repeated }, tokenSeed: 7))
+        let client = try store.createClient(name: "First")
+        let before = try exportText(store)
+        try expectRefusal(store, containing: "event id 00000000-0000-4000-8000-000000000000 is the id of another event already in the log, at position 1: event ids are unique") {
+            _ = try store.issueToken(client: client.id.lowercased)
+        }
+        #expect(try exportText(store) == before)
+        #expect(try store.verify() == 1)
+        let derived = try store.derivedDataCheck()
+        #expect(derived.readModelTables.isEmpty && derived.writeIndexes == nil, "the indexes or read models hold what the log does not: \(derived)")
+        // Folio's own ids are drawn from the system's random source: version 4, never the same.
+        let drawn = (0..<10_000).map { _ in UUID.random() }
+        #expect(Set(drawn).count == drawn.count)
+        #expect(drawn.allSatisfy { $0.uuid.6 >> 4 == 4 && $0.uuid.8 >> 6 == 0b10 })
+        #expect(Set(drawn.map { $0.uuid.15 }).count > 200, "the last byte is not drawn")
+    }
+
     @Test("every token issued is new, across clients and reissues")
     func tokensAreUnique() throws {
         let directory = try TemporaryDirectory()
