@@ -68,7 +68,8 @@ struct FolioCommand: ParsableCommand {
                 emit(fullMessage(for: error) + "\n")
                 terminate(0)
             }
-            warn("folio: " + oneLine(error).escapingControls())
+            let message = oneLine(error)
+            warn("folio: " + (valueLikeAnOption(message, arguments) ?? message).escapingControls())
             terminate(code == .failure || code.rawValue == 0 ? 1 : code.rawValue)
         }
     }
@@ -134,6 +135,20 @@ struct FolioCommand: ParsableCommand {
             guard seen.insert(name).inserted else { return flags.contains(String(name)) ? "\(name) is given twice: a flag is given once" : "\(name) is given twice: an option takes one value" }
         }
         return nil
+    }
+
+    /// The parser's refusal of an option whose value starts with `-`, which it reads as another
+    /// option (a note of `- first point`, a name of `-Ana`), with how to give such a value; `nil`
+    /// for any other message. Reading such values as values would make `--name --help` a client
+    /// named `--help`.
+    static func valueLikeAnOption(_ message: String, _ arguments: [String]) -> String? {
+        let prefix = "Missing value for '"
+        guard message.hasPrefix(prefix), let name = message.dropFirst(prefix.count).split(separator: " ").first.map(String.init),
+              let index = arguments.firstIndex(of: name), index + 1 < arguments.endIndex
+        else { return nil }
+        let value = arguments[index + 1]
+        guard value.hasPrefix("-"), value != "--" else { return nil }
+        return "\(message): \(value.shellQuoted) is read as an option; a value that starts with - is given after =, as in \((name + "=" + value).shellQuoted)"
     }
 
     /// An error's message, without the help and usage the parser prints after it (`message(for:)`

@@ -547,6 +547,8 @@ struct CLITests {
         (["versions", "--current", "--current"], "--current is given twice: a flag is given once"),
         (["--generate-completion-script", "powershell"], "Can't generate completion scripts for 'powershell'. Please use --generate-completion-script=<shell> with one of: zsh bash fish"),
         (["client", "create"], "--name"),
+        (["client", "create", "--name", "-Ana"], "folio: Missing value for '--name <name>': -Ana is read as an option; a value that starts with - is given after =, as in --name=-Ana\n"),
+        (["version", "draft", "G0001", "--page", "agreement", "--content", "-", "--notes", "- first point"], "folio: Missing value for '--notes <text>': '- first point' is read as an option; a value that starts with - is given after =, as in '--notes=- first point'\n"),
         (["payments", "--status", "refunded"], "refunded"),
         (["clients", "--as-of", "yesterday"], "--as-of"),
         (["projections", "rebuild", "revenue"], "no projector is named \"revenue\""),
