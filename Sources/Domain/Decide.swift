@@ -421,8 +421,12 @@ extension Unicode.Scalar {
     /// Whether the scalar shows nothing by itself: blank (line breaks included), or a code point
     /// that Unicode has text show nothing for where it is not supported (`Default_Ignorable_Code_Point`:
     /// the zero-width joiner and non-joiner, the word joiner, a byte-order mark, a soft hyphen,
-    /// bidirectional marks, the Hangul fillers…). A new name, actor or note of these alone is blank.
-    var isInvisible: Bool { isBlank(newlines: true) || properties.isDefaultIgnorableCodePoint }
+    /// bidirectional marks, the Hangul fillers…), a control character (C0, DEL and C1: most
+    /// terminals draw nothing for them, or act on them), or the blank Braille pattern, drawn as
+    /// a space. A new name, actor or note of these alone is blank.
+    var isInvisible: Bool {
+        isBlank(newlines: true) || properties.isDefaultIgnorableCodePoint || properties.generalCategory == .control || value == 0x2800
+    }
 
     /// Whether the scalar is white space as the rules have always read it (Foundation's `.whitespaces`,
     /// or `.whitespacesAndNewlines` with `newlines`): tab, the space separators and the zero-width

@@ -60,8 +60,12 @@ struct WhiteSpaceTests {
     @Test("a new name, actor or note of invisible characters alone is blank; one holding a visible character is not; an export's line keeps what an earlier Folio took")
     func invisibleRefused() throws {
         // Zero-width non-joiner and joiner, word joiner, byte-order mark, soft hyphen, a right-to-left
-        // mark, the Hangul filler: each draws nothing by itself.
-        let invisible = ["\u{200C}", "\u{200D}\u{200D}", "\u{2060}", "\u{FEFF}", "\u{AD}", "\u{200F}", "\u{3164}", " \u{200C}\u{FEFF} "]
+        // mark, the Hangul filler, control characters (C0, DEL, C1), the blank Braille pattern:
+        // each draws nothing by itself.
+        let invisible = [
+            "\u{200C}", "\u{200D}\u{200D}", "\u{2060}", "\u{FEFF}", "\u{AD}", "\u{200F}", "\u{3164}", " \u{200C}\u{FEFF} ",
+            "\u{1}", "\u{1B}", "\u{7F}", "\u{90}", "\u{2800}", "\u{0}\u{200B}",
+        ]
         func create(_ name: String) -> Command { .createClient(clientID: clientID, name: name, email: nil, metadata: .object([:])) }
         func draft(by actor: String, notes: String? = nil) -> Command {
             .draftVersion(
@@ -82,7 +86,7 @@ struct WhiteSpaceTests {
             #expect(try decide(draft(by: text, notes: text), state: given([created]), asStored: true).count == 1)
         }
         // A visible character among them is a name: Persian with its non-joiner, an emoji sequence.
-        for text in ["\u{645}\u{6CC}\u{200C}\u{62E}\u{648}\u{627}\u{647}\u{645}", "👩\u{200D}💻", "\u{FEFF}Ada"] {
+        for text in ["\u{645}\u{6CC}\u{200C}\u{62E}\u{648}\u{627}\u{647}\u{645}", "👩\u{200D}💻", "\u{FEFF}Ada", "\u{1}Ada", "\u{2800}\u{2801}"] {
             #expect(try decide(create(text), state: given([])).count == 1)
             #expect(try decide(draft(by: text, notes: text), state: given([created])).count == 1)
         }
