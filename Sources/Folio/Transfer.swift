@@ -235,20 +235,28 @@ struct LineReader {
 /// (a SIGKILL or a power cut leaves no copy of the input behind).
 ///
 /// Copied line by line: a line the import would refuse as it stands (too long, or not a JSON
-/// object) is refused as it arrives, with the import's message for it, rather than once the input
-/// ends (`yes | folio import -` would never end); the lines above it are not yet checked against
-/// the rules, so an earlier line that breaks one is not the one named, as it is from a file.
-private func spool(_ source: FileDescriptor) throws -> FileDescriptor {
+/// object), and a first line that is not an event's, are refused as they arrive, with the
+/// import's message for them, rather than once the input ends (`yes | folio import -` would never
+/// end, and `yes '{}'` would fill the disk first); the lines above such a line are not yet checked
+/// against the rules, so an earlier line that breaks one is not the one named, as it is from a
+/// file. `name` names the source in a read's failure.
+private func spool(_ source: FileDescriptor, name: String) throws -> FileDescriptor {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("folio-import-\(UUID.random().lowercased).jsonl").path
     let out = try FileDescriptor.open(path, .readWrite, options: [.create, .exclusiveCreate], permissions: .ownerReadWrite)
     do {
         guard unlink(path) == 0 else { throw Errno(rawValue: errno) }
         var reader = LineReader(file: source, maximumLength: EventLine.maximumLength)
         var chunk: [UInt8] = []
-        while let line = try reader.next() {
-            if let first = line.first(where: { !isBlank($0) }), first != UInt8(ascii: "{"),
-               case .failure(let error) = ParsedLine(RawLine(number: reader.lineNumber, bytes: Array(line))).parsed {
-                throw error
+        var checkedFirst = false
+        while true {
+            let next: ArraySlice<UInt8>?
+            do { next = try reader.next() } catch let error as Errno {
+                throw FolioError(.invalidInput, "cannot read \(name): \(error)")
+            }
+            guard let line = next else { break }
+            if let first = line.first(where: { !isBlank($0) }), first != UInt8(ascii: "{") || !checkedFirst {
+                checkedFirst = true
+                if case .failure(let error) = ParsedLine(RawLine(number: reader.lineNumber, bytes: Array(line))).parsed { throw error }
             }
             chunk.append(contentsOf: line)
             chunk.append(10)
@@ -519,7 +527,7 @@ extension Store {
             let name = path == "-" ? "standard input" : path
             defer { if path != "-" { try? opened.close() } }
             do {
-                file = try spool(opened)
+                file = try spool(opened, name: name)
             } catch let error as FolioError {
                 throw error
             } catch {

@@ -738,8 +738,11 @@ struct CLITests {
         #expect((versions[3]["changes"] as? [[String: Any]])?.count == 2)
     }
 
-    @Test("an import from standard input refuses a line that is not a JSON object as it arrives, not once the input ends")
-    func importFromEndlessInput() throws {
+    @Test(
+        "an import from standard input refuses a line that is not a JSON object, or a first line that is no event's, as it arrives, not once the input ends (or fills the disk)",
+        arguments: ["garbage", "{", #"{"a":1}"#, #"{"id":"x"}"#]
+    )
+    func importFromEndlessInput(_ line: String) throws {
         let directory = try TemporaryDirectory()
         let process = Process()
         process.executableURL = try products().appendingPathComponent("folio")
@@ -749,7 +752,7 @@ struct CLITests {
         process.standardError = err
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        input.fileHandleForWriting.write(Data("garbage\n".utf8))
+        input.fileHandleForWriting.write(Data((line + "\n").utf8))
         // The input stays open, as `yes` or a stuck producer keeps it: the import must end anyway.
         waitWhile { process.isRunning }
         let ended = !process.isRunning
@@ -759,6 +762,23 @@ struct CLITests {
         #expect(process.terminationStatus != 0)
         let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(message.hasPrefix("folio: line 1: ") && message.split(separator: "\n").count == 1, "\(message)")
+        #expect(!FileManager.default.fileExists(atPath: directory.path("store")))
+    }
+
+    @Test("an import whose standard input is a directory says it cannot read standard input")
+    func importFromDirectory() throws {
+        let directory = try TemporaryDirectory()
+        let process = Process()
+        process.executableURL = try products().appendingPathComponent("folio")
+        process.arguments = ["import", "-", "--store", directory.path("store")]
+        let err = Pipe()
+        process.standardInput = try #require(FileHandle(forReadingAtPath: directory.url.path))
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 1)
+        #expect(String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) == "folio: cannot read standard input: Is a directory\n")
         #expect(!FileManager.default.fileExists(atPath: directory.path("store")))
     }
 
