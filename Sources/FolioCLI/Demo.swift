@@ -6,6 +6,13 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import SystemPackage
 
 struct Demo: ParsableCommand {
@@ -24,31 +31,50 @@ struct Demo: ParsableCommand {
     @Option(parsing: .unconditional, help: "The generator's seed (default: 2026).", transform: wholeNumber()) var seed: UInt64?
 
     /// Imports the sample history through `load`: the fixture, when run from the project with
-    /// neither `--clients` nor `--seed`, else a history generated into a temporary file (removed
-    /// once imported, or if the process is interrupted), with a progress bar for each step.
+    /// neither `--clients` nor `--seed`, else a history generated into a temporary file, with a
+    /// progress bar for each step. The file is removed from its directory as soon as it is made
+    /// and read through its descriptor (`/proc/self/fd`), so that a process ended by any signal
+    /// leaves no copy; where that cannot be read, it is removed once imported, or if the process
+    /// is interrupted.
     private func importSample(_ load: (String, @escaping (JobProgress) -> Void) throws -> ImportReport) throws -> ImportReport {
         let fixture = FileManager.default.currentDirectoryPath + "/Fixtures/small.jsonl"
         let source: String
         var generated: Interruption.Leftover?
         defer { generated?.discard() }
+        var history: FileDescriptor?
+        defer { try? history?.close() }
         if clients == nil && seed == nil && FileManager.default.fileExists(atPath: fixture) {
             source = fixture
         } else {
-            let url = FileManager.default.temporaryDirectory.appendingPathComponent("folio-demo-\(UUID.random().lowercased).jsonl")
-            generated = Interruption.removeIfInterrupted(url.path, what: "the generated history")
-            let generator = HistoryGenerator(seed: seed ?? 2026, clients: clients ?? 12, contentBytes: 2_000...6_000)
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("folio-demo-\(UUID.random().lowercased).jsonl").path
             // Made anew in a directory others write to: never through a link, nor into a file there.
-            let out = try writing(to: url.path) {
-                try FileDescriptor.open(url.path, .writeOnly, options: [.create, .exclusiveCreate, .noFollow], permissions: .ownerReadWrite)
+            let (out, leftover) = try writing(to: path) {
+                try Interruption.removeIfInterrupted(path, what: "the generated history") {
+                    try FileDescriptor.open(path, .writeOnly, options: [.create, .exclusiveCreate, .noFollow], permissions: .ownerReadWrite)
+                }
+            }
+            history = out
+            generated = leftover
+            let byDescriptor = "/proc/self/fd/\(out.rawValue)"
+            if access(byDescriptor, F_OK) == 0, unlink(path) == 0 {
+                leftover.forget()
+                generated = nil
+                source = byDescriptor
+            } else {
+                source = path
             }
             let bar = Progress(title: "Generating")
             defer { bar.finish() }
-            _ = try out.closeAfter { try generator.write(to: out) { bar.update(done: $0.done, total: $0.total) } }
-            source = url.path
+            _ = try writing(to: path) { try generator().write(to: out) { bar.update(done: $0.done, total: $0.total) } }
         }
         let bar = Progress(title: "Importing")
         defer { bar.finish() }
         return try load(source) { bar.update(done: $0.done, total: $0.total) }
+    }
+
+    /// The generator of a history asked for by `--clients` or `--seed`.
+    private func generator() -> HistoryGenerator {
+        HistoryGenerator(seed: seed ?? 2026, clients: clients ?? 12, contentBytes: 2_000...6_000)
     }
 
     func validate() throws {

@@ -2049,14 +2049,35 @@ struct BadInputTests {
         #expect(String(decoding: importErr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) == "folio: import needs an empty store: this one already holds 415 events\n")
     }
 
-    /// Whether process `pid` holds a spooled copy of its standard input open: a file of
-    /// `$TMPDIR` whose name is already gone.
-    private func holdsSpool(_ pid: Int32) -> Bool {
+    /// Whether process `pid` holds a spooled copy of its standard input open (or, with `prefix`,
+    /// another file of Folio's): a file of `$TMPDIR` whose name is already gone.
+    private func holdsSpool(_ pid: Int32, prefix: String = "/folio-import-") -> Bool {
         let descriptors = "/proc/\(pid)/fd"
         return ((try? FileManager.default.contentsOfDirectory(atPath: descriptors)) ?? []).contains { descriptor in
             let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "\(descriptors)/\(descriptor)")
-            return target.map { $0.contains("/folio-import-") && $0.hasSuffix(" (deleted)") } ?? false
+            return target.map { $0.contains(prefix) && $0.hasSuffix(" (deleted)") } ?? false
         }
+    }
+
+    @Test("a demo's generated history has no name in $TMPDIR while it is written and imported: a demo killed outright leaves none of it")
+    func demoKilled() throws {
+        let directory = try TemporaryDirectory()
+        let spools = directory.path("tmp")
+        try FileManager.default.createDirectory(atPath: spools, withIntermediateDirectories: false)
+        let process = Process()
+        process.executableURL = try products().appendingPathComponent("folio")
+        process.arguments = ["demo", "--clients", "3000", "--store", directory.path("store")]
+        process.environment = ProcessInfo.processInfo.environment.merging(["TMPDIR": spools]) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        waitWhile { !holdsSpool(process.processIdentifier, prefix: "/folio-demo-") }
+        #expect(holdsSpool(process.processIdentifier, prefix: "/folio-demo-"), "the demo never wrote its history")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: spools).isEmpty)
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: spools).isEmpty)
     }
 
     @Test("an import stopped by Ctrl-C or kill removes the store it was building, and dies of the signal; its spooled input never had a name to leave", arguments: [
