@@ -43,6 +43,12 @@ struct FolioCommand: ParsableCommand {
             emit(release + "\n")
             terminate(0)
         }
+        // The parser knows no `--version` of the root's (it is a payment command's option), and
+        // would call it unknown.
+        if CommandLine.arguments.count > 2, CommandLine.arguments[1] == "--version" {
+            warn("folio: --version stands alone: it prints Folio's version, and takes nothing after it")
+            terminate(ExitCode.validationFailure.rawValue)
+        }
         // Swift reads arguments as UTF-8, putting U+FFFD where a byte is not one: a name or a
         // note would be stored changed (a file of such bytes is refused), a path would name
         // another file.

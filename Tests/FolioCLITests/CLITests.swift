@@ -1565,6 +1565,8 @@ struct CLITests {
     func helpOptions() throws {
         let root = try folio(["--version"])
         #expect(root.status == 0 && root.out == "0.1.0\n", "\(root.err)")
+        let extra = try folio(["--version", "clients"])
+        #expect(extra.status == 64 && extra.err == "folio: --version stands alone: it prints Folio's version, and takes nothing after it\n", "\(extra.err)")
         let bare = try folio([])
         #expect(bare.status == 0 && bare.out.contains("SUBCOMMANDS:") && bare.out.contains("--version"))
         func options(_ path: [String]) throws -> [Substring] {
