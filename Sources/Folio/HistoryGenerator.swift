@@ -54,7 +54,6 @@ public struct HistoryGenerator: Sendable {
     /// - Returns: how many events were written.
     @discardableResult
     public func write(to file: FileDescriptor, progress: ((JobProgress) -> Void)? = nil) throws -> Int {
-        let planned = plan()
         var rng = SplitMix64(seed: seed ^ 0x5EED_0F_E7E2)
         var buffer: [UInt8] = []
         buffer.reserveCapacity(1 << 20)
@@ -62,7 +61,10 @@ public struct HistoryGenerator: Sendable {
         // One size per page, so that versions differ by their edits only; a new call to action
         // is up to 1 byte shorter or 9 longer than the first, kept within the sizes.
         let sizes = contentBytes.count > 10 ? (contentBytes.lowerBound + 1)...(contentBytes.upperBound - 9) : contentBytes
-        for (index, item) in planned.enumerated() {
+        var index = 0
+        var begun = 0
+        try forEachPlanned(begun: { begun = $0 }) { item in
+            defer { index += 1 }
             var event = item.event
             if case .versionDrafted(var drafted) = event {
                 let size = sizes.lowerBound + Int(item.contentSeed % UInt64(sizes.count))
@@ -83,37 +85,105 @@ public struct HistoryGenerator: Sendable {
             if buffer.count >= 1 << 20 {
                 try file.writeAll(buffer)
                 buffer.removeAll(keepingCapacity: true)
-                progress?(JobProgress(done: index + 1, total: planned.count))
+                progress?(JobProgress(done: begun, total: clients))
             }
         }
         try file.writeAll(buffer)
-        progress?(JobProgress(done: planned.count, total: planned.count))
-        return planned.count
+        progress?(JobProgress(done: clients, total: clients))
+        return index
     }
 
-    /// Every client's life through the domain's rules, merged in time order.
+    /// Every client's life through the domain's rules, merged in time order (by time, then by
+    /// client, each client's events in the order it lived them).
     func plan() -> [Planned] {
+        var all: [Planned] = []
+        forEachPlanned { all.append($0) }
+        return all
+    }
+
+    /// Gives `body` each event of `plan()`, in its order, holding only the lives under way: a
+    /// client's life is made once the merge reaches its creation, which no event of a client
+    /// made later can come before, as clients are made one after another, in time order and
+    /// at least a second apart. `begun` is told how many clients have been made.
+    func forEachPlanned(begun: (Int) -> Void = { _ in }, _ body: (Planned) throws -> Void) rethrows {
         var rng = SplitMix64(seed: seed)
         var issued = Set<Token>()
         var intents = Set<String>()
-        var all: [Planned] = []
-        let startMicros = Int64(start.timeIntervalSince1970 * 1_000_000)
-        var clientStart = startMicros
+        var clientStart = Int64(start.timeIntervalSince1970 * 1_000_000)
         // Clients are created 10 minutes to 4 hours apart (7,500 s on average), closer together
         // when that would take more than `creationDays`: a history of any size then ends within
         // about `creationDays` and two months of its start, not years ahead of it (where a
         // command on its store would be stamped at its last time, the log's times never going back).
         let spacing = min(1, Double(Self.creationDays) * 86_400 / (Double(clients) * 7_500))
-        for index in 0..<clients {
+        /// The next client, its start and its generator's seed drawn, not yet lived.
+        var next: (index: Int, start: Int64, seed: UInt64)?
+        func draw(_ index: Int) {
+            guard index < clients else { return next = nil }
             let seconds = Int64.random(in: 600...14_400, using: &rng)
             clientStart += (spacing == 1 ? seconds : max(1, Int64((Double(seconds) * spacing).rounded()))) * 1_000_000
-            var life = ClientLife(index: index, at: clientStart, rng: SplitMix64(seed: rng.next()))
-            life.live(generator: self, issued: &issued, intents: &intents)
-            all.append(contentsOf: life.events)
+            next = (index, clientStart, rng.next())
         }
-        all.sort { ($0.at, $0.client) < ($1.at, $1.client) }
-        // Keep time non-decreasing (the log requires it) after the merge.
-        return all
+        draw(0)
+        // The lives under way, by their next event: its time, then the client.
+        var lives = LifeQueue()
+        while true {
+            // A client yet to be made starts after every event before its creation is given.
+            while let upcoming = next, lives.first.map({ $0.at > upcoming.start }) ?? true {
+                var life = ClientLife(index: upcoming.index, at: upcoming.start, rng: SplitMix64(seed: upcoming.seed))
+                life.live(generator: self, issued: &issued, intents: &intents)
+                lives.insert(life.events)
+                begun(upcoming.index + 1)
+                draw(upcoming.index + 1)
+            }
+            guard let event = lives.popFirst() else { return }
+            try body(event)
+        }
+    }
+}
+
+/// Clients' lives, each its events in order, kept in a binary heap by each one's next event:
+/// its time, then its client.
+private struct LifeQueue {
+    private var heap: [(events: [HistoryGenerator.Planned], next: Int)] = []
+
+    /// The next event of all.
+    var first: HistoryGenerator.Planned? { heap.first.map { $0.events[$0.next] } }
+
+    private func precedes(_ a: Int, _ b: Int) -> Bool {
+        let x = heap[a].events[heap[a].next], y = heap[b].events[heap[b].next]
+        return (x.at, x.client) < (y.at, y.client)
+    }
+
+    mutating func insert(_ events: [HistoryGenerator.Planned]) {
+        guard !events.isEmpty else { return }
+        heap.append((events, 0))
+        var child = heap.count - 1
+        while child > 0, precedes(child, (child - 1) / 2) {
+            heap.swapAt(child, (child - 1) / 2)
+            child = (child - 1) / 2
+        }
+    }
+
+    /// Removes and returns the next event of all.
+    mutating func popFirst() -> HistoryGenerator.Planned? {
+        guard let top = heap.first else { return nil }
+        let event = top.events[top.next]
+        if top.next + 1 < top.events.count {
+            heap[0].next += 1
+        } else {
+            heap.swapAt(0, heap.count - 1)
+            heap.removeLast()
+        }
+        var parent = 0
+        while true {
+            let left = 2 * parent + 1, right = left + 1
+            var least = parent
+            if left < heap.count, precedes(left, least) { least = left }
+            if right < heap.count, precedes(right, least) { least = right }
+            guard least != parent else { return event }
+            heap.swapAt(parent, least)
+            parent = least
+        }
     }
 }
 

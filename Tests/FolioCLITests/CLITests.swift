@@ -772,7 +772,7 @@ struct CLITests {
         process.executableURL = try products().appendingPathComponent("folio")
         process.arguments = ["import", "-", "--store", directory.path("store")]
         let err = Pipe()
-        process.standardInput = try #require(FileHandle(forReadingAtPath: directory.url.path))
+        process.standardInput = FileHandle(forReadingAtPath: directory.url.path)
         process.standardError = err
         process.standardOutput = FileHandle.nullDevice
         try process.run()
