@@ -16,7 +16,8 @@ public enum ExpectedVersion: Hashable, Sendable {
 
 /// An event about to be appended: its identity, type, metadata and payload bytes.
 public struct ProposedEvent: Hashable, Sendable {
-    /// The idempotency key: an event whose id is already in the log is not appended again.
+    /// The idempotency key: an event already in the log under its id (the same stream, type,
+    /// schema version and payload) is not appended again; another event under that id is refused.
     public var id: UUID
     public var type: String
     /// The payload's schema version, for upcasting when it is read back.

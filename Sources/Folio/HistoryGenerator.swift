@@ -62,8 +62,8 @@ public struct HistoryGenerator: Sendable {
         // is up to 1 byte shorter or 9 longer than the first, kept within the sizes.
         let sizes = contentBytes.count > 10 ? (contentBytes.lowerBound + 1)...(contentBytes.upperBound - 9) : contentBytes
         var index = 0
-        var begun = 0
-        try forEachPlanned(begun: { begun = $0 }) { item in
+        var lived = 0
+        try forEachPlanned(lived: { lived = $0 }) { item in
             defer { index += 1 }
             var event = item.event
             if case .versionDrafted(var drafted) = event {
@@ -85,7 +85,7 @@ public struct HistoryGenerator: Sendable {
             if buffer.count >= 1 << 20 {
                 try file.writeAll(buffer)
                 buffer.removeAll(keepingCapacity: true)
-                progress?(JobProgress(done: begun, total: clients))
+                progress?(JobProgress(done: lived, total: clients))
             }
         }
         try file.writeAll(buffer)
@@ -104,8 +104,8 @@ public struct HistoryGenerator: Sendable {
     /// Gives `body` each event of `plan()`, in its order, holding only the lives under way: a
     /// client's life is made once the merge reaches its creation, which no event of a client
     /// made later can come before, as clients are made one after another, in time order and
-    /// at least a second apart. `begun` is told how many clients have been made.
-    func forEachPlanned(begun: (Int) -> Void = { _ in }, _ body: (Planned) throws -> Void) rethrows {
+    /// at least a second apart. `lived` is told how many clients' events have all been given.
+    func forEachPlanned(lived: (Int) -> Void = { _ in }, _ body: (Planned) throws -> Void) rethrows {
         var rng = SplitMix64(seed: seed)
         var issued = Set<Token>()
         var intents = Set<String>()
@@ -126,17 +126,21 @@ public struct HistoryGenerator: Sendable {
         draw(0)
         // The lives under way, by their next event: its time, then the client.
         var lives = LifeQueue()
+        var finished = 0
         while true {
             // A client yet to be made starts after every event before its creation is given.
             while let upcoming = next, lives.first.map({ $0.at > upcoming.start }) ?? true {
                 var life = ClientLife(index: upcoming.index, at: upcoming.start, rng: SplitMix64(seed: upcoming.seed))
                 life.live(generator: self, issued: &issued, intents: &intents)
                 lives.insert(life.events)
-                begun(upcoming.index + 1)
                 draw(upcoming.index + 1)
             }
-            guard let event = lives.popFirst() else { return }
+            guard let (event, last) = lives.popFirst() else { return }
             try body(event)
+            if last {
+                finished += 1
+                lived(finished)
+            }
         }
     }
 }
@@ -164,11 +168,12 @@ private struct LifeQueue {
         }
     }
 
-    /// Removes and returns the next event of all.
-    mutating func popFirst() -> HistoryGenerator.Planned? {
+    /// Removes and returns the next event of all, and whether it is the last of its client's life.
+    mutating func popFirst() -> (HistoryGenerator.Planned, last: Bool)? {
         guard let top = heap.first else { return nil }
         let event = top.events[top.next]
-        if top.next + 1 < top.events.count {
+        let last = top.next + 1 == top.events.count
+        if !last {
             heap[0].next += 1
         } else {
             heap.swapAt(0, heap.count - 1)
@@ -180,7 +185,7 @@ private struct LifeQueue {
             var least = parent
             if left < heap.count, precedes(left, least) { least = left }
             if right < heap.count, precedes(right, least) { least = right }
-            guard least != parent else { return event }
+            guard least != parent else { return (event, last) }
             heap.swapAt(parent, least)
             parent = least
         }

@@ -656,7 +656,10 @@ extension Store {
         let client = event.clientID
         // The id in a stream's name reads in either case, as ids do; it is kept as Folio names it.
         let stream = Event.stream(for: client)
-        guard line.stream == stream || String(decoding: line.stream.utf8.map(asciiLowercase), as: UTF8.self) == stream else {
+        let prefix = "client-"
+        guard line.stream == stream
+            || line.stream.hasPrefix(prefix) && String(decoding: line.stream.utf8.dropFirst(prefix.utf8.count).map(asciiLowercase), as: UTF8.self) == client.lowercased
+        else {
             throw FolioError(.invalidInput, "stream is \(line.stream) but a \(line.type) of client \(client.lowercased) belongs to \(stream)")
         }
         let (version, state) = try model.state(of: client)
@@ -671,14 +674,14 @@ extension Store {
         } catch {
             throw FolioError.wrapping(error)
         }
-        let twice = FolioError(.invalidInput, "event id \(line.id.lowercased) appears twice: event ids are unique")
+        func twice() -> FolioError { FolioError(.invalidInput, "event id \(line.id.lowercased) appears twice: event ids are unique") }
         let result: AppendResult
         do {
             result = try session.append([proposed], to: stream, expected: .exactly(version))
         } catch let error as EventStoreError where error.code == .idConflict {
-            throw twice
+            throw twice()
         }
-        guard !result.wasDuplicate else { throw twice }
+        guard !result.wasDuplicate else { throw twice() }
         try model.record([event], streamVersion: result.streamVersion)
         return (client, event, Envelope(position: line.position, recordedAt: proposed.recordedAt!, actor: line.actor, eventID: line.id))
     }
