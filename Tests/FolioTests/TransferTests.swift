@@ -423,6 +423,12 @@ struct TransferTests {
         let uppercase = exported.matches(of: /[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}/)
             .map { String($0.output) }.filter { $0 != $0.lowercased() && !kept.contains($0) }
         #expect(uppercase.isEmpty, "ids exported in uppercase: \(uppercase.prefix(3))")
+        // The id in a stream's name, not the name's own prefix: a stream is `client-` and the id.
+        let prefixed = directory.path("prefixed.jsonl")
+        try (rewritten[0].replacingOccurrences(of: #""stream":"client-"#, with: #""stream":"CLIENT-"#) + "\n").write(toFile: prefixed, atomically: true, encoding: .utf8)
+        #expect { _ = try Store.importLog(from: prefixed, intoNewStoreAt: directory.path("prefixed")) } throws: {
+            "\($0)".hasPrefix("line 1: stream is CLIENT-")
+        }
     }
 
     @Test("a bad line refuses the whole file with its line number, and nothing is appended", arguments: [
