@@ -404,8 +404,9 @@ extension Store {
     /// running import locks its own before giving it its name, and holds it until it ends), and it
     /// holds nothing but a store's two files under a name an import gives it. A directory an
     /// import made to claim one (`.claiming-…`, which it locks, then renames) is taken for
-    /// abandoned when it is empty, unlocked and more than a minute old: the import that made it was
-    /// stopped in the instant before it locked or renamed it.
+    /// abandoned when it is empty, unlocked and more than a minute old (or dated as far ahead of
+    /// this clock, set back since): the import that made it was stopped in the instant before it
+    /// locked or renamed it.
     public static func removeAbandonedImports(into path: String) -> [String] {
         let path = withoutTrailingSlashes(path)
         var status = stat()
@@ -432,11 +433,12 @@ extension Store {
             removed.append(staging)
         }
         let claiming = StagingName.prefix(of: path, inside: inside, stage: "claiming")
-        let minuteAgo = time(nil) - 60
+        let now = time(nil)
         for name in names.sorted() where StagingName.matches(name, prefix: claiming) {
             let claim = inDirectory(name)
-            // `rmdir(2)` removes nothing but an empty directory.
-            guard lstat(claim, &status) == 0, status.st_mode & S_IFMT == S_IFDIR, status.st_mtim.tv_sec < minuteAgo,
+            // `rmdir(2)` removes nothing but an empty directory. A minute old, or a minute ahead
+            // of this clock (set back since the claim was made).
+            guard lstat(claim, &status) == 0, status.st_mode & S_IFMT == S_IFDIR, abs(now - status.st_mtim.tv_sec) > 60,
                   removeUnheld(claim, { rmdir(claim) == 0 })
             else { continue }
             removed.append(claim)

@@ -294,14 +294,15 @@ extension OutputFile {
     }
 
     /// Removes the regular file at `candidate` if it is this user's, at least `age` seconds old
-    /// (any age when 0, a time ahead of this clock too), and no process holds a lock on it, never
-    /// following a link; whether it did.
+    /// or its time at least as far ahead of this clock (which was behind when the file was made,
+    /// or has been set back since; any time when `age` is 0), and no process holds a lock on it,
+    /// never following a link; whether it did.
     func removeUnheld(_ candidate: String, olderThan age: Int) -> Bool {
         let descriptor = open(candidate, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
         guard descriptor >= 0 else { return false }
         defer { close(descriptor) }
         var status = stat()
-        guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG, status.st_uid == geteuid(), age == 0 || time(nil) - status.st_mtim.tv_sec >= age,
+        guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG, status.st_uid == geteuid(), age == 0 || abs(time(nil) - status.st_mtim.tv_sec) >= age,
               flock(descriptor, LOCK_EX | LOCK_NB) == 0 else { return false }
         // Still the file locked, not one put under that name meanwhile.
         var named = stat()
