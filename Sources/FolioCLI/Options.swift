@@ -168,21 +168,36 @@ extension StoreOptions {
     /// Refuses a data file of 0 bytes. LMDB would make a new store of it: a query would answer
     /// from that, and a write fill it, where a copy failed or a disk filled, hiding it. One that
     /// another process has open is a store it is making this moment, which LMDB waits for. A
-    /// `data.mdb` that is no file (a directory, a named pipe, a device) is refused too, by what it is.
+    /// `data.mdb` that is no file (a directory, a named pipe, a device) is refused too, by what it
+    /// is, and so is a `lock.mdb` that is no file or a link to nothing (LMDB would make the lock
+    /// file where the link points, outside the store).
     func checkDataFile() throws {
         var status = stat()
         if stat(path + "/data.mdb", &status) == 0, status.st_mode & S_IFMT != S_IFREG {
-            let kind = switch status.st_mode & S_IFMT {
-            case S_IFDIR: "a directory"
-            case S_IFIFO: "a named pipe"
-            case S_IFCHR, S_IFBLK: "a device"
-            case S_IFSOCK: "a socket"
-            default: "not a regular file"
+            throw FolioError(.store, "\(path) is not a Folio store: its data file, data.mdb, is \(fileKind(status.st_mode)), where a store keeps its data in one file; move it away to make a store there")
+        }
+        let lockFile = path + "/lock.mdb"
+        if lstat(lockFile, &status) == 0 {
+            if stat(lockFile, &status) != 0 {
+                throw FolioError(.store, "\(path): its lock file, lock.mdb, is a symbolic link to \(linkTarget(lockFile) ?? "a missing file"), where nothing is, and LMDB would make it there, outside the store; remove the link (the next command makes a lock file anew)")
             }
-            throw FolioError(.store, "\(path) is not a Folio store: its data file, data.mdb, is \(kind), where a store keeps its data in one file; move it away to make a store there")
+            if status.st_mode & S_IFMT != S_IFREG {
+                throw FolioError(.store, "\(path): its lock file, lock.mdb, is \(fileKind(status.st_mode)), where LMDB keeps a file; move it away (the next command makes a lock file anew)")
+            }
         }
         guard !hasEmptyDataFile(at: path) || Store.isOpenElsewhere(at: path) else {
             throw FolioError(.store, "\(path) is not a Folio store: its data file is empty (0 bytes), as a failed copy, a full disk or a process ended while it made the store may leave one; restore it from a backup, or move it away to make a new store there")
+        }
+    }
+
+    /// What a file of type `mode` (`st_mode`) is that is no regular file, in words.
+    private func fileKind(_ mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFDIR: "a directory"
+        case S_IFIFO: "a named pipe"
+        case S_IFCHR, S_IFBLK: "a device"
+        case S_IFSOCK: "a socket"
+        default: "not a regular file"
         }
     }
 

@@ -1350,7 +1350,7 @@ struct CLITests {
         #expect(lacking.status == 1 && lacking.err.hasSuffix(" lacks tables this Folio keeps (an earlier Folio made it), which cannot be made while it is read-only to this user: copy it where this user may write, and open the copy\n"), "\(lacking.err)")
     }
 
-    @Test("a store whose data file is empty is refused by queries, verify and writes, not answered or filled as a new, empty store")
+    @Test("a store whose data file is empty is refused by queries, verify and writes, not answered or filled as a new, empty store; so is a data or lock file that is no file, or a lock file that links to nothing")
     func emptyDataFile() throws {
         let directory = try TemporaryDirectory()
         let store = directory.path("store")
@@ -1379,6 +1379,24 @@ struct CLITests {
             #expect(result.status == 1 && result.err == "folio: \(store) is not a Folio store: its data file, data.mdb, is a directory, where a store keeps its data in one file; move it away to make a store there\n", "\(arguments): \(result.err)")
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: store + "/data.mdb").isEmpty)
+        // A lock file that is no file, or a link to nothing (LMDB would make it where the link
+        // points, outside the store), is named too, and nothing is made.
+        let locked = directory.path("locked"), outside = directory.path("outside-lock.mdb")
+        try FileManager.default.createDirectory(atPath: locked, withIntermediateDirectories: false)
+        try FileManager.default.createSymbolicLink(atPath: locked + "/lock.mdb", withDestinationPath: outside)
+        let linked = try folio(["client", "create", "--name", "Eve"], store: locked)
+        #expect(linked.status == 1 && linked.err == "folio: \(locked): its lock file, lock.mdb, is a symbolic link to \(outside), where nothing is, and LMDB would make it there, outside the store; remove the link (the next command makes a lock file anew)\n", "\(linked.err)")
+        #expect(!FileManager.default.fileExists(atPath: outside))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: locked) == ["lock.mdb"])
+        try FileManager.default.removeItem(atPath: locked + "/lock.mdb")
+        #expect(try folio(["client", "create", "--name", "Eve"], store: locked).status == 0)
+        // A store's lock file replaced by a directory: a query names it, and answers once it is moved away.
+        try FileManager.default.removeItem(atPath: locked + "/lock.mdb")
+        try FileManager.default.createDirectory(atPath: locked + "/lock.mdb", withIntermediateDirectories: false)
+        let lockDirectory = try folio(["clients", "--format", "csv"], store: locked)
+        #expect(lockDirectory.status == 1 && lockDirectory.err == "folio: \(locked): its lock file, lock.mdb, is a directory, where LMDB keeps a file; move it away (the next command makes a lock file anew)\n", "\(lockDirectory.err)")
+        try FileManager.default.removeItem(atPath: locked + "/lock.mdb")
+        #expect(try folio(["clients", "--format", "csv"], store: locked).out.contains(",Eve,"))
     }
 
     @Test("a store another process has open is told from one no process has, as LMDB's lock on its lock file says: a data file of 0 bytes is one being made there, not a failed copy")
