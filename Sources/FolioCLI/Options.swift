@@ -178,11 +178,12 @@ extension StoreOptions {
         }
         let lockFile = path + "/lock.mdb"
         if lstat(lockFile, &status) == 0 {
-            if stat(lockFile, &status) != 0 {
+            if stat(lockFile, &status) == 0 {
+                if status.st_mode & S_IFMT != S_IFREG {
+                    throw FolioError(.store, "\(path): its lock file, lock.mdb, is \(fileKind(status.st_mode)), where LMDB keeps a file; move it away (the next command makes a lock file anew)")
+                }
+            } else if errno == ENOENT {
                 throw FolioError(.store, "\(path): its lock file, lock.mdb, is a symbolic link to \(linkTarget(lockFile) ?? "a missing file"), where nothing is, and LMDB would make it there, outside the store; remove the link (the next command makes a lock file anew)")
-            }
-            if status.st_mode & S_IFMT != S_IFREG {
-                throw FolioError(.store, "\(path): its lock file, lock.mdb, is \(fileKind(status.st_mode)), where LMDB keeps a file; move it away (the next command makes a lock file anew)")
             }
         }
         guard !hasEmptyDataFile(at: path) || Store.isOpenElsewhere(at: path) else {
