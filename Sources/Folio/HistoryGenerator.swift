@@ -93,18 +93,12 @@ public struct HistoryGenerator: Sendable {
         return index
     }
 
-    /// Every client's life through the domain's rules, merged in time order (by time, then by
-    /// client, each client's events in the order it lived them).
-    func plan() -> [Planned] {
-        var all: [Planned] = []
-        forEachPlanned { all.append($0) }
-        return all
-    }
-
-    /// Gives `body` each event of `plan()`, in its order, holding only the lives under way: a
-    /// client's life is made once the merge reaches its creation, which no event of a client
-    /// made later can come before, as clients are made one after another, in time order and
-    /// at least a second apart. `lived` is told how many clients' events have all been given.
+    /// Gives `body` every client's life through the domain's rules, event by event, merged in time
+    /// order (by time, then by client, each client's events in the order it lived them), holding
+    /// only the lives under way: a client's life is made once the merge reaches its creation,
+    /// which no event of a client made later can come before, as clients are made one after
+    /// another, in time order and at least a second apart. `lived` is told how many clients'
+    /// events have all been given.
     func forEachPlanned(lived: (Int) -> Void = { _ in }, _ body: (Planned) throws -> Void) rethrows {
         var rng = SplitMix64(seed: seed)
         var issued = Set<Token>()

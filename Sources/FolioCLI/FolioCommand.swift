@@ -39,15 +39,15 @@ struct FolioCommand: ParsableCommand {
     /// Runs the command; any error becomes one line on standard error and a non-zero exit.
     static func main() {
         _ = missingStandardDescriptors
-        if CommandLine.arguments.dropFirst().elementsEqual(["--version"]) {
+        // The parser knows no `--version` of the root's (it is a payment command's option), and
+        // would call it unknown with anything after it.
+        if CommandLine.arguments.dropFirst().first == "--version" {
+            guard CommandLine.arguments.count == 2 else {
+                warn("folio: --version stands alone: it prints Folio's version, and takes nothing after it")
+                terminate(ExitCode.validationFailure.rawValue)
+            }
             emit(release + "\n")
             terminate(0)
-        }
-        // The parser knows no `--version` of the root's (it is a payment command's option), and
-        // would call it unknown.
-        if CommandLine.arguments.count > 2, CommandLine.arguments[1] == "--version" {
-            warn("folio: --version stands alone: it prints Folio's version, and takes nothing after it")
-            terminate(ExitCode.validationFailure.rawValue)
         }
         // Swift reads arguments as UTF-8, putting U+FFFD where a byte is not one: a name or a
         // note would be stored changed (a file of such bytes is refused), a path would name

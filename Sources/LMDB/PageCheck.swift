@@ -168,8 +168,8 @@ enum MetaPages {
             }
             return nil
         }
-        for number in 0..<2 {
-            guard let meta = metas.map({ number == 0 ? $0.first : $0.second }) ?? read(descriptor, size, at: number * pageSize) else { return nil }
+        guard let metas = metas ?? read(descriptor: descriptor, pageSize: pageSize) else { return nil }
+        for (number, meta) in [metas.first, metas.second].enumerated() {
             let id = metaField(meta, idOffset, UInt64.self), root = metaField(meta, freeRootOffset, UInt64.self)
             let depth = Int(metaField(meta, freeDepthOffset, UInt16.self))
             guard root != PageWalk.noPage, depth >= 1, depth <= 32, let last = lastFreed(root: root, depth: depth), last != id else { continue }

@@ -18,3 +18,12 @@ struct GeneratorSpanTests {
         }
     }
 }
+
+extension HistoryGenerator {
+    /// Every event the generator writes, in its order, before rendering.
+    func plan() -> [Planned] {
+        var all: [Planned] = []
+        forEachPlanned { all.append($0) }
+        return all
+    }
+}
