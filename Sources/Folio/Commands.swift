@@ -328,6 +328,7 @@ extension Store {
             try checkActor(actor)
             let answered = try log.write { session in
                 ahead = nil
+                session.writer.aroundCommit = options.committingCommand
                 let model = WriteModel(session: session, indexes: indexes)
                 let (client, command) = try makeCommand(model)
                 let (version, state) = try model.state(of: client)

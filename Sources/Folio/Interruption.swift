@@ -42,6 +42,24 @@ public enum Interruption {
             }
         }
 
+        /// Runs `body` as `settle(_:)` does, then, in the same step, names `text` in the
+        /// leftover's place: what an interruption from then on says (a write command's note that it
+        /// was carried out, once its commit is). When `body` throws, the leftover stays as it was.
+        public func settle<T>(_ body: () throws -> T, thenSaying text: String) rethrows -> T {
+            try Interruption.state.withLock { state in
+                let result = try body()
+                if state.leftovers[id] != nil { state.leftovers[id] = ("", text) }
+                return result
+            }
+        }
+
+        /// Says `text` instead of what was named, in one step, unless the leftover is forgotten.
+        public func say(_ text: String) {
+            Interruption.state.withLock { state in
+                if state.leftovers[id] != nil { state.leftovers[id] = ("", text) }
+            }
+        }
+
         /// Forgets the path: it is finished, or gone.
         public func forget() {
             Interruption.state.withLock { _ = $0.leftovers.removeValue(forKey: id) }

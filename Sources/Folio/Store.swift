@@ -43,12 +43,15 @@ public final class Store: Sendable {
         /// activation again, a webhook retried) or reports a step a payment is past, with why
         /// (`Decision.unchanged`). The command answers as usual.
         public var unchanged: (@Sendable (_ why: String) -> Void)?
+        /// Runs a command's commit (`WriteTransaction.aroundCommit`): the command line has an
+        /// interruption come wholly before it or wholly after it, and say which.
+        public var committingCommand: (@Sendable (_ commit: () throws -> Void) throws -> Void)?
 
         public init(
             environment: Environment.Options = Environment.Options(), rebuildStaleProjections: Bool = true,
             clock: (@Sendable () -> Date)? = nil, ids: @escaping @Sendable () -> UUID = { UUID.random() }, tokenSeed: UInt64? = nil,
             waitingForWriter: (@Sendable (Bool) -> Void)? = nil, recordedAheadOfClock: (@Sendable (Int64, Int64) -> Void)? = nil,
-            unchanged: (@Sendable (String) -> Void)? = nil
+            unchanged: (@Sendable (String) -> Void)? = nil, committingCommand: (@Sendable (_ commit: () throws -> Void) throws -> Void)? = nil
         ) {
             self.environment = environment
             self.rebuildStaleProjections = rebuildStaleProjections
@@ -58,6 +61,7 @@ public final class Store: Sendable {
             self.waitingForWriter = waitingForWriter
             self.recordedAheadOfClock = recordedAheadOfClock
             self.unchanged = unchanged
+            self.committingCommand = committingCommand
         }
     }
 

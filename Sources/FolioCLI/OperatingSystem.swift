@@ -44,6 +44,8 @@ let missingStandardDescriptors = openMissingStandardDescriptors()
 func emit(_ text: String, done: Bool = false) {
     do {
         try writing(to: standardOutput) { _ = try FileDescriptor.standardOutput.writeAll(text.utf8) }
+        // Printed: an interruption from here on has nothing to add to it.
+        if done { CommandNote.shared.finish() }
     } catch {
         let message = FolioError.wrapping(error).message
         warn("folio: " + (done ? "the command was carried out and the store holds its result, but \(message)" : message))

@@ -48,13 +48,16 @@ struct StoreOptions: ParsableArguments {
 
     /// Opens the store, rebuilding stale read models (unless not `rebuildingStale`) with a progress
     /// bar on a terminal. A write that waits for another process's (an import's, say) says so on a
-    /// terminal for as long as it waits; the line is cleared when the wait is over, or replaced by
-    /// one saying that the command was not carried out if it is interrupted meanwhile. (A query as of
+    /// terminal for as long as it waits; the line is cleared when the wait is over. (A query as of
     /// a recent time waits too: `AsOfOptions.settle`.)
+    ///
+    /// A command interrupted meanwhile (Ctrl-C, `kill`) says what became of it (`CommandNote`): on
+    /// a terminal, in place of that line; a write (`writing`) anywhere, and until its result is
+    /// printed (`emit(_:done:)`), since its commit may come just before the signal.
     ///
     /// Only a command that puts something in a store (`creating`) makes one where there is none;
     /// any other is refused, so that a mistyped path is not answered by a new, empty store.
-    func open(rebuildingStale: Bool = true, creating: Bool = false) throws -> Store {
+    func open(rebuildingStale: Bool = true, creating: Bool = false, writing: Bool = false) throws -> Store {
         let path = self.path
         if !creating { try checkExists() } else { try checkCanMake() }
         FaultReport.install(storePath: path)
@@ -62,22 +65,16 @@ struct StoreOptions: ParsableArguments {
         defer { bar.finish() }
         // On a terminal, shown while it waits (a script's standard error gets only the outcome).
         let terminal = isatty(STDERR_FILENO) == 1
-        // There Ctrl-C while it waits says what became of the command, in place of that line.
-        if terminal { Interruption.handleSignals() }
-        let waitNote = WaitNote()
-        // On a terminal, a rebuild of stale read models says which and why as it begins, and
-        // Ctrl-C during it what became of them, as `projections rebuild` does.
-        let rebuilding = StaleRebuild(shown: terminal)
-        defer { rebuilding.forget() }
+        if terminal || writing { Interruption.handleSignals() }
+        let note = CommandNote.shared
+        note.begin(writing: writing)
+        // A query's note ends with its open; a write's once its result is printed.
+        defer { if !writing { note.finish() } }
         let options = Store.Options(rebuildStaleProjections: rebuildingStale, waitingForWriter: { waiting in
+            // Said before the line is shown, and after it is cleared: an interruption the moment
+            // after either finds what it is to say.
+            note.waiting(waiting)
             guard terminal else { return }
-            // Named before the line is shown, and forgotten before it is cleared: an interruption
-            // the moment after either finds what it is to say (a stale model's rebuild, waiting
-            // for a larger map after filling it, has its own note).
-            waitNote.note.withLock { note in
-                note?.forget()
-                note = waiting && !rebuilding.isUnderWay ? Interruption.sayIfInterrupted("the command was not carried out: it was waiting for another process's write to this store to finish") : nil
-            }
             // On one line of its own, short enough not to wrap (which the clearing could not undo).
             let text = "\r\u{1B}[2K" + (waiting ? "folio: waiting for another process's write to this store to finish…" : "")
             _ = try? FileDescriptor.standardError.writeAll(text.utf8)
@@ -87,11 +84,16 @@ struct StoreOptions: ParsableArguments {
             warn("folio: recorded at \(Timestamp.format(microseconds: recorded)), the log's last time, as this machine's clock (\(Timestamp.format(microseconds: clock))) is behind it and the log's times never go back")
         }, unchanged: { why in
             warn("folio: " + why.escapingControls())
-        })
+        }, committingCommand: { try note.settleCommand($0) })
         return try Store(path: path, options: options, progress: { progress in
-            rebuilding.begin(progress)
+            // On a terminal, a rebuild of stale read models says which and why as it begins, as
+            // `projections rebuild` does.
+            if note.rebuilding(progress), terminal {
+                let one = progress.projectors.count == 1
+                warn("folio: rebuilding \(progress.projectors.joined(separator: ", ")) from the log first: this Folio's projector\(one ? "" : "s") differ\(one ? "s" : "") from what built the stored model\(one ? "" : "s") (folio projections status)")
+            }
             bar.show(progress)
-        }, committing: rebuilding.settle)
+        }, committing: note.settleRebuild)
     }
 }
 
@@ -106,41 +108,103 @@ private func noteFoldingInMemory(_ store: Store) {
     warn("folio: \(behind.joined(separator: ", ")) \(one ? "is" : "are") not current (folio projections status) and cannot be rebuilt, as this store is read-only to this user: each query folds the log in memory instead, which takes longer (a copy this user may write is rebuilt once)")
 }
 
-/// What a command says about the stale read models its store rebuilds as it opens: which, as
-/// the rebuild begins, and, if it is interrupted before its commit, that they are as they were.
-private final class StaleRebuild: Sendable {
-    let shown: Bool
-    private let note = Mutex<Interruption.Leftover?>(nil)
+/// What an interruption (`Interruption`) says of the command under way, one note at a time:
+/// - while it waits for another process's write, or rebuilds stale read models as the store
+///   opens, that it was not carried out, and why;
+/// - for a write, otherwise, that it was not carried out, until its commit, and from then until
+///   its result is printed that it was.
+///
+/// Each change of note is one step, and a commit comes wholly before an interruption or wholly
+/// after it, so the note said is always true. A process runs one command, hence one note.
+final class CommandNote: Sendable {
+    static let shared = CommandNote()
 
-    init(shown: Bool) { self.shown = shown }
+    private struct State {
+        var leftover: Interruption.Leftover?
+        var writing = false
+        var waiting = false
+        var rebuilding = false
+        var carriedOut = false
 
-    /// Whether a rebuild has begun and not committed (its note stands for any wait meanwhile).
-    var isUnderWay: Bool { note.withLock { $0 != nil } }
-
-    /// At the rebuild's first report: names the read models, and what an interruption leaves.
-    func begin(_ progress: RebuildProgress) {
-        guard shown, progress.total > 0, !isUnderWay else { return }
-        let one = progress.projectors.count == 1
-        warn("folio: rebuilding \(progress.projectors.joined(separator: ", ")) from the log first: this Folio's projector\(one ? "" : "s") differ\(one ? "s" : "") from what built the stored model\(one ? "" : "s") (folio projections status)")
-        note.withLock { $0 = Interruption.sayIfInterrupted("the command was not carried out: the read models it was rebuilding first are as they were (a rebuild is switched in whole, or not at all)") }
+        var text: String? {
+            if carriedOut { return "the command was carried out (`folio log` shows what it recorded), but was stopped before it printed its result" }
+            if rebuilding { return "the command was not carried out: the read models it was rebuilding first are as they were (a rebuild is switched in whole, or not at all)" }
+            if waiting { return "the command was not carried out: it was waiting for another process's write to this store to finish" }
+            return writing ? "the command was not carried out" : nil
+        }
     }
 
-    /// Runs the rebuild's commit so that an interruption comes wholly before it or after it; a
+    private let state = Mutex(State())
+
+    /// A command opens its store: a write is not carried out from here until its commit.
+    func begin(writing: Bool) { change { $0 = State(leftover: $0.leftover, writing: writing) } }
+
+    /// Another process's write holds the store (`Store.Options.waitingForWriter`), or no longer does.
+    func waiting(_ waiting: Bool) { change { $0.waiting = waiting } }
+
+    /// A report of the rebuild of stale read models as the store opens; whether it is the first.
+    func rebuilding(_ progress: RebuildProgress) -> Bool {
+        guard progress.total > 0 else { return false }
+        return state.withLock { state in
+            guard !state.rebuilding else { return false }
+            state.rebuilding = true
+            Self.say(&state)
+            return true
+        }
+    }
+
+    /// Runs that rebuild's commit so that an interruption comes wholly before it or after it; a
     /// commit that fails (and is tried again) leaves the note standing.
-    func settle(_ commit: () throws -> Void) throws {
-        guard let leftover = note.withLock({ $0 }) else { return try commit() }
-        try leftover.settle(commit)
-        note.withLock { $0 = nil }
+    func settleRebuild(_ commit: () throws -> Void) throws {
+        try settle(commit) { $0.rebuilding = false }
     }
 
-    /// Forgets the note, if it still stands: the command goes on, or ends in an error of its own.
-    func forget() { note.withLock { $0.take() }?.forget() }
-}
+    /// Runs a write command's commit so that an interruption comes wholly before it (not carried
+    /// out) or after it (carried out).
+    func settleCommand(_ commit: () throws -> Void) throws {
+        try settle(commit) { $0.carriedOut = true }
+    }
 
-/// What an interruption says while a command waits for another process's write, for as long as
-/// it waits.
-private final class WaitNote: Sendable {
-    let note = Mutex<Interruption.Leftover?>(nil)
+    /// The command's result is printed, or it ended otherwise: nothing more to say.
+    func finish() { change { $0 = State(leftover: $0.leftover) } }
+
+    private func settle(_ commit: () throws -> Void, then: (inout State) -> Void) throws {
+        try state.withLock { state in
+            guard let leftover = state.leftover else {
+                try commit()
+                then(&state)
+                return
+            }
+            var after = state
+            then(&after)
+            if let text = after.text {
+                try leftover.settle(commit, thenSaying: text)
+            } else {
+                try leftover.settle(commit)
+                after.leftover = nil
+            }
+            state = after
+        }
+    }
+
+    private func change(_ body: (inout State) -> Void) {
+        state.withLock { state in
+            body(&state)
+            Self.say(&state)
+        }
+    }
+
+    /// Names the state's text for an interruption, in place of what was named, in one step.
+    private static func say(_ state: inout State) {
+        switch (state.leftover, state.text) {
+        case (nil, nil): break
+        case let (nil, text?): state.leftover = Interruption.sayIfInterrupted(text)
+        case let (leftover?, nil):
+            leftover.forget()
+            state.leftover = nil
+        case let (leftover?, text?): leftover.say(text)
+        }
+    }
 }
 
 extension StoreOptions {

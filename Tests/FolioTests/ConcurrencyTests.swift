@@ -183,6 +183,68 @@ struct ConcurrencyTests {
         #expect(try Store(path: path).projections.read { try $0.clients() }.map(\.name) == ["Before"])
     }
 
+    @Test("a write interrupted before its commit says that it was not carried out, where standard error is not a terminal too, and writes nothing")
+    func interruptedBeforeCommit() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("store")
+        _ = try Store(path: path).createClient(name: "Before")
+        let (writer, release) = try holdWriter(path)
+        let command = try folioProcess(["client", "create", "--name", "Interrupted", "--store", path])
+        let err = Pipe()
+        command.standardOutput = Pipe()
+        command.standardError = err
+        try command.run()
+        // Past the half second after which the command knows that it waits.
+        Thread.sleep(forTimeInterval: 1.5)
+        kill(command.processIdentifier, SIGTERM)
+        #expect(endsSoon(command), "ended by the signal while it waits")
+        let said = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        release.release(byWatchdog: false)
+        writer.waitUntilExit()
+        #expect(said == "folio: interrupted; the command was not carried out: it was waiting for another process's write to this store to finish\n")
+        #expect(command.terminationReason == .uncaughtSignal && command.terminationStatus == SIGTERM)
+        #expect(try Store(path: path).projections.read { try $0.clients() }.map(\.name) == ["Before"])
+    }
+
+    @Test("a write interrupted after its commit, before its result is printed, says that it was carried out, and its event is kept")
+    func interruptedAfterCommit() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("store")
+        _ = try Store(path: path).createClient(name: "Before")
+        // A standard output that takes nothing more: the command's row waits to be written once
+        // its commit is done.
+        let out = Pipe()
+        let full = out.fileHandleForWriting.fileDescriptor
+        let flags = fcntl(full, F_GETFL)
+        _ = fcntl(full, F_SETFL, flags | O_NONBLOCK)
+        let byte: [UInt8] = [0x2E]
+        while write(full, byte, 1) == 1 {}
+        _ = fcntl(full, F_SETFL, flags)
+        let command = try folioProcess(["client", "create", "--name", "Committed", "--store", path])
+        let err = Pipe()
+        command.standardOutput = out
+        command.standardError = err
+        try command.run()
+        var committed = false
+        for _ in 0..<400 where !committed {
+            committed = try EventStore(path: path).head() == 2
+            if !committed { Thread.sleep(forTimeInterval: 0.05) }
+        }
+        #expect(committed)
+        // Long enough for the command to reach the write of its row, had it not yet.
+        Thread.sleep(forTimeInterval: 0.3)
+        #expect(command.isRunning, "the row waits for a standard output that takes nothing")
+        kill(command.processIdentifier, SIGTERM)
+        #expect(endsSoon(command), "ended by the signal, its row unwritten")
+        try out.fileHandleForWriting.close()
+        let said = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let printed = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(said == "folio: interrupted; the command was carried out (`folio log` shows what it recorded), but was stopped before it printed its result\n")
+        #expect(command.terminationReason == .uncaughtSignal && command.terminationStatus == SIGTERM)
+        #expect(!printed.contains("Committed"))
+        #expect(try Store(path: path).projections.read { try $0.clients() }.map(\.name).sorted() == ["Before", "Committed"])
+    }
+
     @Test("a command refused after waiting for another process's write says one line, the refusal, where standard error is not a terminal")
     func refusalAfterWait() throws {
         let directory = try TemporaryDirectory()
@@ -948,6 +1010,15 @@ private func signalWhileWaiting(_ command: Process, holding path: String, _ sign
     writer.waitUntilExit()
     #expect(release.byWatchdog == false)
     return said
+}
+
+/// Whether `command` ends within ten seconds; one that does not is killed (and has ended on return).
+private func endsSoon(_ command: Process) -> Bool {
+    for _ in 0..<200 where command.isRunning { Thread.sleep(forTimeInterval: 0.05) }
+    let ended = !command.isRunning
+    if !ended { kill(command.processIdentifier, SIGKILL) }
+    command.waitUntilExit()
+    return ended
 }
 
 private func holdWriter(_ path: String) throws -> (process: Process, release: Release) {
