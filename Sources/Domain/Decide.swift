@@ -329,7 +329,7 @@ public func checkStoredIntent(_ intent: String) throws(DomainError) {
     }
 }
 
-/// Checks an email's form: name@domain, at most 320 characters, no white space. A new email
+/// Checks an email's form: name@domain, the domain holding a dot, at most 320 characters, no white space. A new email
 /// holds no control characters either (an escape sequence in a name would print into a
 /// terminal), nor characters that show nothing where they stand (`scalarsShowingNothing`: a
 /// zero-width space, a soft hyphen), which would make two addresses print alike; an export's
@@ -343,7 +343,7 @@ private func checkEmail(_ email: String, asStored: Bool) throws(DomainError) {
           !parts[1].hasSuffix("."), !email.contains(where: \.isWhitespace),
           asStored || (!email.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) && !email.scalarsShowingNothing.contains(true))
     else {
-        throw DomainError(.email, "email \(email.debugDescription) is not an email address (name@domain, no spaces, control characters or characters that show nothing)")
+        throw DomainError(.email, "email \(email.debugDescription) is not an email address (name@domain, the domain with a dot as in ana@example.com; no spaces, control characters or characters that show nothing)")
     }
 }
 

@@ -328,7 +328,6 @@ extension Store {
             try checkActor(actor)
             let answered = try log.write { session in
                 ahead = nil
-                session.writer.aroundCommit = options.committingCommand
                 let model = WriteModel(session: session, indexes: indexes)
                 let (client, command) = try makeCommand(model)
                 let (version, state) = try model.state(of: client)
@@ -351,6 +350,8 @@ extension Store {
                         throw FolioError(.store, "the new event's id \(proposed[0].id.lowercased) is already in the log: ids must not repeat; nothing was written")
                     }
                     ahead = result.aheadOfClock
+                    // Only a commit that records something carries the command out.
+                    session.writer.aroundCommit = options.committingCommand
                     try model.record(events, streamVersion: result.streamVersion)
                     try model.flush()
                     try projections.catchUp(in: session)

@@ -45,18 +45,21 @@ public enum Interruption {
         /// Runs `body` as `settle(_:)` does, then, in the same step, names `text` in the
         /// leftover's place: what an interruption from then on says (a write command's note that it
         /// was carried out, once its commit is). When `body` throws, the leftover stays as it was.
-        public func settle<T>(_ body: () throws -> T, thenSaying text: String) rethrows -> T {
+        /// `awaited`: see `say(_:awaited:)`.
+        public func settle<T>(_ body: () throws -> T, thenSaying text: String, awaited: Bool = false) rethrows -> T {
             try Interruption.state.withLock { state in
                 let result = try body()
-                if state.leftovers[id] != nil { state.leftovers[id] = ("", text) }
+                if state.leftovers[id] != nil { state.leftovers[id] = ("", text, awaited) }
                 return result
             }
         }
 
         /// Says `text` instead of what was named, in one step, unless the leftover is forgotten.
-        public func say(_ text: String) {
+        /// `awaited`: the step it stands for is about to end (a result being printed), and an
+        /// interruption first gives it half a second to, saying nothing of it if it does.
+        public func say(_ text: String, awaited: Bool = false) {
             Interruption.state.withLock { state in
-                if state.leftovers[id] != nil { state.leftovers[id] = ("", text) }
+                if state.leftovers[id] != nil { state.leftovers[id] = ("", text, awaited) }
             }
         }
 
@@ -75,11 +78,23 @@ public enum Interruption {
 
     struct State {
         var next = 0
-        var leftovers: [Int: (path: String, what: String)] = [:]
+        var leftovers: [Int: (path: String, what: String, awaited: Bool)] = [:]
         var handling = false
     }
 
     fileprivate static let state = Mutex(State())
+
+    /// Set as a signal is taken: the process ends by it.
+    private static let underWay = Atomic(false)
+
+    /// Waits, if a signal has been taken, for its thread to end the process by it; returns at
+    /// once otherwise. Called as a command ends, so that one interrupted as it finished (its
+    /// result given time to print, `Leftover.say(_:awaited:)`) still ends by that signal, as a
+    /// shell expects of an interrupted command, rather than with a status of its own.
+    public static func yieldIfInterrupted() {
+        guard underWay.load(ordering: .acquiring) else { return }
+        while true { sleep(60) }
+    }
 
     /// Names `path` (a file or a directory, described as `what` in the message) for removal if
     /// the process is interrupted before the returned leftover is settled or forgotten.
@@ -95,7 +110,7 @@ public enum Interruption {
         try state.withLock { state in
             let made = try make()
             state.next += 1
-            state.leftovers[state.next] = (path, what)
+            state.leftovers[state.next] = (path, what, false)
             return (made, Leftover(id: state.next, path: path))
         }
     }
@@ -155,7 +170,12 @@ public enum Interruption {
     /// Removes what is named, says so, and ends the process by that signal. The lock is kept to the
     /// end, so a step being settled finishes first and none starts after.
     private static func interrupted(by number: Int32) -> Never {
-        state.withLock { state in
+        underWay.store(true, ordering: .releasing)
+        // A step about to end is given half a second to (`Leftover.say(_:awaited:)`).
+        for _ in 0..<50 where state.withLock({ $0.leftovers.values.contains { $0.awaited } }) {
+            usleep(10_000)
+        }
+        return state.withLock { state in
             let removed = state.leftovers.sorted { $0.key < $1.key }.compactMap { _, leftover -> String? in
                 if leftover.path.isEmpty { return leftover.what }
                 // Not made yet, or gone already: nothing to remove, nor to say.
@@ -172,7 +192,12 @@ public enum Interruption {
                 // A progress bar may be drawn on the line: the message replaces it.
                 let start = isatty(STDERR_FILENO) == 1 ? "\r\u{1B}[2K" : ""
                 let line = start + "folio: interrupted; " + removed.joined(separator: "; ") + "\n"
-                _ = line.utf8CString.withUnsafeBufferPointer { write(STDERR_FILENO, $0.baseAddress, $0.count - 1) }
+                // Left unsaid where standard error takes nothing (a pipe nobody reads): the
+                // signal ends the process all the same, as it would without this thread.
+                var error = pollfd(fd: STDERR_FILENO, events: Int16(POLLOUT), revents: 0)
+                if poll(&error, 1, 500) == 1, error.revents & Int16(POLLOUT) != 0 {
+                    _ = line.utf8CString.withUnsafeBufferPointer { write(STDERR_FILENO, $0.baseAddress, $0.count - 1) }
+                }
             }
             signal(number, SIG_DFL)
             var only = sigset_t()

@@ -43,8 +43,9 @@ public final class Store: Sendable {
         /// activation again, a webhook retried) or reports a step a payment is past, with why
         /// (`Decision.unchanged`). The command answers as usual.
         public var unchanged: (@Sendable (_ why: String) -> Void)?
-        /// Runs a command's commit (`WriteTransaction.aroundCommit`): the command line has an
-        /// interruption come wholly before it or wholly after it, and say which.
+        /// Runs the commit of a command that records events (`WriteTransaction.aroundCommit`; one
+        /// that changes nothing commits without it): the command line has an interruption come
+        /// wholly before it or wholly after it, and say which.
         public var committingCommand: (@Sendable (_ commit: () throws -> Void) throws -> Void)?
 
         public init(

@@ -67,8 +67,18 @@ struct FolioCommand: ParsableCommand {
             // What a write prints, on either output, follows its commit: a reader gone must not
             // end it by SIGPIPE without a word, as it would a query's `folio log | head`.
             if command is any WritesToStore { ignoreBrokenPipes() }
+            // Before any other thread starts, as `handleSignals()` asks.
+            if command is any RecordsAction {
+                // Named first: a signal the moment the thread takes them finds what to say.
+                CommandNote.shared.beginWrite()
+                Interruption.handleSignals()
+            }
             try command.run()
+            Interruption.yieldIfInterrupted()
         } catch {
+            // The refusal says what became of the command: an interruption from here on adds
+            // nothing to it (and one under way ends the process first, saying so).
+            CommandNote.shared.finish()
             let code = exitCode(for: error)
             if code == .success {
                 emit(fullMessage(for: error) + "\n")

@@ -43,10 +43,13 @@ let missingStandardDescriptors = openMissingStandardDescriptors()
 /// not taken for refused and run again (a second `client create` makes a second client).
 func emit(_ text: String, done: Bool = false) {
     do {
+        // An interruption while the result is printed says it may be cut short; once it is
+        // printed, it has nothing to add.
+        if done { CommandNote.shared.printing() }
         try writing(to: standardOutput) { _ = try FileDescriptor.standardOutput.writeAll(text.utf8) }
-        // Printed: an interruption from here on has nothing to add to it.
         if done { CommandNote.shared.finish() }
     } catch {
+        CommandNote.shared.finish()
         let message = FolioError.wrapping(error).message
         warn("folio: " + (done ? "the command was carried out and the store holds its result, but \(message)" : message))
         terminate(1)
@@ -89,8 +92,9 @@ func warn(_ text: String) {
     _ = try? FileDescriptor.standardError.writeAll((text + "\n").utf8)
 }
 
-/// Ends the process with `status`.
+/// Ends the process with `status`, or by a signal taken meanwhile (`Interruption`).
 func terminate(_ status: Int32) -> Never {
+    Interruption.yieldIfInterrupted()
     exit(status)
 }
 
@@ -364,17 +368,22 @@ func failWritesPastFileSizeLimit() {
 /// output fail with EPIPE, said in one line with the store's result, not end it by SIGPIPE.
 protocol WritesToStore {}
 
-extension ClientGroup.Create: WritesToStore {}
-extension ClientGroup.Activate: WritesToStore {}
-extension ClientGroup.Delete: WritesToStore {}
-extension TokenGroup.Issue: WritesToStore {}
-extension VersionGroup.Draft: WritesToStore {}
-extension VersionGroup.Promote: WritesToStore {}
-extension VersionGroup.OutcomeCommand: WritesToStore {}
-extension PaymentGroup.Start: WritesToStore {}
-extension PaymentGroup.Succeed: WritesToStore {}
-extension PaymentGroup.Fail: WritesToStore {}
-extension PaymentGroup.Cancel: WritesToStore {}
+/// A command that records one action (a write command: its events in one commit, then its row):
+/// SIGINT, SIGTERM and SIGHUP are taken from when its command line is read, and say whether it
+/// was carried out (`CommandNote`).
+protocol RecordsAction: WritesToStore {}
+
+extension ClientGroup.Create: RecordsAction {}
+extension ClientGroup.Activate: RecordsAction {}
+extension ClientGroup.Delete: RecordsAction {}
+extension TokenGroup.Issue: RecordsAction {}
+extension VersionGroup.Draft: RecordsAction {}
+extension VersionGroup.Promote: RecordsAction {}
+extension VersionGroup.OutcomeCommand: RecordsAction {}
+extension PaymentGroup.Start: RecordsAction {}
+extension PaymentGroup.Succeed: RecordsAction {}
+extension PaymentGroup.Fail: RecordsAction {}
+extension PaymentGroup.Cancel: RecordsAction {}
 extension Import: WritesToStore {}
 extension ProjectionsGroup.Rebuild: WritesToStore {}
 extension Demo: WritesToStore {}

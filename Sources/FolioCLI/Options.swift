@@ -52,12 +52,12 @@ struct StoreOptions: ParsableArguments {
     /// a recent time waits too: `AsOfOptions.settle`.)
     ///
     /// A command interrupted meanwhile (Ctrl-C, `kill`) says what became of it (`CommandNote`): on
-    /// a terminal, in place of that line; a write (`writing`) anywhere, and until its result is
-    /// printed (`emit(_:done:)`), since its commit may come just before the signal.
+    /// a terminal, in place of that line; a write (`RecordsAction`) anywhere, and until its result
+    /// is printed (`emit(_:done:)`), since its commit may come just before the signal.
     ///
     /// Only a command that puts something in a store (`creating`) makes one where there is none;
     /// any other is refused, so that a mistyped path is not answered by a new, empty store.
-    func open(rebuildingStale: Bool = true, creating: Bool = false, writing: Bool = false) throws -> Store {
+    func open(rebuildingStale: Bool = true, creating: Bool = false) throws -> Store {
         let path = self.path
         if !creating { try checkExists() } else { try checkCanMake() }
         FaultReport.install(storePath: path)
@@ -65,11 +65,10 @@ struct StoreOptions: ParsableArguments {
         defer { bar.finish() }
         // On a terminal, shown while it waits (a script's standard error gets only the outcome).
         let terminal = isatty(STDERR_FILENO) == 1
-        if terminal || writing { Interruption.handleSignals() }
+        if terminal { Interruption.handleSignals() }
         let note = CommandNote.shared
-        note.begin(writing: writing)
         // A query's note ends with its open; a write's once its result is printed.
-        defer { if !writing { note.finish() } }
+        defer { if !note.isWriting { note.finish() } }
         let options = Store.Options(rebuildStaleProjections: rebuildingStale, waitingForWriter: { waiting in
             // Said before the line is shown, and after it is cleared: an interruption the moment
             // after either finds what it is to say.
@@ -112,7 +111,9 @@ private func noteFoldingInMemory(_ store: Store) {
 /// - while it waits for another process's write, or rebuilds stale read models as the store
 ///   opens, that it was not carried out, and why;
 /// - for a write, otherwise, that it was not carried out, until its commit, and from then until
-///   its result is printed that it was.
+///   its result is printed that it was, and whether it was stopped before printing it or as it
+///   printed it. An interruption then first gives the result half a second to be printed
+///   (`Interruption.Leftover.say(_:awaited:)`), and says nothing once it is.
 ///
 /// Each change of note is one step, and a commit comes wholly before an interruption or wholly
 /// after it, so the note said is always true. A process runs one command, hence one note.
@@ -125,9 +126,13 @@ final class CommandNote: Sendable {
         var waiting = false
         var rebuilding = false
         var carriedOut = false
+        var printing = false
 
         var text: String? {
-            if carriedOut { return "the command was carried out (`folio log` shows what it recorded), but was stopped before it printed its result" }
+            if carriedOut {
+                let when = printing ? "as it printed its result, which may be cut short" : "before it printed its result"
+                return "the command was carried out (`folio log` shows what it recorded), but was stopped " + when
+            }
             if rebuilding { return "the command was not carried out: the read models it was rebuilding first are as they were (a rebuild is switched in whole, or not at all)" }
             if waiting { return "the command was not carried out: it was waiting for another process's write to this store to finish" }
             return writing ? "the command was not carried out" : nil
@@ -136,8 +141,12 @@ final class CommandNote: Sendable {
 
     private let state = Mutex(State())
 
-    /// A command opens its store: a write is not carried out from here until its commit.
-    func begin(writing: Bool) { change { $0 = State(leftover: $0.leftover, writing: writing) } }
+    /// A write command begins (`RecordsAction`, once its command line is read): it is not carried
+    /// out from here until its commit.
+    func beginWrite() { change { $0.writing = true } }
+
+    /// Whether the command is a write, whose note stands until its result is printed.
+    var isWriting: Bool { state.withLock { $0.writing } }
 
     /// Another process's write holds the store (`Store.Options.waitingForWriter`), or no longer does.
     func waiting(_ waiting: Bool) { change { $0.waiting = waiting } }
@@ -165,6 +174,10 @@ final class CommandNote: Sendable {
         try settle(commit) { $0.carriedOut = true }
     }
 
+    /// The command's result is about to be printed (after its commit): an interruption from here
+    /// on may cut it short. Waits for an interruption under way, which then ends the process.
+    func printing() { change { $0.printing = $0.carriedOut } }
+
     /// The command's result is printed, or it ended otherwise: nothing more to say.
     func finish() { change { $0 = State(leftover: $0.leftover) } }
 
@@ -178,7 +191,7 @@ final class CommandNote: Sendable {
             var after = state
             then(&after)
             if let text = after.text {
-                try leftover.settle(commit, thenSaying: text)
+                try leftover.settle(commit, thenSaying: text, awaited: after.carriedOut)
             } else {
                 try leftover.settle(commit)
                 after.leftover = nil
@@ -202,7 +215,7 @@ final class CommandNote: Sendable {
         case let (leftover?, nil):
             leftover.forget()
             state.leftover = nil
-        case let (leftover?, text?): leftover.say(text)
+        case let (leftover?, text?): leftover.say(text, awaited: state.carriedOut)
         }
     }
 }

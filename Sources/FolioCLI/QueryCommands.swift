@@ -337,7 +337,7 @@ struct ProjectionsGroup: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "rebuild",
             abstract: "Rebuild read models from the whole log, switched in atomically when done.",
-            discussion: "With no NAME, rebuilds them all, switching each in whole, in one commit; writes go on meanwhile and are caught up. A model built by other code (a projector whose version changed) is also rebuilt by any command that opens the store while it is stale. Example: folio projections rebuild analytics"
+            discussion: "With no NAME, rebuilds them all, switching each in whole, in one commit; writes go on meanwhile and are caught up. A model built by other code (a projector whose version changed) is also rebuilt by the next command that reads the read models or writes (clients, versions, payments, analytics, a show, a write) while it is stale; status, verify, history, log, export and stats only read the log or name it stale. Example: folio projections rebuild analytics"
         )
         @OptionGroup var store: StoreOptions
         @Argument(help: "Projector names: clients, content_versions, payments, analytics.") var names: [String] = []

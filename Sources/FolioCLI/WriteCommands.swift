@@ -64,7 +64,7 @@ struct ClientGroup: ParsableCommand {
             }
             // A new store is said to be new: a mistyped --store, or a command run from another
             // directory without FOLIO_STORE, would otherwise put the client somewhere unexpected.
-            let opened = try store.open(creating: true, writing: true)
+            let opened = try store.open(creating: true)
             let row = try opened.createClient(name: name, email: email, metadata: metadata, actor: by)
             // Said by the process whose client is the log's first event, which made the store, and
             // not by another that found no store there before it made one too.
@@ -111,7 +111,7 @@ struct ClientGroup: ParsableCommand {
             if UUID(uuidString: token) != nil {
                 throw FolioError(.invalidInput, "\(token) is a client's id: activation takes the client's token, G followed by 4 digits (rule 1), which `folio client show \(token)` shows and `folio token issue \(token)` issues")
             }
-            let row = try store.open(writing: true).activate(token: token)
+            let row = try store.open().activate(token: token)
             emit(RowPrinter(format: output.format, columns: ClientRow.columns).render(one: row), done: true)
         }
     }
@@ -127,7 +127,7 @@ struct ClientGroup: ParsableCommand {
         @Argument(help: "The client's UUID or activation token.") var client: String
 
         func run() throws {
-            let row = try store.open(writing: true).deleteClient(client)
+            let row = try store.open().deleteClient(client)
             emit(RowPrinter(format: output.format, columns: ClientRow.columns).render(one: row), done: true)
         }
     }
@@ -149,7 +149,7 @@ struct TokenGroup: ParsableCommand {
         @Argument(help: "The client's UUID or current activation token.") var client: String
 
         func run() throws {
-            let row = try store.open(writing: true).issueToken(client: client)
+            let row = try store.open().issueToken(client: client)
             emit(RowPrinter(format: output.format, columns: ClientRow.columns).render(one: row), done: true)
         }
     }
@@ -190,7 +190,7 @@ struct VersionGroup: ParsableCommand {
             let value: JSONValue
             do { value = try JSONValue.parse(data) } catch { throw FolioError(.invalidInput, "content \(FolioError.wrapping(error).message)") }
             let metadata = try parseJSONObject(metadata, option: "--metadata")
-            let row = try store.open(writing: true).draftVersion(
+            let row = try store.open().draftVersion(
                 client: client, page: page, content: value, notes: notes, hypothesis: hypothesis, createdBy: by, metadata: metadata
             )
             emit(RowPrinter(format: output.format, columns: VersionRow.columns).render(one: row), done: true)
@@ -201,14 +201,14 @@ struct VersionGroup: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "promote",
             abstract: "Make a version current for its page; the previous one is demoted in the same step.",
-            discussion: "Example: folio version promote 9c1e4f0a-52b7-4d6e-8a3b-1f2e3d4c5b6a"
+            discussion: "The version also becomes its client's current version (current_version_id). A version already current for its page is promoted again when it is not the client's current version, which moves the client's current version to it (the event names no previous version, as none is demoted); promoting the client's current version changes nothing, and says so. Example: folio version promote 9c1e4f0a-52b7-4d6e-8a3b-1f2e3d4c5b6a"
         )
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: FormatOptions
         @Argument(help: "The content version's UUID.") var version: String
 
         func run() throws {
-            let row = try store.open(writing: true).promote(version: version)
+            let row = try store.open().promote(version: version)
             emit(RowPrinter(format: output.format, columns: VersionRow.columns).render(one: row), done: true)
         }
     }
@@ -225,7 +225,7 @@ struct VersionGroup: ParsableCommand {
         @Option(help: ArgumentHelp("What was learned.", valueName: "text")) var notes: String?
 
         func run() throws {
-            let row = try store.open(writing: true).recordOutcome(version: version, outcome: outcome, notes: notes)
+            let row = try store.open().recordOutcome(version: version, outcome: outcome, notes: notes)
             emit(RowPrinter(format: output.format, columns: VersionRow.columns).render(one: row), done: true)
         }
     }
@@ -292,7 +292,7 @@ struct PaymentGroup: ParsableCommand {
         func run(_ action: PaymentAction, reason: String? = nil) throws {
             let amount = try amount()
             // A repeated or late report changes nothing, and says so on standard error (`open`).
-            let row = try store.open(writing: true).payment(action, client: client, intent: intent, amount: amount, version: version, reason: reason)
+            let row = try store.open().payment(action, client: client, intent: intent, amount: amount, version: version, reason: reason)
             emit(RowPrinter(format: output.format, columns: PaymentRow.columns).render(one: row), done: true)
         }
     }

@@ -206,22 +206,16 @@ struct ConcurrencyTests {
         #expect(try Store(path: path).projections.read { try $0.clients() }.map(\.name) == ["Before"])
     }
 
-    @Test("a write interrupted after its commit, before its result is printed, says that it was carried out, and its event is kept")
-    func interruptedAfterCommit() throws {
+    @Test("a write interrupted after its commit, as its result is printed, says that it was carried out, and its event is kept; where standard error takes nothing either, it ends all the same", arguments: [false, true])
+    func interruptedAfterCommit(errorFull: Bool) throws {
         let directory = try TemporaryDirectory()
         let path = directory.path("store")
         _ = try Store(path: path).createClient(name: "Before")
         // A standard output that takes nothing more: the command's row waits to be written once
         // its commit is done.
-        let out = Pipe()
-        let full = out.fileHandleForWriting.fileDescriptor
-        let flags = fcntl(full, F_GETFL)
-        _ = fcntl(full, F_SETFL, flags | O_NONBLOCK)
-        let byte: [UInt8] = [0x2E]
-        while write(full, byte, 1) == 1 {}
-        _ = fcntl(full, F_SETFL, flags)
+        let out = try fullPipe()
+        let err = errorFull ? try fullPipe() : Pipe()
         let command = try folioProcess(["client", "create", "--name", "Committed", "--store", path])
-        let err = Pipe()
         command.standardOutput = out
         command.standardError = err
         try command.run()
@@ -237,9 +231,14 @@ struct ConcurrencyTests {
         kill(command.processIdentifier, SIGTERM)
         #expect(endsSoon(command), "ended by the signal, its row unwritten")
         try out.fileHandleForWriting.close()
+        try err.fileHandleForWriting.close()
         let said = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         let printed = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(said == "folio: interrupted; the command was carried out (`folio log` shows what it recorded), but was stopped before it printed its result\n")
+        if errorFull {
+            #expect(!said.contains("folio:"), "a line for an error output that takes nothing is left unsaid")
+        } else {
+            #expect(said == "folio: interrupted; the command was carried out (`folio log` shows what it recorded), but was stopped as it printed its result, which may be cut short\n")
+        }
         #expect(command.terminationReason == .uncaughtSignal && command.terminationStatus == SIGTERM)
         #expect(!printed.contains("Committed"))
         #expect(try Store(path: path).projections.read { try $0.clients() }.map(\.name).sorted() == ["Before", "Committed"])
@@ -1010,6 +1009,19 @@ private func signalWhileWaiting(_ command: Process, holding path: String, _ sign
     writer.waitUntilExit()
     #expect(release.byWatchdog == false)
     return said
+}
+
+/// A pipe filled to the last byte it holds, for a child's output that takes nothing more.
+private func fullPipe() throws -> Pipe {
+    let pipe = Pipe()
+    let end = pipe.fileHandleForWriting.fileDescriptor
+    // Filled without blocking; the child is given the pipe blocking, as a pipe usually is.
+    let flags = fcntl(end, F_GETFL)
+    _ = fcntl(end, F_SETFL, flags | O_NONBLOCK)
+    let byte: [UInt8] = [0x2E]
+    while write(end, byte, 1) == 1 {}
+    _ = fcntl(end, F_SETFL, flags)
+    return pipe
 }
 
 /// Whether `command` ends within ten seconds; one that does not is killed (and has ended on return).
