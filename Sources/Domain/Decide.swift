@@ -113,7 +113,7 @@ private func decide(_ command: Command, state: ClientState, asStored: Bool, unch
         switch state.status {
         case .pending: return [.clientActivated(ClientActivated(clientID: client, activationToken: token))]
         case .active:
-            unchanged = "client \(client.lowercased) is active already with token \(token): activating again changes nothing (rule 2)"
+            unchanged = "client \(client.lowercased) is active already, and \(token) is its token: activating again changes nothing (rule 2)"
             return []
         case .paid, .failed:
             throw DomainError(.statusTransition, "client \(client.lowercased) is \(state.status.rawValue): activating twice is refused (rule 2: pending → active happens once)")

@@ -13,6 +13,8 @@ public struct History: Sendable {
     public var pages: [Page]
     /// When the client was deleted: its history is kept, its rows are gone.
     public var deletedAt: Date?
+    /// Who deleted it (the event's actor).
+    public var deletedBy: String?
     /// Payments linked to no content version: made while the client had no current version and
     /// named none (rule 6), each with every status reported; `nil` in a history of one page,
     /// which leaves them out.
@@ -57,22 +59,28 @@ public struct History: Sendable {
         public var notCompared: String?
     }
 
-    /// A promotion, a demotion or an outcome of a version, where the log holds it.
+    /// A promotion, a demotion or an outcome of a version, where the log holds it, and who
+    /// recorded it (a demotion is its promotion's).
     public struct Moment: Sendable {
         public enum Kind: Sendable {
-            case promoted, demoted
+            /// `again`: the version was current for its page already, and became its client's
+            /// current version once more (another page's had been); nothing was demoted.
+            case promoted(again: Bool)
+            case demoted
             /// The version's `outcomes[index]`.
             case outcome(index: Int)
         }
         public var kind: Kind
         public var position: UInt64
         public var at: Date
+        public var actor: String
     }
 
     public struct Judgement: Sendable {
         public var outcome: Outcome
         public var notes: String?
         public var at: Date
+        public var actor: String
     }
 
     public struct Payment: Sendable {
@@ -92,6 +100,8 @@ public struct History: Sendable {
         /// Why it failed (a failure only).
         public var reason: String?
         public var at: Date
+        /// Who recorded the report (the event's actor).
+        public var actor: String
     }
 }
 
@@ -123,7 +133,7 @@ extension Store {
         // Where each intent's payment is: under its version, or (`nil`) among those without one.
         var paymentIndex: [String: (version: UUID?, index: Int)] = [:]
         var withoutVersion: [History.Payment] = []
-        var deletedAt: Date?
+        var deleted: (at: Date, by: String)?
         do {
             try log.read { session in
                 try session.scan(stream: Event.stream(for: client)) { view in
@@ -131,6 +141,7 @@ extension Store {
                         try Event.decode(type: EventType.named(view.type), schemaVersion: Int(view.schemaVersion), payload: $0, copyingContent: comparing)
                     }
                     let at = Date(timeIntervalSince1970: Double(view.recordedAtMicroseconds) / 1_000_000)
+                    let actor = view.actor
                     switch event {
                     case .clientCreated(let created):
                         name = created.name
@@ -148,20 +159,21 @@ extension Store {
                     case .versionPromoted(let promoted):
                         // Promoted again while current (another page's version had become the
                         // client's current one): nothing is demoted.
-                        if let previous = current[promoted.pageType], previous != promoted.versionID {
+                        let again = current[promoted.pageType] == promoted.versionID
+                        if let previous = current[promoted.pageType], !again {
                             versions[previous]?.demotedAt.append(at)
-                            versions[previous]?.timeline.append(History.Moment(kind: .demoted, position: view.position, at: at))
+                            versions[previous]?.timeline.append(History.Moment(kind: .demoted, position: view.position, at: at, actor: actor))
                         }
                         current[promoted.pageType] = promoted.versionID
                         versions[promoted.versionID]?.promotedAt.append(at)
-                        versions[promoted.versionID]?.timeline.append(History.Moment(kind: .promoted, position: view.position, at: at))
+                        versions[promoted.versionID]?.timeline.append(History.Moment(kind: .promoted(again: again), position: view.position, at: at, actor: actor))
                     case .outcomeRecorded(let recorded):
                         guard var version = versions[recorded.versionID] else { break }
-                        version.timeline.append(History.Moment(kind: .outcome(index: version.outcomes.count), position: view.position, at: at))
-                        version.outcomes.append(History.Judgement(outcome: recorded.outcome, notes: recorded.notes, at: at))
+                        version.timeline.append(History.Moment(kind: .outcome(index: version.outcomes.count), position: view.position, at: at, actor: actor))
+                        version.outcomes.append(History.Judgement(outcome: recorded.outcome, notes: recorded.notes, at: at, actor: actor))
                         versions[recorded.versionID] = version
                     case .paymentInitiated(let payment), .paymentSucceeded(let payment), .paymentFailed(let payment), .paymentCancelled(let payment):
-                        let report = History.PaymentReport(status: event.paymentStatus ?? .pending, reason: payment.reason, at: at)
+                        let report = History.PaymentReport(status: event.paymentStatus ?? .pending, reason: payment.reason, at: at, actor: actor)
                         switch paymentIndex[payment.stripePaymentIntentID] {
                         case let (version?, index)?:
                             versions[version]?.payments[index].reports.append(report)
@@ -178,7 +190,7 @@ extension Store {
                             }
                         }
                     case .clientDeleted:
-                        deletedAt = at
+                        deleted = (at, actor)
                     default:
                         break
                     }
@@ -209,7 +221,7 @@ extension Store {
             return History.Page(pageType: type, versions: list)
         }
         // Payments without a version belong to no page: a history of one page leaves them out.
-        return History(clientID: client, name: name, pages: pages, deletedAt: deletedAt, paymentsWithoutVersion: page == nil ? withoutVersion : nil)
+        return History(clientID: client, name: name, pages: pages, deletedAt: deleted?.at, deletedBy: deleted?.by, paymentsWithoutVersion: page == nil ? withoutVersion : nil)
     }
 }
 

@@ -672,6 +672,11 @@ extension Store {
         do {
             // An export's line keeps the actor it was stored with (an earlier Folio took a blank one).
             if !asStored { try checkActor(line.actor) }
+            // The envelope's actor is the schema's created_by: a draft names the one who made it
+            // (an export's line is restored as stored, as an earlier Folio's import took it).
+            if !asStored, case .versionDrafted(let drafted) = event, drafted.createdBy != line.actor {
+                throw FolioError(.invalidInput, "VersionDrafted's created_by is \(drafted.createdBy.debugDescription) but its actor is \(line.actor.debugDescription): a draft's created_by is the actor who recorded it")
+            }
             try validate(event, state: state, asStored: asStored)
         } catch {
             throw FolioError.wrapping(error)

@@ -94,6 +94,9 @@ struct Demo: ParsableCommand {
             // fails or is interrupted leaves no empty store behind.
             var removed: [String] = []
             let report: ImportReport
+            // Said also while the history is generated, before there is a store being built.
+            let note = Interruption.sayIfInterrupted("no store was made at \(path)")
+            defer { note.forget() }
             do {
                 report = try importSample { source, progress in
                     try Store.importLog(from: source, intoNewStoreAt: path, progress: progress) { removed.append($0) }

@@ -295,6 +295,13 @@ struct FormatOptions: ParsableArguments {
     var format: OutputFormat = .table
 }
 
+/// `--by`: who records a write, the event's actor (`admin` by default), which `folio history` and
+/// `folio log` show beside each step; a draft's is its `created_by` too.
+struct ActorOptions: ParsableArguments {
+    @Option(name: .customLong("by"), help: ArgumentHelp("Who records it: the event's actor (a draft's created_by), shown by history and log.", valueName: "name"))
+    var name: String = Store.defaultActor
+}
+
 extension OutputFormat: ExpressibleByArgument {}
 
 extension CompletionKind {

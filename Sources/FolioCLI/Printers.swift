@@ -119,7 +119,8 @@ struct HistoryPrinter {
 
     private func json(_ history: History) -> [String: JSONValue] {
         [
-            "client_id": .string(history.clientID.lowercased), "name": .string(history.name), "deleted_at": time(history.deletedAt),
+            "client_id": .string(history.clientID.lowercased), "name": .string(history.name),
+            "deleted_at": time(history.deletedAt), "deleted_by": optional(history.deletedBy),
             "payments_without_version": history.paymentsWithoutVersion.map(payments) ?? .null,
             "pages": .array(history.pages.map { page in
                 .object([
@@ -147,7 +148,7 @@ struct HistoryPrinter {
 
     /// Payments (a version's, or those without one) as JSON: `id`, `stripe_payment_intent_id`,
     /// `amount`, the latest `status`, `created_at`, and every status reported (`reports`:
-    /// `status`, `reason`, `recorded_at`).
+    /// `status`, `reason`, `recorded_at`, `actor`).
     private func payments(_ payments: [History.Payment]) -> JSONValue {
         .array(payments.map { payment in
             .object([
@@ -155,27 +156,38 @@ struct HistoryPrinter {
                 "stripe_payment_intent_id": .string(payment.intent), "amount": .integer(payment.amount),
                 "status": .string(payment.status.rawValue), "created_at": time(payment.at),
                 "reports": .array(payment.reports.map { report in
-                    .object(["status": .string(report.status.rawValue), "reason": optional(report.reason), "recorded_at": time(report.at)])
+                    .object([
+                        "status": .string(report.status.rawValue), "reason": optional(report.reason), "recorded_at": time(report.at),
+                        "actor": .string(report.actor),
+                    ])
                 }),
             ])
         })
     }
 
-    /// Every outcome recorded for a version, oldest first, as JSON: `outcome`, `notes`, `recorded_at`.
+    /// Every outcome recorded for a version, oldest first, as JSON: `outcome`, `notes`,
+    /// `recorded_at`, `actor`.
     private func outcomes(_ version: History.Version) -> JSONValue {
         .array(version.outcomes.map { judgement in
-            .object(["outcome": .string(judgement.outcome.rawValue), "notes": optional(judgement.notes), "recorded_at": time(judgement.at)])
+            .object([
+                "outcome": .string(judgement.outcome.rawValue), "notes": optional(judgement.notes), "recorded_at": time(judgement.at),
+                "actor": .string(judgement.actor),
+            ])
         })
     }
 
     /// A version's promotions, demotions and outcomes in the order the log holds them, as JSON:
-    /// `event` (`promoted`, `demoted`, `outcome`), `position`, `recorded_at`; an outcome's
+    /// `event` (`promoted`, `demoted`, `outcome`), `position`, `recorded_at`, `actor` (who
+    /// recorded it: a demotion's is its promotion's); a promotion's `already_current` (the version
+    /// was current for its page, and became its client's current version again), an outcome's
     /// `outcome` and `notes` too.
     private func timeline(_ version: History.Version) -> JSONValue {
         .array(version.timeline.map { moment in
-            var fields: [String: JSONValue] = ["position": .integer(Int64(moment.position)), "recorded_at": time(moment.at)]
+            var fields: [String: JSONValue] = ["position": .integer(Int64(moment.position)), "recorded_at": time(moment.at), "actor": .string(moment.actor)]
             switch moment.kind {
-            case .promoted: fields["event"] = .string("promoted")
+            case .promoted(let again):
+                fields["event"] = .string("promoted")
+                fields["already_current"] = .bool(again)
             case .demoted: fields["event"] = .string("demoted")
             case .outcome(let index):
                 fields["event"] = .string("outcome")
@@ -229,7 +241,7 @@ struct HistoryPrinter {
         // other control characters written out (`\u{1b}`), so that one field stays on its line
         // and cannot drive the terminal. So are content's keys in a diff's paths, which a key
         // holding a control character is quoted in, as a JSON string.
-        var lines = ["\(history.name.escapingControls(spacing: true)) (\(history.clientID.lowercased))" + (history.deletedAt.map { ", deleted \(Timestamp.format($0))" } ?? "")]
+        var lines = ["\(history.name.escapingControls(spacing: true)) (\(history.clientID.lowercased))" + (history.deletedAt.map { ", deleted \(Timestamp.format($0))" + by(history.deletedBy ?? "") } ?? "")]
         if history.pages.allSatisfy(\.versions.isEmpty) {
             lines.append(history.pages.count == 1 ? "(no versions of its \(history.pages[0].pageType.rawValue) page)" : "(no content versions)")
         }
@@ -237,20 +249,22 @@ struct HistoryPrinter {
             lines.append("")
             lines.append("\(page.pageType.rawValue)")
             for version in page.versions {
-                lines.append("  v\(version.versionNumber)  \(version.id.lowercased)  drafted \(Timestamp.format(version.draftedAt)) by \(version.createdBy.escapingControls(spacing: true))")
+                lines.append("  v\(version.versionNumber)  \(version.id.lowercased)  drafted \(Timestamp.format(version.draftedAt))\(by(version.createdBy))")
                 if let notes = version.iterationNotes { lines.append("      why:        \(notes.escapingControls(spacing: true))") }
                 if let hypothesis = version.hypothesis { lines.append("      hypothesis: \(hypothesis.escapingControls(spacing: true))") }
                 // Promotions, demotions and outcomes in the log's order, which equal times keep.
                 for moment in version.timeline {
+                    let when = Timestamp.format(moment.at) + by(moment.actor)
                     switch moment.kind {
-                    case .promoted: lines.append("      promoted    \(Timestamp.format(moment.at))")
-                    case .demoted: lines.append("      demoted     \(Timestamp.format(moment.at))")
+                    case .promoted(let again):
+                        lines.append("      promoted    \(when)" + (again ? "  (current for its page already: its client's current version again)" : ""))
+                    case .demoted: lines.append("      demoted     \(when)")
                     case .outcome(let index):
                         let judgement = version.outcomes[index]
-                        lines.append("      outcome     \(Timestamp.format(judgement.at))  \(judgement.outcome.rawValue)" + (judgement.notes.map { " — \($0.escapingControls(spacing: true))" } ?? ""))
+                        lines.append("      outcome     \(when)  \(judgement.outcome.rawValue)" + (judgement.notes.map { " — \($0.escapingControls(spacing: true))" } ?? ""))
                     }
                 }
-                for payment in version.payments { lines.append("      " + line(payment)) }
+                for payment in version.payments { lines += self.lines(payment, indent: "      ") }
                 if diff {
                     // Values as JSON, so that a string reads apart from the number or null it
                     // replaced (`1 → "1"`), shortened to what fits.
@@ -279,7 +293,7 @@ struct HistoryPrinter {
         }
         if let unlinked = history.paymentsWithoutVersion, !unlinked.isEmpty {
             lines += ["", "payments without a content version (none was current)"]
-            for payment in unlinked { lines.append("  " + line(payment)) }
+            for payment in unlinked { lines += self.lines(payment, indent: "  ") }
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -321,12 +335,18 @@ struct HistoryPrinter {
                 "…" + RowPrinter.cell(.json(String(new.dropFirst(start))), limit: limit - 1))
     }
 
-    /// A payment's line: each status as reported, a failure with its reason (`pending → failed
-    /// (card declined) → succeeded`).
-    private func line(_ payment: History.Payment) -> String {
-        let statuses = payment.reports.map { report in
-            report.status.rawValue + (report.reason.map { " (\($0.escapingControls(spacing: true)))" } ?? "")
-        }
-        return "payment     \(payment.intent.escapingControls(spacing: true))  \(payment.amount) cents  \(statuses.joined(separator: " → "))  \(Timestamp.format(payment.at))"
+    /// A payment's lines: its intent and amount, then each status as reported, when and by whom,
+    /// a failure with its reason (`failed      2026-… by admin  (card declined)`).
+    private func lines(_ payment: History.Payment, indent: String) -> [String] {
+        ["\(indent)payment     \(payment.intent.escapingControls(spacing: true))  \(payment.amount) cents"]
+            + payment.reports.map { report in
+                let status = report.status.rawValue.padded(to: 10)
+                return "\(indent)  \(status)  \(Timestamp.format(report.at))\(by(report.actor))" + (report.reason.map { "  (\($0.escapingControls(spacing: true)))" } ?? "")
+            }
+    }
+
+    /// ` by NAME`, as a table prints who recorded a step.
+    private func by(_ actor: String) -> String {
+        actor.isEmpty ? "" : " by " + actor.escapingControls(spacing: true)
     }
 }

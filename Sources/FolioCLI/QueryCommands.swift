@@ -342,15 +342,14 @@ struct ProjectionsGroup: ParsableCommand {
         @OptionGroup var store: StoreOptions
         @Argument(help: "Projector names: clients, content_versions, payments, analytics.") var names: [String] = []
 
-        /// A name no projector has is a usage error, named before any store is looked for.
-        func validate() throws {
+        func run() throws {
+            // A name no projector has is a usage error, named before any store is looked for;
+            // checked here rather than in `validate()`, which runs before the parser names an
+            // unknown option (`--format json` would be refused as a projector named "json").
             let known = Projections.standard.map(\.name)
             for name in names where !known.contains(name) {
                 throw ValidationError("no projector is named \(name.debugDescription): the projectors are \(known.joined(separator: ", "))")
             }
-        }
-
-        func run() throws {
             // Ctrl-C (or SIGTERM, SIGHUP) says what became of the read models, in place of the bar.
             Interruption.handleSignals()
             let note = Interruption.sayIfInterrupted("the read models are as they were: a rebuild is switched in whole, or not at all")

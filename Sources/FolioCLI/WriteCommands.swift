@@ -51,21 +51,21 @@ struct ClientGroup: ParsableCommand {
         @Option(help: "The client's name (white space at either end is dropped).") var name: String
         @Option(help: "The client's email address.") var email: String?
         @Option(help: ArgumentHelp("A JSON object of client metadata, or @FILE to read it from a file.", valueName: "json|@file")) var metadata: String?
-        @Option(help: ArgumentHelp("Who records it.", valueName: "name")) var by: String = Store.defaultActor
+        @OptionGroup var by: ActorOptions
 
         func run() throws {
             let metadata = try parseJSONObject(metadata, option: "--metadata")
             // The rules a new client must keep are checked before a store is made for it.
             do {
                 _ = try decide(.createClient(clientID: UUID.random(), name: name, email: email, metadata: metadata), state: .initial)
-                try checkActor(by)
+                try checkActor(by.name)
             } catch {
                 throw FolioError.wrapping(error)
             }
             // A new store is said to be new: a mistyped --store, or a command run from another
             // directory without FOLIO_STORE, would otherwise put the client somewhere unexpected.
             let opened = try store.open(creating: true)
-            let row = try opened.createClient(name: name, email: email, metadata: metadata, actor: by)
+            let row = try opened.createClient(name: name, email: email, metadata: metadata, actor: by.name)
             // Said by the process whose client is the log's first event, which made the store, and
             // not by another that found no store there before it made one too.
             if (try? opened.log.read({ try $0.event(at: 1)?.stream })) == Event.stream(for: row.id) {
@@ -103,6 +103,7 @@ struct ClientGroup: ParsableCommand {
         )
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: FormatOptions
+        @OptionGroup var by: ActorOptions
         @Argument(help: "The activation token (G + 4 digits).") var token: String
 
         func run() throws {
@@ -111,7 +112,7 @@ struct ClientGroup: ParsableCommand {
             if UUID(uuidString: token) != nil {
                 throw FolioError(.invalidInput, "\(token) is a client's id: activation takes the client's token, G followed by 4 digits (rule 1), which `folio client show \(token)` shows and `folio token issue \(token)` issues")
             }
-            let row = try store.open().activate(token: token)
+            let row = try store.open().activate(token: token, actor: by.name)
             emit(RowPrinter(format: output.format, columns: ClientRow.columns).render(one: row), done: true)
         }
     }
@@ -124,10 +125,11 @@ struct ClientGroup: ParsableCommand {
         )
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: FormatOptions
+        @OptionGroup var by: ActorOptions
         @Argument(help: "The client's UUID or activation token.") var client: String
 
         func run() throws {
-            let row = try store.open().deleteClient(client)
+            let row = try store.open().deleteClient(client, actor: by.name)
             emit(RowPrinter(format: output.format, columns: ClientRow.columns).render(one: row), done: true)
         }
     }
@@ -146,10 +148,11 @@ struct TokenGroup: ParsableCommand {
         )
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: FormatOptions
+        @OptionGroup var by: ActorOptions
         @Argument(help: "The client's UUID or current activation token.") var client: String
 
         func run() throws {
-            let row = try store.open().issueToken(client: client)
+            let row = try store.open().issueToken(client: client, actor: by.name)
             emit(RowPrinter(format: output.format, columns: ClientRow.columns).render(one: row), done: true)
         }
     }
@@ -177,7 +180,7 @@ struct VersionGroup: ParsableCommand {
         @Option(help: ArgumentHelp("A file holding the content as a JSON object, or - for standard input.", valueName: "file|-")) var content: String
         @Option(help: ArgumentHelp("Why this change (iteration notes).", valueName: "text")) var notes: String?
         @Option(help: ArgumentHelp("What the change is expected to do.", valueName: "text")) var hypothesis: String?
-        @Option(help: ArgumentHelp("Who made it.", valueName: "name")) var by: String = Store.defaultActor
+        @OptionGroup var by: ActorOptions
         @Option(help: ArgumentHelp("A JSON object of version metadata, or @FILE to read it from a file.", valueName: "json|@file")) var metadata: String?
 
         func run() throws {
@@ -191,7 +194,7 @@ struct VersionGroup: ParsableCommand {
             do { value = try JSONValue.parse(data) } catch { throw FolioError(.invalidInput, "content \(FolioError.wrapping(error).message)") }
             let metadata = try parseJSONObject(metadata, option: "--metadata")
             let row = try store.open().draftVersion(
-                client: client, page: page, content: value, notes: notes, hypothesis: hypothesis, createdBy: by, metadata: metadata
+                client: client, page: page, content: value, notes: notes, hypothesis: hypothesis, createdBy: by.name, metadata: metadata
             )
             emit(RowPrinter(format: output.format, columns: VersionRow.columns).render(one: row), done: true)
         }
@@ -205,10 +208,11 @@ struct VersionGroup: ParsableCommand {
         )
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: FormatOptions
+        @OptionGroup var by: ActorOptions
         @Argument(help: "The content version's UUID.") var version: String
 
         func run() throws {
-            let row = try store.open().promote(version: version)
+            let row = try store.open().promote(version: version, actor: by.name)
             emit(RowPrinter(format: output.format, columns: VersionRow.columns).render(one: row), done: true)
         }
     }
@@ -220,12 +224,13 @@ struct VersionGroup: ParsableCommand {
         )
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: FormatOptions
+        @OptionGroup var by: ActorOptions
         @Argument(help: "The content version's UUID.") var version: String
         @Argument(help: "success, failure or pending.", completion: .outcomes, transform: ruled(Outcome.parse)) var outcome: Outcome
         @Option(help: ArgumentHelp("What was learned.", valueName: "text")) var notes: String?
 
         func run() throws {
-            let row = try store.open().recordOutcome(version: version, outcome: outcome, notes: notes)
+            let row = try store.open().recordOutcome(version: version, outcome: outcome, notes: notes, actor: by.name)
             emit(RowPrinter(format: output.format, columns: VersionRow.columns).render(one: row), done: true)
         }
     }
@@ -265,6 +270,7 @@ struct PaymentGroup: ParsableCommand {
     struct Arguments: ParsableArguments {
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: FormatOptions
+        @OptionGroup var by: ActorOptions
         @Argument(help: "The client's UUID or activation token.") var client: String
         @Option(help: ArgumentHelp("The Stripe payment intent id (unique across the store).", valueName: "intent-id")) var intent: String
         @Option(name: .customLong("amount"), parsing: .unconditional, help: ArgumentHelp("The amount in cents, e.g. 50000 for $500.", valueName: "cents"))
@@ -292,7 +298,7 @@ struct PaymentGroup: ParsableCommand {
         func run(_ action: PaymentAction, reason: String? = nil) throws {
             let amount = try amount()
             // A repeated or late report changes nothing, and says so on standard error (`open`).
-            let row = try store.open().payment(action, client: client, intent: intent, amount: amount, version: version, reason: reason)
+            let row = try store.open().payment(action, client: client, intent: intent, amount: amount, version: version, reason: reason, actor: by.name)
             emit(RowPrinter(format: output.format, columns: PaymentRow.columns).render(one: row), done: true)
         }
     }

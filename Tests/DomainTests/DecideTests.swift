@@ -135,7 +135,7 @@ struct ClientTests {
     func activation() throws {
         #expect(try decide(.activate(clientID: clientID, token: t1), state: given([created, issued])) == [activated])
         let again = try decision(.activate(clientID: clientID, token: t1), state: given([created, issued, activated]))
-        #expect(again == Decision(events: [], unchanged: "client \(clientID.lowercased) is active already with token G0427: activating again changes nothing (rule 2)"))
+        #expect(again == Decision(events: [], unchanged: "client \(clientID.lowercased) is active already, and G0427 is its token: activating again changes nothing (rule 2)"))
         expectRefused(.activate(clientID: clientID, token: t1), given([created]), .statusTransition, "no activation token")
         expectRefused(.activate(clientID: clientID, token: t2), given([created, issued]), .tokenMismatch, "G9001")
         let paid = given([created, issued, activated, payment(.succeed)])

@@ -402,8 +402,9 @@ struct CLITests {
 
         // The history keeps the payment made before any version was current, and says when its
         // client was deleted.
-        try folio(["client", "delete", id], store: store)
+        try folio(["client", "delete", id, "--by", "gdpr"], store: store)
         let history = try json(try folio(["history", id, "--format", "json"], store: store).out)
+        #expect(history["deleted_by"] as? String == "gdpr")
         let unlinked = try #require(history["payments_without_version"] as? [[String: Any]])
         #expect(unlinked.map { $0["stripe_payment_intent_id"] as? String } == ["pi_0"])
         #expect((unlinked.first?["reports"] as? [[String: Any]])?.map { $0["status"] as? String } == ["pending", "cancelled"])
@@ -413,8 +414,9 @@ struct CLITests {
         #expect(onePage["payments_without_version"] is NSNull, "\(onePage)")
         let deletedAt = try #require(history["deleted_at"] as? String)
         let table = try folio(["history", id], store: store).out
-        #expect(table.hasPrefix("A (\(id)), deleted \(deletedAt)\n"), "\(table)")
-        #expect(table.contains("\npayments without a content version (none was current)\n  payment     pi_0  100 cents  pending → cancelled  "), "\(table)")
+        #expect(table.hasPrefix("A (\(id)), deleted \(deletedAt) by gdpr\n"), "\(table)")
+        #expect(table.contains("\npayments without a content version (none was current)\n  payment     pi_0  100 cents\n    pending     "), "\(table)")
+        #expect(table.contains(" by admin\n    cancelled   "), "\(table)")
     }
 
     @Test("history lists promotions, demotions and outcomes in the log's order, also when they share one time (a clock behind the log)")
@@ -454,6 +456,31 @@ struct CLITests {
         #expect(versions.allSatisfy { ($0["promoted_at"] as? [String])?.allSatisfy { $0 == "2030-01-01T00:00:00.000000Z" } == true })
     }
 
+    @Test("every write command records who did it (--by, admin by default) as its event's actor; a blank one is refused and changes nothing")
+    func everyWriteTakesActor() throws {
+        let directory = try TemporaryDirectory()
+        let store = directory.path("store")
+        let id = try #require(try json(try folio(["client", "create", "--name", "A", "--by", "ops", "--format", "json"], store: store).out)["id"] as? String)
+        let token = try #require(try json(try folio(["token", "issue", id, "--by", "sales", "--format", "json"], store: store).out)["activation_token"] as? String)
+        #expect(try folio(["client", "activate", token, "--by", "site"], store: store).status == 0)
+        let version = try #require(try json(try folio(["version", "draft", id, "--page", "agreement", "--content", "-", "--by", "priya", "--format", "json"], store: store, input: "{}").out)["id"] as? String)
+        let refused = try folio(["version", "promote", version, "--by", " "], store: store)
+        #expect(refused.status == 1 && refused.err == "folio: the actor (created_by) must be 1 to 255 bytes, not blank\n", "\(refused.err)")
+        for arguments in [["version", "promote", version, "--by", "lead"], ["version", "outcome", version, "success", "--by", "ana"],
+                          ["payment", "start", id, "--intent", "pi_1", "--amount", "5", "--by", "stripe"],
+                          ["payment", "fail", id, "--intent", "pi_1", "--amount", "5", "--by", "stripe"],
+                          ["payment", "cancel", id, "--intent", "pi_1", "--amount", "5"],
+                          ["payment", "succeed", id, "--intent", "pi_2", "--amount", "5", "--by", "hook"], ["client", "delete", id, "--by", "gdpr"]] {
+            let result = try folio(arguments, store: store)
+            #expect(result.status == 0, "\(arguments): \(result.err)")
+        }
+        let log = try folio(["log"], store: store).out.split(separator: "\n").map { try json(String($0)) }
+        #expect(log.map { "\($0["type"] as? String ?? "") \($0["actor"] as? String ?? "")" } == [
+            "ClientCreated ops", "TokenIssued sales", "ClientActivated site", "VersionDrafted priya", "VersionPromoted lead", "OutcomeRecorded ana",
+            "PaymentInitiated stripe", "PaymentFailed stripe", "PaymentCancelled admin", "PaymentSucceeded hook", "ClientDeleted gdpr",
+        ])
+    }
+
     @Test("write commands print the row they made, in every format")
     func writeCommands() throws {
         let directory = try TemporaryDirectory()
@@ -483,7 +510,7 @@ struct CLITests {
         #expect(again.err == "folio: content version \(version) is current already: promoting it again changes nothing (rule 4)\n")
         let reactivated = try folio(["client", "activate", token, "--format", "csv"], store: store)
         #expect(reactivated.status == 0 && reactivated.out.contains(",\(token),\(version),active,"), "\(reactivated.out)")
-        #expect(reactivated.err == "folio: client \(id) is active already with token \(token): activating again changes nothing (rule 2)\n")
+        #expect(reactivated.err == "folio: client \(id) is active already, and \(token) is its token: activating again changes nothing (rule 2)\n")
         let outcome = try json(try folio(["version", "outcome", version, "success", "--notes", "Signed", "--format", "json"], store: store).out)
         #expect(outcome["outcome"] as? String == "success")
         let paid = try json(try folio(["payment", "succeed", token, "--intent", "pi_cli", "--amount", "50000", "--format", "json"], store: store).out)
@@ -554,6 +581,7 @@ struct CLITests {
         (["projections", "rebuild", "revenue"], "no projector is named \"revenue\""),
         (["projections", "rebuild", ""], "folio: no projector is named \"\": the projectors are"),
         (["projections", "rebuild", " clients"], "folio: no projector is named \" clients\": the projectors are"),
+        (["projections", "rebuild", "--format", "json"], "Unknown option '--format'"),
         (["log", "--type", ""], "folio: unknown event type \"\": one of ClientCreated"),
         (["log", "--type", "ClientRenamed"], "unknown event type"),
         (["versions", "--client", "4a9f6c1e-0000-4000-8000-000000000000"], "client 4a9f6c1e-0000-4000-8000-000000000000 does not exist (rule 7"),
@@ -937,8 +965,9 @@ struct CLITests {
         let first = try draft(), second = try draft()
         let other = try #require(try json(try folio(["version", "draft", id, "--page", "activation", "--content", "-", "--format", "json"], store: store, input: "{}").out)["id"] as? String)
         // The last two promotions: the activation page's version becomes the client's current one,
-        // then the agreement's current one again, which demotes nothing.
-        for arguments in [["version", "promote", first], ["version", "outcome", first, "failure", "--notes", "nope"], ["version", "promote", second],
+        // then the agreement's current one again, which demotes nothing. The demotion is recorded
+        // by whoever promoted the version after it (`--by`).
+        for arguments in [["version", "promote", first], ["version", "outcome", first, "failure", "--notes", "nope"], ["version", "promote", second, "--by", "lead"],
                           ["version", "promote", first], ["version", "outcome", first, "success"], ["version", "promote", other], ["version", "promote", first]] {
             let result = try folio(arguments, store: store)
             #expect(result.status == 0, "\(arguments): \(result.err)")
@@ -948,37 +977,45 @@ struct CLITests {
         let kinds = block.split(separator: "\n").compactMap { line -> String? in
             let words = line.split(separator: " ")
             guard let first = words.first, ["promoted", "demoted", "outcome"].contains(first) else { return nil }
-            return first == "outcome" ? "\(first) \(words[2])" : String(first)
+            // `outcome TIME by ACTOR OUTCOME`; a promotion again says so.
+            if first == "outcome" { return "\(first) \(words[4])" }
+            return line.hasSuffix("(current for its page already: its client's current version again)") ? "promoted again" : "\(first) \(words[3])"
         }
-        #expect(kinds == ["promoted", "outcome failure", "demoted", "promoted", "outcome success", "promoted"], "\(table)")
+        #expect(kinds == ["promoted admin", "outcome failure", "demoted lead", "promoted admin", "outcome success", "promoted again"], "\(table)")
         let shown = try json(try folio(["client", "show", id, "--format", "json"], store: store).out)
         #expect(shown["current_version_id"] as? String == first)
         let outcomes = try #require(((try json(try folio(["history", id, "--format", "json"], store: store).out)["pages"] as? [[String: Any]])?
             .first { $0["page_type"] as? String == "agreement" }?["versions"] as? [[String: Any]])?.first?["outcomes"] as? [[String: Any]])
         #expect(outcomes.map { $0["outcome"] as? String } == ["failure", "success"])
+        // JSON names who recorded each step, and a promotion of a version current already.
+        let steps = try #require(((try json(try folio(["history", id, "--format", "json"], store: store).out)["pages"] as? [[String: Any]])?
+            .first { $0["page_type"] as? String == "agreement" }?["versions"] as? [[String: Any]])?.first?["timeline"] as? [[String: Any]])
+        #expect(steps.map { "\($0["event"] as? String ?? "") \($0["actor"] as? String ?? "") \(($0["already_current"] as? Bool).map { "\($0)" } ?? "-")" }
+            == ["promoted admin false", "outcome admin -", "demoted lead -", "promoted admin false", "outcome admin -", "promoted admin true"], "\(steps)")
         #expect(outcomes.map { $0["notes"] as? String } == ["nope", nil])
         // CSV: the latest outcome in its column, every one in a JSON column, as JSON has them.
         let csv = try folio(["history", id, "--page", "agreement", "--format", "csv"], store: store).out.split(separator: "\r\n")
         let header = try #require(csv.first).split(separator: ",")
         #expect(header.contains("outcome") && header.suffix(2) == ["outcomes", "timeline"], "\(header)")
         let recorded = try #require(outcomes.last?["recorded_at"] as? String)
-        #expect(csv.count == 3 && csv[1].contains(",success,") && csv[1].contains(#","[{""notes"":""nope"",""outcome"":""failure"",""recorded_at"":""#)
-            && csv[1].contains(#"{""notes"":null,""outcome"":""success"",""recorded_at"":""\#(recorded)""}]","#), "\(csv)")
+        #expect(csv.count == 3 && csv[1].contains(",success,") && csv[1].contains(#","[{""actor"":""admin"",""notes"":""nope"",""outcome"":""failure"",""recorded_at"":""#)
+            && csv[1].contains(#"{""actor"":""admin"",""notes"":null,""outcome"":""success"",""recorded_at"":""\#(recorded)""}]","#), "\(csv)")
         // Its promotions too, a JSON array as in JSON.
         let promotions = try #require(((try json(try folio(["history", id, "--format", "json"], store: store).out)["pages"] as? [[String: Any]])?
             .first { $0["page_type"] as? String == "agreement" }?["versions"] as? [[String: Any]])?.first?["promoted_at"] as? [String])
         #expect(promotions.count > 1 && csv[1].contains(",\"[" + promotions.map { "\"\"\($0)\"\"" }.joined(separator: ",") + "]\","), "\(csv)")
 
-        // A payment that failed and then succeeded on retry shows both reports, the failure with
-        // its reason, under the version the client saw.
+        // A payment that failed and then succeeded on retry shows both reports, each when and by
+        // whom (`--by`), the failure with its reason, under the version the client saw.
         let token = try #require(try json(try folio(["token", "issue", id, "--format", "json"], store: store).out)["activation_token"] as? String)
-        for arguments in [["client", "activate", token], ["payment", "fail", id, "--intent", "pi_1", "--amount", "50000", "--reason", "card declined"],
+        for arguments in [["client", "activate", token], ["payment", "fail", id, "--intent", "pi_1", "--amount", "50000", "--reason", "card declined", "--by", "stripe-webhook"],
                           ["payment", "succeed", id, "--intent", "pi_1", "--amount", "50000"]] {
             let result = try folio(arguments, store: store)
             #expect(result.status == 0, "\(arguments): \(result.err)")
         }
         let paid = try folio(["history", id, "--page", "agreement"], store: store).out
-        #expect(paid.contains("payment     pi_1  50000 cents  failed (card declined) → succeeded  "), "\(paid)")
+        let failedAt = try #require(try folio(["log", "--client", id, "--type", "PaymentFailed"], store: store).out.split(separator: "\n").first.map { try json(String($0))["recorded_at"] as? String })
+        #expect(paid.contains("      payment     pi_1  50000 cents\n        failed      \(failedAt ?? "") by stripe-webhook  (card declined)\n        succeeded   "), "\(paid)")
         let payments = try #require(((try json(try folio(["history", id, "--page", "agreement", "--format", "json"], store: store).out)["pages"] as? [[String: Any]])?
             .first?["versions"] as? [[String: Any]])?.first?["payments"] as? [[String: Any]])
         let listed = try JSONSerialization.jsonObject(with: Data(try folio(["payments", "--client", id, "--format", "json"], store: store).out.utf8)) as? [[String: Any]]
@@ -986,11 +1023,12 @@ struct CLITests {
         #expect(payments.count == 1 && payments.first?["id"] as? String == paymentID && payments.first?["status"] as? String == "succeeded")
         let reports = try #require(payments.first?["reports"] as? [[String: Any]])
         #expect(reports.map { $0["status"] as? String } == ["failed", "succeeded"] && reports.map { $0["reason"] as? String } == ["card declined", nil])
+        #expect(reports.map { $0["actor"] as? String } == ["stripe-webhook", "admin"] && reports.first?["recorded_at"] as? String == failedAt)
         // CSV: the payments column holds the same JSON array.
         let paidCSV = try folio(["history", id, "--page", "agreement", "--format", "csv"], store: store).out.split(separator: "\r\n")
         #expect(paidCSV.count == 3 && paidCSV[1].contains(#","[{""amount"":50000,""created_at"":""#)
-            && paidCSV[1].contains(#"""reports"":[{""reason"":""card declined"",""recorded_at"":""#)
-            && paidCSV[1].contains(#"{""reason"":null,""recorded_at"":""#) && paidCSV[1].contains(#"""status"":""succeeded"",""stripe_payment_intent_id"":""pi_1""}]""#), "\(paidCSV)")
+            && paidCSV[1].contains(#"""reports"":[{""actor"":""stripe-webhook"",""reason"":""card declined"",""recorded_at"":""#)
+            && paidCSV[1].contains(#"{""actor"":""admin"",""reason"":null,""recorded_at"":""#) && paidCSV[1].contains(#"""status"":""succeeded"",""stripe_payment_intent_id"":""pi_1""}]""#), "\(paidCSV)")
     }
 
     @Test("with --as-of, a token names the client whose token it was then")
@@ -1660,6 +1698,7 @@ struct BadInputTests {
         "content-not-object": "line 2: content must be a JSON object (rule 5)",
         "data-not-object": "line 2: data must be a JSON object",
         "deep-nesting": "line 2 nests deeper than 64 levels",
+        "draft-by-another-actor": #"line 2: VersionDrafted's created_by is "priya" but its actor is "mallory": a draft's created_by is the actor who recorded it"#,
         "duplicate-event-id": "line 2: event id 00000000-0000-4000-8000-000000000001 appears twice",
         "duplicate-intent-other-client": "line 8: payment intent pi_1 already belongs to client 0b7c8f6e-2f51-4c2e-9a0b-1d2e3f405162",
         "export-cut-short": "line 3: the file ends here, at position 3, where its lines say their export ends at position 4: it was cut short, 1 event missing",
@@ -2097,6 +2136,30 @@ struct BadInputTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: spools).isEmpty)
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: spools).isEmpty)
+    }
+
+    @Test("a demo stopped by SIGTERM while it generates its history says that no store was made, and dies of the signal")
+    func demoInterrupted() throws {
+        let directory = try TemporaryDirectory()
+        let spools = directory.path("tmp"), store = directory.path("store")
+        try FileManager.default.createDirectory(atPath: spools, withIntermediateDirectories: false)
+        let process = Process()
+        process.executableURL = try products().appendingPathComponent("folio")
+        process.arguments = ["demo", "--clients", "3000", "--store", store]
+        process.environment = ProcessInfo.processInfo.environment.merging(["TMPDIR": spools]) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        let err = Pipe()
+        process.standardError = err
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        waitWhile { !holdsSpool(process.processIdentifier, prefix: "/folio-demo-") }
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        let said = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGTERM)
+        #expect(said.replacingOccurrences(of: "\r", with: "\n").split(separator: "\n").last == "folio: interrupted; no store was made at \(store)", "\(said)")
+        #expect(!FileManager.default.fileExists(atPath: store))
         #expect(try FileManager.default.contentsOfDirectory(atPath: spools).isEmpty)
     }
 

@@ -531,7 +531,9 @@ struct TransferTests {
         #expect(try importing(0, lineBreak) == "line 1: the actor (created_by) must be 1 to 255 bytes, not blank")
         #expect(try importing(0, String(lineBreak.dropLast()) + #","hash":"\#(String(repeating: "0", count: 64))"}"#) == nil)
         let draft = try #require(lines.firstIndex { $0.contains(#""type":"VersionDrafted""#) })
-        let drafter = try editing(lines[draft]) { $0["created_by"] = "\n" }
+        let drafted = try #require(try JSONSerialization.jsonObject(with: Data(lines[draft].utf8)) as? [String: Any])["actor"] as? String
+        let drafter = try editing(lines[draft]) { $0["created_by"] = "\n" }.replacingOccurrences(of: #""actor":"\#(drafted ?? "")""#, with: #""actor":"\n""#)
+        #expect(drafter.contains(#""actor":"\n""#))
         #expect(try importing(draft, drafter) == "line \(draft + 1): the actor (created_by) must be 1 to 255 bytes, not blank")
         #expect(try importing(draft, String(drafter.dropLast()) + #","hash":"\#(String(repeating: "0", count: 64))"}"#) == nil)
         // A field of another type, in a line written with its keys unsorted (read through its parsed fields).
