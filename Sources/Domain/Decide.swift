@@ -355,7 +355,7 @@ public func checkActor(_ actor: String, asStored: Bool = false) throws(DomainErr
     // A visible ASCII first byte settles "not blank" without trimming.
     let visibleStart = actor.utf8.first.map { $0 > 0x20 && $0 < 0x7F } ?? false
     guard visibleStart || actor.unicodeScalars.contains(where: { asStored ? !$0.isBlank(newlines: false) : !$0.isInvisible }), actor.utf8.count <= 255 else {
-        throw DomainError(.actor, "the actor (created_by) must be 1 to 255 bytes, not blank")
+        throw DomainError(.actor, "the actor (--by, an event's actor, a draft's created_by) must be 1 to 255 bytes, not blank")
     }
 }
 

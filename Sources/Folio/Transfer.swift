@@ -674,8 +674,10 @@ extension Store {
             if !asStored { try checkActor(line.actor) }
             // The envelope's actor is the schema's created_by: a draft names the one who made it
             // (an export's line is restored as stored, as an earlier Folio's import took it).
-            if !asStored, case .versionDrafted(let drafted) = event, drafted.createdBy != line.actor {
-                throw FolioError(.invalidInput, "VersionDrafted's created_by is \(drafted.createdBy.debugDescription) but its actor is \(line.actor.debugDescription): a draft's created_by is the actor who recorded it")
+            // Compared as bytes, as they are stored: two Unicode forms of one name are two names.
+            if !asStored, case .versionDrafted(let drafted) = event, !drafted.createdBy.utf8.elementsEqual(line.actor.utf8) {
+                let form = drafted.createdBy == line.actor ? " (the same text in another Unicode form)" : ""
+                throw FolioError(.invalidInput, "VersionDrafted's created_by is \(drafted.createdBy.debugDescription) but its actor is \(line.actor.debugDescription)\(form): a draft's created_by is the actor who recorded it")
             }
             try validate(event, state: state, asStored: asStored)
         } catch {

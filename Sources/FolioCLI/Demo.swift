@@ -35,8 +35,10 @@ struct Demo: ParsableCommand {
     /// progress bar for each step. The file is removed from its directory as soon as it is made
     /// and read through its descriptor (`/proc/self/fd`), so that a process ended by any signal
     /// leaves no copy; where that cannot be read, it is removed once imported, or if the process
-    /// is interrupted.
-    private func importSample(_ load: (String, @escaping (JobProgress) -> Void) throws -> ImportReport) throws -> ImportReport {
+    /// is interrupted. An interruption while the history is generated says `sayingWhileGenerating`.
+    private func importSample(
+        sayingWhileGenerating generating: String? = nil, _ load: (String, @escaping (JobProgress) -> Void) throws -> ImportReport
+    ) throws -> ImportReport {
         let fixture = FileManager.default.currentDirectoryPath + "/Fixtures/small.jsonl"
         let source: String
         var generated: Interruption.Leftover?
@@ -63,6 +65,8 @@ struct Demo: ParsableCommand {
             } else {
                 source = path
             }
+            let note = generating.map { Interruption.sayIfInterrupted($0) }
+            defer { note?.forget() }
             let bar = Progress(title: "Generating")
             defer { bar.finish() }
             _ = try writing(to: path) { try generator().write(to: out) { bar.update(done: $0.done, total: $0.total) } }
@@ -94,11 +98,9 @@ struct Demo: ParsableCommand {
             // fails or is interrupted leaves no empty store behind.
             var removed: [String] = []
             let report: ImportReport
-            // Said also while the history is generated, before there is a store being built.
-            let note = Interruption.sayIfInterrupted("no store was made at \(path)")
-            defer { note.forget() }
             do {
-                report = try importSample { source, progress in
+                // Until the store is being built (which an interruption removes, saying so).
+                report = try importSample(sayingWhileGenerating: "no store was made at \(path)") { source, progress in
                     try Store.importLog(from: source, intoNewStoreAt: path, progress: progress) { removed.append($0) }
                 }
             } catch let error as FolioError where error.code == .refused && !Store.canStageImport(at: path) {

@@ -295,10 +295,10 @@ struct FormatOptions: ParsableArguments {
     var format: OutputFormat = .table
 }
 
-/// `--by`: who records a write, the event's actor (`admin` by default), which `folio history` and
-/// `folio log` show beside each step; a draft's is its `created_by` too.
+/// `--by`: who records a write, the event's actor (`admin` by default), which `folio log` shows,
+/// and `folio history` beside each step it lists; a draft's is its `created_by` too.
 struct ActorOptions: ParsableArguments {
-    @Option(name: .customLong("by"), help: ArgumentHelp("Who records it: the event's actor (a draft's created_by), shown by history and log.", valueName: "name"))
+    @Option(name: .customLong("by"), help: ArgumentHelp("Who records it: the event's actor (a draft's created_by), which log shows, and history for a version's and a payment's steps.", valueName: "name"))
     var name: String = Store.defaultActor
 }
 

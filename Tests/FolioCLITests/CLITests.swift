@@ -465,7 +465,7 @@ struct CLITests {
         #expect(try folio(["client", "activate", token, "--by", "site"], store: store).status == 0)
         let version = try #require(try json(try folio(["version", "draft", id, "--page", "agreement", "--content", "-", "--by", "priya", "--format", "json"], store: store, input: "{}").out)["id"] as? String)
         let refused = try folio(["version", "promote", version, "--by", " "], store: store)
-        #expect(refused.status == 1 && refused.err == "folio: the actor (created_by) must be 1 to 255 bytes, not blank\n", "\(refused.err)")
+        #expect(refused.status == 1 && refused.err == "folio: the actor (--by, an event's actor, a draft's created_by) must be 1 to 255 bytes, not blank\n", "\(refused.err)")
         for arguments in [["version", "promote", version, "--by", "lead"], ["version", "outcome", version, "success", "--by", "ana"],
                           ["payment", "start", id, "--intent", "pi_1", "--amount", "5", "--by", "stripe"],
                           ["payment", "fail", id, "--intent", "pi_1", "--amount", "5", "--by", "stripe"],
@@ -1698,6 +1698,7 @@ struct BadInputTests {
         "content-not-object": "line 2: content must be a JSON object (rule 5)",
         "data-not-object": "line 2: data must be a JSON object",
         "deep-nesting": "line 2 nests deeper than 64 levels",
+        "draft-by-its-actor-in-another-unicode-form": "line 2: VersionDrafted's created_by is \"Jose\u{301}\" but its actor is \"Jos\u{E9}\" (the same text in another Unicode form): a draft's created_by is the actor who recorded it",
         "draft-by-another-actor": #"line 2: VersionDrafted's created_by is "priya" but its actor is "mallory": a draft's created_by is the actor who recorded it"#,
         "duplicate-event-id": "line 2: event id 00000000-0000-4000-8000-000000000001 appears twice",
         "duplicate-intent-other-client": "line 8: payment intent pi_1 already belongs to client 0b7c8f6e-2f51-4c2e-9a0b-1d2e3f405162",
@@ -1844,7 +1845,7 @@ struct BadInputTests {
         #expect(blank.err == "folio: a client's name must be 1 to 200 characters, not blank\n")
         for actor in ["", "  "] {
             let nobody = try folio(["client", "create", "--name", "Ada", "--by", actor], store: store)
-            #expect(nobody.err == "folio: the actor (created_by) must be 1 to 255 bytes, not blank\n", "\(nobody.err)")
+            #expect(nobody.err == "folio: the actor (--by, an event's actor, a draft's created_by) must be 1 to 255 bytes, not blank\n", "\(nobody.err)")
         }
         #expect(!FileManager.default.fileExists(atPath: store))
         #expect(try FileManager.default.contentsOfDirectory(atPath: empty).isEmpty)

@@ -152,7 +152,7 @@ struct CommandPathTests {
         let (client, token) = try activeClient(store)
         let version = try store.draftVersion(client: token, page: .agreement, content: .object([:]))
         for actor in ["", " \t", "\n", "\r\n", " \u{2028}", String(repeating: "a", count: 256)] {
-            let refusal = "the actor (created_by) must be 1 to 255 bytes, not blank"
+            let refusal = "the actor (--by, an event's actor, a draft's created_by) must be 1 to 255 bytes, not blank"
             try expectRefusal(store, containing: refusal) { _ = try store.createClient(name: "B", actor: actor) }
             try expectRefusal(store, containing: refusal) { _ = try store.issueToken(client: client.lowercased, actor: actor) }
             try expectRefusal(store, containing: refusal) { _ = try store.activate(token: token, actor: actor) }
