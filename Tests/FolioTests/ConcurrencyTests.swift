@@ -210,24 +210,9 @@ struct ConcurrencyTests {
     func interruptedAfterCommit(errorFull: Bool) throws {
         let directory = try TemporaryDirectory()
         let path = directory.path("store")
-        _ = try Store(path: path).createClient(name: "Before")
-        // A standard output that takes nothing more: the command's row waits to be written once
-        // its commit is done.
         let out = try fullPipe()
         let err = errorFull ? try fullPipe() : Pipe()
-        let command = try folioProcess(["client", "create", "--name", "Committed", "--store", path])
-        command.standardOutput = out
-        command.standardError = err
-        try command.run()
-        var committed = false
-        for _ in 0..<400 where !committed {
-            committed = try EventStore(path: path).head() == 2
-            if !committed { Thread.sleep(forTimeInterval: 0.05) }
-        }
-        #expect(committed)
-        // Long enough for the command to reach the write of its row, had it not yet.
-        Thread.sleep(forTimeInterval: 0.3)
-        #expect(command.isRunning, "the row waits for a standard output that takes nothing")
+        let command = try createWithRowBlocked(in: path, out: out, err: err)
         kill(command.processIdentifier, SIGTERM)
         #expect(endsSoon(command), "ended by the signal, its row unwritten")
         try out.fileHandleForWriting.close()
@@ -248,31 +233,20 @@ struct ConcurrencyTests {
     func printedWithinGrace() throws {
         let directory = try TemporaryDirectory()
         let path = directory.path("store")
-        _ = try Store(path: path).createClient(name: "Before")
         let out = try fullPipe(), err = Pipe()
-        let command = try folioProcess(["client", "create", "--name", "Committed", "--store", path, "--format", "csv"])
-        command.standardOutput = out
-        command.standardError = err
-        try command.run()
-        var committed = false
-        for _ in 0..<400 where !committed {
-            committed = try EventStore(path: path).head() == 2
-            if !committed { Thread.sleep(forTimeInterval: 0.05) }
-        }
-        #expect(committed)
-        Thread.sleep(forTimeInterval: 0.3)
-        #expect(command.isRunning, "the row waits for a standard output that takes nothing")
+        let command = try createWithRowBlocked(in: path, out: out, err: err, format: "csv")
         kill(command.processIdentifier, SIGTERM)
-        // The reader comes back at once (well within the half second) and reads all there is.
-        let printed = Mutex(Data())
-        let reading = DispatchGroup()
-        DispatchQueue.global().async(group: reading) { printed.withLock { $0 = out.fileHandleForReading.readDataToEndOfFile() } }
-        #expect(endsSoon(command))
+        // The reader comes back at once (well within the half second) and reads all there is, on
+        // this thread: the pipe's end stays open in the command alone, which ends by the signal.
         try out.fileHandleForWriting.close()
+        // A command that never ended would keep the read waiting: it is killed in ten seconds.
+        let pid = command.processIdentifier
+        DispatchQueue.global().asyncAfter(deadline: .now() + 10) { if command.isRunning { kill(pid, SIGKILL) } }
+        let printed = out.fileHandleForReading.readDataToEndOfFile()
+        #expect(endsSoon(command))
         try err.fileHandleForWriting.close()
-        reading.wait()
         let said = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let row = printed.withLock { String(decoding: $0.drop { $0 == 0x2E }, as: UTF8.self) }
+        let row = String(decoding: printed.drop { $0 == 0x2E }, as: UTF8.self)
         #expect(row.hasPrefix("id,name,") && row.contains(",Committed,") && row.hasSuffix("\r\n"), "\(row)")
         #expect(said.isEmpty, "\(said)")
         #expect(command.terminationReason == .uncaughtSignal && command.terminationStatus == SIGTERM)
@@ -1056,6 +1030,27 @@ private func fullPipe() throws -> Pipe {
     while write(end, byte, 1) == 1 {}
     _ = fcntl(end, F_SETFL, flags)
     return pipe
+}
+
+/// Runs `folio client create --name Committed` on a store at `path` holding one client before it,
+/// with `out`, a standard output that takes nothing more (`fullPipe()`): returns once its client is
+/// committed and its row waits to be written.
+private func createWithRowBlocked(in path: String, out: Pipe, err: Pipe, format: String = "table") throws -> Process {
+    _ = try Store(path: path).createClient(name: "Before")
+    let command = try folioProcess(["client", "create", "--name", "Committed", "--store", path, "--format", format])
+    command.standardOutput = out
+    command.standardError = err
+    try command.run()
+    var committed = false
+    for _ in 0..<400 where !committed {
+        committed = try EventStore(path: path).head() == 2
+        if !committed { Thread.sleep(forTimeInterval: 0.05) }
+    }
+    #expect(committed)
+    // Long enough for the command to reach the write of its row, had it not yet.
+    Thread.sleep(forTimeInterval: 0.3)
+    #expect(command.isRunning, "the row waits for a standard output that takes nothing")
+    return command
 }
 
 /// Whether `command` ends within ten seconds; one that does not is killed (and has ended on return).
