@@ -83,6 +83,8 @@ struct StoreOptions: ParsableArguments {
             warn("folio: recorded at \(Timestamp.format(microseconds: recorded)), the log's last time, as this machine's clock (\(Timestamp.format(microseconds: clock))) is behind it and the log's times never go back")
         }, unchanged: { why in
             warn("folio: " + why.escapingControls())
+            // Said: an interruption from here on has nothing to add to it.
+            note.finish()
         }, committingCommand: { try note.settleCommand($0) })
         return try Store(path: path, options: options, progress: { progress in
             // On a terminal, a rebuild of stale read models says which and why as it begins, as

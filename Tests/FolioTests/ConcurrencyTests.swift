@@ -252,6 +252,33 @@ struct ConcurrencyTests {
         #expect(command.terminationReason == .uncaughtSignal && command.terminationStatus == SIGTERM)
     }
 
+    @Test("a command that changes nothing, interrupted as it prints its row, says only that it changes nothing, and ends by the signal")
+    func unchangedInterrupted() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("store")
+        let store = try Store(path: path)
+        let client = try store.createClient(name: "Active")
+        let token = try #require(try store.issueToken(client: client.id.lowercased).activationToken)
+        _ = try store.activate(token: token.description)
+        let out = try fullPipe(), err = Pipe()
+        let command = try folioProcess(["client", "activate", token.description, "--store", path])
+        command.standardOutput = out
+        command.standardError = err
+        try command.run()
+        // Its note comes before its row, which waits for a standard output that takes nothing.
+        var said = pollfd(fd: err.fileHandleForReading.fileDescriptor, events: Int16(POLLIN), revents: 0)
+        #expect(poll(&said, 1, 10_000) == 1)
+        Thread.sleep(forTimeInterval: 0.3)
+        #expect(command.isRunning, "the row waits for a standard output that takes nothing")
+        kill(command.processIdentifier, SIGTERM)
+        #expect(endsSoon(command))
+        try out.fileHandleForWriting.close()
+        try err.fileHandleForWriting.close()
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(text == "folio: client \(client.id.lowercased) is active already, and \(token) is its token: activating again changes nothing (rule 2)\n", "\(text)")
+        #expect(command.terminationReason == .uncaughtSignal && command.terminationStatus == SIGTERM)
+    }
+
     @Test("a command refused after waiting for another process's write says one line, the refusal, where standard error is not a terminal")
     func refusalAfterWait() throws {
         let directory = try TemporaryDirectory()
