@@ -66,12 +66,16 @@ struct FolioCommand: ParsableCommand {
             var command = try parseAsRoot()
             // What a write prints, on either output, follows its commit: a reader gone must not
             // end it by SIGPIPE without a word, as it would a query's `folio log | head`.
-            if command is any WritesToStore { ignoreBrokenPipes() }
-            // Before any other thread starts, as `handleSignals()` asks.
-            if command is any RecordsAction {
-                // Named first: a signal the moment the thread takes them finds what to say.
-                CommandNote.shared.beginWrite()
-                Interruption.handleSignals()
+            // (A query asks once: each such question of a type the runtime has not met searches
+            // every conformance in the program.)
+            if command is any WritesToStore {
+                ignoreBrokenPipes()
+                // Before any other thread starts, as `handleSignals()` asks.
+                if command is any RecordsAction {
+                    // Named first: a signal the moment the thread takes them finds what to say.
+                    CommandNote.shared.beginWrite()
+                    Interruption.handleSignals()
+                }
             }
             try command.run()
             Interruption.yieldIfInterrupted()
