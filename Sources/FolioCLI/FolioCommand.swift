@@ -120,18 +120,29 @@ struct FolioCommand: ParsableCommand {
     }
 
     /// Why options given before the command are refused, saying where they go (`nil` when there
-    /// are none): `folio --store PATH clients` reads naturally, but `folio` itself takes no
-    /// options, and the parser would say only that `--store` is unknown.
+    /// are none): `folio --store PATH clients` (or `folio version --store PATH show V`) reads
+    /// naturally, but `folio` and its groups take no options, and the parser would say only that
+    /// `--store` is unknown.
     static func optionBeforeCommand(_ arguments: [String]) -> String? {
-        guard let first = arguments.first, first.hasPrefix("-"), !["-h", "--help"].contains(first) else { return nil }
-        // The options and their values, up to the first word that is neither.
-        var command = arguments.startIndex
-        while command < arguments.endIndex, arguments[command].hasPrefix("-") {
-            let option = arguments[command]
-            command += option.contains("=") || flags.contains(option) ? 1 : 2
+        var command: any ParsableCommand.Type = FolioCommand.self
+        var path: [String] = []
+        var rest = arguments[...]
+        // Down the groups named first (`version`, `payment`…).
+        while let word = rest.first, let next = command.configuration.subcommands.first(where: { $0.configuration.commandName == word }) {
+            guard !next.configuration.subcommands.isEmpty else { return nil }
+            command = next
+            path.append(word)
+            rest = rest.dropFirst()
         }
-        guard command < arguments.endIndex, configuration.subcommands.contains(where: { $0.configuration.commandName == arguments[command] }) else { return nil }
-        let moved = arguments[command...] + arguments[..<command]
+        guard let first = rest.first, first.hasPrefix("-"), !["-h", "--help"].contains(first) else { return nil }
+        // The options and their values, up to the first word that is neither.
+        var index = rest.startIndex
+        while index < rest.endIndex, rest[index].hasPrefix("-") {
+            let option = rest[index]
+            index += option.contains("=") || flags.contains(option) ? 1 : 2
+        }
+        guard index < rest.endIndex, command.configuration.subcommands.contains(where: { $0.configuration.commandName == rest[index] }) else { return nil }
+        let moved = path + rest[index...] + rest[..<index]
         return "options go after the command they are for, as in: folio \(moved.map(\.shellQuoted).joined(separator: " "))"
     }
 

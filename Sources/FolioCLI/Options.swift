@@ -32,7 +32,7 @@ func wholeNumber<T: FixedWidthInteger & Sendable>(atLeast least: T = 0) -> @Send
 
 /// `--store`: where the store lives.
 struct StoreOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The store directory (an LMDB environment).", discussion: "Default: $FOLIO_STORE, else ./folio-store.", valueName: "path"))
+    @Option(name: .long, help: ArgumentHelp("The store directory (an LMDB environment).", discussion: "Default: $FOLIO_STORE, else ./folio-store.", valueName: "path"), completion: .directory)
     var store: String?
 
     var path: String { store ?? Store.defaultPath }
@@ -300,7 +300,7 @@ struct FormatOptions: ParsableArguments {
 /// `--by`: who records a write, the event's actor (`admin` by default), which `folio log` shows,
 /// and `folio history` beside each step it lists; a draft's is its `created_by` too.
 struct ActorOptions: ParsableArguments {
-    @Option(name: .customLong("by"), help: ArgumentHelp("Who records it: the event's actor (a draft's created_by), which log shows, and history for a version's and a payment's steps.", valueName: "name"))
+    @Option(name: .customLong("by"), help: ArgumentHelp("Who records it: the event's actor, which folio log shows (a draft's created_by too).", valueName: "name"))
     var name: String = Store.defaultActor
 }
 
@@ -483,9 +483,17 @@ func parseJSONObject(_ text: String?, option: String) throws -> JSONValue {
 
 /// The bytes of a JSON input given as a file's path, or `-` for standard input: at most one byte
 /// past the most a parse takes, which is enough to refuse it by its size.
+/// Says, where standard input is a terminal, that `what` is read from it and how to end it: the
+/// command would otherwise wait without a word for what a pipe usually gives it.
+func noteReadingTerminal(_ what: String) {
+    guard isatty(STDIN_FILENO) == 1 else { return }
+    warn("folio: reading \(what) from the terminal: type or paste it, then press Ctrl-D on a line of its own")
+}
+
 func readJSONInput(_ path: String, what: String) throws -> Data {
     let limit = JSONLimits.default.maxInputBytes
     if path == "-" {
+        noteReadingTerminal(what)
         do { return Data(try FileDescriptor.standardInput.readToEnd(limit: limit)) } catch {
             throw FolioError(.invalidInput, "cannot read \(what) from standard input: \(error)")
         }

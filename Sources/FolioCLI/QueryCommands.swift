@@ -142,7 +142,7 @@ struct LogCommand: ParsableCommand {
     var afterText: String?
     @Option(name: .customLong("limit"), parsing: .unconditional, help: ArgumentHelp("At most this many events.", valueName: "count"))
     var limitText: String?
-    @Option(help: "Only events of this type, e.g. PaymentSucceeded.") var type: String?
+    @Option(help: "Only events of this type, e.g. PaymentSucceeded.", completion: .list(EventType.allCases.map(\.rawValue))) var type: String?
     @Option(help: "Only this client's events (UUID or token).") var client: String?
 
     /// `--after`, once `validate()` has read it.
@@ -234,7 +234,7 @@ struct Export: ParsableCommand {
         discussion: "Each line carries its event's digest (SHA-256) and the export's last position, by which an import tells a file changed or cut short since. Example: folio export backup.jsonl"
     )
     @OptionGroup var store: StoreOptions
-    @Argument(help: "The file to write, or - for standard output (also when omitted).") var file: String?
+    @Argument(help: "The file to write, or - for standard output (also when omitted).", completion: .file()) var file: String?
 
     func run() throws {
         // `-` is standard output, as it is standard input to `import`.
@@ -284,11 +284,11 @@ struct Import: ParsableCommand {
         discussion: "Every line is checked against the rules, and an export's lines against their digests and last position (a file changed or cut short since it was exported); a bad line refuses the whole file with its line number, and a store the import was to make is not made. Example: folio import backup.jsonl --store restored"
     )
     @OptionGroup var store: StoreOptions
-    @Argument(help: "The file to read, or - for standard input.") var file: String
+    @Argument(help: "The file to read, or - for standard input.", completion: .file()) var file: String
 
     func run() throws {
         // A file that cannot be read is refused before the store is opened (and made, if new).
-        if file != "-" { try FileDescriptor.checkReadable(file) }
+        if file != "-" { try FileDescriptor.checkReadable(file) } else { noteReadingTerminal("the history to import") }
         // Ctrl-C removes the store being built aside.
         Interruption.handleSignals()
         let path = store.path
@@ -340,7 +340,7 @@ struct ProjectionsGroup: ParsableCommand {
             discussion: "With no NAME, rebuilds them all, switching each in whole, in one commit; writes go on meanwhile and are caught up. A model built by other code (a projector whose version changed) is also rebuilt by the next command that reads the read models or writes (clients, versions, payments, analytics, a show, a write) while it is stale; status, verify, history, log, export and stats only read the log or name it stale. Example: folio projections rebuild analytics"
         )
         @OptionGroup var store: StoreOptions
-        @Argument(help: "Projector names: clients, content_versions, payments, analytics.") var names: [String] = []
+        @Argument(help: "Projector names: clients, content_versions, payments, analytics.", completion: .list(Projections.standard.map(\.name))) var names: [String] = []
 
         func run() throws {
             // A name no projector has is a usage error, named before any store is looked for;
@@ -435,7 +435,7 @@ struct Generate: ParsableCommand {
     @Option(parsing: .unconditional, help: "The seed: the same seed writes the same history. (default: 2026)", transform: wholeNumber()) var seed: UInt64 = 2026
     @Option(parsing: .unconditional, help: ArgumentHelp("Smallest content of a version, in bytes as stored (1500 at least). (default: 20000)", valueName: "bytes"), transform: wholeNumber()) var contentMin: Int = 20_000
     @Option(parsing: .unconditional, help: ArgumentHelp("Largest content of a version, in bytes as stored, 1000000 at most (kept to within a few bytes when less than 10 above --content-min). (default: 50000)", valueName: "bytes"), transform: wholeNumber()) var contentMax: Int = 50_000
-    @Argument(help: "The file to write, or - for standard output (also when omitted).") var file: String?
+    @Argument(help: "The file to write, or - for standard output (also when omitted).", completion: .file()) var file: String?
 
     func validate() throws {
         // A history of no clients holds no events, which an import refuses.

@@ -177,7 +177,7 @@ struct VersionGroup: ParsableCommand {
         @OptionGroup var output: FormatOptions
         @Argument(help: "The client's UUID or activation token.") var client: String
         @Option(help: "The page: activation, agreement, confirmation or processing.", completion: .pages, transform: ruled(PageType.parse)) var page: PageType
-        @Option(help: ArgumentHelp("A file holding the content as a JSON object, or - for standard input.", valueName: "file|-")) var content: String
+        @Option(help: ArgumentHelp("A file holding the content as a JSON object, or - for standard input.", valueName: "file|-"), completion: .file()) var content: String
         @Option(help: ArgumentHelp("Why this change (iteration notes).", valueName: "text")) var notes: String?
         @Option(help: ArgumentHelp("What the change is expected to do.", valueName: "text")) var hypothesis: String?
         @OptionGroup var by: ActorOptions

@@ -279,6 +279,29 @@ struct ConcurrencyTests {
         #expect(command.terminationReason == .uncaughtSignal && command.terminationStatus == SIGTERM)
     }
 
+    @Test("a command reading standard input from a terminal says so, and how to end it, rather than wait without a word", arguments: [true, false])
+    func readsFromTerminal(draft: Bool) throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("store")
+        let client = try Store(path: path).createClient(name: "A")
+        let terminal = try PseudoTerminal()
+        let command = try folioProcess(draft ? ["version", "draft", client.id.lowercased, "--page", "agreement", "--content", "-", "--store", path] : ["import", "-", "--store", directory.path("new")])
+        let err = Pipe()
+        command.standardInput = terminal.follower
+        command.standardOutput = FileHandle.nullDevice
+        command.standardError = err
+        try command.run()
+        var said = pollfd(fd: err.fileHandleForReading.fileDescriptor, events: Int16(POLLIN), revents: 0)
+        #expect(poll(&said, 1, 10_000) == 1, "it said nothing")
+        kill(command.processIdentifier, SIGTERM)
+        #expect(endsSoon(command))
+        try err.fileHandleForWriting.close()
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let what = draft ? "content" : "the history to import"
+        #expect(text.hasPrefix("folio: reading \(what) from the terminal: type or paste it, then press Ctrl-D on a line of its own\n"), "\(text)")
+        #expect(try EventStore(path: path).head() == 1)
+    }
+
     @Test("a command refused after waiting for another process's write says one line, the refusal, where standard error is not a terminal")
     func refusalAfterWait() throws {
         let directory = try TemporaryDirectory()
@@ -638,6 +661,26 @@ struct StoreOpeningTests {
         try readers[1].input.fileHandleForWriting.close()
         readers[1].process.waitUntilExit()
     }
+
+    @Test("a store whose reader table stays full of live readers is refused after the wait's ten seconds, in one line saying it is busy")
+    func fullOfLiveReadersRefused() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("store")
+        let readers = try (0..<2).map { _ in try readingWorker(path, maxReaders: 2) }
+        defer {
+            for reader in readers {
+                try? reader.input.fileHandleForWriting.close()
+                reader.process.waitUntilExit()
+            }
+        }
+        let start = ContinuousClock.now
+        let refusal = #expect(throws: (any Error).self) { try EventStore(path: path, options: .init(maxReaders: 2)).read { try $0.head() } }
+        let waited = ContinuousClock.now - start
+        let message = refusal.map { FolioError.wrapping($0).message } ?? ""
+        #expect(message.hasPrefix("the store is busy: as many processes as its reader table holds had it open for 10 seconds"), "\(message)")
+        #expect(waited >= .seconds(10), "refused after \(waited), before the wait was over")
+    }
+
     /// What is killed inside LMDB's open of a store.
     enum Opener: String, CaseIterable, CustomTestStringConvertible {
         /// A `folio` command, which opens LMDB under Folio's lock.
