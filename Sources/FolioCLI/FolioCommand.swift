@@ -141,7 +141,10 @@ struct FolioCommand: ParsableCommand {
             let option = rest[index]
             index += option.contains("=") || flags.contains(option) ? 1 : 2
         }
-        guard index < rest.endIndex, command.configuration.subcommands.contains(where: { $0.configuration.commandName == rest[index] }) else { return nil }
+        // A request for help is the parser's to answer, wherever it stands.
+        guard index < rest.endIndex, !rest[..<index].contains(where: { ["-h", "--help"].contains($0) }),
+              command.configuration.subcommands.contains(where: { $0.configuration.commandName == rest[index] })
+        else { return nil }
         let moved = path + rest[index...] + rest[..<index]
         return "options go after the command they are for, as in: folio \(moved.map(\.shellQuoted).joined(separator: " "))"
     }

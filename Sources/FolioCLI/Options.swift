@@ -481,15 +481,16 @@ func parseJSONObject(_ text: String?, option: String) throws -> JSONValue {
     }
 }
 
-/// The bytes of a JSON input given as a file's path, or `-` for standard input: at most one byte
-/// past the most a parse takes, which is enough to refuse it by its size.
 /// Says, where standard input is a terminal, that `what` is read from it and how to end it: the
-/// command would otherwise wait without a word for what a pipe usually gives it.
+/// command would otherwise wait without a word for what a pipe usually gives it. A terminal takes
+/// lines of at most 4,095 bytes, which a long page or history overruns: a file takes it whole.
 func noteReadingTerminal(_ what: String) {
     guard isatty(STDIN_FILENO) == 1 else { return }
-    warn("folio: reading \(what) from the terminal: type or paste it, then press Ctrl-D on a line of its own")
+    warn("folio: reading \(what) from the terminal: type it, then press Ctrl-D on a line of its own (a long one is better given as a file)")
 }
 
+/// The bytes of a JSON input given as a file's path, or `-` for standard input: at most one byte
+/// past the most a parse takes, which is enough to refuse it by its size.
 func readJSONInput(_ path: String, what: String) throws -> Data {
     let limit = JSONLimits.default.maxInputBytes
     if path == "-" {

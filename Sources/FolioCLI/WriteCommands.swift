@@ -161,6 +161,7 @@ struct TokenGroup: ParsableCommand {
 struct VersionGroup: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "version", abstract: "Draft, promote, record the outcome of, or show content versions.",
+        discussion: "These are a client's page content versions; Folio's own version is `folio --version`.",
         subcommands: [Draft.self, Promote.self, OutcomeCommand.self, Show.self]
     )
 

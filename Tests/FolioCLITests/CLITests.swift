@@ -1595,7 +1595,8 @@ struct CLITests {
         #expect(early.status == 64 && early.out.isEmpty)
         #expect(early.err == #"folio: options go after the command they are for, as in: folio clients --status paid --format json --store '/tmp/a store'\''s'"# + "\n", "\(early.err)")
         #expect(try folio(["--store=s", "history", "G0001"]).err == "folio: options go after the command they are for, as in: folio history G0001 --store=s\n")
-        // So are those given between a group and its command.
+        // So are those given between a group and its command; a request for help is answered.
+        #expect(try folio(["version", "--store", "s", "--help", "show", "V"]).status == 0)
         #expect(try folio(["version", "--store", "s", "show", "V"]).err == "folio: options go after the command they are for, as in: folio version show V --store s\n")
         #expect(try folio(["payment", "--format=json", "start", "G0001", "--intent", "pi_1", "--amount", "5"]).err
             == "folio: options go after the command they are for, as in: folio payment start G0001 --intent pi_1 --amount 5 --format=json\n")

@@ -298,7 +298,7 @@ struct ConcurrencyTests {
         try err.fileHandleForWriting.close()
         let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         let what = draft ? "content" : "the history to import"
-        #expect(text.hasPrefix("folio: reading \(what) from the terminal: type or paste it, then press Ctrl-D on a line of its own\n"), "\(text)")
+        #expect(text.hasPrefix("folio: reading \(what) from the terminal: type it, then press Ctrl-D on a line of its own (a long one is better given as a file)\n"), "\(text)")
         #expect(try EventStore(path: path).head() == 1)
     }
 
