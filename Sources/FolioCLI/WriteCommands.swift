@@ -190,6 +190,8 @@ struct VersionGroup: ParsableCommand {
             guard !(content == "-" && metadata == "@-") else {
                 throw ValidationError("--content - and --metadata @- cannot both read standard input: give one of them a file")
             }
+            // A page typed at a terminal is not asked for where there is no store to take it.
+            if content == "-" || metadata == "@-" { try store.checkExists() }
             let data = try readJSONInput(content, what: "content")
             let value: JSONValue
             do { value = try JSONValue.parse(data) } catch { throw FolioError(.invalidInput, "content \(FolioError.wrapping(error).message)") }

@@ -1836,7 +1836,9 @@ struct BadInputTests {
     func noStore() throws {
         let directory = try TemporaryDirectory()
         let store = directory.path("typo")
-        for arguments in [["clients"], ["client", "show", "G1234"], ["stats"], ["export"], ["verify"], ["projections", "status"], ["token", "issue", "G1234"]] {
+        // A draft reading its page from standard input is refused before it reads it.
+        for arguments in [["clients"], ["client", "show", "G1234"], ["stats"], ["export"], ["verify"], ["projections", "status"], ["token", "issue", "G1234"],
+                          ["version", "draft", "G1234", "--page", "agreement", "--content", "-"]] {
             let result = try folio(arguments, store: store)
             #expect(result.status != 0)
             #expect(result.err == "folio: no store at \(store): `folio client create`, `folio import` or `folio demo` makes one\n", "\(arguments)")
