@@ -282,8 +282,11 @@ public enum Event: Hashable, Sendable {
         }
     }
 
+    /// What names a client's stream before its id.
+    public static let streamPrefix = "client-"
+
     /// The stream of a client's events: `client-<lowercase uuid>`.
-    public static func stream(for clientID: UUID) -> String { "client-" + clientID.lowercased }
+    public static func stream(for clientID: UUID) -> String { streamPrefix + clientID.lowercased }
 
     /// The payload as canonical JSON (sorted keys, no whitespace, lowercase UUIDs) at the current schema version.
     public func encodePayload() -> Data {

@@ -658,7 +658,7 @@ extension Store {
         let client = event.clientID
         // The id in a stream's name reads in either case, as ids do; it is kept as Folio names it.
         let stream = Event.stream(for: client)
-        let prefix = "client-"
+        let prefix = Event.streamPrefix
         guard line.stream == stream
             || line.stream.hasPrefix(prefix) && String(decoding: line.stream.utf8.dropFirst(prefix.utf8.count).map(asciiLowercase), as: UTF8.self) == client.lowercased
         else {
