@@ -503,6 +503,13 @@ extension Store {
         FolioError(.refused, "import needs an empty store: \(file == "-" ? "this one" : "the one at \(path)") already holds \(counted(head, "event"))")
     }
 
+    /// Refuses an import of `file` (`-` for standard input) unless this store holds no events: the
+    /// same refusal as `importLog(from:)`, for a caller to give before it asks for the input.
+    public func requireEmptyForImport(from file: String) throws {
+        let head = try log.head()
+        guard head == 0 else { throw Self.notEmpty(head, importing: file, into: path) }
+    }
+
     /// Appends an exported log (JSON Lines) to this store, which must be empty.
     ///
     /// Every line is checked against the format and the rules as if its command were run now;
@@ -516,8 +523,7 @@ extension Store {
     ) throws -> ImportReport {
         // Said before standard input is spooled, which waits for its end; checked again below, in
         // the transaction, which another process's write cannot come between.
-        let head = try log.head()
-        guard head == 0 else { throw Self.notEmpty(head, importing: path, into: self.path) }
+        try requireEmptyForImport(from: path)
         // A file is opened once: a named pipe opened again would wait for a writer long gone.
         let opened = path == "-" ? FileDescriptor.standardInput : try FileDescriptor.openForReading(path)
         let file: FileDescriptor

@@ -288,7 +288,7 @@ struct Import: ParsableCommand {
 
     func run() throws {
         // A file that cannot be read is refused before the store is opened (and made, if new).
-        if file != "-" { try FileDescriptor.checkReadable(file) } else { noteReadingTerminal("the history to import") }
+        if file != "-" { try FileDescriptor.checkReadable(file) }
         // Ctrl-C removes the store being built aside.
         Interruption.handleSignals()
         let path = store.path
@@ -298,6 +298,7 @@ struct Import: ParsableCommand {
         // Said once the import is done: a refused one says only why, in one line.
         var removed: [String] = []
         if Store.canStageImport(at: path) {
+            if file == "-" { noteReadingTerminal("the history to import") }
             // Built aside and put in place once done: a refused file leaves no store.
             report = try Store.importLog(from: file, intoNewStoreAt: path, progress: progress) { removed.append($0) }
         } else {
@@ -307,7 +308,13 @@ struct Import: ParsableCommand {
             defer { note.forget() }
             // Stale read models are not rebuilt first: a refused import changes nothing, and one
             // that succeeds folds every projector anew.
-            report = try store.open(rebuildingStale: false, creating: true).importLog(from: file, progress: progress, committing: note.settle)
+            let target = try store.open(rebuildingStale: false, creating: true)
+            if file == "-" {
+                // A store that holds events is refused before a terminal is asked for a history.
+                try target.requireEmptyForImport(from: file)
+                noteReadingTerminal("the history to import")
+            }
+            report = try target.importLog(from: file, progress: progress, committing: note.settle)
         }
         bar.finish()
         warnRemoved(removed, into: path)

@@ -299,6 +299,26 @@ struct ConcurrencyTests {
         }
     }
 
+    @Test("an import from a terminal into a store that holds events is refused at once, without asking for a history")
+    func terminalImportIntoFullStore() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("store")
+        _ = try Store(path: path).createClient(name: "A")
+        let terminal = try PseudoTerminal()
+        let command = try folioProcess(["import", "-", "--store", path])
+        let err = Pipe()
+        command.standardInput = terminal.follower
+        command.standardOutput = FileHandle.nullDevice
+        command.standardError = err
+        try command.run()
+        #expect(endsSoon(command), "it waited for the terminal")
+        try err.fileHandleForWriting.close()
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(text == "folio: import needs an empty store: this one already holds 1 event\n", "\(text)")
+        #expect(command.terminationStatus == 1)
+        #expect(try EventStore(path: path).head() == 1)
+    }
+
     @Test("a command refused after waiting for another process's write says one line, the refusal, where standard error is not a terminal")
     func refusalAfterWait() throws {
         let directory = try TemporaryDirectory()
