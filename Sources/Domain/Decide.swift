@@ -65,6 +65,16 @@ public func decision(_ command: Command, state: ClientState, asStored: Bool = fa
     return Decision(events: events, unchanged: unchanged)
 }
 
+/// Refuses every command but `createClient` on a client that does not exist or was deleted.
+public func checkTakesActions(_ state: ClientState, client: UUID) throws(DomainError) {
+    guard state.exists else {
+        throw DomainError(.unknownClient, "client \(client.lowercased) does not exist (rule 7: unknown ids are refused)")
+    }
+    guard !state.isDeleted else {
+        throw DomainError(.clientDeleted, "client \(client.lowercased) was deleted: its history is kept but it takes no more actions")
+    }
+}
+
 private func decide(_ command: Command, state: ClientState, asStored: Bool, unchanged: inout String?) throws(DomainError) -> [Event] {
     let client = command.clientID
     if case .createClient(_, let name, let email, let metadata) = command {
@@ -82,12 +92,7 @@ private func decide(_ command: Command, state: ClientState, asStored: Bool, unch
         try JSONLimits.default.check(metadata, "metadata")
         return [.clientCreated(ClientCreated(clientID: client, name: trimmed, email: email, metadata: metadata))]
     }
-    guard state.exists else {
-        throw DomainError(.unknownClient, "client \(client.lowercased) does not exist (rule 7: unknown ids are refused)")
-    }
-    guard !state.isDeleted else {
-        throw DomainError(.clientDeleted, "client \(client.lowercased) was deleted: its history is kept but it takes no more actions")
-    }
+    try checkTakesActions(state, client: client)
 
     switch command {
     case .createClient:

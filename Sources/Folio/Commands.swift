@@ -140,6 +140,20 @@ extension Store {
         }
     }
 
+    /// Refuses a `CLIENT` that names no client, or one that was deleted, as a command on it would:
+    /// for a command to say so before it asks for what it reads from standard input. The command
+    /// itself checks again, in its transaction.
+    public func checkTakesActions(client reference: String) throws {
+        do {
+            try log.read { session in
+                let id = try resolve(reference, lookup: { token in try tokenOwner(token, in: session) })
+                try Domain.checkTakesActions(WriteModel.state(of: id, in: session.transaction, indexes: indexes).state, client: id)
+            }
+        } catch {
+            throw FolioError.wrapping(error)
+        }
+    }
+
     /// The client `reference` names or named: its id, or the client its token was issued to
     /// (a token is issued once, ever), retired since or not; `nil` for a token never issued or
     /// text that is neither. Unchecked otherwise: for scoping a fold to one client's stream.

@@ -81,7 +81,14 @@ final class WriteModel {
     func state(of client: UUID) throws -> (version: UInt64, state: ClientState) {
         if let cached = states[client] { return cached }
         if loaded != nil { return (0, ClientState.initial) }
-        let stored: (UInt64, ClientState)? = try session.transaction.withValue(indexes.clients, client.bytes) { value in
+        let result = try Self.state(of: client, in: session.transaction, indexes: indexes)
+        states[client] = result
+        return result
+    }
+
+    /// The client's state and stream version as stored (`initial` and 0 for an unknown client).
+    static func state(of client: UUID, in transaction: Transaction, indexes: WriteIndexes) throws -> (version: UInt64, state: ClientState) {
+        let stored: (UInt64, ClientState)? = try transaction.withValue(indexes.clients, client.bytes) { value in
             guard let value else { return nil }
             guard value.count >= 8 else {
                 throw FolioError(.store, "the store is damaged: the client index's entry for \(client.lowercased) is \(value.count) bytes, short of its stream version; `folio verify` checks every page")
@@ -90,9 +97,7 @@ final class WriteModel {
             let state = try ClientState(json: UnsafeRawBufferPointer(rebasing: value[8...]))
             return (version, state)
         }
-        let result = stored ?? (0, ClientState.initial)
-        states[client] = result
-        return result
+        return stored ?? (0, ClientState.initial)
     }
 
     func tokenOwner(_ token: Token) throws -> TokenOwner? {

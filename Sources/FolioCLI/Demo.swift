@@ -136,7 +136,7 @@ struct Demo: ParsableCommand {
         let current = try store.projections.read { try $0.versions(client: clients.first?.id, page: nil, currentOnly: true) }
         emit("\n== Current versions of \(clients.first?.name ?? "the first client") (folio versions --client … --current)\n")
         emit(RowPrinter(format: .table, columns: ["page_type", "version_number", "id", "iteration_notes", "hypothesis"], onlyColumns: true).render(list: current))
-        emit("\n== Analytics by page type and outcome (folio analytics)\n")
+        emit("\n== Analytics by page type and outcome, and the funnel (folio analytics)\n")
         emit(AnalyticsPrinter(format: .table, sections: ["by_page_type", "by_outcome"]).render(try store.projections.read { try $0.analytics() }))
         if let client = clients.first(where: { $0.status == .paid }) ?? clients.first {
             let reference = client.activationToken?.description ?? client.id.lowercased

@@ -357,6 +357,10 @@ struct ProjectionsGroup: ParsableCommand {
             for name in names where !known.contains(name) {
                 throw ValidationError("no projector is named \(name.debugDescription): the projectors are \(known.joined(separator: ", "))")
             }
+            // As an option given twice is refused, so is a projector named twice.
+            for (index, name) in names.enumerated() where names[..<index].contains(name) {
+                throw ValidationError("projector \(name) is named twice: name each once")
+            }
             // Ctrl-C (or SIGTERM, SIGHUP) says what became of the read models, in place of the bar.
             Interruption.handleSignals()
             let note = Interruption.sayIfInterrupted("the read models are as they were: a rebuild is switched in whole, or not at all")

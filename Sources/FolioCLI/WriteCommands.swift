@@ -50,7 +50,7 @@ struct ClientGroup: ParsableCommand {
         @OptionGroup var output: FormatOptions
         @Option(help: "The client's name (white space at either end is dropped).") var name: String
         @Option(help: "The client's email address.") var email: String?
-        @Option(help: ArgumentHelp("A JSON object of client metadata, or @FILE to read it from a file.", valueName: "json|@file")) var metadata: String?
+        @Option(help: ArgumentHelp("A JSON object of client metadata, or @FILE to read it from a file (@- from standard input).", valueName: "json|@file")) var metadata: String?
         @OptionGroup var by: ActorOptions
 
         func run() throws {
@@ -182,7 +182,7 @@ struct VersionGroup: ParsableCommand {
         @Option(help: ArgumentHelp("Why this change (iteration notes).", valueName: "text")) var notes: String?
         @Option(help: ArgumentHelp("What the change is expected to do.", valueName: "text")) var hypothesis: String?
         @OptionGroup var by: ActorOptions
-        @Option(help: ArgumentHelp("A JSON object of version metadata, or @FILE to read it from a file.", valueName: "json|@file")) var metadata: String?
+        @Option(help: ArgumentHelp("A JSON object of version metadata, or @FILE to read it from a file (@- from standard input).", valueName: "json|@file")) var metadata: String?
 
         func run() throws {
             guard !content.isEmpty else { throw ValidationError("--content names no file: give a path, or - for standard input") }
@@ -190,13 +190,16 @@ struct VersionGroup: ParsableCommand {
             guard !(content == "-" && metadata == "@-") else {
                 throw ValidationError("--content - and --metadata @- cannot both read standard input: give one of them a file")
             }
-            // A page typed at a terminal is not asked for where there is no store to take it.
+            // A page typed at a terminal is not asked for where there is no store to take it, nor
+            // for a client that cannot take it (unknown, or deleted).
             if content == "-" || metadata == "@-" { try store.checkExists() }
+            let opened = try store.open()
+            try opened.checkTakesActions(client: client)
             let data = try readJSONInput(content, what: "content")
             let value: JSONValue
             do { value = try JSONValue.parse(data) } catch { throw FolioError(.invalidInput, "content \(FolioError.wrapping(error).message)") }
             let metadata = try parseJSONObject(metadata, option: "--metadata")
-            let row = try store.open().draftVersion(
+            let row = try opened.draftVersion(
                 client: client, page: page, content: value, notes: notes, hypothesis: hypothesis, createdBy: by.name, metadata: metadata
             )
             emit(RowPrinter(format: output.format, columns: VersionRow.columns).render(one: row), done: true)

@@ -582,6 +582,7 @@ struct CLITests {
         (["projections", "rebuild", ""], "folio: no projector is named \"\": the projectors are"),
         (["projections", "rebuild", " clients"], "folio: no projector is named \" clients\": the projectors are"),
         (["projections", "rebuild", "--format", "json"], "Unknown option '--format'"),
+        (["projections", "rebuild", "analytics", "clients", "analytics"], "folio: projector analytics is named twice: name each once\n"),
         (["log", "--type", ""], "folio: unknown event type \"\": one of ClientCreated"),
         (["log", "--type", "ClientRenamed"], "unknown event type"),
         (["versions", "--client", "4a9f6c1e-0000-4000-8000-000000000000"], "client 4a9f6c1e-0000-4000-8000-000000000000 does not exist (rule 7"),

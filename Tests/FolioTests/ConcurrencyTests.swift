@@ -299,13 +299,17 @@ struct ConcurrencyTests {
         }
     }
 
-    @Test("an import from a terminal into a store that holds events is refused at once, without asking for a history")
-    func terminalImportIntoFullStore() throws {
+    @Test("a command that would read a terminal is refused at once where it cannot take what it reads: an import into a store that holds events, a draft for an unknown or deleted client", arguments: ["import", "unknown", "deleted"])
+    func terminalInputRefusedFirst(case name: String) throws {
         let directory = try TemporaryDirectory()
         let path = directory.path("store")
-        _ = try Store(path: path).createClient(name: "A")
+        let store = try Store(path: path)
+        let client = try store.createClient(name: "A")
+        if name == "deleted" { _ = try store.deleteClient(client.id.lowercased) }
+        let arguments = name == "import" ? ["import", "-"] : ["version", "draft", name == "deleted" ? client.id.lowercased : "G9999", "--page", "agreement", "--content", "-"]
+        let head = try EventStore(path: path).head()
         let terminal = try PseudoTerminal()
-        let command = try folioProcess(["import", "-", "--store", path])
+        let command = try folioProcess(arguments + ["--store", path])
         let err = Pipe()
         command.standardInput = terminal.follower
         command.standardOutput = FileHandle.nullDevice
@@ -314,9 +318,14 @@ struct ConcurrencyTests {
         #expect(endsSoon(command), "it waited for the terminal")
         try err.fileHandleForWriting.close()
         let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(text == "folio: import needs an empty store: this one already holds 1 event\n", "\(text)")
+        let refusal = switch name {
+        case "import": "import needs an empty store: this one already holds 1 event"
+        case "unknown": "token G9999 was never issued (rule 7: unknown tokens are refused)"
+        default: "client \(client.id.lowercased) was deleted: its history is kept but it takes no more actions"
+        }
+        #expect(text == "folio: \(refusal)\n", "\(text)")
         #expect(command.terminationStatus == 1)
-        #expect(try EventStore(path: path).head() == 1)
+        #expect(try EventStore(path: path).head() == head)
     }
 
     @Test("a command refused after waiting for another process's write says one line, the refusal, where standard error is not a terminal")
