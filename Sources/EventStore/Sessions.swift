@@ -219,11 +219,39 @@ public class ReadSession {
         }
         let head = expectedPosition - 1
         let mark = try transaction.get(databases.meta, Array("head".utf8))
-        let expectedMark = head == 0 ? nil : head.bigEndianBytes + lastHash
-        if mark != expectedMark {
-            throw EventStoreError(.corruptRecord, "the head mark does not match record \(head): the log's last record was changed or removed", position: head)
+        if mark != Self.headMark(head, lastHash) {
+            throw EventStoreError.headMismatch(mark: mark, last: head, writing: false)
         }
         return head
+    }
+
+    /// Checks that the head mark names the log's last record: a last record lost or changed (a
+    /// damaged page), which no link of another record can show, is found so.
+    /// - Throws: `corruptRecord` when it does not.
+    public func checkHeadMark() throws {
+        _ = try markedHead(writing: false)
+    }
+
+    /// The log's last record (its position, stated hash and time), checked against the head mark.
+    func markedHead(writing: Bool) throws -> (position: UInt64, hash: [UInt8], recordedAt: Int64) {
+        let head: (position: UInt64, hash: [UInt8], recordedAt: Int64) = try transaction.withCursor(databases.log) { cursor in
+            guard let last = try cursor.last() else { return (UInt64(0), Record.zeroHash, Int64.min) }
+            let position = try storedPosition(last.key, "the log's last key")
+            let view = RecordView(last.value)
+            guard view.isWellFormed else { throw corrupt(position) }
+            return (position, Array(view.hash), view.recordedAtMicroseconds)
+        }
+        let mark = try transaction.get(databases.meta, Array("head".utf8))
+        guard mark == Self.headMark(head.position, head.hash) else {
+            throw EventStoreError.headMismatch(mark: mark, last: head.position, writing: writing)
+        }
+        return head
+    }
+
+    /// The head mark a log whose last record is at `position`, with `hash`, holds: none for an
+    /// empty log.
+    static func headMark(_ position: UInt64, _ hash: [UInt8]) -> [UInt8]? {
+        position == 0 ? nil : position.bigEndianBytes + hash
     }
 
     /// The hash of the record before `position`, which a scan starting there links to. That record
@@ -275,15 +303,12 @@ public final class WriteSession: ReadSession {
         return try super.version(ofStream: stream)
     }
 
+    /// The log's last record, which the next append links to. It must be the one the head mark
+    /// names: where a damaged page has lost or changed the last record (or the mark), the next
+    /// append would take its position, and the mark, for good.
     private func currentHead() throws -> (position: UInt64, hash: [UInt8], recordedAt: Int64) {
         if let cachedHead { return cachedHead }
-        let head = try transaction.withCursor(databases.log) { cursor in
-            guard let last = try cursor.last() else { return (UInt64(0), Record.zeroHash, Int64.min) }
-            let position = try storedPosition(last.key, "the log's last key")
-            let view = RecordView(last.value)
-            guard view.isWellFormed else { throw corrupt(position) }
-            return (position, Array(view.hash), view.recordedAtMicroseconds)
-        }
+        let head = try markedHead(writing: true)
         cachedHead = head
         return head
     }

@@ -351,6 +351,52 @@ struct EventStoreTests {
         #expect { try store.read { try $0.verify() } } throws: { ($0 as? EventStoreError)?.code == .corruptRecord }
     }
 
+    enum HeadDamage: String, CaseIterable { case lastRecordRemoved, lastRecordReplaced, markAhead, markRemoved, allRemoved }
+
+    @Test("an append is refused where the head mark does not name the log's last record, and changes nothing: it would take that record's place for good", arguments: HeadDamage.allCases)
+    func appendAfterLostHead(damage: HeadDamage) throws {
+        let directory = try TemporaryDirectory()
+        let store = try EventStore(path: directory.path("log"))
+        for _ in 0..<3 { try store.append([event()], to: "s") }
+        let log = try store.environment.database("log"), meta = try store.environment.database("meta")
+        let headKey = Array("head".utf8)
+        let original = try #require(try store.read { try $0.event(at: 3) })
+        try store.environment.write { txn in
+            switch damage {
+            case .lastRecordRemoved: _ = try txn.delete(log, UInt64(3).bigEndianBytes)
+            case .lastRecordReplaced:
+                // Sealed and linked as a record is, but not the one the mark names.
+                let previous = try #require(try txn.get(log, UInt64(2).bigEndianBytes))
+                let forged = Record.encode(
+                    Record.Fields(
+                        id: original.id, position: 3, stream: "s", streamVersion: 3, type: original.type, schemaVersion: 1,
+                        recordedAt: original.recordedAtMicroseconds, actor: original.actor, correlationID: nil, causationID: nil,
+                        previousHash: Array(previous[0..<32])
+                    ),
+                    payload: Array(#"{"forged":true}"#.utf8)
+                )
+                try txn.put(log, UInt64(3).bigEndianBytes, forged)
+            case .markAhead:
+                var mark = try #require(try txn.get(meta, headKey))
+                mark[7] += 1
+                try txn.put(meta, headKey, mark)
+            case .markRemoved: _ = try txn.delete(meta, headKey)
+            case .allRemoved: for position in UInt64(1)...3 { _ = try txn.delete(log, position.bigEndianBytes) }
+            }
+        }
+        func state() throws -> ([UInt8]?, UInt64) { (try store.environment.read { try $0.get(meta, headKey) }, try store.read { try $0.head() }) }
+        let before = try state()
+        #expect { try store.append([event()], to: "t") } throws: { error in
+            let error = error as? EventStoreError
+            return error?.code == .corruptRecord && error?.message.hasPrefix("the store is damaged: the head mark ") == true
+                && error?.message.contains("nothing was written") == true
+        }
+        let after = try state()
+        #expect(after.0 == before.0 && after.1 == before.1)
+        #expect { try store.read { try $0.checkHeadMark() } } throws: { ($0 as? EventStoreError)?.code == .corruptRecord }
+        #expect { try store.read { try $0.verify() } } throws: { ($0 as? EventStoreError)?.code == .corruptRecord }
+    }
+
     @Test("a store written by a newer storage format is refused, and left as it was")
     func newerFormat() throws {
         let directory = try TemporaryDirectory()

@@ -1183,6 +1183,36 @@ struct CLITests {
         #expect(verified.status == 1 && verified.err == "folio: \(damage): restore the store from a backup or an earlier export (an export of it now would stop there)\n", "\(verified.err)")
     }
 
+    @Test("a store whose last record was lost: a write is refused in one line and changes nothing, an export and verify name the loss, and what `folio log` prints restores the rest")
+    func lostLastRecord() throws {
+        let directory = try TemporaryDirectory()
+        let store = try directory.importedFixture()
+        let log = try EventStore(path: store)
+        let records = try log.environment.database("log")
+        try log.environment.write { txn in _ = try txn.delete(records, UInt64(415).bigEndianBytes) }
+        let printed = try folio(["log"], store: store).out
+        let damage = "the head mark names record 415, where the log's last record is 414 (the last record, or the mark, was changed or removed)"
+        let first = try #require(printed.split(separator: "\n").first)
+        let client = try #require((try json(String(first))["data"] as? [String: Any])?["client_id"] as? String)
+        for command in [["client", "create", "--name", "Later"], ["client", "delete", client]] {
+            let result = try folio(command, store: store)
+            #expect(result.status == 1 && result.out.isEmpty)
+            #expect(result.err == "folio: the store is damaged: \(damage); nothing was written, as a write would take that record's place for good: `folio verify` names the damage; restore the store from a backup, or import what `folio log` prints into a new store\n", "\(result.err)")
+        }
+        #expect(try folio(["log"], store: store).out == printed)
+        let exported = try folio(["export", directory.path("backup.jsonl")], store: store)
+        #expect(exported.status == 1 && exported.err == "folio: \(damage)\n", "\(exported.err)")
+        #expect(!FileManager.default.fileExists(atPath: directory.path("backup.jsonl")))
+        let verified = try folio(["verify"], store: store)
+        #expect(verified.status == 1 && verified.err.hasPrefix("folio: \(damage): restore the store from a backup"), "\(verified.err)")
+        let salvage = directory.path("salvage.jsonl")
+        try printed.write(toFile: salvage, atomically: true, encoding: .utf8)
+        let restored = directory.path("restored")
+        #expect(try folio(["import", salvage], store: restored).status == 0)
+        #expect(try folio(["verify"], store: restored).status == 0)
+        #expect(try folio(["log"], store: restored).out == printed)
+    }
+
     @Test("a damaged page of a read model and a damaged record: verify names both, and does not promise that an export carries every event")
     func damagedPageAndRecord() throws {
         let directory = try TemporaryDirectory()
