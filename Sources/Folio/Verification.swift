@@ -15,6 +15,9 @@ public struct DerivedDataCheck: Hashable, Sendable {
     /// The projectors whose models were not compared, by name: stale ones, built by other code
     /// (or lagging the log), which `verify` leaves as they are for the next command to rebuild.
     public var notCompared: [String]
+    /// The projectors whose record in the `projections` database cannot be read, each with why:
+    /// their models are stale, and the next rebuild makes them anew from the log.
+    public var damagedRecords: [Projections.DamagedRecord]
     /// The first way the write side's indexes differ from the fold, in words; `nil` when they agree.
     public var writeIndexes: String?
 }
@@ -31,6 +34,7 @@ extension Store {
                 let tables = try projections.tablesDifferingFromLog(in: session) { writeSide.apply($0) }
                 return DerivedDataCheck(
                     readModelTables: tables.differing, notCompared: tables.notCompared,
+                    damagedRecords: try projections.damagedRecords(in: session.transaction),
                     writeIndexes: try writeSide.firstDifference(from: indexes, in: session.transaction)
                 )
             }

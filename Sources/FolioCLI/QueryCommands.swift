@@ -203,8 +203,14 @@ struct Verify: ParsableCommand {
         if let index = derived.writeIndexes {
             problems.append("\(index) (`folio export FILE` and `folio import FILE --store NEW` make a store whose indexes are whole)")
         }
+        // A projector's record that cannot be read is damage, which a rebuild mends.
+        for damage in derived.damagedRecords {
+            let name = damage.name
+            problems.append("the read models' record of \(name) is damaged (\(damage.why)): `folio projections rebuild \(name)` makes it and its model again from the log, as does the next query or write")
+        }
         // Models not current (stale, or behind the log) are not compared: a check rebuilds nothing.
-        let stale = derived.notCompared
+        let damaged = derived.damagedRecords.map(\.name)
+        let stale = derived.notCompared.filter { !damaged.contains($0) }
         let names = stale.count > 1 ? stale.dropLast().joined(separator: ", ") + " and " + stale.last! : stale.first ?? ""
         let why = "not current (built by another Folio's projectors, or behind the log) and not compared: " + (store.isReadOnly
             ? "this store is read-only here"

@@ -168,9 +168,41 @@ public final class Projections: Sendable {
         copiesDraftContent = projectors.contains { $0.readsDraftContent }
     }
 
-    func stored(_ index: Int, in transaction: Transaction) throws -> ProjectorState? {
+    /// A projector's record in the `projections` database: none (never built), its state, or
+    /// why it cannot be read (a changed byte).
+    enum StoredRecord {
+        case absent
+        case state(ProjectorState)
+        case damaged(String)
+    }
+
+    func record(_ index: Int, in transaction: Transaction) throws -> StoredRecord {
         try transaction.withValue(meta, Array(projectors[index].name.utf8)) { value in
-            try value.map(ProjectorState.decode)
+            guard let value else { return .absent }
+            do { return .state(try ProjectorState.decode(value)) } catch let error as ProjectionError { return .damaged(error.message) }
+        }
+    }
+
+    /// The state a projector's stored model was built with: `nil` when it was never built, or
+    /// when its record cannot be read (`damagedRecords(in:)`). Either way the model is stale, and
+    /// the next rebuild (a query's or a write's, or `folio projections rebuild`) makes it anew
+    /// from the log.
+    func stored(_ index: Int, in transaction: Transaction) throws -> ProjectorState? {
+        if case .state(let state) = try record(index, in: transaction) { return state }
+        return nil
+    }
+
+    /// A projector whose record in the `projections` database cannot be read, and why.
+    public struct DamagedRecord: Hashable, Sendable {
+        public var name: String
+        public var why: String
+    }
+
+    /// The projectors whose record in the `projections` database cannot be read.
+    public func damagedRecords(in transaction: Transaction) throws -> [DamagedRecord] {
+        try projectors.indices.compactMap { index in
+            guard case .damaged(let why) = try record(index, in: transaction) else { return nil }
+            return DamagedRecord(name: projectors[index].name, why: why)
         }
     }
 
@@ -567,7 +599,8 @@ public final class Projections: Sendable {
         progress?(writing())
         for index in selected {
             let projector = projectors[index]
-            let previous = try stored(index, in: session.transaction)
+            let record = try self.record(index, in: session.transaction)
+            let previous: ProjectorState? = if case .state(let state) = record { state } else { nil }
             if onlyIfStale, previous?.fingerprint == fingerprints[index] { continue }
             let slot = previous?.slot == "a" ? "b" : "a"
             let target = databases(index, slot: slot)
@@ -600,6 +633,9 @@ public final class Projections: Sendable {
             try save(stored, for: index, in: session.writer)
             if let previous, previous.slot != slot {
                 for database in databases(index, slot: previous.slot).values { try session.writer.clear(database) }
+            } else if case .damaged = record {
+                // Which slot served is not known: the other one is emptied too.
+                for database in databases(index, slot: slot == "a" ? "b" : "a").values { try session.writer.clear(database) }
             }
             reports.append(RebuildReport(name: projector.name, events: events, rows: rows))
         }

@@ -370,5 +370,8 @@ extension Projections.ProjectorState: JSONRow {
         }
         self.checkpoint = checkpoint
         slot = try f.string("slot")
+        guard slot == "a" || slot == "b" else {
+            throw ProjectionError(.decodeFailed, "a stored ProjectorState names slot \(slot.debugDescription), where the slots are a and b")
+        }
     }
 }

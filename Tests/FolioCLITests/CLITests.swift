@@ -1183,6 +1183,32 @@ struct CLITests {
         #expect(verified.status == 1 && verified.err == "folio: \(damage): restore the store from a backup or an earlier export (an export of it now would stop there)\n", "\(verified.err)")
     }
 
+    @Test("a read models' record that cannot be read (a changed byte, a slot that is none) is named by verify with the way out, shown stale, and made again from the log by a rebuild or the next query", arguments: [#"{"checkpoint"2415,"fingerprint":"x","slot":"a","version":1}"#, #"{"checkpoint":415,"fingerprint":"x","slot":"c","version":1}"#])
+    func damagedProjectorRecord(record: String) throws {
+        let directory = try TemporaryDirectory()
+        let store = try directory.importedFixture()
+        let expected = try folio(["analytics", "--format", "json"], store: store).out
+        let log = try EventStore(path: store)
+        let projections = try log.environment.database("projections")
+        try log.environment.write { txn in try txn.put(projections, Array("analytics".utf8), Array(record.utf8)) }
+        let why = record.contains(#""slot":"c""#) ? #"a stored ProjectorState names slot "c", where the slots are a and b"# : "a stored ProjectorState is not a JSON object"
+        let verified = try folio(["verify"], store: store)
+        #expect(verified.status == 1 && verified.err == "folio: the log is sound (415 events), but the read models' record of analytics is damaged (\(why)): `folio projections rebuild analytics` makes it and its model again from the log, as does the next query or write\n", "\(verified.err)")
+        let status = try folio(["projections", "status", "--format", "json"], store: store)
+        #expect(status.status == 0 && status.out.contains(#"{"name":"analytics","version":1,"fingerprint":"#) && status.out.contains(#""stored_fingerprint":null,"checkpoint":0,"head":415,"stale":true}"#), "\(status.out)")
+        let copy = directory.path("copy")
+        try FileManager.default.copyItem(atPath: store, toPath: copy)
+        // A rebuild of it alone mends it; so does the next query, which rebuilds what is stale.
+        let rebuilt = try folio(["projections", "rebuild", "analytics"], store: copy)
+        #expect(rebuilt.status == 0, "\(rebuilt.err)")
+        #expect(try folio(["analytics", "--format", "json"], store: store).out == expected)
+        for path in [store, copy] {
+            let again = try folio(["verify"], store: path)
+            #expect(again.status == 0 && again.out.hasPrefix("ok: 415 events"), "\(again.err)")
+            #expect(try folio(["analytics", "--format", "json"], store: path).out == expected)
+        }
+    }
+
     @Test("a store whose last record was lost: a write is refused in one line and changes nothing, an export and verify name the loss, and what `folio log` prints restores the rest")
     func lostLastRecord() throws {
         let directory = try TemporaryDirectory()
