@@ -112,6 +112,9 @@ enum NoStore: Equatable, CustomStringConvertible {
     /// A directory whose data file is a symbolic link to nothing, `target`: the store's data is
     /// missing (moved, or on a disk not mounted), not a place to make a new store.
     case danglingDataFile(target: String)
+    /// A directory with LMDB's lock file and no data file that no process is making: the store's
+    /// data was moved or deleted, not a place to make a new store.
+    case missingDataFile
 
     var description: String {
         switch self {
@@ -121,6 +124,8 @@ enum NoStore: Equatable, CustomStringConvertible {
         case .linkLoop: "the path runs through a loop of symbolic links"
         case .danglingDataFile(let target):
             "its data file, data.mdb, is a symbolic link to \(target), where nothing is; restore what it links to, or remove the link to make a new store there"
+        case .missingDataFile:
+            "it holds a store's lock file, lock.mdb, but not its data file, data.mdb, as a store whose data file was moved or deleted does; restore data.mdb (`folio import` restores an export there), or remove lock.mdb to make a new store there"
         }
     }
 }
@@ -140,7 +145,13 @@ func absence(at path: String) -> NoStore? {
     guard status.st_mode & S_IFMT == S_IFDIR else { return nil }
     let dataFile = path + "/data.mdb"
     guard stat(dataFile, &status) != 0, errno == ENOENT else { return nil }
-    guard lstat(dataFile, &status) == 0, status.st_mode & S_IFMT == S_IFLNK else { return .nothing }
+    guard lstat(dataFile, &status) == 0, status.st_mode & S_IFMT == S_IFLNK else {
+        // LMDB makes the lock file first, and holds it: a process making the store this moment
+        // holds one without a data file yet.
+        // (A lock file that is no file, or a link, is named by what it is: `checkDataFile()`.)
+        guard lstat(path + "/lock.mdb", &status) == 0, status.st_mode & S_IFMT == S_IFREG, !Store.isOpenElsewhere(at: path) else { return .nothing }
+        return .missingDataFile
+    }
     return .danglingDataFile(target: linkTarget(dataFile) ?? "a missing file")
 }
 

@@ -238,8 +238,10 @@ extension StoreOptions {
     /// Refuses a path where a store's data is missing or empty, which a command that makes a
     /// store where there is none must not fill as a new one.
     func checkCanMake() throws {
-        if case let missing? = absence(at: path), case .danglingDataFile = missing {
-            throw FolioError(.notFound, "no store at \(path): \(missing)")
+        let missing = absence(at: path)
+        switch missing {
+        case .danglingDataFile?, .missingDataFile?: throw FolioError(.notFound, "no store at \(path): \(missing!)")
+        default: break
         }
         try checkDataFile()
     }

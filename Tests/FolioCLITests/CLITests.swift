@@ -1962,6 +1962,19 @@ struct BadInputTests {
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: unmounted) == ["data.mdb"])
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path("disk")).isEmpty)
+        // A store's lock file without its data file: the data was moved or deleted. No command
+        // makes a new store there, but an import restores one.
+        let lost = directory.path("lost")
+        #expect(try folio(["client", "create", "--name", "Ada"], store: lost).status == 0)
+        try FileManager.default.removeItem(atPath: lost + "/data.mdb")
+        for arguments in [["clients"], ["client", "create", "--name", "Bea"]] {
+            let refused = try folio(arguments, store: lost)
+            #expect(refused.status == 1 && refused.out.isEmpty, "\(arguments)")
+            #expect(refused.err == "folio: no store at \(lost): it holds a store's lock file, lock.mdb, but not its data file, data.mdb, as a store whose data file was moved or deleted does; restore data.mdb (`folio import` restores an export there), or remove lock.mdb to make a new store there\n", "\(arguments): \(refused.err)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: lost) == ["lock.mdb"])
+        #expect(try folio(["import", projectRoot.appendingPathComponent("Fixtures/small.jsonl").path], store: lost).status == 0)
+        #expect(try folio(["verify"], store: lost).status == 0)
     }
 
     @Test("a command on a log whose last time is later than the clock is recorded at that time, and says so")
