@@ -100,7 +100,7 @@ struct Demo: ParsableCommand {
             let report: ImportReport
             do {
                 // Until the store is being built (which an interruption removes, saying so).
-                report = try importSample(sayingWhileGenerating: "no store was made at \(path)") { source, progress in
+                report = try importSample(sayingWhileGenerating: "no store was made at \(path.escapingControls())") { source, progress in
                     try Store.importLog(from: source, intoNewStoreAt: path, progress: progress) { removed.append($0) }
                 }
             } catch let error as FolioError where error.code == .refused && !Store.canStageImport(at: path) {
@@ -115,7 +115,7 @@ struct Demo: ParsableCommand {
             store = try self.store.open()
             if try store.log.head() == 0 {
                 // Into the empty store there, in one transaction that an interruption never commits.
-                let note = Interruption.sayIfInterrupted("nothing was imported into \(path)")
+                let note = Interruption.sayIfInterrupted("nothing was imported into \(path.escapingControls())")
                 defer { note.forget() }
                 let report = try importSample { source, progress in try store.importLog(from: source, progress: progress, committing: note.settle) }
                 imported = true

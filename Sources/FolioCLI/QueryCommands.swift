@@ -266,7 +266,7 @@ struct Export: ParsableCommand {
             try store.exportLog(to: out) { bar.update(done: $0.done, total: $0.total) }
         }
         bar.finish()
-        warn("exported \(counted(count, "event")) to \(file)")
+        warn("exported \(counted(count, "event")) to \(file.escapingControls())")
     }
 }
 
@@ -279,7 +279,7 @@ func warnRemovedPartial(_ partial: String, _ file: String) {
 /// Says which staging directories of imports stopped outright an import into `path` removed.
 func warnRemoved(_ removed: [String], into path: String) {
     for staging in removed {
-        warn("folio: removed \(staging), left unfinished by an earlier import into \(path) that was stopped outright")
+        warn("folio: removed \(staging.escapingControls()), left unfinished by an earlier import into \(path.escapingControls()) that was stopped outright")
     }
 }
 
@@ -310,7 +310,7 @@ struct Import: ParsableCommand {
         } else {
             removed = Store.removeAbandonedImports(into: path)
             // Into the store there, in one transaction that an interruption never commits.
-            let note = Interruption.sayIfInterrupted("nothing was imported into \(path)")
+            let note = Interruption.sayIfInterrupted("nothing was imported into \(path.escapingControls())")
             defer { note.forget() }
             // Stale read models are not rebuilt first: a refused import changes nothing, and one
             // that succeeds folds every projector anew.
@@ -485,6 +485,6 @@ struct Generate: ParsableCommand {
             try generator.write(to: out) { bar.update(done: $0.done, total: $0.total) }
         }
         bar.finish()
-        warn("wrote \(counted(count, "event")) of \(counted(clients, "client")) to \(file)")
+        warn("wrote \(counted(count, "event")) of \(counted(clients, "client")) to \(file.escapingControls())")
     }
 }

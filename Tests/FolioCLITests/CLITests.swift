@@ -1932,6 +1932,8 @@ struct BadInputTests {
         let twoLines = directory.path("new\nstore")
         let noted = try folio(["client", "create", "--name", "Ada"], store: twoLines)
         #expect(noted.status == 0 && noted.err == "folio: made a new store at \(URL(fileURLWithPath: directory.path("new")).resolvingSymlinksInPath().path)\\nstore for this client\n", "\(noted.err)")
+        let exported = try folio(["export", directory.path("two\nlines.jsonl")], store: twoLines)
+        #expect(exported.status == 0 && exported.err == "exported 1 event to \(directory.path("two"))\\nlines.jsonl\n", "\(exported.err)")
         // A link to nothing, a path through a file or a loop of links: no store there for a query,
         // which says why (not that a command makes one there), and the reason said when one is to
         // be made (they were "permission denied").
