@@ -352,7 +352,19 @@ public struct ContentChange: Hashable, Sendable {
             endB -= 1
         }
         let (rows, columns) = (endA - startA, endB - startB)
-        if rows > 0, columns > 0, rows * columns <= min(1_000_000, cells) {
+        // Few edits are found in time proportional to the arrays' length times their number,
+        // whatever the length; a table of the longest common subsequence takes their product,
+        // which also bounds an attempt that needed more edits than that allows.
+        let table = rows > 0 && columns > 0 && rows * columns <= min(1_000_000, cells)
+        var edited = false
+        if rows > 0, columns > 0 {
+            // Past the table, half of what is left at most: matching by unique elements needs some.
+            let attempt = shortestEdit(a, startA..<endA, b, startB..<endB, limit: table ? rows * columns : min(alignedCellsPerArray, cells / 2), into: &pairs)
+            edited = attempt.found
+            if edited || !table { cells -= attempt.work }
+        }
+        if edited {
+        } else if table {
             cells -= rows * columns
             longestCommonSubsequence(a, startA..<endA, b, startB..<endB, into: &pairs)
         } else if rows > 0, columns > 0, rows + columns <= cells, depth < anchoringDepth {
@@ -366,6 +378,60 @@ public struct ContentChange: Hashable, Sendable {
             if (i, j) != (startA, startB) { match(a, i..<endA, b, j..<endB, into: &pairs, cells: &cells, depth: depth + 1) }
         }
         pairs += (0..<(inA.upperBound - endA)).map { (endA + $0, endB + $0) }
+    }
+
+    /// Work (pairs of elements compared) one array's matching may take past what a table of its
+    /// longest common subsequence would: for long arrays with few edits.
+    static let alignedCellsPerArray = 4_000_000
+
+    /// Appends a longest common subsequence of `a[inA]` and `b[inB]` to `pairs`, found as the
+    /// shortest script of insertions and deletions (Myers' greedy algorithm, O((N+M)D)), when it
+    /// takes about `limit` comparisons at most: `false`, appending nothing, when more edits are
+    /// needed; with the comparisons it took (about).
+    private static func shortestEdit(
+        _ a: [JSONValue], _ inA: Range<Int>, _ b: [JSONValue], _ inB: Range<Int>, limit: Int, into pairs: inout [(Int, Int)]
+    ) -> (found: Bool, work: Int) {
+        let (n, m, startA, startB) = (inA.count, inB.count, inA.lowerBound, inB.lowerBound)
+        let maxEdits = min(n + m, limit / (n + m))
+        guard maxEdits > 0 else { return (false, 0) }
+        // furthest[k + offset]: the furthest x reached on diagonal k = x - y; each edit count's
+        // row (diagonals -d-1...d+1) is kept to trace the path back.
+        let offset = maxEdits + 1
+        var furthest = [Int32](repeating: 0, count: 2 * maxEdits + 3)
+        var rows: [[Int32]] = []
+        for edits in 0...maxEdits {
+            rows.append(Array(furthest[(offset - edits - 1)...(offset + edits + 1)]))
+            for k in stride(from: -edits, through: edits, by: 2) {
+                var x = k == -edits || (k != edits && furthest[offset + k - 1] < furthest[offset + k + 1])
+                    ? Int(furthest[offset + k + 1]) : Int(furthest[offset + k - 1]) + 1
+                var y = x - k
+                while x < n, y < m, a[startA + x] == b[startB + y] {
+                    x += 1
+                    y += 1
+                }
+                furthest[offset + k] = Int32(x)
+                guard x >= n, y >= m else { continue }
+                // Back from the end: each row says from which diagonal the last edit came.
+                var matched: [(Int, Int)] = []
+                var (x0, y0) = (n, m)
+                for back in stride(from: edits, through: 0, by: -1) {
+                    let row = rows[back], k = x0 - y0
+                    func at(_ diagonal: Int) -> Int { Int(row[diagonal + back + 1]) }
+                    let previous = k == -back || (k != back && at(k - 1) < at(k + 1)) ? k + 1 : k - 1
+                    let (px, py) = back == 0 ? (0, 0) : (at(previous), at(previous) - previous)
+                    // The snake after the edit: equal elements, matched.
+                    while x0 > px, y0 > py, back == 0 || x0 > px + (previous == k - 1 ? 1 : 0) {
+                        x0 -= 1
+                        y0 -= 1
+                        matched.append((startA + x0, startB + y0))
+                    }
+                    (x0, y0) = (px, py)
+                }
+                pairs += matched.reversed()
+                return (true, (n + m) * (edits + 1))
+            }
+        }
+        return (false, (n + m) * (maxEdits + 1))
     }
 
     /// Appends a longest common subsequence of `a[inA]` and `b[inB]` to `pairs`.

@@ -350,9 +350,9 @@ struct CommandPathTests {
         #expect(reversed.filter { $0.hasPrefix("removed") }.count == 25 && reversed.filter { $0.hasPrefix("added") }.count == 25, "one section stays matched, the others move")
         #expect(described([], sections).count == 26 && described(sections, []).count == 26)
 
-        // Arrays too long for a longest common subsequence in bounded time (changed at both
-        // ends, so that nothing equal at the start or the end matches them) are matched up by
-        // the elements found once on each side, then between them.
+        // Long arrays with few edits are matched up as well as short ones, whatever their length
+        // and however many there are (changed at both ends, so that nothing equal at the start or
+        // the end matches them).
         let long = (0..<1_200).map { JSONValue.integer(Int64($0)) }
         let shifted = [JSONValue.string("first")] + long.dropFirst(2) + [.string("last")]
         #expect(ContentChange.diff(from: .array(long), to: .array(shifted)).map { "\($0.kind.rawValue) \($0.path)" } == ["changed [0]", "removed [1]", "added [1199]"])
@@ -361,24 +361,64 @@ struct CommandPathTests {
         rows.insert(.object(["i": .integer(-1)]), at: 7_000)
         rows.remove(at: 12_001)
         #expect(ContentChange.diff(from: .array(before), to: .array(rows)).map { "\($0.kind.rawValue) \($0.path)" } == ["added [7000]", "removed [12000]"])
-        // With nothing found once on each side, such arrays are compared element by element.
         let alternating = (0..<1_200).map { JSONValue.integer(Int64($0 % 2)) }
         let alternatingShifted = [JSONValue.string("first")] + alternating.dropFirst(2) + [.string("last")]
-        let positional = ContentChange.diff(from: .array(alternating), to: .array(alternatingShifted))
-        #expect(positional.count == 1_200 && positional.allSatisfy { $0.kind == .changed })
-        // Within the bound the same change is found as what it is.
-        let unique = Array(long.prefix(900))
-        let uniqueMoved = [JSONValue.string("first")] + unique.dropFirst(2) + [.string("last")]
-        #expect(ContentChange.diff(from: .array(unique), to: .array(uniqueMoved)).map { "\($0.kind.rawValue) \($0.path)" } == ["changed [0]", "removed [1]", "added [899]"])
-        let short = Array(alternating.prefix(900))
-        let moved = [JSONValue.string("first")] + short.dropFirst(2) + [.string("last")]
-        #expect(ContentChange.diff(from: .array(short), to: .array(moved)).count == 3)
-        // The bound holds for one diff's arrays together: the fifth of these goes past it.
-        let five = ContentChange.diff(
-            from: .object(Dictionary(uniqueKeysWithValues: ["a", "b", "c", "d", "e"].map { ($0, JSONValue.array(short)) })),
-            to: .object(Dictionary(uniqueKeysWithValues: ["a", "b", "c", "d", "e"].map { ($0, JSONValue.array(moved)) }))
-        )
-        #expect(["a", "b", "c", "d", "e"].map { key in five.filter { $0.path.hasPrefix(key + "[") }.count } == [3, 3, 3, 3, 900])
+        #expect(ContentChange.diff(from: .array(alternating), to: .array(alternatingShifted)).count == 3)
+        // Forty lists of 400 small numbers, three inserted into each: three changes a list.
+        var generator = SystemRandomNumberGenerator()
+        var listsBefore: [String: JSONValue] = [:], listsAfter: [String: JSONValue] = [:]
+        for key in (0..<40).map({ "k\($0)" }) {
+            var list = (0..<400).map { _ in JSONValue.integer(Int64.random(in: 0..<5, using: &generator)) }
+            listsBefore[key] = .array(list)
+            list.insert(.integer(7), at: 10)
+            list.insert(.integer(9), at: 200)
+            list.insert(.integer(8), at: list.count - 10)
+            listsAfter[key] = .array(list)
+        }
+        let lists = ContentChange.diff(from: .object(listsBefore), to: .object(listsAfter))
+        #expect(lists.count == 120 && lists.allSatisfy { $0.kind == .added }, "\(lists.count) changes")
+        // Long arrays changed throughout, past what one diff may compare, are matched up by the
+        // elements found once on each side, then between them; with none, element by element.
+        let rewritten = (0..<3_000).map { JSONValue.integer(Int64($0 * 7 % 5)) }
+        let other = (0..<3_000).map { JSONValue.integer(Int64(($0 * 3 + 1) % 5)) }
+        let positional = ContentChange.diff(from: .array(rewritten), to: .array(other))
+        // (One position in five holds the same number on both sides.)
+        #expect(positional.count == 2_400 && positional.allSatisfy { $0.kind == .changed }, "\(positional.count)")
+        let anchored = (0..<3_000).map { JSONValue.integer(Int64($0)) }
+        // Every hundredth kept, and the rest moved by one: each kept one is found once on each side.
+        var scattered = (0..<3_000).map { JSONValue.string("x\($0)") }
+        for index in stride(from: 0, to: 3_000, by: 100) { scattered[index + 1] = anchored[index] }
+        let byAnchors = ContentChange.diff(from: .array(anchored), to: .array(scattered))
+        #expect(byAnchors.map(\.kind.rawValue).first == "added" && byAnchors.map(\.kind.rawValue).last == "removed", "\(byAnchors.prefix(2))")
+        #expect(byAnchors.filter { $0.kind == ContentChange.Kind.changed }.count == 2_969 && byAnchors.count == 2_971, "\(byAnchors.count)")
+    }
+
+    @Test("a diff's arrays are matched up by a longest common subsequence: as many elements left as they were as there can be, short or long", arguments: [20, 300, 1_500])
+    func diffMatchesMost(length: Int) {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<(length > 500 ? 3 : 40) {
+            let old = (0..<length).map { _ in Int64.random(in: 0..<6, using: &generator) }
+            var new = old
+            // A few edits where the arrays are long; any number where they are short.
+            for _ in 0..<(length > 500 ? 12 : Int.random(in: 0...length, using: &generator)) {
+                switch Int.random(in: 0..<3, using: &generator) {
+                case 0 where !new.isEmpty: new.remove(at: Int.random(in: 0..<new.count, using: &generator))
+                case 1: new.insert(Int64.random(in: 0..<6, using: &generator), at: Int.random(in: 0...new.count, using: &generator))
+                default: if !new.isEmpty { new[Int.random(in: 0..<new.count, using: &generator)] = Int64.random(in: 0..<6, using: &generator) }
+                }
+            }
+            let changes = ContentChange.diff(from: .array(old.map(JSONValue.integer)), to: .array(new.map(JSONValue.integer)))
+            // Elements of the old array not matched are changed in place or removed.
+            let matched = old.count - changes.filter { $0.kind != .added }.count
+            // The longest common subsequence, by the table.
+            var lengths = [[Int]](repeating: [Int](repeating: 0, count: new.count + 1), count: old.count + 1)
+            for i in stride(from: old.count - 1, through: 0, by: -1) {
+                for j in stride(from: new.count - 1, through: 0, by: -1) {
+                    lengths[i][j] = old[i] == new[j] ? lengths[i + 1][j + 1] + 1 : max(lengths[i + 1][j], lengths[i][j + 1])
+                }
+            }
+            #expect(matched == lengths[0][0], "\(old) → \(new)")
+        }
     }
 
     @Test("a diff's path names one key: a key that would read as a path, or as nothing, is written in brackets as a JSON string")
