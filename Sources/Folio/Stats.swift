@@ -20,6 +20,9 @@ public struct StoreStatistics: Sendable {
     public var logIndexBytes: Int
     public var writeIndexBytes: Int
     public var readModelBytes: Int
+    /// The rest of the file: pages LMDB keeps free for reuse (a rebuild frees its old slot's), and
+    /// its own (meta pages, the list of free pages, the table of databases).
+    public var otherBytes: Int { max(0, fileBytes - logBytes - logIndexBytes - writeIndexBytes - readModelBytes) }
 }
 
 /// What `folio verify` found walking a store's pages (`Store.checkPages(at:)`).

@@ -393,7 +393,7 @@ private func statusObject(_ status: ProjectorStatus) -> [String: JSONValue] {
 }
 
 struct Stats: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "stats", abstract: "Events by type, streams, store size, head position and storage format.", discussion: "Example: folio stats --format json")
+    static let configuration = CommandConfiguration(commandName: "stats", abstract: "Events by type, streams, store size, head position and storage format.", discussion: "The store file's size is broken down into the log's records, its indexes, the write side's indexes, the read models, and the rest: pages LMDB keeps free for reuse (a rebuild frees its old models' pages) and its own. Example: folio stats --format json")
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: FormatOptions
 
@@ -405,7 +405,7 @@ struct Stats: ParsableCommand {
             "streams": .integer(Int64(stats.streams)),
             "file_bytes": .integer(Int64(stats.fileBytes)), "log_bytes": .integer(Int64(stats.logBytes)),
             "log_index_bytes": .integer(Int64(stats.logIndexBytes)), "write_index_bytes": .integer(Int64(stats.writeIndexBytes)),
-            "read_model_bytes": .integer(Int64(stats.readModelBytes)),
+            "read_model_bytes": .integer(Int64(stats.readModelBytes)), "other_bytes": .integer(Int64(stats.otherBytes)),
         ]
         object["events_by_type"] = .object(stats.eventsByType.mapValues { .integer(Int64($0)) })
         switch output.format {
@@ -426,6 +426,7 @@ struct Stats: ParsableCommand {
                 "  log indexes     \(byteCount(stats.logIndexBytes))",
                 "  write indexes   \(byteCount(stats.writeIndexBytes))",
                 "  read models     \(byteCount(stats.readModelBytes))",
+                "  free and other  \(byteCount(stats.otherBytes))",
                 "events by type",
             ]
             for (type, count) in stats.eventsByType.sorted(by: { $0.key < $1.key }) {

@@ -550,6 +550,9 @@ struct CLITests {
         #expect(stats["storage_format"] as? Int == Int(EventStore.formatVersion))
         let fileBytes = try #require(FileManager.default.attributesOfItem(atPath: store + "/data.mdb")[.size] as? Int)
         #expect(stats["file_bytes"] as? Int == fileBytes, "the store file's size, as the data file has it")
+        // Its parts add up to it.
+        let parts = ["log_bytes", "log_index_bytes", "write_index_bytes", "read_model_bytes", "other_bytes"].compactMap { stats[$0] as? Int }
+        #expect(parts.count == 5 && parts.reduce(0, +) == fileBytes && parts.allSatisfy { $0 > 0 }, "\(stats)")
         let deleted = try json(try folio(["client", "delete", token, "--format", "json"], store: store).out)
         #expect(deleted["id"] as? String == id)
         #expect(try folio(["clients", "--format", "json"], store: store).out == "[]\n")
