@@ -34,7 +34,7 @@ extension Store {
                 let tables = try projections.tablesDifferingFromLog(in: session) { writeSide.apply($0) }
                 return DerivedDataCheck(
                     readModelTables: tables.differing, notCompared: tables.notCompared,
-                    damagedRecords: try projections.damagedRecords(in: session.transaction),
+                    damagedRecords: try projections.damagedRecords(in: session),
                     writeIndexes: try writeSide.firstDifference(from: indexes, in: session.transaction)
                 )
             }

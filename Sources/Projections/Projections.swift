@@ -176,19 +176,24 @@ public final class Projections: Sendable {
         case damaged(String)
     }
 
-    func record(_ index: Int, in transaction: Transaction) throws -> StoredRecord {
-        try transaction.withValue(meta, Array(projectors[index].name.utf8)) { value in
+    func record(_ index: Int, in session: ReadSession) throws -> StoredRecord {
+        let record: StoredRecord = try session.transaction.withValue(meta, Array(projectors[index].name.utf8)) { value in
             guard let value else { return .absent }
             do { return .state(try ProjectorState.decode(value)) } catch let error as ProjectionError { return .damaged(error.message) }
         }
+        // A checkpoint past the log's end would leave every event up to it unfolded.
+        if case .state(let state) = record, state.checkpoint > 0, case let head = try session.head(), state.checkpoint > head {
+            return .damaged("its checkpoint, \(state.checkpoint), is past the log's last position, \(head)")
+        }
+        return record
     }
 
     /// The state a projector's stored model was built with: `nil` when it was never built, or
     /// when its record cannot be read (`damagedRecords(in:)`). Either way the model is stale, and
     /// the next rebuild (a query's or a write's, or `folio projections rebuild`) makes it anew
     /// from the log.
-    func stored(_ index: Int, in transaction: Transaction) throws -> ProjectorState? {
-        if case .state(let state) = try record(index, in: transaction) { return state }
+    func stored(_ index: Int, in session: ReadSession) throws -> ProjectorState? {
+        if case .state(let state) = try record(index, in: session) { return state }
         return nil
     }
 
@@ -199,9 +204,9 @@ public final class Projections: Sendable {
     }
 
     /// The projectors whose record in the `projections` database cannot be read.
-    public func damagedRecords(in transaction: Transaction) throws -> [DamagedRecord] {
+    public func damagedRecords(in session: ReadSession) throws -> [DamagedRecord] {
         try projectors.indices.compactMap { index in
-            guard case .damaged(let why) = try record(index, in: transaction) else { return nil }
+            guard case .damaged(let why) = try record(index, in: session) else { return nil }
             return DamagedRecord(name: projectors[index].name, why: why)
         }
     }
@@ -228,7 +233,7 @@ public final class Projections: Sendable {
         var checkpoints = [UInt64?](repeating: nil, count: projectors.count)
         var fresh: [(index: Int, stored: ProjectorState)] = []
         for index in projectors.indices {
-            if let stored = try stored(index, in: session.transaction), stored.fingerprint == fingerprints[index], stored.checkpoint < head {
+            if let stored = try stored(index, in: session), stored.fingerprint == fingerprints[index], stored.checkpoint < head {
                 fresh.append((index, stored))
                 checkpoints[index] = stored.checkpoint
             }
@@ -340,7 +345,7 @@ public final class Projections: Sendable {
         _ selected: [Int], session: ReadSession, limit: AsOf? = nil, progress: ((RebuildProgress) -> Void)? = nil,
         observing observe: ((Event) throws -> Void)? = nil
     ) throws -> Folded {
-        let model = MemoryStore(expectedRows: try storedRowCounts(selected, in: session.transaction))
+        let model = MemoryStore(expectedRows: try storedRowCounts(selected, in: session))
         let total = Int(try session.head())
         let step = UInt64(max(1, min(10_000, total / 100)))
         let chosen = Set(selected)
@@ -415,12 +420,12 @@ public final class Projections: Sendable {
 
     /// How many rows each table of the projectors at `selected` holds in its stored model: what
     /// a fold of the whole log will hold again, near enough to size its tables up front.
-    func storedRowCounts(_ selected: [Int], in transaction: Transaction) throws -> [String: Int] {
+    func storedRowCounts(_ selected: [Int], in session: ReadSession) throws -> [String: Int] {
         var counts: [String: Int] = [:]
         for index in selected {
-            guard let stored = try stored(index, in: transaction) else { continue }
+            guard let stored = try stored(index, in: session) else { continue }
             for (table, database) in databases(index, slot: stored.slot) {
-                counts[table] = try transaction.statistics(database).entries
+                counts[table] = try session.transaction.statistics(database).entries
             }
         }
         return counts
@@ -491,7 +496,7 @@ public final class Projections: Sendable {
     @discardableResult
     public func rebuildStale(progress: ((RebuildProgress) -> Void)? = nil, committing: WriteTransaction.CommitWrapper? = nil) throws -> [RebuildReport] {
         func stale(in session: ReadSession) throws -> [Int] {
-            try projectors.indices.filter { try stored($0, in: session.transaction)?.fingerprint != fingerprints[$0] }
+            try projectors.indices.filter { try stored($0, in: session)?.fingerprint != fingerprints[$0] }
         }
         guard try !log.read(stale).isEmpty else { return [] }
         reserveForRebuild()
@@ -599,7 +604,7 @@ public final class Projections: Sendable {
         progress?(writing())
         for index in selected {
             let projector = projectors[index]
-            let record = try self.record(index, in: session.transaction)
+            let record = try self.record(index, in: session)
             let previous: ProjectorState? = if case .state(let state) = record { state } else { nil }
             if onlyIfStale, previous?.fingerprint == fingerprints[index] { continue }
             let slot = previous?.slot == "a" ? "b" : "a"
@@ -650,7 +655,7 @@ public final class Projections: Sendable {
         try log.read { session in
             let head = try session.head()
             return try projectors.indices.map { index in
-                let stored = try stored(index, in: session.transaction)
+                let stored = try stored(index, in: session)
                 return ProjectorStatus(
                     name: projectors[index].name, version: projectors[index].version, fingerprint: fingerprints[index],
                     storedFingerprint: stored?.fingerprint, checkpoint: stored?.checkpoint ?? 0, head: head
@@ -696,7 +701,7 @@ public final class Projections: Sendable {
         // pass: every row is written by the one encoding, whichever path wrote it.
         var differing: [String] = []
         for index in current {
-            let slot = try stored(index, in: session.transaction)?.slot ?? "a"
+            let slot = try stored(index, in: session)?.slot ?? "a"
             for (table, database) in databases(index, slot: slot) {
                 let difference = try session.transaction.firstDifference(in: database) { expect in
                     try folded.model.forEachEncodedRow(table) { key, value in try expect(Array(key)) { $0.elementsEqual(value) } }
@@ -717,7 +722,7 @@ public final class Projections: Sendable {
     private func currentProjectors(in session: ReadSession) throws -> [Int] {
         let head = try session.head()
         return try projectors.indices.filter { index in
-            guard let state = try stored(index, in: session.transaction) else { return false }
+            guard let state = try stored(index, in: session) else { return false }
             return state.fingerprint == fingerprints[index] && state.checkpoint == head
         }
     }
@@ -727,7 +732,7 @@ public final class Projections: Sendable {
     public func read<T>(in session: ReadSession, _ body: (ReadModel) throws -> T) throws -> T {
         var databases: [String: Database] = [:]
         for index in projectors.indices {
-            let slot = try stored(index, in: session.transaction)?.slot ?? "a"
+            let slot = try stored(index, in: session)?.slot ?? "a"
             databases.merge(self.databases(index, slot: slot)) { a, _ in a }
         }
         let store = LMDBStore(transaction: session.transaction, writer: nil, databases: databases)

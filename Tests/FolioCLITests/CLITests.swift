@@ -1186,15 +1186,22 @@ struct CLITests {
         #expect(verified.status == 1 && verified.err == "folio: \(damage): restore the store from a backup or an earlier export (an export of it now would stop there)\n", "\(verified.err)")
     }
 
-    @Test("a read models' record that cannot be read (a changed byte, a slot that is none) is named by verify with the way out, shown stale, and made again from the log by a rebuild or the next query", arguments: [#"{"checkpoint"2415,"fingerprint":"x","slot":"a","version":1}"#, #"{"checkpoint":415,"fingerprint":"x","slot":"c","version":1}"#])
-    func damagedProjectorRecord(record: String) throws {
+    @Test("a read models' record that cannot be read (a changed byte, a slot that is none, a checkpoint past the log's end) is named by verify with the way out, shown stale, and made again from the log by a rebuild or the next query", arguments: [
+        (#""checkpoint":415"#, #""checkpoint"2415"#, "a stored ProjectorState is not a JSON object"),
+        (#""slot":"#, #""slot":"c","was":"#, #"a stored ProjectorState names slot "c", where the slots are a and b"#),
+        (#""checkpoint":415"#, #""checkpoint":4150"#, "its checkpoint, 4150, is past the log's last position, 415"),
+    ])
+    func damagedProjectorRecord(replacing: String, with damage: String, why: String) throws {
         let directory = try TemporaryDirectory()
         let store = try directory.importedFixture()
         let expected = try folio(["analytics", "--format", "json"], store: store).out
         let log = try EventStore(path: store)
         let projections = try log.environment.database("projections")
-        try log.environment.write { txn in try txn.put(projections, Array("analytics".utf8), Array(record.utf8)) }
-        let why = record.contains(#""slot":"c""#) ? #"a stored ProjectorState names slot "c", where the slots are a and b"# : "a stored ProjectorState is not a JSON object"
+        try log.environment.write { txn in
+            let record = String(decoding: try #require(try txn.get(projections, Array("analytics".utf8))), as: UTF8.self)
+            #expect(record.contains(replacing), "\(record)")
+            try txn.put(projections, Array("analytics".utf8), Array(record.replacingOccurrences(of: replacing, with: damage).utf8))
+        }
         let verified = try folio(["verify"], store: store)
         #expect(verified.status == 1 && verified.err == "folio: the log is sound (415 events), but the read models' record of analytics is damaged (\(why)): `folio projections rebuild analytics` makes it and its model again from the log, as does the next query or write\n", "\(verified.err)")
         let status = try folio(["projections", "status", "--format", "json"], store: store)
