@@ -52,14 +52,13 @@ public struct EventStoreError: Error, Hashable, Sendable, CustomStringConvertibl
 }
 
 extension EventStoreError {
-    /// The record at `position` fails its checksum, or (`chain`) does not link to the one before it.
     /// The head mark (`mark`, as stored) does not name the log's last record, at `last` (0 for
     /// an empty log): the last record, or the mark, was changed or removed.
     /// - Parameter writing: said by a write, which then takes nothing.
     static func headMismatch(mark: [UInt8]?, last: UInt64, writing: Bool) -> EventStoreError {
         let named: String
         if let mark, mark.count == 8 + Record.zeroHash.count {
-            let position = mark.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            let position = mark.prefix(8).withUnsafeBytes { UInt64(bigEndianBytes: $0) }
             named = position == last ? "names record \(last) with another hash than its own" : "names record \(position)"
         } else {
             named = mark.map { "is \($0.count) bytes, not \(8 + Record.zeroHash.count)" } ?? "is missing"
@@ -69,11 +68,25 @@ extension EventStoreError {
         guard writing else { return EventStoreError(.corruptRecord, what, position: last == 0 ? nil : last) }
         return EventStoreError(
             .corruptRecord,
-            "the store is damaged: \(what); nothing was written, as a write would take that record's place for good: `folio verify` names the damage; restore the store from a backup, or import what `folio log` prints into a new store",
+            "the store is damaged: \(what); nothing was written, as a write would take that record's place for good: \(restoring)",
             position: last == 0 ? nil : last
         )
     }
 
+    /// The log's last record, at `position`, fails its checksum or its link: a write is refused,
+    /// as the events after it would be lost to an export, which stops there.
+    static func damagedHead(_ position: UInt64) -> EventStoreError {
+        EventStoreError(
+            .corruptRecord,
+            "the store is damaged: the log's last record, \(position), fails its checksum or its link to the one before; nothing was written, as an export stops at that record and would leave out what came after: \(restoring)",
+            position: position
+        )
+    }
+
+    /// The way out of a log damaged at its end.
+    static let restoring = "`folio verify` names the damage; restore the store from a backup, or import what `folio log` prints into a new store"
+
+    /// The record at `position` fails its checksum, or (`chain`) does not link to the one before it.
     static func corrupt(_ position: UInt64, chain: Bool = false) -> EventStoreError {
         EventStoreError(
             .corruptRecord,

@@ -245,6 +245,15 @@ public class ReadSession {
         guard mark == Self.headMark(head.position, head.hash) else {
             throw EventStoreError.headMismatch(mark: mark, last: head.position, writing: writing)
         }
+        // A write links to the last record: one changed past its stated hash would be kept, and
+        // every event after it lost to an export, which stops there.
+        if writing, head.position > 0 {
+            let sound = try withRecord(at: head.position) { view in
+                guard let view, view.checksumIsValid else { return false }
+                return head.position == 1 ? view.previousHash.elementsEqual(Record.zeroHash) : try view.previousHash.elementsEqual(previousHash(before: head.position))
+            }
+            guard sound else { throw EventStoreError.damagedHead(head.position) }
+        }
         return head
     }
 

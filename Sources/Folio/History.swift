@@ -320,12 +320,13 @@ public struct ContentChange: Hashable, Sendable {
 
     /// The most elements of `a` and `b` that can be matched up in order, each to one equal to it:
     /// their indices `(in a, in b)`, ascending. Equal elements at the start and the end are
-    /// matched directly; between them, when there are at most a million pairs to compare and
-    /// `cells` has as many left (taken from it), a longest common subsequence. Past that (arrays of
-    /// thousands of elements), the elements found once on each side are matched up first, the
-    /// most of them in order (as a patience diff does), and what lies between two of them is
-    /// matched up in the same way; elements left where none of this applies (long stretches
-    /// changed throughout, with nothing found once on each side) are compared by position.
+    /// matched directly; between them, a shortest edit script when it takes a few dozen edits at
+    /// most (arrays of any length changed in a few places); else, when there are at most a
+    /// million pairs to compare and `cells` has as many left (taken from it), a longest common
+    /// subsequence. Past that (arrays of thousands of elements changed throughout), the elements
+    /// found once on each side are matched up first, the most of them in order (as a patience
+    /// diff does), and what lies between two of them is matched up in the same way; elements left
+    /// where none of this applies (with nothing found once on each side) are compared by position.
     static func unchanged(_ a: [JSONValue], _ b: [JSONValue], cells: inout Int) -> [(Int, Int)] {
         var pairs: [(Int, Int)] = []
         match(a, 0..<a.count, b, 0..<b.count, into: &pairs, cells: &cells, depth: 0)
@@ -358,10 +359,12 @@ public struct ContentChange: Hashable, Sendable {
         let table = rows > 0 && columns > 0 && rows * columns <= min(1_000_000, cells)
         var edited = false
         if rows > 0, columns > 0 {
-            // Past the table, half of what is left at most: matching by unique elements needs some.
-            let attempt = shortestEdit(a, startA..<endA, b, startB..<endB, limit: table ? rows * columns : min(alignedCellsPerArray, cells / 2), into: &pairs)
+            // At most a few dozen edits' worth, and no more than the table would take: an
+            // attempt that needs more costs little beside what comes after it.
+            let limit = min(editsTried * (rows + columns), table ? rows * columns : cells / 2)
+            let attempt = shortestEdit(a, startA..<endA, b, startB..<endB, limit: limit, into: &pairs)
             edited = attempt.found
-            if edited || !table { cells -= attempt.work }
+            cells -= attempt.work
         }
         if edited {
         } else if table {
@@ -380,9 +383,9 @@ public struct ContentChange: Hashable, Sendable {
         pairs += (0..<(inA.upperBound - endA)).map { (endA + $0, endB + $0) }
     }
 
-    /// Work (pairs of elements compared) one array's matching may take past what a table of its
-    /// longest common subsequence would: for long arrays with few edits.
-    static let alignedCellsPerArray = 4_000_000
+    /// The most edits (insertions and deletions) a shortest edit script of one array is sought
+    /// with before the table, or matching by unique elements, takes over.
+    static let editsTried = 64
 
     /// Appends a longest common subsequence of `a[inA]` and `b[inB]` to `pairs`, found as the
     /// shortest script of insertions and deletions (Myers' greedy algorithm, O((N+M)D)), when it

@@ -709,7 +709,9 @@ extension Store {
         try writeLines(to: file, exporting: true, progress: progress) { session, body in
             // A last record lost or changed is found by the mark before a line is written: an
             // export without it would pass for a whole backup.
-            try session.checkHeadMark()
+            do { try session.checkHeadMark() } catch let error as EventStoreError {
+                throw FolioError(.store, "\(error.message): no backup was written, as it would pass for whole; `folio log` prints the records there are, which `folio import` takes into a new store")
+            }
             try session.scan(from: 1, verify: true, body)
         }
     }
@@ -764,16 +766,23 @@ extension Store {
                 buffer.reserveCapacity(1 << 20)
                 var count = 0
                 var marking = exporting ? ExportMarking(lastPosition: head) : nil
-                try scan(session) { view in
-                    try EventLine.render(view, into: &buffer, marking: &marking)
-                    buffer.append(10)
-                    count += 1
-                    if buffer.count >= 1 << 20 {
-                        try file.writeAll(buffer)
-                        buffer.removeAll(keepingCapacity: true)
-                        progress?(JobProgress(done: count, total: Int(head)))
+                do {
+                    try scan(session) { view in
+                        try EventLine.render(view, into: &buffer, marking: &marking)
+                        buffer.append(10)
+                        count += 1
+                        if buffer.count >= 1 << 20 {
+                            try file.writeAll(buffer)
+                            buffer.removeAll(keepingCapacity: true)
+                            progress?(JobProgress(done: count, total: Int(head)))
+                        }
+                        return true
                     }
-                    return true
+                } catch let error as EventStoreError {
+                    // Every line before a damaged record is written out: what `folio log` prints
+                    // of a damaged store is what can be saved of it.
+                    try file.writeAll(buffer)
+                    throw error
                 }
                 try file.writeAll(buffer)
                 progress?(JobProgress(done: count, total: Int(head)))

@@ -93,6 +93,8 @@ struct Demo: ParsableCommand {
         // Once a sample is imported, output that cannot be written says the store was made.
         var imported = false
         func emit(_ text: String) { FolioCLI.emit(text, done: imported) }
+        // A store whose data file went missing is not filled with a sample.
+        try self.store.checkCanMake()
         if Store.canStageImport(at: path) {
             // Built aside and put in place once filled, as an import's store is: a demo that
             // fails or is interrupted leaves no empty store behind.

@@ -146,10 +146,12 @@ func absence(at path: String) -> NoStore? {
     let dataFile = path + "/data.mdb"
     guard stat(dataFile, &status) != 0, errno == ENOENT else { return nil }
     guard lstat(dataFile, &status) == 0, status.st_mode & S_IFMT == S_IFLNK else {
-        // LMDB makes the lock file first, and holds it: a process making the store this moment
-        // holds one without a data file yet.
-        // (A lock file that is no file, or a link, is named by what it is: `checkDataFile()`.)
-        guard lstat(path + "/lock.mdb", &status) == 0, status.st_mode & S_IFMT == S_IFREG, !Store.isOpenElsewhere(at: path) else { return .nothing }
+        // The lock file comes first: a process making the store this moment has one without a
+        // data file yet, empty until LMDB holds its first byte and sizes it, then held. (A lock
+        // file that is no file, or a link, is named by what it is: `checkDataFile()`.)
+        guard lstat(path + "/lock.mdb", &status) == 0, status.st_mode & S_IFMT == S_IFREG, status.st_size > 0,
+              !Store.isOpenElsewhere(at: path)
+        else { return .nothing }
         return .missingDataFile
     }
     return .danglingDataFile(target: linkTarget(dataFile) ?? "a missing file")

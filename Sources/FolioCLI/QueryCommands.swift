@@ -206,7 +206,10 @@ struct Verify: ParsableCommand {
         // A projector's record that cannot be read is damage, which a rebuild mends.
         for damage in derived.damagedRecords {
             let name = damage.name
-            problems.append("the read models' record of \(name) is damaged (\(damage.why)): `folio projections rebuild \(name)` makes it and its model again from the log, as does the next query or write")
+            let mend = store.isReadOnly
+                ? "this store is read-only here, where queries fold the model from the log instead; `folio projections rebuild \(name)` where it can be written makes it again"
+                : "`folio projections rebuild \(name)` makes it and its model again from the log, as does the next query or write"
+            problems.append("the read models' record of \(name) is damaged (\(damage.why)): \(mend)")
         }
         // Models not current (stale, or behind the log) are not compared: a check rebuilds nothing.
         let damaged = derived.damagedRecords.map(\.name)

@@ -57,8 +57,9 @@ public struct ProjectorStatus: Hashable, Sendable {
     public var checkpoint: UInt64
     /// The log's last position.
     public var head: UInt64
-    /// The stored model was built by other code (or never): it must be rebuilt before use.
-    public var isStale: Bool { storedFingerprint != fingerprint }
+    /// The stored model was built by other code (or never), or does not fold the whole log (which
+    /// every command keeps it at): it is rebuilt before use.
+    public var isStale: Bool { storedFingerprint != fingerprint || checkpoint != head }
     /// Events in the log not yet folded into the stored model.
     public var lag: UInt64 { head > checkpoint ? head - checkpoint : 0 }
 }
@@ -181,9 +182,15 @@ public final class Projections: Sendable {
             guard let value else { return .absent }
             do { return .state(try ProjectorState.decode(value)) } catch let error as ProjectionError { return .damaged(error.message) }
         }
+        guard case .state(let state) = record else { return record }
         // A checkpoint past the log's end would leave every event up to it unfolded.
-        if case .state(let state) = record, state.checkpoint > 0, case let head = try session.head(), state.checkpoint > head {
+        if state.checkpoint > 0, case let head = try session.head(), state.checkpoint > head {
             return .damaged("its checkpoint, \(state.checkpoint), is past the log's last position, \(head)")
+        }
+        // A rebuild empties the slot it leaves: rows there say the record names the wrong one.
+        let other = state.slot == "a" ? "b" : "a"
+        if try databases(index, slot: other).values.contains(where: { try session.transaction.statistics($0).entries > 0 }) {
+            return .damaged("slot \(other), which it does not name, holds rows, where a rebuild leaves that slot empty")
         }
         return record
     }
@@ -203,11 +210,20 @@ public final class Projections: Sendable {
         public var why: String
     }
 
-    /// The projectors whose record in the `projections` database cannot be read.
+    /// The projectors whose record in the `projections` database cannot be read, and those built
+    /// by this code whose checkpoint is behind the log (as a snapshot outside a write sees it):
+    /// every command folds its events in its own transaction, so Folio never leaves one so.
     public func damagedRecords(in session: ReadSession) throws -> [DamagedRecord] {
-        try projectors.indices.compactMap { index in
-            guard case .damaged(let why) = try record(index, in: session) else { return nil }
-            return DamagedRecord(name: projectors[index].name, why: why)
+        let head = try session.head()
+        return try projectors.indices.compactMap { index in
+            switch try record(index, in: session) {
+            case .damaged(let why):
+                return DamagedRecord(name: projectors[index].name, why: why)
+            case .state(let state) where state.fingerprint == fingerprints[index] && state.checkpoint < head:
+                return DamagedRecord(name: projectors[index].name, why: "its checkpoint, \(state.checkpoint), is behind the log's last position, \(head), which every write folds its events up to")
+            default:
+                return nil
+            }
         }
     }
 
@@ -495,8 +511,13 @@ public final class Projections: Sendable {
     /// writes wait too, for as long as the fold takes.
     @discardableResult
     public func rebuildStale(progress: ((RebuildProgress) -> Void)? = nil, committing: WriteTransaction.CommitWrapper? = nil) throws -> [RebuildReport] {
+        // Not current: built by other code, never built, a record that cannot be read, or a
+        // checkpoint behind the log. Every command folds its events in its own transaction, so a
+        // model behind the log was not left so by Folio (a changed byte): caught up from that
+        // checkpoint, it would fold events it holds already; it is folded anew instead.
         func stale(in session: ReadSession) throws -> [Int] {
-            try projectors.indices.filter { try stored($0, in: session)?.fingerprint != fingerprints[$0] }
+            let current = try currentProjectors(in: session)
+            return projectors.indices.filter { !current.contains($0) }
         }
         guard try !log.read(stale).isEmpty else { return [] }
         reserveForRebuild()
@@ -606,7 +627,7 @@ public final class Projections: Sendable {
             let projector = projectors[index]
             let record = try self.record(index, in: session)
             let previous: ProjectorState? = if case .state(let state) = record { state } else { nil }
-            if onlyIfStale, previous?.fingerprint == fingerprints[index] { continue }
+            if onlyIfStale, previous?.fingerprint == fingerprints[index], previous?.checkpoint == head { continue }
             let slot = previous?.slot == "a" ? "b" : "a"
             let target = databases(index, slot: slot)
             var rows = 0

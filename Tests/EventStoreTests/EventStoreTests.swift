@@ -351,7 +351,7 @@ struct EventStoreTests {
         #expect { try store.read { try $0.verify() } } throws: { ($0 as? EventStoreError)?.code == .corruptRecord }
     }
 
-    enum HeadDamage: String, CaseIterable { case lastRecordRemoved, lastRecordReplaced, markAhead, markRemoved, allRemoved }
+    enum HeadDamage: String, CaseIterable { case lastRecordRemoved, lastRecordReplaced, lastRecordChanged, markAhead, markRemoved, allRemoved }
 
     @Test("an append is refused where the head mark does not name the log's last record, and changes nothing: it would take that record's place for good", arguments: HeadDamage.allCases)
     func appendAfterLostHead(damage: HeadDamage) throws {
@@ -376,6 +376,11 @@ struct EventStoreTests {
                     payload: Array(#"{"forged":true}"#.utf8)
                 )
                 try txn.put(log, UInt64(3).bigEndianBytes, forged)
+            case .lastRecordChanged:
+                // Past its stated hash, which the mark still matches.
+                var record = try #require(try txn.get(log, UInt64(3).bigEndianBytes))
+                record[record.count - 1] ^= 0x01
+                try txn.put(log, UInt64(3).bigEndianBytes, record)
             case .markAhead:
                 var mark = try #require(try txn.get(meta, headKey))
                 mark[7] += 1
@@ -388,12 +393,15 @@ struct EventStoreTests {
         let before = try state()
         #expect { try store.append([event()], to: "t") } throws: { error in
             let error = error as? EventStoreError
-            return error?.code == .corruptRecord && error?.message.hasPrefix("the store is damaged: the head mark ") == true
+            let said = damage == .lastRecordChanged ? "the log's last record, 3, fails its checksum or its link" : "the head mark "
+            return error?.code == .corruptRecord && error?.message.hasPrefix("the store is damaged: \(said)") == true
                 && error?.message.contains("nothing was written") == true
         }
         let after = try state()
         #expect(after.0 == before.0 && after.1 == before.1)
-        #expect { try store.read { try $0.checkHeadMark() } } throws: { ($0 as? EventStoreError)?.code == .corruptRecord }
+        if damage != .lastRecordChanged {
+            #expect { try store.read { try $0.checkHeadMark() } } throws: { ($0 as? EventStoreError)?.code == .corruptRecord }
+        }
         #expect { try store.read { try $0.verify() } } throws: { ($0 as? EventStoreError)?.code == .corruptRecord }
     }
 
