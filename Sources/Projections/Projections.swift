@@ -177,14 +177,21 @@ public final class Projections: Sendable {
         case damaged(String)
     }
 
-    func record(_ index: Int, in session: ReadSession) throws -> StoredRecord {
-        let record: StoredRecord = try session.transaction.withValue(meta, Array(projectors[index].name.utf8)) { value in
+    /// A projector's record as stored, decoded but not checked against the log or its slots: for
+    /// a command, whose store's open has rebuilt every model that was not current.
+    func storedRecord(_ index: Int, in transaction: Transaction) throws -> StoredRecord {
+        try transaction.withValue(meta, Array(projectors[index].name.utf8)) { value in
             guard let value else { return .absent }
             do { return .state(try ProjectorState.decode(value)) } catch let error as ProjectionError { return .damaged(error.message) }
         }
+    }
+
+    /// A projector's record, checked against the log's last position, `head`, and its slots.
+    func record(_ index: Int, in session: ReadSession, head: UInt64) throws -> StoredRecord {
+        let record = try storedRecord(index, in: session.transaction)
         guard case .state(let state) = record else { return record }
         // A checkpoint past the log's end would leave every event up to it unfolded.
-        if state.checkpoint > 0, case let head = try session.head(), state.checkpoint > head {
+        if state.checkpoint > head {
             return .damaged("its checkpoint, \(state.checkpoint), is past the log's last position, \(head)")
         }
         // A rebuild empties the slot it leaves: rows there say the record names the wrong one.
@@ -195,12 +202,18 @@ public final class Projections: Sendable {
         return record
     }
 
-    /// The state a projector's stored model was built with: `nil` when it was never built, or
-    /// when its record cannot be read (`damagedRecords(in:)`). Either way the model is stale, and
-    /// the next rebuild (a query's or a write's, or `folio projections rebuild`) makes it anew
-    /// from the log.
-    func stored(_ index: Int, in session: ReadSession) throws -> ProjectorState? {
-        if case .state(let state) = try record(index, in: session) { return state }
+    /// The state a projector's stored model was built with, checked (`record(_:in:head:)`):
+    /// `nil` when it was never built, or when its record cannot be read or cannot be right
+    /// (`damagedRecords(in:)`). Either way the model is stale, and the next rebuild (a query's or
+    /// a write's, or `folio projections rebuild`) makes it anew from the log.
+    func stored(_ index: Int, in session: ReadSession, head: UInt64) throws -> ProjectorState? {
+        if case .state(let state) = try record(index, in: session, head: head) { return state }
+        return nil
+    }
+
+    /// The state a projector's stored model was built with, as stored (`storedRecord(_:in:)`).
+    func storedState(_ index: Int, in transaction: Transaction) throws -> ProjectorState? {
+        if case .state(let state) = try storedRecord(index, in: transaction) { return state }
         return nil
     }
 
@@ -216,7 +229,7 @@ public final class Projections: Sendable {
     public func damagedRecords(in session: ReadSession) throws -> [DamagedRecord] {
         let head = try session.head()
         return try projectors.indices.compactMap { index in
-            switch try record(index, in: session) {
+            switch try record(index, in: session, head: head) {
             case .damaged(let why):
                 return DamagedRecord(name: projectors[index].name, why: why)
             case .state(let state) where state.fingerprint == fingerprints[index] && state.checkpoint < head:
@@ -249,7 +262,7 @@ public final class Projections: Sendable {
         var checkpoints = [UInt64?](repeating: nil, count: projectors.count)
         var fresh: [(index: Int, stored: ProjectorState)] = []
         for index in projectors.indices {
-            if let stored = try stored(index, in: session), stored.fingerprint == fingerprints[index], stored.checkpoint < head {
+            if let stored = try storedState(index, in: session.transaction), stored.fingerprint == fingerprints[index], stored.checkpoint < head {
                 fresh.append((index, stored))
                 checkpoints[index] = stored.checkpoint
             }
@@ -439,7 +452,7 @@ public final class Projections: Sendable {
     func storedRowCounts(_ selected: [Int], in session: ReadSession) throws -> [String: Int] {
         var counts: [String: Int] = [:]
         for index in selected {
-            guard let stored = try stored(index, in: session) else { continue }
+            guard let stored = try storedState(index, in: session.transaction) else { continue }
             for (table, database) in databases(index, slot: stored.slot) {
                 counts[table] = try session.transaction.statistics(database).entries
             }
@@ -625,7 +638,7 @@ public final class Projections: Sendable {
         progress?(writing())
         for index in selected {
             let projector = projectors[index]
-            let record = try self.record(index, in: session)
+            let record = try self.record(index, in: session, head: head)
             let previous: ProjectorState? = if case .state(let state) = record { state } else { nil }
             if onlyIfStale, previous?.fingerprint == fingerprints[index], previous?.checkpoint == head { continue }
             let slot = previous?.slot == "a" ? "b" : "a"
@@ -676,7 +689,7 @@ public final class Projections: Sendable {
         try log.read { session in
             let head = try session.head()
             return try projectors.indices.map { index in
-                let stored = try stored(index, in: session)
+                let stored = try stored(index, in: session, head: head)
                 return ProjectorStatus(
                     name: projectors[index].name, version: projectors[index].version, fingerprint: fingerprints[index],
                     storedFingerprint: stored?.fingerprint, checkpoint: stored?.checkpoint ?? 0, head: head
@@ -722,7 +735,7 @@ public final class Projections: Sendable {
         // pass: every row is written by the one encoding, whichever path wrote it.
         var differing: [String] = []
         for index in current {
-            let slot = try stored(index, in: session)?.slot ?? "a"
+            let slot = try storedState(index, in: session.transaction)?.slot ?? "a"
             for (table, database) in databases(index, slot: slot) {
                 let difference = try session.transaction.firstDifference(in: database) { expect in
                     try folded.model.forEachEncodedRow(table) { key, value in try expect(Array(key)) { $0.elementsEqual(value) } }
@@ -743,7 +756,7 @@ public final class Projections: Sendable {
     private func currentProjectors(in session: ReadSession) throws -> [Int] {
         let head = try session.head()
         return try projectors.indices.filter { index in
-            guard let state = try stored(index, in: session) else { return false }
+            guard let state = try stored(index, in: session, head: head) else { return false }
             return state.fingerprint == fingerprints[index] && state.checkpoint == head
         }
     }
@@ -753,7 +766,7 @@ public final class Projections: Sendable {
     public func read<T>(in session: ReadSession, _ body: (ReadModel) throws -> T) throws -> T {
         var databases: [String: Database] = [:]
         for index in projectors.indices {
-            let slot = try stored(index, in: session)?.slot ?? "a"
+            let slot = try storedState(index, in: session.transaction)?.slot ?? "a"
             databases.merge(self.databases(index, slot: slot)) { a, _ in a }
         }
         let store = LMDBStore(transaction: session.transaction, writer: nil, databases: databases)
