@@ -250,7 +250,9 @@ public class ReadSession {
         if writing, head.position > 0 {
             let sound = try withRecord(at: head.position) { view in
                 guard let view, view.checksumIsValid else { return false }
-                return head.position == 1 ? view.previousHash.elementsEqual(Record.zeroHash) : try view.previousHash.elementsEqual(previousHash(before: head.position))
+                guard head.position > 1 else { return view.previousHash.elementsEqual(Record.zeroHash) }
+                // The record before it cut short is the link's damage too.
+                return (try? view.previousHash.elementsEqual(previousHash(before: head.position))) ?? false
             }
             guard sound else { throw EventStoreError.damagedHead(head.position) }
         }

@@ -320,13 +320,14 @@ public struct ContentChange: Hashable, Sendable {
 
     /// The most elements of `a` and `b` that can be matched up in order, each to one equal to it:
     /// their indices `(in a, in b)`, ascending. Equal elements at the start and the end are
-    /// matched directly; between them, a shortest edit script when it takes a few dozen edits at
-    /// most (arrays of any length changed in a few places); else, when there are at most a
-    /// million pairs to compare and `cells` has as many left (taken from it), a longest common
-    /// subsequence. Past that (arrays of thousands of elements changed throughout), the elements
-    /// found once on each side are matched up first, the most of them in order (as a patience
-    /// diff does), and what lies between two of them is matched up in the same way; elements left
-    /// where none of this applies (with nothing found once on each side) are compared by position.
+    /// matched directly. Between them, when there are at most a million pairs to compare and
+    /// `cells` has as many left (taken from it), a longest common subsequence: a shortest edit
+    /// script where it takes a few dozen edits at most, else from a table. Past that (arrays of
+    /// thousands of elements), the elements found once on each side are matched up first, the
+    /// most of them in order (as a patience diff does), and what lies between two of them is
+    /// matched up in the same way; with none found, a shortest edit script as far as a million
+    /// comparisons go (a long list of a few values changed in a few places); elements left where
+    /// none of this applies are compared by position.
     static func unchanged(_ a: [JSONValue], _ b: [JSONValue], cells: inout Int) -> [(Int, Int)] {
         var pairs: [(Int, Int)] = []
         match(a, 0..<a.count, b, 0..<b.count, into: &pairs, cells: &cells, depth: 0)
@@ -353,38 +354,37 @@ public struct ContentChange: Hashable, Sendable {
             endB -= 1
         }
         let (rows, columns) = (endA - startA, endB - startB)
-        // Few edits are found in time proportional to the arrays' length times their number,
-        // whatever the length; a table of the longest common subsequence takes their product,
-        // which also bounds an attempt that needed more edits than that allows.
-        let table = rows > 0 && columns > 0 && rows * columns <= min(1_000_000, cells)
-        var edited = false
-        if rows > 0, columns > 0 {
-            // At most a few dozen edits' worth, and no more than the table would take: an
-            // attempt that needs more costs little beside what comes after it.
-            let limit = min(editsTried * (rows + columns), table ? rows * columns : cells / 2)
-            let attempt = shortestEdit(a, startA..<endA, b, startB..<endB, limit: limit, into: &pairs)
-            edited = attempt.found
+        if rows > 0, columns > 0, rows * columns <= min(1_000_000, cells) {
+            // Few edits are found in time proportional to the arrays' length times their number;
+            // past a few dozen, the table of the longest common subsequence, which takes their
+            // product, is as quick.
+            let attempt = shortestEdit(a, startA..<endA, b, startB..<endB, limit: min(editsTried * (rows + columns), rows * columns), into: &pairs)
             cells -= attempt.work
-        }
-        if edited {
-        } else if table {
-            cells -= rows * columns
-            longestCommonSubsequence(a, startA..<endA, b, startB..<endB, into: &pairs)
-        } else if rows > 0, columns > 0, rows + columns <= cells, depth < anchoringDepth {
+            if !attempt.found {
+                cells -= rows * columns
+                longestCommonSubsequence(a, startA..<endA, b, startB..<endB, into: &pairs)
+            }
+        } else if rows > 0, columns > 0, rows + columns <= cells, depth < anchoringDepth,
+                  case let anchors = uniqueAnchors(a, startA..<endA, b, startB..<endB), !anchors.isEmpty {
             cells -= rows + columns
             var (i, j) = (startA, startB)
-            for (x, y) in uniqueAnchors(a, startA..<endA, b, startB..<endB) {
+            for (x, y) in anchors {
                 match(a, i..<x, b, j..<y, into: &pairs, cells: &cells, depth: depth + 1)
                 pairs.append((x, y))
                 (i, j) = (x + 1, y + 1)
             }
-            if (i, j) != (startA, startB) { match(a, i..<endA, b, j..<endB, into: &pairs, cells: &cells, depth: depth + 1) }
+            match(a, i..<endA, b, j..<endB, into: &pairs, cells: &cells, depth: depth + 1)
+        } else if rows > 0, columns > 0 {
+            // Long, and nothing found once on each side (a list of a few values, say): the
+            // shortest edit script, as far as a million comparisons and half of what is left go;
+            // past that, element by element.
+            cells -= shortestEdit(a, startA..<endA, b, startB..<endB, limit: min(1_000_000, cells / 2), into: &pairs).work
         }
         pairs += (0..<(inA.upperBound - endA)).map { (endA + $0, endB + $0) }
     }
 
-    /// The most edits (insertions and deletions) a shortest edit script of one array is sought
-    /// with before the table, or matching by unique elements, takes over.
+    /// The most edits (insertions and deletions) a shortest edit script is sought with before a
+    /// table of the longest common subsequence takes over.
     static let editsTried = 64
 
     /// Appends a longest common subsequence of `a[inA]` and `b[inB]` to `pairs`, found as the

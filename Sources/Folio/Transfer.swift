@@ -766,6 +766,8 @@ extension Store {
                 buffer.reserveCapacity(1 << 20)
                 var count = 0
                 var marking = exporting ? ExportMarking(lastPosition: head) : nil
+                // How much of the buffer is whole lines.
+                var whole = 0
                 do {
                     try scan(session) { view in
                         try EventLine.render(view, into: &buffer, marking: &marking)
@@ -776,12 +778,15 @@ extension Store {
                             buffer.removeAll(keepingCapacity: true)
                             progress?(JobProgress(done: count, total: Int(head)))
                         }
+                        whole = buffer.count
                         return true
                     }
-                } catch let error as EventStoreError {
-                    // Every line before a damaged record is written out: what `folio log` prints
-                    // of a damaged store is what can be saved of it.
-                    try file.writeAll(buffer)
+                } catch where !(error is Errno) {
+                    // Every whole line before a damaged record is written out: what `folio log`
+                    // prints of a damaged store is what can be saved of it. The damage is what
+                    // is said, whether or not that write succeeds.
+                    buffer.removeSubrange(whole...)
+                    _ = try? file.writeAll(buffer)
                     throw error
                 }
                 try file.writeAll(buffer)

@@ -91,7 +91,7 @@ struct StoreOptions: ParsableArguments {
             // `projections rebuild` does.
             if note.rebuilding(progress), terminal {
                 let one = progress.projectors.count == 1
-                warn("folio: rebuilding \(progress.projectors.joined(separator: ", ")) from the log first: this Folio's projector\(one ? "" : "s") differ\(one ? "s" : "") from what built the stored model\(one ? "" : "s") (folio projections status)")
+                warn("folio: rebuilding \(progress.projectors.joined(separator: ", ")) from the log first: this Folio's projector\(one ? "" : "s") differ\(one ? "s" : "") from what built the stored model\(one ? "" : "s"), or \(one ? "its record is" : "their records are") damaged (folio projections status, folio verify)")
             }
             bar.show(progress)
         }, committing: note.settleRebuild)

@@ -233,7 +233,7 @@ public final class Projections: Sendable {
             case .damaged(let why):
                 return DamagedRecord(name: projectors[index].name, why: why)
             case .state(let state) where state.fingerprint == fingerprints[index] && state.checkpoint < head:
-                return DamagedRecord(name: projectors[index].name, why: "its checkpoint, \(state.checkpoint), is behind the log's last position, \(head), which every write folds its events up to")
+                return DamagedRecord(name: projectors[index].name, why: "its checkpoint, \(state.checkpoint), is behind the log's last position, \(head), where every write of a Folio with this projector folds its events up to")
             default:
                 return nil
             }
@@ -672,8 +672,9 @@ public final class Projections: Sendable {
             try save(stored, for: index, in: session.writer)
             if let previous, previous.slot != slot {
                 for database in databases(index, slot: previous.slot).values { try session.writer.clear(database) }
-            } else if case .damaged = record {
-                // Which slot served is not known: the other one is emptied too.
+            } else if previous == nil {
+                // None served, or which one did is not known (a record missing or damaged): the
+                // other slot is emptied too.
                 for database in databases(index, slot: slot == "a" ? "b" : "a").values { try session.writer.clear(database) }
             }
             reports.append(RebuildReport(name: projector.name, events: events, rows: rows))

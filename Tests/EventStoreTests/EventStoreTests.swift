@@ -351,7 +351,7 @@ struct EventStoreTests {
         #expect { try store.read { try $0.verify() } } throws: { ($0 as? EventStoreError)?.code == .corruptRecord }
     }
 
-    enum HeadDamage: String, CaseIterable { case lastRecordRemoved, lastRecordReplaced, lastRecordChanged, markAhead, markRemoved, allRemoved }
+    enum HeadDamage: String, CaseIterable { case lastRecordRemoved, lastRecordReplaced, lastRecordChanged, previousHashChanged, markAhead, markRemoved, allRemoved }
 
     @Test("an append is refused where the head mark does not name the log's last record, and changes nothing: it would take that record's place for good", arguments: HeadDamage.allCases)
     func appendAfterLostHead(damage: HeadDamage) throws {
@@ -381,6 +381,11 @@ struct EventStoreTests {
                 var record = try #require(try txn.get(log, UInt64(3).bigEndianBytes))
                 record[record.count - 1] ^= 0x01
                 try txn.put(log, UInt64(3).bigEndianBytes, record)
+            case .previousHashChanged:
+                // The record before the last states another hash: the last one's link fails.
+                var record = try #require(try txn.get(log, UInt64(2).bigEndianBytes))
+                record[0] ^= 0x01
+                try txn.put(log, UInt64(2).bigEndianBytes, record)
             case .markAhead:
                 var mark = try #require(try txn.get(meta, headKey))
                 mark[7] += 1
@@ -393,13 +398,13 @@ struct EventStoreTests {
         let before = try state()
         #expect { try store.append([event()], to: "t") } throws: { error in
             let error = error as? EventStoreError
-            let said = damage == .lastRecordChanged ? "the log's last record, 3, fails its checksum or its link" : "the head mark "
+            let said = [.lastRecordChanged, .previousHashChanged].contains(damage) ? "the log's last record, 3, fails its checksum or its link" : "the head mark "
             return error?.code == .corruptRecord && error?.message.hasPrefix("the store is damaged: \(said)") == true
                 && error?.message.contains("nothing was written") == true
         }
         let after = try state()
         #expect(after.0 == before.0 && after.1 == before.1)
-        if damage != .lastRecordChanged {
+        if ![.lastRecordChanged, .previousHashChanged].contains(damage) {
             #expect { try store.read { try $0.checkHeadMark() } } throws: { ($0 as? EventStoreError)?.code == .corruptRecord }
         }
         #expect { try store.read { try $0.verify() } } throws: { ($0 as? EventStoreError)?.code == .corruptRecord }

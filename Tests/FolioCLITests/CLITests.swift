@@ -1193,7 +1193,7 @@ struct CLITests {
         (#""checkpoint":415"#, #""checkpoint"2415"#, "a stored ProjectorState is not a JSON object"),
         (#""slot":"#, #""slot":"c","was":"#, #"a stored ProjectorState names slot "c", where the slots are a and b"#),
         (#""checkpoint":415"#, #""checkpoint":4150"#, "its checkpoint, 4150, is past the log's last position, 415"),
-        (#""checkpoint":415"#, #""checkpoint":126"#, "its checkpoint, 126, is behind the log's last position, 415, which every write folds its events up to"),
+        (#""checkpoint":415"#, #""checkpoint":126"#, "its checkpoint, 126, is behind the log's last position, 415, where every write of a Folio with this projector folds its events up to"),
         // The other slot, whichever serves: the one that serves then holds rows it does not name.
         (#""slot":"#, "other slot", "slot SERVING, which it does not name, holds rows, where a rebuild leaves that slot empty"),
     ])
@@ -1233,6 +1233,19 @@ struct CLITests {
             #expect(again.status == 0 && again.out.hasPrefix("ok: 415 events"), "\(again.err)")
             #expect(try folio(["analytics", "--format", "json"], store: path).out == expected)
         }
+    }
+
+    @Test("a read models' record that is missing while its tables hold rows is rebuilt once by the next query, both slots made anew")
+    func missingProjectorRecord() throws {
+        let directory = try TemporaryDirectory()
+        let store = try directory.importedFixture()
+        let expected = try folio(["analytics", "--format", "json"], store: store).out
+        let log = try EventStore(path: store)
+        let projections = try log.environment.database("projections")
+        try log.environment.write { txn in _ = try txn.delete(projections, Array("analytics".utf8)) }
+        #expect(try folio(["analytics", "--format", "json"], store: store).out == expected)
+        let verified = try folio(["verify"], store: store)
+        #expect(verified.status == 0 && verified.out.hasPrefix("ok: 415 events, checksums and hash chain intact; indexes and read models equal to the log folded anew;"), "\(verified.out)\(verified.err)")
     }
 
     @Test("a store whose last record was lost: a write is refused in one line and changes nothing, an export and verify name the loss, and what `folio log` prints restores the rest")

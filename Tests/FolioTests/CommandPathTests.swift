@@ -377,6 +377,23 @@ struct CommandPathTests {
         }
         let lists = ContentChange.diff(from: .object(listsBefore), to: .object(listsAfter))
         #expect(lists.count == 120 && lists.allSatisfy { $0.kind == .added }, "\(lists.count) changes")
+        // Past the table: distinct elements are matched up by those found once on each side, and
+        // the stretches between them as short ones are; a list of a few values, by the shortest
+        // edit script, for a few hundred edits.
+        var ids = (0..<2_000).map { JSONValue.integer(Int64($0)) }
+        let idsBefore = ids
+        for step in 0..<32 {
+            ids[step * 60] = .integer(Int64(-1 - step))
+            ids.insert(.integer(Int64(10_000 + step)), at: step * 60 + 30)
+            ids.remove(at: step * 60 + 45)
+        }
+        let idChanges = ContentChange.diff(from: .array(idsBefore), to: .array(ids))
+        #expect(idChanges.count <= 96, "\(idChanges.count) changes for 96 edits")
+        var few = (0..<1_200).map { JSONValue.integer(Int64($0 * 7 % 5)) }
+        let fewBefore = few
+        for step in 0..<100 { few.insert(.integer(9), at: step * 12) }
+        let fewChanges = ContentChange.diff(from: .array(fewBefore), to: .array(few))
+        #expect(fewChanges.count == 100 && fewChanges.allSatisfy { $0.kind == .added }, "\(fewChanges.count)")
         // Long arrays changed throughout, past what one diff may compare, are matched up by the
         // elements found once on each side, then between them; with none, element by element.
         let rewritten = (0..<3_000).map { JSONValue.integer(Int64($0 * 7 % 5)) }

@@ -437,7 +437,7 @@ struct StaleRebuildTests {
             kill(query.processIdentifier, SIGINT)
             let after = terminal.read(until: nil)
             query.waitUntilExit()
-            #expect(said.hasPrefix("folio: rebuilding analytics from the log first: this Folio's projector differs from what built the stored model (folio projections status)\n"), "\(said.debugDescription)")
+            #expect(said.hasPrefix("folio: rebuilding analytics from the log first: this Folio's projector differs from what built the stored model, or its record is damaged (folio projections status, folio verify)\n"), "\(said.debugDescription)")
             #expect(said.hasSuffix("Rebuilding (folding the log) [                         ] 0%"), "\(said.debugDescription)")
             #expect(query.terminationReason == .uncaughtSignal && query.terminationStatus == SIGINT)
             // Whether it came before the commit, the store says; the terminal must agree.
