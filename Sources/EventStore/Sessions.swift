@@ -232,30 +232,27 @@ public class ReadSession {
         _ = try markedHead(writing: false)
     }
 
-    /// The log's last record (its position, stated hash and time), checked against the head mark.
+    /// The log's last record (its position, stated hash and time), checked against the head mark;
+    /// for a write (`writing`), also its checksum and its link to the record before.
     func markedHead(writing: Bool) throws -> (position: UInt64, hash: [UInt8], recordedAt: Int64) {
-        let head: (position: UInt64, hash: [UInt8], recordedAt: Int64) = try transaction.withCursor(databases.log) { cursor in
-            guard let last = try cursor.last() else { return (UInt64(0), Record.zeroHash, Int64.min) }
+        let (head, sound): ((position: UInt64, hash: [UInt8], recordedAt: Int64), Bool) = try transaction.withCursor(databases.log) { cursor in
+            guard let last = try cursor.last() else { return ((0, Record.zeroHash, Int64.min), true) }
             let position = try storedPosition(last.key, "the log's last key")
             let view = RecordView(last.value)
             guard view.isWellFormed else { throw corrupt(position) }
-            return (position, Array(view.hash), view.recordedAtMicroseconds)
+            // A write links to the last record: one changed past its stated hash would be kept,
+            // and every event after it lost to an export, which stops there. (The record before
+            // it cut short is the link's damage too.)
+            let sound = !writing || view.checksumIsValid && (position == 1
+                ? view.previousHash.elementsEqual(Record.zeroHash)
+                : (try? view.previousHash.elementsEqual(previousHash(before: position))) ?? false)
+            return ((position, Array(view.hash), view.recordedAtMicroseconds), sound)
         }
         let mark = try transaction.get(databases.meta, Array("head".utf8))
         guard mark == Self.headMark(head.position, head.hash) else {
             throw EventStoreError.headMismatch(mark: mark, last: head.position, writing: writing)
         }
-        // A write links to the last record: one changed past its stated hash would be kept, and
-        // every event after it lost to an export, which stops there.
-        if writing, head.position > 0 {
-            let sound = try withRecord(at: head.position) { view in
-                guard let view, view.checksumIsValid else { return false }
-                guard head.position > 1 else { return view.previousHash.elementsEqual(Record.zeroHash) }
-                // The record before it cut short is the link's damage too.
-                return (try? view.previousHash.elementsEqual(previousHash(before: head.position))) ?? false
-            }
-            guard sound else { throw EventStoreError.damagedHead(head.position) }
-        }
+        guard sound else { throw EventStoreError.damagedHead(head.position) }
         return head
     }
 

@@ -190,9 +190,8 @@ struct VersionGroup: ParsableCommand {
             guard !(content == "-" && metadata == "@-") else {
                 throw ValidationError("--content - and --metadata @- cannot both read standard input: give one of them a file")
             }
-            // A page typed at a terminal is not asked for where there is no store to take it, nor
-            // for a client that cannot take it (unknown, or deleted).
-            if content == "-" || metadata == "@-" { try store.checkExists() }
+            // A page typed at a terminal is not asked for where there is no store to take it (the
+            // open says so), nor for a client that cannot take it (unknown, or deleted).
             let opened = try store.open()
             try opened.checkTakesActions(client: client)
             let data = try readJSONInput(content, what: "content")

@@ -195,7 +195,7 @@ public final class Projections: Sendable {
             return .damaged("its checkpoint, \(state.checkpoint), is past the log's last position, \(head)")
         }
         // A rebuild empties the slot it leaves: rows there say the record names the wrong one.
-        let other = state.slot == "a" ? "b" : "a"
+        let other = Self.slot(after: state.slot)
         if try databases(index, slot: other).values.contains(where: { try session.transaction.statistics($0).entries > 0 }) {
             return .damaged("slot \(other), which it does not name, holds rows, where a rebuild leaves that slot empty")
         }
@@ -243,6 +243,9 @@ public final class Projections: Sendable {
     func save(_ stored: ProjectorState, for index: Int, in writer: WriteTransaction) throws {
         try writer.put(meta, Array(projectors[index].name.utf8), RowCoding.encode(stored))
     }
+
+    /// The slot a rebuild writes after `slot` serves (`a` after `b`, and where none serves).
+    static func slot(after slot: String?) -> String { slot == "a" ? "b" : "a" }
 
     func databases(_ index: Int, slot: String) -> [String: Database] {
         Dictionary(uniqueKeysWithValues: projectors[index].tables.map { ($0, slots[$0]![slot]!) })
@@ -641,7 +644,7 @@ public final class Projections: Sendable {
             let record = try self.record(index, in: session, head: head)
             let previous: ProjectorState? = if case .state(let state) = record { state } else { nil }
             if onlyIfStale, previous?.fingerprint == fingerprints[index], previous?.checkpoint == head { continue }
-            let slot = previous?.slot == "a" ? "b" : "a"
+            let slot = Self.slot(after: previous?.slot)
             let target = databases(index, slot: slot)
             var rows = 0
             for table in projector.tables {
@@ -675,7 +678,7 @@ public final class Projections: Sendable {
             } else if previous == nil {
                 // None served, or which one did is not known (a record missing or damaged): the
                 // other slot is emptied too.
-                for database in databases(index, slot: slot == "a" ? "b" : "a").values { try session.writer.clear(database) }
+                for database in databases(index, slot: Self.slot(after: slot)).values { try session.writer.clear(database) }
             }
             reports.append(RebuildReport(name: projector.name, events: events, rows: rows))
         }
