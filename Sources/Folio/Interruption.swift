@@ -80,6 +80,8 @@ public enum Interruption {
         var next = 0
         var leftovers: [Int: (path: String, what: String, awaited: Bool)] = [:]
         var handling = false
+        /// The signals the thread takes, once it runs.
+        var taken: sigset_t?
     }
 
     fileprivate static let state = Mutex(State())
@@ -92,8 +94,17 @@ public enum Interruption {
     /// result given time to print, `Leftover.say(_:awaited:)`) still ends by that signal, as a
     /// shell expects of an interrupted command, rather than with a status of its own.
     public static func yieldIfInterrupted() {
-        guard underWay.load(ordering: .acquiring) else { return }
+        guard underWay.load(ordering: .acquiring) || signalAwaitsThread() else { return }
         while true { sleep(60) }
+    }
+
+    /// Whether a signal the thread takes has been sent and not yet taken: the thread has not run
+    /// since (a busy machine), while this one went on to end the process with a status of its own.
+    private static func signalAwaitsThread() -> Bool {
+        guard var taken = state.withLock({ $0.taken }) else { return false }
+        var pending = sigset_t()
+        sigpending(&pending)
+        return [SIGINT, SIGTERM, SIGHUP].contains { sigismember(&taken, $0) == 1 && sigismember(&pending, $0) == 1 }
     }
 
     /// Names `path` (a file or a directory, described as `what` in the message) for removal if
@@ -142,6 +153,7 @@ public enum Interruption {
         }, nil)
         if started == 0 {
             pthread_detach(thread)
+            state.withLock { $0.taken = signals }
         } else {
             pthread_sigmask(SIG_UNBLOCK, &signals, nil)
         }
