@@ -346,9 +346,11 @@ private func checkEmail(_ email: String, asStored: Bool) throws(DomainError) {
     let parts = email.split(separator: "@", omittingEmptySubsequences: false)
     guard parts.count == 2, !parts[0].isEmpty, parts[1].utf8.contains(UInt8(ascii: ".")), !parts[1].hasPrefix("."),
           !parts[1].hasSuffix("."), !email.contains(where: \.isWhitespace),
-          asStored || (!email.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) && !email.scalarsShowingNothing.contains(true))
+          // An empty name between two dots (`b..com`) is no domain; an earlier Folio took one.
+          asStored || (!parts[1].contains("..") && !email.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+              && !email.scalarsShowingNothing.contains(true))
     else {
-        throw DomainError(.email, "email \(email.debugDescription) is not an email address (name@domain, the domain with a dot as in ana@example.com; no spaces, control characters or characters that show nothing)")
+        throw DomainError(.email, "email \(email.debugDescription) is not an email address (name@domain, the domain with a dot as in ana@example.com and nothing empty between its dots; no spaces, control characters or characters that show nothing)")
     }
 }
 

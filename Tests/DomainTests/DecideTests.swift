@@ -105,9 +105,17 @@ struct ClientTests {
         // scripts write words with, and those inside an emoji, are kept.
         for hidden in ["a\u{200B}@example.com", "a@exa\u{AD}mple.com", "\u{FEFF}a@example.com", "a\u{2060}@example.com", "a\u{200D}@example.com", "a\u{FE0F}@example.com"] {
             let command = Command.createClient(clientID: clientID, name: "Ada", email: hidden, metadata: .object([:]))
-            expectRefused(command, .initial, .email, #"\#(hidden.debugDescription) is not an email address (name@domain, the domain with a dot as in ana@example.com; no spaces, control characters or characters that show nothing)"#)
+            expectRefused(command, .initial, .email, #"\#(hidden.debugDescription) is not an email address (name@domain, the domain with a dot as in ana@example.com and nothing empty between its dots; no spaces, control characters or characters that show nothing)"#)
             #expect(try decide(command, state: .initial, asStored: true).count == 1)
         }
+        // An empty name between two dots is no domain (a dot ending the name before the @ is kept:
+        // some providers gave such addresses out).
+        for empty in ["a@b..com", "a@mail..example.com"] {
+            let command = Command.createClient(clientID: clientID, name: "Ada", email: empty, metadata: .object([:]))
+            expectRefused(command, .initial, .email, #""\#(empty)" is not an email address (name@domain, the domain with a dot as in ana@example.com and nothing empty between its dots"#)
+            #expect(try decide(command, state: .initial, asStored: true).count == 1)
+        }
+        #expect(try decide(.createClient(clientID: clientID, name: "Ada", email: "a.@b.example.com", metadata: .object([:])), state: .initial).count == 1)
         for shown in ["می\u{200C}خواهم@example.com", "i\u{2764}\u{FE0F}ny@example.com", "👩\u{200D}💻@example.com"] {
             #expect(try decide(.createClient(clientID: clientID, name: "Ada", email: shown, metadata: .object([:])), state: .initial).count == 1, "\(shown)")
         }
