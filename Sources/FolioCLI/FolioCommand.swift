@@ -111,7 +111,11 @@ struct FolioCommand: ParsableCommand {
             guard !subcommands.isEmpty else { break }
             guard let next = subcommands.first(where: { $0.configuration.commandName == name }) else {
                 let names = subcommands.compactMap { $0.configuration.commandName }
+                // `folio client list` is a natural guess: listing is the plural's (`folio clients`).
+                let plural = String(path.split(separator: " ").last ?? "") + "s"
+                let lists = ["list", "ls"].contains(name) && FolioCommand.configuration.subcommands.contains { $0.configuration.commandName == plural }
                 return "\(path) has no command named \(name.debugDescription): its commands are \(names.joined(separator: ", "))"
+                    + (lists ? "; `folio \(plural)` lists them" : "")
             }
             command = next
             path += " " + name

@@ -1682,6 +1682,10 @@ struct CLITests {
         #expect(mistyped.status == 64 && mistyped.out.isEmpty)
         #expect(mistyped.err == "folio: folio payment has no command named \"succed\": its commands are start, succeed, fail, cancel\n", "\(mistyped.err)")
         #expect(try folio(["projections", "stats"]).err == "folio: folio projections has no command named \"stats\": its commands are status, rebuild\n")
+        // Asked to list, a group names the command that lists its kind, where there is one.
+        #expect(try folio(["client", "list"]).err == "folio: folio client has no command named \"list\": its commands are create, show, activate, delete; `folio clients` lists them\n")
+        #expect(try folio(["payment", "ls"]).err.hasSuffix("start, succeed, fail, cancel; `folio payments` lists them\n"))
+        #expect(try folio(["token", "list"]).err == "folio: folio token has no command named \"list\": its commands are issue\n")
         #expect(try folio(["clientz"]).err.hasPrefix("folio: folio has no command named \"clientz\": its commands are demo, client,"))
         // An option's value that no store could make right is a usage error, named before any store is looked for.
         let type = try folio(["log", "--type", "ClientRenamed"], store: "/nonexistent/store")
