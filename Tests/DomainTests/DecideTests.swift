@@ -225,6 +225,22 @@ struct VersionTests {
         #expect(again == Decision(events: [], unchanged: "content version \(versionB.lowercased) is current already: promoting it again changes nothing (rule 4)"))
     }
 
+    @Test("a promotion demotes its own page's current version, not the current version of the page promoted last")
+    func previousOfItsPage() throws {
+        let versionC = UUID()
+        let history = [created, drafted(versionA, .activation), drafted(versionB), drafted(versionC, .activation, number: 2)]
+        let first = try decide(.promoteVersion(clientID: clientID, versionID: versionA), state: given(history))
+        let second = try decide(.promoteVersion(clientID: clientID, versionID: versionB), state: given(history + first))
+        #expect(second == [promoted(versionB)], "the agreement page had no current version")
+        let third = try decide(.promoteVersion(clientID: clientID, versionID: versionC), state: given(history + first + second))
+        #expect(third == [promoted(versionC, previous: versionA, .activation)])
+        let state = given(history + first + second + third)
+        #expect(state.versions[versionA]?.isCurrent == false && state.versions[versionB]?.isCurrent == true && state.versions[versionC]?.isCurrent == true)
+        #expect(state.currentVersionID == versionC)
+        // The log's check of a stored promotion holds it to the same.
+        #expect(throws: DomainError.self) { try validate(promoted(versionC, previous: versionB, .activation), state: given(history + first + second)) }
+    }
+
     @Test("promoting a page's current version again makes it the client's current version when another page's took that since")
     func repromotion() throws {
         let history = [created, drafted(versionA), drafted(versionB, .activation), promoted(versionA), promoted(versionB, .activation)]

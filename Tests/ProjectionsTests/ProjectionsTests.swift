@@ -426,6 +426,100 @@ struct ProjectionsTests {
         #expect(empty.byVersion.isEmpty && empty.funnel.created == 0 && empty.funnel.medianSecondsActivatedToPaid == nil)
     }
 
+    @Test("a payment counts once on its version, by its current status, however many it went through")
+    func paymentCountedByCurrentStatus() throws {
+        let fixture = try Fixture()
+        let t0: Int64 = 1_767_600_000_000_000
+        let client = UUID(), version = UUID()
+        var position: Int64 = 0
+        func append(_ event: Event) throws {
+            position += 1
+            try fixture.append(GeneratedEvent(event: event, id: UUID(), recordedAtMicroseconds: t0 + position * 1_000_000))
+        }
+        try append(.clientCreated(ClientCreated(clientID: client, name: "Ada", email: nil, metadata: .object([:]))))
+        try append(.tokenIssued(TokenIssued(clientID: client, activationToken: Token(number: 1), replaces: nil)))
+        try append(.clientActivated(ClientActivated(clientID: client, activationToken: Token(number: 1))))
+        try append(.versionDrafted(VersionDrafted(
+            clientID: client, versionID: version, pageType: .agreement, versionNumber: 1, content: CanonicalJSON(.object([:])),
+            iterationNotes: nil, hypothesis: nil, createdBy: "admin", metadata: .object([:])
+        )))
+        try append(.versionPromoted(VersionPromoted(clientID: client, versionID: version, pageType: .agreement, previousVersionID: nil)))
+        struct Figure: Equatable { var succeeded, failed: Int; var revenue: Int64 }
+        func figure() throws -> Figure {
+            let analytics = try fixture.projections.read { try $0.analytics() }
+            guard let figures = analytics.byVersion.first(where: { $0.contentVersionID == version })?.figures else {
+                Issue.record("the version has no row in analytics")
+                return Figure(succeeded: -1, failed: -1, revenue: -1)
+            }
+            return Figure(succeeded: figures.paymentsSucceeded, failed: figures.paymentsFailed, revenue: figures.revenue)
+        }
+        // One intent fails, is retried, fails again and succeeds: one payment, succeeded.
+        let retried = PaymentRecord(clientID: client, paymentID: UUID(), contentVersionID: version, stripePaymentIntentID: "pi_retried", amount: 50_000)
+        let steps: [(Event, Figure)] = [
+            (.paymentInitiated(retried), Figure(succeeded: 0, failed: 0, revenue: 0)),
+            (.paymentFailed(retried), Figure(succeeded: 0, failed: 1, revenue: 0)),
+            (.paymentInitiated(retried), Figure(succeeded: 0, failed: 0, revenue: 0)),
+            (.paymentFailed(retried), Figure(succeeded: 0, failed: 1, revenue: 0)),
+            (.paymentSucceeded(retried), Figure(succeeded: 1, failed: 0, revenue: 50_000)),
+        ]
+        for (event, expected) in steps {
+            try append(event)
+            #expect(try figure() == expected, "after \(event.type.rawValue) at position \(position)")
+        }
+        // Another fails and is cancelled: it counts nowhere.
+        let cancelled = PaymentRecord(clientID: client, paymentID: UUID(), contentVersionID: version, stripePaymentIntentID: "pi_cancelled", amount: 7_000)
+        try append(.paymentInitiated(cancelled))
+        try append(.paymentFailed(cancelled))
+        #expect(try figure() == Figure(succeeded: 1, failed: 1, revenue: 50_000))
+        try append(.paymentCancelled(cancelled))
+        #expect(try figure() == Figure(succeeded: 1, failed: 0, revenue: 50_000))
+        // A fold of the whole log, as a rebuild makes it, counts the same.
+        let folded = try #require(try fixture.projections.model(asOf: .position(UInt64.max)).analytics().byVersion.first).figures
+        #expect(Figure(succeeded: folded.paymentsSucceeded, failed: folded.paymentsFailed, revenue: folded.revenue) == Figure(succeeded: 1, failed: 0, revenue: 50_000))
+    }
+
+    @Test("a client's row: a reissued token replaces the old in lookups, updated_at moves with each change and only then, the funnel keeps the first token's time")
+    func clientRowChanges() throws {
+        let fixture = try Fixture()
+        let t0: Int64 = 1_767_600_000_000_000
+        let client = UUID(), version = UUID()
+        func append(_ seconds: Int64, _ event: Event) throws {
+            try fixture.append(GeneratedEvent(event: event, id: UUID(), recordedAtMicroseconds: t0 + seconds * 1_000_000))
+        }
+        func row() throws -> ClientRow? { try fixture.projections.read { try $0.client(id: client) } }
+        func at(_ seconds: Int64) -> Date { Date(timeIntervalSince1970: Double(t0 + seconds * 1_000_000) / 1_000_000) }
+        let record = PaymentRecord(clientID: client, paymentID: UUID(), contentVersionID: version, stripePaymentIntentID: "pi_1", amount: 50_000)
+        try append(0, .clientCreated(ClientCreated(clientID: client, name: "Ada", email: nil, metadata: .object([:]))))
+        try append(10, .tokenIssued(TokenIssued(clientID: client, activationToken: Token(number: 1), replaces: nil)))
+        try append(20, .tokenIssued(TokenIssued(clientID: client, activationToken: Token(number: 2), replaces: Token(number: 1))))
+        try fixture.projections.read { (model: ReadModel) throws in
+            #expect(try model.client(token: Token(number: 1)) == nil, "a retired token names no client")
+            #expect(try model.client(token: Token(number: 2))?.id == client)
+        }
+        #expect(try row()?.activationToken == Token(number: 2) && row()?.updatedAt == at(20))
+        try append(30, .clientActivated(ClientActivated(clientID: client, activationToken: Token(number: 2))))
+        #expect(try row()?.status == .active && row()?.activatedAt == at(30) && row()?.updatedAt == at(30))
+        try append(40, .versionDrafted(VersionDrafted(
+            clientID: client, versionID: version, pageType: .agreement, versionNumber: 1, content: CanonicalJSON(.object([:])),
+            iterationNotes: nil, hypothesis: nil, createdBy: "admin", metadata: .object([:])
+        )))
+        #expect(try row()?.updatedAt == at(30), "a draft does not change the client's row")
+        try append(50, .versionPromoted(VersionPromoted(clientID: client, versionID: version, pageType: .agreement, previousVersionID: nil)))
+        #expect(try row()?.currentVersionID == version && row()?.updatedAt == at(50))
+        try append(60, .paymentInitiated(record))
+        try append(70, .paymentSucceeded(record))
+        #expect(try row()?.status == .paid && row()?.updatedAt == at(70))
+        // A failure of another intent after the client paid leaves the row as it was.
+        let other = PaymentRecord(clientID: client, paymentID: UUID(), contentVersionID: version, stripePaymentIntentID: "pi_2", amount: 50_000)
+        try append(80, .paymentInitiated(other))
+        try append(90, .paymentFailed(other))
+        #expect(try row()?.status == .paid && row()?.updatedAt == at(70))
+        // The funnel counts from the first token: 10 s after creation, 20 s before activation.
+        let funnel = try fixture.projections.read { try $0.analytics() }.funnel
+        #expect(funnel.medianSecondsCreatedToTokenIssued == 10 && funnel.medianSecondsTokenIssuedToActivated == 20)
+        #expect(try fixture.projections.model(asOf: .position(UInt64.max)).client(id: client) == row())
+    }
+
     @Test("the funnel's medians are taken from the times to the microsecond, then rounded to the millisecond, a half away from zero")
     func funnelMedians() throws {
         let fixture = try Fixture()
