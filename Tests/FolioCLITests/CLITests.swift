@@ -2110,6 +2110,10 @@ struct BadInputTests {
         let cut = try folio(["client", "create", "--name", "Flo"], store: fixture, through: ["/bin/sh", "-c", #"ulimit -f 100; exec "$0" "$@""#])
         #expect(cut.status == 1 && cut.err == "folio: the store's data file would grow past this process's file size limit (ulimit -f): nothing was written (mdb_txn_commit)\n", "\(cut.err)")
         #expect(try folio(["verify"], store: fixture).status == 0)
+        // An export past the limit fails as a generate does, its partial file removed.
+        let exported = try folio(["export", directory.path("limited-export.jsonl")], store: fixture, through: ["/bin/sh", "-c", #"ulimit -f 10; exec "$0" "$@""#])
+        #expect(exported.status == 1 && exported.err == "folio: cannot write \(directory.path("limited-export.jsonl")): File too large\n", "\(exported.err)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path("")).allSatisfy { !$0.hasPrefix("limited") })
         // So does one whose reader is gone, where it would have ended by SIGPIPE without a word.
         /// `folio arguments` with its standard output's reader gone (and its standard error's, if
         /// `errorGone`): how it ended, and what it said on standard error.
