@@ -326,7 +326,7 @@ struct JSONSample {
 
     @Test("what is not written canonically is declined", arguments: [
         #"{"b":1,"a":2}"#, #"{"a":1,"a":2}"#, #"{ "a":1}"#, #"{"a" :1}"#, #"[1, 2]"#, " 1", "1 ", #"{"a\u0062":1}"#,
-        #""\/""#, #""\u0041""#, #""\u001F""#, #""\u000a""#, #""\u0008""#, "-0", "01", "1.0", "1e2", "1E2", "1.50", "1.5e0",
+        #""\/""#, #""\u0041""#, #""\u001F""#, #""\u000a""#, #""\u0008""#, #""\u0009""#, #""\u000c""#, #""\u000d""#, #""\u000C""#, "-0", "01", "1.0", "1e2", "1E2", "1.50", "1.5e0",
         "0.1e1", "1e-400", "1e400", "1E-7", "12345678901234567890123", #""\ud83d\ude00""#, "tru", "nul", "[1,]", #"{"a":1,}"#, "", "[", #""a"#,
     ])
     func declined(_ text: String) {
@@ -450,6 +450,10 @@ struct JSONSample {
         #expect(Timestamp.parse("2026-01-01T00:00:00Z") == 1_767_225_600_000_000)
         #expect(Timestamp.parse("2026-01-01T00:00:00.5Z") == 1_767_225_600_500_000)
         #expect(Timestamp.parse("2026-01-01T00:00:00.123456+00:00") == 1_767_225_600_123_456)
+        // Every count of digits is a fraction of a second, padded on the right.
+        for (fraction, micros) in [("1", 100_000), ("12", 120_000), ("123", 123_000), ("1234", 123_400), ("12345", 123_450), ("012345", 12_345)] as [(String, Int64)] {
+            #expect(Timestamp.parse("2026-01-01T00:00:00.\(fraction)Z") == 1_767_225_600_000_000 + micros, "\(fraction)")
+        }
         #expect(Timestamp.parse("2026-01-01T00:00:00.1234567Z") == nil)
         #expect(Timestamp.parse("2026-01-01T00:00:00.749332123Z") == nil)
     }

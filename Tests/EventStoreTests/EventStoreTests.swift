@@ -110,6 +110,27 @@ struct EventStoreTests {
         }
     }
 
+    @Test("an event given no time is recorded at the log's last time when the clock is behind it, and the lag is reported")
+    func clockBehindLog() throws {
+        let directory = try TemporaryDirectory()
+        let store = try EventStore(path: directory.path("log"))
+        let ahead = Date().addingTimeInterval(3_600)
+        let first = try store.append([event(at: ahead)], to: "s")
+        #expect(first.aheadOfClock == nil, "a time given is kept as given")
+        let second = try store.append([event()], to: "s")
+        let lag = try #require(second.aheadOfClock)
+        let times = try store.read { session in
+            try [UInt64(1), 2].map { position in try session.withRecord(at: position) { try #require($0).recordedAtMicroseconds } }
+        }
+        #expect(times[1] == times[0] && lag.recorded == times[0])
+        #expect(lag.clock < lag.recorded - 3_000_000_000, "the clock, an hour behind")
+        // Once the clock is past the log's time again, events take the clock's time.
+        let directory2 = try TemporaryDirectory()
+        let caughtUp = try EventStore(path: directory2.path("log"))
+        try caughtUp.append([event(at: Date().addingTimeInterval(-60))], to: "s")
+        #expect(try caughtUp.append([event()], to: "s").aheadOfClock == nil)
+    }
+
     @Test("reads forward, backward, by stream and by type, without decoding payloads")
     func reads() throws {
         let directory = try TemporaryDirectory()

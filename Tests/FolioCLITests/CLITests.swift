@@ -684,7 +684,7 @@ struct CLITests {
         #expect(try folio(["export"], store: store).out == before)
     }
 
-    @Test("a list prints the same columns whether it has rows or not; a history carries its changes with --diff (a table writes their values as JSON); a success clears a failure reason")
+    @Test("a list prints the same columns whether it has rows or not; a history carries its changes with --diff (a table writes their values as JSON); a success clears a failure reason; as of the log's last position a list is what it is now")
     func columns() throws {
         let directory = try TemporaryDirectory()
         let store = directory.path("store")
@@ -710,6 +710,12 @@ struct CLITests {
             #expect(full.hasSuffix("updated_at") || full.hasSuffix("demoted_at"), "\(list): \(full)")
         }
         #expect(try header(["clients", "--status", "paid"]) == header(["clients"]))
+        // As of the log's last position, a list is what it is now.
+        let head = try folio(["log"], store: store).out.split(separator: "\n").count
+        for list in ["clients", "versions", "payments"] {
+            let now = try folio([list, "--format", "json"], store: store), then = try folio([list, "--format", "json", "--as-of", String(head)], store: store)
+            #expect(then.status == 0 && then.out == now.out, "\(list): \(then.err)")
+        }
         let history = try folio(["history", token, "--diff", "--format", "csv"], store: store).out.split(separator: "\r\n")
         #expect(history.first?.hasSuffix(",payments,outcomes,timeline,changes") == true, "\(history)")
         #expect(history.last?.contains(#""kind"":""changed"",""new"":""Short terms"""#) == true, "\(history)")

@@ -54,6 +54,8 @@ struct TextTests {
     func csvFields() {
         let csv = RowPrinter.csv([["note": .text("say \"\u{301}hi\""), "plain": .text("a b"), "lines": .text("one\r\ntwo")]], keys: ["note", "plain", "lines"])
         #expect(csv == "note,plain,lines\r\n\"say \"\"\u{301}hi\"\"\",a b,\"one\r\ntwo\"\r\n")
+        // A line break of either byte alone ends a row as surely as both: quoted too.
+        #expect(RowPrinter.csv([["a": .text("x\ry"), "b": .text("x\ny")]], keys: ["a", "b"]) == "a,b\r\n\"x\ry\",\"x\ny\"\r\n")
     }
 
     /// A row of any fields, written in key order as read-model rows are.
