@@ -321,6 +321,7 @@ struct PaymentTests {
             expectRefused(pay(.succeed, intent: intent), given(history), .intent, "visible ASCII")
         }
         #expect(try decide(pay(.succeed, intent: "pi_3MtwBwLkdIwHu7ix28a3tqPa:~!"), state: given(history)).count == 1)
+        #expect(try decide(pay(.succeed, intent: String(repeating: "a", count: 255)), state: given(history)).count == 1)
     }
 
     @Test("an intent keeps its amount and its payment id")

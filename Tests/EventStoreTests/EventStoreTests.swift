@@ -125,8 +125,7 @@ struct EventStoreTests {
         #expect(times[1] == times[0] && lag.recorded == times[0])
         #expect(lag.clock < lag.recorded - 3_000_000_000, "the clock, an hour behind")
         // Once the clock is past the log's time again, events take the clock's time.
-        let directory2 = try TemporaryDirectory()
-        let caughtUp = try EventStore(path: directory2.path("log"))
+        let caughtUp = try EventStore(path: directory.path("caught-up"))
         try caughtUp.append([event(at: Date().addingTimeInterval(-60))], to: "s")
         #expect(try caughtUp.append([event()], to: "s").aheadOfClock == nil)
     }

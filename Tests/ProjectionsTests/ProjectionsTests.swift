@@ -274,7 +274,6 @@ struct ProjectionsTests {
     @Test("analytics of a small history: exposure, payments by current status, revenue, conversion, medians, a deleted client left out")
     func analyticsFigures() throws {
         let fixture = try Fixture()
-        let t0: Int64 = 1_767_600_000_000_000
         var ids: [String: UUID] = [:]
         func id(_ name: String) -> UUID {
             if let id = ids[name] { return id }
@@ -282,9 +281,7 @@ struct ProjectionsTests {
             ids[name] = id
             return id
         }
-        func at(_ seconds: Int64, _ event: Event) throws {
-            try fixture.append(GeneratedEvent(event: event, id: UUID(), recordedAtMicroseconds: t0 + seconds * 1_000_000))
-        }
+        func at(_ seconds: Int64, _ event: Event) throws { try fixture.append(event, at: seconds) }
         func created(_ c: String) -> Event { .clientCreated(ClientCreated(clientID: id(c), name: c, email: nil, metadata: .object([:]))) }
         func token(_ c: String, _ n: Int) -> Event { .tokenIssued(TokenIssued(clientID: id(c), activationToken: Token(number: n), replaces: nil)) }
         func activated(_ c: String, _ n: Int) -> Event { .clientActivated(ClientActivated(clientID: id(c), activationToken: Token(number: n))) }
@@ -415,7 +412,7 @@ struct ProjectionsTests {
         }
         // Bob's client row moves active → failed → paid (rule 2), as the read model saw it then.
         func clients(at seconds: Int64, _ status: ClientStatus) throws -> [String] {
-            try fixture.projections.model(asOf: .time(microseconds: t0 + seconds * 1_000_000)).clients(status: status).map(\.name)
+            try fixture.projections.model(asOf: .time(microseconds: Fixture.time(seconds))).clients(status: status).map(\.name)
         }
         #expect(try clients(at: 4_500, .active) == ["bob"] && clients(at: 4_500, .failed).isEmpty)
         #expect(try clients(at: 4_600, .failed) == ["bob"] && clients(at: 4_600, .active).isEmpty)
@@ -429,12 +426,11 @@ struct ProjectionsTests {
     @Test("a payment counts once on its version, by its current status, however many it went through")
     func paymentCountedByCurrentStatus() throws {
         let fixture = try Fixture()
-        let t0: Int64 = 1_767_600_000_000_000
         let client = UUID(), version = UUID()
         var position: Int64 = 0
         func append(_ event: Event) throws {
             position += 1
-            try fixture.append(GeneratedEvent(event: event, id: UUID(), recordedAtMicroseconds: t0 + position * 1_000_000))
+            try fixture.append(event, at: position)
         }
         try append(.clientCreated(ClientCreated(clientID: client, name: "Ada", email: nil, metadata: .object([:]))))
         try append(.tokenIssued(TokenIssued(clientID: client, activationToken: Token(number: 1), replaces: nil)))
@@ -481,13 +477,10 @@ struct ProjectionsTests {
     @Test("a client's row: a reissued token replaces the old in lookups, updated_at moves with each change and only then, the funnel keeps the first token's time")
     func clientRowChanges() throws {
         let fixture = try Fixture()
-        let t0: Int64 = 1_767_600_000_000_000
         let client = UUID(), version = UUID()
-        func append(_ seconds: Int64, _ event: Event) throws {
-            try fixture.append(GeneratedEvent(event: event, id: UUID(), recordedAtMicroseconds: t0 + seconds * 1_000_000))
-        }
+        func append(_ seconds: Int64, _ event: Event) throws { try fixture.append(event, at: seconds) }
         func row() throws -> ClientRow? { try fixture.projections.read { try $0.client(id: client) } }
-        func at(_ seconds: Int64) -> Date { Date(timeIntervalSince1970: Double(t0 + seconds * 1_000_000) / 1_000_000) }
+        func at(_ seconds: Int64) -> Date { Date(timeIntervalSince1970: Double(Fixture.time(seconds)) / 1_000_000) }
         let record = PaymentRecord(clientID: client, paymentID: UUID(), contentVersionID: version, stripePaymentIntentID: "pi_1", amount: 50_000)
         try append(0, .clientCreated(ClientCreated(clientID: client, name: "Ada", email: nil, metadata: .object([:]))))
         try append(10, .tokenIssued(TokenIssued(clientID: client, activationToken: Token(number: 1), replaces: nil)))
@@ -523,7 +516,6 @@ struct ProjectionsTests {
     @Test("the funnel's medians are taken from the times to the microsecond, then rounded to the millisecond, a half away from zero")
     func funnelMedians() throws {
         let fixture = try Fixture()
-        let t0: Int64 = 1_767_600_000_000_000
         // Token 1.5 ms after creation, activated 2.4995 s after that: 0.002 and 2.5 s (rounded up).
         let client = UUID()
         for (after, event) in [
@@ -531,7 +523,7 @@ struct ProjectionsTests {
             (1_500, .tokenIssued(TokenIssued(clientID: client, activationToken: Token(number: 1), replaces: nil))),
             (2_501_000, .clientActivated(ClientActivated(clientID: client, activationToken: Token(number: 1)))),
         ] as [(Int64, Event)] {
-            try fixture.append(GeneratedEvent(event: event, id: UUID(), recordedAtMicroseconds: t0 + after))
+            try fixture.append(GeneratedEvent(event: event, id: UUID(), recordedAtMicroseconds: Fixture.start + after))
         }
         let funnel = try fixture.projections.read { try $0.analytics() }.funnel
         #expect(funnel.medianSecondsCreatedToTokenIssued == 0.002)

@@ -298,3 +298,16 @@ func stopsAt(_ position: UInt64, _ text: String) -> (any Error) -> Bool {
         return error?.code == .corruptRecord && error?.position == position && error?.message.contains(text) == true
     }
 }
+
+extension Fixture {
+    /// When the tests' hand-made histories start: 2026-01-05T08:00:00Z, in microseconds since 1970.
+    static let start: Int64 = 1_767_600_000_000_000
+
+    /// `seconds` after `start`, in microseconds since 1970.
+    static func time(_ seconds: Int64) -> Int64 { start + seconds * 1_000_000 }
+
+    /// Appends `event`, recorded `seconds` after `start`, and catches the projections up.
+    func append(_ event: Event, at seconds: Int64) throws {
+        try append(GeneratedEvent(event: event, id: UUID(), recordedAtMicroseconds: Self.time(seconds)))
+    }
+}
