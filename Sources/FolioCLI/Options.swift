@@ -308,6 +308,56 @@ struct ActorOptions: ParsableArguments {
 
 extension OutputFormat: ExpressibleByArgument {}
 
+/// `--columns` and `--limit` of a list command: which of its columns, in what order, and how many
+/// of its rows, the first in its order. Its command checks the names (`check(_:of:)`), which only
+/// it knows.
+struct ListOptions: ParsableArguments {
+    @Option(name: .customLong("columns"), help: ArgumentHelp("Only these columns, in this order, separated by commas (e.g. name,status).", valueName: "names"))
+    var columnsText: String?
+    @Option(parsing: .unconditional, help: ArgumentHelp("At most this many rows, the first in the list's order.", valueName: "count"), transform: wholeNumber())
+    var limit: Int?
+
+    /// The columns `--columns` names, in its order (spaces around a name dropped: `name, status`);
+    /// `nil` without it.
+    var columns: [String]? {
+        columnsText.map { text in
+            text.split(separator: ",", omittingEmptySubsequences: false).map { part in
+                var name = part
+                while name.first == " " { name.removeFirst() }
+                while name.last == " " { name.removeLast() }
+                return String(name)
+            }
+        }
+    }
+
+    /// Refuses a name that is not one of `all`, a name given twice, and an empty one; `rows`
+    /// names the list's rows in the refusal (`clients`).
+    func check(_ all: [String], of rows: String) throws {
+        guard let columns else { return }
+        var seen = Set<String>()
+        for name in columns {
+            guard !name.isEmpty else {
+                throw ValidationError("--columns takes column names separated by commas, such as name,status, not \(columnsText!.debugDescription)")
+            }
+            guard all.contains(name) else {
+                throw ValidationError("--columns: \(rows) have no column \(name.debugDescription); theirs are \(all.joined(separator: ", "))")
+            }
+            guard seen.insert(name).inserted else { throw ValidationError("--columns names \(name) twice") }
+        }
+    }
+
+    /// Prints rows of `all` columns, or only those `--columns` names.
+    func printer(_ format: OutputFormat, columns all: [String]) -> RowPrinter {
+        columns.map { RowPrinter(format: format, columns: $0, onlyColumns: true) } ?? RowPrinter(format: format, columns: all)
+    }
+
+    /// The first `--limit` rows.
+    func cut<Row>(_ rows: [Row]) -> [Row] {
+        guard let limit, limit < rows.count else { return rows }
+        return Array(rows.prefix(limit))
+    }
+}
+
 extension CompletionKind {
     /// The pages and the outcomes, which their options and arguments read through `ruled`
     /// rather than as `ExpressibleByArgument` values, offered by shell completion all the same.

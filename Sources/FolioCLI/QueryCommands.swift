@@ -10,45 +10,56 @@ import Projections
 import SystemPackage
 
 struct Clients: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "clients", abstract: "List clients.", discussion: "Example: folio clients --status paid --format csv")
+    static let configuration = CommandConfiguration(commandName: "clients", abstract: "List clients.", discussion: "Clients in the order they were created. Columns: \(ClientRow.columns.joined(separator: ", ")). Example: folio clients --status paid --columns activation_token,name,email --format csv")
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: FormatOptions
     @OptionGroup var asOf: AsOfOptions
     @Option(help: "Only clients with this status: pending, active, paid or failed.") var status: ClientStatus?
+    @OptionGroup var list: ListOptions
+
+    func validate() throws { try list.check(ClientRow.columns, of: "clients") }
 
     func run() throws {
         let store = try store.open()
         let rows = try asOf.read(store) { try $0.clients(status: status) }
-        RowPrinter(format: output.format, columns: ClientRow.columns).emit(list: rows)
+        list.printer(output.format, columns: ClientRow.columns).emit(list: list.cut(rows))
     }
 }
 
 struct Versions: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "versions", abstract: "List content versions.", discussion: "Example: folio versions --client G0427 --page agreement --current")
+    static let configuration = CommandConfiguration(commandName: "versions", abstract: "List content versions.", discussion: "Versions by client, in the order the clients were created, then by page and number. Columns: \(VersionRow.columns.joined(separator: ", ")). Example: folio versions --client G0427 --current --columns page_type,version_number,id,hypothesis")
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: FormatOptions
     @OptionGroup var asOf: AsOfOptions
     @Option(help: "Only this client's versions (UUID or token).") var client: String?
     @Option(help: "Only this page: activation, agreement, confirmation or processing.", completion: .pages, transform: ruled(PageType.parse)) var page: PageType?
     @Flag(help: "Only the current version of each page.") var current = false
+    @OptionGroup var list: ListOptions
+
+    func validate() throws { try list.check(VersionRow.columns, of: "versions") }
 
     func run() throws {
         let store = try store.open()
-        let rows = try asOf.list(store, client: client) { model, id in try model.versions(client: id, page: page, currentOnly: current, content: false) }
+        let rows = list.cut(try asOf.list(store, client: client) { model, id in try model.versions(client: id, page: page, currentOnly: current, content: false) })
+        let printer = list.printer(output.format, columns: VersionRow.columns)
+        guard printer.columns.contains("content") else { return printer.emit(list: rows) }
         // Pages are read from the log as their rows are printed, not all held first, and no
         // snapshot stays open while the output waits for its reader.
-        try RowPrinter(format: output.format, columns: VersionRow.columns).emit(list: rows) { try store.projections.withContent($0) }
+        try printer.emit(list: rows) { try store.projections.withContent($0) }
     }
 }
 
 struct Payments: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "payments", abstract: "List payments.", discussion: "Example: folio payments --status succeeded --format json")
+    static let configuration = CommandConfiguration(commandName: "payments", abstract: "List payments.", discussion: "Payments in the order they were first reported. Columns: \(PaymentRow.columns.joined(separator: ", ")). Example: folio payments --status succeeded --limit 20 --format json")
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: FormatOptions
     @OptionGroup var asOf: AsOfOptions
     @Option(help: "Only this client's payments (UUID or token).") var client: String?
     @Option(help: "Only payments linked to this content version.") var version: String?
     @Option(help: "Only payments with this status: pending, succeeded, failed or cancelled.") var status: PaymentStatus?
+    @OptionGroup var list: ListOptions
+
+    func validate() throws { try list.check(PaymentRow.columns, of: "payments") }
 
     func run() throws {
         let store = try store.open()
@@ -67,7 +78,7 @@ struct Payments: ParsableCommand {
         if versionAbsent, let versionID, let owner = try store.versionOwner(versionID) {
             throw try asOf.absentVersion(versionID, owner: owner, in: store)
         }
-        RowPrinter(format: output.format, columns: PaymentRow.columns).emit(list: rows)
+        list.printer(output.format, columns: PaymentRow.columns).emit(list: list.cut(rows))
     }
 }
 

@@ -743,6 +743,71 @@ struct CLITests {
         #expect(forms.contains("\n      ~ title: \"Caf\u{E9} terms\" → \"Cafe\u{301} terms\" (the same text in another Unicode form)\n"), "\(forms)")
     }
 
+    @Test("--columns prints only the columns named, in their order, and --limit the first rows of the list, in every format, with filters and --as-of; a column a list has not, one named twice and a limit that is not a whole number are refused")
+    func listColumnsAndLimit() throws {
+        let directory = try TemporaryDirectory()
+        let store = try directory.importedFixture()
+        func rows(_ arguments: [String]) throws -> [[String: Any]] {
+            let result = try folio(arguments + ["--format", "json"], store: store)
+            #expect(result.status == 0, "\(arguments): \(result.err)")
+            return try #require(try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [[String: Any]], "\(arguments)")
+        }
+        let chosen = [
+            "clients": ["status", "name", "activation_token"],
+            "versions": ["version_number", "content", "page_type"],
+            "payments": ["amount", "stripe_payment_intent_id"],
+        ]
+        for (list, columns) in chosen {
+            let all = try rows([list])
+            #expect(all.count > 5, "\(list)")
+            let named = columns.joined(separator: ",")
+            let only = try rows([list, "--columns", named])
+            #expect(only.count == all.count, "\(list)")
+            for (row, whole) in zip(only, all) {
+                #expect(Set(row.keys) == Set(columns), "\(list): \(row.keys)")
+                for column in columns { #expect((row[column] as? NSObject) == (whole[column] as? NSObject), "\(list).\(column)") }
+            }
+            // The names' order is the columns' order, as the header of CSV and of a table gives it.
+            let csv = try folio([list, "--columns", named, "--format", "csv"], store: store).out.split(separator: "\r\n", omittingEmptySubsequences: false)
+            #expect(csv.first.map(String.init) == named && csv.count == all.count + 2, "\(list): \(csv.prefix(2))")
+            let table = try folio([list, "--columns", columns.joined(separator: ", ")], store: store).out
+            #expect(table.split(separator: "\n").first?.split(separator: " ").map(String.init) == columns, "\(list): \(table.prefix(200))")
+            let json = try folio([list, "--columns", named, "--format", "json"], store: store).out
+            #expect(json.hasPrefix("[\n{\"\(columns[0])\":"), "\(list): \(json.prefix(100))")
+
+            // --limit: the list's first rows, as printed whole.
+            func objects(_ text: String) -> [Substring] {
+                text.split(separator: "\n").dropFirst().dropLast().map { $0.hasSuffix(",") ? $0.dropLast() : $0 }
+            }
+            let whole = objects(try folio([list, "--format", "json"], store: store).out)
+            let firstThree = objects(try folio([list, "--limit", "3", "--format", "json"], store: store).out)
+            #expect(firstThree.count == 3 && firstThree[...] == whole.prefix(3), "\(list): \(firstThree)")
+            #expect(try folio([list, "--limit", "100000", "--format", "csv"], store: store).out == folio([list, "--format", "csv"], store: store).out)
+            #expect(try rows([list, "--limit", String(all.count - 1)]).count == all.count - 1, "\(list)")
+            #expect(try rows([list, "--limit", "0"]).isEmpty)
+            #expect(try folio([list, "--limit", "0", "--columns", named, "--format", "csv"], store: store).out == named + "\r\n")
+        }
+        // With a filter and --as-of, the limit cuts the list they give.
+        let paid = try rows(["clients", "--status", "paid"])
+        let firstPaid = try rows(["clients", "--status", "paid", "--limit", "1", "--columns", "id"])
+        #expect(paid.count > 1 && firstPaid.map { $0["id"] as? String } == [paid[0]["id"] as? String], "\(firstPaid)")
+        let now = try rows(["payments"]), then = try rows(["payments", "--as-of", "400"]), firstThen = try rows(["payments", "--as-of", "400", "--limit", "2"])
+        #expect(then.count > 2 && then.count < now.count && firstThen.map { $0["id"] as? String } == then.prefix(2).map { $0["id"] as? String }, "\(firstThen)")
+
+        // Refused, naming what the option takes.
+        let refusals: [([String], String)] = [
+            (["clients", "--columns", "name,emial"], #"folio: --columns: clients have no column "emial"; theirs are id, name, email, activation_token, current_version_id, status, metadata, created_at, activated_at, updated_at"#),
+            (["payments", "--columns", "amount,amount"], "folio: --columns names amount twice"),
+            (["versions", "--columns", "id,,content"], #"folio: --columns takes column names separated by commas, such as name,status, not "id,,content""#),
+            (["versions", "--columns", "failure_reason"], #"folio: --columns: versions have no column "failure_reason"; theirs are id, client_id, page_type, content, iteration_notes, hypothesis, outcome, is_current, version_number, created_at, created_by, metadata, promoted_at, demoted_at"#),
+            (["clients", "--limit", "-1"], "folio: The value '-1' is invalid for '--limit <count>': it takes a whole number, written in digits alone"),
+        ]
+        for (arguments, message) in refusals {
+            let refused = try folio(arguments, store: store)
+            #expect(refused.status == 64 && refused.out.isEmpty && refused.err == message + "\n", "\(arguments): \(refused.err)")
+        }
+    }
+
     @Test("a history does not compare content holding two keys that are one text in two Unicode forms (an earlier export's), and says why")
     func historyOfEquivalentKeys() throws {
         let directory = try TemporaryDirectory()
