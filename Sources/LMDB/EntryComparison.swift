@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Where a database's entries first differ from the entries it should hold.
 public enum EntryDifference: Hashable, Sendable {
     /// It lacks an entry it should hold under `key`.
@@ -48,5 +56,16 @@ extension Transaction {
             if difference == nil, let entry = stored { difference = .unexpected(key: Array(entry.key)) }
             return difference
         }
+    }
+}
+
+extension UnsafeRawBufferPointer {
+    /// Whether these bytes come before `other` in LMDB's order of keys: bytes compared as
+    /// unsigned, a prefix first (`lexicographicallyPrecedes`), by `memcmp`, many bytes at a time,
+    /// as a page walk compares every key with its neighbour and its bounds.
+    func precedesInKeyOrder(_ other: UnsafeRawBufferPointer) -> Bool {
+        let common = Swift.min(count, other.count)
+        let order = common == 0 ? 0 : memcmp(baseAddress!, other.baseAddress!, common)
+        return order < 0 || (order == 0 && count < other.count)
     }
 }

@@ -476,9 +476,9 @@ private struct PageWalk {
         var upper: UnsafeRawBufferPointer?
 
         /// Whether `key` lies in the range, in LMDB's order of keys (bytes compared as unsigned, a
-        /// prefix first: `lexicographicallyPrecedes`, as `Transaction.firstDifference` compares them).
+        /// prefix first: `precedesInKeyOrder`, as `Transaction.firstDifference` compares them).
         func contains(_ key: UnsafeRawBufferPointer) -> Bool {
-            (lower.map { !key.lexicographicallyPrecedes($0) } ?? true) && (upper.map { key.lexicographicallyPrecedes($0) } ?? true)
+            (lower.map { !key.precedesInKeyOrder($0) } ?? true) && (upper.map { key.precedesInKeyOrder($0) } ?? true)
         }
     }
 
@@ -547,7 +547,7 @@ private struct PageWalk {
             let separators = nodes.map { Self.key(of: page + $0) }
             if Self.keysInByteOrder(record, role) {
                 for index in separators.indices.dropFirst() {
-                    guard keys.contains(separators[index]), index == 1 || separators[index - 1].lexicographicallyPrecedes(separators[index]) else {
+                    guard keys.contains(separators[index]), index == 1 || separators[index - 1].precedesInKeyOrder(separators[index]) else {
                         throw damage("\(place())'s node \(index) holds a key out of order with the keys around it")
                     }
                 }
@@ -575,7 +575,7 @@ private struct PageWalk {
                 try leafNode(page + offset, room: pageSize - offset, place: "\(place())'s node \(index)", of: record, role: role, database: database, counts: &counts)
                 guard Self.keysInByteOrder(record, role) else { continue }
                 let key = Self.key(of: page + offset)
-                guard keys.contains(key), previous.map({ $0.lexicographicallyPrecedes(key) }) ?? true else {
+                guard keys.contains(key), previous.map({ $0.precedesInKeyOrder(key) }) ?? true else {
                     throw damage("\(place())'s node \(index) holds a key out of order: lookups would not find it where it is")
                 }
                 previous = key

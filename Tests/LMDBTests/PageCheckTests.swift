@@ -1,5 +1,5 @@
 import Foundation
-import LMDB
+@testable import LMDB
 import Testing
 
 @Suite("Checking every page")
@@ -197,6 +197,22 @@ struct PageCheckTests {
         said = try #require(report.damage.first?.description)
         #expect(said == "page \(leaf) (database \"small\")'s node 0 holds a key out of order: lookups would not find it where it is", "\(said)")
         #expect(try environment.checkPages() == sound)
+    }
+
+    @Test("the walk orders keys as LMDB does: bytes compared as unsigned, a prefix before what it begins")
+    func keyOrder() {
+        var generator = SystemRandomNumberGenerator()
+        // Few distinct bytes, so that equal keys, prefixes and a first difference anywhere are common.
+        let bytes: [UInt8] = [0, 1, 0x7F, 0x80, 0xFF]
+        func key() -> [UInt8] { (0..<Int.random(in: 0...6, using: &generator)).map { _ in bytes.randomElement(using: &generator)! } }
+        for _ in 0..<20_000 {
+            let (a, b) = (key(), key())
+            let precedes = a.withUnsafeBytes { a in b.withUnsafeBytes { b in a.precedesInKeyOrder(b) } }
+            #expect(precedes == a.lexicographicallyPrecedes(b), "\(a) \(b)")
+        }
+        let long = [UInt8](repeating: 0x80, count: 600)
+        #expect(long.withUnsafeBytes { a in (long + [0]).withUnsafeBytes { a.precedesInKeyOrder($0) } })
+        #expect(!(long + [0]).withUnsafeBytes { a in long.withUnsafeBytes { a.precedesInKeyOrder($0) } })
     }
 
     @Test("a database whose root is another's page is the one named damaged, and the other is found sound")
