@@ -1164,12 +1164,19 @@ struct CLITests {
     /// A copy of `store` at `copy` whose page `page` has its first node's offset pointing past
     /// the page's end, as a flipped bit can leave it.
     func damagedCopy(of store: String, page: Int, at copy: String) throws {
+        try damagedCopy(of: store, pages: [page], at: copy)
+    }
+
+    /// A copy of `store` at `copy` with each of `pages` damaged so.
+    func damagedCopy(of store: String, pages: [Int], at copy: String) throws {
         try? FileManager.default.removeItem(atPath: copy)
         try FileManager.default.copyItem(atPath: store, toPath: copy)
         let file = try FileHandle(forUpdating: URL(fileURLWithPath: copy + "/data.mdb"))
         defer { try? file.close() }
-        try file.seek(toOffset: UInt64(page * 4_096 + 16))
-        try file.write(contentsOf: [0xff, 0xff])
+        for page in pages {
+            try file.seek(toOffset: UInt64(page * 4_096 + 16))
+            try file.write(contentsOf: [0xff, 0xff])
+        }
     }
 
     /// The first page of `store` (the last, `fromEnd`) whose damage `folio verify` names as a
@@ -1349,6 +1356,26 @@ struct CLITests {
         #expect(try folio(["log"], store: restored).out == printed)
     }
 
+    @Test("pages of two read models damaged: verify names the first and says how many more there are, and an export still carries every event")
+    func damagedPagesOfTwoModels() throws {
+        let directory = try TemporaryDirectory()
+        let store = try directory.importedFixture()
+        let (analytics, _) = try #require(try damageablePage(of: store, in: directory, fromEnd: true) { $0.hasPrefix("rm.analytics_") })
+        let (other, _) = try #require(try damageablePage(of: store, in: directory, fromEnd: true) { $0.hasPrefix("rm.") && !$0.hasPrefix("rm.analytics_") })
+        let damaged = directory.path("damaged")
+        try damagedCopy(of: store, pages: [analytics, other], at: damaged)
+        let result = try folio(["verify"], store: damaged)
+        #expect(result.status == 1 && result.out.isEmpty)
+        #expect(result.err.hasPrefix("folio: the store is damaged: page "), "\(result.err)")
+        #expect(result.err.contains("page \(analytics) (database ") != result.err.contains("page \(other) (database "), "one page is named: \(result.err)")
+        #expect(result.err.hasSuffix(" that hold its nodes (and 1 more); the log's pages and records are sound: `folio export FILE` and `folio import FILE --store NEW` carry every event to a new store\n"), "\(result.err)")
+        #expect(try folio(["export"], store: damaged).out == (try folio(["export"], store: store).out))
+        // One of them alone is named without more.
+        try damagedCopy(of: store, pages: [other], at: damaged)
+        let alone = try folio(["verify"], store: damaged)
+        #expect(alone.status == 1 && alone.err.contains("page \(other) (database ") && !alone.err.contains("more)"), "\(alone.err)")
+    }
+
     @Test("a damaged page of a read model and a damaged record: verify names both, and does not promise that an export carries every event")
     func damagedPageAndRecord() throws {
         let directory = try TemporaryDirectory()
@@ -1369,27 +1396,43 @@ struct CLITests {
         let directory = try TemporaryDirectory()
         let store = try directory.importedFixture()
         let before = try folio(["clients", "--format", "json"], store: store).out
-        // One byte of a client's name changed in its stored row, as a flipped bit inside a page
-        // would change it: every page is still well formed.
-        do {
-            let log = try EventStore(path: store)
-            let states = try log.environment.database("projections")
-            let state = try log.environment.read { txn in String(decoding: try #require(try txn.get(states, Array("clients".utf8))), as: UTF8.self) }
-            let table = try log.environment.database("rm.clients.\(state.contains(#""slot":"b""#) ? "b" : "a")")
-            try log.environment.write { txn in
-                let (key, value) = try #require(try txn.withCursor(table) { cursor in try cursor.first().map { (Array($0.key), Array($0.value)) } })
-                let text = String(decoding: value, as: UTF8.self)
-                let name = try #require(text.range(of: #""name":""#))
-                var changed = text
-                changed.replaceSubrange(name.upperBound..<text.index(after: name.upperBound), with: "~")
-                try txn.put(table, key, Array(changed.utf8))
-            }
-        }
+        // One byte of a client's name changed in its stored row.
+        try changeFirstRow(of: "clients", projector: "clients", after: #""name":""#, in: store)
         let damaged = try folio(["verify"], store: store)
         #expect(damaged.status == 1 && damaged.err == "folio: the log is sound (415 events), but its read models differ from it in clients (`folio projections rebuild` makes them again from the log)\n", "\(damaged.err)")
         #expect(try folio(["projections", "rebuild", "clients"], store: store).status == 0)
         #expect(try folio(["verify"], store: store).out.hasPrefix("ok: 415 events, checksums and hash chain intact; indexes and read models equal to the log folded anew; "))
         #expect(try folio(["clients", "--format", "json"], store: store).out == before)
+    }
+
+    /// Changes the byte after `marker` in the first row of `table`, in the slot `projector` serves
+    /// from, to `~`, as a flipped bit inside a page would change it: every page is still well formed.
+    func changeFirstRow(of table: String, projector: String, after marker: String, in store: String) throws {
+        let log = try EventStore(path: store)
+        let states = try log.environment.database("projections")
+        let state = try log.environment.read { txn in String(decoding: try #require(try txn.get(states, Array(projector.utf8))), as: UTF8.self) }
+        let database = try log.environment.database("rm.\(table).\(state.contains(#""slot":"b""#) ? "b" : "a")")
+        try log.environment.write { txn in
+            let (key, value) = try #require(try txn.withCursor(database) { cursor in try cursor.first().map { (Array($0.key), Array($0.value)) } })
+            let text = String(decoding: value, as: UTF8.self)
+            let at = try #require(text.range(of: marker))
+            #expect(text[at.upperBound] != "~")
+            var changed = text
+            changed.replaceSubrange(at.upperBound..<text.index(after: at.upperBound), with: "~")
+            try txn.put(database, key, Array(changed.utf8))
+        }
+    }
+
+    @Test("verify names every read model table that differs from the log, not only the first; a rebuild of their projectors mends them")
+    func verifyNamesEveryDifferingTable() throws {
+        let directory = try TemporaryDirectory()
+        let store = try directory.importedFixture()
+        try changeFirstRow(of: "clients", projector: "clients", after: #""name":""#, in: store)
+        try changeFirstRow(of: "payments", projector: "payments", after: #""stripe_payment_intent_id":""#, in: store)
+        let damaged = try folio(["verify"], store: store)
+        #expect(damaged.status == 1 && damaged.err == "folio: the log is sound (415 events), but its read models differ from it in clients, payments (`folio projections rebuild` makes them again from the log)\n", "\(damaged.err)")
+        #expect(try folio(["projections", "rebuild", "clients", "payments"], store: store).status == 0)
+        #expect(try folio(["verify"], store: store).out.hasPrefix("ok: 415 events, checksums and hash chain intact; indexes and read models equal to the log folded anew; "))
     }
 
     /// One entry of one index changed as a flipped bit or a lost write might leave it, with what
@@ -1688,6 +1731,48 @@ struct CLITests {
         try #require(fcntl(descriptor, F_SETLK, &lock) == 0)
         let after = try folio(["clients", "--format", "json"], store: store)
         #expect(after.status == 0 && after.out == before.out, "\(after.err)")
+    }
+
+    @Test("stats counts the log's streams and its events by type as the log holds them, and each size is its databases' pages")
+    func statsFigures() throws {
+        let directory = try TemporaryDirectory()
+        let store = try directory.importedFixture()
+        let lines = try folio(["log"], store: store).out.split(separator: "\n").map { try json(String($0)) }
+        var types: [String: Int] = [:]
+        for line in lines { types[try #require(line["type"] as? String), default: 0] += 1 }
+        let streams = Set(lines.compactMap { $0["stream"] as? String })
+        let stats = try json(try folio(["stats", "--format", "json"], store: store).out)
+        #expect(stats["head"] as? Int == lines.count)
+        #expect(stats["streams"] as? Int == streams.count, "\(stats)")
+        #expect(stats["events_by_type"] as? [String: Int] == types, "\(stats)")
+        // The store's databases, each in one part: the log, its indexes and format mark, the
+        // write side's indexes, the read models' tables and their projectors' records.
+        let environment = try EventStore(path: store).environment
+        let names: [String] = try environment.read { txn in
+            try txn.withCursor(environment.mainDatabase) { cursor in
+                var names: [String] = []
+                var entry = try cursor.first()
+                while let current = entry {
+                    names.append(String(decoding: current.key, as: UTF8.self))
+                    entry = try cursor.next()
+                }
+                return names
+            }
+        }
+        func part(_ name: String) -> String? {
+            if name == "log" { return "log_bytes" }
+            if ["event_ids", "streams", "stream_heads", "types", "meta"].contains(name) { return "log_index_bytes" }
+            if name.hasPrefix("idx.") { return "write_index_bytes" }
+            if name.hasPrefix("rm.") || name == "projections" { return "read_model_bytes" }
+            return nil
+        }
+        #expect(names.allSatisfy { part($0) != nil }, "\(names)")
+        var parts: [String: Int] = [:]
+        for name in names {
+            let database = try environment.database(name)
+            parts[part(name) ?? name, default: 0] += try environment.read { try $0.statistics(database).bytes }
+        }
+        for (key, bytes) in parts { #expect(stats[key] as? Int == bytes, "\(key)") }
     }
 
     @Test("export then import into an empty store gives the same log back")

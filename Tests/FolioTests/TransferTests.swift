@@ -50,6 +50,41 @@ struct TransferTests {
         #expect(try store.writeLog(to: out, after: 2) == 1)
     }
 
+    @Test("folio log stops at a record whose payload does not decompress, though its checksum and link hold, having printed every whole line before it; what it printed imports")
+    func logStopsAtUndecompressiblePayload() throws {
+        let directory = try TemporaryDirectory()
+        let store = try makeStore(directory, noSync: true)
+        // Metadata long enough for each payload to be stored compressed.
+        let note: JSONValue = .object(["note": .string(String(repeating: "a long and repetitive note ", count: 10))])
+        for name in ["Ann", "Bob", "Cy"] { _ = try store.createClient(name: name, email: nil, metadata: note) }
+        let environment = store.log.environment
+        let (records, meta) = (try environment.database("log"), try environment.database("meta"))
+        // The length the last record's LZ4 block states for its payload is changed, and the record
+        // sealed again with its head mark, as a writer at fault would have written it.
+        try environment.write { txn in
+            let key = withUnsafeBytes(of: UInt64(3).bigEndian) { Array($0) }
+            var record = try #require(try txn.get(records, key))
+            #expect(record[33] & 4 != 0, "the payload is stored compressed")
+            let stored = Int(record[36]) | Int(record[37]) << 8 | Int(record[38]) << 16 | Int(record[39]) << 24
+            record[record.count - stored] &+= 1
+            let hash = Array(SHA256.hash(data: record[32...]))
+            record.replaceSubrange(0..<32, with: hash)
+            try txn.put(records, key, record)
+            try txn.put(meta, Array("head".utf8), key + hash)
+        }
+        #expect(try store.log.read { try $0.verify() } == 3, "every checksum and link holds")
+        let file = directory.path("log.jsonl")
+        let out = try FileDescriptor.create(file)
+        #expect {
+            try out.closeAfter { _ = try store.writeLog(to: out) }
+        } throws: {
+            ($0 as? FolioError)?.message.hasPrefix("record 3's payload does not decompress") == true
+        }
+        let printed = try String(contentsOfFile: file, encoding: .utf8)
+        #expect(printed.hasSuffix("}\n") && printed.split(separator: "\n").count == 2, "\(printed.suffix(300))")
+        #expect(try Store.importLog(from: file, intoNewStoreAt: directory.path("restored")).events == 2)
+    }
+
     @Test("what imports stopped outright left beside a new store's path or inside its directory is removed, an empty unlocked claim once a minute old; a name an import does not give, other files inside, a link and another path's are not")
     func abandonedImports() throws {
         let directory = try TemporaryDirectory()
@@ -206,6 +241,42 @@ struct TransferTests {
         #expect(names.filter { $0.hasPrefix("Renamed ") }.count == 1)
     }
 
+    @Test("an actor holding quotes, a backslash and control characters comes back from an export as it was written, a JSON string that reads as that actor")
+    func actorEscapes() throws {
+        let directory = try TemporaryDirectory()
+        let client = UUID().uuidString.lowercased()
+        let line = #"{"id":"\#(UUID().uuidString.lowercased())","position":1,"stream":"client-\#(client)","stream_version":1,"type":"ClientCreated","schema_version":2,"recorded_at":"2026-01-05T09:00:00.000000Z","actor":"O\"Brien \\ ops\r\n\tteam\u0001","correlation_id":null,"causation_id":null,"data":{"client_id":"\#(client)","email":null,"metadata":{},"name":"Ann"}}"#
+        let file = directory.path("actor.jsonl")
+        try (line + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let store = try makeStore(directory)
+        #expect(try store.importLog(from: file).events == 1)
+        let exported = try exportText(store).split(separator: "\n").map(Self.event)
+        #expect(exported == [line])
+        let object = try JSONSerialization.jsonObject(with: Data(try #require(exported.first).utf8)) as? [String: Any]
+        #expect(object?["actor"] as? String == "O\"Brien \\ ops\r\n\tteam\u{1}")
+    }
+
+    @Test("a correlation or causation id that is no UUID is refused by its key, not imported as null")
+    func envelopeIDsRefused() throws {
+        let directory = try TemporaryDirectory()
+        let client = UUID().uuidString.lowercased()
+        for key in ["correlation_id", "causation_id"] {
+            for value in [#""req-42""#, #""\#(client)x""#, "7"] {
+                let line = #"{"id":"\#(UUID().uuidString.lowercased())","position":1,"stream":"client-\#(client)","stream_version":1,"type":"ClientCreated","schema_version":2,"recorded_at":"2026-01-05T09:00:00.000000Z","actor":"admin","correlation_id":null,"causation_id":null,"data":{"client_id":"\#(client)","email":null,"metadata":{},"name":"Ann"}}"#
+                    .replacingOccurrences(of: #""\#(key)":null"#, with: #""\#(key)":\#(value)"#)
+                let file = directory.path("ids.jsonl")
+                try (line + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+                let restored = directory.path("restored")
+                #expect {
+                    _ = try Store.importLog(from: file, intoNewStoreAt: restored)
+                } throws: {
+                    ($0 as? FolioError)?.message == "line 1: \(key) must be a UUID or null"
+                }
+                #expect(!FileManager.default.fileExists(atPath: restored), "\(key): \(value)")
+            }
+        }
+    }
+
     @Test("a payload an earlier Folio stored otherwise than canonically (-0) restores from its export, digests and all")
     func nonCanonicalStoredPayload() throws {
         let directory = try TemporaryDirectory()
@@ -260,6 +331,9 @@ struct TransferTests {
         }
         let digest = #""digest":"([0-9a-f]{64})""#
         #expect(try refusal(changing(1, digest, #""digest":"ABC""#)).hasPrefix(#"line 2: digest is "ABC", not a digest as export writes it (64 lower-case hex digits)"#))
+        // 64 characters, one of them a letter past f.
+        let pastF = try refusal(changing(1, digest, #""digest":"\#(String(repeating: "0", count: 63))g""#))
+        #expect(pastF.hasPrefix(#"line 2: digest is "000"#) && pastF.contains(", not a digest as export writes it (64 lower-case hex digits)"), "\(pastF)")
         let zero = try refusal(changing(1, #""last_position":4"#, #""last_position":0"#))
         #expect(zero.hasPrefix("line 2: last_position must be a whole number from 1 to 9223372036854775807"), "\(zero)")
         let missing = try refusal(changing(1, #","last_position":4"#, ""))
@@ -555,7 +629,7 @@ struct TransferTests {
         let hashed = mixed.dropLast() + #","hash":"\#(String(repeating: "0", count: 64))"}"#
         #expect(try importing(0, String(hashed)) == nil, "a line export wrote is restored as stored")
         // Only a record's hash, as export writes it, marks a line as exported.
-        for hash in ["12", #""""#, #""\#(String(repeating: "0", count: 63))""#, #""\#(String(repeating: "A", count: 64))""#, "null"] {
+        for hash in ["12", #""""#, #""\#(String(repeating: "0", count: 63))""#, #""\#(String(repeating: "A", count: 64))""#, #""\#(String(repeating: "0", count: 63))g""#, "null"] {
             let marked = misspelt.dropLast() + #","hash":\#(hash)}"#
             let refusal = try importing(payment, String(marked))
             #expect(refusal?.hasPrefix("line \(payment + 1): hash is \(hash.prefix(30))") == true, "\(String(describing: refusal))")
