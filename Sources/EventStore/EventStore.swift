@@ -148,20 +148,7 @@ extension Environment {
     /// mark, as a Folio before 2026-12-05 wrote them in two transactions: it holds the log's six
     /// databases and no other, `meta` and the log empty. It is made anew.
     func isUnfinishedStore(meta: Database) throws -> Bool {
-        let names: Set<[UInt8]> = Set(EventStore.databaseNames.map { Array($0.utf8) })
-        let onlyThose = try read { txn in
-            try txn.withCursor(mainDatabase) { cursor in
-                var found = 0
-                var entry = try cursor.first()
-                while let current = entry {
-                    guard names.contains(Array(current.key)) else { return false }
-                    found += 1
-                    entry = try cursor.next()
-                }
-                return found == names.count
-            }
-        }
-        guard onlyThose, let log = try existingDatabase("log") else { return false }
+        guard try databaseNames().sorted() == EventStore.databaseNames.sorted(), let log = try existingDatabase("log") else { return false }
         return try read { txn in try txn.statistics(meta).entries == 0 && txn.statistics(log).entries == 0 }
     }
 

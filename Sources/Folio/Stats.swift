@@ -33,17 +33,7 @@ extension Store {
     public func statistics() throws -> StoreStatistics {
         do {
             let environment = log.environment
-            let names: [String] = try environment.read { txn in
-                try txn.withCursor(environment.mainDatabase) { cursor in
-                    var names: [String] = []
-                    var entry = try cursor.first()
-                    while let current = entry {
-                        names.append(String(decoding: current.key, as: UTF8.self))
-                        entry = try cursor.next()
-                    }
-                    return names
-                }
-            }
+            let names = try environment.databaseNames()
             let databases = try names.map { try environment.database($0) }
             return try log.read { session in
                 let sizes = try session.storageBytes()

@@ -369,6 +369,21 @@ public final class Environment: @unchecked Sendable {
     /// The unnamed main database, whose keys are the names of the named databases.
     public var mainDatabase: Database { Database(dbi: 1, name: "(main)") } // LMDB's MAIN_DBI
 
+    /// The names of the named databases, in the main database's order (their bytes').
+    public func databaseNames() throws -> [String] {
+        try read { txn in
+            try txn.withCursor(mainDatabase) { cursor in
+                var names: [String] = []
+                var entry = try cursor.first()
+                while let current = entry {
+                    names.append(String(decoding: current.key, as: UTF8.self))
+                    entry = try cursor.next()
+                }
+                return names
+            }
+        }
+    }
+
     /// Runs `body` in a read-only snapshot transaction.
     ///
     /// Values handed out inside `body` point into the memory map and are valid only until it returns.

@@ -1748,17 +1748,7 @@ struct CLITests {
         // The store's databases, each in one part: the log, its indexes and format mark, the
         // write side's indexes, the read models' tables and their projectors' records.
         let environment = try EventStore(path: store).environment
-        let names: [String] = try environment.read { txn in
-            try txn.withCursor(environment.mainDatabase) { cursor in
-                var names: [String] = []
-                var entry = try cursor.first()
-                while let current = entry {
-                    names.append(String(decoding: current.key, as: UTF8.self))
-                    entry = try cursor.next()
-                }
-                return names
-            }
-        }
+        let names = try environment.databaseNames()
         func part(_ name: String) -> String? {
             if name == "log" { return "log_bytes" }
             if ["event_ids", "streams", "stream_heads", "types", "meta"].contains(name) { return "log_index_bytes" }
